@@ -1,0 +1,128 @@
+#include "segtune/core/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <random>
+#include <sstream>
+
+#include "segtune/core/error.h"
+
+namespace fs = std::filesystem;
+
+namespace segtune {
+namespace {
+
+std::string UniqueSuffix() {
+  static std::atomic<unsigned> counter{0};
+  std::ostringstream s;
+  s << ".tmp-" << ::getpid() << "-" << counter++;
+  return s.str();
+}
+
+void FsyncPath(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+void CreateParent(const fs::path& path) {
+  const fs::path parent = path.parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) throw IoError(parent.string() + ": cannot create directory (" + ec.message() + ")");
+}
+
+}  // namespace
+
+AtomicFile::AtomicFile(fs::path path, bool binary) : path_(std::move(path)) {
+  CreateParent(path_);
+  temp_ = path_;
+  temp_ += UniqueSuffix();
+  errno = 0;
+  out_.open(temp_, binary ? std::ios::binary | std::ios::trunc : std::ios::trunc);
+  if (!out_) throw IoError(path_, "cannot open for writing");
+}
+
+AtomicFile::~AtomicFile() {
+  if (!committed_) {
+    out_.close();
+    std::error_code ec;
+    fs::remove(temp_, ec);
+  }
+}
+
+void AtomicFile::Write(std::string_view bytes) { out_.write(bytes.data(), std::streamsize(bytes.size())); }
+
+void AtomicFile::Commit() {
+  if (committed_) return;
+  out_.flush();
+  errno = 0;
+  if (!out_) throw IoError(path_, "write failed");
+  out_.close();
+  FsyncPath(temp_);
+  std::error_code ec;
+  fs::rename(temp_, path_, ec);
+  if (ec) throw IoError(path_.string() + ": cannot rename temporary file into place (" + ec.message() + ")");
+  committed_ = true;
+}
+
+void WriteFileAtomic(const fs::path& path, std::string_view bytes) {
+  AtomicFile file(path);
+  file.Write(bytes);
+  file.Commit();
+}
+
+std::string ReadFile(const fs::path& path) {
+  errno = 0;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot open for reading");
+  std::string data;
+  in.seekg(0, std::ios::end);
+  const auto size = in.tellg();
+  if (size < 0) throw IoError(path, "cannot read");
+  data.resize(size_t(size));
+  in.seekg(0);
+  in.read(data.data(), size);
+  if (!in) throw IoError(path, "read failed");
+  return data;
+}
+
+AtomicDirectory::AtomicDirectory(fs::path path) : path_(std::move(path)) {
+  CreateParent(fs::absolute(path_));
+  temp_ = path_;
+  temp_ += UniqueSuffix();
+  std::error_code ec;
+  fs::create_directories(temp_, ec);
+  if (ec) throw IoError(temp_.string() + ": cannot create directory (" + ec.message() + ")");
+}
+
+AtomicDirectory::~AtomicDirectory() {
+  if (!committed_) {
+    std::error_code ec;
+    fs::remove_all(temp_, ec);
+  }
+}
+
+void AtomicDirectory::Commit() {
+  if (committed_) return;
+  std::error_code ec;
+  fs::path old;
+  if (fs::exists(path_)) {
+    old = path_;
+    old += UniqueSuffix() + ".old";
+    fs::rename(path_, old, ec);
+    if (ec) throw IoError(path_.string() + ": cannot move the previous directory aside (" + ec.message() + ")");
+  }
+  fs::rename(temp_, path_, ec);
+  if (ec) throw IoError(path_.string() + ": cannot rename the new directory into place (" + ec.message() + ")");
+  committed_ = true;
+  if (!old.empty()) fs::remove_all(old, ec);
+}
+
+}  // namespace segtune

@@ -1,0 +1,63 @@
+// Helpers shared by the test suites: temporary directories and running the built binary.
+#pragma once
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace segtune::testing {
+
+// A fresh directory under $TMPDIR, removed when the object dies.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "segtune-test-XXXXXX").string();
+    path_ = mkdtemp(tmpl.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr together.
+};
+
+// Runs a shell command and captures stdout+stderr.
+inline CommandResult RunCommand(const std::string& command) {
+  CommandResult result;
+  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
+  if (!pipe) return result;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) result.output.append(buf, n);
+  const int status = pclose(pipe);
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return result;
+}
+
+// Runs the built `segtune` binary with the given arguments (a shell-quoted string).
+inline CommandResult RunSegtune(const std::string& args) {
+  return RunCommand(std::string("'") + SEGTUNE_BINARY + "' " + args);
+}
+
+// Runs Debian's python3 (which has torch, torchvision, onnx) on a script from the source tree.
+inline CommandResult RunPython(const std::string& script_and_args) {
+  return RunCommand(std::string(SEGTUNE_TEST_PYTHON) + " " + script_and_args);
+}
+
+inline std::string SourcePath(const std::string& relative) {
+  return std::string(SEGTUNE_SOURCE_DIR) + "/" + relative;
+}
+
+}  // namespace segtune::testing
