@@ -1,0 +1,353 @@
+#include "segtune/data/tfrecord.h"
+
+#include <glob.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/data/crc32c.h"
+
+namespace segtune {
+namespace {
+
+constexpr size_t kHeaderBytes = 12;
+constexpr size_t kFooterBytes = 4;
+constexpr size_t kBufferBytes = 1 << 20;
+constexpr int kNone = 0, kZlib = 1, kGzip = 2;
+
+void PutLe64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = char(v >> (8 * i));
+}
+void PutLe32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = char(v >> (8 * i));
+}
+uint64_t GetLe64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+uint32_t GetLe32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
+  return v;
+}
+
+bool HeaderIsValid(const char* header) {
+  return MaskCrc(Crc32cExtend(0, header, 8)) == GetLe32(header + 8);
+}
+
+// TF compresses the whole stream; a zlib stream starts with CMF/FLG (deflate, checksum % 31 == 0),
+// a gzip stream with 1f 8b. Only consulted when the bytes are not a valid record header.
+int DetectCompression(const unsigned char* b, size_t n) {
+  if (n >= 2 && b[0] == 0x1f && b[1] == 0x8b) return kGzip;
+  if (n >= 2 && (b[0] & 0x0f) == 8 && ((b[0] << 8) | b[1]) % 31 == 0) return kZlib;
+  return kNone;
+}
+
+}  // namespace
+
+// ---- writer ------------------------------------------------------------------------------------
+
+TFRecordWriter::TFRecordWriter(const std::filesystem::path& path)
+    : path_(path), atomic_(std::make_unique<AtomicFile>(path)) {}
+
+TFRecordWriter::TFRecordWriter(const std::filesystem::path& path, Direct) : path_(path) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  direct_.open(path, std::ios::binary | std::ios::app);
+  if (!direct_) throw IoError(path, "cannot open for writing");
+  flush_each_record_ = true;
+}
+
+std::unique_ptr<TFRecordWriter> TFRecordWriter::OpenAppendable(const std::filesystem::path& path) {
+  return std::unique_ptr<TFRecordWriter>(new TFRecordWriter(path, Direct{}));
+}
+
+TFRecordWriter::~TFRecordWriter() {
+  if (!atomic_ && !closed_) {
+    try {
+      Close();
+    } catch (...) {  // Destructors must not throw; an explicit Close() reports the error.
+    }
+  }
+}
+
+std::ostream& TFRecordWriter::out() { return atomic_ ? atomic_->stream() : direct_; }
+
+void TFRecordWriter::Write(std::string_view record) {
+  if (closed_) throw Error(path_.string() + ": TFRecordWriter::Write after Close");
+  char header[kHeaderBytes];
+  PutLe64(header, record.size());
+  PutLe32(header + 8, MaskCrc(Crc32cExtend(0, header, 8)));
+  char footer[kFooterBytes];
+  PutLe32(footer, MaskCrc(Crc32c(record)));
+  std::ostream& o = out();
+  o.write(header, kHeaderBytes);
+  o.write(record.data(), std::streamsize(record.size()));
+  o.write(footer, kFooterBytes);
+  if (flush_each_record_) o.flush();
+  if (!o) throw IoError(path_, "write failed");
+  ++records_;
+}
+
+void TFRecordWriter::Flush() {
+  if (closed_) return;
+  out().flush();
+  if (!out()) throw IoError(path_, "flush failed");
+}
+
+void TFRecordWriter::Close() {
+  if (closed_) return;
+  closed_ = true;
+  if (atomic_) {
+    atomic_->Commit();
+  } else {
+    direct_.close();
+    if (direct_.fail()) throw IoError(path_, "close failed");
+  }
+}
+
+// ---- reader ------------------------------------------------------------------------------------
+
+// Bytes of the file, decompressed if needed.
+class TFRecordReader::Source {
+ public:
+  Source(const std::filesystem::path& path) : path_(path) {
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) throw IoError(path, "cannot open");
+    std::setvbuf(file_, nullptr, _IOFBF, kBufferBytes);
+  }
+  ~Source() {
+    if (compression_ != kNone) inflateEnd(&zs_);
+    if (file_) std::fclose(file_);
+  }
+
+  // Looks at the first bytes and switches to decompression if the file is a zlib/gzip stream.
+  int Detect() {
+    unsigned char head[kHeaderBytes];
+    const size_t n = std::fread(head, 1, sizeof head, file_);
+    std::rewind(file_);
+    if (n == kHeaderBytes && HeaderIsValid(reinterpret_cast<const char*>(head))) return kNone;
+    compression_ = DetectCompression(head, n);
+    if (compression_ != kNone) {
+      std::memset(&zs_, 0, sizeof zs_);
+      // 15 window bits; +16 gzip only, +0 zlib only.
+      if (inflateInit2(&zs_, compression_ == kGzip ? 15 + 16 : 15) != Z_OK) {
+        throw FormatError(path_, "", "cannot initialise zlib");
+      }
+      in_.resize(kBufferBytes);
+    }
+    return compression_;
+  }
+
+  // Reads up to n bytes; fewer only at end of stream.
+  size_t Read(char* buf, size_t n) {
+    if (compression_ == kNone) {
+      const size_t got = std::fread(buf, 1, n, file_);
+      if (got < n && std::ferror(file_)) throw IoError(path_, "read failed");
+      return got;
+    }
+    return Inflate(buf, n);
+  }
+
+ private:
+  size_t Inflate(char* buf, size_t n) {
+    zs_.next_out = reinterpret_cast<Bytef*>(buf);
+    zs_.avail_out = uInt(n);
+    while (zs_.avail_out > 0 && !stream_end_) {
+      if (zs_.avail_in == 0) {
+        const size_t got = std::fread(in_.data(), 1, in_.size(), file_);
+        if (got == 0) break;  // Compressed stream truncated: the caller reports a short record.
+        zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
+        zs_.avail_in = uInt(got);
+      }
+      const int rc = inflate(&zs_, Z_NO_FLUSH);
+      if (rc == Z_STREAM_END) {
+        stream_end_ = true;
+      } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+        throw FormatError(path_, "compressed stream", std::string("zlib error: ") + (zs_.msg ? zs_.msg : "corrupt data"));
+      }
+    }
+    return n - zs_.avail_out;
+  }
+
+  std::filesystem::path path_;
+  std::FILE* file_ = nullptr;
+  int compression_ = kNone;
+  z_stream zs_{};
+  std::string in_;
+  bool stream_end_ = false;
+};
+
+TFRecordReader::TFRecordReader(const std::filesystem::path& path, TFRecordReaderOptions options)
+    : path_(path), options_(options), source_(std::make_unique<Source>(path)) {
+  compression_ = source_->Detect();
+  if (compression_ == kNone) file_size_ = std::filesystem::file_size(path);
+}
+
+TFRecordReader::~TFRecordReader() = default;
+
+size_t TFRecordReader::ReadFully(char* buf, size_t n) {
+  size_t total = 0;
+  while (total < n) {
+    const size_t got = source_->Read(buf + total, n - total);
+    if (got == 0) break;
+    total += got;
+  }
+  offset_ += total;
+  return total;
+}
+
+uint64_t TFRecordReader::MaxRecordBytes() const {
+  if (file_size_ == 0) return uint64_t(1) << 40;  // Compressed: the stream length is unknown.
+  return file_size_ > offset_ + kFooterBytes ? file_size_ - offset_ - kFooterBytes : 0;
+}
+
+void TFRecordReader::Fail(uint64_t offset, const std::string& what) {
+  throw FormatError(path_,
+                    "record " + WithCommas(next_index_) + " at byte " + WithCommas(static_cast<long long>(offset)),
+                    what + (options_.skip_corrupt ? "" : "; rerun with --skip-corrupt to continue past it"));
+}
+
+bool TFRecordReader::Report(uint64_t offset, const std::string& what) {
+  if (!options_.skip_corrupt) Fail(offset, what);
+  const std::string message = path_.string() + ": record " + WithCommas(next_index_) + " at byte " +
+                              WithCommas(static_cast<long long>(offset)) + ": " + what + " (skipped)";
+  problems_.push_back(message);
+  Warn(message);
+  return true;
+}
+
+// After a corrupt length header: slides a 12-byte window forward one byte at a time until it holds
+// a header whose CRC matches. Returns false at end of file.
+bool TFRecordReader::Resync(char header[12]) {
+  for (;;) {
+    std::memmove(header, header + 1, kHeaderBytes - 1);
+    if (ReadFully(header + kHeaderBytes - 1, 1) != 1) return false;
+    if (HeaderIsValid(header) && GetLe64(header) <= MaxRecordBytes()) return true;
+  }
+}
+
+bool TFRecordReader::Next(std::string* record) {
+  char header[kHeaderBytes];
+  uint64_t start = offset_;
+  size_t got = ReadFully(header, kHeaderBytes);
+  for (;;) {
+    if (got == 0) return false;
+    if (got < kHeaderBytes) {
+      Report(start, "truncated: file ends inside a record header (" + std::to_string(got) + " of 12 bytes)");
+      return false;
+    }
+    if (!HeaderIsValid(header)) {
+      Report(start, "length CRC mismatch (file truncated or corrupted)");
+      ++next_index_;
+      if (!Resync(header)) return false;
+      start = offset_ - kHeaderBytes;
+      continue;
+    }
+    const uint64_t length = GetLe64(header);
+    if (length > MaxRecordBytes()) {  // Passed its CRC, but the file is too short to hold it.
+      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+                        " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(file_size_)));
+      return false;
+    }
+    record->resize(length);
+    char footer[kFooterBytes];
+    const size_t data_got = ReadFully(record->data(), length);
+    const size_t footer_got = data_got == length ? ReadFully(footer, kFooterBytes) : 0;
+    if (data_got < length || footer_got < kFooterBytes) {
+      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+                        " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(offset_)));
+      return false;
+    }
+    if (MaskCrc(Crc32c(*record)) != GetLe32(footer)) {
+      Report(start, "data CRC mismatch (file truncated or corrupted)");
+      ++next_index_;
+      start = offset_;
+      got = ReadFully(header, kHeaderBytes);
+      continue;
+    }
+    last_index_ = next_index_++;
+    last_offset_ = start;
+    return true;
+  }
+}
+
+std::vector<std::string> ReadAllRecords(const std::filesystem::path& path) {
+  TFRecordReader reader(path);
+  std::vector<std::string> records;
+  std::string record;
+  while (reader.Next(&record)) records.push_back(record);
+  return records;
+}
+
+// ---- shard names -------------------------------------------------------------------------------
+
+std::string ShardPath(const std::string& prefix, int i, int n) {
+  char suffix[40];
+  std::snprintf(suffix, sizeof suffix, "-%05d-of-%05d", i, n);
+  return prefix + suffix;
+}
+
+namespace {
+
+std::vector<std::filesystem::path> Glob(const std::string& pattern) {
+  glob_t g{};
+  std::vector<std::filesystem::path> out;
+  if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+    for (size_t i = 0; i < g.gl_pathc; ++i) {
+      if (std::filesystem::is_regular_file(g.gl_pathv[i])) out.emplace_back(g.gl_pathv[i]);
+    }
+  }
+  globfree(&g);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::filesystem::path> ExpandOne(const std::string& item) {
+  const size_t at = item.rfind('@');
+  if (at != std::string::npos && at + 1 < item.size() &&
+      std::all_of(item.begin() + at + 1, item.end(), [](char c) { return std::isdigit(uint8_t(c)); })) {
+    const int n = std::stoi(item.substr(at + 1));
+    std::vector<std::filesystem::path> out;
+    for (int i = 0; i < n; ++i) out.emplace_back(ShardPath(item.substr(0, at), i, n));
+    for (const auto& p : out) {
+      if (!std::filesystem::exists(p)) throw IoError(item + ": shard " + p.string() + " does not exist");
+    }
+    return out;
+  }
+  if (item.find_first_of("*?[") != std::string::npos) {
+    auto out = Glob(item);
+    if (out.empty()) throw IoError(item + ": no file matches this pattern");
+    return out;
+  }
+  if (std::filesystem::exists(item)) return {item};
+  auto shards = Glob(item + "-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]");
+  if (!shards.empty()) return shards;
+  throw IoError(item + ": no such file (nor shards " + item + "-NNNNN-of-NNNNN)");
+}
+
+}  // namespace
+
+std::vector<std::filesystem::path> ExpandInputPaths(const std::string& pattern) {
+  std::vector<std::filesystem::path> out;
+  size_t begin = 0;
+  while (begin <= pattern.size()) {
+    size_t end = pattern.find(',', begin);
+    if (end == std::string::npos) end = pattern.size();
+    const std::string item = pattern.substr(begin, end - begin);
+    if (!item.empty()) {
+      auto paths = ExpandOne(item);
+      out.insert(out.end(), paths.begin(), paths.end());
+    }
+    begin = end + 1;
+  }
+  if (out.empty()) throw UsageError("no input paths given");
+  return out;
+}
+
+}  // namespace segtune

@@ -1,0 +1,127 @@
+// TFRecord files: the framing TensorFlow uses for tf.train.Example datasets and TensorBoard events.
+//
+// Each record is: uint64 length (LE) | uint32 masked CRC32C of those 8 bytes | data | uint32 masked
+// CRC32C of data. There is no file header. See FORMATS.md §1.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace segtune {
+
+class AtomicFile;
+
+// Writes a TFRecord file.
+//
+//   TFRecordWriter writer("train.record");      // Atomic: nothing appears at the path until Close().
+//   writer.Write(example.SerializeAsString());
+//   writer.Close();                               // Throws IoError if the data cannot be written.
+//
+// A writer destroyed without Close() discards its temporary file (an interrupted conversion never
+// leaves a partial dataset behind).
+//
+// For files that must be visible while they grow (TensorBoard event files), use OpenAppendable():
+// it writes straight to the path (appending if it exists) and flushes after every record, so a
+// reader polling the file sees each complete record as soon as Write() returns.
+class TFRecordWriter {
+ public:
+  explicit TFRecordWriter(const std::filesystem::path& path);  // Throws IoError if not creatable.
+  static std::unique_ptr<TFRecordWriter> OpenAppendable(const std::filesystem::path& path);
+  ~TFRecordWriter();
+  TFRecordWriter(const TFRecordWriter&) = delete;
+  TFRecordWriter& operator=(const TFRecordWriter&) = delete;
+
+  // Appends one record. Throws IoError on a write failure, Error if called after Close().
+  void Write(std::string_view record);
+  // Pushes buffered records to the OS (appendable writers do this after every Write()).
+  void Flush();
+  // Finishes the file (atomic writers rename it into place). Idempotent. Throws IoError.
+  void Close();
+
+  const std::filesystem::path& path() const { return path_; }
+  int64_t records_written() const { return records_; }
+
+ private:
+  struct Direct {};
+  TFRecordWriter(const std::filesystem::path& path, Direct);
+  std::ostream& out();
+
+  std::filesystem::path path_;
+  std::unique_ptr<AtomicFile> atomic_;  // Set for atomic writers.
+  std::ofstream direct_;                // Used by appendable writers.
+  bool flush_each_record_ = false;
+  bool closed_ = false;
+  int64_t records_ = 0;
+};
+
+struct TFRecordReaderOptions {
+  // false: a corrupt or truncated record throws FormatError.
+  // true: it is reported (Warn() + problems()) and reading continues with the next intact record
+  // (after a bad length header the reader scans forward for the next valid header).
+  bool skip_corrupt = false;
+};
+
+// Reads a TFRecord file one record at a time, checking every length and data CRC32C.
+// ZLIB- and GZIP-compressed TFRecord files (TF's RecordWriterOptions ZLIB/GZIP) are detected from
+// their first bytes and decompressed on the fly; byte offsets then refer to the decompressed stream.
+class TFRecordReader {
+ public:
+  // Throws IoError if the file cannot be opened.
+  explicit TFRecordReader(const std::filesystem::path& path, TFRecordReaderOptions options = {});
+  ~TFRecordReader();
+  TFRecordReader(const TFRecordReader&) = delete;
+  TFRecordReader& operator=(const TFRecordReader&) = delete;
+
+  // Fills *record with the next record and returns true; returns false at a clean end of file.
+  // Throws FormatError naming the file, record index (0-based) and byte offset on a CRC mismatch or
+  // truncation (unless skip_corrupt).
+  bool Next(std::string* record);
+
+  // Index (0-based, counting every record slot including skipped ones) and start offset of the
+  // record last returned by Next().
+  int64_t record_index() const { return last_index_; }
+  uint64_t record_offset() const { return last_offset_; }
+  bool compressed() const { return compression_ != 0; }
+  const std::filesystem::path& path() const { return path_; }
+  // With skip_corrupt: one message per problem skipped, in file order.
+  const std::vector<std::string>& problems() const { return problems_; }
+
+ private:
+  class Source;
+  size_t ReadFully(char* buf, size_t n);
+  [[noreturn]] void Fail(uint64_t offset, const std::string& what);
+  bool Report(uint64_t offset, const std::string& what);  // Throws, or records and returns true.
+  bool Resync(char header[12]);
+  uint64_t MaxRecordBytes() const;  // Longest record the rest of the file can hold.
+
+  std::filesystem::path path_;
+  TFRecordReaderOptions options_;
+  std::unique_ptr<Source> source_;
+  int compression_ = 0;  // 0 none, else zlib/gzip.
+  uint64_t file_size_ = 0;  // 0 for compressed files.
+  uint64_t offset_ = 0;  // Bytes consumed so far (decompressed stream).
+  int64_t next_index_ = 0;
+  int64_t last_index_ = -1;
+  uint64_t last_offset_ = 0;
+  std::vector<std::string> problems_;
+};
+
+// Reads every record of a file. Throws as TFRecordReader::Next.
+std::vector<std::string> ReadAllRecords(const std::filesystem::path& path);
+
+// "PREFIX-00002-of-00004": shard i of n, as TF's sharded writers name them.
+std::string ShardPath(const std::string& prefix, int i, int n);
+
+// Expands what a user may pass for "the records": a comma-separated list where each item is a
+// plain path, a glob (`train-*`, `train-?????-of-00010`), or "PREFIX@N" (= the N shard paths).
+// A plain path that does not exist but has shards next to it ("PREFIX-?????-of-?????") expands to
+// them. Results are sorted within each item. Throws IoError naming the item that matched nothing.
+std::vector<std::filesystem::path> ExpandInputPaths(const std::string& pattern);
+
+}  // namespace segtune
