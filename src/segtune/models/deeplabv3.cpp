@@ -1,0 +1,70 @@
+#include "segtune/models/deeplabv3.h"
+
+#include <torch/torch.h>
+
+#include "segtune/models/layers.h"
+
+namespace segtune {
+namespace {
+
+torch::nn::Conv2d ConvNoBias(int64_t in, int64_t out, int64_t kernel, int64_t padding = 0, int64_t dilation = 1) {
+  return torch::nn::Conv2d(
+      torch::nn::Conv2dOptions(in, out, kernel).padding(padding).dilation(dilation).bias(false));
+}
+
+}  // namespace
+
+ASPPConvImpl::ASPPConvImpl(int64_t in, int64_t out, int64_t dilation_) : dilation(dilation_) {
+  conv = register_module("0", ConvNoBias(in, out, 3, dilation, dilation));
+  bn = register_module("1", MakeBatchNorm(out, {}));
+}
+
+torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) { return torch::relu(bn->forward(conv->forward(x))); }
+
+ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
+  conv = register_module("1", ConvNoBias(in, out, 1));
+  bn = register_module("2", MakeBatchNorm(out, {}));
+}
+
+torch::Tensor ASPPPoolingImpl::forward(const torch::Tensor& x) {
+  torch::Tensor y = torch::adaptive_avg_pool2d(x, {1, 1});
+  y = torch::relu(bn->forward(conv->forward(y)));
+  return ResizeBilinear(y, x.size(2), x.size(3));
+}
+
+ASPPImpl::ASPPImpl(int64_t in, std::vector<int64_t> rates, int64_t out)
+    : atrous_rates(std::move(rates)), out_channels(out) {
+  convs = torch::nn::ModuleList();
+  branch1x1 = torch::nn::Sequential(ConvNoBias(in, out, 1), MakeBatchNorm(out, {}), torch::nn::ReLU());
+  convs->push_back(branch1x1);
+  for (const int64_t rate : atrous_rates) {
+    atrous.push_back(ASPPConv(in, out, rate));
+    convs->push_back(atrous.back());
+  }
+  pooling = ASPPPooling(in, out);
+  convs->push_back(pooling);
+  register_module("convs", convs);
+  const int64_t branches = static_cast<int64_t>(convs->size());
+  project = register_module("project", torch::nn::Sequential(ConvNoBias(branches * out, out, 1), MakeBatchNorm(out, {}),
+                                                             torch::nn::ReLU(), torch::nn::Dropout(0.5)));
+}
+
+torch::Tensor ASPPImpl::forward(const torch::Tensor& x) {
+  std::vector<torch::Tensor> branches{branch1x1->forward(x)};
+  for (auto& branch : atrous) branches.push_back(branch->forward(x));
+  branches.push_back(pooling->forward(x));
+  return project->forward(torch::cat(branches, 1));
+}
+
+DeepLabHeadImpl::DeepLabHeadImpl(int64_t in, int64_t num_classes) {
+  aspp = register_module("0", ASPP(in, std::vector<int64_t>{12, 24, 36}));
+  conv = register_module("1", ConvNoBias(256, 256, 3, 1));
+  bn = register_module("2", MakeBatchNorm(256, {}));
+  classifier = register_module("4", torch::nn::Conv2d(torch::nn::Conv2dOptions(256, num_classes, 1)));
+}
+
+torch::Tensor DeepLabHeadImpl::forward(const torch::Tensor& x) {
+  return classifier->forward(torch::relu(bn->forward(conv->forward(aspp->forward(x)))));
+}
+
+}  // namespace segtune

@@ -1,0 +1,32 @@
+// FCN (torchvision models/segmentation/fcn.py): the FCNHead, used as the classifier of
+// fcn_resnet50/101 and as the auxiliary classifier ("aux_classifier") of every DeepLabV3/FCN model.
+#pragma once
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/dropout.h>
+#include <torch/nn/pimpl.h>
+
+#include "segtune/models/segmentation_model.h"
+
+namespace segtune {
+
+// torchvision FCNHead(in_channels, channels), a Sequential:
+//   "0" conv 3x3 padding 1 to in_channels / 4 (no bias), "1" bn, "2" relu, "3" dropout(0.1),
+//   "4" conv 1x1 to `channels` classes (with bias) = the class-specific layer.
+class FCNHeadImpl : public SegmentationHeadImpl {
+ public:
+  FCNHeadImpl(int64_t in_channels, int64_t channels);
+  torch::Tensor forward(const torch::Tensor& x) override;
+
+  const int64_t in_channels;
+  const int64_t inter_channels;
+  const int64_t channels;
+  torch::nn::Conv2d conv{nullptr};        // "0"
+  torch::nn::BatchNorm2d bn{nullptr};     // "1"
+  torch::nn::Dropout dropout{nullptr};    // "3", p = 0.1
+  torch::nn::Conv2d classifier{nullptr};  // "4"
+};
+TORCH_MODULE(FCNHead);
+
+}  // namespace segtune

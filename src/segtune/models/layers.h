@@ -1,0 +1,91 @@
+// Building blocks shared by segtune's segmentation models, mirroring torchvision.ops.misc.
+//
+// Every block is a named torch::nn module whose registered child names equal torchvision's
+// attribute names, so a torchvision state_dict key maps to a member by reading
+// ("backbone.0.0.weight" = Conv2dNormActivation "0" -> its conv "0"). Blocks keep their
+// hyper-parameters (stride, dilation, activation ...) as public members so a module walker (the
+// ONNX exporter) can emit nodes from them without re-deriving anything.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/any.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <string>
+
+namespace segtune {
+
+// The activation that follows a convolution block. kNone = identity.
+enum class Activation { kNone, kReLU, kHardswish, kHardsigmoid, kSigmoid };
+
+// "none", "relu", "hardswish", "hardsigmoid", "sigmoid".
+const char* ActivationName(Activation activation);
+
+// Applies the activation out of place (the reference uses inplace=True; results are identical).
+torch::Tensor ApplyActivation(const torch::Tensor& x, Activation activation);
+
+// BatchNorm2d settings. torchvision's default is eps=1e-5, momentum=0.1; MobileNetV3 uses
+// eps=1e-3, momentum=0.01 (MobileNetV3BatchNorm()).
+struct BatchNormSpec {
+  double eps = 1e-5;
+  double momentum = 0.1;
+};
+inline BatchNormSpec MobileNetV3BatchNorm() { return {1e-3, 0.01}; }
+
+torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec);
+
+// Bilinear resize with align_corners=False, as F.interpolate(mode="bilinear") in torchvision.
+torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width);
+
+// torchvision.ops.misc.Conv2dNormActivation: Conv2d (no bias) -> BatchNorm2d -> activation.
+// Children: "0" = conv, "1" = bn (the activation "2" has no parameters and is `activation`).
+// Padding is (kernel_size - 1) / 2 * dilation, as torchvision computes it.
+struct Conv2dNormActivationOptions {
+  int64_t in_channels = 0;
+  int64_t out_channels = 0;
+  int64_t kernel_size = 3;
+  int64_t stride = 1;
+  int64_t dilation = 1;
+  int64_t groups = 1;
+  Activation activation = Activation::kReLU;
+  BatchNormSpec norm;
+};
+
+class Conv2dNormActivationImpl : public torch::nn::Module {
+ public:
+  explicit Conv2dNormActivationImpl(const Conv2dNormActivationOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  const Conv2dNormActivationOptions options;
+  const int64_t padding;
+  torch::nn::Conv2d conv{nullptr};     // "0"
+  torch::nn::BatchNorm2d bn{nullptr};  // "1"
+};
+TORCH_MODULE(Conv2dNormActivation);
+
+// torchvision.ops.misc.SqueezeExcitation as MobileNetV3 uses it:
+//   scale = scale_activation(fc2(activation(fc1(avgpool(x))))); return scale * x
+// with activation = ReLU and scale_activation = Hardsigmoid. fc1/fc2 are 1x1 Conv2d with bias.
+class SqueezeExcitationImpl : public torch::nn::Module {
+ public:
+  SqueezeExcitationImpl(int64_t input_channels, int64_t squeeze_channels);
+  torch::Tensor forward(const torch::Tensor& x);
+
+  const int64_t input_channels;
+  const int64_t squeeze_channels;
+  const Activation activation = Activation::kReLU;
+  const Activation scale_activation = Activation::kHardsigmoid;
+  torch::nn::Conv2d fc1{nullptr};
+  torch::nn::Conv2d fc2{nullptr};
+};
+TORCH_MODULE(SqueezeExcitation);
+
+// torchvision's ImageNet backbone initialisation, applied to every module under `root`:
+// Conv2d weight kaiming_normal(fan_out, relu) and bias zero; BatchNorm weight 1, bias 0;
+// Linear weight normal(0, 0.01), bias 0. (Segmentation heads keep PyTorch's default init.)
+void InitializeLikeTorchvisionBackbone(torch::nn::Module& root);
+
+}  // namespace segtune

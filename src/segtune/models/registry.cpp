@@ -1,0 +1,164 @@
+#include "segtune/models/registry.h"
+
+#include <torch/torch.h>
+
+#include <iomanip>
+#include <sstream>
+
+#include "segtune/core/error.h"
+#include "segtune/models/deeplabv3.h"
+#include "segtune/models/fcn.h"
+#include "segtune/models/lraspp.h"
+#include "segtune/models/mobilenet_v3.h"
+#include "segtune/models/resnet.h"
+
+namespace segtune {
+namespace {
+
+SegmentationModelInfo MakeInfo(std::string name, std::string architecture, std::string backbone, bool supports_aux,
+                               std::vector<std::string> zoo_files, std::vector<std::string> backbone_files) {
+  SegmentationModelInfo info;
+  info.name = std::move(name);
+  info.architecture = std::move(architecture);
+  info.backbone = std::move(backbone);
+  info.supports_aux = supports_aux;
+  info.zoo_files = std::move(zoo_files);
+  info.backbone_zoo_files = std::move(backbone_files);
+  if (info.architecture == "lraspp") {
+    info.class_specific_prefixes = {"classifier.low_classifier", "classifier.high_classifier"};
+  } else {
+    info.class_specific_prefixes = {"classifier.4", "aux_classifier.4"};
+  }
+  return info;
+}
+
+void CheckArguments(const SegmentationModelInfo& info, int64_t num_classes, bool aux_loss) {
+  if (num_classes < 1) {
+    throw UsageError(info.name + ": num_classes must be at least 1, got " + std::to_string(num_classes));
+  }
+  if (aux_loss && !info.supports_aux) {
+    throw UsageError(info.name + ": this model has no auxiliary head (aux_loss is not supported)");
+  }
+}
+
+// torchvision _deeplabv3_mobilenetv3 / _deeplabv3_resnet / _fcn_resnet.
+template <typename Head>
+SegmentationModel SimpleModel(const std::string& name, std::shared_ptr<BackboneImpl> backbone, int64_t out_channels,
+                              const std::string& out_layer, int64_t aux_channels, const std::string& aux_layer,
+                              int64_t num_classes, bool aux_loss) {
+  const SegmentationModelInfo& info = FindModelInfo(name);
+  CheckArguments(info, num_classes, aux_loss);
+  ReturnLayers return_layers{{out_layer, "out"}};
+  if (aux_loss) return_layers[aux_layer] = "aux";
+  backbone->set_return_layers(return_layers);
+  std::shared_ptr<SegmentationHeadImpl> aux_head;
+  if (aux_loss) aux_head = FCNHead(aux_channels, num_classes).ptr();
+  return std::make_shared<SimpleSegmentationModelImpl>(info, num_classes, std::move(backbone),
+                                                       Head(out_channels, num_classes).ptr(), std::move(aux_head));
+}
+
+template <typename Head>
+SegmentationModel MobileNetModel(const std::string& name, int64_t num_classes, bool aux_loss) {
+  MobileNetV3LargeBackbone backbone(/*dilated=*/true);
+  // torchvision: out = C5 (stage_indices[-1]), aux = C2 (stage_indices[-4]).
+  const std::vector<int> stages = backbone->StageIndices();
+  const int out_pos = stages.back(), aux_pos = stages[stages.size() - 4];
+  return SimpleModel<Head>(name, backbone.ptr(), backbone->OutChannels(out_pos), std::to_string(out_pos),
+                           backbone->OutChannels(aux_pos), std::to_string(aux_pos), num_classes, aux_loss);
+}
+
+template <typename Head>
+SegmentationModel ResNetModel(const std::string& name, ResNetBackbone backbone, int64_t num_classes, bool aux_loss) {
+  return SimpleModel<Head>(name, backbone.ptr(), 2048, "layer4", 1024, "layer3", num_classes, aux_loss);
+}
+
+}  // namespace
+
+const std::vector<SegmentationModelInfo>& ListModels() {
+  static const std::vector<SegmentationModelInfo> models = {
+      MakeInfo("lraspp_mobilenet_v3_large", "lraspp", "mobilenet_v3_large", false,
+               {"lraspp_mobilenet_v3_large-d234d4ea.pth"}, {"mobilenet_v3_large-8738ca79.pth"}),
+      MakeInfo("deeplabv3_mobilenet_v3_large", "deeplabv3", "mobilenet_v3_large", true,
+               {"deeplabv3_mobilenet_v3_large-fc3c493d.pth"}, {"mobilenet_v3_large-8738ca79.pth"}),
+      MakeInfo("deeplabv3_resnet50", "deeplabv3", "resnet50", true, {"deeplabv3_resnet50_coco-cd0a2569.pth"},
+               {"resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"}),
+      MakeInfo("deeplabv3_resnet101", "deeplabv3", "resnet101", true, {"deeplabv3_resnet101_coco-586e9e4e.pth"},
+               {"resnet101-63fe2227.pth", "resnet101-cd907fc2.pth"}),
+      MakeInfo("fcn_resnet50", "fcn", "resnet50", true, {"fcn_resnet50_coco-1167a1af.pth"},
+               {"resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"}),
+      MakeInfo("fcn_resnet101", "fcn", "resnet101", true, {"fcn_resnet101_coco-7ecb50ca.pth"},
+               {"resnet101-63fe2227.pth", "resnet101-cd907fc2.pth"}),
+  };
+  return models;
+}
+
+const SegmentationModelInfo& FindModelInfo(const std::string& name) {
+  std::string known;
+  for (const auto& info : ListModels()) {
+    if (info.name == name) return info;
+    known += (known.empty() ? "" : ", ") + info.name;
+  }
+  throw UsageError("unknown model '" + name + "'; known models: " + known);
+}
+
+SegmentationModel LrasppMobileNetV3Large(int64_t num_classes) {
+  const SegmentationModelInfo& info = FindModelInfo("lraspp_mobilenet_v3_large");
+  CheckArguments(info, num_classes, false);
+  return std::make_shared<LRASPPImpl>(info, MobileNetV3LargeBackbone(/*dilated=*/true), num_classes);
+}
+
+SegmentationModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss) {
+  return MobileNetModel<DeepLabHead>("deeplabv3_mobilenet_v3_large", num_classes, aux_loss);
+}
+SegmentationModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss) {
+  return ResNetModel<DeepLabHead>("deeplabv3_resnet50", ResNet50Backbone(), num_classes, aux_loss);
+}
+SegmentationModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss) {
+  return ResNetModel<DeepLabHead>("deeplabv3_resnet101", ResNet101Backbone(), num_classes, aux_loss);
+}
+SegmentationModel FcnResNet50(int64_t num_classes, bool aux_loss) {
+  return ResNetModel<FCNHead>("fcn_resnet50", ResNet50Backbone(), num_classes, aux_loss);
+}
+SegmentationModel FcnResNet101(int64_t num_classes, bool aux_loss) {
+  return ResNetModel<FCNHead>("fcn_resnet101", ResNet101Backbone(), num_classes, aux_loss);
+}
+
+SegmentationModel CreateSegmentationModel(const std::string& name, int64_t num_classes, bool aux_loss) {
+  const SegmentationModelInfo& info = FindModelInfo(name);  // Unknown names throw here.
+  if (name == "lraspp_mobilenet_v3_large") {
+    CheckArguments(info, num_classes, aux_loss);
+    return LrasppMobileNetV3Large(num_classes);
+  }
+  if (name == "deeplabv3_mobilenet_v3_large") return DeepLabV3MobileNetV3Large(num_classes, aux_loss);
+  if (name == "deeplabv3_resnet50") return DeepLabV3ResNet50(num_classes, aux_loss);
+  if (name == "deeplabv3_resnet101") return DeepLabV3ResNet101(num_classes, aux_loss);
+  if (name == "fcn_resnet50") return FcnResNet50(num_classes, aux_loss);
+  return FcnResNet101(num_classes, aux_loss);
+}
+
+int64_t CountParameters(const torch::nn::Module& module) {
+  int64_t count = 0;
+  for (const auto& p : module.parameters()) count += p.numel();
+  return count;
+}
+
+void PrintModelTable(std::ostream& out) {
+  std::ostringstream table;
+  table << std::left << std::setw(30) << "model" << std::right << std::setw(12) << "parameters" << "  "
+        << std::left << std::setw(40) << "input normalization" << std::setw(5) << "aux" << "zoo files\n";
+  for (const auto& info : ListModels()) {
+    torch::NoGradGuard no_grad;
+    const int64_t params = CountParameters(*CreateSegmentationModel(info.name, 21, info.supports_aux));
+    std::ostringstream norm;
+    norm << std::setprecision(3) << "mean " << info.mean[0] << "," << info.mean[1] << "," << info.mean[2] << " std "
+         << info.std[0] << "," << info.std[1] << "," << info.std[2];
+    std::string files;
+    for (const auto& f : info.zoo_files) files += (files.empty() ? "" : ", ") + f;
+    for (const auto& f : info.backbone_zoo_files) files += ", " + f + " (backbone)";
+    table << std::left << std::setw(30) << info.name << std::right << std::setw(12) << params << "  " << std::left
+          << std::setw(40) << norm.str() << std::setw(5) << (info.supports_aux ? "yes" : "no") << files << "\n";
+  }
+  out << table.str();
+}
+
+}  // namespace segtune

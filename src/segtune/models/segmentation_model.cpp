@@ -1,0 +1,56 @@
+#include "segtune/models/segmentation_model.h"
+
+#include <torch/torch.h>
+
+#include "segtune/core/error.h"
+#include "segtune/models/layers.h"
+
+namespace segtune {
+
+SegmentationModelImpl::SegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, bool has_aux)
+    : info_(std::move(info)), num_classes_(num_classes), has_aux_(has_aux) {}
+
+void SegmentationModelImpl::SetChannelsLast(bool enabled) {
+  channels_last_ = enabled;
+  const auto format = enabled ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  torch::NoGradGuard no_grad;
+  // libtorch 1.13's Module::to() has no memory_format: convert each 4-D tensor in place.
+  for (auto& p : parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(format));
+  }
+  for (auto& b : buffers()) {
+    if (b.dim() == 4) b.set_data(b.contiguous(format));
+  }
+}
+
+torch::Tensor SegmentationModelImpl::PrepareInput(const torch::Tensor& x) const {
+  if (x.dim() != 4 || x.size(1) != 3) {
+    throw UsageError(info_.name + ": expected an image batch [N, 3, H, W], got a tensor of shape " +
+                     c10::str(x.sizes()));
+  }
+  return channels_last_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+}
+
+torch::Tensor SegmentationModelImpl::Finish(const torch::Tensor& logits) { return logits.contiguous(); }
+
+SimpleSegmentationModelImpl::SimpleSegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes,
+                                                         std::shared_ptr<BackboneImpl> backbone_,
+                                                         std::shared_ptr<SegmentationHeadImpl> classifier_,
+                                                         std::shared_ptr<SegmentationHeadImpl> aux_classifier_)
+    : SegmentationModelImpl(std::move(info), num_classes, aux_classifier_ != nullptr),
+      backbone(register_module("backbone", std::move(backbone_))),
+      classifier(register_module("classifier", std::move(classifier_))) {
+  if (aux_classifier_) aux_classifier = register_module("aux_classifier", std::move(aux_classifier_));
+}
+
+SegmentationOutput SimpleSegmentationModelImpl::forward(const torch::Tensor& input) {
+  const torch::Tensor x = PrepareInput(input);
+  const int64_t height = x.size(2), width = x.size(3);
+  FeatureMap features = backbone->forward(x);
+  SegmentationOutput result;
+  result.out = Finish(ResizeBilinear(classifier->forward(features.at("out")), height, width));
+  if (aux_classifier) result.aux = Finish(ResizeBilinear(aux_classifier->forward(features.at("aux")), height, width));
+  return result;
+}
+
+}  // namespace segtune

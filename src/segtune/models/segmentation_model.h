@@ -1,0 +1,95 @@
+// The common interface of segtune's semantic segmentation models.
+//
+// A model takes a normalized float image batch [N, 3, H, W] (ImageNet mean/std, see
+// SegmentationModelInfo) and returns per-pixel class logits at the input resolution, plus the
+// auxiliary head's logits when the model was built with aux_loss. Parameter and buffer names are
+// torchvision's ("backbone.*", "classifier.*", "aux_classifier.*"), so torchvision checkpoints load
+// as-is. Models are built only by the factories in registry.h.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/types.h>
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "segtune/models/backbone.h"
+
+namespace segtune {
+
+// What a caller needs to know about a model without building it.
+struct SegmentationModelInfo {
+  std::string name;          // Registry name, e.g. "lraspp_mobilenet_v3_large".
+  std::string architecture;  // "lraspp", "deeplabv3" or "fcn".
+  std::string backbone;      // "mobilenet_v3_large", "resnet50" or "resnet101".
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // Input normalization (RGB, 0..1 scale).
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  bool supports_aux = false;          // Can be built with an auxiliary FCN head.
+  int recommended_input_size = 520;   // torchvision's SemanticSegmentation(resize_size=520).
+  // torchvision zoo files that fit the whole model (21 COCO-with-VOC-labels classes, aux included).
+  std::vector<std::string> zoo_files;
+  // ImageNet classification checkpoints for the backbone alone (keys remapped by transfer_keys.h).
+  std::vector<std::string> backbone_zoo_files;
+  // Prefixes of the class-specific layers (re-initialised when num_classes changes).
+  std::vector<std::string> class_specific_prefixes;
+};
+
+struct SegmentationOutput {
+  torch::Tensor out;  // [N, num_classes, H, W] logits.
+  torch::Tensor aux;  // Same shape; undefined when the model has no auxiliary head.
+};
+
+class SegmentationModelImpl : public torch::nn::Module {
+ public:
+  SegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, bool has_aux);
+
+  // x: [N, 3, H, W] float, normalized. Returns logits resized (bilinear, align_corners=False) to H x W,
+  // contiguous in the default memory format.
+  virtual SegmentationOutput forward(const torch::Tensor& x) = 0;
+
+  const SegmentationModelInfo& info() const { return info_; }
+  int64_t num_classes() const { return num_classes_; }
+  bool has_aux() const { return has_aux_; }
+
+  // Channels-last (NHWC) execution: converts every 4-D parameter and buffer now (and forward's
+  // input on each call). Faster on CPU for MobileNetV3 (see bench/models_bench.sh). Call after
+  // loading weights or before: values are unchanged, only strides differ.
+  void SetChannelsLast(bool enabled);
+  bool channels_last() const { return channels_last_; }
+
+ protected:
+  torch::Tensor PrepareInput(const torch::Tensor& x) const;  // Checks the shape, applies the format.
+  static torch::Tensor Finish(const torch::Tensor& logits);   // Back to contiguous NCHW.
+
+ private:
+  SegmentationModelInfo info_;
+  int64_t num_classes_;
+  bool has_aux_;
+  bool channels_last_ = false;
+};
+using SegmentationModel = std::shared_ptr<SegmentationModelImpl>;
+
+// A head that maps one backbone feature to class logits at the feature's resolution
+// (DeepLabHead, FCNHead).
+class SegmentationHeadImpl : public torch::nn::Module {
+ public:
+  virtual torch::Tensor forward(const torch::Tensor& feature) = 0;
+};
+
+// torchvision's _SimpleSegmentationModel (DeepLabV3, FCN): out = classifier(features["out"]),
+// aux = aux_classifier(features["aux"]), each resized to the input size. aux_classifier may be null.
+class SimpleSegmentationModelImpl : public SegmentationModelImpl {
+ public:
+  SimpleSegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, std::shared_ptr<BackboneImpl> backbone,
+                              std::shared_ptr<SegmentationHeadImpl> classifier,
+                              std::shared_ptr<SegmentationHeadImpl> aux_classifier);
+  SegmentationOutput forward(const torch::Tensor& x) override;
+
+  std::shared_ptr<BackboneImpl> backbone;
+  std::shared_ptr<SegmentationHeadImpl> classifier;
+  std::shared_ptr<SegmentationHeadImpl> aux_classifier;  // Null without aux head.
+};
+
+}  // namespace segtune
