@@ -330,17 +330,16 @@ Rle RleFromString(const std::string& s, uint32_t h, uint32_t w) {
   return r;
 }
 
-std::vector<double> BboxIou(const std::vector<std::array<double, 4>>& dt,
-                            const std::vector<std::array<double, 4>>& gt, const std::vector<bool>& gt_is_crowd) {
-  const size_t m = dt.size(), n = gt.size();
-  std::vector<double> o(m * n, 0.0);
+void BboxIouInto(const std::array<double, 4>* dt, size_t m, const std::array<double, 4>* gt, size_t n,
+                 const uint8_t* gt_is_crowd, double* o) {
   for (size_t g = 0; g < n; ++g) {
     const auto& G = gt[g];
     const double ga = G[2] * G[3];
-    const bool crowd = g < gt_is_crowd.size() && gt_is_crowd[g];
+    const bool crowd = gt_is_crowd != nullptr && gt_is_crowd[g];
     for (size_t d = 0; d < m; ++d) {
       const auto& D = dt[d];
       const double da = D[2] * D[3];
+      o[d * n + g] = 0;
       const double iw = std::fmin(D[2] + D[0], G[2] + G[0]) - std::fmax(D[0], G[0]);
       if (iw <= 0) continue;
       const double ih = std::fmin(D[3] + D[1], G[3] + G[1]) - std::fmax(D[1], G[1]);
@@ -350,6 +349,21 @@ std::vector<double> BboxIou(const std::vector<std::array<double, 4>>& dt,
       o[d * n + g] = i / u;
     }
   }
+}
+
+namespace {
+std::vector<uint8_t> CrowdFlags(const std::vector<bool>& gt_is_crowd, size_t n) {
+  std::vector<uint8_t> flags(n, 0);
+  for (size_t g = 0; g < n && g < gt_is_crowd.size(); ++g) flags[g] = gt_is_crowd[g];
+  return flags;
+}
+}  // namespace
+
+std::vector<double> BboxIou(const std::vector<std::array<double, 4>>& dt,
+                            const std::vector<std::array<double, 4>>& gt, const std::vector<bool>& gt_is_crowd) {
+  std::vector<double> o(dt.size() * gt.size(), 0.0);
+  const auto crowd = CrowdFlags(gt_is_crowd, gt.size());
+  BboxIouInto(dt.data(), dt.size(), gt.data(), gt.size(), crowd.data(), o.data());
   return o;
 }
 
@@ -383,33 +397,49 @@ static void RunOverlap(const Rle& dt, const Rle& gt, uint32_t* inter, uint32_t* 
   *uni = u;
 }
 
-std::vector<double> RleIou(const std::vector<Rle>& dt, const std::vector<Rle>& gt,
-                           const std::vector<bool>& gt_is_crowd) {
-  const size_t m = dt.size(), n = gt.size();
-  std::vector<std::array<double, 4>> db(m), gb(n);
-  for (size_t d = 0; d < m; ++d) db[d] = RleToBbox(dt[d]);
-  for (size_t g = 0; g < n; ++g) gb[g] = RleToBbox(gt[g]);
-  // As in maskApi.c, the runs are only walked where the boxes overlap.
-  std::vector<double> o = BboxIou(db, gb, gt_is_crowd);
+void RleIouInto(const Rle* const* dt, size_t m, const Rle* const* gt, size_t n, const uint8_t* gt_is_crowd,
+                double* o) {
+  // As in maskApi.c, the runs are only walked where the boxes overlap. Small stack buffers avoid
+  // allocations for the typical handful of objects per image and category.
+  constexpr size_t kStack = 64;
+  std::array<double, 4> db_stack[kStack], gb_stack[kStack];
+  std::vector<std::array<double, 4>> db_heap, gb_heap;
+  std::array<double, 4>* db = db_stack;
+  std::array<double, 4>* gb = gb_stack;
+  if (m > kStack) db_heap.resize(m), db = db_heap.data();
+  if (n > kStack) gb_heap.resize(n), gb = gb_heap.data();
+  for (size_t d = 0; d < m; ++d) db[d] = RleToBbox(*dt[d]);
+  for (size_t g = 0; g < n; ++g) gb[g] = RleToBbox(*gt[g]);
+  BboxIouInto(db, m, gb, n, gt_is_crowd, o);
   for (size_t g = 0; g < n; ++g) {
-    const bool crowd = g < gt_is_crowd.size() && gt_is_crowd[g];
+    const bool crowd = gt_is_crowd != nullptr && gt_is_crowd[g];
     for (size_t d = 0; d < m; ++d) {
       double& out = o[d * n + g];
       if (!(out > 0)) continue;
-      if (dt[d].h != gt[g].h || dt[d].w != gt[g].w) {
+      if (dt[d]->h != gt[g]->h || dt[d]->w != gt[g]->w) {
         out = -1;
         continue;
       }
       uint32_t i, u;
-      RunOverlap(dt[d], gt[g], &i, &u);
+      RunOverlap(*dt[d], *gt[g], &i, &u);
       if (i == 0) {
         u = 1;
       } else if (crowd) {
-        u = static_cast<uint32_t>(RleArea(dt[d]));
+        u = static_cast<uint32_t>(RleArea(*dt[d]));
       }
       out = static_cast<double>(i) / static_cast<double>(u);
     }
   }
+}
+
+std::vector<double> RleIou(const std::vector<Rle>& dt, const std::vector<Rle>& gt,
+                           const std::vector<bool>& gt_is_crowd) {
+  std::vector<const Rle*> dp, gp;
+  for (const Rle& r : dt) dp.push_back(&r);
+  for (const Rle& r : gt) gp.push_back(&r);
+  std::vector<double> o(dt.size() * gt.size(), 0.0);
+  const auto crowd = CrowdFlags(gt_is_crowd, gt.size());
+  RleIouInto(dp.data(), dp.size(), gp.data(), gp.size(), crowd.data(), o.data());
   return o;
 }
 

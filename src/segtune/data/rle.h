@@ -51,4 +51,11 @@ std::vector<double> BboxIou(const std::vector<std::array<double, 4>>& dt,
                             const std::vector<std::array<double, 4>>& gt,
                             const std::vector<bool>& gt_is_crowd);
 
+// The same two functions without copies, for hot loops: dt/gt are m and n items (RLE pointers or
+// contiguous boxes), gt_is_crowd has n flags (or is null), out receives m * n values, out[i * n + j].
+void RleIouInto(const Rle* const* dt, size_t m, const Rle* const* gt, size_t n, const uint8_t* gt_is_crowd,
+                double* out);
+void BboxIouInto(const std::array<double, 4>* dt, size_t m, const std::array<double, 4>* gt, size_t n,
+                 const uint8_t* gt_is_crowd, double* out);
+
 }  // namespace segtune
