@@ -1,0 +1,46 @@
+// `segtune download`: fetch the images of a COCO file given by URL.
+#include <iostream>
+
+#include "segtune/cli/verb.h"
+#include "segtune/core/log.h"
+#include "segtune/data/download_images.h"
+
+namespace {
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto opts = std::make_shared<segtune::DownloadImagesOptions>();
+  app.add_option("input", opts->input, "COCO JSON whose file_name or coco_url are URLs")->required();
+  app.add_option("--images-dir", opts->images_dir, "Directory for the downloaded images")->required();
+  app.add_option("-o,--output", opts->output, "COCO JSON pointing at the local files")->required();
+  app.add_option("--parallel", opts->download.parallel, "Transfers in flight at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--retries", opts->download.retries, "Extra attempts on network errors, 5xx and 429")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--stall-timeout", opts->download.stall_seconds, "Seconds without data before a retry")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--header", opts->download.headers, "Extra HTTP header, e.g. 'Authorization: Bearer KEY'");
+  app.add_flag("--absolute-paths", opts->absolute_paths,
+               "Write absolute file_names (default: relative to the output JSON's directory)");
+  app.footer(
+      "Images whose file_name or coco_url is a URL are fetched into --images-dir; a rerun skips complete\n"
+      "files and resumes partial ones. Failed images are left out of the output (with their\n"
+      "annotations) and listed in <output>.failures.json; the exit code is then 1.");
+  return [opts] {
+    const segtune::DownloadImagesSummary s = segtune::DownloadImages(*opts);
+    using segtune::WithCommas;
+    segtune::Info("download: " + WithCommas(s.images) + " images: " + WithCommas(s.downloaded) + " downloaded, " +
+                  WithCommas(s.already_present) + " already present, " + WithCommas(s.local) +
+                  " without URL (kept), " + WithCommas(s.failed) + " failed");
+    if (s.failed > 0) {
+      segtune::Warn(WithCommas(s.failed) + " images (" + WithCommas(s.annotations_dropped) +
+                    " annotations) left out of " + opts->output.string() + "; see " + s.failures_path.string() +
+                    "; rerun to retry them");
+    }
+    std::cout << "wrote " << opts->output.string() << "\n";
+    return s.failed > 0 ? 1 : 0;
+  };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(download, 11, "Download the images of a COCO file listed by URL", Setup);
