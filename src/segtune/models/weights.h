@@ -18,10 +18,27 @@ struct NamedTensors {
   const torch::Tensor* Find(const std::string& name) const;
 };
 
+// A segtune checkpoint is a .safetensors file whose __metadata__ has "segtune.kind" = "checkpoint".
+// The model's tensors are stored as "model.<state_dict name>"; every other prefix ("optimizer.",
+// ...) belongs to the trainer. Write one with SaveSafetensors after adding the prefix and the
+// metadata; read the model part back with LoadWeights, the whole file with ReadSafetensors.
+inline constexpr const char* kCheckpointKindKey = "segtune.kind";
+inline constexpr const char* kCheckpointKind = "checkpoint";
+inline constexpr const char* kCheckpointModelPrefix = "model.";
+
 // Detects the format from the content (zip magic, safetensors header, segtune checkpoint) and
 // loads every tensor to CPU. Throws FormatError naming the file and what was wrong (not a
-// checkpoint, truncated, unsupported pickle opcode ...), never crashes.
+// checkpoint, truncated, unsupported pickle opcode ...), never crashes; IoError if unreadable.
+//  - .pth (torch.save zip): a state dict, or a checkpoint dict wrapping one under "model",
+//    "state_dict" or "model_state_dict"; metadata["segtune.state_dict_key"] names the key used.
+//  - .safetensors: every tensor, metadata = __metadata__.
+//  - segtune checkpoint: only the "model." tensors, with the prefix stripped; metadata = __metadata__.
 NamedTensors LoadWeights(const std::filesystem::path& path);
+
+// True if the metadata marks a segtune checkpoint.
+bool IsSegtuneCheckpoint(const NamedTensors& tensors);
+// The "model." tensors of a checkpoint with the prefix stripped (metadata copied).
+NamedTensors ModelTensorsOfCheckpoint(const NamedTensors& checkpoint);
 
 // Writes a .safetensors file atomically, tensors sorted as the reference writer does.
 void SaveSafetensors(const NamedTensors& tensors, const std::filesystem::path& path);

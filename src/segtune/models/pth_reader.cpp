@@ -1,0 +1,176 @@
+#include "segtune/models/pth_reader.h"
+
+#include <caffe2/serialize/inline_container.h>
+#include <c10/util/Exception.h>
+#include <torch/torch.h>
+
+#include <cstring>
+#include <map>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/models/pickle.h"
+
+namespace segtune {
+
+bool LooksLikeZip(std::string_view head) { return head.substr(0, 4) == std::string_view("PK\x03\x04", 4); }
+
+bool LooksLikeLegacyTorchSave(std::string_view head) {
+  // pickle.dump(MAGIC_NUMBER=0x1950a86a20f9469cfc6c, f, protocol=2): PROTO 2, LONG1 10 bytes.
+  return head.substr(0, 4) == std::string_view("\x80\x02\x8a\x0a", 4) &&
+         head.substr(4, 10) == std::string_view("\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 10);
+}
+
+namespace {
+
+// Serves the zip reader from memory; reads past the end return fewer bytes (miniz reports that as
+// a corrupt archive) instead of reading out of bounds.
+class BoundedReadAdapter final : public caffe2::serialize::ReadAdapterInterface {
+ public:
+  explicit BoundedReadAdapter(const std::string& bytes) : bytes_(bytes) {}
+  size_t size() const override { return bytes_.size(); }
+  size_t read(uint64_t pos, void* buf, size_t n, const char* /*what*/) const override {
+    if (pos >= bytes_.size()) return 0;
+    const size_t available = std::min<uint64_t>(n, bytes_.size() - pos);
+    std::memcpy(buf, bytes_.data() + pos, available);
+    return available;
+  }
+
+ private:
+  const std::string& bytes_;
+};
+
+torch::Dtype StorageDtype(const std::string& cls, const std::filesystem::path& path) {
+  static const std::map<std::string, torch::Dtype> kTypes = {
+      {"torch.FloatStorage", torch::kFloat},   {"torch.DoubleStorage", torch::kDouble},
+      {"torch.HalfStorage", torch::kHalf},     {"torch.BFloat16Storage", torch::kBFloat16},
+      {"torch.LongStorage", torch::kLong},     {"torch.IntStorage", torch::kInt},
+      {"torch.ShortStorage", torch::kShort},   {"torch.CharStorage", torch::kChar},
+      {"torch.ByteStorage", torch::kByte},     {"torch.BoolStorage", torch::kBool}};
+  auto it = kTypes.find(cls);
+  if (it == kTypes.end()) throw FormatError(path, "data.pkl", "unsupported storage type " + cls);
+  return it->second;
+}
+
+// Reads the zip records behind each ('storage', cls, key, location, numel) persistent id, once per
+// key: views that share a storage share the loaded tensor.
+class StorageLoader {
+ public:
+  StorageLoader(caffe2::serialize::PyTorchStreamReader& zip, const std::filesystem::path& path)
+      : zip_(zip), path_(path) {}
+
+  PickleValuePtr operator()(const PickleValue& pid) {
+    using Kind = PickleValue::Kind;
+    if (pid.kind != Kind::kTuple || pid.items.size() < 5 || pid.items[0]->kind != Kind::kString ||
+        pid.items[0]->text != "storage" || pid.items[1]->kind != Kind::kGlobal ||
+        pid.items[2]->kind != Kind::kString || pid.items[4]->kind != Kind::kInt) {
+      throw FormatError(path_, "data.pkl", "persistent id is not ('storage', type, key, location, numel)");
+    }
+    const std::string& key = pid.items[2]->text;
+    auto cached = storages_.find(key);
+    if (cached != storages_.end()) return cached->second;
+    const torch::Dtype dtype = StorageDtype(pid.items[1]->text, path_);
+    const int64_t numel = pid.items[4]->integer;
+    const std::string record = "data/" + key;
+    if (!zip_.hasRecord(record)) throw FormatError(path_, record, "storage record missing from the archive");
+    auto [data, bytes] = zip_.getRecord(record);
+    const size_t element = torch::elementSize(dtype);
+    if (numel < 0 || uint64_t(numel) > bytes / element) {
+      throw FormatError(path_, record, "holds " + std::to_string(bytes) + " bytes, expected " + std::to_string(numel) +
+                                           " elements of " + std::to_string(element) + " bytes");
+    }
+    auto storage = PickleValue::Make(Kind::kTensor);
+    storage->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
+    if (numel) std::memcpy(storage->tensor.data_ptr(), data.get(), size_t(numel) * element);
+    storages_[key] = storage;
+    return storage;
+  }
+
+ private:
+  caffe2::serialize::PyTorchStreamReader& zip_;
+  const std::filesystem::path& path_;
+  std::map<std::string, PickleValuePtr> storages_;
+};
+
+bool HoldsTensors(const PickleValue& dict) {
+  for (const auto& [k, v] : dict.entries) {
+    if (v->kind == PickleValue::Kind::kTensor) return true;
+  }
+  return false;
+}
+
+// The state dict inside the unpickled object: the object itself, or a checkpoint's "model" entry.
+NamedTensors ExtractStateDict(const PickleValuePtr& root, const std::filesystem::path& path) {
+  using Kind = PickleValue::Kind;
+  if (root->kind != Kind::kDict) throw FormatError(path, "data.pkl", "holds a " + root->TypeName() + ", expected a state dict");
+  NamedTensors result;
+  const PickleValue* dict = root.get();
+  if (!HoldsTensors(*root)) {
+    for (const char* key : {"model", "state_dict", "model_state_dict"}) {
+      PickleValuePtr inner = root->Get(key);
+      if (inner && inner->kind == Kind::kDict && HoldsTensors(*inner)) {
+        dict = inner.get();
+        result.metadata["segtune.state_dict_key"] = key;
+        break;
+      }
+    }
+  }
+  for (const auto& [key, value] : dict->entries) {
+    if (key->kind != Kind::kString) throw FormatError(path, "data.pkl", "state dict key is a " + key->TypeName() + ", expected str");
+    if (value->kind == Kind::kObject && value->text.rfind("torch", 0) == 0) {
+      throw FormatError(path, "data.pkl", "'" + key->text + "' is a " + value->TypeName() + ", a tensor type this reader does not support");
+    }
+    if (value->kind != Kind::kTensor) {
+      Warn(path.string() + ": skipping '" + key->text + "' (a " + value->TypeName() + ", not a tensor)");
+      continue;
+    }
+    result.items.emplace_back(key->text, value->tensor);
+  }
+  if (result.items.empty()) {
+    throw FormatError(path, "data.pkl", "no tensors found: expected a state dict, or a checkpoint with one under "
+                                        "\"model\", \"state_dict\" or \"model_state_dict\"");
+  }
+  return result;
+}
+
+NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path) {
+  auto adapter = std::make_shared<BoundedReadAdapter>(bytes);
+  caffe2::serialize::PyTorchStreamReader zip(adapter);
+  if (zip.hasRecord("byteorder")) {
+    auto [order, n] = zip.getRecord("byteorder");
+    if (std::string(static_cast<const char*>(order.get()), n) != "little") {
+      throw FormatError(path, "byteorder", "big-endian archives are not supported");
+    }
+  }
+  if (!zip.hasRecord("data.pkl")) throw FormatError(path, "data.pkl", "record missing: not a torch.save archive");
+  auto [pickle, size] = zip.getRecord("data.pkl");
+  StorageLoader loader(zip, path);
+  PickleValuePtr root = Unpickle(std::string_view(static_cast<const char*>(pickle.get()), size),
+                                 [&loader](const PickleValue& pid) { return loader(pid); }, path.string() + ": data.pkl");
+  return ExtractStateDict(root, path);
+}
+
+}  // namespace
+
+NamedTensors ReadPth(const std::filesystem::path& path) {
+  const std::string bytes = ReadFile(path);
+  if (LooksLikeLegacyTorchSave(bytes)) {
+    throw FormatError(path, "", "legacy (PyTorch < 1.6, non-zip) torch.save format is not supported; re-save it "
+                                "with a newer torch: torch.save(torch.load(f), f2)");
+  }
+  if (!LooksLikeZip(bytes)) throw FormatError(path, "", "not a zip archive (a torch.save .pth file starts with PK)");
+  try {
+    return ReadZip(bytes, path);
+  } catch (const Error&) {
+    throw;
+  } catch (const c10::Error& e) {
+    // The zip reader reports corrupt archives with c10::Error; keep its first line only.
+    const std::string message = e.what_without_backtrace();
+    throw FormatError(path, "zip", "corrupt or truncated archive: " + message.substr(0, message.find('\n')));
+  } catch (const std::exception& e) {
+    throw FormatError(path, "zip", std::string("corrupt or truncated archive: ") + e.what());
+  }
+}
+
+}  // namespace segtune

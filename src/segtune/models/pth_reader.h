@@ -1,0 +1,26 @@
+// Reads torch.save zip archives (`.pth` / `.pt` written by PyTorch >= 1.6) without libtorch's
+// unpickler, which cannot read an OrderedDict state_dict (see FORMATS.md §7).
+#pragma once
+
+#include <filesystem>
+#include <string_view>
+
+#include "segtune/models/weights.h"
+
+namespace segtune {
+
+// True if `head` (the first bytes of a file) starts like a zip archive.
+bool LooksLikeZip(std::string_view head);
+// True if `head` starts like a pre-1.6 (non-zip) torch.save file, which is not supported.
+bool LooksLikeLegacyTorchSave(std::string_view head);
+
+// Loads every tensor of a torch.save'd state dict, copied out contiguous to CPU, in file order.
+// Accepts a plain dict/OrderedDict of tensors, or a checkpoint dict holding one under "model",
+// "state_dict" or "model_state_dict" (the key used is returned in metadata["segtune.state_dict_key"]).
+// Non-tensor entries of the state dict (e.g. `_extra_state`) are skipped with a warning.
+// Storages of dtype float, double, half, bfloat16, int64/32/16, int8, uint8 and bool are read.
+// Throws FormatError naming the file and what was wrong (missing record, unsupported opcode or
+// storage type, truncated or corrupt zip, view outside its storage, no tensors); never crashes.
+NamedTensors ReadPth(const std::filesystem::path& path);
+
+}  // namespace segtune

@@ -1,0 +1,54 @@
+#include "segtune/models/weights.h"
+
+#include <fstream>
+
+#include "segtune/core/error.h"
+#include "segtune/models/pth_reader.h"
+#include "segtune/models/safetensors.h"
+
+namespace segtune {
+
+const torch::Tensor* NamedTensors::Find(const std::string& name) const {
+  for (const auto& [n, t] : items) {
+    if (n == name) return &t;
+  }
+  return nullptr;
+}
+
+bool IsSegtuneCheckpoint(const NamedTensors& tensors) {
+  auto it = tensors.metadata.find(kCheckpointKindKey);
+  return it != tensors.metadata.end() && it->second == kCheckpointKind;
+}
+
+NamedTensors ModelTensorsOfCheckpoint(const NamedTensors& checkpoint) {
+  NamedTensors model;
+  model.metadata = checkpoint.metadata;
+  const std::string prefix = kCheckpointModelPrefix;
+  for (const auto& [name, tensor] : checkpoint.items) {
+    if (name.compare(0, prefix.size(), prefix) == 0) model.items.emplace_back(name.substr(prefix.size()), tensor);
+  }
+  return model;
+}
+
+NamedTensors LoadWeights(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path, "cannot open weights file");
+  std::string head(16, '\0');
+  in.read(head.data(), head.size());
+  head.resize(size_t(in.gcount()));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (LooksLikeZip(head) || LooksLikeLegacyTorchSave(head)) return ReadPth(path);
+  if (LooksLikeSafetensors(head, ec ? 0 : size)) {
+    NamedTensors tensors = ReadSafetensors(path);
+    if (!IsSegtuneCheckpoint(tensors)) return tensors;
+    NamedTensors model = ModelTensorsOfCheckpoint(tensors);
+    if (model.items.empty()) {
+      throw FormatError(path, "", "segtune checkpoint holds no \"" + std::string(kCheckpointModelPrefix) + "*\" tensors");
+    }
+    return model;
+  }
+  throw FormatError(path, "", "not a weights file: expected a torch.save .pth zip archive or a .safetensors file");
+}
+
+}  // namespace segtune
