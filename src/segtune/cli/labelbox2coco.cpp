@@ -1,0 +1,43 @@
+// `segtune labelbox2coco`: a Labelbox export (any flavour) to COCO JSON.
+#include <cstdlib>
+#include <iostream>
+
+#include "segtune/cli/verb.h"
+#include "segtune/data/labelbox.h"
+
+namespace {
+
+struct Options {
+  segtune::LabelboxOptions convert;
+  std::string y_origin = "auto";
+};
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  app.add_option("input", opts->convert.input, "Labelbox export: JSON array (v1 / 2018) or NDJSON (export v2)")
+      ->required()->check(CLI::ExistingFile);
+  app.add_option("-o,--output", opts->convert.output, "COCO JSON to write")->required();
+  app.add_option("--api-key", opts->convert.api_key, "Labelbox API key for mask URLs (default: $LABELBOX_API_KEY)");
+  app.add_option("--y-origin", opts->y_origin, "y axis of the 2018 XY/WKT geometry: top, bottom or auto")
+      ->capture_default_str()->check(CLI::IsMember({"top", "bottom", "auto"}));
+  app.add_option("--parallel", opts->convert.download.parallel, "Mask downloads in flight at once")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  app.footer(
+      "Images keep the Labelbox ids and URLs (run `segtune download` next to fetch them); categories\n"
+      "are numbered 1..N in class-name order; masks become RLEs; points and lines are reported, not\n"
+      "converted. Exit 1 if some masks could not be fetched (the output is written without them).");
+  return [opts] {
+    if (opts->convert.api_key.empty())
+      if (const char* key = std::getenv("LABELBOX_API_KEY")) opts->convert.api_key = key;
+    opts->convert.y_origin = opts->y_origin == "top"      ? segtune::YOrigin::kTop
+                             : opts->y_origin == "bottom" ? segtune::YOrigin::kBottom
+                                                          : segtune::YOrigin::kAuto;
+    const segtune::LabelboxReport report = segtune::ConvertLabelbox(opts->convert);
+    std::cout << "wrote " << opts->convert.output.string() << "\n";
+    return report.mask_failures > 0 ? 1 : 0;
+  };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(labelbox2coco, 10, "Convert a Labelbox export (JSON or NDJSON) to COCO JSON", Setup);

@@ -1,0 +1,390 @@
+#include "segtune/data/labelbox.h"
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <set>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/core/progress.h"
+#include "segtune/data/labelbox_rows.h"
+#include "segtune/data/rle.h"
+
+namespace fs = std::filesystem;
+
+namespace segtune {
+namespace {
+
+using Kind = LabelboxShape::Kind;
+
+struct ParsedExport {
+  std::vector<LabelboxRow> rows;
+  LabelboxParseStats stats;
+};
+
+nlohmann::json ParseJson(const std::string& text, const fs::path& file, const std::string& where) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(file, where, std::string("not valid JSON (") + e.what() + ")");
+  }
+}
+
+std::string FlavourOf(const nlohmann::json& row) {
+  if (row.is_object() && row.contains("data_row")) return "export v2";
+  if (row.is_object() && row.contains("Label") && row["Label"].is_object())
+    return row["Label"].contains("objects") ? "v1 JSON (Label.objects)" : "2018 JSON (class -> XY/WKT)";
+  return "";
+}
+
+void AddRow(const nlohmann::json& row, const std::string& where, ParsedExport* out, std::set<std::string>* flavours) {
+  const std::string flavour = FlavourOf(row);
+  if (!flavour.empty()) flavours->insert(flavour);
+  out->rows.push_back(flavour == "export v2" ? ParseLabelboxNdjsonRow(row, where, &out->stats)
+                                             : ParseLabelboxV1Row(row, where, &out->stats));
+}
+
+// A JSON array of rows (v1, 2018 or v2), a single v2 object, or NDJSON (one v2 row per line).
+ParsedExport ReadExport(const fs::path& path) {
+  const std::string text = ReadFile(path);
+  const size_t first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+  if (first == std::string::npos) throw FormatError(path, "", "empty file; expected a Labelbox JSON or NDJSON export");
+  ParsedExport out;
+  std::set<std::string> flavours;
+  const std::string file = path.string();
+  if (text[first] == '[') {
+    const nlohmann::json rows = ParseJson(text, path, "");
+    for (size_t i = 0; i < rows.size(); ++i) AddRow(rows[i], file + ": row " + std::to_string(i), &out, &flavours);
+  } else {
+    size_t line_no = 0;
+    for (size_t pos = 0; pos < text.size();) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = text.size();
+      ++line_no;
+      const std::string line = text.substr(pos, end - pos);
+      pos = end + 1;
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      const std::string where = "line " + std::to_string(line_no);
+      AddRow(ParseJson(line, path, where), file + ": " + where, &out, &flavours);
+    }
+    for (auto f : std::set<std::string>(flavours))
+      if (f == "export v2") flavours = {"export v2 NDJSON"};
+  }
+  for (const auto& f : flavours) out.stats.flavour += (out.stats.flavour.empty() ? "" : " + ") + f;
+  if (out.stats.flavour.empty()) out.stats.flavour = "no labeled rows";
+  return out;
+}
+
+bool IsRegion(Kind kind) { return kind == Kind::kPolygon || kind == Kind::kBox || kind == Kind::kMask; }
+
+// A temporary directory for mask files, removed when done.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = (fs::temp_directory_path() / "segtune-masks-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw IoError(fs::path(tmpl), "cannot create a temporary directory");
+    path_ = tmpl;
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+DownloadOptions WithApiKey(DownloadOptions options, const std::string& api_key) {
+  if (!api_key.empty()) options.headers.push_back("Authorization: Bearer " + api_key);
+  return options;
+}
+
+// Downloads every distinct mask URL in parallel; returns URL -> local file (failed URLs absent).
+std::map<std::string, fs::path> FetchMasks(const std::vector<LabelboxRow>& rows, const LabelboxOptions& options,
+                                           const fs::path& dir) {
+  std::map<std::string, fs::path> file_of;
+  std::vector<DownloadRequest> requests;
+  for (const auto& row : rows)
+    for (const auto& shape : row.shapes)
+      if (shape.kind == Kind::kMask && !row.skipped && !file_of.count(shape.mask_url)) {
+        file_of[shape.mask_url] = dir / ("mask" + std::to_string(requests.size()) + ".png");
+        requests.push_back({shape.mask_url, file_of[shape.mask_url]});
+      }
+  if (requests.empty()) return {};
+  Progress progress("masks", (long long)requests.size(), "mask");
+  const auto results = DownloadAll(requests, WithApiKey(options.download, options.api_key), &progress);
+  progress.Finish();
+  for (const auto& r : results) {
+    if (r.ok) continue;
+    Warn("labelbox2coco: mask " + r.url + ": " + r.error +
+         (r.http_status == 401 || r.http_status == 403 ? " (pass --api-key or set LABELBOX_API_KEY)" : ""));
+    file_of.erase(r.url);
+  }
+  return file_of;
+}
+
+// The instance mask (0/1, row-major) of a mask shape; empty Mat if the file is unreadable.
+cv::Mat InstanceMask(const LabelboxShape& shape, const fs::path& file) {
+  cv::Mat image = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
+  if (image.empty()) return image;
+  if (image.depth() != CV_8U) image.convertTo(image, CV_8U, 1.0 / 256);
+  cv::Mat bgr;
+  if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
+  else if (image.channels() == 4) cv::cvtColor(image, bgr, cv::COLOR_BGRA2BGR);
+  else bgr = image;
+  cv::Mat mask;
+  if (shape.has_color) {
+    const cv::Scalar color(shape.color_rgb[2], shape.color_rgb[1], shape.color_rgb[0]);
+    cv::inRange(bgr, color, color, mask);
+  } else {  // Single-instance masks: white object on black.
+    cv::Mat gray;
+    cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
+    cv::threshold(gray, mask, 127, 1, cv::THRESH_BINARY);
+  }
+  mask = mask != 0;
+  return mask / 255;
+}
+
+std::array<double, 4> PolygonBounds(const std::vector<std::vector<double>>& parts) {
+  double x0 = 1e300, y0 = 1e300, x1 = -1e300, y1 = -1e300;
+  for (const auto& p : parts)
+    for (size_t i = 0; i + 1 < p.size(); i += 2) {
+      x0 = std::min(x0, p[i]), x1 = std::max(x1, p[i]);
+      y0 = std::min(y0, p[i + 1]), y1 = std::max(y1, p[i + 1]);
+    }
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+class Converter {
+ public:
+  Converter(const LabelboxOptions& options, LabelboxReport* report) : options_(options), report_(report) {}
+
+  CocoDataset Run() {
+    ParsedExport parsed = ReadExport(options_.input);
+    report_->flavour = parsed.stats.flavour;
+    for (const auto& [reason, n] : parsed.stats.ignored) report_->skipped_objects[reason] += n;
+    MakeCategories(parsed.rows);
+    ScratchDir scratch;
+    masks_ = FetchMasks(parsed.rows, options_, scratch.path());
+    std::set<std::string> seen_ids;
+    for (LabelboxRow& row : parsed.rows) {
+      ++report_->rows;
+      if (row.skipped) {
+        ++report_->skipped_rows;
+        continue;
+      }
+      if (row.image_id.empty()) row.image_id = row.where;
+      if (!seen_ids.insert(row.image_id).second) {
+        Warn(row.where + ": image id " + row.image_id + " appears again; row skipped");
+        ++report_->skipped_rows;
+        continue;
+      }
+      ConvertRow(row);
+    }
+    if (legacy_seen_ && options_.y_origin == YOrigin::kAuto)
+      Warn("labelbox2coco: " + options_.input.string() +
+           " uses the 2018 XY/WKT formats, whose y origin may be bottom-left; y kept as is. Check an overlay, "
+           "then pass --y-origin bottom (flip y' = H - y) or --y-origin top to silence this");
+    report_->images = int(dataset_.images.size());
+    report_->annotations = int(dataset_.annotations.size());
+    return std::move(dataset_);
+  }
+
+ private:
+  void MakeCategories(const std::vector<LabelboxRow>& rows) {
+    std::set<std::string> names;
+    for (const auto& row : rows)
+      if (!row.skipped)
+        for (const auto& s : row.shapes)
+          if (IsRegion(s.kind)) names.insert(s.class_name);
+    for (const auto& name : names) {
+      CocoCategory c;
+      c.id = int64_t(dataset_.categories.size() + 1);
+      c.name = c.supercategory = name;
+      category_of_[name] = c.id;
+      dataset_.categories.push_back(c);
+    }
+  }
+
+  void Skip(const std::string& reason) { ++report_->skipped_objects[reason]; }
+
+  bool NeedsFlip(const LabelboxShape& s) const {
+    return options_.y_origin == YOrigin::kBottom && (s.kind == Kind::kPolygon || s.kind == Kind::kBox);
+  }
+
+  // The image height is needed to flip y; fetch the image when the export does not say.
+  void EnsureSize(CocoImage* image, const LabelboxRow& row) {
+    if (image->height > 0) return;
+    if (row.url.empty()) throw FormatError(row.where + ": the image height is needed to flip y, and the row has no URL");
+    const std::string bytes = FetchUrl(row.url, WithApiKey(options_.download, options_.api_key));
+    const cv::Mat decoded = cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data())),
+                                         cv::IMREAD_UNCHANGED);
+    if (decoded.empty()) throw FormatError(row.where + ": " + row.url + ": not a readable image (needed to flip y)");
+    image->width = decoded.cols;
+    image->height = decoded.rows;
+  }
+
+  void ConvertRow(const LabelboxRow& row) {
+    CocoImage image;
+    image.id = ImageId{row.image_id, false};
+    image.file_name = image.coco_url = row.url;
+    image.width = row.width;
+    image.height = row.height;
+    if (!row.external_id.empty()) image.extra["external_id"] = row.external_id;
+    std::map<std::string, cv::Mat> decoded;  // This row's masks (a composite mask serves many objects).
+    for (const auto& s : row.shapes) {
+      if (s.kind != Kind::kMask || !masks_.count(s.mask_url) || decoded.count(s.mask_url + Key(s))) continue;
+      cv::Mat m = InstanceMask(s, masks_.at(s.mask_url));
+      if (!m.empty() && image.width == 0) image.width = m.cols, image.height = m.rows;
+      decoded[s.mask_url + Key(s)] = m;
+    }
+    for (const auto& s : row.shapes)
+      if (NeedsFlip(s)) EnsureSize(&image, row);
+    for (const auto& s : row.shapes) {
+      legacy_seen_ |= s.legacy_xy;
+      switch (s.kind) {
+        case Kind::kPoint: Skip("point (not a region)"); break;
+        case Kind::kLine: Skip("line (not a region)"); break;
+        case Kind::kPolygon: AddPolygon(s, image); break;
+        case Kind::kBox: AddBox(s, image); break;
+        case Kind::kMask: {
+          auto it = decoded.find(s.mask_url + Key(s));
+          AddMask(s, image, it == decoded.end() ? cv::Mat() : it->second);
+          break;
+        }
+      }
+    }
+    dataset_.images.push_back(std::move(image));
+  }
+
+  static std::string Key(const LabelboxShape& s) {
+    return s.has_color ? "#" + std::to_string(s.color_rgb[0]) + "," + std::to_string(s.color_rgb[1]) + "," +
+                             std::to_string(s.color_rgb[2])
+                       : "";
+  }
+
+  CocoAnnotation& NewAnnotation(const LabelboxShape& s, const CocoImage& image) {
+    CocoAnnotation a;
+    a.id = int64_t(dataset_.annotations.size() + 1);
+    a.image_id = image.id;
+    a.category_id = category_of_.at(s.class_name);
+    ++report_->annotations_per_class[s.class_name];
+    dataset_.annotations.push_back(std::move(a));
+    return dataset_.annotations.back();
+  }
+
+  void FlipRing(std::vector<double>* ring, int height) const {
+    for (size_t i = 1; i < ring->size(); i += 2) (*ring)[i] = height - (*ring)[i];
+  }
+
+  void AddPolygon(const LabelboxShape& s, const CocoImage& image) {
+    std::vector<std::vector<double>> exteriors, holes;
+    for (WktPolygon p : s.polygons) {
+      if (NeedsFlip(s)) {
+        FlipRing(&p.exterior, image.height);
+        for (auto& h : p.holes) FlipRing(&h, image.height);
+      }
+      if (p.exterior.size() >= 6 && std::abs(ShoelaceArea(p.exterior)) > 0) exteriors.push_back(p.exterior);
+      for (auto& h : p.holes)
+        if (h.size() >= 6) holes.push_back(h);
+    }
+    if (exteriors.empty()) return Skip("degenerate polygon (< 3 points or zero area)");
+    const bool size_known = image.width > 0 && image.height > 0;
+    CocoAnnotation& a = NewAnnotation(s, image);
+    a.bbox = PolygonBounds(exteriors);
+    if (!size_known) {
+      a.segmentation.polygons = exteriors;
+      for (const auto& e : exteriors) a.area += std::abs(ShoelaceArea(e));
+      if (!holes.empty()) report_->skipped_objects["polygon hole dropped (image size unknown)"] += int(holes.size());
+      return;
+    }
+    const uint32_t h = uint32_t(image.height), w = uint32_t(image.width);
+    Rle outer = RleFromPolygons(exteriors, h, w);
+    if (holes.empty()) {
+      a.segmentation.polygons = exteriors;
+      a.area = double(RleArea(outer));
+      return;
+    }
+    // COCO polygons cannot have holes: subtract them in mask space and store an RLE.
+    std::vector<uint8_t> keep(size_t(h) * w), hole(size_t(h) * w);
+    RleDecode(outer, keep.data());
+    RleDecode(RleFromPolygons(holes, h, w), hole.data());
+    for (size_t i = 0; i < keep.size(); ++i) keep[i] = keep[i] && !hole[i];
+    a.segmentation.rle = RleEncode(keep.data(), h, w);
+    a.area = double(RleArea(*a.segmentation.rle));
+  }
+
+  void AddBox(const LabelboxShape& s, const CocoImage& image) {
+    auto [left, top, width, height] = s.box;
+    if (NeedsFlip(s)) top = image.height - top - height;
+    if (width <= 0 || height <= 0) return Skip("degenerate box (zero width or height)");
+    CocoAnnotation& a = NewAnnotation(s, image);
+    a.bbox = {left, top, width, height};
+    a.segmentation.polygons = {{left, top, left + width, top, left + width, top + height, left, top + height}};
+    a.area = width * height;
+  }
+
+  void AddMask(const LabelboxShape& s, const CocoImage& image, const cv::Mat& mask) {
+    if (!masks_.count(s.mask_url)) {
+      ++report_->mask_failures;
+      return Skip("mask download failed");
+    }
+    if (mask.empty()) {
+      ++report_->mask_failures;
+      Warn(s.where + ": " + s.mask_url + ": not a readable PNG mask");
+      return Skip("mask unreadable");
+    }
+    if (mask.cols != image.width || mask.rows != image.height) {
+      Warn(s.where + ": mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) + ", image is " +
+           std::to_string(image.width) + "x" + std::to_string(image.height));
+      return Skip("mask size differs from the image");
+    }
+    cv::Mat continuous = mask.isContinuous() ? mask : mask.clone();
+    Rle rle = RleEncode(continuous.ptr<uint8_t>(), uint32_t(mask.rows), uint32_t(mask.cols));
+    const uint64_t area = RleArea(rle);
+    if (area == 0) return Skip("empty mask (no pixel of the instance color)");
+    CocoAnnotation& a = NewAnnotation(s, image);
+    a.bbox = RleToBbox(rle);
+    a.area = double(area);
+    a.segmentation.rle = std::move(rle);
+  }
+
+  const LabelboxOptions& options_;
+  LabelboxReport* report_;
+  CocoDataset dataset_;
+  std::map<std::string, int64_t> category_of_;
+  std::map<std::string, fs::path> masks_;
+  bool legacy_seen_ = false;
+};
+
+}  // namespace
+
+CocoDataset LabelboxToCoco(const LabelboxOptions& options, LabelboxReport* report) {
+  LabelboxReport local;
+  return Converter(options, report ? report : &local).Run();
+}
+
+LabelboxReport ConvertLabelbox(const LabelboxOptions& options) {
+  LabelboxReport report;
+  const CocoDataset dataset = LabelboxToCoco(options, &report);
+  SaveCoco(dataset, options.output);
+  Info("labelbox2coco: " + options.input.string() + ": " + report.flavour);
+  Info("  rows " + WithCommas(report.rows) + " (skipped " + WithCommas(report.skipped_rows) + "), images " +
+       WithCommas(report.images) + ", annotations " + WithCommas(report.annotations) + ", categories " +
+       WithCommas((long long)dataset.categories.size()));
+  for (const auto& [name, n] : report.annotations_per_class) Info("  class " + name + ": " + WithCommas(n));
+  for (const auto& [reason, n] : report.skipped_objects) Info("  skipped " + WithCommas(n) + ": " + reason);
+  if (report.mask_failures > 0)
+    Warn(WithCommas(report.mask_failures) + " masks could not be fetched or read; their objects are not in " +
+         options.output.string());
+  return report;
+}
+
+}  // namespace segtune

@@ -1,0 +1,103 @@
+// Labelbox export v2 rows (NDJSON, one data row per line). Field names: FORMATS.md §9.
+#include <string>
+
+#include "segtune/core/error.h"
+#include "segtune/data/labelbox_rows.h"
+
+namespace segtune {
+namespace {
+
+int IntField(const nlohmann::json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return 0;
+  return object[key].get<int>();
+}
+
+void ReadObject(const nlohmann::json& object, const std::string& where, LabelboxRow* row, LabelboxParseStats* stats) {
+  LabelboxShape shape;
+  shape.where = where;
+  shape.class_name = StringField(object, "name");
+  if (shape.class_name.empty()) shape.class_name = StringField(object, "value");
+  if (shape.class_name.empty()) throw FormatError(where + ": object has neither \"name\" nor \"value\"");
+  const std::string kind = StringField(object, "annotation_kind");
+  if (kind == "ImagePolygon" || (kind.empty() && object.contains("polygon"))) {
+    WktPolygon p;
+    p.exterior = ReadXyList(object.value("polygon", nlohmann::json()), where + ": polygon");
+    shape.polygons.push_back(std::move(p));
+  } else if (kind == "ImageBoundingBox" || (kind.empty() && object.contains("bounding_box"))) {
+    shape.kind = LabelboxShape::Kind::kBox;
+    shape.box = ReadBox(object.value("bounding_box", nlohmann::json()), where + ": bounding_box");
+  } else if (kind == "ImagePoint") {
+    shape.kind = LabelboxShape::Kind::kPoint;
+  } else if (kind == "ImagePolyline") {
+    shape.kind = LabelboxShape::Kind::kLine;
+  } else if (kind == "ImageSegmentationMask" || (kind.empty() && (object.contains("mask") || object.contains("composite_mask")))) {
+    shape.kind = LabelboxShape::Kind::kMask;
+    if (object.contains("composite_mask") && object["composite_mask"].is_object()) {
+      const auto& cm = object["composite_mask"];
+      shape.mask_url = StringField(cm, "url");
+      const auto color = cm.value("color_rgb", nlohmann::json());
+      if (!color.is_array() || color.size() != 3 || !color[0].is_number())
+        throw FormatError(where + ": composite_mask.color_rgb: expected [r, g, b], found " + color.dump());
+      shape.has_color = true;
+      for (int c = 0; c < 3; ++c) shape.color_rgb[c] = color[c].get<int>();
+    } else {
+      shape.mask_url = StringField(object.value("mask", nlohmann::json::object()), "url");
+    }
+    if (shape.mask_url.empty()) throw FormatError(where + ": segmentation mask without mask.url or composite_mask.url");
+  } else {
+    ++stats->ignored["annotation_kind \"" + kind + "\" (not an image region)"];
+    return;
+  }
+  row->shapes.push_back(std::move(shape));
+}
+
+bool LabelSkipped(const nlohmann::json& label) {
+  for (const char* holder : {"performance_details", "label_details"}) {
+    auto it = label.find(holder);
+    if (it != label.end() && it->is_object() && it->value("skipped", false)) return true;
+  }
+  return label.value("skipped", false);
+}
+
+}  // namespace
+
+LabelboxRow ParseLabelboxNdjsonRow(const nlohmann::json& row, const std::string& where, LabelboxParseStats* stats) {
+  if (!row.is_object() || !row.contains("data_row") || !row["data_row"].is_object())
+    throw FormatError(where + ": expected an export v2 row with a \"data_row\" object");
+  LabelboxRow out;
+  out.where = where;
+  const auto& data_row = row["data_row"];
+  out.image_id = StringField(data_row, "id");
+  if (out.image_id.empty()) out.image_id = StringField(data_row, "global_key");
+  out.url = StringField(data_row, "row_data");
+  out.external_id = StringField(data_row, "external_id");
+  if (row.contains("media_attributes")) {
+    out.width = IntField(row["media_attributes"], "width");
+    out.height = IntField(row["media_attributes"], "height");
+  }
+  // Every label of every project; a data row labeled more than once keeps its first label.
+  std::vector<std::pair<std::string, const nlohmann::json*>> labels;
+  if (row.contains("projects") && row["projects"].is_object()) {
+    for (const auto& [project_id, project] : row["projects"].items()) {
+      if (!project.is_object() || !project.contains("labels") || !project["labels"].is_array()) continue;
+      for (size_t i = 0; i < project["labels"].size(); ++i)
+        labels.push_back({"projects." + project_id + ".labels[" + std::to_string(i) + "]", &project["labels"][i]});
+    }
+  }
+  if (labels.empty() || LabelSkipped(*labels[0].second)) {
+    out.skipped = true;
+    return out;
+  }
+  if (labels.size() > 1) stats->ignored["extra label of an already labeled data row (first label kept)"] += int(labels.size() - 1);
+  const auto& [label_where, label] = labels[0];
+  const auto annotations = label->value("annotations", nlohmann::json::object());
+  const auto objects = annotations.value("objects", nlohmann::json::array());
+  for (size_t i = 0; i < objects.size(); ++i)
+    ReadObject(objects[i], where + ": " + label_where + ".annotations.objects[" + std::to_string(i) + "]", &out, stats);
+  const auto classifications = annotations.value("classifications", nlohmann::json::array());
+  if (classifications.is_array() && !classifications.empty())
+    stats->ignored["image classification"] += int(classifications.size());
+  return out;
+}
+
+}  // namespace segtune
