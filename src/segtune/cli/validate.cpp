@@ -1,0 +1,23 @@
+// `segtune validate`: report (and optionally fix) problems in a COCO file.
+#include "segtune/cli/verb.h"
+#include "segtune/data/validate.h"
+
+namespace {
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto opts = std::make_shared<segtune::ValidateOptions>();
+  app.add_option("input", opts->input, "COCO JSON to check")->required()->check(CLI::ExistingFile);
+  app.add_option("--images-dir", opts->images_dir, "Also open every image (file_name relative to DIR)");
+  app.add_flag("--fix", opts->fix, "Write a corrected copy to --output");
+  app.add_option("-o,--output", opts->output, "Corrected COCO JSON (with --fix)");
+  app.footer(
+      "Reports, with counts and up to 5 examples each: duplicate ids, annotations on unknown images or\n"
+      "categories, degenerate polygons, annotations out of bounds, bboxes inconsistent with their\n"
+      "segmentation, y-flipped bboxes of old Labelbox exports, and (with --images-dir) missing or\n"
+      "unreadable images and wrong width/height. Exit 1 when problems are found.");
+  return [opts] { return segtune::RunValidate(*opts); };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(validate, 13, "Check a COCO file for bad boxes, flipped y, unknown ids and missing images", Setup);

@@ -1,0 +1,68 @@
+// `segtune validate`: finds the problems that make a COCO dataset train badly or crash a loader, and
+// optionally writes a corrected copy.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "segtune/data/coco.h"
+
+namespace segtune {
+
+enum class CocoProblem {
+  kDuplicateImageId,
+  kDuplicateCategoryId,
+  kDuplicateAnnotationId,
+  kUnknownImage,          // Annotation's image_id is not in images.
+  kUnknownCategory,       // Annotation's category_id is not in categories.
+  kDegenerateGeometry,    // Polygon part with < 3 points or zero area, empty box, empty RLE.
+  kOutOfBounds,           // bbox or polygon beyond the image, or an RLE of another size.
+  kBboxMismatch,          // IoU(bbox, segmentation bounds) < 0.9.
+  kYFlippedBbox,          // bbox is the segmentation bounds mirrored vertically (y' = H - y - h).
+  kMissingImage,          // With an images dir: file not found.
+  kUnreadableImage,       // With an images dir: not decodable.
+  kImageSizeMismatch,     // With an images dir: width/height differ from the file (or are 0).
+};
+
+// "annotations out of image bounds", ...
+std::string DescribeProblem(CocoProblem problem);
+
+struct ProblemFindings {
+  int count = 0;
+  std::vector<std::string> examples;  // The first few, naming the element ("annotations[12] (id 13)").
+};
+
+struct ValidationReport {
+  std::map<CocoProblem, ProblemFindings> findings;
+  bool images_checked = false;
+  int total() const;
+};
+
+// Checks `dataset`. With a non-empty images_dir, also opens every image (file_name relative to it,
+// or absolute; URLs are not checked). Never throws for a problem in the data; all go in the report.
+ValidationReport ValidateCoco(const CocoDataset& dataset, const std::filesystem::path& images_dir,
+                              int max_examples = 5);
+
+// A corrected copy: duplicate image/category entries dropped (first kept), duplicate annotation ids
+// renumbered, annotations on unknown images or categories dropped, polygons clipped to the image and
+// degenerate parts removed (annotations with nothing left dropped), bbox recomputed from the
+// segmentation (clipped to the image), area recomputed where the geometry changed, width/height taken
+// from the image files when images_dir is given. Missing or unreadable images are kept (and left
+// reported). Each kind of change is described in *changes with its count.
+CocoDataset FixCoco(const CocoDataset& dataset, const std::filesystem::path& images_dir,
+                    std::vector<std::string>* changes);
+
+struct ValidateOptions {
+  std::filesystem::path input;
+  std::filesystem::path images_dir;  // Empty: image files are not checked.
+  bool fix = false;
+  std::filesystem::path output;      // Required with fix.
+};
+
+// Loads, validates, prints the report to stdout, and with fix writes the corrected copy. Returns
+// the exit code: 1 when problems were found in the input, else 0.
+int RunValidate(const ValidateOptions& options);
+
+}  // namespace segtune
