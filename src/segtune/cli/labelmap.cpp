@@ -1,0 +1,35 @@
+// `segtune labelmap coco.json -o label_map.pbtxt`: a TF OD API label map from COCO categories.
+#include <iostream>
+
+#include "segtune/cli/verb.h"
+#include "segtune/core/log.h"
+#include "segtune/data/coco.h"
+#include "segtune/data/label_map.h"
+
+namespace {
+
+struct Options {
+  std::string annotations;
+  std::string output;
+};
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto opts = std::make_shared<Options>();
+  app.add_option("annotations", opts->annotations, "COCO JSON whose categories become the items")->required();
+  app.add_option("-o,--output", opts->output, "Label map to write (protobuf text)")->required();
+  app.footer("Each category becomes item { id: <category id> name: \"<category name>\" }.");
+  return [opts] {
+    const segtune::LabelMap map = segtune::LabelMapFromCoco(segtune::LoadCoco(opts->annotations));
+    const auto problems = segtune::ValidateLabelMap(map);
+    for (const auto& w : problems.warnings) segtune::Warn(opts->annotations + ": " + w);
+    for (const auto& e : problems.errors) segtune::Warn(opts->annotations + ": " + e);
+    segtune::SaveLabelMap(map, opts->output);
+    segtune::Info("labelmap: " + std::to_string(map.item_size()) + " items");
+    std::cout << opts->output << "\n";
+    return problems.errors.empty() ? 0 : 1;
+  };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(labelmap, 25, "Write a TF OD API label map (pbtxt) from COCO categories", Setup);
