@@ -1,0 +1,30 @@
+// `segtune coco-eval`: COCO bbox/segm metrics with pycocotools' semantics.
+#include <memory>
+
+#include "segtune/cli/verb.h"
+#include "segtune/evaluation/coco_eval_command.h"
+
+namespace {
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto o = std::make_shared<segtune::CocoEvalCommandOptions>();
+  app.add_option("--gt", o->gt, "Ground truth COCO JSON (instances.json)")->required();
+  app.add_option("--dt", o->dt, "Detections: a COCO results JSON array")->required();
+  app.add_option("--type", o->type, "bbox or segm")->check(CLI::IsMember({"bbox", "segm"}));
+  app.add_option("--img-ids", o->img_ids, "Evaluate only these image ids")->delimiter(',');
+  app.add_option("--cat-ids", o->cat_ids, "Evaluate only these category ids")->delimiter(',');
+  app.add_option("--max-dets", o->max_dets, "Max detections per image, 3 values (default 1,10,100)")->delimiter(',');
+  app.add_flag("--per-class", o->per_class, "Also print AP and AP50 per category");
+  app.add_option("-o,--output", o->output, "metrics.json path (default: next to --dt)");
+  app.footer("Prints the 12-line COCOeval summary (same numbers as pycocotools) and writes metrics.json.");
+  return [o] {
+    o->threads = segtune::cli::Globals().threads;
+    return segtune::RunCocoEvalCommand(*o);
+  };
+}
+
+}  // namespace
+
+// Registered by hand: the verb name has a dash, which SEGTUNE_VERB's identifier cannot carry.
+static const bool segtune_verb_registered_coco_eval [[maybe_unused]] = segtune::cli::RegisterVerb(
+    {"coco-eval", 55, "Evaluate COCO detections or masks (AP/AR exactly as pycocotools)", Setup});

@@ -1,0 +1,101 @@
+// The coco-eval verb's work: files in, summary and metrics.json out.
+#include "segtune/evaluation/coco_eval_command.h"
+
+#include <simdjson.h>
+
+#include <cctype>
+
+#include <iostream>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/data/coco.h"
+#include "segtune/evaluation/coco_eval.h"
+
+namespace segtune {
+
+bool FirstResultHasBox(const std::filesystem::path& path) {
+  simdjson::padded_string text;
+  if (simdjson::padded_string::load(path.string()).get(text)) throw IoError(path, "cannot read results file");
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array array;
+  if (parser.iterate(text).get(doc) || doc.get_array().get(array)) {
+    throw FormatError(path, "", "expected a COCO results array [{image_id, category_id, score, ...}]");
+  }
+  for (auto item : array) {
+    simdjson::ondemand::object object;
+    if (item.get_object().get(object)) return false;
+    simdjson::ondemand::value box;
+    if (object.find_field_unordered("bbox").get(box)) return false;
+    simdjson::ondemand::array box_array;
+    if (box.get_array().get(box_array)) return true;  // Present and not a list: loadRes would use it.
+    size_t count = 0;
+    if (box_array.count_elements().get(count)) return true;
+    return count > 0;
+  }
+  return false;
+}
+
+namespace {
+
+ImageId ParseImageId(const std::string& text) {
+  ImageId id{text, !text.empty()};
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!(std::isdigit(static_cast<unsigned char>(text[i])) || (i == 0 && text[i] == '-'))) id.is_number = false;
+  }
+  return id;
+}
+
+void ReportDroppedResults(const CocoResultsReport& report, const std::filesystem::path& dt) {
+  if (report.unknown_image) {
+    std::string ids;
+    for (const auto& s : report.unknown_image_examples) ids += (ids.empty() ? "" : ", ") + s;
+    Warn(dt.string() + ": " + WithCommas(long(report.unknown_image)) + " of " + WithCommas(long(report.total)) +
+         " results are on images that are not in the ground truth (e.g. image_id " + ids +
+         "); they were left out (pycocotools refuses such a file: \"Results do not correspond to current coco set\")");
+  }
+  if (report.unknown_category) {
+    std::string ids;
+    for (auto c : report.unknown_category_examples) ids += (ids.empty() ? "" : ", ") + std::to_string(c);
+    Warn(dt.string() + ": " + WithCommas(long(report.unknown_category)) +
+         " results have a category_id that is not in the ground truth (e.g. " + ids +
+         "); they cannot match anything and were left out");
+  }
+}
+
+}  // namespace
+
+int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
+  CocoEvalParams params;
+  params.iou_type = ParseCocoIouType(o.type);
+  for (const auto& s : o.img_ids) params.img_ids.push_back(ParseImageId(s));
+  params.cat_ids = o.cat_ids;
+  params.max_dets = o.max_dets;
+  params.threads = o.threads;
+  Info("coco-eval: loading " + o.gt.string());
+  const CocoDataset gt = LoadCoco(o.gt);
+  Info("coco-eval: loading " + o.dt.string());
+  const std::vector<CocoAnnotation> dt = LoadCocoResults(o.dt);
+  params.results_kind = FirstResultHasBox(o.dt) ? CocoResultsKind::kBoxes : CocoResultsKind::kMasks;
+  if (dt.empty()) params.results_kind = CocoResultsKind::kBoxes;
+
+  const CocoEvalResult result = EvaluateCoco(gt, dt, params);
+  ReportDroppedResults(result.report, o.dt);
+  Info("coco-eval: " + std::string(CocoIouTypeName(result.iou_type)) + ", " + WithCommas(long(result.num_images)) +
+       " images, " + WithCommas(long(result.num_gt)) + " ground truths, " + WithCommas(long(result.num_dt)) +
+       " detections, evaluated in " + std::to_string(result.seconds) + " s");
+  std::cout << FormatCocoSummary(result);
+  if (o.per_class) std::cout << "\n" << FormatCocoPerClass(result);
+
+  const std::filesystem::path out = o.output.empty() ? o.dt.parent_path() / "metrics.json" : o.output;
+  nlohmann::json j = CocoEvalResultToJson(result);
+  j["gt"] = o.gt.string();
+  j["dt"] = o.dt.string();
+  WriteFileAtomic(out, j.dump(2) + "\n");
+  std::cout << "wrote " << out.string() << "\n";
+  return 0;
+}
+
+}  // namespace segtune

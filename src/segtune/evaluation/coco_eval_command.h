@@ -1,0 +1,32 @@
+// `segtune coco-eval`: load a COCO ground truth and a results file, evaluate, print the pycocotools
+// summary (and optionally the per-class table) on stdout, and write metrics.json.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace segtune {
+
+struct CocoEvalCommandOptions {
+  std::filesystem::path gt;       // instances.json
+  std::filesystem::path dt;       // results.json
+  std::string type = "bbox";      // "bbox" | "segm"
+  std::vector<std::string> img_ids;  // Empty: all.
+  std::vector<int64_t> cat_ids;      // Empty: all.
+  std::vector<int> max_dets = {1, 10, 100};
+  bool per_class = false;
+  std::filesystem::path output;  // metrics.json; empty: next to the results file.
+  int threads = 0;
+};
+
+// Returns the exit code (0). Throws FormatError/IoError for unreadable inputs, UsageError for bad
+// options. Warns (stderr) about results on unknown images or categories.
+int RunCocoEvalCommand(const CocoEvalCommandOptions& options);
+
+// Whether the first element of a results array has a non-empty "bbox" — COCO.loadRes's test for
+// box results. False for an empty array. Throws FormatError if the file is not a JSON array.
+bool FirstResultHasBox(const std::filesystem::path& results_path);
+
+}  // namespace segtune

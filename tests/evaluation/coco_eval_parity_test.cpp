@@ -1,0 +1,122 @@
+// Parity of the C++ COCO evaluator with a line-by-line Python transliteration of pycocotools'
+// coco.py/cocoeval.py (tests/evaluation/pycocotools_cocoeval_transliteration.py) on a random bbox
+// dataset, and the coco-eval verb's output files.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <random>
+
+#include <nlohmann/json.hpp>
+
+#include "segtune/data/coco.h"
+#include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/coco_eval_command.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+// 200 images, 6 categories (one never detected, one never annotated), crowds, images without gt,
+// scores on a coarse grid (ties across and within images), jittered true positives, duplicates,
+// random false positives, a gt with id 0, and more than 100 detections on a few images.
+void WriteRandomDataset(const std::filesystem::path& gt_path, const std::filesystem::path& dt_path, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> U(0, 1);
+  nlohmann::json gt = {{"images", nlohmann::json::array()}, {"categories", nlohmann::json::array()},
+                       {"annotations", nlohmann::json::array()}};
+  for (int c = 1; c <= 6; ++c) gt["categories"].push_back({{"id", c * 3}, {"name", "cat" + std::to_string(c)}});
+  nlohmann::json dt = nlohmann::json::array();
+  int64_t ann_id = 0;  // The first gt gets id 0 (pycocotools never counts its matches).
+  for (int i = 0; i < 200; ++i) {
+    const int image_id = 1000 - 3 * i;  // File order differs from sorted order.
+    const double W = 200 + 400 * U(rng), H = 200 + 400 * U(rng);
+    gt["images"].push_back({{"id", image_id}, {"width", int(W)}, {"height", int(H)}, {"file_name", "x.jpg"}});
+    const int n_gt = i % 10 == 0 ? 0 : int(U(rng) * 8);
+    for (int g = 0; g < n_gt; ++g) {
+      const int cat = 3 * (1 + int(U(rng) * 5));  // Category 18 never gets ground truth.
+      const double s = std::pow(2.0, 2 + 6 * U(rng));  // Sizes 4..256 px: small, medium and large.
+      const double w = s * (0.5 + U(rng)), h = s * (0.5 + U(rng));
+      const double x = U(rng) * (W - w), y = U(rng) * (H - h);
+      const bool crowd = U(rng) < 0.08;
+      const double area = w * h * (0.6 + 0.4 * U(rng));  // The area field, not the box area, decides ranges.
+      gt["annotations"].push_back({{"id", ann_id++}, {"image_id", image_id}, {"category_id", cat},
+                                   {"bbox", {x, y, w, h}}, {"area", area}, {"iscrowd", crowd ? 1 : 0}});
+      if (cat == 15) continue;  // Category 15 is never detected.
+      const int copies = U(rng) < 0.2 ? 2 : 1;
+      for (int k = 0; k < copies; ++k) {
+        if (U(rng) < 0.15) continue;  // Missed.
+        const double j = 0.25 * U(rng);
+        dt.push_back({{"image_id", image_id}, {"category_id", cat},
+                      {"bbox", {x + j * w * (U(rng) - .5), y + j * h * (U(rng) - .5), w * (1 + j * (U(rng) - .5)),
+                                h * (1 + j * (U(rng) - .5))}},
+                      {"score", std::round(U(rng) * 20) / 20}});
+      }
+    }
+    const int n_fp = i % 37 == 0 ? 130 : int(U(rng) * 6);
+    for (int f = 0; f < n_fp; ++f) {
+      const double w = 4 + 150 * U(rng), h = 4 + 150 * U(rng);
+      dt.push_back({{"image_id", image_id}, {"category_id", 3 * (1 + int(U(rng) * 6))},
+                    {"bbox", {U(rng) * (W - w), U(rng) * (H - h), w, h}}, {"score", std::round(U(rng) * 20) / 20}});
+    }
+  }
+  std::ofstream(gt_path) << gt.dump();
+  std::ofstream(dt_path) << dt.dump();
+}
+
+std::array<double, 12> PythonStats(const std::filesystem::path& gt, const std::filesystem::path& dt,
+                                   const std::filesystem::path& out) {
+  const auto run = testing::RunPython(testing::SourcePath("tests/evaluation/pycocotools_cocoeval_transliteration.py") +
+                                      " '" + gt.string() + "' '" + dt.string() + "' '" + out.string() + "'");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json j;
+  std::ifstream(out) >> j;
+  std::array<double, 12> stats{};
+  for (int i = 0; i < 12; ++i) stats[i] = j["stats"][i].get<double>();
+  return stats;
+}
+
+TEST(CocoEvalParity, MatchesPycocotoolsTransliterationOnRandomBboxData) {
+  for (uint32_t seed : {11u, 12u}) {
+    testing::TempDir dir;
+    WriteRandomDataset(dir / "gt.json", dir / "dt.json", seed);
+    const auto want = PythonStats(dir / "gt.json", dir / "dt.json", dir / "py.json");
+    CocoEvalParams params;
+    params.results_kind = FirstResultHasBox(dir / "dt.json") ? CocoResultsKind::kBoxes : CocoResultsKind::kMasks;
+    const auto r = EvaluateCoco(LoadCoco(dir / "gt.json"), LoadCocoResults(dir / "dt.json"), params);
+    for (int i = 0; i < 12; ++i) {
+      EXPECT_NEAR(r.stats[i], want[i], 1e-9) << "stat " << i << " seed " << seed;
+      EXPECT_GT(want[i], 0) << "stat " << i << " should be exercised";
+    }
+  }
+}
+
+TEST(CocoEvalCommand, PrintsSummaryAndWritesMetrics) {
+  testing::TempDir dir;
+  WriteRandomDataset(dir / "gt.json", dir / "dt.json", 3);
+  nlohmann::json dt;
+  std::ifstream(dir / "dt.json") >> dt;
+  dt.push_back({{"image_id", 123456}, {"category_id", 3}, {"bbox", {0, 0, 5, 5}}, {"score", 0.5}});
+  std::ofstream(dir / "dt.json") << dt.dump();
+  const auto run = testing::RunSegtune("coco-eval --gt '" + (dir / "gt.json").string() + "' --dt '" +
+                                       (dir / "dt.json").string() + "' --type bbox --per-class");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find(" Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = "),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("1 of "), std::string::npos) << "unknown image reported: " << run.output;
+  EXPECT_NE(run.output.find("123456"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("cat1"), std::string::npos) << "per-class table: " << run.output;
+  nlohmann::json metrics;
+  std::ifstream(dir / "metrics.json") >> metrics;
+  ASSERT_EQ(metrics["stats_list"].size(), 12u);
+  EXPECT_EQ(metrics["results"]["unknown_image"], 1);
+}
+
+TEST(CocoEvalCommand, RejectsUnknownType) {
+  const auto run = testing::RunSegtune("coco-eval --gt a.json --dt b.json --type keypoints");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("keypoints"), std::string::npos) << run.output;
+}
+
+}  // namespace
+}  // namespace segtune
