@@ -1,0 +1,274 @@
+#include "segtune/data/coco2tfrecord.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/core/progress.h"
+#include "segtune/data/download.h"
+#include "segtune/data/image_codec.h"
+#include "segtune/data/rle.h"
+#include "segtune/data/sha256.h"
+#include "segtune/data/tfrecord.h"
+
+namespace segtune {
+namespace {
+
+constexpr uint8_t kIgnoreLabel = 255;
+
+// As pycocotools' annToRLE via frPyObjects: polygons are unioned; a polygon list whose first part
+// has exactly 4 numbers is read as boxes (a pycocotools quirk create_coco_tf_record inherits).
+Rle AnnotationRle(const CocoAnnotation& ann, uint32_t h, uint32_t w) {
+  if (ann.segmentation.rle) return *ann.segmentation.rle;
+  const auto& polys = ann.segmentation.polygons;
+  if (!polys.empty() && polys[0].size() == 4) {
+    std::vector<Rle> boxes;
+    for (const auto& p : polys) {
+      if (p.size() == 4) boxes.push_back(RleFromBbox({p[0], p[1], p[2], p[3]}, h, w));
+    }
+    return RleMerge(boxes, false);
+  }
+  return RleFromPolygons(polys, h, w);
+}
+
+std::string ImageSource(const CocoImage& image) {
+  return "image " + (image.id.is_number ? image.id.text : "\"" + image.id.text + "\"") + " (" + image.file_name + ")";
+}
+
+// Where the bytes of an image come from: a local path, or a URL with --download.
+struct ImageLocation {
+  std::filesystem::path path;
+  std::string url;
+};
+
+ImageLocation Locate(const CocoImage& image, const CocoToTfRecordOptions& options) {
+  if (IsUrl(image.file_name)) return {{}, image.file_name};
+  ImageLocation where{options.images_dir / image.file_name, ""};
+  if (options.download && !std::filesystem::exists(where.path)) {
+    where.url = !image.coco_url.empty() ? image.coco_url : image.flickr_url;
+  }
+  return where;
+}
+
+std::string ReadImageBytes(const ImageLocation& where) {
+  return where.url.empty() ? ReadFile(where.path) : FetchUrl(where.url);
+}
+
+void CheckInputs(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
+  std::vector<std::string> missing;
+  for (const auto& image : coco.images) {
+    const ImageLocation where = Locate(image, options);
+    if (!where.url.empty()) {
+      if (!options.download) missing.push_back(image.file_name + " (a URL: pass --download)");
+      continue;
+    }
+    if (!std::filesystem::exists(where.path)) missing.push_back(where.path.string());
+  }
+  if (!missing.empty()) {
+    std::string message = std::to_string(missing.size()) + " image file(s) missing:";
+    for (size_t i = 0; i < std::min<size_t>(missing.size(), 20); ++i) message += "\n  " + missing[i];
+    if (missing.size() > 20) message += "\n  ...";
+    throw IoError(message);
+  }
+  if (options.semantic_masks) {
+    for (const auto& c : coco.categories) {
+      if (c.id < 1 || c.id > 254) {
+        throw UsageError("--semantic-masks: category " + std::to_string(c.id) + " (" + c.name +
+                         ") does not fit the 8-bit class mask (ids 1..254; 0 = background, 255 = ignore)");
+      }
+    }
+  }
+}
+
+// Converts images on a pool of threads and hands the serialized records back in input order,
+// holding at most `window` finished records in memory.
+class OrderedPool {
+ public:
+  using Work = std::function<std::string(size_t)>;
+  OrderedPool(size_t count, int threads, Work work) : count_(count), work_(std::move(work)) {
+    window_ = size_t(std::max(1, threads)) * 4;
+    for (int t = 0; t < std::max(1, threads); ++t) workers_.emplace_back([this] { Run(); });
+  }
+  ~OrderedPool() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  // The record of item `i` (call with i = 0, 1, 2, ...). Rethrows a worker's exception.
+  std::string Take(size_t i) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return done_.count(i) || error_; });
+    if (error_) std::rethrow_exception(error_);
+    std::string record = std::move(done_[i]);
+    done_.erase(i);
+    taken_ = i + 1;
+    cv_.notify_all();
+    return record;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stop_ || error_ || next_ >= count_ || next_ < taken_ + window_; });
+        if (stop_ || error_ || next_ >= count_) return;
+        i = next_++;
+      }
+      try {
+        std::string record = work_(i);
+        std::lock_guard<std::mutex> lock(mutex_);
+        done_[i] = std::move(record);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      cv_.notify_all();
+    }
+  }
+
+  size_t count_;
+  Work work_;
+  size_t window_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  size_t next_ = 0;
+  size_t taken_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::unordered_map<size_t, std::string> done_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace
+
+int64_t CocoToTfRecordReport::skipped_total() const {
+  int64_t total = 0;
+  for (const auto& [reason, n] : skipped) total += n;
+  return total;
+}
+
+ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string encoded,
+                                             const std::vector<const CocoAnnotation*>& annotations,
+                                             const std::map<int64_t, std::string>& category_names,
+                                             const CocoToTfRecordOptions& options,
+                                             std::map<std::string, int64_t>* skipped) {
+  const std::string source = ImageSource(image);
+  ObjectDetectionExample od;
+  const ImageFormat format = DetectImageFormat(encoded);
+  if (format == ImageFormat::kUnknown) throw FormatError(source + ": not a JPEG, PNG, GIF, BMP or WebP image");
+  const auto size = ReadImageSize(encoded);
+  if (!size) throw FormatError(source + ": cannot read the image size (corrupt " + ImageFormatName(format) + "?)");
+  if ((image.width > 0 && image.width != size->width) || (image.height > 0 && image.height != size->height)) {
+    throw FormatError(source + ": COCO says " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                      " but the file is " + std::to_string(size->width) + "x" + std::to_string(size->height));
+  }
+  const int width = image.width > 0 ? image.width : size->width;
+  const int height = image.height > 0 ? image.height : size->height;
+  od.format = ImageFormatName(format);
+  od.sha256 = Sha256Hex(encoded);
+  od.encoded = std::move(encoded);
+  od.filename = image.file_name;
+  od.source_id = image.id.text;
+  od.height = height;
+  od.width = width;
+  od.has_instance_masks = options.include_masks;
+
+  std::vector<uint8_t> semantic(options.semantic_masks ? size_t(width) * height : 0, 0);
+  std::vector<uint8_t> pixels;
+  for (const CocoAnnotation* ann : annotations) {
+    const auto [x, y, w, h] = ann->bbox;
+    const char* reason = nullptr;
+    if (w <= 0 || h <= 0) reason = "width or height <= 0";
+    else if (x + w > width || y + h > height) reason = "box extends past the image";
+    else if (!category_names.count(ann->category_id)) reason = "unknown category id";
+    if (reason) {
+      ++(*skipped)[reason];
+      continue;
+    }
+    od.boxes.push_back({float(y / height), float(x / width), float((y + h) / height), float((x + w) / width)});
+    od.class_text.push_back(category_names.at(ann->category_id));
+    od.class_label.push_back(ann->category_id);
+    od.is_crowd.push_back(ann->iscrowd ? 1 : 0);
+    od.area.push_back(float(ann->area));
+    if (!options.include_masks && !options.semantic_masks) continue;
+    pixels.assign(size_t(width) * height, 0);
+    if (!ann->segmentation.empty()) {
+      const Rle rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
+      if (rle.h != uint32_t(height) || rle.w != uint32_t(width)) {
+        throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": RLE size " + std::to_string(rle.w) +
+                          "x" + std::to_string(rle.h) + " differs from the image");
+      }
+      RleDecode(rle, pixels.data());
+    }
+    if (options.include_masks) od.instance_masks.push_back(EncodeGrayPng(pixels.data(), height, width));
+    if (options.semantic_masks) {
+      const uint8_t value = ann->iscrowd ? kIgnoreLabel : uint8_t(ann->category_id);
+      for (size_t i = 0; i < pixels.size(); ++i) {
+        if (pixels[i]) semantic[i] = value;  // Later annotations paint over earlier ones.
+      }
+    }
+  }
+  if (options.semantic_masks) {
+    od.semantic_mask = EncodeGrayPng(semantic.data(), height, width);
+    od.semantic_mask_format = "png";
+  }
+  return od;
+}
+
+CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
+  if (options.shards < 0) throw UsageError("--shards must be >= 1");
+  CheckInputs(coco, options);
+  std::map<int64_t, std::string> names;
+  for (const auto& c : coco.categories) names[c.id] = c.name;
+  std::unordered_map<std::string, std::vector<const CocoAnnotation*>> by_image;
+  for (const auto& ann : coco.annotations) by_image[ann.image_id.text].push_back(&ann);
+
+  CocoToTfRecordReport report;
+  const int shard_count = std::max(1, options.shards);
+  std::vector<std::unique_ptr<TFRecordWriter>> writers;
+  for (int s = 0; s < shard_count; ++s) {
+    const std::string path = options.shards > 0 ? ShardPath(options.output, s, shard_count) : options.output;
+    writers.push_back(std::make_unique<TFRecordWriter>(path));
+    report.outputs.emplace_back(path);
+  }
+
+  std::mutex stats_mutex;
+  const std::vector<const CocoAnnotation*> none;
+  Progress progress("coco2tfrecord", int64_t(coco.images.size()), "img");
+  OrderedPool pool(coco.images.size(), options.threads, [&](size_t i) {
+    const CocoImage& image = coco.images[i];
+    const auto it = by_image.find(image.id.text);
+    std::map<std::string, int64_t> skipped;
+    const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(Locate(image, options)),
+                                                            it == by_image.end() ? none : it->second, names,
+                                                            options, &skipped);
+    std::string record = ToExample(od).SerializeAsString();
+    std::lock_guard<std::mutex> lock(stats_mutex);
+    for (const auto& [reason, n] : skipped) report.skipped[reason] += n;
+    report.annotations_written += int64_t(od.num_objects());
+    return record;
+  });
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    writers[i % shard_count]->Write(pool.Take(i));
+    progress.Advance();
+  }
+  for (auto& w : writers) w->Close();
+  progress.Finish();
+  report.images = int64_t(coco.images.size());
+  return report;
+}
+
+}  // namespace segtune
