@@ -1,0 +1,191 @@
+#include "segtune/data/records.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+#include <sstream>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/core/progress.h"
+#include "segtune/data/example.h"
+#include "segtune/data/image_codec.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/rle.h"
+#include "segtune/data/tfrecord.h"
+
+namespace segtune {
+namespace {
+
+std::string RecordName(const std::filesystem::path& file, int64_t index) {
+  return file.string() + ": record " + std::to_string(index);
+}
+
+// Calls fn(example, source) for each record; corrupt records go to *problems (if given) or throw.
+template <typename Fn>
+void ForEachExample(const std::vector<std::filesystem::path>& files, std::vector<std::string>* problems, Fn fn) {
+  Progress progress("records", -1, "rec");
+  for (const auto& file : files) {
+    TFRecordReader reader(file, {/*skip_corrupt=*/problems != nullptr});
+    std::string bytes;
+    while (reader.Next(&bytes)) {
+      const std::string source = RecordName(file, reader.record_index());
+      try {
+        fn(ParseExample(bytes, source), source);
+      } catch (const FormatError& e) {
+        if (!problems) throw;
+        problems->push_back(e.what());
+      }
+      progress.Advance();
+    }
+    if (problems) problems->insert(problems->end(), reader.problems().begin(), reader.problems().end());
+  }
+  progress.Finish();
+}
+
+std::string Extension(const std::string& format) {
+  if (format == "jpeg" || format == "jpg") return ".jpg";
+  return format.empty() ? ".img" : "." + format;
+}
+
+}  // namespace
+
+RecordsInfo InspectRecords(const std::vector<std::filesystem::path>& files) {
+  RecordsInfo info;
+  info.files = int64_t(files.size());
+  double sum_w = 0, sum_h = 0;
+  int64_t sized = 0;
+  ForEachExample(files, &info.problems, [&](const tensorflow::Example& ex, const std::string& source) {
+    for (const auto& [key, value] : ex.features().feature()) ++info.records_with_key[key];
+    const ObjectDetectionExample od = ParseObjectDetectionExample(ex, source);
+    ++info.records;
+    if (!od.format.empty()) ++info.formats[od.format];
+    if (od.width > 0 && od.height > 0) {
+      info.min_width = sized ? std::min(info.min_width, od.width) : od.width;
+      info.max_width = std::max(info.max_width, od.width);
+      info.min_height = sized ? std::min(info.min_height, od.height) : od.height;
+      info.max_height = std::max(info.max_height, od.height);
+      sum_w += double(od.width);
+      sum_h += double(od.height);
+      ++sized;
+    }
+    const size_t n = std::max({od.boxes.size(), od.class_label.size(), od.class_text.size()});
+    info.objects += int64_t(n);
+    for (size_t i = 0; i < n; ++i) {
+      const int64_t label = i < od.class_label.size() ? od.class_label[i] : -1;
+      const std::string text = i < od.class_text.size() ? od.class_text[i] : "";
+      ++info.classes[{label, text}];
+      if (i < od.is_crowd.size() && od.is_crowd[i]) ++info.crowd_objects;
+    }
+  });
+  if (sized) {
+    info.mean_width = sum_w / double(sized);
+    info.mean_height = sum_h / double(sized);
+  }
+  return info;
+}
+
+std::string FormatRecordsInfo(const RecordsInfo& info) {
+  std::ostringstream out;
+  out << "files: " << info.files << "\nrecords: " << WithCommas(info.records) << "\nobjects: "
+      << WithCommas(info.objects) << " (" << WithCommas(info.crowd_objects) << " crowd)\n";
+  out << "image width: min " << info.min_width << ", mean " << std::lround(info.mean_width) << ", max "
+      << info.max_width << "\nimage height: min " << info.min_height << ", mean " << std::lround(info.mean_height)
+      << ", max " << info.max_height << "\n";
+  out << "formats:";
+  for (const auto& [format, n] : info.formats) out << " " << format << " " << WithCommas(n);
+  out << "\nclasses (label, text: instances):\n";
+  for (const auto& [cls, n] : info.classes) {
+    out << "  " << (cls.first >= 0 ? std::to_string(cls.first) : "-") << ", " << (cls.second.empty() ? "-" : cls.second)
+        << ": " << WithCommas(n) << "\n";
+  }
+  out << "keys (records with key):\n";
+  for (const auto& [key, n] : info.records_with_key) out << "  " << key << ": " << WithCommas(n) << "\n";
+  if (!info.problems.empty()) {
+    out << "problems (" << info.problems.size() << " records skipped):\n";
+    for (const auto& p : info.problems) out << "  " << p << "\n";
+  }
+  return out.str();
+}
+
+VerifyReport VerifyRecords(const std::vector<std::filesystem::path>& files) {
+  VerifyReport report;
+  report.files = int64_t(files.size());
+  std::vector<std::string> problems;
+  ForEachExample(files, &problems, [&](const tensorflow::Example& ex, const std::string& source) {
+    ParseObjectDetectionExample(ex, source);
+    ++report.records;
+  });
+  report.problems = std::move(problems);
+  return report;
+}
+
+ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>& files,
+                                       const ExportToCocoOptions& options) {
+  CocoDataset coco;
+  std::map<int64_t, std::string> categories;
+  std::set<std::string> used_names;
+  std::map<std::string, int64_t> text_ids;  // For records with class/text but no class/label.
+  ExportToCocoReport report;
+  int64_t next_annotation = 1;
+  ForEachExample(files, nullptr, [&](const tensorflow::Example& ex, const std::string& source) {
+    const ObjectDetectionExample od = ParseObjectDetectionExample(ex, source);
+    CocoImage image;
+    const std::string sid = od.source_id.empty() ? std::to_string(coco.images.size() + 1) : od.source_id;
+    const bool numeric = !sid.empty() && sid.size() < 18 && std::all_of(sid.begin(), sid.end(), ::isdigit);
+    image.id = {sid, numeric};
+    std::string name = std::filesystem::path(od.filename).filename().string();
+    if (name.empty() || used_names.count(name)) name = sid + Extension(od.format);
+    if (used_names.count(name)) throw FormatError(source + ": two records would both be exported as " + name);
+    used_names.insert(name);
+    image.file_name = name;
+    image.width = int(od.width);
+    image.height = int(od.height);
+    if (!od.encoded.empty()) {
+      WriteFileAtomic(options.images_dir / name, od.encoded);
+      if (image.width <= 0 || image.height <= 0) {
+        if (const auto size = ReadImageSize(od.encoded)) {
+          image.width = size->width;
+          image.height = size->height;
+        }
+      }
+    }
+    const double W = image.width, H = image.height;
+    for (size_t i = 0; i < od.boxes.size(); ++i) {
+      CocoAnnotation ann;
+      ann.id = next_annotation++;
+      ann.image_id = image.id;
+      const std::string text = i < od.class_text.size() ? od.class_text[i] : "";
+      if (i < od.class_label.size()) {
+        ann.category_id = od.class_label[i];
+      } else {
+        const auto it = text_ids.emplace(text, int64_t(text_ids.size() + 1)).first;
+        ann.category_id = it->second;
+      }
+      categories.emplace(ann.category_id, text.empty() ? "class_" + std::to_string(ann.category_id) : text);
+      const NormalizedBox& b = od.boxes[i];
+      ann.bbox = {b.xmin * W, b.ymin * H, (b.xmax - b.xmin) * W, (b.ymax - b.ymin) * H};
+      ann.iscrowd = i < od.is_crowd.size() && od.is_crowd[i] != 0;
+      ann.area = i < od.area.size() ? od.area[i] : ann.bbox[2] * ann.bbox[3];
+      if (i < od.instance_masks.size()) {
+        std::vector<uint8_t> pixels;
+        int mh = 0, mw = 0;
+        if (!DecodeGray(od.instance_masks[i], &pixels, &mh, &mw)) {
+          throw FormatError(source + ": image/object/mask[" + std::to_string(i) + "]: not a decodable PNG");
+        }
+        ann.segmentation.rle = RleEncode(pixels.data(), uint32_t(mh), uint32_t(mw));
+        if (i >= od.area.size()) ann.area = double(RleArea(*ann.segmentation.rle));
+      }
+      coco.annotations.push_back(std::move(ann));
+    }
+    coco.images.push_back(std::move(image));
+  });
+  for (const auto& [id, name] : categories) coco.categories.push_back({id, name, "", nlohmann::json::object()});
+  SaveCoco(coco, options.output);
+  report.images = int64_t(coco.images.size());
+  report.annotations = int64_t(coco.annotations.size());
+  return report;
+}
+
+}  // namespace segtune
