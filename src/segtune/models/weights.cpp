@@ -1,8 +1,13 @@
 #include "segtune/models/weights.h"
 
 #include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include <torch/torch.h>
 
 #include "segtune/core/error.h"
+#include "segtune/core/log.h"
 #include "segtune/models/pth_reader.h"
 #include "segtune/models/safetensors.h"
 
@@ -49,6 +54,39 @@ NamedTensors LoadWeights(const std::filesystem::path& path) {
     return model;
   }
   throw FormatError(path, "", "not a weights file: expected a torch.save .pth zip archive or a .safetensors file");
+}
+
+std::string DescribeWeights(const NamedTensors& tensors) {
+  size_t width = 4;
+  for (const auto& item : tensors.items) width = std::max(width, item.first.size());
+  std::ostringstream out;
+  out << std::left << std::setw(int(width)) << "name" << "  " << std::setw(5) << "dtype" << "  shape\n";
+  long long elements = 0;
+  for (const auto& [name, tensor] : tensors.items) {
+    std::string shape = "[";
+    for (int64_t i = 0; i < tensor.dim(); ++i) shape += (i ? ", " : "") + std::to_string(tensor.size(i));
+    out << std::setw(int(width)) << name << "  " << std::setw(5) << SafetensorsDtypeName(tensor.scalar_type()) << "  "
+        << shape << "]\n";
+    elements += tensor.numel();
+  }
+  out << tensors.items.size() << " tensors, " << WithCommas(elements) << " parameters\n";
+  for (const auto& [key, value] : tensors.metadata) out << "metadata " << key << " = " << value << "\n";
+  return out.str();
+}
+
+void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out) {
+  const std::string ext = out.extension().string();
+  if (ext != ".safetensors" && ext != ".pth" && ext != ".pt") {
+    throw UsageError(out.string() + ": unknown output extension '" + ext + "'; use .safetensors, .pth or .pt");
+  }
+  NamedTensors tensors = LoadWeights(in);
+  tensors.metadata.erase(kCheckpointKindKey);  // The output holds only the model: not a checkpoint.
+  if (ext == ".safetensors") {
+    SaveSafetensors(tensors, out);
+  } else {
+    SavePth(tensors, out);
+  }
+  Info("wrote " + std::to_string(tensors.items.size()) + " tensors to " + out.string());
 }
 
 }  // namespace segtune

@@ -45,4 +45,13 @@ void SaveSafetensors(const NamedTensors& tensors, const std::filesystem::path& p
 // Writes a .pth zip archive that torch.load reads as an OrderedDict state_dict.
 void SavePth(const NamedTensors& tensors, const std::filesystem::path& path);
 
+// A table of every tensor (name, dtype, shape) followed by the tensor count, the total number of
+// elements ("parameters", buffers included) and the metadata.
+std::string DescribeWeights(const NamedTensors& tensors);
+
+// Loads `in` (anything LoadWeights reads; a checkpoint gives its model tensors) and writes `out`
+// as .safetensors or .pth/.pt, chosen by `out`'s extension. Metadata is kept in .safetensors output,
+// except the checkpoint marker. Throws UsageError for another extension.
+void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out);
+
 }  // namespace segtune

@@ -1,0 +1,139 @@
+// .safetensors: round trips, the reference writer's layout, and the reader's validation rules.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/models/safetensors.h"
+#include "segtune/models/weights.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+using testing::TempDir;
+
+NamedTensors MixedTensors() {
+  NamedTensors t;
+  t.items = {{"z.f32", torch::randn({2, 3})},
+             {"a.i64", torch::tensor({int64_t(1) << 40, int64_t(-5)}, torch::kLong)},
+             {"m.f16", torch::randn({4}).to(torch::kHalf)},
+             {"b.u8", torch::tensor({0, 255}, torch::kByte)},
+             {"c.bool", torch::tensor({true, false})},
+             {"d.bf16", torch::randn({3}).to(torch::kBFloat16)},
+             {"e.f64.scalar", torch::tensor(3.5, torch::kDouble)},
+             {"f.empty", torch::zeros({0, 2})},
+             {"g.transposed", torch::arange(6, torch::kInt).view({2, 3}).t()}};
+  t.metadata = {{"format", "pt"}, {"note", "quote \" and unicode \xc3\xa9"}};
+  return t;
+}
+
+// The raw file: 8-byte length, header, data.
+std::string File(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  for (int i = 0; i < 8; ++i) out[i] = char((uint64_t(header.size()) >> (8 * i)) & 0xff);
+  return out + header + data;
+}
+
+TEST(Safetensors, RoundTripsEveryDtypeAndMetadata) {
+  TempDir dir;
+  const NamedTensors written = MixedTensors();
+  SaveSafetensors(written, dir / "a.safetensors");
+  const NamedTensors read = LoadWeights(dir / "a.safetensors");
+  EXPECT_EQ(read.metadata, written.metadata);
+  ASSERT_EQ(read.items.size(), written.items.size());
+  for (const auto& [name, tensor] : written.items) {
+    const torch::Tensor* back = read.Find(name);
+    ASSERT_NE(back, nullptr) << name;
+    EXPECT_EQ(back->scalar_type(), tensor.scalar_type()) << name;
+    EXPECT_EQ(back->sizes(), tensor.sizes()) << name;
+    EXPECT_TRUE(torch::equal(*back, tensor)) << name;
+  }
+}
+
+TEST(Safetensors, EmptyFileMatchesReferenceVector) {
+  const std::string bytes = SerializeSafetensors(NamedTensors{});
+  EXPECT_EQ(bytes, File("{}      ", ""));
+}
+
+TEST(Safetensors, WriterOrdersByDtypeThenNameAndPadsHeader) {
+  const std::string bytes = SerializeSafetensors(MixedTensors());
+  const uint64_t n = uint8_t(bytes[0]) | uint64_t(uint8_t(bytes[1])) << 8;
+  EXPECT_EQ(n % 8, 0u);
+  const std::string header = bytes.substr(8, n);
+  EXPECT_EQ(header.rfind("{\"__metadata__\":", 0), 0u) << header;
+  // Reference dtype order, descending: I64, F64, F32, I32, BF16, F16, U8, BOOL.
+  std::vector<std::string> order;
+  for (const auto& [name, t] : ParseSafetensors(bytes, "mem").items) order.push_back(name);
+  EXPECT_EQ(order, (std::vector<std::string>{"a.i64", "e.f64.scalar", "f.empty", "z.f32", "g.transposed", "d.bf16",
+                                             "m.f16", "b.u8", "c.bool"}));
+}
+
+TEST(Safetensors, PythonParsesOurFileByHand) {
+  TempDir dir;
+  const NamedTensors written = MixedTensors();
+  SaveSafetensors(written, dir / "a.safetensors");
+  const auto result = testing::RunPython(testing::SourcePath("tests/models/reference/make_weights_fixtures.py") +
+                                         " safetensors '" + (dir / "a.safetensors").string() + "' '" +
+                                         (dir / "out.json").string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const auto json = nlohmann::json::parse(ReadFile(dir / "out.json"));
+  EXPECT_EQ(json["metadata"]["note"], written.metadata.at("note"));
+  EXPECT_TRUE(json["layout"]["padded"].get<bool>());
+  ASSERT_EQ(json["tensors"].size(), written.items.size());
+  for (const auto& t : json["tensors"]) {
+    const torch::Tensor* mine = written.Find(t["name"].get<std::string>());
+    ASSERT_NE(mine, nullptr);
+    EXPECT_EQ(t["dtype"], SafetensorsDtypeName(mine->scalar_type()));
+    EXPECT_EQ(t["shape"].get<std::vector<int64_t>>(), mine->sizes().vec());
+    const torch::Tensor c = mine->contiguous();
+    EXPECT_EQ(t["hex"].get<std::string>().size(), 2 * c.nbytes());
+  }
+}
+
+struct BadCase {
+  const char* label;
+  std::string bytes;
+  const char* message;  // A fragment the error must contain.
+};
+
+TEST(Safetensors, RejectsInvalidFilesWithClearErrors) {
+  const std::string f32x2 = std::string(8, '\0');
+  const std::vector<BadCase> cases = {
+      {"too short", "abc", "too short"},
+      {"header past end", File("{}", "").substr(0, 9), "past the end"},
+      {"huge header", std::string("\xff\xff\xff\xff\x00\x00\x00\x00", 8) + "{}", "exceeds 100,000,000"},
+      {"not json", File("{nope}  ", ""), "invalid JSON"},
+      {"not an object start", File("[1]     ", ""), "does not start with '{'"},
+      {"duplicate", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f32x2), "appears twice"},
+      {"unknown dtype", File(R"({"a":{"dtype":"F31","shape":[2],"data_offsets":[0,8]}})", f32x2), "unknown dtype"},
+      {"unsupported dtype", File(R"({"a":{"dtype":"U16","shape":[4],"data_offsets":[0,8]}})", f32x2), "no libtorch"},
+      {"size mismatch", File(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", f32x2), "expected 12"},
+      {"gap", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f32x2), "expected 0"},
+      {"trailing bytes", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f32x2), "trailing"},
+      {"negative shape", File(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", f32x2), "negative"},
+      {"metadata not strings", File(R"({"__metadata__":{"k":1}})", ""), "not a string"},
+      {"missing offsets", File(R"({"a":{"dtype":"F32","shape":[2]}})", f32x2), "data_offsets"},
+  };
+  for (const BadCase& c : cases) {
+    try {
+      ParseSafetensors(c.bytes, "bad.safetensors");
+      ADD_FAILURE() << c.label << ": accepted";
+    } catch (const FormatError& e) {
+      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.label << ": " << e.what();
+      EXPECT_NE(std::string(e.what()).find("bad.safetensors"), std::string::npos) << c.label;
+    }
+  }
+}
+
+TEST(Safetensors, EveryTruncationIsAFormatError) {
+  const std::string bytes = SerializeSafetensors(MixedTensors());
+  for (size_t length = 0; length < bytes.size(); ++length) {
+    EXPECT_THROW(ParseSafetensors(std::string_view(bytes).substr(0, length), "cut.safetensors"), FormatError) << length;
+  }
+}
+
+}  // namespace
+}  // namespace segtune
