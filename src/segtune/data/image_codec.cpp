@@ -1,5 +1,7 @@
 #include "segtune/data/image_codec.h"
 
+#include <zlib.h>
+
 #include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -90,12 +92,52 @@ std::optional<ImageSize> ReadImageSize(std::string_view bytes) {
   return ImageSize{image.cols, image.rows};
 }
 
+namespace {
+
+void PutBe32(std::string* out, uint32_t v) {
+  for (int i = 3; i >= 0; --i) out->push_back(char(v >> (8 * i)));
+}
+
+void AppendChunk(std::string* out, const char* type, const std::string& data) {
+  PutBe32(out, uint32_t(data.size()));
+  const size_t start = out->size();
+  out->append(type, 4);
+  out->append(data);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(out->data() + start), uInt(out->size() - start));
+  PutBe32(out, uint32_t(crc));
+}
+
+}  // namespace
+
+// Masks are mostly long runs of one value: no row filters and zlib's run-length strategy compress
+// them well at a fraction of the cost of libpng's adaptive filtering.
 std::string EncodeGrayPng(const uint8_t* pixels, int height, int width) {
-  const cv::Mat mask(height, width, CV_8U, const_cast<uint8_t*>(pixels));
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", mask, png)) throw Error("PNG encoding of a " + std::to_string(width) + "x" +
-                                                    std::to_string(height) + " mask failed");
-  return std::string(png.begin(), png.end());
+  std::string raw;
+  raw.reserve(size_t(height) * (width + 1));
+  for (int y = 0; y < height; ++y) {
+    raw.push_back('\0');  // Filter type None.
+    raw.append(reinterpret_cast<const char*>(pixels) + size_t(y) * width, size_t(width));
+  }
+  z_stream zs{};
+  if (deflateInit2(&zs, 1, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK) throw Error("PNG encoding: zlib init failed");
+  std::string idat(deflateBound(&zs, uLong(raw.size())), '\0');
+  zs.next_in = reinterpret_cast<Bytef*>(raw.data());
+  zs.avail_in = uInt(raw.size());
+  zs.next_out = reinterpret_cast<Bytef*>(idat.data());
+  zs.avail_out = uInt(idat.size());
+  const int rc = deflate(&zs, Z_FINISH);
+  idat.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (rc != Z_STREAM_END) throw Error("PNG encoding of a " + std::to_string(width) + "x" + std::to_string(height) + " mask failed");
+  std::string ihdr;
+  PutBe32(&ihdr, uint32_t(width));
+  PutBe32(&ihdr, uint32_t(height));
+  ihdr += std::string("\x08\x00\x00\x00\x00", 5);  // 8-bit, grayscale, deflate, no filter, no interlace.
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  AppendChunk(&png, "IHDR", ihdr);
+  AppendChunk(&png, "IDAT", idat);
+  AppendChunk(&png, "IEND", "");
+  return png;
 }
 
 bool DecodeGray(std::string_view bytes, std::vector<uint8_t>* pixels, int* height, int* width) {
