@@ -3,6 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <opencv2/imgcodecs.hpp>
+
+#include "segtune/data/coco.h"
+#include "segtune/data/download_images.h"
 
 #include "http_server.h"
 #include "segtune/core/atomic_file.h"
@@ -234,4 +238,120 @@ TEST(IsUrl, AcceptsHttpHttpsAndFileSchemesOnly) {
   EXPECT_FALSE(segtune::IsUrl("images/y.jpg"));
   EXPECT_FALSE(segtune::IsUrl("ftp://x/y"));
   EXPECT_FALSE(segtune::IsUrl(""));
+}
+
+namespace {
+
+std::string PngBytes(int w, int h) {
+  std::vector<uchar> bytes;
+  cv::imencode(".png", cv::Mat(h, w, CV_8UC3, cv::Scalar(10, 20, 30)), bytes);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+segtune::CocoImage UrlImage(const std::string& id, const std::string& file_name, const std::string& coco_url) {
+  segtune::CocoImage image;
+  image.id = {id, false};
+  image.file_name = file_name;
+  image.coco_url = coco_url;
+  return image;
+}
+
+}  // namespace
+
+TEST(DownloadImages, FetchesUrlsReportsFailuresAndResumesOnRerun) {
+  HttpServer server;
+  TempDir dir;
+  const std::string stalled_png = PngBytes(64, 64);
+  server.SetRoute("/img/a.png", Serving(PngBytes(30, 20)));
+  server.SetRoute("/other/b.png", Serving(PngBytes(12, 8)));
+  HttpRoute stalling = Serving(stalled_png);
+  stalling.stall_after_bytes = long(stalled_png.size() / 2);
+  server.SetRoute("/img/slow.png", stalling);
+  segtune::CocoDataset d;
+  d.categories.push_back({1, "bottle", "", {}});
+  d.images = {UrlImage("a", server.Url("/img/a.png?sig=1"), ""),
+              UrlImage("b", "b_local.png", server.Url("/other/b.png")),  // COCO layout: name + coco_url.
+              UrlImage("gone", server.Url("/img/gone.png"), ""),
+              UrlImage("slow", server.Url("/img/slow.png"), ""),
+              UrlImage("local", "already/here.jpg", "")};
+  d.images[4].width = 5, d.images[4].height = 5;
+  for (int i = 0; i < 5; ++i) {
+    segtune::CocoAnnotation a;
+    a.id = i + 1;
+    a.image_id = d.images[i].id;
+    a.category_id = 1;
+    a.bbox = {0, 0, 1, 1};
+    d.annotations.push_back(a);
+  }
+  segtune::SaveCoco(d, dir / "in.json");
+
+  segtune::DownloadImagesOptions options;
+  options.input = dir / "in.json";
+  options.images_dir = dir / "out/images";
+  options.output = dir / "out/local.json";
+  options.download = FastOptions();
+  options.download.retries = 0;
+  auto summary = segtune::DownloadImages(options);
+  EXPECT_EQ(summary.images, 5);
+  EXPECT_EQ(summary.downloaded, 2);
+  EXPECT_EQ(summary.local, 1);
+  EXPECT_EQ(summary.failed, 2);
+  EXPECT_EQ(summary.annotations_dropped, 2);
+  segtune::CocoDataset out = segtune::LoadCoco(options.output);
+  ASSERT_EQ(out.images.size(), 3u);
+  EXPECT_EQ(out.images[0].file_name, "images/a.png");  // Relative to the output JSON's directory.
+  EXPECT_EQ(out.images[0].coco_url, server.Url("/img/a.png?sig=1"));
+  EXPECT_EQ(out.images[0].width, 30);  // Read from the downloaded file.
+  EXPECT_EQ(out.images[0].height, 20);
+  EXPECT_EQ(out.images[1].file_name, "images/b_local.png");
+  EXPECT_EQ(out.images[2].file_name, "already/here.jpg");  // No URL: unchanged.
+  EXPECT_EQ(out.annotations.size(), 3u);
+  const auto report = nlohmann::json::parse(segtune::ReadFile(summary.failures_path));
+  ASSERT_EQ(report.size(), 2u);
+  EXPECT_EQ(report[0]["url"], server.Url("/img/gone.png"));
+  EXPECT_EQ(report[0]["status"], 404);
+  EXPECT_NE(report[1]["error"].get<std::string>().find("stalled"), std::string::npos) << report.dump();
+
+  // The server recovers; a rerun fetches only what is missing, resuming the stalled file.
+  server.SetRoute("/img/gone.png", Serving(PngBytes(7, 7)));
+  server.SetRoute("/img/slow.png", Serving(stalled_png));
+  summary = segtune::DownloadImages(options);
+  EXPECT_EQ(summary.failed, 0);
+  EXPECT_EQ(summary.downloaded, 2);
+  EXPECT_EQ(summary.already_present, 2);
+  EXPECT_EQ(server.Hits("/img/a.png"), 1);
+  EXPECT_EQ(server.Hits("/other/b.png"), 1);
+  EXPECT_EQ(server.Requests("/img/slow.png").back().Header("Range"),
+            "bytes=" + std::to_string(stalled_png.size() / 2) + "-");
+  EXPECT_EQ(segtune::ReadFile(dir / "out/images/slow.png"), stalled_png);
+  EXPECT_FALSE(fs::exists(summary.failures_path));  // The stale report is gone.
+  out = segtune::LoadCoco(options.output);
+  EXPECT_EQ(out.images.size(), 5u);
+  EXPECT_EQ(out.annotations.size(), 5u);
+}
+
+TEST(DownloadImages, CliExitsOneAndNamesTheFailureReport) {
+  HttpServer server;
+  TempDir dir;
+  server.SetRoute("/x/a.png", Serving(PngBytes(4, 4)));
+  segtune::CocoDataset d;
+  d.images = {UrlImage("1", server.Url("/x/a.png"), ""), UrlImage("2", server.Url("/x/missing.png"), "")};
+  segtune::SaveCoco(d, dir / "in.json");
+  const auto result = segtune::testing::RunSegtune("download '" + (dir / "in.json").string() + "' --images-dir '" +
+                                                   (dir / "imgs").string() + "' -o '" + (dir / "local.json").string() +
+                                                   "' --retries 0 --header 'X-Test: yes'");
+  EXPECT_EQ(result.exit_code, 1) << result.output;
+  EXPECT_NE(result.output.find("local.json.failures.json"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("missing.png"), std::string::npos) << result.output;
+  EXPECT_EQ(server.Requests("/x/a.png").at(0).Header("X-Test"), "yes");
+  EXPECT_EQ(segtune::LoadCoco(dir / "local.json").images.size(), 1u);
+}
+
+TEST(FileNameForUrl, UsesTheDecodedLastPathSegment) {
+  EXPECT_EQ(segtune::FileNameForUrl("https://storage.labelbox.com/ckorg%2Fbottle_001.jpg?Expires=1&Sig=x"),
+            "ckorg_bottle_001.jpg");
+  EXPECT_EQ(segtune::FileNameForUrl("http://images.cocodataset.org/val2017/000000397133.jpg"), "000000397133.jpg");
+  EXPECT_EQ(segtune::FileNameForUrl("https://host/dir/"), "dir");
+  EXPECT_EQ(segtune::FileNameForUrl("https://host"), "image");
+  EXPECT_EQ(segtune::FileNameForUrl("https://host/..%2F..%2Fetc"), "_.._etc");
 }

@@ -38,7 +38,8 @@ nlohmann::json ParseJson(const std::string& text, const fs::path& file, const st
 
 std::string FlavourOf(const nlohmann::json& row) {
   if (row.is_object() && row.contains("data_row")) return "export v2";
-  if (row.is_object() && row.contains("Label") && row["Label"].is_object())
+  const bool skipped = row.is_object() && row.contains("Skipped") && row["Skipped"] == true;
+  if (row.is_object() && !skipped && row.contains("Label") && row["Label"].is_object() && !row["Label"].empty())
     return row["Label"].contains("objects") ? "v1 JSON (Label.objects)" : "2018 JSON (class -> XY/WKT)";
   return "";
 }
@@ -46,8 +47,12 @@ std::string FlavourOf(const nlohmann::json& row) {
 void AddRow(const nlohmann::json& row, const std::string& where, ParsedExport* out, std::set<std::string>* flavours) {
   const std::string flavour = FlavourOf(row);
   if (!flavour.empty()) flavours->insert(flavour);
-  out->rows.push_back(flavour == "export v2" ? ParseLabelboxNdjsonRow(row, where, &out->stats)
-                                             : ParseLabelboxV1Row(row, where, &out->stats));
+  try {
+    out->rows.push_back(flavour == "export v2" ? ParseLabelboxNdjsonRow(row, where, &out->stats)
+                                               : ParseLabelboxV1Row(row, where, &out->stats));
+  } catch (const nlohmann::json::exception& e) {  // A field of an unexpected JSON type.
+    throw FormatError(where + ": unexpected field type (" + e.what() + ")");
+  }
 }
 
 // A JSON array of rows (v1, 2018 or v2), a single v2 object, or NDJSON (one v2 row per line).
@@ -246,7 +251,10 @@ class Converter {
       decoded[s.mask_url + Key(s)] = m;
     }
     for (const auto& s : row.shapes)
-      if (NeedsFlip(s)) EnsureSize(&image, row);
+      if (NeedsFlip(s)) {
+        EnsureSize(&image, row);
+        report_->y_flipped = true;
+      }
     for (const auto& s : row.shapes) {
       legacy_seen_ |= s.legacy_xy;
       switch (s.kind) {

@@ -51,12 +51,13 @@ void ReadObject(const nlohmann::json& object, const std::string& where, Labelbox
   row->shapes.push_back(std::move(shape));
 }
 
+bool IsTrue(const nlohmann::json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key] == true;
+}
+
 bool LabelSkipped(const nlohmann::json& label) {
-  for (const char* holder : {"performance_details", "label_details"}) {
-    auto it = label.find(holder);
-    if (it != label.end() && it->is_object() && it->value("skipped", false)) return true;
-  }
-  return label.value("skipped", false);
+  return IsTrue(label, "skipped") || IsTrue(label.value("performance_details", nlohmann::json()), "skipped") ||
+         IsTrue(label.value("label_details", nlohmann::json()), "skipped");
 }
 
 }  // namespace
@@ -92,6 +93,7 @@ LabelboxRow ParseLabelboxNdjsonRow(const nlohmann::json& row, const std::string&
   const auto& [label_where, label] = labels[0];
   const auto annotations = label->value("annotations", nlohmann::json::object());
   const auto objects = annotations.value("objects", nlohmann::json::array());
+  if (!objects.is_array()) throw FormatError(where + ": " + label_where + ".annotations.objects: expected a list");
   for (size_t i = 0; i < objects.size(); ++i)
     ReadObject(objects[i], where + ": " + label_where + ".annotations.objects[" + std::to_string(i) + "]", &out, stats);
   const auto classifications = annotations.value("classifications", nlohmann::json::array());

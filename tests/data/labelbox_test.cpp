@@ -1,0 +1,277 @@
+#include "segtune/data/labelbox.h"
+
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "http_server.h"
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/rle.h"
+#include "test_util.h"
+
+namespace fs = std::filesystem;
+using segtune::CocoAnnotation;
+using segtune::CocoDataset;
+using segtune::LabelboxOptions;
+using segtune::LabelboxReport;
+using segtune::testing::HttpRoute;
+using segtune::testing::HttpServer;
+using segtune::testing::TempDir;
+
+namespace {
+
+// A fixture file with "{{SERVER}}" replaced by the test server's address, written under dir.
+fs::path Fixture(const std::string& name, const TempDir& dir, const HttpServer* server) {
+  std::string text = segtune::ReadFile(segtune::testing::SourcePath("tests/data/fixtures/labelbox/" + name));
+  const std::string base = server ? server->Url("") : "http://127.0.0.1:9";
+  for (size_t at; (at = text.find("{{SERVER}}")) != std::string::npos;) text.replace(at, 10, base);
+  const fs::path out = dir / name;
+  segtune::WriteFileAtomic(out, text);
+  return out;
+}
+
+HttpRoute Png(const cv::Mat& image) {
+  std::vector<uchar> bytes;
+  cv::imencode(".png", image, bytes);
+  HttpRoute route;
+  route.body.assign(bytes.begin(), bytes.end());
+  return route;
+}
+
+LabelboxOptions Options(const fs::path& input) {
+  LabelboxOptions o;
+  o.input = input;
+  o.api_key = "test-key";
+  o.download.retries = 0;
+  o.download.stall_seconds = 2;
+  return o;
+}
+
+const segtune::CocoCategory& Category(const CocoDataset& d, int64_t id) {
+  for (const auto& c : d.categories)
+    if (c.id == id) return c;
+  throw std::runtime_error("no category " + std::to_string(id));
+}
+
+std::string ClassOf(const CocoDataset& d, const CocoAnnotation& a) { return Category(d, a.category_id).name; }
+
+std::array<double, 4> Box(double x, double y, double w, double h) { return {x, y, w, h}; }
+
+}  // namespace
+
+TEST(Labelbox, ConvertsV1ObjectsWithMaskFetchedWithApiKey) {
+  HttpServer server;
+  TempDir dir;
+  cv::Mat mask(48, 64, CV_8UC3, cv::Scalar(0, 0, 0));
+  mask(cv::Rect(5, 20, 10, 10)).setTo(cv::Scalar(255, 255, 255));
+  server.SetRoute("/masks/ckl1feat0005.png", Png(mask));
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);
+
+  EXPECT_EQ(report.flavour, "v1 JSON (Label.objects)");
+  EXPECT_EQ(report.rows, 3);
+  EXPECT_EQ(report.skipped_rows, 2);  // "Skipped": true and Label "Skip".
+  ASSERT_EQ(d.images.size(), 1u);
+  EXPECT_EQ(d.images[0].id.text, "ckl1label0001");
+  EXPECT_FALSE(d.images[0].id.is_number);
+  EXPECT_EQ(d.images[0].file_name,
+            "https://storage.labelbox.com/ckorg%2Fbottle_001.jpg?Expires=1700000000&Signature=abc");
+  EXPECT_EQ(d.images[0].coco_url, d.images[0].file_name);
+  EXPECT_EQ(d.images[0].width, 64);  // From the mask: the v1 export has no size.
+  EXPECT_EQ(d.images[0].height, 48);
+
+  ASSERT_EQ(d.categories.size(), 2u);  // Points and lines make no category.
+  EXPECT_EQ(Category(d, 1).name, "bottle");
+  EXPECT_EQ(Category(d, 2).name, "can");
+  ASSERT_EQ(d.annotations.size(), 3u);
+  const CocoAnnotation& polygon = d.annotations[0];
+  EXPECT_EQ(ClassOf(d, polygon), "bottle");
+  EXPECT_EQ(polygon.segmentation.polygons,
+            (std::vector<std::vector<double>>{{10, 10, 30, 10, 30, 20, 10, 20}}));
+  EXPECT_EQ(polygon.bbox, Box(10, 10, 20, 10));
+  EXPECT_DOUBLE_EQ(polygon.area,
+                   double(segtune::RleArea(segtune::RleFromPolygons(polygon.segmentation.polygons, 48, 64))));
+  const CocoAnnotation& box = d.annotations[1];
+  EXPECT_EQ(ClassOf(d, box), "can");
+  EXPECT_EQ(box.bbox, Box(40, 5, 8, 12));
+  EXPECT_DOUBLE_EQ(box.area, 96);
+  const CocoAnnotation& masked = d.annotations[2];
+  EXPECT_EQ(ClassOf(d, masked), "bottle");
+  ASSERT_TRUE(masked.segmentation.rle.has_value());
+  EXPECT_DOUBLE_EQ(masked.area, 100);
+  EXPECT_EQ(masked.bbox, Box(5, 20, 10, 10));
+  for (const auto& a : d.annotations) EXPECT_EQ(a.image_id.text, "ckl1label0001");
+
+  EXPECT_EQ(report.annotations_per_class.at("bottle"), 2);
+  EXPECT_EQ(report.skipped_objects.at("point (not a region)"), 1);
+  EXPECT_EQ(report.skipped_objects.at("line (not a region)"), 1);
+  EXPECT_EQ(report.skipped_objects.at("image classification"), 1);
+  ASSERT_EQ(server.Hits("/masks/ckl1feat0005.png"), 1);
+  EXPECT_EQ(server.Requests("/masks/ckl1feat0005.png")[0].Header("Authorization"), "Bearer test-key");
+}
+
+TEST(Labelbox, ConvertsNdjsonV2WithCompositeAndSingleMasks) {
+  HttpServer server;
+  TempDir dir;
+  cv::Mat composite(40, 50, CV_8UC3, cv::Scalar(0, 0, 0));  // BGR.
+  composite(cv::Rect(0, 0, 10, 5)).setTo(cv::Scalar(0, 0, 255));      // rgb(255, 0, 0): 50 px.
+  composite(cv::Rect(20, 10, 10, 10)).setTo(cv::Scalar(255, 128, 0)); // rgb(0, 128, 255): 100 px.
+  composite(cv::Rect(0, 30, 3, 3)).setTo(cv::Scalar(0, 0, 254));      // Close to red, not red.
+  server.SetRoute("/api/v1/tasks/cltask01/masks/clcomp01/index/1", Png(composite));
+  cv::Mat single(40, 50, CV_8UC1, cv::Scalar(0));
+  single(cv::Rect(40, 30, 5, 5)).setTo(255);
+  server.SetRoute("/api/v1/projects/clproj01/annotations/clfeat13/index/1/mask", Png(single));
+
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("export_v2.ndjson", dir, &server)), &report);
+  EXPECT_EQ(report.flavour, "export v2 NDJSON");
+  EXPECT_EQ(report.rows, 3);
+  EXPECT_EQ(report.skipped_rows, 1);  // performance_details.skipped.
+  ASSERT_EQ(d.images.size(), 2u);
+  EXPECT_EQ(d.images[0].id.text, "clrow0001");
+  EXPECT_EQ(d.images[0].width, 80);  // media_attributes.
+  EXPECT_EQ(d.images[0].height, 60);
+  EXPECT_EQ(d.images[0].extra.value("external_id", ""), "img_0001.jpg");
+  std::vector<std::string> names;
+  for (const auto& c : d.categories) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"bottle", "can", "cap"}));  // Sorted: ids 1..3.
+
+  ASSERT_EQ(d.annotations.size(), 5u);
+  EXPECT_EQ(d.annotations[0].bbox, Box(5.5, 6, 19.5, 20));
+  EXPECT_EQ(d.annotations[1].bbox, Box(40, 30, 20, 10));
+  EXPECT_EQ(ClassOf(d, d.annotations[2]), "bottle");
+  EXPECT_DOUBLE_EQ(d.annotations[2].area, 50);
+  EXPECT_EQ(d.annotations[2].bbox, Box(0, 0, 10, 5));
+  EXPECT_EQ(ClassOf(d, d.annotations[3]), "can");
+  EXPECT_DOUBLE_EQ(d.annotations[3].area, 100);
+  EXPECT_EQ(d.annotations[3].bbox, Box(20, 10, 10, 10));
+  EXPECT_EQ(ClassOf(d, d.annotations[4]), "cap");
+  EXPECT_EQ(d.annotations[4].category_id, 3);
+  EXPECT_DOUBLE_EQ(d.annotations[4].area, 25);
+  for (int i = 2; i < 5; ++i) {
+    ASSERT_TRUE(d.annotations[i].segmentation.rle.has_value());
+    EXPECT_EQ(d.annotations[i].segmentation.rle->h, 40u);
+    EXPECT_EQ(d.annotations[i].segmentation.rle->w, 50u);
+  }
+  EXPECT_EQ(server.Hits("/api/v1/tasks/cltask01/masks/clcomp01/index/1"), 1);  // Shared by two objects.
+  EXPECT_EQ(server.Requests("/api/v1/projects/clproj01/annotations/clfeat13/index/1/mask")[0].Header("authorization"),
+            "Bearer test-key");
+  EXPECT_EQ(report.skipped_objects.at("point (not a region)"), 1);
+  EXPECT_EQ(report.skipped_objects.at("line (not a region)"), 1);
+}
+
+TEST(Labelbox, Converts2018XyFormatsWithoutFlippingInAutoMode) {
+  TempDir dir;
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("legacy_2018_xy.json", dir, nullptr)), &report);
+  EXPECT_EQ(report.flavour, "2018 JSON (class -> XY/WKT)");
+  EXPECT_EQ(report.skipped_rows, 1);
+  ASSERT_EQ(d.images.size(), 1u);
+  EXPECT_EQ(d.images[0].width, 0);  // Unknown until downloaded.
+  ASSERT_EQ(d.annotations.size(), 2u);
+  EXPECT_EQ(ClassOf(d, d.annotations[0]), "bottle");
+  EXPECT_EQ(d.annotations[0].bbox, Box(10, 80, 20, 10));
+  EXPECT_DOUBLE_EQ(d.annotations[0].area, 200);  // Shoelace: the size is unknown.
+  EXPECT_EQ(ClassOf(d, d.annotations[1]), "can");
+  EXPECT_EQ(d.annotations[1].bbox, Box(50, 50, 10, 20));
+  EXPECT_FALSE(report.y_flipped);
+}
+
+TEST(Labelbox, WktMultipolygonKeepsExteriorsAndCountsDroppedHolesWhenSizeUnknown) {
+  TempDir dir;
+  LabelboxReport report;
+  LabelboxOptions options = Options(Fixture("legacy_2018_wkt.json", dir, nullptr));
+  options.y_origin = segtune::YOrigin::kTop;
+  const CocoDataset d = segtune::LabelboxToCoco(options, &report);
+  ASSERT_EQ(d.annotations.size(), 2u);
+  const CocoAnnotation& bottle = d.annotations[0];
+  EXPECT_EQ(bottle.segmentation.polygons,
+            (std::vector<std::vector<double>>{{10, 10, 50, 10, 50, 50, 10, 50}, {60, 60, 70, 60, 70, 70, 60, 70}}));
+  EXPECT_EQ(bottle.bbox, Box(10, 10, 60, 60));
+  EXPECT_EQ(report.skipped_objects.at("polygon hole dropped (image size unknown)"), 1);
+  EXPECT_EQ(d.annotations[1].bbox, Box(80, 5, 15, 20));
+}
+
+TEST(Labelbox, BottomOriginFlipsYUsingTheDownloadedImageHeightAndSubtractsHoles) {
+  HttpServer server;
+  TempDir dir;
+  server.SetRoute("/images/w.png", Png(cv::Mat(100, 120, CV_8UC3, cv::Scalar(9, 9, 9))));
+  LabelboxOptions options = Options(Fixture("legacy_2018_wkt.json", dir, &server));
+  options.y_origin = segtune::YOrigin::kBottom;
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(options, &report);
+  ASSERT_EQ(d.images.size(), 1u);
+  EXPECT_EQ(d.images[0].height, 100);
+  EXPECT_EQ(d.images[0].width, 120);
+  ASSERT_EQ(d.annotations.size(), 2u);
+  EXPECT_EQ(d.annotations[1].bbox, Box(80, 75, 15, 20));  // y' = 100 - y.
+  const CocoAnnotation& bottle = d.annotations[0];
+  ASSERT_TRUE(bottle.segmentation.rle.has_value());  // Holes need a mask.
+  EXPECT_EQ(bottle.bbox, Box(10, 30, 60, 60));
+  using segtune::RleArea;
+  using segtune::RleFromPolygon;
+  const double expected = double(RleArea(RleFromPolygon({10, 90, 50, 90, 50, 50, 10, 50}, 100, 120))) -
+                          double(RleArea(RleFromPolygon({20, 80, 30, 80, 30, 70, 20, 70}, 100, 120))) +
+                          double(RleArea(RleFromPolygon({60, 40, 70, 40, 70, 30, 60, 30}, 100, 120)));
+  EXPECT_DOUBLE_EQ(bottle.area, expected);
+  EXPECT_EQ(server.Hits("/images/w.png"), 1);
+}
+
+TEST(Labelbox, MaskDownloadFailureIsCountedNotFatal) {
+  HttpServer server;  // Serves no mask: 404.
+  TempDir dir;
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);
+  EXPECT_EQ(report.mask_failures, 1);
+  EXPECT_EQ(report.skipped_objects.at("mask download failed"), 1);
+  EXPECT_EQ(d.annotations.size(), 2u);
+}
+
+TEST(Labelbox, MalformedGeometryErrorNamesFileRowAndField) {
+  TempDir dir;
+  const fs::path input = dir / "bad.json";
+  segtune::WriteFileAtomic(input, R"([{"ID": "a", "Labeled Data": "http://x/a.jpg",
+    "Label": {"objects": [{"title": "bottle", "polygon": [{"x": 1, "y": 2}, {"x": 3}]}]}}])");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("bad.json: row 0: Label.objects[0]: polygon: point 1"), std::string::npos) << what;
+  }
+  segtune::WriteFileAtomic(input, "{\"data_row\": {\"id\": \"r\"}}\n{not json}\n");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Labelbox, CliWritesCocoAndWarnsAboutAmbiguousYOrigin) {
+  TempDir dir;
+  const fs::path input = Fixture("legacy_2018_xy.json", dir, nullptr);
+  const auto result = segtune::testing::RunSegtune("labelbox2coco '" + input.string() + "' -o '" +
+                                                   (dir / "out.json").string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find("--y-origin bottom"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("class bottle: 1"), std::string::npos) << result.output;
+  const CocoDataset d = segtune::LoadCoco(dir / "out.json");
+  EXPECT_EQ(d.images.size(), 1u);
+  EXPECT_EQ(d.annotations.size(), 2u);
+  EXPECT_EQ(d.images[0].id.text, "cjlabel2018a");
+}
+
+TEST(Labelbox, WrongFieldTypesAreFormatErrorsNamingTheLine) {
+  TempDir dir;
+  const fs::path input = dir / "odd.ndjson";
+  segtune::WriteFileAtomic(input, "{\"data_row\": {\"id\": \"r1\"}, \"projects\": {\"p\": {\"labels\": [\"oops\"]}}}\n");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("odd.ndjson: line 1"), std::string::npos) << e.what();
+  }
+}
