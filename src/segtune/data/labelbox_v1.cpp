@@ -132,7 +132,8 @@ LabelboxRow ParseLabelboxV1Row(const nlohmann::json& row, const std::string& whe
     if (!objects.is_array()) throw FormatError(where + ": Label.objects: expected a list");
     for (size_t i = 0; i < objects.size(); ++i)
       ReadV1Object(objects[i], where + ": Label.objects[" + std::to_string(i) + "]", &out, stats);
-    if (label->contains("classifications") && (*label)["classifications"].is_array())
+    if (label->contains("classifications") && (*label)["classifications"].is_array() &&
+        !(*label)["classifications"].empty())
       stats->ignored["image classification"] += int((*label)["classifications"].size());
     return out;
   }
