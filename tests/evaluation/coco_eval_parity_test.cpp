@@ -3,12 +3,14 @@
 // dataset, and the coco-eval verb's output files.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 #include <random>
 
 #include <nlohmann/json.hpp>
 
 #include "segtune/data/coco.h"
+#include "segtune/data/rle.h"
 #include "segtune/evaluation/coco_eval.h"
 #include "segtune/evaluation/coco_eval_command.h"
 #include "test_util.h"
@@ -63,10 +65,63 @@ void WriteRandomDataset(const std::filesystem::path& gt_path, const std::filesys
   std::ofstream(dt_path) << dt.dump();
 }
 
+std::vector<double> RandomPolygon(std::mt19937& rng, double cx, double cy, double rx, double ry) {
+  std::uniform_real_distribution<double> U(0.6, 1.0);
+  const int n = 5 + int(rng() % 6);
+  std::vector<double> xy;
+  for (int i = 0; i < n; ++i) {
+    const double a = 2 * M_PI * i / n;
+    xy.push_back(cx + rx * U(rng) * std::cos(a));
+    xy.push_back(cy + ry * U(rng) * std::sin(a));
+  }
+  return xy;
+}
+
+// Mask data: polygon ground truth (some in two parts), crowd regions as uncompressed RLE, and
+// detections as compressed RLE strings with jitter, false positives and tied scores.
+void WriteRandomMaskDataset(const std::filesystem::path& gt_path, const std::filesystem::path& dt_path, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> U(0, 1);
+  nlohmann::json gt = {{"images", nlohmann::json::array()}, {"categories", {{{"id", 1}, {"name", "a"}}, {{"id", 2}, {"name", "b"}}}},
+                       {"annotations", nlohmann::json::array()}};
+  nlohmann::json dt = nlohmann::json::array();
+  int64_t ann_id = 1;
+  for (int i = 1; i <= 40; ++i) {
+    const uint32_t W = 60 + rng() % 60, H = 50 + rng() % 60;
+    gt["images"].push_back({{"id", i}, {"width", W}, {"height", H}, {"file_name", "x.jpg"}});
+    const int n_gt = int(U(rng) * 5);
+    for (int g = 0; g < n_gt; ++g) {
+      const int cat = 1 + int(rng() % 2);
+      const double rx = 2 + U(rng) * 20, ry = 2 + U(rng) * 20, cx = U(rng) * W, cy = U(rng) * H;
+      std::vector<std::vector<double>> parts = {RandomPolygon(rng, cx, cy, rx, ry)};
+      if (U(rng) < 0.2) parts.push_back(RandomPolygon(rng, U(rng) * W, U(rng) * H, 4, 4));
+      const Rle mask = RleFromPolygons(parts, H, W);
+      const bool crowd = U(rng) < 0.1;
+      nlohmann::json seg = parts;
+      if (crowd) seg = {{"size", {H, W}}, {"counts", mask.counts}};
+      gt["annotations"].push_back({{"id", ann_id++}, {"image_id", i}, {"category_id", cat}, {"segmentation", seg},
+                                   {"area", double(RleArea(mask)) * (0.8 + 0.4 * U(rng))}, {"bbox", RleToBbox(mask)},
+                                   {"iscrowd", crowd ? 1 : 0}});
+      if (U(rng) < 0.15) continue;
+      const double j = 0.3 * U(rng);
+      const Rle d = RleFromPolygon(RandomPolygon(rng, cx + j * rx, cy - j * ry, rx * (1 + j), ry * (1 - j)), H, W);
+      dt.push_back({{"image_id", i}, {"category_id", cat}, {"score", std::round(U(rng) * 10) / 10},
+                    {"segmentation", {{"size", {H, W}}, {"counts", RleToString(d)}}}});
+    }
+    for (int f = int(U(rng) * 4); f > 0; --f) {
+      const Rle d = RleFromPolygon(RandomPolygon(rng, U(rng) * W, U(rng) * H, 3 + 15 * U(rng), 3 + 15 * U(rng)), H, W);
+      dt.push_back({{"image_id", i}, {"category_id", 1 + int(rng() % 2)}, {"score", std::round(U(rng) * 10) / 10},
+                    {"segmentation", {{"size", {H, W}}, {"counts", RleToString(d)}}}});
+    }
+  }
+  std::ofstream(gt_path) << gt.dump();
+  std::ofstream(dt_path) << dt.dump();
+}
+
 std::array<double, 12> PythonStats(const std::filesystem::path& gt, const std::filesystem::path& dt,
-                                   const std::filesystem::path& out) {
+                                   const std::filesystem::path& out, const std::string& type = "bbox") {
   const auto run = testing::RunPython(testing::SourcePath("tests/evaluation/pycocotools_cocoeval_transliteration.py") +
-                                      " '" + gt.string() + "' '" + dt.string() + "' '" + out.string() + "'");
+                                      " '" + gt.string() + "' '" + dt.string() + "' '" + out.string() + "' --type " + type);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json j;
   std::ifstream(out) >> j;
@@ -88,6 +143,18 @@ TEST(CocoEvalParity, MatchesPycocotoolsTransliterationOnRandomBboxData) {
       EXPECT_GT(want[i], 0) << "stat " << i << " should be exercised";
     }
   }
+}
+
+TEST(CocoEvalParity, MatchesPycocotoolsTransliterationOnRandomMaskData) {
+  testing::TempDir dir;
+  WriteRandomMaskDataset(dir / "gt.json", dir / "dt.json", 21);
+  const auto want = PythonStats(dir / "gt.json", dir / "dt.json", dir / "py.json", "segm");
+  CocoEvalParams params;
+  params.iou_type = CocoIouType::kSegm;
+  params.results_kind = FirstResultHasBox(dir / "dt.json") ? CocoResultsKind::kBoxes : CocoResultsKind::kMasks;
+  const auto r = EvaluateCoco(LoadCoco(dir / "gt.json"), LoadCocoResults(dir / "dt.json"), params);
+  for (int i = 0; i < 12; ++i) EXPECT_NEAR(r.stats[i], want[i], 1e-9) << "stat " << i;
+  EXPECT_GT(want[0], 0);
 }
 
 TEST(CocoEvalCommand, PrintsSummaryAndWritesMetrics) {

@@ -1,5 +1,7 @@
 """A transliteration of pycocotools (cocodataset/cocoapi PythonAPI/pycocotools/coco.py and cocoeval.py)
-for bbox evaluation, in pure Python + numpy, used as the reference for segtune's C++ evaluator.
+for bbox and segm evaluation, in pure Python + numpy, used as the reference for segtune's C++
+evaluator. The C mask functions (maskApi.c rleFrString, rleToBbox, rleArea, rleIou, rleMerge,
+rleFrPoly, bbIou) are transliterated to Python too (rleFrPoly from tests/data/).
 
 Kept from the reference, line by line: COCO.createIndex / getImgIds / getCatIds / getAnnIds /
 loadAnns, COCO.loadRes (bbox branch), COCOeval._prepare / evaluate / computeIoU / evaluateImg /
@@ -7,7 +9,7 @@ accumulate / summarize. maskUtils.iou for boxes is maskApi.c bbIou transliterate
 printing of progress, the plotting/keypoint parts are left out, and results on images absent from the
 ground truth are dropped (pycocotools asserts) so both sides can be run on the same file.
 
-Usage: pycocotools_cocoeval_transliteration.py GT.json RESULTS.json OUT.json [--max-images N]
+Usage: pycocotools_cocoeval_transliteration.py GT.json RESULTS.json OUT.json [--max-images N] [--type bbox|segm]
 OUT.json: {"stats": [12 floats], "seconds": evaluate+accumulate wall time}
 """
 import copy
@@ -17,7 +19,171 @@ import sys
 import time
 from collections import defaultdict
 
+import os
+
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'data'))
+from maskapi_frpoly_transliteration import rle_fr_poly  # noqa: E402
+
+U32 = 0xFFFFFFFF
+
+
+class RLE:
+    def __init__(self, h, w, cnts):
+        self.h, self.w, self.cnts = h, w, cnts
+
+
+def rleFrString(s, h, w):
+    cnts = []
+    p = 0
+    while p < len(s):
+        x = 0
+        k = 0
+        more = 1
+        while more:
+            c = ord(s[p]) - 48
+            x |= (c & 0x1f) << 5 * k
+            more = c & 0x20
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= -1 << 5 * k
+        if len(cnts) > 2:
+            x += cnts[-2]
+        cnts.append(x & U32)
+    return RLE(h, w, cnts)
+
+
+def rleArea(R):
+    return sum(R.cnts[1::2])
+
+
+def rleToBbox(R):
+    h, w, m = R.h, R.w, len(R.cnts)
+    m = (m // 2) * 2
+    xs, ys, xe, ye, cc = w, h, 0, 0, 0
+    if m == 0:
+        return [0.0, 0.0, 0.0, 0.0]
+    xp = 0
+    for j in range(m):
+        cc += R.cnts[j]
+        t = cc - j % 2
+        y = t % h
+        x = (t - y) // h
+        if j % 2 == 0:
+            xp = x
+        elif xp < x:
+            ys = 0
+            ye = h - 1
+        xs = min(xs, x)
+        xe = max(xe, x)
+        ys = min(ys, y)
+        ye = max(ye, y)
+    return [float(xs), float(ys), float(xe - xs + 1), float(ye - ys + 1)]
+
+
+def rleMerge(Rs):
+    if len(Rs) == 1:
+        return Rs[0]
+    h, w = Rs[0].h, Rs[0].w
+    cnts = list(Rs[0].cnts)
+    for B in Rs[1:]:
+        if B.h != h or B.w != w:
+            return RLE(0, 0, [])
+        A = cnts
+        ca, cb = A[0], B.cnts[0]
+        v = va = vb = 0
+        a = b = 1
+        cc = 0
+        ct = 1
+        out = []
+        while ct > 0:
+            c = min(ca, cb)
+            cc += c
+            ct = 0
+            ca -= c
+            if not ca and a < len(A):
+                ca = A[a]
+                a += 1
+                va = not va
+            ct += ca
+            cb -= c
+            if not cb and b < len(B.cnts):
+                cb = B.cnts[b]
+                b += 1
+                vb = not vb
+            ct += cb
+            vp = v
+            v = va or vb
+            if v != vp or ct == 0:
+                out.append(cc)
+                cc = 0
+        cnts = out
+    return RLE(h, w, cnts)
+
+
+def rleIou(dt, gt, iscrowd):
+    m, n = len(dt), len(gt)
+    o = bbIou([rleToBbox(d) for d in dt], [rleToBbox(g) for g in gt], iscrowd)
+    for g in range(n):
+        for d in range(m):
+            if not o[d, g] > 0:
+                continue
+            if dt[d].h != gt[g].h or dt[d].w != gt[g].w:
+                o[d, g] = -1
+                continue
+            A, B = dt[d].cnts, gt[g].cnts
+            ca, cb = A[0], B[0]
+            ka, kb = len(A), len(B)
+            va = vb = 0
+            a = b = 1
+            i = u = 0
+            ct = 1
+            while ct > 0:
+                c = min(ca, cb)
+                if va or vb:
+                    u += c
+                    if va and vb:
+                        i += c
+                ct = 0
+                ca -= c
+                if not ca and a < ka:
+                    ca = A[a]
+                    a += 1
+                    va = not va
+                ct += ca
+                cb -= c
+                if not cb and b < kb:
+                    cb = B[b]
+                    b += 1
+                    vb = not vb
+                ct += cb
+            if i == 0:
+                u = 1
+            elif iscrowd[g]:
+                u = rleArea(dt[d])
+            o[d, g] = i / u
+    return o
+
+
+def annToRLE(coco, ann):
+    """COCO.annToRLE + frPyObjects (polygons, boxes, uncompressed RLE) + the string decoding."""
+    t = coco.imgs[ann['image_id']]
+    h, w = t['height'], t['width']
+    segm = ann['segmentation']
+    if isinstance(segm, RLE):  # Already converted (an annotation listed twice).
+        return segm
+    if type(segm) == list:
+        if len(segm[0]) == 4:
+            rles = [rle_fr_poly([b[0], b[1], b[0], b[1] + b[3], b[0] + b[2], b[1] + b[3], b[0] + b[2], b[1]], 4, h, w)
+                    for b in segm]
+        else:
+            rles = [rle_fr_poly(p, len(p) // 2, h, w) for p in segm]
+        return rleMerge([RLE(h, w, c) for c in rles])
+    if type(segm['counts']) == list:
+        return RLE(segm['size'][0], segm['size'][1], list(segm['counts']))
+    return rleFrString(segm['counts'], segm['size'][0], segm['size'][1])
 
 
 class COCO:
@@ -103,8 +269,16 @@ class COCO:
                 ann['area'] = bb[2] * bb[3]
                 ann['id'] = id + 1
                 ann['iscrowd'] = 0
-        else:
+        elif len(anns) > 0 and 'segmentation' in anns[0]:
             res.dataset['categories'] = copy.deepcopy(self.dataset['categories'])
+            for id, ann in enumerate(anns):
+                # maskUtils.area / toBbox on the compressed RLE.
+                R = annToRLE(self, ann)
+                ann['area'] = float(rleArea(R))
+                if not 'bbox' in ann:
+                    ann['bbox'] = rleToBbox(R)
+                ann['id'] = id + 1
+                ann['iscrowd'] = 0
         res.dataset['annotations'] = anns
         res.createIndex()
         return res
@@ -134,6 +308,10 @@ def bbIou(dt, gt, iscrowd):
 
 
 def maskUtils_iou(d, g, iscrowd):
+    if len(d) > 0 and isinstance(d[0], RLE) or len(g) > 0 and isinstance(g[0], RLE):
+        if len(d) == 0 or len(g) == 0:
+            return []
+        return rleIou(d, g, iscrowd)
     d = [[float(v) for v in b] for b in d]
     g = [[float(v) for v in b] for b in g]
     if len(d) == 0 or len(g) == 0:
@@ -178,6 +356,11 @@ class COCOeval:
         else:
             gts = self.cocoGt.loadAnns(self.cocoGt.getAnnIds(imgIds=p.imgIds))
             dts = self.cocoDt.loadAnns(self.cocoDt.getAnnIds(imgIds=p.imgIds))
+        if p.iouType == 'segm':
+            for ann in gts:
+                ann['segmentation'] = annToRLE(self.cocoGt, ann)
+            for ann in dts:
+                ann['segmentation'] = annToRLE(self.cocoDt, ann)
         for gt in gts:
             gt['ignore'] = gt['ignore'] if 'ignore' in gt else 0
             gt['ignore'] = 'iscrowd' in gt and gt['iscrowd']
@@ -223,8 +406,12 @@ class COCOeval:
         dt = [dt[i] for i in inds]
         if len(dt) > p.maxDets[-1]:
             dt = dt[0:p.maxDets[-1]]
-        g = [g['bbox'] for g in gt]
-        d = [d['bbox'] for d in dt]
+        if p.iouType == 'segm':
+            g = [g['segmentation'] for g in gt]
+            d = [d['segmentation'] for d in dt]
+        else:
+            g = [g['bbox'] for g in gt]
+            d = [d['bbox'] for d in dt]
         iscrowd = [int(o['iscrowd']) for o in gt]
         ious = maskUtils_iou(d, g, iscrowd)
         return ious
@@ -419,7 +606,8 @@ def main():
     gt = COCO(gt_path)
     dt = gt.loadRes(res_path)
     start = time.time()
-    E = COCOeval(gt, dt, 'bbox')
+    iou_type = sys.argv[sys.argv.index('--type') + 1] if '--type' in sys.argv else 'bbox'
+    E = COCOeval(gt, dt, iou_type)
     if max_images is not None:
         E.params.imgIds = sorted(gt.getImgIds())[:max_images]
     E.evaluate()
