@@ -67,9 +67,20 @@ torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
   return scale * x;
 }
 
+namespace {
+// Module::modules(include_self=true) needs the root held by a shared_ptr, which it is not yet while
+// its constructor runs (where this is called); walk children() instead.
+void CollectModules(torch::nn::Module& module, std::vector<torch::nn::Module*>* out) {
+  out->push_back(&module);
+  for (const auto& child : module.children()) CollectModules(*child, out);
+}
+}  // namespace
+
 void InitializeLikeTorchvisionBackbone(torch::nn::Module& root) {
   torch::NoGradGuard no_grad;
-  for (const auto& module : root.modules(/*include_self=*/true)) {
+  std::vector<torch::nn::Module*> all;
+  CollectModules(root, &all);
+  for (torch::nn::Module* module : all) {
     if (auto* conv = module->as<torch::nn::Conv2dImpl>()) {
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
       if (conv->bias.defined()) torch::nn::init::zeros_(conv->bias);

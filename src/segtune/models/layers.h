@@ -83,7 +83,8 @@ class SqueezeExcitationImpl : public torch::nn::Module {
 };
 TORCH_MODULE(SqueezeExcitation);
 
-// torchvision's ImageNet backbone initialisation, applied to every module under `root`:
+// torchvision's ImageNet backbone initialisation, applied to every submodule of `root` (callable from
+// root's constructor):
 // Conv2d weight kaiming_normal(fan_out, relu) and bias zero; BatchNorm weight 1, bias 0;
 // Linear weight normal(0, 0.01), bias 0. (Segmentation heads keep PyTorch's default init.)
 void InitializeLikeTorchvisionBackbone(torch::nn::Module& root);

@@ -47,7 +47,6 @@ SegmentationModel SimpleModel(const std::string& name, std::shared_ptr<BackboneI
                               const std::string& out_layer, int64_t aux_channels, const std::string& aux_layer,
                               int64_t num_classes, bool aux_loss) {
   const SegmentationModelInfo& info = FindModelInfo(name);
-  CheckArguments(info, num_classes, aux_loss);
   ReturnLayers return_layers{{out_layer, "out"}};
   if (aux_loss) return_layers[aux_layer] = "aux";
   backbone->set_return_layers(return_layers);
@@ -59,6 +58,7 @@ SegmentationModel SimpleModel(const std::string& name, std::shared_ptr<BackboneI
 
 template <typename Head>
 SegmentationModel MobileNetModel(const std::string& name, int64_t num_classes, bool aux_loss) {
+  CheckArguments(FindModelInfo(name), num_classes, aux_loss);
   MobileNetV3LargeBackbone backbone(/*dilated=*/true);
   // torchvision: out = C5 (stage_indices[-1]), aux = C2 (stage_indices[-4]).
   const std::vector<int> stages = backbone->StageIndices();
@@ -68,7 +68,10 @@ SegmentationModel MobileNetModel(const std::string& name, int64_t num_classes, b
 }
 
 template <typename Head>
-SegmentationModel ResNetModel(const std::string& name, ResNetBackbone backbone, int64_t num_classes, bool aux_loss) {
+SegmentationModel ResNetModel(const std::string& name, ResNetBackbone (*make_backbone)(), int64_t num_classes,
+                              bool aux_loss) {
+  CheckArguments(FindModelInfo(name), num_classes, aux_loss);
+  ResNetBackbone backbone = make_backbone();
   return SimpleModel<Head>(name, backbone.ptr(), 2048, "layer4", 1024, "layer3", num_classes, aux_loss);
 }
 
@@ -111,16 +114,16 @@ SegmentationModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss) 
   return MobileNetModel<DeepLabHead>("deeplabv3_mobilenet_v3_large", num_classes, aux_loss);
 }
 SegmentationModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss) {
-  return ResNetModel<DeepLabHead>("deeplabv3_resnet50", ResNet50Backbone(), num_classes, aux_loss);
+  return ResNetModel<DeepLabHead>("deeplabv3_resnet50", &ResNet50Backbone, num_classes, aux_loss);
 }
 SegmentationModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss) {
-  return ResNetModel<DeepLabHead>("deeplabv3_resnet101", ResNet101Backbone(), num_classes, aux_loss);
+  return ResNetModel<DeepLabHead>("deeplabv3_resnet101", &ResNet101Backbone, num_classes, aux_loss);
 }
 SegmentationModel FcnResNet50(int64_t num_classes, bool aux_loss) {
-  return ResNetModel<FCNHead>("fcn_resnet50", ResNet50Backbone(), num_classes, aux_loss);
+  return ResNetModel<FCNHead>("fcn_resnet50", &ResNet50Backbone, num_classes, aux_loss);
 }
 SegmentationModel FcnResNet101(int64_t num_classes, bool aux_loss) {
-  return ResNetModel<FCNHead>("fcn_resnet101", ResNet101Backbone(), num_classes, aux_loss);
+  return ResNetModel<FCNHead>("fcn_resnet101", &ResNet101Backbone, num_classes, aux_loss);
 }
 
 SegmentationModel CreateSegmentationModel(const std::string& name, int64_t num_classes, bool aux_loss) {

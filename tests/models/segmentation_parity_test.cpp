@@ -1,0 +1,102 @@
+// Parity of every segmentation model with torchvision 0.14: the same state_dict names and shapes,
+// the same eval-mode logits for a checkpoint saved by torch.save (OrderedDict .pth) and as
+// .safetensors, and the same train-mode loss, gradients and BatchNorm running statistics.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "segmentation_reference.h"
+#include "segtune/models/registry.h"
+#include "segtune/models/weights.h"
+
+namespace segtune {
+namespace {
+
+using testing::CopyExactly;
+using testing::kReferenceClasses;
+using testing::LoadReferenceTensors;
+using testing::MaxAbsDiff;
+using testing::ReferenceFiles;
+
+class SegmentationParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(ReferenceFiles::Get().error(), "");
+    const std::string& name = GetParam();
+    model_ = CreateSegmentationModel(name, kReferenceClasses, FindModelInfo(name).supports_aux);
+    ref_ = LoadReferenceTensors(ReferenceFiles::Get().Path(name, ".ref.pt"));
+  }
+
+  // Loads `file` through LoadWeights and checks the eval-mode outputs against torchvision's.
+  void ExpectEvalOutputMatches(const std::filesystem::path& file) {
+    ASSERT_EQ(CopyExactly(*model_, LoadWeights(file)), "") << file;
+    model_->eval();
+    torch::NoGradGuard no_grad;
+    const SegmentationOutput result = model_->forward(ref_.at("input"));
+    ASSERT_EQ(result.out.sizes(), ref_.at("out").sizes());
+    EXPECT_LT(MaxAbsDiff(result.out, ref_.at("out")), 1e-4) << "max |ref| " << ref_.at("out").abs().max().item<double>();
+    if (ref_.count("aux")) {
+      ASSERT_TRUE(result.aux.defined());
+      EXPECT_LT(MaxAbsDiff(result.aux, ref_.at("aux")), 1e-4);
+    } else {
+      EXPECT_FALSE(result.aux.defined());
+    }
+  }
+
+  SegmentationModel model_;
+  std::map<std::string, torch::Tensor> ref_;
+};
+
+TEST_P(SegmentationParity, LoadsTorchvisionPthAndMatchesEvalOutput) {
+  ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".pth"));
+}
+
+TEST_P(SegmentationParity, LoadsSafetensorsAndMatchesEvalOutput) {
+  const auto& names = testing::SafetensorsReferenceModels();
+  if (std::find(names.begin(), names.end(), GetParam()) == names.end()) {
+    GTEST_SKIP() << "safetensors copies are generated for " << names.size() << " models only (test time)";
+  }
+  ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".safetensors"));
+}
+
+TEST_P(SegmentationParity, TrainStepMatchesTorchvisionGradients) {
+  ASSERT_EQ(CopyExactly(*model_, LoadWeights(ReferenceFiles::Get().Path(GetParam(), ".pth"))), "");
+  model_->train();
+  for (const auto& module : model_->modules()) {  // Dropout is random; the reference disables it too.
+    if (auto* dropout = module->as<torch::nn::DropoutImpl>()) dropout->eval();
+  }
+  const SegmentationOutput result = model_->forward(ref_.at("train_input"));
+  const torch::Tensor target = ref_.at("train_target");
+  torch::Tensor loss = torch::nn::functional::cross_entropy(result.out, target);
+  if (result.aux.defined()) loss = loss + 0.5 * torch::nn::functional::cross_entropy(result.aux, target);
+  loss.backward();
+  EXPECT_NEAR(loss.item<double>(), ref_.at("train_loss").item<double>(), 1e-4);
+
+  const auto params = model_->named_parameters();
+  const auto buffers = model_->named_buffers();
+  int compared = 0;
+  for (const auto& [key, expected] : ref_) {
+    if (key.rfind("grad/", 0) == 0) {
+      const torch::Tensor grad = params[key.substr(5)].grad();
+      ASSERT_TRUE(grad.defined()) << key;
+      const double scale = expected.abs().max().item<double>();
+      EXPECT_TRUE(torch::allclose(grad, expected, 1e-3, 1e-4 * scale))
+          << key << ": max diff " << MaxAbsDiff(grad, expected) << ", max |grad| " << scale;
+      ++compared;
+    } else if (key.rfind("running_mean/", 0) == 0) {
+      EXPECT_LT(MaxAbsDiff(buffers[key.substr(13)], expected), 1e-5) << key;
+    }
+  }
+  EXPECT_GE(compared, 4);
+}
+
+std::vector<std::string> ModelNames() {
+  std::vector<std::string> names;
+  for (const auto& info : ListModels()) names.push_back(info.name);
+  return names;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllModels, SegmentationParity, ::testing::ValuesIn(ModelNames()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace segtune
