@@ -11,6 +11,7 @@
 #include "segtune/data/image_codec.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/tfrecord.h"
+#include "http_server.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -231,6 +232,28 @@ TEST_F(SmallCocoSet, CliOutputDecodesWithPythonReference) {
   }
   EXPECT_EQ(f["image/object/bbox/xmin"]["value"][0].get<float>(), float(8.0 / 64));
   EXPECT_EQ(f["image/object/class/label"]["value"], nlohmann::json::parse("[1, 7]"));
+}
+
+TEST_F(SmallCocoSet, DownloadFetchesUrlImagesOnTheFly) {
+  segtune::testing::HttpServer server;
+  segtune::testing::HttpRoute route;
+  route.body = ReadFile(dir_ / "b.png");
+  server.SetRoute("/remote/b.png", route);
+  coco_.images[1].file_name = server.Url("/remote/b.png");
+  std::filesystem::remove(dir_ / "b.png");
+  try {
+    ConvertCocoToTfRecord(coco_, options_);
+    FAIL() << "a URL image without --download must be refused";
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("pass --download"), std::string::npos) << e.what();
+  }
+  options_.download = true;
+  ConvertCocoToTfRecord(coco_, options_);
+  const auto examples = ReadExamples(options_.output);
+  ASSERT_EQ(examples.size(), 3u);
+  EXPECT_EQ(GetBytes(examples[1], "image/encoded", "b"), route.body);
+  EXPECT_EQ(GetBytes(examples[1], "image/format", "b"), "png");
+  EXPECT_EQ(server.Hits("/remote/b.png"), 1);
 }
 
 }  // namespace
