@@ -1,0 +1,192 @@
+#include "segtune/data/dataset.h"
+
+#include <algorithm>
+#include <chrono>
+#include <numeric>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "segtune/core/error.h"
+#include "segtune/data/example.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/semantic_target.h"
+#include "segtune/data/tfrecord.h"
+
+namespace segtune {
+
+namespace {
+
+// SplitMix64: decorrelates nearby seeds (position p and p+1 get unrelated generators).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source) {
+  const cv::Mat raw(1, static_cast<int>(ex.encoded.size()), CV_8UC1, const_cast<char*>(ex.encoded.data()));
+  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw FormatError(source, "image/encoded", "image does not decode (corrupt or unsupported format)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+}  // namespace
+
+SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std::move(options)) {
+  int64_t seen = 0;
+  for (const auto& file : options_.files) {
+    TFRecordReader reader(file);
+    std::string record;
+    while (reader.Next(&record)) {
+      const int64_t index = reader.record_index();
+      if (seen++ % std::max(1, options_.sample_1_of_n) != 0) continue;
+      records_.push_back(std::move(record));
+      sources_.push_back(file.string() + ": record " + std::to_string(index));
+      if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
+    }
+    if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
+  }
+  if (records_.empty()) {
+    throw FormatError(options_.files.empty() ? std::filesystem::path("(no input files)") : options_.files.front(), "",
+                      "no records to read");
+  }
+  if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
+}
+
+int64_t SegmentationDataset::BatchesPerEpoch() const {
+  const int64_t n = static_cast<int64_t>(records_.size()), b = options_.batch_size;
+  return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
+}
+
+size_t SegmentationDataset::RecordAt(int64_t position) const {
+  const int64_t n = static_cast<int64_t>(records_.size());
+  const int64_t epoch = position / n, i = position % n;
+  if (!options_.train || !options_.shuffle) return static_cast<size_t>(i);
+  std::lock_guard<std::mutex> lock(permutation_mutex_);
+  auto it = permutations_.find(epoch);
+  if (it == permutations_.end()) {
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::mt19937_64 rng(Mix(options_.seed * 1000003ull + static_cast<uint64_t>(epoch)));
+    for (int64_t k = n - 1; k > 0; --k) std::swap(order[k], order[rng() % static_cast<uint64_t>(k + 1)]);
+    if (permutations_.size() > 4) permutations_.erase(permutations_.begin());
+    it = permutations_.emplace(epoch, std::move(order)).first;
+  }
+  return it->second[static_cast<size_t>(i)];
+}
+
+void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
+  const size_t r = RecordAt(position);
+  *source = sources_[r];
+  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(records_[r], *source), *source);
+  *rgb = DecodeImage(ex, *source);
+  *label = SemanticTarget(ex, rgb->rows, rgb->cols, *source, options_.class_ids);
+  // Labels outside the model's classes cannot be trained on: treat them as ignore.
+  if (options_.num_classes < 255) {
+    label->setTo(cv::Scalar(options_.ignore_label), *label >= options_.num_classes & *label != options_.ignore_label);
+  }
+  if (options_.train && options_.augment.enabled()) {
+    std::mt19937_64 rng(Mix(options_.seed ^ Mix(static_cast<uint64_t>(position))));
+    Augment(options_.augment, rng, options_.ignore_label, rgb, label);
+  }
+  ApplyResize(options_.resize, options_.ignore_label, rgb, label);
+}
+
+SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {
+  const int64_t b = options_.batch_size;
+  int64_t count = b;
+  if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
+  SegmentationBatch batch;
+  batch.index = index;
+  batch.n = static_cast<int>(count);
+  std::vector<cv::Mat> images(count), labels(count);
+  batch.sources.resize(count);
+  for (int64_t k = 0; k < count; ++k) LoadSample(index * b + k, &images[k], &labels[k], &batch.sources[k]);
+  for (const auto& m : images) {
+    batch.height = std::max(batch.height, m.rows);
+    batch.width = std::max(batch.width, m.cols);
+  }
+  const size_t plane = static_cast<size_t>(batch.height) * batch.width;
+  batch.images.assign(count * 3 * plane, 0.f);
+  batch.labels.assign(count * plane, static_cast<uint8_t>(options_.ignore_label));
+  float scale[3], shift[3];  // (x / 255 - mean) / std  ==  x * scale + shift.
+  for (int c = 0; c < 3; ++c) {
+    scale[c] = 1.f / (255.f * options_.std[c]);
+    shift[c] = -options_.mean[c] / options_.std[c];
+  }
+  for (int64_t k = 0; k < count; ++k) {
+    const cv::Mat& img = images[k];
+    float* out = batch.images.data() + k * 3 * plane;
+    uint8_t* lab = batch.labels.data() + k * plane;
+    for (int y = 0; y < img.rows; ++y) {
+      const uint8_t* px = img.ptr<uint8_t>(y);
+      const uint8_t* lp = labels[k].ptr<uint8_t>(y);
+      const size_t row = static_cast<size_t>(y) * batch.width;
+      for (int x = 0; x < img.cols; ++x) {
+        for (int c = 0; c < 3; ++c) out[c * plane + row + x] = px[3 * x + c] * scale[c] + shift[c];
+      }
+      std::copy(lp, lp + img.cols, lab + row);
+    }
+  }
+  if (options_.keep_rgb) batch.rgb = std::move(images);
+  return batch;
+}
+
+BatchLoader::BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch)
+    : dataset_(dataset), end_(end), prefetch_(std::max(1, prefetch)), next_to_build_(first), next_to_return_(first) {
+  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { Work(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  space_.notify_all();
+  ready_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+void BatchLoader::Work() {
+  for (;;) {
+    int64_t index;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      space_.wait(lock, [this] { return stop_ || next_to_build_ < next_to_return_ + prefetch_; });
+      if (stop_ || (end_ >= 0 && next_to_build_ >= end_)) return;
+      index = next_to_build_++;
+    }
+    try {
+      SegmentationBatch batch = dataset_.MakeBatch(index);
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_[index] = std::move(batch);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+      stop_ = true;
+    }
+    ready_.notify_all();
+    space_.notify_all();
+  }
+}
+
+bool BatchLoader::Next(SegmentationBatch* batch) {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (end_ >= 0 && next_to_return_ >= end_) return false;
+  ready_.wait(lock, [this] { return error_ || done_.count(next_to_return_) > 0; });
+  if (error_) std::rethrow_exception(error_);
+  auto it = done_.find(next_to_return_);
+  *batch = std::move(it->second);
+  done_.erase(it);
+  ++next_to_return_;
+  lock.unlock();
+  space_.notify_all();
+  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return true;
+}
+
+}  // namespace segtune

@@ -1,0 +1,115 @@
+// The segmentation input pipeline: TFRecords -> decoded, augmented, normalized batches (torch-free).
+//
+//   SegmentationDataset data(options);                 // Reads the records (encoded bytes) into memory.
+//   BatchLoader loader(data, first_batch, -1, workers, prefetch);
+//   SegmentationBatch batch;
+//   while (loader.Next(&batch)) { ... batch.images (N x 3 x H x W floats), batch.labels (N x H x W) ... }
+//
+// Determinism: batch b holds positions b*B .. b*B+B-1 of an endless stream of epochs; epoch e visits
+// the records in a permutation drawn from (seed, e), and the augmentation of position p draws from a
+// generator seeded with (seed, p). So batch b is the same whatever the worker count and whether the run
+// was resumed: a resumed run sees exactly the inputs the uninterrupted run saw.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "segtune/data/augment.h"
+
+namespace segtune {
+
+struct DatasetOptions {
+  std::vector<std::filesystem::path> files;  // TFRecord files (already expanded).
+  int num_classes = 2;                       // Label values >= num_classes (other than ignore) become ignore.
+  int ignore_label = 255;
+  std::map<std::string, int> class_ids;      // Label map name -> id (instance masks given by class text).
+  ResizePolicy resize;
+  AugmentOptions augment;                    // Ignored unless `train`.
+  bool train = true;                         // false: no augmentation, one pass, no shuffle.
+  bool shuffle = true;
+  uint64_t seed = 42;
+  int batch_size = 1;
+  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // RGB, on 0..1 pixel values.
+  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
+  int64_t max_examples = 0;      // Use only the first N records (0 = all).
+  int sample_1_of_n = 1;         // Use every n-th record.
+  bool keep_rgb = false;         // Also return the 8-bit RGB images (for overlays).
+};
+
+struct SegmentationBatch {
+  int64_t index = -1;  // Batch number in the stream.
+  int n = 0, height = 0, width = 0;
+  std::vector<float> images;    // n x 3 x height x width, normalized; padding is 0 after normalization.
+  std::vector<uint8_t> labels;  // n x height x width; padding is the ignore label.
+  std::vector<std::string> sources;  // "file: record i" per sample.
+  std::vector<cv::Mat> rgb;          // With keep_rgb: CV_8UC3 RGB per sample (unpadded).
+};
+
+class SegmentationDataset {
+ public:
+  // Reads every record of every file (CRC-checked) into memory. Throws IoError/FormatError naming the
+  // file and record; FormatError if there is no record at all.
+  explicit SegmentationDataset(DatasetOptions options);
+
+  size_t size() const { return records_.size(); }
+  const DatasetOptions& options() const { return options_; }
+  // Batches in one epoch (eval: the last may be partial).
+  int64_t BatchesPerEpoch() const;
+  // Builds batch `index` (see the determinism note above). Eval datasets: index < BatchesPerEpoch().
+  // Throws FormatError naming the record if it cannot be decoded.
+  SegmentationBatch MakeBatch(int64_t index) const;
+  // Decodes and prepares one position of the stream: image CV_8UC3 RGB, label CV_8UC1.
+  void LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const;
+
+ private:
+  size_t RecordAt(int64_t position) const;
+
+  DatasetOptions options_;
+  std::vector<std::string> records_;
+  std::vector<std::string> sources_;
+  mutable std::mutex permutation_mutex_;
+  mutable std::map<int64_t, std::vector<uint32_t>> permutations_;  // Epoch -> order (recent epochs).
+};
+
+// Builds batches first, first+1, ... (up to `end`, exclusive; -1 = endless) on `workers` threads, at
+// most `prefetch` batches ahead of the consumer, and hands them out in order.
+class BatchLoader {
+ public:
+  BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch);
+  ~BatchLoader();  // Stops the workers.
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The next batch in order; false when `end` is reached. Rethrows a worker's error.
+  bool Next(SegmentationBatch* batch);
+  // Seconds the consumer spent waiting in Next() so far (data-wait time).
+  double wait_seconds() const { return wait_seconds_; }
+
+ private:
+  void Work();
+
+  const SegmentationDataset& dataset_;
+  int64_t end_;
+  int prefetch_;
+  std::mutex mutex_;
+  std::condition_variable ready_, space_;
+  std::map<int64_t, SegmentationBatch> done_;
+  int64_t next_to_build_;
+  int64_t next_to_return_;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::vector<std::thread> threads_;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace segtune

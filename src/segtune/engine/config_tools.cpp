@@ -1,0 +1,205 @@
+#include "segtune/engine/config_tools.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/label_map.h"
+#include "segtune/data/tfrecord.h"
+#include "segtune/engine/finetune.h"
+#include "segtune/engine/pipeline_config.h"
+#include "segtune/models/registry.h"
+
+namespace segtune {
+
+namespace {
+
+int MaxLabelId(const LabelMap& map) {
+  int max_id = 0;
+  for (const auto& item : map.item()) max_id = std::max(max_id, item.id());
+  return max_id;
+}
+
+// `p` relative to `base` when it lies below it (the config then moves with its data), else absolute.
+std::string PathForConfig(const std::string& p, const std::filesystem::path& base) {
+  if (p.empty()) return p;
+  const std::filesystem::path abs = std::filesystem::absolute(p).lexically_normal();
+  const std::filesystem::path rel = abs.lexically_relative(std::filesystem::absolute(base).lexically_normal());
+  if (!rel.empty() && rel.begin()->string() != "..") return rel.string();
+  return abs.string();
+}
+
+std::string Quote(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) out += (c == '"' || c == '\\') ? std::string("\\") + c : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string MakePipelineConfigText(const ConfigInitOptions& o) {
+  const SegmentationModelInfo& info = FindModelInfo(o.model);
+  if (o.label_map.empty()) throw UsageError("config init: --label-map is required (it sets num_classes)");
+  if (o.train.empty()) throw UsageError("config init: --train is required (the training TFRecords)");
+  const LabelMap map = LoadLabelMap(o.label_map);
+  const int num_classes = MaxLabelId(map) + 1;
+  const std::filesystem::path base = o.output.has_parent_path() ? o.output.parent_path() : ".";
+  const std::string label_map = PathForConfig(o.label_map.string(), base);
+  std::string t;
+  t += "# segtune pipeline config (protobuf text format, TF Object Detection API layout).\n";
+  t += "# Written by `segtune config init`; check it with `segtune config check " + o.output.filename().string() +
+       "`,\n# train with `segtune train --pipeline-config " + o.output.filename().string() +
+       " --train-dir model/train`.\n# Relative paths are relative to this file's directory. See docs/training.md.\n\n";
+  t += "model {\n  segmentation {\n";
+  t += "    # `segtune models` lists the architectures.\n";
+  t += "    architecture: " + Quote(info.name) + "\n";
+  t += "    # Classes including background (0): the label map's largest id (" + std::to_string(num_classes - 1) +
+       ") + 1.\n";
+  t += "    num_classes: " + std::to_string(num_classes) + "\n";
+  if (info.supports_aux) t += "    # An auxiliary FCN head adds a loss (weight train_config.aux_loss_weight).\n    aux_loss: false\n";
+  t += "    # Ground-truth pixels with this value are ignored by the loss and by evaluation.\n    ignore_label: 255\n";
+  t += "    image_resizer {\n      fixed_shape_resizer { height: " + std::to_string(o.input_size) +
+       " width: " + std::to_string(o.input_size) + " }\n    }\n  }\n}\n\n";
+  t += "train_config {\n  batch_size: " + std::to_string(o.batch_size) + "\n  num_steps: " + std::to_string(o.num_steps) +
+       "\n  seed: 42\n";
+  t += "  optimizer {\n    momentum_optimizer {\n      learning_rate {\n        cosine_decay_learning_rate {\n";
+  t += "          learning_rate_base: 0.01\n          total_steps: " + std::to_string(o.num_steps) +
+       "\n          warmup_learning_rate: 0.001\n          warmup_steps: " + std::to_string(std::max(1, o.num_steps / 20)) +
+       "\n        }\n      }\n      momentum_optimizer_value: 0.9\n      weight_decay: 0.0001\n    }\n  }\n";
+  if (!o.checkpoint.empty()) {
+    t += "  # Pretrained weights (.pth, .safetensors or a segtune checkpoint). Layers whose shape depends on\n"
+         "  # num_classes are re-initialised; \"classification\" loads an ImageNet backbone only.\n";
+    t += "  fine_tune_checkpoint: " + Quote(PathForConfig(o.checkpoint.string(), base)) + "\n";
+    t += "  fine_tune_checkpoint_type: \"\"\n";
+  }
+  t += "  # The backbone learns 10x slower than the freshly initialised head.\n"
+       "  backbone_learning_rate_multiplier: 0.1\n";
+  t += "  # Freeze parameters by regex on their names, e.g. \"backbone\\\\.[0-5]\\\\.\"; or freeze_backbone: true.\n";
+  t += "  gradient_clipping_by_norm: 10.0\n";
+  t += "  data_augmentation_options { random_horizontal_flip { } }\n";
+  t += "  data_augmentation_options {\n    random_scale_crop { min_scale_ratio: 0.5 max_scale_ratio: 2.0 crop_height: " +
+       std::to_string(o.input_size) + " crop_width: " + std::to_string(o.input_size) + " }\n  }\n";
+  t += "  data_augmentation_options { random_adjust_brightness { max_delta: 0.1 } }\n";
+  t += "  checkpoint_every_n_steps: " + std::to_string(std::max(1, o.num_steps / 10)) +
+       "\n  keep_checkpoint_max: 3\n  log_every_n_steps: 10\n  image_summary_every_n_steps: " +
+       std::to_string(std::max(1, o.num_steps / 10)) + "\n}\n\n";
+  t += "train_input_reader {\n  label_map_path: " + Quote(label_map) + "\n  tf_record_input_reader {\n    input_path: " +
+       Quote(PathForConfig(o.train, base)) + "\n  }\n}\n\n";
+  t += "eval_config {\n  batch_size: 1\n  num_visualizations: 10\n  eval_every_n_steps: " +
+       std::to_string(std::max(1, o.num_steps / 10)) + "\n}\n";
+  if (!o.val.empty()) {
+    t += "\neval_input_reader {\n  label_map_path: " + Quote(label_map) +
+         "\n  shuffle: false\n  num_epochs: 1\n  tf_record_input_reader {\n    input_path: " +
+         Quote(PathForConfig(o.val, base)) + "\n  }\n}\n";
+  }
+  return t;
+}
+
+void WritePipelineConfig(const ConfigInitOptions& options) {
+  if (options.output.empty()) throw UsageError("config init: -o/--output is required");
+  WriteFileAtomic(options.output, MakePipelineConfigText(options));
+}
+
+namespace {
+
+void CheckReader(const segtune::config::InputReader& reader, const std::string& name, int num_classes,
+                 ConfigCheckReport* r) {
+  if (!reader.label_map_path().empty()) {
+    try {
+      const LabelMap map = LoadLabelMap(reader.label_map_path());
+      const int expected = MaxLabelId(map) + 1;
+      if (expected != num_classes) {
+        r->errors.push_back(name + ".label_map_path: the label map's largest id is " + std::to_string(expected - 1) +
+                            ", so num_classes should be " + std::to_string(expected) + " (background included), not " +
+                            std::to_string(num_classes));
+      } else {
+        r->notes.push_back(name + ": label map " + reader.label_map_path() + " fits num_classes " +
+                           std::to_string(num_classes));
+      }
+    } catch (const Error& e) {
+      r->errors.push_back(name + ".label_map_path: " + e.what());
+    }
+  }
+  if (reader.tf_record_input_reader().input_path_size() == 0) {
+    r->errors.push_back(name + ": no tf_record_input_reader { input_path } given");
+  }
+  for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
+    if (IsUnconfiguredPath(pattern)) {
+      r->errors.push_back(name + ".input_path '" + pattern + "' still holds TF's placeholder PATH_TO_BE_CONFIGURED");
+      continue;
+    }
+    try {
+      const auto files = ExpandInputPaths(pattern);
+      r->notes.push_back(name + ".input_path '" + pattern + "': " + std::to_string(files.size()) + " file(s)");
+    } catch (const Error& e) {
+      r->errors.push_back(name + ".input_path: " + e.what());
+    }
+  }
+}
+
+void CheckCheckpoint(const PipelineConfig& config, ConfigCheckReport* r) {
+  const auto& train = config.proto.train_config();
+  const auto& seg = config.proto.model().segmentation();
+  if (!train.has_fine_tune_checkpoint() || train.fine_tune_checkpoint().empty()) {
+    r->warnings.push_back("train_config.fine_tune_checkpoint is not set: training starts from random weights");
+    return;
+  }
+  const std::string ckpt = train.fine_tune_checkpoint();
+  if (IsUnconfiguredPath(ckpt)) {
+    r->errors.push_back("train_config.fine_tune_checkpoint still holds TF's placeholder: " + ckpt);
+    return;
+  }
+  try {
+    torch::NoGradGuard no_grad;
+    SegmentationModel model = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
+    const LoadReport report = LoadFineTuneCheckpoint(*model, ckpt, train.fine_tune_checkpoint_type());
+    r->notes.push_back("fine_tune_checkpoint " + ckpt + " fits " + seg.architecture() + ": " +
+                       std::to_string(report.loaded.size()) + " tensors load, " +
+                       std::to_string(report.reinitialized.size()) + " re-initialised (class layers), " +
+                       std::to_string(report.missing.size()) + " missing, " + std::to_string(report.unexpected.size()) +
+                       " unexpected");
+    if (!report.missing.empty() && report.missing.size() > report.reinitialized.size()) {
+      r->warnings.push_back("fine_tune_checkpoint: " + std::to_string(report.missing.size()) +
+                            " model tensors are not in the checkpoint (they start from random init)");
+    }
+  } catch (const Error& e) {
+    r->errors.push_back("train_config.fine_tune_checkpoint: " + std::string(e.what()));
+  } catch (const c10::Error& e) {
+    r->errors.push_back("train_config.fine_tune_checkpoint: " + std::string(e.what_without_backtrace()));
+  }
+}
+
+}  // namespace
+
+ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
+  ConfigCheckReport r;
+  const PipelineConfig config = LoadPipelineConfig(path);
+  for (const auto& w : config.warnings) r.warnings.push_back(w.ToString(path));
+  const auto& seg = config.proto.model().segmentation();
+  try {
+    FindModelInfo(seg.architecture());
+    r.notes.push_back("model " + seg.architecture() + (config.mapped_from.empty() ? "" : " (mapped from " + config.mapped_from + ")"));
+  } catch (const Error& e) {
+    r.errors.push_back("model.segmentation.architecture: " + std::string(e.what()));
+    return r;
+  }
+  if (seg.num_classes() < 1) r.errors.push_back("model.segmentation.num_classes must be >= 1");
+  const auto& train = config.proto.train_config();
+  if (train.num_steps() == 0) r.warnings.push_back("train_config.num_steps is 0: pass --num-steps to segtune train");
+  if (!train.optimizer().has_momentum_optimizer() && !train.optimizer().has_adam_optimizer() &&
+      !train.optimizer().has_rms_prop_optimizer()) {
+    r.errors.push_back("train_config.optimizer: set momentum_optimizer, adam_optimizer or rms_prop_optimizer");
+  }
+  if (config.proto.has_train_input_reader()) {
+    CheckReader(config.proto.train_input_reader(), "train_input_reader", seg.num_classes(), &r);
+  } else {
+    r.errors.push_back("no train_input_reader");
+  }
+  for (const auto& reader : config.proto.eval_input_reader()) CheckReader(reader, "eval_input_reader", seg.num_classes(), &r);
+  if (r.errors.empty() || seg.num_classes() >= 1) CheckCheckpoint(config, &r);
+  return r;
+}
+
+}  // namespace segtune

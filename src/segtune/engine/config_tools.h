@@ -1,0 +1,41 @@
+// `segtune config init` (write a commented, ready-to-run pipeline config) and `segtune config check`
+// (validate one before a long run).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace segtune {
+
+struct ConfigInitOptions {
+  std::string model = "lraspp_mobilenet_v3_large";  // A registry name (`segtune models`).
+  std::filesystem::path label_map;                  // Required: num_classes = max id + 1.
+  std::string train;                                // TFRecord path/glob/shards for training.
+  std::string val;                                  // ... for evaluation (optional).
+  std::filesystem::path checkpoint;                 // fine_tune_checkpoint (optional).
+  std::filesystem::path output;                     // Where the config goes.
+  int batch_size = 8;
+  int num_steps = 2000;
+  int input_size = 512;
+};
+
+// The config text (paths written relative to the output's directory when below it). Throws UsageError
+// for an unknown model, FormatError/IoError for an unreadable label map.
+std::string MakePipelineConfigText(const ConfigInitOptions& options);
+// Writes MakePipelineConfigText atomically to options.output.
+void WritePipelineConfig(const ConfigInitOptions& options);
+
+struct ConfigCheckReport {
+  std::vector<std::string> errors;    // The run would fail or be wrong.
+  std::vector<std::string> warnings;  // Ignored fields, mappings, suspicious settings.
+  std::vector<std::string> notes;     // What was checked and found fine.
+  bool ok() const { return errors.empty(); }
+};
+
+// Loads the config (syntax errors throw FormatError) and checks: model name and num_classes; label map
+// readable and num_classes == max id + 1; every input_path matches files; the fine-tune checkpoint
+// loads and how many of its tensors fit the model by name and shape; optimizer and num_steps set.
+ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path);
+
+}  // namespace segtune

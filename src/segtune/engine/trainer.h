@@ -1,0 +1,45 @@
+// `segtune train`: fine-tunes a segmentation model as a pipeline config describes.
+//
+// Writes into train_dir: ckpt-NNNNNN.safetensors (every checkpoint_every_n_steps and at the end; the
+// newest keep_checkpoint_max kept), best.safetensors (best validation mIoU), pipeline.config (copy),
+// metrics.csv, and TensorBoard event files (train/ scalars + image overlays, eval/ mIoU etc.).
+// SIGINT/SIGTERM finish the current step, save a checkpoint and return normally (interrupted = true).
+// A non-finite loss stops the run with an Error naming the step; earlier checkpoints are kept.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "segtune/evaluation/semseg.h"
+
+namespace segtune {
+
+struct TrainOptions {
+  std::filesystem::path pipeline_config;
+  std::filesystem::path train_dir;
+  bool resume = false;           // Continue from the newest ckpt-*.safetensors in train_dir.
+  int64_t num_steps = 0;         // > 0 overrides train_config.num_steps.
+  int threads = 1;               // Compute threads (the caller sets at::set_num_threads) and decode workers.
+  std::string device = "cpu";
+  int64_t stop_after_step = 0;   // > 0: behave as if interrupted after this step (tests, time-boxed runs).
+};
+
+struct TrainResult {
+  int64_t first_step = 0;             // Step the run started from (> 0 when resumed).
+  int64_t last_step = 0;              // Steps completed in total.
+  std::vector<double> losses;         // Loss of each step run by this call.
+  bool interrupted = false;
+  bool evaluated = false;
+  SemsegMetrics last_eval;            // Valid when evaluated.
+  std::filesystem::path last_checkpoint;
+  double data_wait_seconds = 0;       // Time the loop waited for input batches.
+  double compute_seconds = 0;         // Forward + backward + optimizer step.
+};
+
+// Runs training. Throws UsageError/FormatError/IoError for bad configs and inputs (before any step),
+// Error for a non-finite loss.
+TrainResult Train(const TrainOptions& options);
+
+}  // namespace segtune
