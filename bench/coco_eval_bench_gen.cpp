@@ -17,6 +17,16 @@ std::string Num(double v) {
   return buf;
 }
 
+// RLE strings use ASCII 48..111, which includes the backslash.
+std::string JsonEscaped(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 // A star-shaped polygon around (cx, cy) with radii rx, ry.
 std::vector<double> Blob(std::mt19937& rng, double cx, double cy, double rx, double ry) {
   std::uniform_real_distribution<double> U(0.75, 1.0);
@@ -56,7 +66,7 @@ int main(int argc, char** argv) {
                                ",\"category_id\":" + std::to_string(cat) + ",\"score\":" + Num(score).substr(0, 4);
       bbox += head + ",\"bbox\":[" + Num(box[0]) + "," + Num(box[1]) + "," + Num(box[2]) + "," + Num(box[3]) + "]}";
       segm += head + ",\"segmentation\":{\"size\":[" + std::to_string(H) + "," + std::to_string(W) +
-              "],\"counts\":\"" + segtune::RleToString(rle) + "\"}}";
+              "],\"counts\":\"" + JsonEscaped(segtune::RleToString(rle)) + "\"}}";
       ++dets;
     };
     for (int g = 0; g < n_gt; ++g) {
@@ -69,7 +79,9 @@ int main(int argc, char** argv) {
       const auto box = segtune::RleToBbox(rle);
       std::string p;
       for (size_t k = 0; k < poly.size(); ++k) p += (k ? "," : "") + Num(poly[k]);
-      anns += std::string(ann_id > 1 ? "," : "") + "{\"id\":" + std::to_string(ann_id++) + ",\"image_id\":" +
+      const std::string sep = ann_id > 1 ? "," : "";
+      const std::string id = std::to_string(ann_id++);
+      anns += sep + "{\"id\":" + id + ",\"image_id\":" +
               std::to_string(i) + ",\"category_id\":" + std::to_string(cat) + ",\"iscrowd\":" +
               (U(rng) < 0.03 ? "1" : "0") + ",\"area\":" + std::to_string(segtune::RleArea(rle)) + ",\"bbox\":[" +
               Num(box[0]) + "," + Num(box[1]) + "," + Num(box[2]) + "," + Num(box[3]) + "],\"segmentation\":[[" + p +
