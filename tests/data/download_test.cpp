@@ -180,6 +180,19 @@ TEST(DownloadAll, StartsOverWhenTheServerIgnoresRange) {
   EXPECT_EQ(segtune::ReadFile(dir / "f"), "the whole file");
 }
 
+TEST(DownloadAll, StartsOverWhenThePartIsAlreadyComplete) {
+  HttpServer server;  // A crash between the last byte and the rename leaves a whole .part: 416.
+  TempDir dir;
+  server.SetRoute("/whole", Serving("12345"));
+  segtune::WriteFileAtomic(dir / "whole.part", "12345");
+  const auto results = DownloadAll({{server.Url("/whole"), dir / "whole"}}, FastOptions());
+  ASSERT_TRUE(results[0].ok) << results[0].error;
+  EXPECT_EQ(segtune::ReadFile(dir / "whole"), "12345");
+  EXPECT_EQ(server.Hits("/whole"), 2);
+  EXPECT_EQ(server.Requests("/whole")[0].Header("Range"), "bytes=5-");
+  EXPECT_EQ(server.Requests("/whole")[1].Header("Range"), "");
+}
+
 TEST(DownloadAll, SkipsCompletedFilesOnRerun) {
   HttpServer server;
   TempDir dir;

@@ -389,6 +389,10 @@ LabelboxReport ConvertLabelbox(const LabelboxOptions& options) {
        WithCommas((long long)dataset.categories.size()));
   for (const auto& [name, n] : report.annotations_per_class) Info("  class " + name + ": " + WithCommas(n));
   for (const auto& [reason, n] : report.skipped_objects) Info("  skipped " + WithCommas(n) + ": " + reason);
+  const int not_regions = (report.skipped_objects.count("point (not a region)") ? report.skipped_objects.at("point (not a region)") : 0) +
+                          (report.skipped_objects.count("line (not a region)") ? report.skipped_objects.at("line (not a region)") : 0);
+  if (not_regions > 0)
+    Warn(WithCommas(not_regions) + " point/line objects are not regions and were not converted (see the counts above)");
   if (report.mask_failures > 0)
     Warn(WithCommas(report.mask_failures) + " masks could not be fetched or read; their objects are not in " +
          options.output.string());
