@@ -112,11 +112,12 @@ TEST_F(PthFixture, EveryTruncationIsAFormatError) {
   EXPECT_GT(checked, 100);
 }
 
-// Flipped bytes must never crash. Damage inside raw storage bytes may go unnoticed when the zip
-// reader does not check CRCs, so only "no crash, and FormatError if it throws" is asserted, plus a
-// count of detections to show the checks do fire.
-TEST_F(PthFixture, FlippedBytesNeverCrash) {
+// Flipped bytes must never crash and never load as different values: either FormatError (the
+// zip structure, the pickle or a record's CRC-32 is wrong) or, for bytes nothing reads (padding,
+// timestamps), exactly the original tensors.
+TEST_F(PthFixture, FlippedBytesAreDetectedOrHarmless) {
   const std::string bytes = ReadFile(*dir_ / "state.pth");
+  const NamedTensors original = LoadWeights(*dir_ / "state.pth");
   TempDir out;
   const auto bad = out / "bad.pth";
   std::mt19937 rng(1234);
@@ -127,14 +128,19 @@ TEST_F(PthFixture, FlippedBytesNeverCrash) {
     for (int f = 0; f < flips; ++f) damaged[rng() % damaged.size()] ^= char(1 + rng() % 255);
     WriteFileAtomic(bad, damaged);
     try {
-      LoadWeights(bad);
+      const NamedTensors loaded = LoadWeights(bad);
+      ASSERT_EQ(loaded.items.size(), original.items.size()) << "trial " << trial;
+      for (size_t i = 0; i < loaded.items.size(); ++i) {
+        EXPECT_EQ(loaded.items[i].first, original.items[i].first) << "trial " << trial;
+        EXPECT_EQ(Hex(loaded.items[i].second), Hex(original.items[i].second)) << "trial " << trial << " " << loaded.items[i].first;
+      }
     } catch (const FormatError&) {
       ++detected;
     } catch (const std::exception& e) {
       ADD_FAILURE() << "trial " << trial << ": not a FormatError: " << e.what();
     }
   }
-  EXPECT_GT(detected, 50);
+  EXPECT_GT(detected, 200);
 }
 
 TEST(PthReader, RandomBytesAreAFormatError) {

@@ -4,6 +4,8 @@
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
 
+#include <zlib.h>
+
 #include <cstring>
 #include <map>
 
@@ -41,6 +43,58 @@ class BoundedReadAdapter final : public caffe2::serialize::ReadAdapterInterface 
   const std::string& bytes_;
 };
 
+uint32_t U32At(const std::string& b, size_t at) {
+  return uint32_t(uint8_t(b[at])) | uint32_t(uint8_t(b[at + 1])) << 8 | uint32_t(uint8_t(b[at + 2])) << 16 |
+         uint32_t(uint8_t(b[at + 3])) << 24;
+}
+uint16_t U16At(const std::string& b, size_t at) { return uint16_t(uint8_t(b[at]) | uint8_t(b[at + 1]) << 8); }
+
+// The CRC-32 of every entry in the zip's central directory, keyed by the name without its top
+// directory ("data/0"). libtorch's zip reader is built without CRC checks, so a flipped byte in a
+// storage would otherwise load as silently wrong weights. Empty for zip64 or unparsable archives
+// (the zip reader then reports the damage itself, or the CRC check is skipped).
+std::map<std::string, uint32_t> CentralDirectoryCrcs(const std::string& b) {
+  std::map<std::string, uint32_t> crcs;
+  if (b.size() < 22) return crcs;
+  size_t eocd = std::string::npos;
+  for (size_t at = b.size() - 22 + 1; at-- > 0 && b.size() - at <= 22 + 65535;) {
+    if (U32At(b, at) == 0x06054b50) {
+      eocd = at;
+      break;
+    }
+  }
+  if (eocd == std::string::npos) return crcs;
+  const size_t count = U16At(b, eocd + 10);
+  size_t at = U32At(b, eocd + 16);
+  if (U32At(b, eocd + 16) == 0xffffffffu) return crcs;  // zip64: sizes and offsets live elsewhere.
+  for (size_t i = 0; i < count; ++i) {
+    if (at + 46 > b.size() || U32At(b, at) != 0x02014b50) return {};
+    const size_t name_len = U16At(b, at + 28), extra_len = U16At(b, at + 30), comment_len = U16At(b, at + 32);
+    if (at + 46 + name_len > b.size()) return {};
+    const std::string name = b.substr(at + 46, name_len);
+    const size_t slash = name.find('/');
+    crcs[slash == std::string::npos ? name : name.substr(slash + 1)] = U32At(b, at + 16);
+    at += 46 + name_len + extra_len + comment_len;
+  }
+  return crcs;
+}
+
+void CheckCrc(const std::map<std::string, uint32_t>& crcs, const std::string& record, const void* data, size_t size,
+              const std::filesystem::path& path) {
+  auto it = crcs.find(record);
+  if (it == crcs.end()) return;
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  for (size_t done = 0; done < size;) {  // zlib takes 32-bit lengths.
+    const uInt n = uInt(std::min<size_t>(size - done, 1u << 30));
+    crc = crc32(crc, p + done, n);
+    done += n;
+  }
+  if (uint32_t(crc) != it->second) {
+    throw FormatError(path, record, "CRC-32 mismatch (file corrupted); download or copy it again");
+  }
+}
+
 torch::Dtype StorageDtype(const std::string& cls, const std::filesystem::path& path) {
   static const std::map<std::string, torch::Dtype> kTypes = {
       {"torch.FloatStorage", torch::kFloat},   {"torch.DoubleStorage", torch::kDouble},
@@ -57,8 +111,9 @@ torch::Dtype StorageDtype(const std::string& cls, const std::filesystem::path& p
 // key: views that share a storage share the loaded tensor.
 class StorageLoader {
  public:
-  StorageLoader(caffe2::serialize::PyTorchStreamReader& zip, const std::filesystem::path& path)
-      : zip_(zip), path_(path) {}
+  StorageLoader(caffe2::serialize::PyTorchStreamReader& zip, const std::map<std::string, uint32_t>& crcs,
+                const std::filesystem::path& path)
+      : zip_(zip), crcs_(crcs), path_(path) {}
 
   PickleValuePtr operator()(const PickleValue& pid) {
     using Kind = PickleValue::Kind;
@@ -75,6 +130,7 @@ class StorageLoader {
     const std::string record = "data/" + key;
     if (!zip_.hasRecord(record)) throw FormatError(path_, record, "storage record missing from the archive");
     auto [data, bytes] = zip_.getRecord(record);
+    CheckCrc(crcs_, record, data.get(), bytes, path_);
     const size_t element = torch::elementSize(dtype);
     if (numel < 0 || uint64_t(numel) > bytes / element) {
       throw FormatError(path_, record, "holds " + std::to_string(bytes) + " bytes, expected " + std::to_string(numel) +
@@ -89,6 +145,7 @@ class StorageLoader {
 
  private:
   caffe2::serialize::PyTorchStreamReader& zip_;
+  const std::map<std::string, uint32_t>& crcs_;
   const std::filesystem::path& path_;
   std::map<std::string, PickleValuePtr> storages_;
 };
@@ -118,8 +175,8 @@ NamedTensors ExtractStateDict(const PickleValuePtr& root, const std::filesystem:
   }
   for (const auto& [key, value] : dict->entries) {
     if (key->kind != Kind::kString) throw FormatError(path, "data.pkl", "state dict key is a " + key->TypeName() + ", expected str");
-    if (value->kind == Kind::kObject && value->text.rfind("torch", 0) == 0) {
-      throw FormatError(path, "data.pkl", "'" + key->text + "' is a " + value->TypeName() + ", a tensor type this reader does not support");
+    if (value->kind == Kind::kObject) {  // Likely a tensor type this reader does not know: never drop it silently.
+      throw FormatError(path, "data.pkl", "'" + key->text + "' is an " + value->TypeName() + ", expected a tensor");
     }
     if (value->kind != Kind::kTensor) {
       Warn(path.string() + ": skipping '" + key->text + "' (a " + value->TypeName() + ", not a tensor)");
@@ -144,8 +201,10 @@ NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path
     }
   }
   if (!zip.hasRecord("data.pkl")) throw FormatError(path, "data.pkl", "record missing: not a torch.save archive");
+  const std::map<std::string, uint32_t> crcs = CentralDirectoryCrcs(bytes);
   auto [pickle, size] = zip.getRecord("data.pkl");
-  StorageLoader loader(zip, path);
+  CheckCrc(crcs, "data.pkl", pickle.get(), size, path);
+  StorageLoader loader(zip, crcs, path);
   PickleValuePtr root = Unpickle(std::string_view(static_cast<const char*>(pickle.get()), size),
                                  [&loader](const PickleValue& pid) { return loader(pid); }, path.string() + ": data.pkl");
   return ExtractStateDict(root, path);

@@ -17,10 +17,14 @@ bool LooksLikeLegacyTorchSave(std::string_view head);
 // Loads every tensor of a torch.save'd state dict, copied out contiguous to CPU, in file order.
 // Accepts a plain dict/OrderedDict of tensors, or a checkpoint dict holding one under "model",
 // "state_dict" or "model_state_dict" (the key used is returned in metadata["segtune.state_dict_key"]).
-// Non-tensor entries of the state dict (e.g. `_extra_state`) are skipped with a warning.
-// Storages of dtype float, double, half, bfloat16, int64/32/16, int8, uint8 and bool are read.
+// Plain non-tensor entries of the state dict (None, numbers, strings, containers) are skipped with
+// a warning; an object of an unknown class there is an error (it may be a tensor type this reader
+// does not know). Storages of dtype float, double, half, bfloat16, int64/32/16, int8, uint8 and
+// bool are read. Every record's CRC-32 is checked against the zip directory (libtorch's zip reader
+// does not), except in zip64 archives (> 4 GiB).
 // Throws FormatError naming the file and what was wrong (missing record, unsupported opcode or
-// storage type, truncated or corrupt zip, view outside its storage, no tensors); never crashes.
+// storage type, truncated or corrupt zip, CRC mismatch, view outside its storage, no tensors);
+// never crashes.
 NamedTensors ReadPth(const std::filesystem::path& path);
 
 }  // namespace segtune
