@@ -102,12 +102,12 @@ TEST(Trainer, LossFallsAndResumedRunRepeatsTheLossSequence) {
   EXPECT_TRUE(std::filesystem::exists(f.dir / "split" / "ckpt-000008.safetensors"));
 }
 
-TEST(Trainer, DISABLED_OverfitsEightImagesToHighMiou) {
+TEST(Trainer, OverfitsEightImagesToHighMiou) {
   Fixture f(8, 64,
             Config("  log_every_n_steps: 50\n  image_summary_every_n_steps: 0\n  checkpoint_every_n_steps: 0\n"
                    "  freeze_batchnorm: true\n", 4, 64,
-                   "adam_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.01 } } }"));
-  const TrainResult result = Train(f.Options("overfit", 60));
+                   "adam_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.001 } } }"));
+  const TrainResult result = Train(f.Options("overfit", 100));
   ASSERT_TRUE(result.evaluated);  // Evaluated at the end on the same 8 images.
   EXPECT_GT(result.last_eval.mean_iou, 0.9) << FormatSemsegTable(result.last_eval, {});
   const auto events = ReadEvents(f.dir / "overfit" / "eval");
