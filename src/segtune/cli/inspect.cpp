@@ -1,0 +1,44 @@
+// `segtune inspect`: layer table, totals and inputs/outputs; --logdir writes the TensorBoard graph.
+#include <iostream>
+
+#include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/export/inspect.h"
+#include "segtune/export/onnx_export.h"
+
+namespace {
+
+struct Options {
+  std::string model, model_name, logdir, input_size = "520x520";
+  int64_t num_classes = 0;
+};
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto o = std::make_shared<Options>();
+  app.add_option("model", o->model, "Export directory, .onnx file, or checkpoint (with --model)");
+  app.add_option("--model", o->model_name, "Model name for a checkpoint (or alone: fresh weights)");
+  app.add_option("--num-classes", o->num_classes, "Classes (default: from the checkpoint, else 21)");
+  app.add_option("--input-size", o->input_size, "HxW used for shapes and FLOPs")->capture_default_str();
+  app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the graph here");
+  return [o] {
+    segtune::InspectRequest r;
+    r.model = o->model;
+    r.model_name = o->model_name;
+    r.num_classes = o->num_classes;
+    r.input_size = segtune::ParseImageSize(o->input_size, "--input-size");
+    r.log_dir = o->logdir;
+    if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
+    const segtune::InspectResult result = segtune::Inspect(r);
+    segtune::PrintLayerTable(result.table, std::cout);
+    if (result.model_parameters >= 0) {
+      std::cout << "model parameters: " << segtune::WithCommas(result.model_parameters) << "\n";
+    }
+    if (!result.event_file.empty()) std::cout << result.event_file.string() << "\n";
+    return 0;
+  };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(inspect, 41, "Print a model's layer table; write its graph for TensorBoard", Setup);

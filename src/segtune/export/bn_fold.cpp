@@ -1,0 +1,62 @@
+#include "segtune/export/bn_fold.h"
+
+#include <torch/torch.h>
+
+#include "segtune/core/error.h"
+
+namespace segtune {
+
+ConvWeights FoldBatchNorm(const ConvWeights& conv, const torch::nn::BatchNorm2dImpl& bn) {
+  if (!bn.running_mean.defined() || !bn.running_var.defined()) {
+    throw Error("BatchNorm folding: BatchNorm2d has no running statistics");
+  }
+  const int64_t out = conv.weight.size(0);
+  if (bn.running_mean.numel() != out) {
+    throw Error("BatchNorm folding: BatchNorm2d has " + std::to_string(bn.running_mean.numel()) +
+                " features but the convolution has " + std::to_string(out) + " output channels");
+  }
+  torch::NoGradGuard no_grad;
+  const auto d = [](const torch::Tensor& t) { return t.detach().to(torch::kFloat64); };
+  const torch::Tensor gamma = bn.weight.defined() ? d(bn.weight) : torch::ones({out}, torch::kFloat64);
+  const torch::Tensor beta = bn.bias.defined() ? d(bn.bias) : torch::zeros({out}, torch::kFloat64);
+  const torch::Tensor scale = gamma / torch::sqrt(d(bn.running_var) + bn.options.eps());
+  const torch::Tensor bias = conv.bias.defined() ? d(conv.bias) : torch::zeros({out}, torch::kFloat64);
+  ConvWeights folded;
+  folded.weight = (d(conv.weight) * scale.view({-1, 1, 1, 1})).to(torch::kFloat32).contiguous();
+  folded.bias = ((bias - d(bn.running_mean)) * scale + beta).to(torch::kFloat32).contiguous();
+  return folded;
+}
+
+namespace {
+void MakeIdentity(torch::nn::BatchNorm2dImpl& bn) {
+  bn.weight.fill_(1.0);
+  bn.bias.fill_(0.0);
+  bn.running_mean.fill_(0.0);
+  bn.running_var.fill_(1.0 - bn.options.eps());
+}
+}  // namespace
+
+int FoldBatchNormInPlace(torch::nn::Module& model) {
+  torch::NoGradGuard no_grad;
+  int folded = 0;
+  for (const auto& child : model.children()) folded += FoldBatchNormInPlace(*child);
+  if (dynamic_cast<torch::nn::SequentialImpl*>(&model) == nullptr) return folded;
+  const auto children = model.children();
+  for (size_t i = 0; i + 1 < children.size(); ++i) {
+    auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(children[i].get());
+    auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(children[i + 1].get());
+    if (conv == nullptr || bn == nullptr || !bn->weight.defined()) continue;
+    const ConvWeights w = FoldBatchNorm({conv->weight, conv->bias}, *bn);
+    conv->weight.set_data(w.weight);
+    if (conv->bias.defined()) {
+      conv->bias.set_data(w.bias);
+    } else {
+      conv->bias = conv->register_parameter("bias", w.bias, /*requires_grad=*/false);
+    }
+    MakeIdentity(*bn);
+    ++folded;
+  }
+  return folded;
+}
+
+}  // namespace segtune

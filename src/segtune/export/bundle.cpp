@@ -1,0 +1,84 @@
+#include "segtune/export/bundle.h"
+
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/models/load_state.h"
+#include "segtune/models/registry.h"
+#include "segtune/models/weights.h"
+
+namespace segtune {
+
+std::string BundleMetadataToJson(const BundleMetadata& m) {
+  nlohmann::ordered_json j;
+  j["format_version"] = m.format_version;
+  j["architecture"] = m.architecture;
+  j["num_classes"] = m.num_classes;
+  j["class_names"] = m.class_names;
+  j["preprocessing"] = {{"input", "RGB, NCHW"}, {"scale", "pixel / 255 -> [0, 1]"},
+                        {"mean", m.mean}, {"std", m.std}};
+  j["onnx"] = {{"file", "model.onnx"}, {"input_type", m.onnx_input_type}, {"shape", m.onnx_shape},
+               {"outputs", {"logits", "classes"}}};
+  j["weights"] = "model.safetensors";
+  j["provenance"] = {{"segtune_version", m.segtune_version}, {"checkpoint", m.checkpoint},
+                     {"checkpoint_step", m.checkpoint_step}, {"config", m.config_path},
+                     {"config_sha256", m.config_sha256}, {"dataset_records", m.dataset_records}};
+  return j.dump(2) + "\n";
+}
+
+BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesystem::path& source) {
+  BundleMetadata m;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    m.format_version = j.at("format_version").get<int>();
+    m.architecture = j.at("architecture").get<std::string>();
+    m.num_classes = j.at("num_classes").get<int64_t>();
+    m.class_names = j.value("class_names", std::vector<std::string>{});
+    m.mean = j.at("preprocessing").at("mean").get<std::array<float, 3>>();
+    m.std = j.at("preprocessing").at("std").get<std::array<float, 3>>();
+    if (j.contains("onnx")) {
+      m.onnx_input_type = j["onnx"].value("input_type", "");
+      m.onnx_shape = j["onnx"].value("shape", "");
+    }
+    if (j.contains("provenance")) {
+      const auto& p = j["provenance"];
+      m.segtune_version = p.value("segtune_version", "");
+      m.checkpoint = p.value("checkpoint", "");
+      m.checkpoint_step = p.value("checkpoint_step", int64_t{-1});
+      m.config_path = p.value("config", "");
+      m.config_sha256 = p.value("config_sha256", "");
+      m.dataset_records = p.value("dataset_records", std::map<std::string, int64_t>{});
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(source, "", std::string("not a segtune model.json (") + e.what() + ")");
+  }
+  if (m.format_version != 1) {
+    throw FormatError(source, "format_version", "expected 1, got " + std::to_string(m.format_version));
+  }
+  return m;
+}
+
+Bundle LoadBundle(const std::filesystem::path& dir) {
+  const auto json_path = dir / "model.json";
+  const auto weights_path = dir / "model.safetensors";
+  if (!std::filesystem::exists(json_path)) {
+    throw IoError(dir.string() + ": not a segtune export directory (model.json missing)");
+  }
+  Bundle bundle;
+  bundle.metadata = BundleMetadataFromJson(ReadFile(json_path), json_path);
+  bundle.model = CreateSegmentationModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
+  LoadOptions options;
+  options.strict = true;
+  try {
+    LoadStateDict(*bundle.model, LoadWeights(weights_path), options);
+  } catch (const FormatError& e) {
+    throw FormatError(weights_path, "", std::string("weights do not fit ") + bundle.metadata.architecture + ": " + e.what());
+  }
+  bundle.model->eval();
+  return bundle;
+}
+
+}  // namespace segtune

@@ -1,0 +1,53 @@
+// The export directory ("bundle") `segtune export` writes and `segtune infer` / `inspect` load:
+//
+//   model.onnx          the inference graph (see onnx_export.h for its conventions)
+//   model.safetensors   the model's state dict (torchvision names, BatchNorm not folded, no aux head)
+//   model.json          BundleMetadata as JSON (format below)
+//   label_map.pbtxt     copy of the label map, when one was given
+//
+//   Bundle bundle = LoadBundle("model/fine_tuned_model");
+//   auto out = bundle.model->forward(normalized_batch).out;   // eval mode, CPU
+//   bundle.metadata.class_names[c];                            // "" where the label map has no id c
+#pragma once
+
+#include <array>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "segtune/models/segmentation_model.h"
+
+namespace segtune {
+
+struct BundleMetadata {
+  int format_version = 1;
+  std::string architecture;            // Registry name, e.g. "lraspp_mobilenet_v3_large".
+  int64_t num_classes = 0;
+  std::vector<std::string> class_names;  // Index = class id (from the label map; "background" for 0).
+  std::array<float, 3> mean{};         // Normalization of RGB values in [0, 1].
+  std::array<float, 3> std{};
+  std::string onnx_input_type;         // "float" or "uint8".
+  std::string onnx_shape;              // "dynamic" or "fixed HxW".
+  // Provenance.
+  std::string segtune_version;
+  std::string checkpoint;              // Path as given to export.
+  int64_t checkpoint_step = -1;        // -1 when unknown.
+  std::string config_path;
+  std::string config_sha256;           // Of the pipeline config text; "" without a config.
+  std::map<std::string, int64_t> dataset_records;  // e.g. {"train": 412}; empty when unknown.
+};
+
+struct Bundle {
+  SegmentationModel model;  // Built from the architecture, weights loaded, eval mode.
+  BundleMetadata metadata;
+};
+
+// Loads an export directory. Throws IoError if a file is missing and FormatError naming the file if
+// model.json is malformed or the weights do not fit the architecture.
+Bundle LoadBundle(const std::filesystem::path& dir);
+
+std::string BundleMetadataToJson(const BundleMetadata& metadata);  // Pretty-printed.
+BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesystem::path& source);
+
+}  // namespace segtune

@@ -1,0 +1,166 @@
+#include "segtune/export/export_model.h"
+
+#include <torch/torch.h>
+
+#include <regex>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/data/label_map.h"
+#include "segtune/engine/pipeline_config.h"
+#include "segtune/export/bundle.h"
+#include "segtune/models/load_state.h"
+#include "segtune/models/registry.h"
+#include "segtune/models/weight_catalog.h"
+#include "segtune/models/weights.h"
+
+namespace segtune {
+namespace {
+
+// Fills model name, class count and label map from the pipeline config where the request leaves them.
+void ApplyPipelineConfig(ExportRequest* r, BundleMetadata* meta) {
+  if (r->pipeline_config.empty()) return;
+  if (!std::filesystem::exists(r->pipeline_config)) {
+    throw IoError(r->pipeline_config.string() + ": pipeline config not found");
+  }
+  const PipelineConfig config = LoadPipelineConfig(r->pipeline_config);
+  for (const ConfigWarning& w : config.warnings) Warn(w.ToString(config.path));
+  const auto& seg = config.proto.model().segmentation();
+  if (r->model_name.empty()) r->model_name = seg.architecture();
+  if (r->num_classes == 0) r->num_classes = seg.num_classes();
+  if (r->label_map.empty() && config.proto.train_input_reader().has_label_map_path()) {
+    r->label_map = config.proto.train_input_reader().label_map_path();
+  }
+  meta->config_path = r->pipeline_config.string();
+  meta->config_sha256 = Sha256Hex(config.text);
+}
+
+int64_t CheckpointStep(const NamedTensors& weights, const std::filesystem::path& path) {
+  for (const char* key : {"step", "global_step"}) {
+    const auto it = weights.metadata.find(key);
+    if (it != weights.metadata.end()) {
+      try {
+        return std::stoll(it->second);
+      } catch (const std::exception&) {
+      }
+    }
+  }
+  static const std::regex ckpt("ckpt-([0-9]+)");
+  std::smatch m;
+  const std::string name = path.filename().string();
+  return std::regex_search(name, m, ckpt) ? std::stoll(m[1]) : -1;
+}
+
+std::map<std::string, int64_t> DatasetRecords(const NamedTensors& weights) {
+  std::map<std::string, int64_t> records;
+  for (const auto& [key, value] : weights.metadata) {
+    static const std::string prefix = "records/";
+    if (key.rfind(prefix, 0) != 0) continue;
+    try {
+      records[key.substr(prefix.size())] = std::stoll(value);
+    } catch (const std::exception&) {
+    }
+  }
+  return records;
+}
+
+std::vector<std::string> ClassNames(const std::filesystem::path& label_map, int64_t num_classes) {
+  std::vector<std::string> names(num_classes);
+  if (num_classes > 0) names[0] = "background";
+  if (label_map.empty()) return names;
+  const LabelMap map = LoadLabelMap(label_map);
+  for (const auto& item : map.item()) {
+    if (item.id() >= 0 && item.id() < num_classes) {
+      names[item.id()] = item.has_display_name() && !item.display_name().empty() ? item.display_name() : item.name();
+    } else {
+      Warn(label_map.string() + ": id " + std::to_string(item.id()) + " (" + item.name() + ") is outside the model's " +
+           std::to_string(num_classes) + " classes");
+    }
+  }
+  return names;
+}
+
+// The classifier's output channels in a checkpoint (the last 1x1 conv bias of the classifier).
+int64_t ClassesInCheckpoint(const NamedTensors& weights) {
+  for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
+    if (const torch::Tensor* t = weights.Find(key)) return t->numel();
+  }
+  return 0;
+}
+
+NamedTensors StateDictOf(torch::nn::Module& model) {
+  NamedTensors tensors;
+  for (const auto& p : model.named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach().contiguous());
+  for (const auto& b : model.named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach().contiguous());
+  return tensors;
+}
+
+}  // namespace
+
+std::filesystem::path ExportModel(const ExportRequest& request) {
+  ExportRequest r = request;
+  BundleMetadata meta;
+  if (r.checkpoint.empty()) throw UsageError("export: --checkpoint is required");
+  if (r.output_dir.empty()) throw UsageError("export: --output-dir is required");
+  ApplyPipelineConfig(&r, &meta);
+  if (r.model_name.empty()) {
+    throw UsageError("export: no model to export: give --pipeline-config, or --model NAME (see segtune models)");
+  }
+  if (!std::filesystem::exists(r.checkpoint)) throw IoError(r.checkpoint.string() + ": checkpoint not found");
+  if (!r.label_map.empty() && !std::filesystem::exists(r.label_map)) {
+    throw IoError(r.label_map.string() + ": label map not found");
+  }
+  const SegmentationModelInfo& info = FindModelInfo(r.model_name);
+  const NamedTensors weights = LoadWeights(r.checkpoint);
+  if (r.num_classes == 0) r.num_classes = ClassesInCheckpoint(weights);
+  if (r.num_classes == 0) throw UsageError("export: give --num-classes (the checkpoint does not show it)");
+
+  AtomicDirectory out(r.output_dir);  // Fails early on an unwritable destination.
+  SegmentationModel model = CreateSegmentationModel(info.name, r.num_classes, false);
+  LoadOptions load;
+  load.strict = true;
+  load.drop_prefixes = {"aux_classifier."};  // Training-only head.
+  try {
+    LoadStateDict(*model, weights, load);
+  } catch (const FormatError& e) {
+    throw FormatError(r.checkpoint, "", "does not fit " + info.name + " with " + std::to_string(r.num_classes) +
+                                            " classes (a checkpoint of another architecture or class count?): " +
+                                            e.what());
+  }
+  model->eval();
+
+  meta.architecture = info.name;
+  meta.num_classes = r.num_classes;
+  meta.class_names = ClassNames(r.label_map, r.num_classes);
+  meta.mean = info.mean;
+  meta.std = info.std;
+  meta.onnx_input_type = ToString(r.input_type);
+  meta.onnx_shape = r.fixed_size ? "fixed " + std::to_string(r.fixed_size->first) + "x" +
+                                       std::to_string(r.fixed_size->second)
+                                 : "dynamic";
+  meta.segtune_version = SEGTUNE_VERSION;
+  meta.checkpoint = r.checkpoint.string();
+  meta.checkpoint_step = CheckpointStep(weights, r.checkpoint);
+  meta.dataset_records = DatasetRecords(weights);
+
+  OnnxExportOptions onnx_options;
+  onnx_options.input_type = r.input_type;
+  onnx_options.fixed_size = r.fixed_size;
+  onnx_options.mean.assign(info.mean.begin(), info.mean.end());
+  onnx_options.std.assign(info.std.begin(), info.std.end());
+  onnx_options.graph_name = info.name;
+  std::string classes;
+  for (size_t i = 0; i < meta.class_names.size(); ++i) classes += (i ? "," : "") + meta.class_names[i];
+  onnx_options.metadata = {{"architecture", info.name}, {"num_classes", std::to_string(r.num_classes)},
+                           {"classes", classes}};
+  Info("export: writing the ONNX graph of " + info.name);
+  WriteOnnx(ExportOnnx(*model, onnx_options).model, out.temp_path() / "model.onnx");
+  SaveSafetensors(StateDictOf(*model), out.temp_path() / "model.safetensors");
+  WriteFileAtomic(out.temp_path() / "model.json", BundleMetadataToJson(meta));
+  if (!r.label_map.empty()) WriteFileAtomic(out.temp_path() / "label_map.pbtxt", ReadFile(r.label_map));
+  out.Commit();
+  return r.output_dir;
+}
+
+}  // namespace segtune

@@ -1,0 +1,31 @@
+// `segtune export`: a trained checkpoint -> a self-contained export directory (bundle.h).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "segtune/export/onnx_export.h"
+
+namespace segtune {
+
+struct ExportRequest {
+  std::filesystem::path pipeline_config;  // Gives model, classes and label map; optional.
+  std::string model_name;                 // Without a config (or to override it).
+  int64_t num_classes = 0;                // 0 = from the config (or the checkpoint's classifier).
+  std::filesystem::path label_map;        // Optional; overrides the config's.
+  std::filesystem::path checkpoint;       // Required.
+  std::filesystem::path output_dir;       // Required; replaced atomically if it exists.
+  OnnxInputType input_type = OnnxInputType::kFloat;
+  std::optional<std::pair<int64_t, int64_t>> fixed_size;  // --input-size: fixed graph for OpenCV DNN.
+};
+
+// Builds the model, loads the checkpoint strictly (an auxiliary head in the checkpoint is ignored),
+// and writes model.onnx, model.safetensors, model.json and label_map.pbtxt into a temporary
+// directory that is renamed onto output_dir only when everything is written. Returns output_dir.
+// Throws UsageError (nothing to export from), IoError (missing files, unwritable output) or
+// FormatError (a checkpoint that does not fit the architecture, naming both); nothing is left behind.
+std::filesystem::path ExportModel(const ExportRequest& request);
+
+}  // namespace segtune

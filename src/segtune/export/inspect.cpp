@@ -1,0 +1,80 @@
+#include "segtune/export/inspect.h"
+
+#include <torch/torch.h>
+
+#include "event.pb.h"
+#include "segtune/core/error.h"
+#include "segtune/export/bundle.h"
+#include "segtune/export/graph_def.h"
+#include "segtune/export/onnx_export.h"
+#include "segtune/models/load_state.h"
+#include "segtune/models/registry.h"
+#include "segtune/models/weights.h"
+
+namespace segtune {
+
+LayerTable InspectModule(const std::string& title, torch::nn::Module& model, std::pair<int64_t, int64_t> size,
+                         onnx::ModelProto* graph) {
+  OnnxExportOptions options;
+  options.fixed_size = size;
+  options.fold_batch_norm = false;
+  OnnxExport exported = ExportOnnx(model, options);
+  LayerTable table = LayerTableFromRecords(title, exported.layers, exported.model);
+  if (graph != nullptr) *graph = std::move(exported.model);
+  return table;
+}
+
+namespace {
+
+int64_t ClassesInWeights(const NamedTensors& weights) {
+  for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
+    if (const torch::Tensor* t = weights.Find(key)) return t->numel();
+  }
+  return 0;
+}
+
+}  // namespace
+
+InspectResult Inspect(const InspectRequest& r) {
+  InspectResult result;
+  onnx::ModelProto graph;
+  const std::string size = std::to_string(r.input_size.first) + "x" + std::to_string(r.input_size.second);
+  if (!r.model.empty() && !std::filesystem::exists(r.model)) throw IoError(r.model.string() + ": not found");
+  if (!r.model.empty() && r.model.extension() == ".onnx") {
+    graph = ReadOnnx(r.model);
+    result.table = LayerTableFromOnnx(r.model.string() + " (ONNX, " + std::to_string(graph.graph().node_size()) +
+                                          " nodes, " + std::to_string(graph.graph().initializer_size()) +
+                                          " initializers)",
+                                      graph);
+  } else if (!r.model.empty() && std::filesystem::is_directory(r.model)) {
+    Bundle bundle = LoadBundle(r.model);
+    result.table = InspectModule(r.model.string() + " (" + bundle.metadata.architecture + ", " +
+                                     std::to_string(bundle.metadata.num_classes) + " classes) at " + size,
+                                 *bundle.model, r.input_size, &graph);
+    result.model_parameters = CountParameters(*bundle.model);
+  } else {
+    if (r.model_name.empty()) {
+      throw UsageError("inspect: " + (r.model.empty() ? std::string("give MODEL") : r.model.string()) +
+                       ": a checkpoint needs --model NAME (an export directory or .onnx file does not)");
+    }
+    NamedTensors weights;
+    if (!r.model.empty()) weights = LoadWeights(r.model);
+    int64_t classes = r.num_classes > 0 ? r.num_classes : ClassesInWeights(weights);
+    if (classes == 0) classes = 21;
+    SegmentationModel model = CreateSegmentationModel(r.model_name, classes, false);
+    if (!r.model.empty()) {
+      LoadOptions load;
+      load.strict = true;
+      load.drop_prefixes = {"aux_classifier."};
+      LoadStateDict(*model, weights, load);
+    }
+    result.table = InspectModule((r.model.empty() ? r.model_name + " (fresh weights)" : r.model.string() + " (" + r.model_name + ")") +
+                                     ", " + std::to_string(classes) + " classes, at " + size,
+                                 *model, r.input_size, &graph);
+    result.model_parameters = CountParameters(*model);
+  }
+  if (!r.log_dir.empty()) result.event_file = WriteGraphEventFile(OnnxToGraphDef(graph), r.log_dir);
+  return result;
+}
+
+}  // namespace segtune
