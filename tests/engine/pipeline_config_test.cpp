@@ -165,3 +165,41 @@ TEST(PipelineConfig, NearestModelForTfFeatureExtractors) {
 
 }  // namespace
 }  // namespace segtune
+
+#include "segtune/engine/config_tools.h"
+
+namespace segtune {
+namespace {
+
+TEST(ConfigTools, InitWritesAConfigThatLoadsWithoutWarningsAndChecksClean) {
+  testing::TempDir dir;
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\nitem { id: 4 name: 'can' }\n");
+  WriteFileAtomic(dir / "train-00000-of-00001", "");
+  ConfigInitOptions o;
+  o.label_map = dir / "label_map.pbtxt";
+  o.train = (dir / "train-*").string();
+  o.output = dir / "pipeline.config";
+  WritePipelineConfig(o);
+  const PipelineConfig config = LoadPipelineConfig(o.output);
+  EXPECT_TRUE(config.warnings.empty());
+  EXPECT_EQ(config.proto.model().segmentation().num_classes(), 5);  // Largest id 4 + background.
+  EXPECT_NE(config.text.find("label_map_path: \"label_map.pbtxt\""), std::string::npos);  // Relative.
+  const ConfigCheckReport report = CheckPipelineConfig(o.output);
+  EXPECT_TRUE(report.ok()) << (report.errors.empty() ? "" : report.errors[0]);
+}
+
+TEST(ConfigTools, CheckReportsClassCountMismatchAndMissingRecords) {
+  testing::TempDir dir;
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
+  WriteFileAtomic(dir / "pipeline.config",
+                  "model { segmentation { architecture: 'lraspp_mobilenet_v3_large' num_classes: 5 } }\n"
+                  "train_config { num_steps: 1 optimizer { adam_optimizer {} } }\n"
+                  "train_input_reader { label_map_path: 'label_map.pbtxt' tf_record_input_reader { input_path: 'nope-*' } }\n");
+  const ConfigCheckReport report = CheckPipelineConfig(dir / "pipeline.config");
+  ASSERT_EQ(report.errors.size(), 2u);
+  EXPECT_NE(report.errors[0].find("num_classes should be 2"), std::string::npos) << report.errors[0];
+  EXPECT_NE(report.errors[1].find("nope-*"), std::string::npos) << report.errors[1];
+}
+
+}  // namespace
+}  // namespace segtune
