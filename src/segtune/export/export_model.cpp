@@ -12,7 +12,7 @@
 #include "segtune/export/bundle.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/registry.h"
-#include "segtune/models/weight_catalog.h"
+#include "segtune/data/sha256.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
