@@ -282,7 +282,8 @@ TrainResult Train(const TrainOptions& options) {
        std::to_string(num_steps));
 
   StopSignals signals;
-  const int workers = std::max(1, options.threads);
+  const uint32_t configured_workers = run.config.proto.train_input_reader().num_workers();
+  const int workers = configured_workers > 0 ? static_cast<int>(configured_workers) : std::max(1, options.threads);
   BatchLoader loader(train_data, result.first_step, num_steps, workers, 2 + workers);
   Progress progress("train", num_steps - result.first_step, "step");
   const double backbone_multiplier = train.backbone_learning_rate_multiplier();
