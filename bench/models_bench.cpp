@@ -1,0 +1,81 @@
+// Forward latency (eval, no grad) and one SGD train step of a segmentation model, for comparison
+// with PyTorch (bench/models_bench.py, driven by bench/models_bench.sh).
+// Usage: models_bench MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last]
+// Prints: "segtune MODEL forward_ms <median> train_ms <median>".
+#include <ATen/Parallel.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "segtune/models/registry.h"
+
+namespace {
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+template <typename Fn>
+double MedianMs(int repeat, Fn&& fn) {
+  fn();  // Warm-up (allocator, oneDNN primitive caches).
+  std::vector<double> times;
+  for (int i = 0; i < repeat; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    fn();
+    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+  }
+  return Median(times);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: models_bench MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last]\n";
+    return 2;
+  }
+  const std::string name = argv[1];
+  int batch = 4, size = 256, repeat = 5, threads = 0;
+  bool channels_last = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--channels-last") channels_last = true;
+    else if (i + 1 < argc && arg == "--batch") batch = std::atoi(argv[++i]);
+    else if (i + 1 < argc && arg == "--size") size = std::atoi(argv[++i]);
+    else if (i + 1 < argc && arg == "--repeat") repeat = std::atoi(argv[++i]);
+    else if (i + 1 < argc && arg == "--threads") threads = std::atoi(argv[++i]);
+  }
+  if (threads > 0) at::set_num_threads(threads);
+  torch::manual_seed(0);
+  const auto& info = segtune::FindModelInfo(name);
+  segtune::SegmentationModel model = segtune::CreateSegmentationModel(name, 21, info.supports_aux);
+  model->SetChannelsLast(channels_last);
+  const torch::Tensor x = torch::randn({batch, 3, size, size});
+  const torch::Tensor target = torch::randint(0, 21, {batch, size, size});
+
+  model->eval();
+  const double forward_ms = MedianMs(repeat, [&] {
+    torch::NoGradGuard no_grad;
+    model->forward(x);
+  });
+
+  model->train();
+  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
+  const double train_ms = MedianMs(repeat, [&] {
+    optimizer.zero_grad();
+    const segtune::SegmentationOutput out = model->forward(x);
+    torch::Tensor loss = torch::nn::functional::cross_entropy(out.out, target);
+    if (out.aux.defined()) loss = loss + 0.5 * torch::nn::functional::cross_entropy(out.aux, target);
+    loss.backward();
+    optimizer.step();
+  });
+  std::cout << "segtune " << name << (channels_last ? " channels_last" : "") << " forward_ms " << forward_ms
+            << " train_ms " << train_ms << " threads " << at::get_num_threads() << std::endl;
+  return 0;
+}
