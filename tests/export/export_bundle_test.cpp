@@ -1,0 +1,132 @@
+// `segtune export` (bundle, bad inputs) and `segtune inspect` (table totals, TensorBoard graph).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include "event.pb.h"
+#include "segtune/core/error.h"
+#include "segtune/data/tfrecord.h"
+#include "segtune/export/bundle.h"
+#include "segtune/export/export_model.h"
+#include "segtune/export/inspect.h"
+#include "segtune/models/registry.h"
+#include "segtune/models/weights.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+using testing::TempDir;
+
+std::filesystem::path SaveCheckpoint(const std::string& model_name, int64_t classes, const std::filesystem::path& path) {
+  torch::manual_seed(5);
+  SegmentationModel model = CreateSegmentationModel(model_name, classes, false);
+  NamedTensors tensors;
+  for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
+  for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
+  SaveSafetensors(tensors, path);
+  return path;
+}
+
+TEST(Export, WritesBundleThatLoadsBackWithTheSameOutputs) {
+  TempDir dir;
+  ExportRequest r;
+  r.model_name = "lraspp_mobilenet_v3_large";
+  r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-12.safetensors");
+  r.output_dir = dir / "exported";
+  ExportModel(r);
+  for (const char* f : {"model.onnx", "model.safetensors", "model.json"}) EXPECT_TRUE(std::filesystem::exists(dir / "exported" / f)) << f;
+  Bundle bundle = LoadBundle(dir / "exported");
+  EXPECT_EQ(bundle.metadata.architecture, r.model_name);
+  EXPECT_EQ(bundle.metadata.num_classes, 3);
+  EXPECT_EQ(bundle.metadata.checkpoint_step, 12);
+  torch::manual_seed(5);
+  SegmentationModel original = CreateSegmentationModel(r.model_name, 3, false);
+  original->eval();
+  const torch::Tensor x = torch::randn({1, 3, 64, 64});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(bundle.model->forward(x).out, original->forward(x).out));
+}
+
+TEST(Export, CheckpointOfAnotherArchitectureFailsAndLeavesNothing) {
+  TempDir dir;
+  ExportRequest r;
+  r.model_name = "deeplabv3_mobilenet_v3_large";
+  r.num_classes = 3;
+  r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "lraspp.safetensors");
+  r.output_dir = dir / "exported";
+  try {
+    ExportModel(r);
+    FAIL() << "expected an error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not fit deeplabv3_mobilenet_v3_large"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "exported"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_EQ(entry.path().filename(), "lraspp.safetensors") << "left behind: " << entry.path();
+  }
+}
+
+TEST(Export, MissingConfigAndUnwritableOutputGiveClearErrors) {
+  TempDir dir;
+  ExportRequest r;
+  r.pipeline_config = dir / "missing.config";
+  r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "c.safetensors");
+  r.output_dir = dir / "out";
+  EXPECT_THROW(
+      try { ExportModel(r); } catch (const IoError& e) {
+        EXPECT_NE(std::string(e.what()).find("missing.config"), std::string::npos);
+        throw;
+      },
+      IoError);
+  r.pipeline_config.clear();
+  r.model_name = "lraspp_mobilenet_v3_large";
+  std::filesystem::create_directories(dir / "readonly");
+  std::filesystem::permissions(dir / "readonly", std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  r.output_dir = dir / "readonly" / "out";
+  if (::geteuid() != 0) {  // root ignores directory permissions.
+    EXPECT_THROW(ExportModel(r), IoError);
+    EXPECT_FALSE(std::filesystem::exists(r.output_dir));
+  }
+  std::filesystem::permissions(dir / "readonly", std::filesystem::perms::owner_all);
+  r.output_dir = dir / "c.safetensors" / "out";  // A file where a directory should be: unwritable for root too.
+  EXPECT_THROW(ExportModel(r), IoError);
+}
+
+TEST(Inspect, EventGraphHasEveryLayerScopeAndParameterTotalMatchesModel) {
+  TempDir dir;
+  InspectRequest r;
+  r.model_name = "lraspp_mobilenet_v3_large";
+  r.num_classes = 5;
+  r.input_size = {64, 64};
+  r.log_dir = dir / "logs";
+  const InspectResult result = Inspect(r);
+  EXPECT_EQ(result.table.total_params, result.model_parameters);
+  EXPECT_EQ(result.model_parameters, CountParameters(*CreateSegmentationModel(r.model_name, 5, false)));
+
+  const std::vector<std::string> records = ReadAllRecords(result.event_file);
+  ASSERT_GE(records.size(), 2u);
+  tensorboard::Event first, graph_event;
+  ASSERT_TRUE(first.ParseFromString(records[0]));
+  EXPECT_EQ(first.file_version(), "brain.Event:2");
+  ASSERT_TRUE(graph_event.ParseFromString(records[1]));
+  tensorboard::GraphDef graph;
+  ASSERT_TRUE(graph.ParseFromString(graph_event.graph_def()));
+  std::set<std::string> names;
+  for (const auto& node : graph.node()) {
+    names.insert(node.name());
+    EXPECT_TRUE(node.attr().count("_output_shapes")) << node.name();
+  }
+  for (const auto& row : result.table.rows) {
+    const bool found = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return n.rfind(row.scope + "/", 0) == 0; });
+    EXPECT_TRUE(found) << "no graph node under scope " << row.scope;
+  }
+  EXPECT_TRUE(names.count("input/image"));
+  EXPECT_TRUE(names.count("output/logits"));
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.rfind("backbone/", 0) == 0; }));
+  EXPECT_TRUE(std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.rfind("classifier/", 0) == 0; }));
+}
+
+}  // namespace
+}  // namespace segtune
