@@ -93,6 +93,35 @@ TEST(Rle, EncodeDecodeRoundTripsAndRunsGoDownColumns) {
   }
 }
 
+// The per-pixel definition of decoding (maskApi.c rleDecode): pixel index = x * h + y, runs that
+// overrun h*w are cut, pixels after the last run are 0.
+std::vector<uint8_t> DecodePixelByPixel(const Rle& r) {
+  std::vector<uint8_t> m(static_cast<size_t>(r.h) * r.w, 0);
+  uint64_t pos = 0;
+  uint8_t v = 0;
+  for (uint32_t run : r.counts) {
+    for (uint32_t k = 0; k < run && pos < m.size(); ++k, ++pos) m[(pos % r.h) * r.w + pos / r.h] = v;
+    v = !v;
+  }
+  return m;
+}
+
+TEST(Rle, DecodeMatchesPixelByPixelOnLargeAndNonSquareMasks) {
+  std::mt19937 rng(3);
+  for (const auto& [h, w] : std::vector<std::pair<uint32_t, uint32_t>>{{257, 300}, {1, 513}, {513, 1}, {64, 64}}) {
+    const Rle e = RleEncode(RandomMask(rng, h, w).data(), h, w);
+    EXPECT_EQ(Decode(e), DecodePixelByPixel(e)) << h << "x" << w;
+  }
+}
+
+TEST(Rle, DecodeZeroFillsShortCountsAndCutsLongOnes) {
+  const Rle short_counts = MakeRle(3, 4, {1, 5});  // 6 of 12 pixels: the rest are 0.
+  EXPECT_EQ(Decode(short_counts), DecodePixelByPixel(short_counts));
+  EXPECT_EQ(Decode(short_counts), (std::vector<uint8_t>{0, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0}));
+  const Rle long_counts = MakeRle(3, 4, {10, 50, 7});
+  EXPECT_EQ(Decode(long_counts), DecodePixelByPixel(long_counts));
+}
+
 TEST(Rle, MergeAreaBboxMatchBruteForce) {
   std::mt19937 rng(3);
   for (int i = 0; i < 200; ++i) {

@@ -1,8 +1,6 @@
 #include "segtune/data/coco2tfrecord.h"
 
 #include <algorithm>
-#include <cstring>
-#include <opencv2/core.hpp>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -38,24 +36,6 @@ Rle AnnotationRle(const CocoAnnotation& ann, uint32_t h, uint32_t w) {
     return RleMerge(boxes, false);
   }
   return RleFromPolygons(polys, h, w);
-}
-
-// Row-major 0/1 pixels of an RLE. Runs are filled column by column with memset and the result is
-// transposed in cache-friendly blocks: ~20x faster than a per-pixel scatter on a 640x480 mask.
-void DecodeRowMajor(const Rle& rle, std::vector<uint8_t>* column_major, uint8_t* out) {
-  const size_t total = size_t(rle.h) * rle.w;
-  column_major->assign(total, 0);
-  size_t pos = 0;
-  bool one = false;
-  for (uint32_t run : rle.counts) {
-    const size_t n = std::min<size_t>(run, total - pos);
-    if (one) std::memset(column_major->data() + pos, 1, n);
-    pos += n;
-    one = !one;
-  }
-  const cv::Mat columns(int(rle.w), int(rle.h), CV_8U, column_major->data());
-  cv::Mat rows(int(rle.h), int(rle.w), CV_8U, out);
-  cv::transpose(columns, rows);
 }
 
 std::string ImageSource(const CocoImage& image) {
@@ -207,7 +187,7 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
   od.has_instance_masks = options.include_masks;
 
   std::vector<uint8_t> semantic(options.semantic_masks ? size_t(width) * height : 0, 0);
-  std::vector<uint8_t> pixels, scratch;
+  std::vector<uint8_t> pixels;
   for (const CocoAnnotation* ann : annotations) {
     const auto [x, y, w, h] = ann->bbox;
     const char* reason = nullptr;
@@ -231,7 +211,7 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
         throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": RLE size " + std::to_string(rle.w) +
                           "x" + std::to_string(rle.h) + " differs from the image");
       }
-      DecodeRowMajor(rle, &scratch, pixels.data());
+      RleDecode(rle, pixels.data());
     }
     if (options.include_masks) od.instance_masks.push_back(EncodeGrayPng(pixels.data(), height, width));
     if (options.semantic_masks) {
