@@ -1,5 +1,7 @@
 #include "segtune/models/transfer_keys.h"
 
+#include <algorithm>
+
 #include "segtune/core/error.h"
 #include "segtune/models/registry.h"
 
@@ -8,7 +10,19 @@ namespace {
 
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.compare(0, prefix.size(), prefix) == 0; }
 
+bool IsMobileNet(const std::string& backbone) { return StartsWith(backbone, "mobilenet"); }
+
 }  // namespace
+
+ImageNetBackboneKeys ImageNetBackboneKeyMap(const std::string& backbone) {
+  if (IsMobileNet(backbone)) return {{{"features.", "backbone."}}, {"classifier."}};
+  ImageNetBackboneKeys keys;
+  for (const char* prefix : {"conv1.", "bn1.", "layer1.", "layer2.", "layer3.", "layer4."}) {
+    keys.prefix_remap.emplace_back(prefix, std::string("backbone.") + prefix);
+  }
+  keys.head_prefixes = {"fc."};
+  return keys;
+}
 
 std::vector<std::string> ClassSpecificPrefixes(const std::string& model_name) {
   return FindModelInfo(model_name).class_specific_prefixes;
@@ -23,17 +37,18 @@ bool IsClassSpecific(const std::string& key, const std::vector<std::string>& pre
 
 BackboneRemap RemapImageNetBackbone(const std::string& model_name, const NamedTensors& imagenet,
                                     const std::string& source) {
-  const bool mobilenet = FindModelInfo(model_name).backbone == "mobilenet_v3_large";
+  const std::string& backbone = FindModelInfo(model_name).backbone;
+  const bool mobilenet = IsMobileNet(backbone);
+  const ImageNetBackboneKeys keys = ImageNetBackboneKeyMap(backbone);
   BackboneRemap remap;
   remap.tensors.metadata = imagenet.metadata;
   for (const auto& [key, tensor] : imagenet.items) {
-    if (mobilenet && StartsWith(key, "features.")) {
-      remap.tensors.items.emplace_back("backbone." + key.substr(9), tensor);
-    } else if (!mobilenet && !StartsWith(key, "fc.") && (StartsWith(key, "conv1.") || StartsWith(key, "bn1.") ||
-                                                          StartsWith(key, "layer"))) {
-      remap.tensors.items.emplace_back("backbone." + key, tensor);
+    const auto rule = std::find_if(keys.prefix_remap.begin(), keys.prefix_remap.end(),
+                                   [&key = key](const auto& r) { return StartsWith(key, r.first); });
+    if (rule == keys.prefix_remap.end()) {
+      remap.dropped.push_back(key);  // The classification head, or not a backbone key at all.
     } else {
-      remap.dropped.push_back(key);
+      remap.tensors.items.emplace_back(rule->second + key.substr(rule->first.size()), tensor);
     }
   }
   if (remap.tensors.items.empty()) {

@@ -20,9 +20,8 @@ struct CatalogEntry {
   std::string model;        // The architecture it fits: "lraspp_mobilenet_v3_large", "resnet50" ...
   Fits fits = Fits::kFullModel;
   std::string description;  // One line: dataset, classes.
-  // For backbone-only files: how the classification keys become the segmentation model's
-  // ("features." -> "backbone." for MobileNetV3, "conv1."/"layerN." -> "backbone.*" for ResNet) and
-  // which classification-head keys to drop ("classifier.", "fc.").
+  // For backbone-only files: how the classification keys become the segmentation model's and
+  // which classification-head keys to drop, as transfer_keys.h's ImageNetBackboneKeyMap(model) says.
   std::vector<std::pair<std::string, std::string>> prefix_remap;
   std::vector<std::string> drop_prefixes;
 
@@ -37,11 +36,6 @@ struct CatalogEntry {
 const std::vector<CatalogEntry>& WeightCatalog();
 // The entry called `name` (or whose file name is `name`). Throws UsageError listing close names.
 const CatalogEntry& FindCatalogEntry(const std::string& name);
-
-// Lowercase hex SHA-256 of a file's bytes. Throws IoError if unreadable.
-std::string Sha256OfFile(const std::filesystem::path& path);
-// Lowercase hex SHA-256 of bytes.
-std::string Sha256Hex(std::string_view bytes);
 
 // Downloads `entry` into directory `dir` (resuming a partial "<file>.part"), from
 // `mirror` + "/" + file when `mirror` is not empty (a local copy of download.pytorch.org/models),
