@@ -10,11 +10,6 @@
 namespace segtune::coco_eval_internal {
 namespace {
 
-bool ScoreBefore(double a, double b) {  // np.argsort(-scores, kind='mergesort') order.
-  const double ka = -a, kb = -b;
-  return ka < kb || (kb != kb && ka == ka);
-}
-
 struct Dims {
   size_t T, R, K, A, M;
   size_t P(size_t t, size_t r, size_t k, size_t a, size_t m) const { return (((t * R + r) * K + k) * A + a) * M + m; }

@@ -44,6 +44,13 @@ struct DtItem {
   Rle mask;  // segm only.
 };
 
+// True if a detection scored `a` ranks before one scored `b`: np.argsort(-scores, kind='mergesort')
+// order used by evaluateImg and accumulate (descending score, NaN last; callers sort stably).
+inline bool ScoreBefore(double a, double b) {
+  const double ka = -a, kb = -b;
+  return ka < kb || (kb != kb && ka == ka);
+}
+
 // Ground truths and detections grouped by cell = image index * K + category index (K = number of
 // categories, or 1 without use_cats), in the order cocoeval.py lists them for that cell.
 struct PreparedEval {

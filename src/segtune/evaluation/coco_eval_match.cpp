@@ -11,12 +11,6 @@ namespace segtune::coco_eval_internal {
 
 namespace {
 
-// np.argsort(-scores, kind='mergesort') order: stable, descending score, NaN last.
-bool ScoreBefore(double a, double b) {
-  const double ka = -a, kb = -b;
-  return ka < kb || (kb != kb && ka == ka);
-}
-
 void SortByScore(const std::vector<DtItem>& dts, uint32_t* first, uint32_t* last) {
   auto before = [&](uint32_t x, uint32_t y) { return ScoreBefore(dts[x].score, dts[y].score); };
   if (last - first <= 32) {  // Insertion sort: stable and allocation-free for the usual few detections.
