@@ -23,19 +23,11 @@ namespace {
 
 constexpr uint8_t kIgnoreLabel = 255;
 
-// As pycocotools' annToRLE via frPyObjects: polygons are unioned; a polygon list whose first part
-// has exactly 4 numbers is read as boxes (a pycocotools quirk create_coco_tf_record inherits).
+// As pycocotools' annToRLE: an RLE as given, else the union of the polygons (RleFromPolygons also
+// reads a list whose first part has exactly 4 numbers as boxes, as create_coco_tf_record does).
 Rle AnnotationRle(const CocoAnnotation& ann, uint32_t h, uint32_t w) {
   if (ann.segmentation.rle) return *ann.segmentation.rle;
-  const auto& polys = ann.segmentation.polygons;
-  if (!polys.empty() && polys[0].size() == 4) {
-    std::vector<Rle> boxes;
-    for (const auto& p : polys) {
-      if (p.size() == 4) boxes.push_back(RleFromBbox({p[0], p[1], p[2], p[3]}, h, w));
-    }
-    return RleMerge(boxes, false);
-  }
-  return RleFromPolygons(polys, h, w);
+  return RleFromPolygons(ann.segmentation.polygons, h, w);
 }
 
 std::string ImageSource(const CocoImage& image) {
