@@ -51,7 +51,9 @@ int FoldBatchNormInPlace(torch::nn::Module& model) {
     if (conv->bias.defined()) {
       conv->bias.set_data(w.bias);
     } else {
-      conv->bias = conv->register_parameter("bias", w.bias, /*requires_grad=*/false);
+      // A bias-free Conv2d has "bias" registered as an undefined tensor, which cannot be re-registered;
+      // forward() reads the member, so setting it is enough for inference.
+      conv->bias = w.bias;
     }
     MakeIdentity(*bn);
     ++folded;
