@@ -1,0 +1,98 @@
+#include "segtune/engine/infer_eval.h"
+
+#include <iostream>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/data/label_map.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/semantic_target.h"
+#include "segtune/engine/events.h"
+#include "segtune/engine/inference.h"
+
+namespace segtune {
+
+SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
+  Bundle bundle = LoadInferenceModel(command.model);
+  *class_names = bundle.metadata.class_names;
+  SemsegConfusion confusion(static_cast<int>(bundle.metadata.num_classes), command.ignore_label);
+  InferenceRequest request;
+  request.inputs = {command.data};
+  request.threads = command.threads;
+  request.batch_size = command.batch_size;
+  request.device = command.device;
+  SemsegEvalResult result;
+  result.matched_by = "same record";
+  const InferenceSummary summary = RunInference(bundle, request, [&](const ImagePrediction& p) {
+    const ObjectDetectionExample gt = ParseObjectDetectionExample(*p.example, p.source);
+    const cv::Mat target = SemanticTarget(gt, p.class_map.rows, p.class_map.cols, p.source);
+    confusion.Add(target.data, p.class_map.data, target.total());
+    ++result.images;
+  });
+  result.warnings = summary.problems;
+  result.metrics = ComputeSemsegMetrics(confusion);
+  return result;
+}
+
+namespace {
+
+std::vector<std::string> NamesFromLabelMap(const std::string& path) {
+  std::vector<std::string> names;
+  if (path.empty()) return names;
+  for (const auto& item : LoadLabelMap(path).item()) {
+    const int id = item.id();
+    if (id < 0 || id > 255) continue;
+    if (static_cast<size_t>(id) >= names.size()) names.resize(id + 1);
+    names[id] = item.has_display_name() ? item.display_name() : item.name();
+  }
+  if (!names.empty() && names[0].empty()) names[0] = "background";
+  return names;
+}
+
+void WriteEvents(const std::filesystem::path& logdir, const SemsegMetrics& m, const std::vector<std::string>& names) {
+  EventWriter events(logdir);
+  events.AddScalar("eval/mIoU", m.mean_iou, 0);
+  events.AddScalar("eval/pixel_accuracy", m.pixel_accuracy, 0);
+  events.AddScalar("eval/mean_class_accuracy", m.mean_class_accuracy, 0);
+  events.AddScalar("eval/frequency_weighted_IoU", m.frequency_weighted_iou, 0);
+  for (size_t c = 0; c < m.per_class.size(); ++c) {
+    if (!m.per_class[c].present) continue;
+    const std::string name = c < names.size() && !names[c].empty() ? names[c] : "class_" + std::to_string(c);
+    events.AddScalar("eval/IoU/" + name, m.per_class[c].iou, 0);
+  }
+}
+
+}  // namespace
+
+int RunEvalCommand(const EvalCommand& command) {
+  const bool from_predictions = !command.predictions.empty();
+  const bool from_model = !command.model.empty();
+  if (from_predictions == from_model) {
+    throw UsageError("segtune eval: pass either --predictions [--groundtruth] or --model with --data");
+  }
+  if (from_model && command.data.empty()) throw UsageError("segtune eval --model: --data (ground-truth records) is required");
+  std::vector<std::string> names = NamesFromLabelMap(command.label_map);
+  SemsegEvalResult result;
+  if (from_predictions) {
+    SemsegEvalRequest request;
+    request.predictions = command.predictions;
+    request.groundtruth = command.groundtruth;
+    request.num_classes = command.num_classes;
+    request.ignore_label = command.ignore_label;
+    result = EvaluateSemsegRecords(request);
+  } else {
+    std::vector<std::string> bundle_names;
+    result = EvaluateModelOnRecords(command, &bundle_names);
+    if (names.empty()) names = bundle_names;
+  }
+  for (const auto& w : result.warnings) Warn(w);
+  std::cout << result.images << " images, matched by " << result.matched_by << "\n"
+            << FormatSemsegTable(result.metrics, names);
+  WriteFileAtomic(command.output, SemsegMetricsToJson(result.metrics, names));
+  if (!command.logdir.empty()) WriteEvents(command.logdir, result.metrics, names);
+  std::cout << "wrote " << command.output.string() << "\n";
+  return 0;
+}
+
+}  // namespace segtune

@@ -1,0 +1,83 @@
+// `segtune infer`: run an exported model over TFRecords or images and write the predictions
+// (docs/inference.md lists every key and file).
+//
+//   InferenceRequest request;
+//   request.model = "model/fine_tuned_model";
+//   request.inputs = {"data/test.record"};
+//   request.output = "data/inference.record";
+//   InferenceSummary summary = RunInference(request);
+//
+// Output records: the input Example plus
+//   image/segmentation/class/predicted        bytes   8-bit gray PNG, value = predicted class id
+//   image/segmentation/class/predicted/format bytes   "png"
+//   image/segmentation/class/fraction         floats  fraction of pixels per class id (size num_classes)
+//   image/detection/bbox/{ymin,xmin,ymax,xmax} floats one per connected region (8-connectivity) of a
+//                                                      non-background class, normalized, TF order
+//   image/detection/score                     floats  mean softmax probability of the class over the region
+//   image/detection/label                     int64   the region's class id
+// Image inputs get an Example with image/encoded, format, filename, source_id (the file name), height
+// and width. Preprocessing: RGB in [0,1] normalized with the bundle's mean/std at the image's own size
+// (the models are fully convolutional and return logits at the input size).
+// A record or image that cannot be parsed or decoded is skipped and listed in the summary.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+#include "example.pb.h"
+#include "segtune/export/bundle.h"
+
+namespace segtune {
+
+struct InferenceRequest {
+  std::filesystem::path model;      // Export directory (or its model.onnx: the bundle next to it is used).
+  std::vector<std::string> inputs;  // See infer_inputs.h.
+  std::filesystem::path output;     // TFRecord to write; empty = none.
+  bool discard_image_pixels = false;  // Drop image/encoded from the output records.
+  std::filesystem::path masks_dir;     // Class-index PNGs <name>.png; empty = none.
+  std::filesystem::path overlays_dir;  // Overlay JPEGs <name>.jpg; empty = none.
+  std::filesystem::path coco_results;  // COCO results JSON; empty = none.
+  int batch_size = 4;
+  int threads = 1;
+  std::string device = "cpu";
+};
+
+// One predicted image, as handed to a PredictionSink.
+struct ImagePrediction {
+  std::string source;              // "test.record: record 3" or the image path.
+  std::string name;                // File-name stem used for side outputs.
+  const tensorflow::Example* example = nullptr;  // The input record (with the predictions added).
+  cv::Mat image;                   // BGR, original size.
+  cv::Mat class_map;               // CV_8UC1, original size.
+  cv::Mat probability;             // CV_32FC1: softmax probability of the predicted class.
+};
+using PredictionSink = std::function<void(const ImagePrediction&)>;
+
+struct InferenceSummary {
+  int64_t images = 0;     // Predicted.
+  int64_t skipped = 0;    // Unreadable records/images.
+  int64_t regions = 0;    // Detections written.
+  std::vector<std::string> problems;  // One line per skipped item or corrupt TFRecord span.
+  double seconds = 0;
+  std::vector<std::string> class_names;  // From the bundle.
+  int64_t num_classes = 0;
+};
+
+// Loads the model named by request.model (see above). Throws UsageError for a lone .onnx file (no
+// model.json beside it): ONNX-only inference is not supported, pass the export directory.
+Bundle LoadInferenceModel(const std::filesystem::path& model);
+
+// Runs inference as described at the top. Calls `sink` (if set) for each image in input order.
+// Throws IoError/FormatError for unreadable inputs as a whole or unwritable outputs.
+InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink = {});
+InferenceSummary RunInference(Bundle& bundle, const InferenceRequest& request, const PredictionSink& sink = {});
+
+// "Skipped 2 of 10 images:\n  <problem>\n..." or "" when nothing was skipped.
+std::string FormatInferenceProblems(const InferenceSummary& summary);
+
+}  // namespace segtune

@@ -1,0 +1,21 @@
+// The picture a person looks at after inference: the image with each predicted class tinted in its
+// own color, region outlines, and a legend strip below naming the classes present (torch-free).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+
+namespace segtune {
+
+// A fixed, well-separated color (BGR) for class id `label`; background (0) is black (left untinted).
+cv::Vec3b ClassColor(int label);
+
+// image: CV_8UC3 BGR; class_map: CV_8UC1 of the same size. Returns a BGR image of the same width and
+// height + legend (one row per class present, excluding background, sorted by id:
+// "id name  pct%"). names[i] names class i; missing names print as "class i".
+cv::Mat RenderOverlay(const cv::Mat& image, const cv::Mat& class_map, const std::vector<std::string>& names,
+                      double alpha = 0.5);
+
+}  // namespace segtune

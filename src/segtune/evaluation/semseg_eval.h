@@ -1,0 +1,40 @@
+// `segtune eval` over records: predicted class maps (as `segtune infer` writes them) against ground
+// truth, accumulated into evaluation/semseg.h's confusion matrix — the code `segtune train` evaluates
+// with, so both report the same numbers. Torch-free.
+//
+// Predictions: `image/segmentation/class/predicted` (8-bit PNG of class ids).
+// Ground truth: `image/segmentation/class/encoded`, or rasterized from instance masks
+// (data/semantic_target.h), read from the ground-truth records — or, without them, from the
+// prediction records themselves (`segtune infer` keeps the input keys).
+// Matching: by image/source_id when every prediction and ground-truth record has a non-empty, unique
+// one; otherwise by record order (then both sides must have the same number of records).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "segtune/evaluation/semseg.h"
+
+namespace segtune {
+
+struct SemsegEvalRequest {
+  std::string predictions;   // TFRecord spec (ExpandInputPaths: lists, globs, shards).
+  std::string groundtruth;   // TFRecord spec; empty = ground truth from the prediction records.
+  int num_classes = 0;       // 0 = length of image/segmentation/class/fraction, else the largest id seen + 1.
+  int ignore_label = 255;
+  std::vector<std::string> class_names;  // Optional (index = class id).
+};
+
+struct SemsegEvalResult {
+  SemsegMetrics metrics;
+  int64_t images = 0;
+  std::string matched_by;            // "image/source_id" or "record order".
+  std::vector<std::string> warnings;  // Unmatched predictions, size mismatches, unknown labels.
+};
+
+// Throws IoError/FormatError naming the file and record for unreadable records or PNGs, and
+// FormatError when nothing could be matched.
+SemsegEvalResult EvaluateSemsegRecords(const SemsegEvalRequest& request);
+
+}  // namespace segtune
