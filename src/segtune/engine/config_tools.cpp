@@ -64,18 +64,24 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
        " width: " + std::to_string(o.input_size) + " }\n    }\n  }\n}\n\n";
   t += "train_config {\n  batch_size: " + std::to_string(o.batch_size) + "\n  num_steps: " + std::to_string(o.num_steps) +
        "\n  seed: 42\n";
-  t += "  optimizer {\n    momentum_optimizer {\n      learning_rate {\n        cosine_decay_learning_rate {\n";
-  t += "          learning_rate_base: 0.01\n          total_steps: " + std::to_string(o.num_steps) +
-       "\n          warmup_learning_rate: 0.001\n          warmup_steps: " + std::to_string(std::max(1, o.num_steps / 20)) +
-       "\n        }\n      }\n      momentum_optimizer_value: 0.9\n      weight_decay: 0.0001\n    }\n  }\n";
+  // AdamW converges on short runs both from scratch and from a checkpoint; momentum_optimizer
+  // (SGD) is the TF-style alternative.
+  t += "  optimizer {\n    adam_optimizer {\n      learning_rate {\n        cosine_decay_learning_rate {\n";
+  t += "          learning_rate_base: 0.003\n          total_steps: " + std::to_string(o.num_steps) +
+       "\n          warmup_learning_rate: 0.0003\n          warmup_steps: " + std::to_string(std::max(1, o.num_steps / 20)) +
+       "\n        }\n      }\n      weight_decay: 0.0001\n    }\n  }\n";
   if (!o.checkpoint.empty()) {
     t += "  # Pretrained weights (.pth, .safetensors or a segtune checkpoint). Layers whose shape depends on\n"
          "  # num_classes are re-initialised; \"classification\" loads an ImageNet backbone only.\n";
     t += "  fine_tune_checkpoint: " + Quote(PathForConfig(o.checkpoint.string(), base)) + "\n";
     t += "  fine_tune_checkpoint_type: \"\"\n";
   }
-  t += "  # The backbone learns 10x slower than the freshly initialised head.\n"
-       "  backbone_learning_rate_multiplier: 0.1\n";
+  if (!o.checkpoint.empty()) {
+    t += "  # The pretrained backbone learns 10x slower than the freshly initialised head.\n"
+         "  backbone_learning_rate_multiplier: 0.1\n";
+  }
+  t += "  # BatchNorm running statistics follow the data at PyTorch's default rate (torchvision's\n"
+       "  # MobileNetV3 uses 0.01, too slow for short runs).\n  batchnorm_momentum: 0.1\n";
   t += "  # Freeze parameters by regex on their names, e.g. \"backbone\\\\.[0-5]\\\\.\"; or freeze_backbone: true.\n";
   t += "  gradient_clipping_by_norm: 10.0\n";
   t += "  data_augmentation_options { random_horizontal_flip { } }\n";

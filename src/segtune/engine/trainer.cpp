@@ -125,6 +125,13 @@ void FreezeBatchNorm(torch::nn::Module& module) {
   }
 }
 
+void SetBatchNormMomentum(torch::nn::Module& module, double momentum) {
+  for (const auto& child : module.children()) {
+    if (auto* bn = child->as<torch::nn::BatchNorm2d>()) bn->options.momentum(momentum);
+    SetBatchNormMomentum(*child, momentum);
+  }
+}
+
 void SetTrainMode(Run& run) {
   run.model->train();
   if (run.config.proto.train_config().freeze_batchnorm()) FreezeBatchNorm(*run.model);
@@ -214,6 +221,9 @@ void SetUp(Run& run, const TrainOptions& options) {
   run.device = torch::Device(options.device);
   torch::manual_seed(run.config.proto.train_config().seed());
   run.model = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
+  if (run.config.proto.train_config().batchnorm_momentum() > 0) {
+    SetBatchNormMomentum(*run.model, run.config.proto.train_config().batchnorm_momentum());
+  }
   const auto& train = run.config.proto.train_config();
   const std::string& ckpt = train.fine_tune_checkpoint();
   if (!options.resume && !ckpt.empty()) {
