@@ -1,0 +1,30 @@
+// `segtune eval`: semantic segmentation metrics of predictions or of a model (engine/infer_eval.h).
+#include "segtune/cli/verb.h"
+#include "segtune/engine/infer_eval.h"
+
+namespace {
+
+segtune::cli::Runner Setup(CLI::App& app) {
+  auto o = std::make_shared<segtune::EvalCommand>();
+  app.add_option("--predictions", o->predictions, "Records written by `segtune infer`");
+  app.add_option("--groundtruth", o->groundtruth, "Ground-truth records (default: the keys kept in --predictions)");
+  app.add_option("--model", o->model, "Export directory to evaluate (with --data)");
+  app.add_option("--data", o->data, "Ground-truth records to run --model over");
+  app.add_option("--output,-o", o->output, "metrics.json to write")->capture_default_str();
+  app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the eval/* scalars here");
+  app.add_option("--label-map", o->label_map, "label_map.pbtxt naming the classes");
+  app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");
+  app.add_option("--ignore-label", o->ignore_label, "Ground-truth value not counted")->capture_default_str();
+  app.add_option("--batch-size", o->batch_size, "Images per forward pass with --model")->capture_default_str();
+  app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed).");
+  return [o] {
+    segtune::EvalCommand c = *o;
+    c.threads = segtune::cli::Globals().threads;
+    c.device = segtune::cli::Globals().device;
+    return segtune::RunEvalCommand(c);
+  };
+}
+
+}  // namespace
+
+SEGTUNE_VERB(eval, 51, "Semantic segmentation metrics (mIoU, accuracy) of predictions or a model", Setup);
