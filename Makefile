@@ -7,6 +7,9 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # The shared torch precompiled header needs these to hit the cache.
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 export CCACHE_MAXSIZE ?= 5G
+# Paths relative to the checkout, so a fresh clone elsewhere (CI) hits the same cache entries.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 
 # Everything the build, the tests and the demo need, from Debian's archive.
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
