@@ -93,13 +93,13 @@ finetune() {  # NAME [CHECKPOINT]
   seg infer --model "$name/exported" --input 'target/records/val.record-*' --output "$name/inference.record" \
     --overlays-dir "$name/overlays" --masks-dir "$name/masks"
   seg eval --predictions "$name/inference.record" --groundtruth 'target/records/val.record-*' \
-    --output "$name/metrics.json"
+    --label-map target/label_map.pbtxt --output "$name/metrics.json"
 }
 finetune finetuned "$PRETRAINED"
 finetune scratch
 
 # ---- 4. The result ---------------------------------------------------------------------------------
-miou() { grep -o '"miou"[^,}]*' "$1" | head -1 | sed 's/.*: *//'; }
+miou() { grep -o '"mean_iou": *[0-9.eE+-]*' "$1" | head -1 | sed 's/.*: *//'; }
 FT=$(miou finetuned/metrics.json)
 SC=$(miou scratch/metrics.json)
 cat >&2 <<REPORT

@@ -49,7 +49,7 @@ bool SetsField(const std::string& config, const std::string& key) {
 
 TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
   const std::string missing = MissingVerbs();
-  if (!missing.empty()) GTEST_SKIP() << "the demo needs verbs this build lacks:" << missing;
+  ASSERT_TRUE(missing.empty()) << "the demo needs verbs this build lacks:" << missing;
   TempDir tmp;
   const fs::path work = tmp / "demo";
   const auto result = segtune::testing::RunCommand("DEMO_SCALE=small bash '" + segtune::testing::SourcePath("tools/demo.sh") +
@@ -77,7 +77,9 @@ TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
     EXPECT_TRUE(fs::exists(work / file)) << file;
   }
   EXPECT_TRUE(HasFileMatching(work / "pretrain/train", "ckpt-[0-9]+\\.safetensors"));
-  EXPECT_TRUE(HasFileMatching(work / "finetuned/train", "events\\.out\\.tfevents\\..*"));
+  // TF layout: training scalars in <train_dir>/train, evaluation in <train_dir>/eval.
+  EXPECT_TRUE(HasFileMatching(work / "finetuned/train/train", "events\\.out\\.tfevents\\..*"));
+  EXPECT_TRUE(HasFileMatching(work / "finetuned/train/eval", "events\\.out\\.tfevents\\..*"));
   EXPECT_TRUE(HasFileMatching(work / "finetuned/graph", "events\\.out\\.tfevents\\..*"));
   EXPECT_TRUE(HasFileMatching(work / "finetuned/overlays", ".*\\.(png|jpg)"));
   EXPECT_TRUE(SetsField(ReadFile(work / "finetuned/pipeline.config"), "fine_tune_checkpoint"));

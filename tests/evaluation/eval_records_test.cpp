@@ -122,6 +122,20 @@ TEST(SemsegEvalRecords, FallsBackToRecordOrderWithoutSourceIds) {
   EXPECT_EQ(result.metrics.ignored_pixels, 1);
 }
 
+TEST(SemsegEvalRecords, CliNamesClassesFromTheLabelMap) {
+  testing::TempDir dir;
+  const auto images = RandomImages(3, 5);
+  WriteRecords(images, dir / "gt.record", dir / "pred.record", 3, /*reverse_predictions=*/false);
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\nitem { id: 2 name: 'can' }\n");
+  const auto cli = testing::RunSegtune("eval --predictions '" + (dir / "pred.record").string() + "' --groundtruth '" +
+                                       (dir / "gt.record").string() + "' --label-map '" +
+                                       (dir / "label_map.pbtxt").string() + "' -o '" + (dir / "metrics.json").string() + "'");
+  ASSERT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("background"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("bottle"), std::string::npos) << cli.output;
+  EXPECT_NE(cli.output.find("can"), std::string::npos) << cli.output;
+}
+
 TEST(SemsegEvalRecords, CliMiouMatchesTorchvisionConfusionMatrix) {
   testing::TempDir dir;
   const int n = 4;

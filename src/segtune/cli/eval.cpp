@@ -1,6 +1,6 @@
 // `segtune eval`: semantic segmentation metrics of predictions or of a model (engine/infer_eval.h).
 #include "segtune/cli/verb.h"
-#include "segtune/engine/infer_eval.h"
+#include "segtune/inference/infer_eval.h"
 
 namespace {
 

@@ -3,7 +3,7 @@
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
-#include "segtune/engine/inference.h"
+#include "segtune/inference/inference.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "segtune/engine/inference.h"
+#include "segtune/inference/inference.h"
 
 #include <torch/torch.h>
 
@@ -19,9 +19,9 @@
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
-#include "segtune/engine/infer_inputs.h"
-#include "segtune/engine/predict_overlay.h"
-#include "segtune/engine/predict_regions.h"
+#include "segtune/inference/infer_inputs.h"
+#include "segtune/inference/predict_overlay.h"
+#include "segtune/inference/predict_regions.h"
 
 namespace segtune {
 

@@ -1,4 +1,4 @@
-#include "segtune/engine/infer_inputs.h"
+#include "segtune/inference/infer_inputs.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "segtune/engine/infer_eval.h"
+#include "segtune/inference/infer_eval.h"
 
 #include <iostream>
 
@@ -9,7 +9,7 @@
 #include "segtune/data/od_example.h"
 #include "segtune/data/semantic_target.h"
 #include "segtune/engine/events.h"
-#include "segtune/engine/inference.h"
+#include "segtune/inference/inference.h"
 
 namespace segtune {
 
@@ -40,7 +40,8 @@ namespace {
 std::vector<std::string> NamesFromLabelMap(const std::string& path) {
   std::vector<std::string> names;
   if (path.empty()) return names;
-  for (const auto& item : LoadLabelMap(path).item()) {
+  const auto label_map = LoadLabelMap(path);  // Named: the loop must not outlive a temporary.
+  for (const auto& item : label_map.item()) {
     const int id = item.id();
     if (id < 0 || id > 255) continue;
     if (static_cast<size_t>(id) >= names.size()) names.resize(id + 1);
