@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/text_format.h>
 
+#include <algorithm>
 #include <set>
 #include <sstream>
 
@@ -149,6 +150,25 @@ std::map<std::string, int> LabelMapNameToId(const LabelMap& map) {
     if (item.has_display_name()) out.emplace(item.display_name(), item.id());
   }
   return out;
+}
+
+std::vector<std::string> LabelMapClassNames(const LabelMap& map, int num_classes, std::vector<int>* outside) {
+  if (num_classes < 0) {
+    num_classes = 0;
+    for (const auto& item : map.item()) {
+      if (item.id() >= 0 && item.id() <= 255) num_classes = std::max(num_classes, item.id() + 1);
+    }
+  }
+  std::vector<std::string> names(num_classes);
+  for (const auto& item : map.item()) {
+    if (item.id() < 0 || item.id() >= num_classes) {
+      if (outside != nullptr) outside->push_back(item.id());
+      continue;
+    }
+    names[item.id()] = !item.display_name().empty() ? item.display_name() : item.name();
+  }
+  if (!names.empty() && names[0].empty()) names[0] = "background";
+  return names;
 }
 
 }  // namespace segtune

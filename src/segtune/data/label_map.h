@@ -45,6 +45,13 @@ void SaveLabelMap(const LabelMap& map, const std::filesystem::path& path);
 // One item per COCO category: id = category id, name = category name (in the file's order).
 LabelMap LabelMapFromCoco(const CocoDataset& coco);
 
+// Class names indexed by id, for num_classes classes (num_classes < 0: as many as the largest id
+// in [0, 255] needs). display_name is preferred when non-empty; an id without an item is "" except
+// 0, which is "background". Ids outside [0, num_classes) are skipped and, if `outside` is given,
+// appended to it.
+std::vector<std::string> LabelMapClassNames(const LabelMap& map, int num_classes,
+                                            std::vector<int>* outside = nullptr);
+
 // name -> id and display_name -> id (TF's decoder looks up class/text by both).
 std::map<std::string, int> LabelMapNameToId(const LabelMap& map);
 

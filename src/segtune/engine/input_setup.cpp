@@ -87,15 +87,7 @@ AugmentOptions MakeAugmentOptions(const segtune::config::TrainConfig& train, std
 
 std::vector<std::string> ClassNames(const segtune::config::InputReader& reader, int num_classes) {
   if (reader.label_map_path().empty()) return {};
-  const LabelMap map = LoadLabelMap(reader.label_map_path());
-  std::vector<std::string> names(std::max(num_classes, 1));
-  names[0] = "background";
-  for (const auto& item : map.item()) {
-    if (item.id() >= 0 && item.id() < num_classes) {
-      names[item.id()] = item.has_display_name() && !item.display_name().empty() ? item.display_name() : item.name();
-    }
-  }
-  return names;
+  return LabelMapClassNames(LoadLabelMap(reader.label_map_path()), std::max(num_classes, 1));
 }
 
 DatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,

@@ -66,17 +66,16 @@ std::map<std::string, int64_t> DatasetRecords(const NamedTensors& weights) {
 }
 
 std::vector<std::string> ClassNames(const std::filesystem::path& label_map, int64_t num_classes) {
-  std::vector<std::string> names(num_classes);
-  if (num_classes > 0) names[0] = "background";
-  if (label_map.empty()) return names;
-  const LabelMap map = LoadLabelMap(label_map);
-  for (const auto& item : map.item()) {
-    if (item.id() >= 0 && item.id() < num_classes) {
-      names[item.id()] = item.has_display_name() && !item.display_name().empty() ? item.display_name() : item.name();
-    } else {
-      Warn(label_map.string() + ": id " + std::to_string(item.id()) + " (" + item.name() + ") is outside the model's " +
-           std::to_string(num_classes) + " classes");
-    }
+  if (label_map.empty()) {
+    std::vector<std::string> names(num_classes);
+    if (num_classes > 0) names[0] = "background";
+    return names;
+  }
+  std::vector<int> outside;
+  std::vector<std::string> names = LabelMapClassNames(LoadLabelMap(label_map), static_cast<int>(num_classes), &outside);
+  for (int id : outside) {
+    Warn(label_map.string() + ": id " + std::to_string(id) + " is outside the model's " + std::to_string(num_classes) +
+         " classes");
   }
   return names;
 }

@@ -38,17 +38,8 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
 namespace {
 
 std::vector<std::string> NamesFromLabelMap(const std::string& path) {
-  std::vector<std::string> names;
-  if (path.empty()) return names;
-  const auto label_map = LoadLabelMap(path);  // Named: the loop must not outlive a temporary.
-  for (const auto& item : label_map.item()) {
-    const int id = item.id();
-    if (id < 0 || id > 255) continue;
-    if (static_cast<size_t>(id) >= names.size()) names.resize(id + 1);
-    names[id] = item.has_display_name() ? item.display_name() : item.name();
-  }
-  if (!names.empty() && names[0].empty()) names[0] = "background";
-  return names;
+  if (path.empty()) return {};
+  return LabelMapClassNames(LoadLabelMap(path), /*num_classes=*/-1);
 }
 
 void WriteEvents(const std::filesystem::path& logdir, const SemsegMetrics& m, const std::vector<std::string>& names) {
