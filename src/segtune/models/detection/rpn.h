@@ -5,7 +5,7 @@
 #pragma once
 
 #include <torch/nn/module.h>
-#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
@@ -27,7 +27,7 @@ class RPNHeadImpl : public torch::nn::Module {
   // Per level: {objectness [B,A,H,W], bbox deltas [B,4A,H,W]}.
   std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> forward(const std::vector<torch::Tensor>& features);
 
-  torch::nn::Sequential conv{nullptr};
+  torch::nn::ModuleList conv{nullptr};  // conv_depth x Sequential(Conv2d, ReLU): "conv.<i>.0.*".
   torch::nn::Conv2d cls_logits{nullptr};
   torch::nn::Conv2d bbox_pred{nullptr};
 };
@@ -72,6 +72,14 @@ class RegionProposalNetworkImpl : public torch::nn::Module {
  private:
   int64_t PreNmsTopN() const;
   int64_t PostNmsTopN() const;
+  // torchvision's filter_proposals: per image, the kept proposals.
+  std::vector<torch::Tensor> FilterProposals(const torch::Tensor& proposals, torch::Tensor objectness,
+                                             const std::vector<ImageSize>& image_sizes,
+                                             const std::vector<int64_t>& anchors_per_level) const;
+  // torchvision's assign_targets_to_anchors + compute_loss: {loss_objectness, loss_rpn_box_reg}.
+  std::pair<torch::Tensor, torch::Tensor> Losses(const torch::Tensor& objectness, const torch::Tensor& pred_bbox_deltas,
+                                                 const std::vector<torch::Tensor>& anchors,
+                                                 const std::vector<DetectionTarget>& targets) const;
 
   AnchorGenerator anchor_generator_;
   RpnOptions options_;

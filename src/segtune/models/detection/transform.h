@@ -17,7 +17,8 @@ namespace segtune::detection {
 class GeneralizedRCNNTransformImpl : public torch::nn::Module {
  public:
   // min_size: one value, or several (training picks one per image with torch's generator, as
-  // torch_choice; eval uses the last). fixed_size {h, w}: resize to exactly that instead.
+  // torch_choice; eval uses the last). fixed_size {h, w}: resize to exactly that instead
+  // (torchvision's fixed_size tuple is (w, h): pass it swapped).
   GeneralizedRCNNTransformImpl(std::vector<int64_t> min_size, int64_t max_size, std::vector<double> image_mean,
                                std::vector<double> image_std, int64_t size_divisible = 32,
                                std::optional<ImageSize> fixed_size = std::nullopt);
