@@ -1,0 +1,53 @@
+// The detection models segtune builds (torchvision's Faster R-CNN / Mask R-CNN zoo), separate from
+// the semantic segmentation registry (models/registry.h), and loading their weights.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "segtune/models/load_state.h"
+#include "segtune/models/weights.h"
+
+namespace torch::nn {
+class Module;
+}
+
+namespace segtune::detection {
+
+struct DetectionModelInfo {
+  std::string name;      // "fasterrcnn_resnet50_fpn", ...
+  std::string backbone;  // "resnet50" or "mobilenet_v3_large".
+  bool has_masks = false;
+  // The class-count-dependent layers replaced by transfer surgery ("roi_heads.box_predictor",
+  // plus "roi_heads.mask_predictor.mask_fcn_logits" for Mask R-CNN).
+  std::vector<std::string> class_specific_prefixes;
+  int64_t default_num_classes = 91;  // COCO's 90 category ids + background, as the zoo checkpoints.
+  std::string zoo_file;              // torchvision's COCO checkpoint file name (download.pytorch.org/models/).
+  std::string description;           // One line.
+};
+
+// Every detection model, in a fixed order.
+const std::vector<DetectionModelInfo>& ListDetectionModels();
+
+bool IsDetectionModel(const std::string& name);
+
+// Throws UsageError naming the known models for an unknown name.
+const DetectionModelInfo& GetDetectionModelInfo(const std::string& name);
+
+struct DetectionLoadOptions {
+  // Transfer surgery: the class-specific layers (and only those) may differ in shape; they keep
+  // the model's fresh init and are listed in LoadReport::reinitialized.
+  bool transfer = false;
+  // Throw FormatError (nothing copied) if the file misses model tensors or has extra ones.
+  bool strict = true;
+};
+
+// Loads a torchvision detection state dict (e.g. a COCO zoo .pth) into `model` built as
+// `model_name`. BatchNorm2d's num_batches_tracked counters, which torchvision's FrozenBatchNorm2d
+// checkpoints do not have, are neither required nor reported. Throws FormatError carrying the
+// report for missing/unexpected tensors (strict), for a shape mismatch outside the class-specific
+// layers, or for any mismatch without `transfer`.
+LoadReport LoadDetectionWeights(torch::nn::Module& model, const std::string& model_name, const NamedTensors& tensors,
+                                const DetectionLoadOptions& options = {});
+
+}  // namespace segtune::detection

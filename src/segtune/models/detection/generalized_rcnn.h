@@ -1,0 +1,77 @@
+// Faster R-CNN and Mask R-CNN as torchvision.models.detection builds them (0.14): GeneralizedRCNN
+// = transform -> backbone (with FPN) -> RPN -> RoI heads -> transform.postprocess, with
+// torchvision's module names, so its COCO checkpoints load key for key.
+#pragma once
+
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "segtune/models/detection/backbone_fpn.h"
+#include "segtune/models/detection/roi_heads.h"
+#include "segtune/models/detection/rpn.h"
+#include "segtune/models/detection/transform.h"
+#include "segtune/models/detection/types.h"
+
+namespace segtune::detection {
+
+// Everything torchvision's FasterRCNN / MaskRCNN constructors take as numbers.
+// DefaultDetectionOptions(model) gives each model's torchvision defaults.
+struct DetectionModelOptions {
+  int64_t num_classes = 91;  // Including the background (class 0).
+  int64_t min_size = 800;
+  int64_t max_size = 1333;
+  std::vector<double> image_mean{0.485, 0.456, 0.406};
+  std::vector<double> image_std{0.229, 0.224, 0.225};
+  RpnOptions rpn;
+  RoIHeadsOptions box;
+  // Trainable backbone stages counted from the end (torchvision's trainable_backbone_layers for a
+  // pretrained model: 3). ResNet 0..5, MobileNetV3 0..6.
+  int trainable_backbone_layers = 3;
+};
+
+struct DetectionOutput {
+  std::map<std::string, torch::Tensor> losses;  // Training: loss_objectness, loss_rpn_box_reg, loss_classifier,
+                                                // loss_box_reg (+ loss_mask).
+  std::vector<Detections> detections;           // Eval: per image, in the original image's pixels; masks
+                                                // [N,1,H,W] probabilities pasted into the image.
+};
+
+// Children "transform" (no tensors), "backbone", "rpn", "roi_heads".
+class GeneralizedRCNNImpl : public torch::nn::Module {
+ public:
+  GeneralizedRCNNImpl(GeneralizedRCNNTransform transform, BackboneWithFPN backbone, RegionProposalNetwork rpn,
+                      RoIHeads roi_heads);
+
+  // images: [3,H,W] float in [0,1], sizes may differ. Training mode needs targets (boxes in the
+  // image's pixels, labels, masks for Mask R-CNN) and returns losses; eval mode returns
+  // detections. Throws UsageError for training without targets, or for a target box with
+  // x2 <= x1 or y2 <= y1 (naming the image and box, as torchvision).
+  DetectionOutput forward(const std::vector<torch::Tensor>& images,
+                          const std::vector<DetectionTarget>* targets = nullptr);
+
+  // Also keeps the frozen BatchNorms of the backbone in eval mode (FrozenBatchNorm2d never updates).
+  void train(bool on = true) override;
+
+  GeneralizedRCNNTransform transform{nullptr};
+  BackboneWithFPN backbone{nullptr};
+  RegionProposalNetwork rpn{nullptr};
+  RoIHeads roi_heads{nullptr};
+};
+TORCH_MODULE(GeneralizedRCNN);
+
+// torchvision's defaults for `model` (a DetectionModelNames() entry): fasterrcnn_mobilenet_v3_large_fpn
+// has rpn score_thresh 0.05; the _320_ variant also min_size 320, max_size 640 and 150 proposals
+// before/after NMS at test time. Throws UsageError for an unknown name.
+DetectionModelOptions DefaultDetectionOptions(const std::string& model);
+
+// Builds `model` with `options` (torchvision's fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,
+// fasterrcnn_mobilenet_v3_large_320_fpn, maskrcnn_resnet50_fpn with norm_layer FrozenBatchNorm2d),
+// freshly initialised as torchvision. Throws UsageError for an unknown name or invalid options.
+GeneralizedRCNN BuildDetectionModel(const std::string& model, const DetectionModelOptions& options);
+
+}  // namespace segtune::detection
