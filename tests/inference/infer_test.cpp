@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -14,6 +15,8 @@
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/export/export_model.h"
+#include "segtune/inference/class_argmax.h"
 #include "segtune/inference/inference.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
@@ -169,7 +172,7 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
     EXPECT_EQ(0, std::memcmp(mask.data, predicted.data(), predicted.size()));
     const cv::Mat overlay = cv::imread((dir / "overlays" / ("img_" + std::to_string(i + 1) + ".jpg")).string());
     ASSERT_FALSE(overlay.empty());
-    EXPECT_EQ(overlay.cols, w);
+    EXPECT_GE(overlay.cols, w);  // Widened when the legend needs it.
     EXPECT_GT(overlay.rows, h);  // Image plus legend.
   }
   const auto coco = nlohmann::json::parse(ReadFile(dir / "results.json"));
@@ -180,7 +183,7 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
   }
 }
 
-TEST(Inference, ImageDirectoryInputAndLoneOnnxIsAClearError) {
+TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
   testing::TempDir dir;
   WriteTinyBundle(dir / "model");
   std::filesystem::create_directories(dir / "images");
@@ -195,7 +198,148 @@ TEST(Inference, ImageDirectoryInputAndLoneOnnxIsAClearError) {
   EXPECT_EQ(summary.skipped, 1);
   EXPECT_TRUE(std::filesystem::exists(dir / "masks" / "a.png"));
   WriteFileAtomic(dir / "lone.onnx", "x");
-  EXPECT_THROW(LoadInferenceModel(dir / "lone.onnx"), UsageError);
+  EXPECT_THROW(LoadInferenceModel(dir / "lone.onnx"), FormatError);
+}
+
+TEST(ClassArgmax, EqualsTorchArgmaxAndSoftmaxMaximum) {
+  torch::manual_seed(5);
+  const int64_t classes = 5, h = 37, w = 41;
+  torch::Tensor logits = torch::randn({classes, h, w}) * 4;
+  logits[2][3][4] = logits[1][3][4];  // A tie: the first maximum wins, as in torch.argmax.
+  logits[0][3][4] = logits[1][3][4] - 1;
+  for (int c = 3; c < classes; ++c) logits[c][3][4] = logits[1][3][4] - 1;
+  std::vector<uint8_t> map(h * w);
+  std::vector<float> probability(h * w);
+  ClassArgmax(logits.data_ptr<float>(), classes, h * w, h * w, map.data(), probability.data());
+  const auto [expected_probability, expected_map] = torch::softmax(logits, 0).max(0);
+  EXPECT_TRUE(torch::equal(torch::from_blob(map.data(), {h, w}, torch::kUInt8), logits.argmax(0).to(torch::kUInt8)));
+  EXPECT_EQ(map[3 * w + 4], 1);
+  EXPECT_TRUE(torch::allclose(torch::from_blob(probability.data(), {h, w}), expected_probability, 1e-6, 1e-7));
+}
+
+TEST(Inference, LoneOnnxFileRunsInOpenCvAndAgreesWithTheExportDirectory) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\n");
+  ExportRequest exp;
+  exp.model_name = "lraspp_mobilenet_v3_large";
+  exp.num_classes = 3;
+  exp.label_map = dir / "label_map.pbtxt";
+  exp.checkpoint = dir / "model" / "model.safetensors";
+  exp.output_dir = dir / "exported";
+  exp.fixed_size = std::make_pair(int64_t{64}, int64_t{64});
+  ExportModel(exp);
+  std::filesystem::create_directories(dir / "lone");
+  std::filesystem::copy_file(dir / "exported" / "model.onnx", dir / "lone" / "tiny.onnx");
+  std::filesystem::create_directories(dir / "images");
+  for (int i = 0; i < 3; ++i) WriteFileAtomic(dir / "images" / ("i" + std::to_string(i) + ".jpg"), Jpeg(64, 64, i));
+  WriteFileAtomic(dir / "images" / "other_size.jpg", Jpeg(48, 80, 4));  // Resized to the declared 64x64.
+
+  auto predict = [&](const std::filesystem::path& model, std::map<std::string, cv::Mat>* maps) {
+    InferenceRequest request;
+    request.model = model;
+    request.inputs = {(dir / "images").string()};
+    request.masks_dir = dir / ("masks-" + model.filename().string());
+    return RunInference(request, [&](const ImagePrediction& p) { (*maps)[p.name] = p.class_map.clone(); });
+  };
+  std::map<std::string, cv::Mat> native, onnx;
+  const auto native_summary = predict(dir / "exported", &native);
+  const auto onnx_summary = predict(dir / "lone" / "tiny.onnx", &onnx);
+  EXPECT_EQ(onnx_summary.images, 4);
+  EXPECT_EQ(onnx_summary.class_names, (std::vector<std::string>{"background", "cat", "dog"}));
+  EXPECT_EQ(onnx_summary.class_names, native_summary.class_names);
+  int64_t same = 0, total = 0;
+  for (int i = 0; i < 3; ++i) {
+    const std::string name = "i" + std::to_string(i);
+    ASSERT_EQ(onnx[name].size(), cv::Size(64, 64));
+    same += cv::countNonZero(onnx[name] == native[name]);
+    total += 64 * 64;
+  }
+  EXPECT_GE(static_cast<double>(same) / total, 0.999);
+  EXPECT_EQ(onnx["other_size"].size(), cv::Size(80, 48));
+  const cv::Mat mask = cv::imread((dir / "masks-tiny.onnx" / "other_size.png").string(), cv::IMREAD_UNCHANGED);
+  EXPECT_EQ(mask.size(), cv::Size(80, 48));
+}
+
+TEST(Overlay, SmallImageGetsAWiderCanvasWithALegendStripNamingTheClasses) {
+  cv::Mat image(64, 64, CV_8UC3, cv::Scalar(90, 140, 60));
+  cv::Mat map = cv::Mat::zeros(64, 64, CV_8UC1);
+  map(cv::Rect(8, 8, 20, 20)).setTo(1);
+  map(cv::Rect(40, 30, 20, 30)).setTo(2);
+  const cv::Mat overlay = RenderOverlay(image, map, {"background", "cat", "dog"});
+  // The two legend lines ("1 cat  9.8%", "2 dog  14.6%") do not fit in 64 px: the canvas widens.
+  EXPECT_GT(overlay.cols, 100);
+  EXPECT_GT(overlay.rows, 64 + 2 * 12);  // Two lines of at least 12 px.
+  EXPECT_LT(overlay.rows, 64 + 2 * 40);
+  // The image sits top-left, untouched where the class is background.
+  EXPECT_EQ(overlay.at<cv::Vec3b>(2, 2), image.at<cv::Vec3b>(2, 2));
+  EXPECT_EQ(overlay.at<cv::Vec3b>(10, 80), cv::Vec3b(32, 32, 32));  // Padding beside the image.
+  // The strip holds both classes' swatches and light text pixels.
+  const cv::Mat strip = overlay(cv::Rect(0, 64, overlay.cols, overlay.rows - 64));
+  auto count_color = [&](cv::Vec3b color) {
+    cv::Mat match;
+    cv::inRange(strip, cv::Scalar(color[0], color[1], color[2]), cv::Scalar(color[0], color[1], color[2]), match);
+    return cv::countNonZero(match);
+  };
+  EXPECT_GT(count_color(ClassColor(1)), 20);
+  EXPECT_GT(count_color(ClassColor(2)), 20);
+  cv::Mat gray;
+  cv::cvtColor(strip(cv::Rect(24, 0, strip.cols - 24, strip.rows)), gray, cv::COLOR_BGR2GRAY);  // Right of the swatches.
+  EXPECT_GT(cv::countNonZero(gray > 180), 40);
+  // A large image keeps its width and gets a proportionally larger legend.
+  const cv::Mat big = RenderOverlay(cv::Mat(1200, 1600, CV_8UC3, cv::Scalar::all(0)), cv::Mat::ones(1200, 1600, CV_8UC1),
+                                    {"background", "cat"});
+  EXPECT_EQ(big.cols, 1600);
+  EXPECT_GT(big.rows - 1200, overlay.rows - 64);  // One line at 1600 px is taller than two at 64 px.
+}
+
+// The CLI takes TF's option spellings, shard globs and a text file listing images; `eval --model
+// --data` gives the same numbers as `eval --predictions` over infer's output.
+TEST(InferCli, AcceptsTfSpellingsShardGlobsAndImageListsAndEvalModesAgree) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  for (int i = 0; i < 2; ++i) {
+    TFRecordWriter writer(ShardPath((dir / "test").string(), i, 2));
+    tensorflow::Example e = ImageExample(Jpeg(32, 32, i), 32, 32, std::to_string(i + 1));
+    cv::Mat truth(32, 32, CV_8UC1, cv::Scalar(0));
+    truth(cv::Rect(4, 4, 20, 12 + 4 * i)).setTo(1 + i);
+    SetBytes(&e, "image/segmentation/class/encoded", EncodeGrayPng(truth.data, 32, 32));
+    SetBytes(&e, "image/segmentation/class/format", "png");
+    writer.Write(e.SerializeAsString());
+    writer.Close();
+  }
+  const auto tf = testing::RunSegtune("infer --inference_graph '" + (dir / "model").string() +
+                                      "' --input_tfrecord_paths '" + (dir / "test-*").string() +
+                                      "' --output_tfrecord_path '" + (dir / "out.record").string() +
+                                      "' --discard_image_pixels");
+  ASSERT_EQ(tf.exit_code, 0) << tf.output;
+  const auto records = ReadAllRecords(dir / "out.record");
+  ASSERT_EQ(records.size(), 2u);
+  for (size_t i = 0; i < records.size(); ++i) {
+    const auto e = ParseExample(records[i], "out.record");
+    EXPECT_FALSE(HasFeature(e, "image/encoded"));
+    EXPECT_TRUE(HasFeature(e, "image/segmentation/class/predicted"));
+    EXPECT_EQ(*GetBytes(e, "image/source_id", ""), std::to_string(i + 1));
+  }
+  const auto from_records = testing::RunSegtune("eval --num-classes 3 --predictions '" +
+                                                (dir / "out.record").string() + "' -o '" + (dir / "m1.json").string() +
+                                                "'");
+  ASSERT_EQ(from_records.exit_code, 0) << from_records.output;
+  const auto from_model = testing::RunSegtune("eval --model '" + (dir / "model").string() + "' --data '" +
+                                              (dir / "test-*").string() + "' -o '" + (dir / "m2.json").string() + "'");
+  ASSERT_EQ(from_model.exit_code, 0) << from_model.output;
+  const auto m1 = nlohmann::json::parse(ReadFile(dir / "m1.json"));
+  const auto m2 = nlohmann::json::parse(ReadFile(dir / "m2.json"));
+  EXPECT_EQ(m1["confusion_matrix"], m2["confusion_matrix"]);
+  EXPECT_EQ(m1["mean_iou"], m2["mean_iou"]);
+  EXPECT_EQ(m1["frequency_weighted_iou"], m2["frequency_weighted_iou"]);
+  std::filesystem::create_directories(dir / "pics");
+  WriteFileAtomic(dir / "pics" / "a.jpg", Jpeg(24, 40, 1));
+  WriteFileAtomic(dir / "list.txt", "# images to label\npics/a.jpg\n\n");
+  const auto list = testing::RunSegtune("infer -m '" + (dir / "model").string() + "' --input '" +
+                                        (dir / "list.txt").string() + "' --masks-dir '" + (dir / "masks").string() + "'");
+  ASSERT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_EQ(cv::imread((dir / "masks" / "a.png").string(), cv::IMREAD_UNCHANGED).size(), cv::Size(40, 24));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
+#include "segtune/core/log.h"
 #include "segtune/inference/inference.h"
 
 namespace {
@@ -18,7 +19,7 @@ struct Options {
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto o = std::make_shared<Options>();
-  app.add_option("--model,--inference_graph,-m", o->model, "Export directory from `segtune export` (or its model.onnx)")
+  app.add_option("--model,--inference_graph,-m", o->model, "Export directory from `segtune export`, or an .onnx file (run with OpenCV DNN)")
       ->required();
   app.add_option("--input,-i", o->inputs, "TFRecords (globs, shards), images, image directories or .txt lists");
   app.add_option("--input_tfrecord_paths", o->tf_inputs, "Comma-separated TFRecord paths (TF spelling)");
@@ -51,6 +52,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     std::cout << "predicted " << s.images << " images (" << s.regions << " regions)";
     if (!o->output.empty()) std::cout << " -> " << o->output;
     std::cout << "\n" << segtune::FormatInferenceProblems(s);
+    segtune::Info("time per stage (thread-seconds): " + segtune::FormatStageSeconds(s));
     return 0;
   };
 }

@@ -14,9 +14,9 @@
 namespace segtune {
 
 SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
-  Bundle bundle = LoadInferenceModel(command.model);
-  *class_names = bundle.metadata.class_names;
-  SemsegConfusion confusion(static_cast<int>(bundle.metadata.num_classes), command.ignore_label);
+  InferenceModel model = LoadInferenceModel(command.model);
+  *class_names = model.class_names;
+  SemsegConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
   InferenceRequest request;
   request.inputs = {command.data};
   request.threads = command.threads;
@@ -24,7 +24,7 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
   request.device = command.device;
   SemsegEvalResult result;
   result.matched_by = "same record";
-  const InferenceSummary summary = RunInference(bundle, request, [&](const ImagePrediction& p) {
+  const InferenceSummary summary = RunInference(model, request, [&](const ImagePrediction& p) {
     const ObjectDetectionExample gt = ParseObjectDetectionExample(*p.example, p.source);
     const cv::Mat target = SemanticTarget(gt, p.class_map.rows, p.class_map.cols, p.source);
     confusion.Add(target.data, p.class_map.data, target.total());

@@ -3,8 +3,12 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -19,26 +23,40 @@
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/inference/class_argmax.h"
 #include "segtune/inference/infer_inputs.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
 
 namespace segtune {
 
-Bundle LoadInferenceModel(const std::filesystem::path& model) {
-  if (std::filesystem::is_directory(model)) return LoadBundle(model);
-  if (model.extension() == ".onnx") {
-    const auto dir = model.parent_path().empty() ? std::filesystem::path(".") : model.parent_path();
+InferenceModel LoadInferenceModel(const std::filesystem::path& path) {
+  InferenceModel model;
+  if (std::filesystem::is_directory(path)) {
+    model.bundle = LoadBundle(path);
+  } else if (path.extension() == ".onnx") {
+    const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     if (std::filesystem::exists(dir / "model.json")) {
-      Info("using the native bundle in " + dir.string() + " (same weights as " + model.filename().string() + ")");
-      return LoadBundle(dir);
+      Info("using the native bundle in " + dir.string() + " (same weights as " + path.filename().string() + ")");
+      model.bundle = LoadBundle(dir);
+    } else {
+      model.onnx = std::make_shared<OnnxModel>(LoadOnnxModel(path));
+      model.class_names = model.onnx->class_names;
+      model.num_classes = model.onnx->num_classes;
+      Info("running " + path.string() + " with OpenCV DNN" +
+           (model.onnx->height > 0 ? " at its declared " + std::to_string(model.onnx->height) + "x" +
+                                         std::to_string(model.onnx->width) + " (images are resized)"
+                                   : ""));
+      return model;
     }
-    throw UsageError(model.string() +
-                     ": a lone .onnx file is not supported by segtune infer; pass the export directory "
-                     "(model.json + model.safetensors) written by `segtune export`");
+  } else if (!std::filesystem::exists(path)) {
+    throw IoError(path.string() + ": no such export directory or .onnx file");
+  } else {
+    throw UsageError(path.string() + ": expected an export directory written by `segtune export` or its .onnx file");
   }
-  if (!std::filesystem::exists(model)) throw IoError(model.string() + ": no such export directory");
-  throw UsageError(model.string() + ": expected an export directory written by `segtune export`");
+  model.class_names = model.bundle.metadata.class_names;
+  model.num_classes = model.bundle.metadata.num_classes;
+  return model;
 }
 
 namespace {
@@ -61,6 +79,37 @@ void ParallelFor(size_t n, int threads, F f) {
   for (auto& th : pool) th.join();
 }
 
+// Thread-seconds per pipeline stage (InferenceSummary::stage_seconds).
+enum Stage { kDecode, kNormalize, kForward, kArgmax, kRegions, kPng, kOverlay, kRecord, kWrite, kStageCount };
+constexpr const char* kStageNames[kStageCount] = {"decode", "normalize", "forward", "argmax", "regions",
+                                                  "png",    "overlay",   "record",  "write"};
+
+class StageClock {
+ public:
+  class Scope {
+   public:
+    Scope(StageClock& clock, Stage stage) : clock_(clock), stage_(stage), start_(std::chrono::steady_clock::now()) {}
+    ~Scope() {
+      clock_.nanos_[stage_] += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now() - start_).count();
+    }
+
+   private:
+    StageClock& clock_;
+    Stage stage_;
+    std::chrono::steady_clock::time_point start_;
+  };
+
+  std::vector<std::pair<std::string, double>> Seconds() const {
+    std::vector<std::pair<std::string, double>> seconds;
+    for (int s = 0; s < kStageCount; ++s) seconds.emplace_back(kStageNames[s], nanos_[s].load() * 1e-9);
+    return seconds;
+  }
+
+ private:
+  std::array<std::atomic<int64_t>, kStageCount> nanos_{};
+};
+
 struct Work {
   InferenceItem item;
   std::string problem;  // Non-empty: skipped.
@@ -70,6 +119,11 @@ struct Work {
   cv::Mat class_map, probability;
   std::string serialized;  // Output record.
   std::vector<PredictedRegion> regions;
+};
+
+// Items read and decoded together; shared by the model stage and the post-processing stage.
+struct Chunk {
+  std::vector<Work> works;
 };
 
 std::string NameOf(const tensorflow::Example& example, const InferenceItem& item) {
@@ -87,34 +141,38 @@ std::string NameOf(const tensorflow::Example& example, const InferenceItem& item
   return name;
 }
 
+cv::Mat DecodeBgr(const std::string& encoded) {
+  return cv::imdecode(cv::Mat(1, static_cast<int>(encoded.size()), CV_8U, const_cast<char*>(encoded.data())),
+                      cv::IMREAD_COLOR);
+}
+
 void Decode(Work* w) {
   try {
-    std::string encoded;
     if (w->item.from_record) {
       w->example = ParseExample(w->item.record, w->item.source);
-      w->item.record.clear();
+      std::string().swap(w->item.record);
       auto it = w->example.features().feature().find("image/encoded");
       if (it == w->example.features().feature().end() || it->second.bytes_list().value_size() == 0) {
         w->problem = w->item.source + ": no image/encoded";
         return;
       }
-      encoded = it->second.bytes_list().value(0);
+      w->image = DecodeBgr(it->second.bytes_list().value(0));  // Decoded in place, no copy of the bytes.
     } else {
-      encoded = ReadFile(w->item.image_path);
+      std::string encoded = ReadFile(w->item.image_path);
+      w->image = DecodeBgr(encoded);
+      if (!w->image.empty()) {
+        const std::string filename = w->item.image_path.filename().string();
+        SetBytes(&w->example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
+        SetBytes(&w->example, "image/encoded", std::move(encoded));
+        SetBytes(&w->example, "image/filename", filename);
+        SetBytes(&w->example, "image/source_id", filename);
+        SetInt64(&w->example, "image/height", w->image.rows);
+        SetInt64(&w->example, "image/width", w->image.cols);
+      }
     }
-    w->image = cv::imdecode(cv::Mat(1, static_cast<int>(encoded.size()), CV_8U, encoded.data()), cv::IMREAD_COLOR);
     if (w->image.empty()) {
       w->problem = w->item.source + ": image does not decode";
       return;
-    }
-    if (!w->item.from_record) {
-      const std::string filename = w->item.image_path.filename().string();
-      SetBytes(&w->example, "image/encoded", encoded);
-      SetBytes(&w->example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
-      SetBytes(&w->example, "image/filename", filename);
-      SetBytes(&w->example, "image/source_id", filename);
-      SetInt64(&w->example, "image/height", w->image.rows);
-      SetInt64(&w->example, "image/width", w->image.cols);
     }
     w->name = NameOf(w->example, w->item);
   } catch (const Error& e) {
@@ -122,27 +180,74 @@ void Decode(Work* w) {
   }
 }
 
-// Predicts a batch of same-size images: fills class_map and probability.
-void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, const torch::Device& device,
-                  const std::vector<Work*>& batch) {
+// Reads up to `count` items and decodes them on `threads` workers. An empty chunk means the end.
+std::shared_ptr<Chunk> ReadChunk(InferenceInputs& inputs, size_t count, int threads, StageClock& clock) {
+  auto chunk = std::make_shared<Chunk>();
+  InferenceItem item;
+  while (chunk->works.size() < count && inputs.Next(&item)) chunk->works.push_back(Work{std::move(item)});
+  ParallelFor(chunk->works.size(), threads, [&](size_t i) {
+    StageClock::Scope timed(clock, kDecode);
+    Decode(&chunk->works[i]);
+  });
+  return chunk;
+}
+
+// BGR uint8 images -> the model's input: float [N, 3, H, W] in channels-last memory (what the
+// channels-last model wants), RGB, (x / 255 - mean) / std — the same float operations as the
+// reference preprocessing, fused in one pass over the decoded pixels.
+torch::Tensor NormalizedBatch(const std::vector<Work*>& batch, const BundleMetadata& meta) {
   const int64_t n = static_cast<int64_t>(batch.size());
   const int h = batch[0]->image.rows, w = batch[0]->image.cols;
-  torch::Tensor rgb = torch::empty({n, h, w, 3}, torch::kUInt8);
-  for (int64_t k = 0; k < n; ++k) {
-    cv::Mat dst(h, w, CV_8UC3, rgb[k].data_ptr<uint8_t>());
-    cv::cvtColor(batch[k]->image, dst, cv::COLOR_BGR2RGB);
+  torch::Tensor x = torch::empty({n, 3, h, w}, torch::TensorOptions().dtype(torch::kFloat).memory_format(
+                                                   torch::MemoryFormat::ChannelsLast));
+  float* out = x.data_ptr<float>();  // NHWC order in memory.
+  const float mean[3] = {meta.mean[0], meta.mean[1], meta.mean[2]};
+  const float stdev[3] = {meta.std[0], meta.std[1], meta.std[2]};
+  at::parallel_for(0, n * h, 16, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      const uint8_t* src = batch[row / h]->image.ptr<uint8_t>(static_cast<int>(row % h));
+      float* dst = out + row * w * 3;
+      for (int x0 = 0; x0 < w; ++x0) {
+        for (int c = 0; c < 3; ++c) {
+          dst[3 * x0 + c] = (static_cast<float>(src[3 * x0 + 2 - c]) / 255.0f - mean[c]) / stdev[c];
+        }
+      }
+    }
+  });
+  return x;
+}
+
+// Class maps and probabilities of logits [N, C, H, W] (contiguous, CPU) into the batch's Works.
+void ArgmaxInto(const torch::Tensor& logits, const std::vector<Work*>& batch) {
+  const int64_t classes = logits.size(1), h = logits.size(2), w = logits.size(3);
+  const float* data = logits.data_ptr<float>();
+  for (size_t k = 0; k < batch.size(); ++k) {
+    Work& work = *batch[k];
+    work.class_map.create(static_cast<int>(h), static_cast<int>(w), CV_8UC1);
+    work.probability.create(static_cast<int>(h), static_cast<int>(w), CV_32FC1);
+    const float* image_logits = data + static_cast<int64_t>(k) * classes * h * w;
+    at::parallel_for(0, h, 8, [&](int64_t begin, int64_t end) {
+      ClassArgmax(image_logits + begin * w, classes, (end - begin) * w, h * w, work.class_map.ptr<uint8_t>(begin),
+                  work.probability.ptr<float>(begin));
+    });
   }
-  const auto mean = torch::tensor({meta.mean[0], meta.mean[1], meta.mean[2]}).view({1, 3, 1, 1}).to(device);
-  const auto std = torch::tensor({meta.std[0], meta.std[1], meta.std[2]}).view({1, 3, 1, 1}).to(device);
-  torch::Tensor x = rgb.to(device).permute({0, 3, 1, 2}).to(torch::kFloat).div_(255.f).sub_(mean).div_(std);
-  torch::Tensor logits = model.forward(x).out;
-  auto [probability, index] = torch::softmax(logits, 1).max(1);
-  probability = probability.to(torch::kCPU).contiguous();
-  index = index.to(torch::kCPU, torch::kUInt8).contiguous();
-  for (int64_t k = 0; k < n; ++k) {
-    batch[k]->class_map = cv::Mat(h, w, CV_8UC1, index[k].data_ptr<uint8_t>()).clone();
-    batch[k]->probability = cv::Mat(h, w, CV_32FC1, probability[k].data_ptr<float>()).clone();
+}
+
+// Predicts a batch of same-size images with the LibTorch model: fills class_map and probability.
+void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, const torch::Device& device,
+                  const std::vector<Work*>& batch, StageClock& clock) {
+  torch::Tensor x;
+  {
+    StageClock::Scope timed(clock, kNormalize);
+    x = NormalizedBatch(batch, meta).to(device);
   }
+  torch::Tensor logits;
+  {
+    StageClock::Scope timed(clock, kForward);
+    logits = model.forward(x).out.to(torch::kCPU).contiguous();
+  }
+  StageClock::Scope timed(clock, kArgmax);
+  ArgmaxInto(logits, batch);
 }
 
 struct SideOutputs {
@@ -151,9 +256,9 @@ struct SideOutputs {
   int64_t num_classes;
 };
 
-void AddPredictionKeys(Work* w, int64_t num_classes, bool discard_pixels) {
+void AddPredictionKeys(Work* w, std::string png, int64_t num_classes, bool discard_pixels) {
   const cv::Mat& map = w->class_map;
-  SetBytes(&w->example, "image/segmentation/class/predicted", EncodeGrayPng(map.data, map.rows, map.cols));
+  SetBytes(&w->example, "image/segmentation/class/predicted", std::move(png));
   SetBytes(&w->example, "image/segmentation/class/predicted/format", "png");
   SetFloatList(&w->example, "image/segmentation/class/fraction", ClassFractions(map, static_cast<int>(num_classes)));
   std::vector<float> ymin, xmin, ymax, xmax, score;
@@ -175,21 +280,31 @@ void AddPredictionKeys(Work* w, int64_t num_classes, bool discard_pixels) {
   if (discard_pixels) w->example.mutable_features()->mutable_feature()->erase("image/encoded");
 }
 
-void PostProcess(Work* w, const SideOutputs& out) {
+void PostProcess(Work* w, const SideOutputs& out, StageClock& clock) {
   const InferenceRequest& req = out.request;
-  w->regions = FindPredictedRegions(w->class_map, w->probability, static_cast<int>(out.num_classes), 1,
-                                    !req.coco_results.empty());
+  {
+    StageClock::Scope timed(clock, kRegions);
+    w->regions = FindPredictedRegions(w->class_map, w->probability, static_cast<int>(out.num_classes), 1,
+                                      !req.coco_results.empty());
+  }
+  std::string png;
+  {
+    StageClock::Scope timed(clock, kPng);  // Encoded once: the mask file and the record share it.
+    png = EncodeGrayPng(w->class_map.data, w->class_map.rows, w->class_map.cols);
+  }
   if (!req.masks_dir.empty()) {
-    WriteFileAtomic(req.masks_dir / (w->name + ".png"),
-                    EncodeGrayPng(w->class_map.data, w->class_map.rows, w->class_map.cols));
+    StageClock::Scope timed(clock, kWrite);
+    WriteFileAtomic(req.masks_dir / (w->name + ".png"), png);
   }
   if (!req.overlays_dir.empty()) {
+    StageClock::Scope timed(clock, kOverlay);
     std::vector<uint8_t> jpeg;
     cv::imencode(".jpg", RenderOverlay(w->image, w->class_map, out.names), jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
     WriteFileAtomic(req.overlays_dir / (w->name + ".jpg"),
                     std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
   }
-  AddPredictionKeys(w, out.num_classes, req.discard_image_pixels);
+  StageClock::Scope timed(clock, kRecord);
+  AddPredictionKeys(w, std::move(png), out.num_classes, req.discard_image_pixels);
   if (!req.output.empty()) w->serialized = w->example.SerializeAsString();
 }
 
@@ -219,82 +334,134 @@ nlohmann::json CocoResults(const Work& w) {
   return results;
 }
 
+// Everything after the model for one chunk, in input order: side outputs, sink, output records.
+class ChunkFinisher {
+ public:
+  ChunkFinisher(const InferenceRequest& request, const SideOutputs& side, const PredictionSink& sink,
+                StageClock& clock, InferenceSummary& summary, Progress& progress)
+      : request_(request), side_(side), sink_(sink), clock_(clock), summary_(summary), progress_(progress) {
+    if (!request.output.empty()) writer_ = std::make_unique<TFRecordWriter>(request.output);
+  }
+
+  void Finish(Chunk& chunk) {
+    std::vector<Work*> ok;
+    for (auto& w : chunk.works) {
+      if (w.problem.empty()) ok.push_back(&w);
+    }
+    ParallelFor(ok.size(), request_.threads, [&](size_t i) { PostProcess(ok[i], side_, clock_); });
+    StageClock::Scope timed(clock_, kWrite);
+    for (auto& w : chunk.works) {
+      if (!w.problem.empty()) {
+        Warn("skipped " + w.problem);
+        summary_.problems.push_back(w.problem);
+        ++summary_.skipped;
+        continue;
+      }
+      if (sink_) sink_({w.item.source, w.name, &w.example, w.image, w.class_map, w.probability});
+      if (writer_) writer_->Write(w.serialized);
+      if (!request_.coco_results.empty()) {
+        for (auto& d : CocoResults(w)) coco_.push_back(std::move(d));
+      }
+      summary_.regions += static_cast<int64_t>(w.regions.size());
+      ++summary_.images;
+      progress_.Advance();
+    }
+  }
+
+  void Close() {
+    if (writer_) writer_->Close();
+    if (!request_.coco_results.empty()) WriteFileAtomic(request_.coco_results, coco_.dump());
+  }
+
+ private:
+  const InferenceRequest& request_;
+  const SideOutputs& side_;
+  const PredictionSink& sink_;
+  StageClock& clock_;
+  InferenceSummary& summary_;
+  Progress& progress_;
+  std::unique_ptr<TFRecordWriter> writer_;
+  nlohmann::json coco_ = nlohmann::json::array();
+};
+
+// Runs the model over the decoded images of a chunk, batching consecutive same-size images.
+void PredictChunk(InferenceModel& model, const torch::Device& device, int batch_size, const std::vector<Work*>& ok,
+                  StageClock& clock) {
+  if (model.onnx) {
+    StageClock::Scope timed(clock, kForward);  // OpenCV DNN: forward and argmax per image.
+    for (Work* w : ok) PredictOnnx(*model.onnx, w->image, &w->class_map, &w->probability);
+    return;
+  }
+  for (size_t i = 0; i < ok.size();) {
+    std::vector<Work*> batch{ok[i++]};
+    while (i < ok.size() && static_cast<int>(batch.size()) < batch_size &&
+           ok[i]->image.size() == batch[0]->image.size()) {
+      batch.push_back(ok[i++]);
+    }
+    PredictBatch(*model.bundle.model, model.bundle.metadata, device, batch, clock);
+  }
+}
+
 }  // namespace
 
 InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink) {
-  Bundle bundle = LoadInferenceModel(request.model);
-  return RunInference(bundle, request, sink);
+  InferenceModel model = LoadInferenceModel(request.model);
+  return RunInference(model, request, sink);
 }
 
-InferenceSummary RunInference(Bundle& bundle, const InferenceRequest& request, const PredictionSink& sink) {
+InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink) {
   if (request.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   torch::NoGradGuard no_grad;
   at::set_num_threads(std::max(1, request.threads));
+  cv::setNumThreads(std::max(1, request.threads));
   const torch::Device device(request.device);
-  SegmentationModelImpl& model = *bundle.model;
-  model.to(device);
-  model.eval();
-  if (device.is_cpu()) model.SetChannelsLast(true);
+  if (model.bundle.model) {
+    model.bundle.model->to(device);
+    model.bundle.model->eval();
+    if (device.is_cpu()) model.bundle.model->SetChannelsLast(true);
+  } else if (!device.is_cpu()) {
+    throw UsageError("--device " + request.device + ": a lone .onnx file runs on the CPU (OpenCV DNN)");
+  }
 
   InferenceSummary summary;
-  summary.class_names = bundle.metadata.class_names;
-  summary.num_classes = bundle.metadata.num_classes;
+  summary.class_names = model.class_names;
+  summary.num_classes = model.num_classes;
   InferenceInputs inputs(request.inputs);
-  std::unique_ptr<TFRecordWriter> writer;
-  if (!request.output.empty()) writer = std::make_unique<TFRecordWriter>(request.output);
-  nlohmann::json coco = nlohmann::json::array();
-  const SideOutputs side{request, bundle.metadata.class_names, bundle.metadata.num_classes};
+  const SideOutputs side{request, model.class_names, model.num_classes};
   std::set<std::string> used_names;
   Progress progress("infer", inputs.KnownTotal(), "img");
-  const size_t chunk = static_cast<size_t>(request.batch_size) * 4;
-  std::vector<Work> works;
-  bool more = true;
-  while (more) {
-    works.clear();
-    InferenceItem item;
-    while (works.size() < chunk && (more = inputs.Next(&item))) works.push_back(Work{std::move(item)});
-    if (works.empty()) break;
-    ParallelFor(works.size(), request.threads, [&](size_t i) { Decode(&works[i]); });
+  StageClock clock;
+  ChunkFinisher finisher(request, side, sink, clock, summary, progress);
+  const size_t chunk_size = static_cast<size_t>(request.batch_size) * 4;
+  auto read_next = [&] {
+    return std::async(std::launch::async, [&] { return ReadChunk(inputs, chunk_size, request.threads, clock); });
+  };
+  // Declared after everything the stages touch, so an exception waits for them before unwinding.
+  std::future<std::shared_ptr<Chunk>> next = read_next();
+  std::future<void> finishing;
+  for (;;) {
+    std::shared_ptr<Chunk> chunk = next.get();
+    if (chunk->works.empty()) break;
+    next = read_next();  // Decode the following chunk while this one runs through the model.
     std::vector<Work*> ok;
-    for (auto& w : works) {
+    for (auto& w : chunk->works) {
       if (!w.problem.empty()) continue;
       while (!used_names.insert(w.name).second) w.name += "-" + std::to_string(w.item.index);
       ok.push_back(&w);
     }
-    for (size_t i = 0; i < ok.size();) {  // Batches of consecutive same-size images.
-      std::vector<Work*> batch{ok[i++]};
-      while (i < ok.size() && static_cast<int>(batch.size()) < request.batch_size &&
-             ok[i]->image.size() == batch[0]->image.size()) {
-        batch.push_back(ok[i++]);
-      }
-      PredictBatch(model, bundle.metadata, device, batch);
-    }
-    ParallelFor(ok.size(), request.threads, [&](size_t i) { PostProcess(ok[i], side); });
-    for (auto& w : works) {
-      if (!w.problem.empty()) {
-        Warn("skipped " + w.problem);
-        summary.problems.push_back(w.problem);
-        ++summary.skipped;
-        continue;
-      }
-      if (sink) sink({w.item.source, w.name, &w.example, w.image, w.class_map, w.probability});
-      if (writer) writer->Write(w.serialized);
-      if (!request.coco_results.empty()) {
-        for (auto& d : CocoResults(w)) coco.push_back(std::move(d));
-      }
-      summary.regions += static_cast<int64_t>(w.regions.size());
-      ++summary.images;
-      progress.Advance();
-    }
+    PredictChunk(model, device, request.batch_size, ok, clock);
+    if (finishing.valid()) finishing.get();
+    finishing = std::async(std::launch::async, [&finisher, chunk] { finisher.Finish(*chunk); });
   }
+  if (finishing.valid()) finishing.get();
   progress.Finish();
   for (const auto& p : inputs.problems()) {
     summary.problems.push_back(p);
     ++summary.skipped;
   }
-  if (writer) writer->Close();
-  if (!request.coco_results.empty()) WriteFileAtomic(request.coco_results, coco.dump());
+  finisher.Close();
   summary.seconds = progress.ElapsedSeconds();
+  summary.stage_seconds = clock.Seconds();
   return summary;
 }
 
@@ -302,6 +469,16 @@ std::string FormatInferenceProblems(const InferenceSummary& summary) {
   if (summary.problems.empty()) return "";
   std::string text = "skipped " + std::to_string(summary.skipped) + " unreadable item(s):\n";
   for (const auto& p : summary.problems) text += "  " + p + "\n";
+  return text;
+}
+
+std::string FormatStageSeconds(const InferenceSummary& summary) {
+  std::string text;
+  char part[64];
+  for (const auto& [stage, seconds] : summary.stage_seconds) {
+    std::snprintf(part, sizeof part, "%s%s %.2f s", text.empty() ? "" : ", ", stage.c_str(), seconds);
+    text += part;
+  }
   return text;
 }
 

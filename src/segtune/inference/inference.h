@@ -19,6 +19,10 @@
 // and width. Preprocessing: RGB in [0,1] normalized with the bundle's mean/std at the image's own size
 // (the models are fully convolutional and return logits at the input size).
 // A record or image that cannot be parsed or decoded is skipped and listed in the summary.
+//
+// Pipeline: inputs are read and decoded (--threads workers) one chunk ahead of the model, and a chunk's
+// post-processing (regions, PNG, side outputs, output records, in input order) runs on another thread
+// while the model predicts the next chunk.
 #pragma once
 
 #include <cstdint>
@@ -31,11 +35,12 @@
 
 #include "example.pb.h"
 #include "segtune/export/bundle.h"
+#include "segtune/inference/onnx_model.h"
 
 namespace segtune {
 
 struct InferenceRequest {
-  std::filesystem::path model;      // Export directory (or its model.onnx: the bundle next to it is used).
+  std::filesystem::path model;      // Export directory, or an .onnx file (see LoadInferenceModel).
   std::vector<std::string> inputs;  // See infer_inputs.h.
   std::filesystem::path output;     // TFRecord to write; empty = none.
   bool discard_image_pixels = false;  // Drop image/encoded from the output records.
@@ -66,18 +71,32 @@ struct InferenceSummary {
   double seconds = 0;
   std::vector<std::string> class_names;  // From the bundle.
   int64_t num_classes = 0;
+  // Seconds per stage, summed over the threads that ran it ("decode", "normalize", "forward",
+  // "argmax", "regions", "png", "overlay", "record", "write"), in pipeline order.
+  std::vector<std::pair<std::string, double>> stage_seconds;
 };
 
-// Loads the model named by request.model (see above). Throws UsageError for a lone .onnx file (no
-// model.json beside it): ONNX-only inference is not supported, pass the export directory.
-Bundle LoadInferenceModel(const std::filesystem::path& model);
+// What `segtune infer` runs: an export directory with LibTorch, or a lone .onnx file with OpenCV DNN.
+struct InferenceModel {
+  Bundle bundle;                     // Export directory: bundle.model is set.
+  std::shared_ptr<OnnxModel> onnx;   // Lone .onnx file: set instead (see onnx_model.h).
+  std::vector<std::string> class_names;
+  int64_t num_classes = 0;
+};
+
+// An export directory loads its bundle (LibTorch); an .onnx file with a model.json beside it loads
+// that bundle (same weights, faster); a lone .onnx file runs in OpenCV DNN. Throws IoError (missing),
+// FormatError (malformed) or UsageError (neither a directory nor an .onnx file).
+InferenceModel LoadInferenceModel(const std::filesystem::path& model);
 
 // Runs inference as described at the top. Calls `sink` (if set) for each image in input order.
 // Throws IoError/FormatError for unreadable inputs as a whole or unwritable outputs.
 InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink = {});
-InferenceSummary RunInference(Bundle& bundle, const InferenceRequest& request, const PredictionSink& sink = {});
+InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink = {});
 
 // "Skipped 2 of 10 images:\n  <problem>\n..." or "" when nothing was skipped.
 std::string FormatInferenceProblems(const InferenceSummary& summary);
+// "decode 1.2 s, forward 8.1 s, ..." from summary.stage_seconds.
+std::string FormatStageSeconds(const InferenceSummary& summary);
 
 }  // namespace segtune
