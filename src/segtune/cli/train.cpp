@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "segtune/cli/verb.h"
+#include "segtune/engine/distributed_env.h"
+#include "segtune/engine/launcher.h"
 #include "segtune/engine/trainer.h"
 
 namespace {
@@ -16,8 +18,28 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->required();
   app.add_flag("--resume", opts->resume, "Continue from the newest checkpoint in --train-dir (bit-for-bit)");
   app.add_option("--num-steps,--num_train_steps", opts->num_steps, "Override train_config.num_steps");
-  app.footer("Ctrl-C saves a checkpoint and exits; continue with --resume. See docs/training.md.");
-  return [opts] {
+  auto nproc = std::make_shared<int>(1);
+  app.add_option("--nproc-per-node,--nproc_per_node", *nproc,
+                 "Data-parallel: start N worker processes on this host (train_config.batch_size is the global "
+                 "batch, split across them). With RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun style), "
+                 "this process instead joins that group as one rank")
+      ->check(CLI::Range(1, 256));
+  app.add_option("--dist-timeout", opts->distributed_timeout_seconds,
+                 "Data-parallel: seconds to wait for a peer (rendezvous, each collective) before failing")
+      ->check(CLI::Range(1, 86400));
+  app.footer("Ctrl-C saves a checkpoint and exits; continue with --resume. See docs/training.md.\n"
+             "Multi-host: run one process per rank with torchrun's variables RANK, WORLD_SIZE, LOCAL_RANK, "
+             "MASTER_ADDR, MASTER_PORT (rank 0 hosts the rendezvous); only rank 0 writes --train-dir. "
+             "See docs/distributed.md.");
+  return [opts, nproc] {
+    opts->distributed = segtune::DistributedEnvFromEnvironment();
+    if (*nproc > 1 && !opts->distributed.active()) {
+      segtune::LaunchOptions launch;
+      launch.nproc = *nproc;
+      launch.grace = std::chrono::seconds(opts->distributed_timeout_seconds + 15);
+      segtune::LaunchLocalWorkers(launch);
+      return 0;
+    }
     opts->threads = segtune::cli::Globals().threads;
     opts->device = segtune::cli::Globals().device;
     const segtune::TrainResult result = segtune::Train(*opts);

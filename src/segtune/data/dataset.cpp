@@ -54,6 +54,12 @@ SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std:
                       "no records to read");
   }
   if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
+  if (options_.num_shards < 1 || options_.shard < 0 || options_.shard >= options_.num_shards ||
+      (options_.train && options_.batch_size % options_.num_shards != 0)) {
+    throw UsageError("batch size " + std::to_string(options_.batch_size) + " cannot be split into " +
+                     std::to_string(options_.num_shards) + " equal shards (shard " + std::to_string(options_.shard) +
+                     "): the global batch must be a multiple of the number of processes");
+  }
 }
 
 int64_t SegmentationDataset::BatchesPerEpoch() const {
@@ -97,14 +103,18 @@ void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* la
 
 SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {
   const int64_t b = options_.batch_size;
-  int64_t count = b;
+  int64_t count = b, first = index * b;
   if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
+  if (options_.train && options_.num_shards > 1) {  // This process's slice of the global batch.
+    count = b / options_.num_shards;
+    first += options_.shard * count;
+  }
   SegmentationBatch batch;
   batch.index = index;
   batch.n = static_cast<int>(count);
   std::vector<cv::Mat> images(count), labels(count);
   batch.sources.resize(count);
-  for (int64_t k = 0; k < count; ++k) LoadSample(index * b + k, &images[k], &labels[k], &batch.sources[k]);
+  for (int64_t k = 0; k < count; ++k) LoadSample(first + k, &images[k], &labels[k], &batch.sources[k]);
   for (const auto& m : images) {
     batch.height = std::max(batch.height, m.rows);
     batch.width = std::max(batch.width, m.cols);

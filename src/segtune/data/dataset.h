@@ -44,6 +44,10 @@ struct DatasetOptions {
   int64_t max_examples = 0;      // Use only the first N records (0 = all).
   int sample_1_of_n = 1;         // Use every n-th record.
   bool keep_rgb = false;         // Also return the 8-bit RGB images (for overlays).
+  // Data-parallel training: this process builds only slice `shard` of num_shards equal slices of each
+  // batch (positions b*B + shard*B/num_shards ...); batch_size stays the global batch and must divide.
+  int shard = 0;
+  int num_shards = 1;
 };
 
 struct SegmentationBatch {

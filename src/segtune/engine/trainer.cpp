@@ -16,6 +16,7 @@
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/engine/checkpoint.h"
+#include "segtune/engine/distributed.h"
 #include "segtune/engine/events.h"
 #include "segtune/engine/finetune.h"
 #include "segtune/engine/input_setup.h"
@@ -103,6 +104,8 @@ struct Run {
   std::unique_ptr<EventWriter> train_events, eval_events;
   std::vector<std::string> csv_rows;
   double best_miou = -1;
+  std::unique_ptr<DataParallelGroup> group;  // Data-parallel runs only.
+  bool chief = true;                         // Writes checkpoints, events, metrics.csv, progress.
 };
 
 torch::Tensor Loss(Run& run, const SegmentationOutput& out, const torch::Tensor& labels) {
@@ -142,7 +145,10 @@ SemsegMetrics Evaluate(Run& run, int64_t step, int threads) {
   torch::NoGradGuard no_grad;
   SemsegConfusion confusion(static_cast<int>(run.model->num_classes()),
                             run.config.proto.model().segmentation().ignore_label());
-  BatchLoader loader(*run.eval_data, 0, run.eval_data->BatchesPerEpoch(), std::max(1, threads), 2);
+  const auto [first, end] = run.group ? ShardRange(run.eval_data->BatchesPerEpoch(), run.group->rank(),
+                                                   run.group->world_size())
+                                      : std::make_pair(int64_t{0}, run.eval_data->BatchesPerEpoch());
+  BatchLoader loader(*run.eval_data, first, end, std::max(1, threads), 2);
   SegmentationBatch batch;
   int visualized = 0;
   const int max_visualizations = static_cast<int>(run.config.proto.eval_config().num_visualizations());
@@ -158,6 +164,7 @@ SemsegMetrics Evaluate(Run& run, int64_t step, int threads) {
                                 step);
     }
   }
+  if (run.group) run.group->AllReduceConfusion(&confusion);
   const SemsegMetrics m = ComputeSemsegMetrics(confusion);
   if (run.eval_events) {
     run.eval_events->AddScalar("eval/mIoU", m.mean_iou, step);
@@ -207,6 +214,7 @@ std::filesystem::path SaveCheckpoint(Run& run, const std::filesystem::path& dir,
   info.step = step;
   info.metadata = CheckpointMetadata(run);
   const std::filesystem::path path = dir / CheckpointFileName(step);
+  if (!run.chief) return path;
   SaveTrainingCheckpoint(path, *run.model, run.optimizer.get(), info);
   PruneStepCheckpoints(dir, static_cast<int>(run.config.proto.train_config().keep_checkpoint_max()));
   return path;
@@ -250,10 +258,42 @@ void SetUp(Run& run, const TrainOptions& options) {
   }
 }
 
+// Joins the group named by options.distributed (see distributed.h); ranks other than 0 become quiet
+// (warnings and errors only), so progress and logs come from rank 0 alone.
+void JoinDataParallel(Run& run, const TrainOptions& options) {
+  run.group = std::make_unique<DataParallelGroup>(options.distributed,
+                                                  std::chrono::seconds(options.distributed_timeout_seconds));
+  run.chief = run.group->is_chief();
+  if (!run.chief) SetVerbosity(Verbosity::kQuiet);
+}
+
+// Every rank starts at rank 0's step from rank 0's weights. The config's batch_size is the global batch,
+// so the learning rate applies unchanged.
+void StartDataParallel(Run& run, int64_t first_step) {
+  std::vector<at::Tensor> step{torch::tensor({first_step}, torch::kInt64)};
+  run.group->Broadcast(step, 0, "start-step broadcast");
+  if (step[0].item<int64_t>() != first_step) {
+    throw Error("rank " + std::to_string(run.group->rank()) + " starts at step " + std::to_string(first_step) +
+                " but rank 0 at step " + std::to_string(step[0].item<int64_t>()) +
+                ": every rank must see the same --train-dir (a shared directory across hosts)");
+  }
+  run.group->BroadcastModule(*run.model);
+  const auto& train = run.config.proto.train_config();
+  const int world = run.group->world_size();
+  Info("data-parallel: " + std::to_string(world) + " processes x " + std::to_string(train.batch_size() / world) +
+       " images = global batch " + std::to_string(train.batch_size()) +
+       " (train_config.batch_size); learning rate as configured (no scaling: the global batch is the config's)");
+  if (run.chief && !train.freeze_batchnorm()) {
+    Warn("data-parallel: BatchNorm statistics are computed per process on " + std::to_string(train.batch_size() / world) +
+         " images (not synchronised); set train_config.freeze_batchnorm: true for results identical to one process");
+  }
+}
+
 }  // namespace
 
 TrainResult Train(const TrainOptions& options) {
   Run run;
+  if (options.distributed.active()) JoinDataParallel(run, options);
   SetUp(run, options);
   const auto& train = run.config.proto.train_config();
   const int64_t num_steps = options.num_steps > 0 ? options.num_steps : train.num_steps();
@@ -273,10 +313,13 @@ TrainResult Train(const TrainOptions& options) {
     run.csv_rows = ReadMetricsCsv(dir / "metrics.csv", info.step);
     Info("resuming from " + checkpoints.back().string() + " at step " + std::to_string(info.step));
   }
-  WriteFileAtomic(dir / "pipeline.config", run.config.text);
+  if (run.group) StartDataParallel(run, result.first_step);
+  if (run.chief) WriteFileAtomic(dir / "pipeline.config", run.config.text);
 
   DatasetOptions train_options =
       MakeDatasetOptions(run.config.proto, run.config.proto.train_input_reader(), run.info, /*train=*/true);
+  train_options.shard = run.group ? run.group->rank() : 0;
+  train_options.num_shards = run.group ? run.group->world_size() : 1;
   const SegmentationDataset train_data(train_options);
   const bool image_summaries = train.image_summary_every_n_steps() > 0;
   if (run.config.proto.eval_input_reader_size() > 0) {
@@ -285,8 +328,8 @@ TrainResult Train(const TrainOptions& options) {
     eval_options.keep_rgb = true;
     run.eval_data = std::make_unique<SegmentationDataset>(eval_options);
   }
-  run.train_events = std::make_unique<EventWriter>(dir / "train");
-  if (run.eval_data) run.eval_events = std::make_unique<EventWriter>(dir / "eval");
+  if (run.chief) run.train_events = std::make_unique<EventWriter>(dir / "train");
+  if (run.eval_data && run.chief) run.eval_events = std::make_unique<EventWriter>(dir / "eval");
   Info("training " + run.info.name + " on " + std::to_string(train_data.size()) + " records, batch " +
        std::to_string(train_options.batch_size) + ", steps " + std::to_string(result.first_step) + " -> " +
        std::to_string(num_steps));
@@ -294,7 +337,9 @@ TrainResult Train(const TrainOptions& options) {
   StopSignals signals;
   const uint32_t configured_workers = run.config.proto.train_input_reader().num_workers();
   const int workers = configured_workers > 0 ? static_cast<int>(configured_workers) : std::max(1, options.threads);
-  BatchLoader loader(train_data, result.first_step, num_steps, workers, 2 + workers);
+  const auto& reader = run.config.proto.train_input_reader();
+  const int prefetch = reader.has_num_prefetch_batches() ? static_cast<int>(reader.num_prefetch_batches()) : 2 + workers;
+  BatchLoader loader(train_data, result.first_step, num_steps, workers, prefetch);
   Progress progress("train", num_steps - result.first_step, "step");
   const double backbone_multiplier = train.backbone_learning_rate_multiplier();
   const auto& schedule = ConfiguredSchedule(train);
@@ -316,8 +361,17 @@ TrainResult Train(const TrainOptions& options) {
     const torch::Tensor images = ImagesTensor(batch, run.device);
     const torch::Tensor labels = LabelsTensor(batch, run.device);
     const SegmentationOutput out = run.model->forward(images);
-    const torch::Tensor loss = Loss(run, out, labels);
-    const double loss_value = loss.item<double>();
+    torch::Tensor loss = Loss(run, out, labels);
+    double loss_value = loss.item<double>();
+    bool stop_voted = false;
+    if (run.group) {  // Global mean loss; local scale so the averaged gradients are the global batch's.
+      const StepReduction r = run.group->ReduceStep(
+          step, loss_value, LossDenominator(labels, run.class_weights, run.config.proto.model().segmentation().ignore_label()),
+          g_stop_signal != 0);
+      loss_value = r.loss;
+      loss = loss * r.local_scale;
+      stop_voted = r.stop;
+    }
     if (!std::isfinite(loss_value)) {
       const auto kept = ListStepCheckpoints(dir);
       throw Error("step " + std::to_string(step + 1) + ": the loss is " + (std::isnan(loss_value) ? "NaN" : "infinite") +
@@ -326,6 +380,7 @@ TrainResult Train(const TrainOptions& options) {
     }
     run.optimizer->zero_grad();
     loss.backward();
+    if (run.group) run.group->AverageGradients(*run.model);
     if (train.gradient_clipping_by_norm() > 0) {
       torch::nn::utils::clip_grad_norm_(run.model->parameters(), train.gradient_clipping_by_norm());
     }
@@ -336,7 +391,7 @@ TrainResult Train(const TrainOptions& options) {
     result.losses.push_back(loss_value);
     result.last_step = step;
     window_seconds += seconds;
-    window_images += batch.n;
+    window_images += batch.n * (run.group ? run.group->world_size() : 1);  // Global batch images.
     progress.Advance();
     char detail[128];
     std::snprintf(detail, sizeof detail, "loss %.4f lr %.3g %.1f img/s", loss_value, lr,
@@ -353,10 +408,10 @@ TrainResult Train(const TrainOptions& options) {
       if (result.last_eval.mean_iou > run.best_miou) {
         run.best_miou = result.last_eval.mean_iou;
         CheckpointInfo info{step, CheckpointMetadata(run)};
-        SaveTrainingCheckpoint(dir / "best.safetensors", *run.model, nullptr, info);
+        if (run.chief) SaveTrainingCheckpoint(dir / "best.safetensors", *run.model, nullptr, info);
       }
     }
-    if (step % log_every == 0 || step == num_steps || eval_cells != ",") {
+    if (run.chief && (step % log_every == 0 || step == num_steps || eval_cells != ",")) {
       const double throughput = window_seconds > 0 ? window_images / window_seconds : 0;
       run.train_events->AddScalar("train/loss", loss_value, step);
       run.train_events->AddScalar("train/learning_rate", lr, step);
@@ -368,7 +423,7 @@ TrainResult Train(const TrainOptions& options) {
       window_seconds = 0;
       window_images = 0;
     }
-    if (image_summaries && step % train.image_summary_every_n_steps() == 0) {
+    if (run.chief && image_summaries && step % train.image_summary_every_n_steps() == 0) {
       // Train overlay of the first sample: input, ground truth, prediction (decoded from the batch).
       torch::NoGradGuard no_grad;
       const torch::Tensor pred = out.out.argmax(1).to(torch::kCPU, torch::kUInt8).contiguous();
@@ -385,7 +440,7 @@ TrainResult Train(const TrainOptions& options) {
       run.train_events->AddImage("train/overlay", Overlay(rgb, batch.labels.data(), pred.data_ptr<uint8_t>(), batch.width),
                                  step);
     }
-    const bool stop = g_stop_signal != 0 || (options.stop_after_step > 0 && step >= options.stop_after_step);
+    const bool stop = (run.group ? stop_voted : g_stop_signal != 0) || (options.stop_after_step > 0 && step >= options.stop_after_step);
     if (stop || step == num_steps || (checkpoint_every > 0 && step % checkpoint_every == 0)) {
       result.last_checkpoint = SaveCheckpoint(run, dir, step);
     }
@@ -397,6 +452,11 @@ TrainResult Train(const TrainOptions& options) {
     }
   }
   progress.Finish();
+  if (run.group && step > result.first_step) {
+    Info("data-parallel: gradient allreduce " +
+         std::to_string(1000 * run.group->allreduce_seconds() / static_cast<double>(step - result.first_step)) +
+         " ms/step");
+  }
   result.data_wait_seconds = loader.wait_seconds();
   return result;
 }

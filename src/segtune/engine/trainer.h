@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/engine/distributed_env.h"
 #include "segtune/evaluation/semseg.h"
 
 namespace segtune {
@@ -24,6 +25,10 @@ struct TrainOptions {
   int threads = 1;               // Compute threads (the caller sets at::set_num_threads) and decode workers.
   std::string device = "cpu";
   int64_t stop_after_step = 0;   // > 0: behave as if interrupted after this step (tests, time-boxed runs).
+  // Data-parallel (world_size > 1): this process is one rank; batch_size is the global batch, each rank
+  // trains on its slice, gradients are averaged, only rank 0 writes; see engine/distributed.h.
+  DistributedEnv distributed;
+  int distributed_timeout_seconds = 300;  // Longest wait on a peer (rendezvous, any collective).
 };
 
 struct TrainResult {

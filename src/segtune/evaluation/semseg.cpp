@@ -46,6 +46,16 @@ void SemsegConfusion::Merge(const SemsegConfusion& other) {
   unknown_ += other.unknown_;
 }
 
+void SemsegConfusion::AddCounts(const std::vector<int64_t>& counts, int64_t ignored, int64_t unknown) {
+  if (counts.size() != counts_.size()) {
+    throw Error("semantic evaluation: a count matrix of " + std::to_string(counts.size()) + " entries for " +
+                std::to_string(num_classes_) + " classes (expected " + std::to_string(counts_.size()) + ")");
+  }
+  for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += counts[i];
+  ignored_ += ignored;
+  unknown_ += unknown;
+}
+
 SemsegMetrics ComputeSemsegMetrics(const SemsegConfusion& confusion) {
   const int k = confusion.num_classes();
   SemsegMetrics m;

@@ -36,6 +36,9 @@ class SemsegConfusion {
   void Add(const uint8_t* groundtruth, const uint8_t* prediction, size_t n);
   // Adds another matrix of the same shape (per-thread accumulation). Throws Error on a shape mismatch.
   void Merge(const SemsegConfusion& other);
+  // Adds a row-major [gt][pred] count matrix and ignored/unknown pixel counts (e.g. other processes'
+  // matrices summed by an allreduce). Throws Error unless counts has num_classes^2 entries.
+  void AddCounts(const std::vector<int64_t>& counts, int64_t ignored, int64_t unknown);
 
   int num_classes() const { return num_classes_; }
   int ignore_label() const { return ignore_label_; }
