@@ -1,0 +1,77 @@
+#!/bin/bash
+# Training throughput of `segtune train` vs the equivalent PyTorch/torchvision Python loop
+# (bench/train_bench_peer.py), in the same run: lraspp_mobilenet_v3_large from scratch, batch 8,
+# 256x256 crops from the SAME TFRecords (generated 320x320 JPEGs with semantic PNG masks, made by
+# segtune synth -> labelbox2coco -> download (file:// URLs) -> coco2tfrecord --semantic-masks), augmentation random horizontal
+# flip + random scale 0.75..1.25 + 256x256 crop + color jitter (brightness, contrast, saturation, hue),
+# SGD momentum 0.9, weight decay 4e-5, same torch threads and decode workers.
+#   bench/train_bench.sh BUILD_DIR [WORK_DIR] [STEPS] [THREADS] [WORKERS]
+# Throughput on both sides = images / (data wait + compute) over all steps; the per-step breakdown is
+# data wait (blocked on the input pipeline) vs compute (forward + loss + backward + optimizer step).
+set -euo pipefail
+BUILD=${1:?usage: train_bench.sh BUILD_DIR [WORK_DIR] [STEPS] [THREADS] [WORKERS]}
+WORK=${2:-/tmp/segtune-train-bench}
+STEPS=${3:-30}
+THREADS=${4:-2}
+WORKERS=${5:-$THREADS}
+BATCH=8
+HERE=$(cd "$(dirname "$0")" && pwd)
+PY=${SEGTUNE_PYTHON:-/usr/bin/python3}
+SEGTUNE="$BUILD/segtune"
+cmake --build "$BUILD" --target segtune_cli >/dev/null
+mkdir -p "$WORK"
+
+if [ ! -f "$WORK/train.record" ]; then
+  "$SEGTUNE" synth --out "$WORK/synth" --images 64 --classes bottle,can,box --size 320x320 --seed 7 >/dev/null
+  "$SEGTUNE" labelbox2coco "$WORK/synth/export.json" -o "$WORK/coco_urls.json" >/dev/null 2>&1
+  "$SEGTUNE" download "$WORK/coco_urls.json" --images-dir "$WORK/images" -o "$WORK/coco.json" >/dev/null 2>&1
+  "$SEGTUNE" coco2tfrecord --annotations "$WORK/coco.json" --images "$WORK" \
+    -o "$WORK/train.record" --semantic-masks >/dev/null 2>&1
+fi
+NUM_CLASSES=4  # bottle, can, box + background.
+
+cat > "$WORK/pipeline.config" <<EOF
+model { segmentation { architecture: "lraspp_mobilenet_v3_large" num_classes: $NUM_CLASSES } }
+train_config {
+  batch_size: $BATCH
+  num_steps: $STEPS
+  seed: 42
+  optimizer { momentum_optimizer {
+    learning_rate { constant_learning_rate { learning_rate: 0.01 } }
+    momentum_optimizer_value: 0.9
+    weight_decay: 4e-5
+  } }
+  data_augmentation_options { random_horizontal_flip { probability: 0.5 } }
+  data_augmentation_options { random_scale_crop {
+    min_scale_ratio: 0.75 max_scale_ratio: 1.25 crop_height: 256 crop_width: 256 } }
+  data_augmentation_options { random_adjust_brightness { max_delta: 0.125 } }
+  data_augmentation_options { random_adjust_contrast { min_delta: 0.8 max_delta: 1.2 } }
+  data_augmentation_options { random_adjust_saturation { min_delta: 0.8 max_delta: 1.2 } }
+  data_augmentation_options { random_adjust_hue { max_delta: 0.02 } }
+  checkpoint_every_n_steps: 100000
+  image_summary_every_n_steps: 0
+  log_every_n_steps: 10
+}
+train_input_reader {
+  tf_record_input_reader { input_path: "train.record" }
+  num_workers: $WORKERS
+}
+EOF
+
+cat "$WORK/train.record" >/dev/null  # Warm the page cache for both sides.
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+rm -rf "$WORK/train-dir"
+ours=$("$SEGTUNE" --threads "$THREADS" train --pipeline-config "$WORK/pipeline.config" --train-dir "$WORK/train-dir" \
+  2>/dev/null | grep '^trained')
+peer=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
+  --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES")
+echo "segtune: $ours"
+echo "$peer"
+field() { echo "$1" | tr ',;()' '    ' | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }
+awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" compute_s)" \
+    -v pw="$(field "$peer" data_wait_s)" -v pc="$(field "$peer" compute_s)" -v b="$BATCH" 'BEGIN {
+  printf "per step  segtune: data wait %.1f ms + compute %.1f ms   pytorch: data wait %.1f ms + compute %.1f ms\n",
+         1000 * ow / s, 1000 * oc / s, 1000 * pw / s, 1000 * pc / s
+  printf "images/s  segtune %.2f   pytorch %.2f   ratio segtune/pytorch %.2fx (target >= 1.3x)\n",
+         s * b / (ow + oc), s * b / (pw + pc), (pw + pc) / (ow + oc) }'
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
