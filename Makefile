@@ -47,7 +47,7 @@ test: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory build
-	tools/demo.sh $(BUILD_DIR)/segtune
+	$(BUILD_DIR)/segtune demo --workdir $(BUILD_DIR)/demo
 
 bench: deps
 	@$(MAKE) --no-print-directory build

@@ -1,6 +1,6 @@
-// The reduced demo (DEMO_SCALE=small tools/demo.sh): the whole workflow runs with the real verbs,
-// leaves every artefact a reader is pointed to, and fine-tuning from the pre-trained source model
-// beats training from scratch on the target validation set.
+// The reduced demo, run as README.md shows it (`segtune demo --workdir demo --scale small`): the whole
+// workflow runs with the real verbs, leaves every artefact a reader is pointed to, and fine-tuning from
+// the pre-trained source model beats training from scratch on the target validation set.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <sstream>
 #include <string>
 
+#include "readme_commands.h"
 #include "segtune/core/atomic_file.h"
 #include "test_util.h"
 
@@ -22,7 +23,7 @@ std::string MissingVerbs() {
   const std::string help = segtune::testing::RunSegtune("--help").output;
   std::string missing;
   for (const char* verb : {"synth", "labelbox2coco", "download", "validate", "split", "labelmap", "coco2tfrecord",
-                           "config", "train", "export", "inspect", "infer", "eval"}) {
+                           "config", "train", "export", "inspect", "infer", "eval", "demo"}) {
     if (!std::regex_search(help, std::regex(std::string("\n +") + verb + " "))) missing += std::string(" ") + verb;
   }
   return missing;
@@ -50,10 +51,15 @@ bool SetsField(const std::string& config, const std::string& key) {
 TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
   const std::string missing = MissingVerbs();
   ASSERT_TRUE(missing.empty()) << "the demo needs verbs this build lacks:" << missing;
+  std::string readme_line;
+  for (const auto& command : segtune::testing::ReadReadmeCommands().block) {
+    if (command.line.rfind("segtune demo ", 0) == 0) readme_line = command.line;
+  }
+  ASSERT_EQ(readme_line, "segtune demo --workdir demo --scale small") << "README.md's demo command changed";
   TempDir tmp;
   const fs::path work = tmp / "demo";
-  const auto result = segtune::testing::RunCommand("DEMO_SCALE=small bash '" + segtune::testing::SourcePath("tools/demo.sh") +
-                                                   "' '" + SEGTUNE_BINARY + "' '" + work.string() + "'");
+  const auto result = segtune::testing::RunCommand("cd '" + tmp.path().string() + "' && '" + SEGTUNE_BINARY + "'" +
+                                                   readme_line.substr(std::string("segtune").size()));
   const std::string tail = result.output.substr(result.output.size() > 4000 ? result.output.size() - 4000 : 0);
   ASSERT_EQ(result.exit_code, 0) << tail;
 
@@ -73,7 +79,7 @@ TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
                            "source/records/train.record-00000-of-00002", "finetuned/exported/model.onnx",
                            "finetuned/exported/model.safetensors", "finetuned/exported/model.json",
                            "finetuned/exported/label_map.pbtxt", "finetuned/inference.record", "finetuned/metrics.json",
-                           "scratch/metrics.json"}) {
+                           "scratch/metrics.json", "commands.sh"}) {
     EXPECT_TRUE(fs::exists(work / file)) << file;
   }
   EXPECT_TRUE(HasFileMatching(work / "pretrain/train", "ckpt-[0-9]+\\.safetensors"));
