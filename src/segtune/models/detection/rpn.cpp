@@ -143,10 +143,11 @@ std::pair<torch::Tensor, torch::Tensor> RegionProposalNetworkImpl::Losses(
   const torch::Tensor pos = torch::where(torch::cat(pos_masks, 0))[0];
   const torch::Tensor neg = torch::where(torch::cat(neg_masks, 0))[0];
   const torch::Tensor sampled = torch::cat({pos, neg}, 0);
-  const torch::Tensor box_loss =
-      F::smooth_l1_loss(pred_bbox_deltas.index({pos}), torch::cat(regression_targets, 0).index({pos}),
-                        F::SmoothL1LossFuncOptions().reduction(torch::kSum).beta(1.0 / 9)) /
-      sampled.numel();
+  // torch::smooth_l1_loss directly: libtorch 1.13's F::smooth_l1_loss ignores SmoothL1LossFuncOptions::beta.
+  const torch::Tensor box_loss = torch::smooth_l1_loss(pred_bbox_deltas.index({pos}),
+                                                       torch::cat(regression_targets, 0).index({pos}),
+                                                       at::Reduction::Sum, 1.0 / 9) /
+                                 sampled.numel();
   const torch::Tensor objectness_loss = F::binary_cross_entropy_with_logits(
       objectness.flatten().index({sampled}), torch::cat(labels, 0).index({sampled}));
   return {objectness_loss, box_loss};
