@@ -208,13 +208,15 @@ DemoScale ParseDemoScale(const std::string& text) {
 }
 
 DemoSizes SizesForScale(DemoScale scale) {
+  // Pre-training pays where the target budget is short: most of the steps go to pre-training, and the
+  // target runs get few images and steps (from scratch, that is little more than learning background).
   DemoSizes s;
   if (scale == DemoScale::kSmall) {
     s.image_size = "64x64", s.input_size = 64, s.source_images = 96, s.target_train = 16, s.target_val = 16;
-    s.pretrain_steps = 60, s.finetune_steps = 40, s.batch_size = 8;
+    s.pretrain_steps = 100, s.finetune_steps = 20, s.batch_size = 8;
   } else {
-    s.image_size = "128x128", s.input_size = 128, s.source_images = 480, s.target_train = 40, s.target_val = 80;
-    s.pretrain_steps = 600, s.finetune_steps = 300, s.batch_size = 8;
+    s.image_size = "128x128", s.input_size = 128, s.source_images = 480, s.target_train = 20, s.target_val = 80;
+    s.pretrain_steps = 900, s.finetune_steps = 100, s.batch_size = 8;
   }
   return s;
 }
