@@ -101,41 +101,43 @@ struct Shape {
   bool aligned;
 };
 
+// The bilinear samples of one RoI, bin by bin (row-major), grid_h x grid_w samples per bin.
+template <typename T>
+void SampleWeights(const RoiGrid<T>& g, const Shape& s, std::vector<Bilinear<T>>* samples) {
+  samples->clear();
+  for (int ph = 0; ph < s.pooled_height; ++ph)
+    for (int pw = 0; pw < s.pooled_width; ++pw)
+      for (int iy = 0; iy < g.grid_h; ++iy)
+        for (int ix = 0; ix < g.grid_w; ++ix)
+          samples->push_back(Interpolation<T>(s.height, s.width, SampleY(g, ph, iy), SampleX(g, pw, ix)));
+}
+
 template <typename T>
 void ForwardKernel(const T* input, const T* rois, int64_t n_rois, T spatial_scale, const Shape& s, T* output) {
   at::parallel_for(0, n_rois, 1, [&](int64_t begin, int64_t end) {
-    std::vector<Bilinear<T>> pre_calc;
+    std::vector<Bilinear<T>> samples;
     for (int64_t n = begin; n < end; ++n) {
       const RoiGrid<T> g = MakeGrid(rois + n * 5, spatial_scale, s.pooled_height, s.pooled_width, s.sampling_ratio,
                                     s.aligned);
       const T count = std::max(g.grid_h * g.grid_w, 1);
-      // The interpolation weights are the same for every channel: compute them once per RoI.
-      pre_calc.clear();
-      for (int ph = 0; ph < s.pooled_height; ++ph)
-        for (int pw = 0; pw < s.pooled_width; ++pw)
-          for (int iy = 0; iy < g.grid_h; ++iy)
-            for (int ix = 0; ix < g.grid_w; ++ix)
-              pre_calc.push_back(Interpolation<T>(s.height, s.width, SampleY(g, ph, iy), SampleX(g, pw, ix)));
+      SampleWeights(g, s, &samples);  // The same for every channel.
       for (int c = 0; c < s.channels; ++c) {
         const T* plane = input + (static_cast<int64_t>(g.batch_index) * s.channels + c) * s.height * s.width;
         T* out = output + (n * s.channels + c) * s.pooled_height * s.pooled_width;
         size_t k = 0;
-        for (int ph = 0; ph < s.pooled_height; ++ph) {
-          for (int pw = 0; pw < s.pooled_width; ++pw) {
-            T value = 0.;
-            for (int i = 0; i < g.grid_h * g.grid_w; ++i, ++k) {
-              const Bilinear<T>& b = pre_calc[k];
-              if (!b.inside) {
-                // torchvision adds 0 * input[0] here: zero unless the input holds inf/nan.
-                value += 0 * plane[0];
-                continue;
-              }
-              value += b.w1 * plane[b.y_low * s.width + b.x_low] + b.w2 * plane[b.y_low * s.width + b.x_high] +
-                       b.w3 * plane[b.y_high * s.width + b.x_low] + b.w4 * plane[b.y_high * s.width + b.x_high];
+        for (int bin = 0; bin < s.pooled_height * s.pooled_width; ++bin) {
+          T value = 0.;
+          for (int i = 0; i < g.grid_h * g.grid_w; ++i, ++k) {
+            const Bilinear<T>& b = samples[k];
+            if (!b.inside) {
+              value += 0 * plane[0];  // torchvision adds 0 * input[0]: zero unless the input holds inf/nan.
+              continue;
             }
-            value /= count;
-            out[ph * s.pooled_width + pw] = value;
+            value += b.w1 * plane[b.y_low * s.width + b.x_low] + b.w2 * plane[b.y_low * s.width + b.x_high] +
+                     b.w3 * plane[b.y_high * s.width + b.x_low] + b.w4 * plane[b.y_high * s.width + b.x_high];
           }
+          value /= count;
+          out[bin] = value;
         }
       }
     }
@@ -147,10 +149,14 @@ void ForwardKernel(const T* input, const T* rois, int64_t n_rois, T spatial_scal
 template <typename T>
 void BackwardKernel(const T* grad_output, const T* rois, int64_t n_rois, T spatial_scale, const Shape& s,
                     std::array<int64_t, 4> go_stride, T* grad_input) {
-  std::vector<RoiGrid<T>> grids;
-  for (int64_t n = 0; n < n_rois; ++n) {
-    grids.push_back(MakeGrid(rois + n * 5, spatial_scale, s.pooled_height, s.pooled_width, s.sampling_ratio, s.aligned));
-  }
+  std::vector<RoiGrid<T>> grids(n_rois);
+  std::vector<std::vector<Bilinear<T>>> samples(n_rois);
+  at::parallel_for(0, n_rois, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t n = begin; n < end; ++n) {
+      grids[n] = MakeGrid(rois + n * 5, spatial_scale, s.pooled_height, s.pooled_width, s.sampling_ratio, s.aligned);
+      SampleWeights(grids[n], s, &samples[n]);
+    }
+  });
   at::parallel_for(0, s.channels, 1, [&](int64_t begin, int64_t end) {
     for (int64_t c = begin; c < end; ++c) {
       for (int64_t n = 0; n < n_rois; ++n) {
@@ -158,19 +164,17 @@ void BackwardKernel(const T* grad_output, const T* rois, int64_t n_rois, T spati
         T* plane = grad_input + (static_cast<int64_t>(g.batch_index) * s.channels + c) * s.height * s.width;
         const T* go = grad_output + n * go_stride[0] + c * go_stride[1];
         const T count = g.grid_h * g.grid_w;
+        size_t k = 0;
         for (int ph = 0; ph < s.pooled_height; ++ph) {
           for (int pw = 0; pw < s.pooled_width; ++pw) {
             const T grad_bin = go[ph * go_stride[2] + pw * go_stride[3]];
-            for (int iy = 0; iy < g.grid_h; ++iy) {
-              const T y = SampleY(g, ph, iy);
-              for (int ix = 0; ix < g.grid_w; ++ix) {
-                const Bilinear<T> b = Interpolation<T>(s.height, s.width, y, SampleX(g, pw, ix));
-                if (!b.inside) continue;
-                plane[b.y_low * s.width + b.x_low] += grad_bin * b.w1 / count;
-                plane[b.y_low * s.width + b.x_high] += grad_bin * b.w2 / count;
-                plane[b.y_high * s.width + b.x_low] += grad_bin * b.w3 / count;
-                plane[b.y_high * s.width + b.x_high] += grad_bin * b.w4 / count;
-              }
+            for (int i = 0; i < g.grid_h * g.grid_w; ++i, ++k) {
+              const Bilinear<T>& b = samples[n][k];
+              if (!b.inside) continue;
+              plane[b.y_low * s.width + b.x_low] += grad_bin * b.w1 / count;
+              plane[b.y_low * s.width + b.x_high] += grad_bin * b.w2 / count;
+              plane[b.y_high * s.width + b.x_low] += grad_bin * b.w3 / count;
+              plane[b.y_high * s.width + b.x_high] += grad_bin * b.w4 / count;
             }
           }
         }
