@@ -1,6 +1,8 @@
 // coco2tfrecord throughput driver (see coco2tfrecord_bench.sh, which also runs the Python peer).
 //   coco2tfrecord_bench generate DIR [N]           N JPEGs (640x480) + DIR/coco.json with polygons
 //   coco2tfrecord_bench run DIR OUT [--masks] [--threads T]   converts, prints "images/s"
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -62,8 +64,16 @@ int Generate(const std::filesystem::path& dir, int n) {
   return 0;
 }
 
+// CPU seconds (user + system, all threads) used by this process so far.
+double CpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + 1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
 int Run(const std::filesystem::path& dir, const std::string& out, bool masks, int threads) {
   segtune::SetVerbosity(segtune::Verbosity::kQuiet);
+  const double cpu_start = CpuSeconds();
   const auto start = std::chrono::steady_clock::now();
   const segtune::CocoDataset coco = segtune::LoadCoco(dir / "coco.json");
   segtune::CocoToTfRecordOptions options;
@@ -73,8 +83,10 @@ int Run(const std::filesystem::path& dir, const std::string& out, bool masks, in
   options.threads = threads;
   const auto report = segtune::ConvertCocoToTfRecord(coco, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("segtune%s: %lld images in %.2f s = %.1f images/s (%d threads)\n", masks ? " --include-masks" : "",
-              static_cast<long long>(report.images), seconds, double(report.images) / seconds, threads);
+  const double cpu = CpuSeconds() - cpu_start;
+  std::printf("segtune%s: %lld images in %.2f s = %.1f images/s (%d threads); CPU %.2f s = %.1f images per CPU-second\n",
+              masks ? " --include-masks" : "", static_cast<long long>(report.images), seconds,
+              double(report.images) / seconds, threads, cpu, double(report.images) / cpu);
   return 0;
 }
 

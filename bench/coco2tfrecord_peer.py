@@ -65,6 +65,7 @@ def main():
     limit = int(args[args.index("--limit") + 1]) if "--limit" in args else None
     pb = load_example_pb2()
     start = time.time()
+    cpu_start = time.process_time()
     coco = json.load(open(os.path.join(directory, "coco.json")))
     names = {c["id"]: c["name"] for c in coco["categories"]}
     by_image = {}
@@ -117,9 +118,10 @@ def main():
             header = struct.pack("<Q", len(body))
             f.write(header + struct.pack("<I", masked(crc(header))) + body + struct.pack("<I", masked(crc(body))))
     seconds = time.time() - start
-    print("python peer%s (crc %s): %d images in %.2f s = %.1f images/s" %
+    cpu = time.process_time() - cpu_start
+    print("python peer%s (crc %s): %d images in %.2f s = %.1f images/s; CPU %.2f s = %.1f images per CPU-second" %
           (" --masks" if masks else "", "python" if crc is crc32c_python else "zlib stand-in", len(images), seconds,
-           len(images) / seconds))
+           len(images) / seconds, cpu, len(images) / cpu))
 
 
 if __name__ == "__main__":

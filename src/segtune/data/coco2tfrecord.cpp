@@ -13,6 +13,7 @@
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/download.h"
+#include "segtune/data/example_wire.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/sha256.h"
@@ -196,8 +197,10 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
     od.is_crowd.push_back(ann->iscrowd ? 1 : 0);
     od.area.push_back(float(ann->area));
     if (!options.include_masks && !options.semantic_masks) continue;
-    pixels.assign(size_t(width) * height, 0);
-    if (!ann->segmentation.empty()) {
+    pixels.resize(size_t(width) * height);  // RleDecode writes every pixel.
+    if (ann->segmentation.empty()) {
+      std::fill(pixels.begin(), pixels.end(), 0);
+    } else {
       const Rle rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
       if (rle.h != uint32_t(height) || rle.w != uint32_t(width)) {
         throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": RLE size " + std::to_string(rle.w) +
@@ -247,14 +250,17 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
     const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(Locate(image, options)),
                                                             it == by_image.end() ? none : it->second, names,
                                                             options, &skipped);
-    std::string record = ToExample(od).SerializeAsString();
+    // Serialized and framed here, on the worker: the writer thread only copies bytes to the file.
+    std::string record(kTFRecordHeaderBytes, '\0');
+    AppendObjectDetectionExampleWire(od, &record);
+    FinishTFRecordFrame(&record);
     std::lock_guard<std::mutex> lock(stats_mutex);
     for (const auto& [reason, n] : skipped) report.skipped[reason] += n;
     report.annotations_written += int64_t(od.num_objects());
     return record;
   });
   for (size_t i = 0; i < coco.images.size(); ++i) {
-    writers[i % shard_count]->Write(pool.Take(i));
+    writers[i % shard_count]->WriteFramed(pool.Take(i));
     progress.Advance();
   }
   for (auto& w : writers) w->Close();

@@ -8,6 +8,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/data/run_deflate.h"
 
 namespace segtune {
 namespace {
@@ -109,26 +110,14 @@ void AppendChunk(std::string* out, const char* type, const std::string& data) {
 
 }  // namespace
 
-// Masks are mostly long runs of one value: no row filters and zlib's run-length strategy compress
-// them well at a fraction of the cost of libpng's adaptive filtering.
+// Masks are mostly long runs of one value: DeflateGrayScanlines codes them run by run, tens of
+// times faster than zlib (even Z_RLE at level 1 hashes every byte). The price is size: a 640x480
+// 0/1 mask takes ~2.4 KB instead of ~0.6 KB, still ~1% of the raw pixels.
 std::string EncodeGrayPng(const uint8_t* pixels, int height, int width) {
-  std::string raw;
-  raw.reserve(size_t(height) * (width + 1));
-  for (int y = 0; y < height; ++y) {
-    raw.push_back('\0');  // Filter type None.
-    raw.append(reinterpret_cast<const char*>(pixels) + size_t(y) * width, size_t(width));
+  if (height <= 0 || width <= 0) {
+    throw Error("PNG encoding: a " + std::to_string(width) + "x" + std::to_string(height) + " mask has no pixels");
   }
-  z_stream zs{};
-  if (deflateInit2(&zs, 1, Z_DEFLATED, 15, 8, Z_RLE) != Z_OK) throw Error("PNG encoding: zlib init failed");
-  std::string idat(deflateBound(&zs, uLong(raw.size())), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(raw.data());
-  zs.avail_in = uInt(raw.size());
-  zs.next_out = reinterpret_cast<Bytef*>(idat.data());
-  zs.avail_out = uInt(idat.size());
-  const int rc = deflate(&zs, Z_FINISH);
-  idat.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw Error("PNG encoding of a " + std::to_string(width) + "x" + std::to_string(height) + " mask failed");
+  const std::string idat = DeflateGrayScanlines(pixels, height, width);
   std::string ihdr;
   PutBe32(&ihdr, uint32_t(width));
   PutBe32(&ihdr, uint32_t(height));

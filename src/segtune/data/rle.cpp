@@ -52,12 +52,44 @@ Rle RleEncode(const uint8_t* mask, uint32_t h, uint32_t w) {
   return r;
 }
 
-// Runs go down columns, so they are filled column-major with memset into a scratch buffer that is
-// then transposed in cache-friendly blocks (cv::transpose): 4-8x faster on a 1000x1000 mask than
-// scattering each pixel to its row-major place (a division and a strided write per pixel).
+// Runs go down columns. A mask with few foreground pixels (the usual instance mask) is zeroed and
+// its runs of ones written straight to their row-major places, one strided write per foreground
+// pixel. A denser mask is filled column-major with memset into a scratch buffer that is then
+// transposed in cache-friendly blocks (cv::transpose): 4-8x faster on a full 1000x1000 mask than
+// scattering every pixel, but a full pass over the image that sparse masks do not need.
+namespace {
+
+size_t ForegroundPixels(const Rle& rle) {
+  size_t ones = 0;
+  for (size_t i = 1; i < rle.counts.size(); i += 2) ones += rle.counts[i];
+  return ones;
+}
+
+void ScatterRuns(const Rle& rle, uint8_t* mask, size_t total) {
+  std::memset(mask, 0, total);
+  const size_t h = rle.h, w = rle.w;
+  size_t pos = 0;
+  bool one = false;
+  for (uint32_t run : rle.counts) {
+    const size_t n = std::min<size_t>(run, total - pos);
+    if (one) {
+      size_t x = pos / h, y = pos % h;
+      for (size_t k = 0; k < n; ++k) {
+        mask[y * w + x] = 1;
+        if (++y == h) y = 0, ++x;
+      }
+    }
+    pos += n;
+    one = !one;
+  }
+}
+
+}  // namespace
+
 void RleDecode(const Rle& rle, uint8_t* mask) {
   const size_t total = size_t(rle.h) * rle.w;
   if (total == 0) return;
+  if (ForegroundPixels(rle) < total / 8) return ScatterRuns(rle, mask, total);
   thread_local std::vector<uint8_t> column_major;  // Reused: decoding is per annotation in hot loops.
   column_major.assign(total, 0);
   size_t pos = 0;

@@ -94,6 +94,27 @@ void TFRecordWriter::Write(std::string_view record) {
   ++records_;
 }
 
+void TFRecordWriter::WriteFramed(std::string_view framed) {
+  if (closed_) throw Error(path_.string() + ": TFRecordWriter::WriteFramed after Close");
+  std::ostream& o = out();
+  o.write(framed.data(), std::streamsize(framed.size()));
+  if (flush_each_record_) o.flush();
+  if (!o) throw IoError(path_, "write failed");
+  ++records_;
+}
+
+void FinishTFRecordFrame(std::string* buffer) {
+  static_assert(kTFRecordHeaderBytes == kHeaderBytes, "one TFRecord header size");
+  if (buffer->size() < kHeaderBytes) throw Error("FinishTFRecordFrame: buffer lacks the header bytes");
+  const std::string_view data(buffer->data() + kHeaderBytes, buffer->size() - kHeaderBytes);
+  char footer[kFooterBytes];
+  PutLe32(footer, MaskCrc(Crc32c(data)));
+  char* header = buffer->data();
+  PutLe64(header, data.size());
+  PutLe32(header + 8, MaskCrc(Crc32cExtend(0, header, 8)));
+  buffer->append(footer, kFooterBytes);
+}
+
 void TFRecordWriter::Flush() {
   if (closed_) return;
   out().flush();

@@ -39,6 +39,8 @@ class TFRecordWriter {
 
   // Appends one record. Throws IoError on a write failure, Error if called after Close().
   void Write(std::string_view record);
+  // Appends a record already framed by FinishTFRecordFrame (header, data, footer), as is.
+  void WriteFramed(std::string_view framed);
   // Pushes buffered records to the OS (appendable writers do this after every Write()).
   void Flush();
   // Finishes the file (atomic writers rename it into place). Idempotent. Throws IoError.
@@ -59,6 +61,16 @@ class TFRecordWriter {
   bool closed_ = false;
   int64_t records_ = 0;
 };
+
+// Framing a record where it is produced (e.g. on worker threads, so the CRCs are computed in
+// parallel and the writer only copies bytes):
+//   std::string buffer(kTFRecordHeaderBytes, '\0');   // Room for the header.
+//   buffer += data;                                    // Or serialize straight into it.
+//   FinishTFRecordFrame(&buffer);                      // Fills the header, appends the footer.
+//   writer.WriteFramed(buffer);
+constexpr size_t kTFRecordHeaderBytes = 12;
+// Requires buffer->size() >= kTFRecordHeaderBytes; the data is everything after the header bytes.
+void FinishTFRecordFrame(std::string* buffer);
 
 struct TFRecordReaderOptions {
   // false: a corrupt or truncated record throws FormatError.
