@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <string>
@@ -75,6 +76,7 @@ TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
   std::smatch m;
   ASSERT_TRUE(std::regex_search(result.output, m, std::regex("finetuned_miou=([0-9.]+) scratch_miou=([0-9.]+)"))) << tail;
   const double finetuned = std::stod(m[1]), scratch = std::stod(m[2]);
+  std::cout << "reduced demo: fine-tuned mIoU " << finetuned << ", from scratch " << scratch << "\n";
   EXPECT_GT(finetuned, scratch) << "fine-tuned " << finetuned << " vs scratch " << scratch;
 
   for (const char* file : {"target/labelbox/export.json", "target/coco.json", "target/label_map.pbtxt",
