@@ -65,7 +65,7 @@ TEST(DetectionRoiAlign, ForwardAndInputGradientMatchTorchvision) {
   }
 }
 
-TEST(DetectionRoiAlign, DoublePrecisionGradientPassesGradcheck) {
+TEST(DetectionRoiAlign, DoublePrecisionGradientMatchesFiniteDifferences) {
   torch::manual_seed(0);
   const torch::Tensor input = torch::randn({1, 2, 6, 7}, torch::kDouble).requires_grad_(true);
   const torch::Tensor rois = torch::tensor({{0.0, 0.5, 1.2, 4.3, 5.1}, {0.0, 2.0, 0.3, 6.5, 3.9}}, torch::kDouble);
