@@ -163,6 +163,100 @@ TEST(PipelineConfig, NearestModelForTfFeatureExtractors) {
   EXPECT_EQ(NearestSegmentationModel("faster_rcnn_nas"), "");
 }
 
+// The n-th (0-based) warning for `field`, or nullptr.
+const ConfigWarning* NthWarning(const PipelineConfig& config, const std::string& field, int n) {
+  for (const auto& w : config.warnings) {
+    if (w.field == field && n-- == 0) return &w;
+  }
+  return nullptr;
+}
+
+TEST(PipelineConfig, TfMaskRcnnConfigWarnsAboutEveryDeclaredFieldSegtuneDoesNotHonour) {
+  testing::TempDir dir;
+  std::string text = ReadFile(testing::SourcePath("tests/engine/testdata/mask_rcnn_resnet50_atrous_coco.config"));
+  text = std::regex_replace(text, std::regex("PATH_TO_BE_CONFIGURED"), "data");
+  WriteFileAtomic(dir / "pipeline.config", text);
+  const PipelineConfig config = LoadPipelineConfig(dir / "pipeline.config");
+  EXPECT_EQ(config.proto.model().segmentation().architecture(), "deeplabv3_resnet50");
+
+  struct Expected {
+    const char* field;
+    const char* line_text;
+    int occurrence;  // Of the warnings for field.
+    const char* says;
+  };
+  for (const Expected& e :
+       {Expected{"train_input_reader.num_readers", "num_readers: 8", 0, "num_workers"},
+        Expected{"train_input_reader.shuffle_buffer_size", "shuffle_buffer_size: 1024", 0, "full permutation"},
+        Expected{"train_input_reader.num_epochs", "num_epochs: 10", 0, "num_steps"},
+        Expected{"eval_input_reader.num_readers", "num_readers: 1", 0, "ignored"},
+        Expected{"eval_config.metrics_set", "coco_detection_metrics", 0, "mIoU"},
+        Expected{"eval_config.metrics_set", "coco_mask_metrics", 1, "mIoU"},
+        // Unknown to the schema: reported by the parser.
+        Expected{"train_config.from_detection_checkpoint", "from_detection_checkpoint", 0, "ignored"},
+        Expected{"eval_config.max_evals", "max_evals: 10", 0, "ignored"},
+        Expected{"model.faster_rcnn.number_of_stages", "number_of_stages", 0, "ignored"}}) {
+    const ConfigWarning* w = NthWarning(config, e.field, e.occurrence);
+    ASSERT_NE(w, nullptr) << "no warning for " << e.field << " (" << e.line_text << ")";
+    EXPECT_EQ(w->line, LineOf(text, e.line_text)) << e.field;
+    EXPECT_NE(w->message.find(e.says), std::string::npos) << w->message;
+    EXPECT_NE(w->ToString(config.path).find(":" + std::to_string(w->line) + ": " + e.field), std::string::npos);
+  }
+  // Honoured as TF means them: PNG instance masks, load_instance_masks, eval shuffle: false, prefetch.
+  for (const char* honoured : {"train_input_reader.mask_type", "train_input_reader.load_instance_masks",
+                               "eval_input_reader.shuffle", "train_input_reader.num_prefetch_batches",
+                               "eval_input_reader.mask_type", "eval_config.num_examples"}) {
+    EXPECT_EQ(FindWarning(config, honoured), nullptr) << honoured;
+  }
+  EXPECT_EQ(config.proto.train_input_reader().num_prefetch_batches(), 4u);
+}
+
+TEST(PipelineConfig, WarnsAboutIgnoredAugmentationResizerAndInputSettings) {
+  const std::string text =
+      "model { segmentation { architecture: 'lraspp_mobilenet_v3_large' num_classes: 3\n"
+      "  image_resizer { keep_aspect_ratio_resizer { min_dimension: 64 max_dimension: 96\n"
+      "    per_channel_pad_value: [0.5, 0.5, 0.5] convert_to_grayscale: true } } } }\n"
+      "train_config {\n"
+      "  data_augmentation_options { random_adjust_hue { max_delta: 0.1 } }\n"
+      "  data_augmentation_options { random_horizontal_flip { keypoint_flip_permutation: [1, 0] } }\n"
+      "  data_augmentation_options { random_distort_color { color_ordering: 1 } }\n"
+      "  data_augmentation_options { normalize_image { original_minval: 0 original_maxval: 255 } }\n"
+      "}\n"
+      "train_input_reader { load_instance_masks: false mask_type: NUMERICAL_MASKS }\n"
+      "eval_config { include_metrics_per_category: false }\n"
+      "eval_input_reader { shuffle: true num_epochs: 2 }\n"
+      "eval_input_reader { shuffle: false }\n";
+  const PipelineConfig config = ParsePipelineConfig(text, "aug.config");
+  struct Expected {
+    std::string field;
+    int line;
+    const char* says;
+  };
+  const std::string aug = "train_config.data_augmentation_options.";
+  const std::string resizer = "model.segmentation.image_resizer.keep_aspect_ratio_resizer.";
+  for (const Expected& e : {Expected{resizer + "per_channel_pad_value", 3, "pads"},
+                            Expected{resizer + "convert_to_grayscale", 3, "RGB"},
+                            Expected{aug + "random_horizontal_flip.keypoint_flip_permutation", 6, "keypoints"},
+                            Expected{aug + "random_horizontal_flip", 6, "fixed order"},
+                            Expected{aug + "random_distort_color.color_ordering", 7, "color_ordering 0"},
+                            Expected{aug + "random_distort_color", 7, "hue already set by random_adjust_hue"},
+                            Expected{aug + "normalize_image", 8, "mean/std"},
+                            Expected{"train_input_reader.load_instance_masks", 10, "instance"},
+                            Expected{"train_input_reader.mask_type", 10, "PNG"},
+                            Expected{"eval_config.include_metrics_per_category", 11, "per-class IoU"},
+                            Expected{"eval_input_reader.shuffle", 12, "in order"},
+                            Expected{"eval_input_reader.num_epochs", 12, "one pass"},
+                            Expected{"eval_input_reader", 13, "first eval_input_reader only"}}) {
+    bool found = false;
+    for (const auto& w : config.warnings) {
+      if (w.field != e.field || w.message.find(e.says) == std::string::npos) continue;
+      found = true;
+      EXPECT_EQ(w.line, e.line) << e.field;
+    }
+    EXPECT_TRUE(found) << "no warning for " << e.field << " saying '" << e.says << "'";
+  }
+}
+
 }  // namespace
 }  // namespace segtune
 

@@ -45,7 +45,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
     const segtune::TrainResult result = segtune::Train(*opts);
     std::cout << "trained " << result.last_step << " steps"
               << (result.interrupted ? " (interrupted)" : "") << "; checkpoint "
-              << result.last_checkpoint.string() << "\n";
+              << result.last_checkpoint.string() << "; this run: steps " << result.losses.size() << " data_wait_s "
+              << result.data_wait_seconds << " compute_s " << result.compute_seconds << "\n";
     return 0;
   };
 }

@@ -10,6 +10,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/engine/config_audit.h"
 
 namespace segtune {
 
@@ -64,6 +65,14 @@ std::map<std::pair<int, int>, std::string> FieldPathsByPosition(const std::strin
     }
   }
   return paths;
+}
+
+// 1-based line of the n-th occurrence of a dotted path in the text (0 if there is none).
+int LineOfPath(const std::map<std::pair<int, int>, std::string>& paths, const std::string& path, int occurrence) {
+  for (const auto& [position, p] : paths) {
+    if (p == path && occurrence-- == 0) return position.first + 1;
+  }
+  return 0;
 }
 
 // Collects protobuf's parse messages: warnings (unknown fields) and the first error.
@@ -243,8 +252,8 @@ PipelineConfig ParsePipelineConfig(const std::string& text, const std::filesyste
     throw FormatError(path, "line " + std::to_string(e.line + 1) + ":" + std::to_string(e.column + 1),
                       e.message + " (expected a pipeline config in protobuf text format, see docs/training.md)");
   }
+  const auto paths = FieldPathsByPosition(text);
   if (!collector.warnings.empty()) {
-    const auto paths = FieldPathsByPosition(text);
     for (const auto& w : collector.warnings) {
       const std::string name = UnknownFieldName(w.message);
       if (name.empty()) {
@@ -254,6 +263,11 @@ PipelineConfig ParsePipelineConfig(const std::string& text, const std::filesyste
                                    "not supported by segtune; ignored"});
       }
     }
+  }
+  for (auto& w : AuditUnhonouredFields(config.proto, [&paths](const std::string& path, int occurrence) {
+         return LineOfPath(paths, path, occurrence);
+       })) {
+    config.warnings.push_back(std::move(w));
   }
   MapModel(&config);
   ResolvePaths(&config);

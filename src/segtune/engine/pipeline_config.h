@@ -8,7 +8,9 @@
 // What loading does:
 //  - Parses liberally: fields segtune does not know (TF fields such as `use_bfloat16` or a whole
 //    `first_stage_anchor_generator { ... }`) are skipped and reported as warnings with their line and
-//    dotted path ("train_config.use_bfloat16"), never silently dropped and never an error.
+//    dotted path ("train_config.use_bfloat16"), never silently dropped and never an error. Fields the
+//    schema declares for TF compatibility but segtune does not apply (num_readers, shuffle_buffer_size,
+//    metrics_set, ...) are warned about the same way (engine/config_audit.h).
 //  - Maps a TF detection model (`faster_rcnn { feature_extractor { type } }`, `ssd { ... }`) to the nearest
 //    segtune segmentation model with the same backbone family, adding background to num_classes, and
 //    says so in a warning; a backbone segtune has no counterpart for is rejected with a message naming

@@ -148,7 +148,9 @@ SemsegMetrics Evaluate(Run& run, int64_t step, int threads) {
   const auto [first, end] = run.group ? ShardRange(run.eval_data->BatchesPerEpoch(), run.group->rank(),
                                                    run.group->world_size())
                                       : std::make_pair(int64_t{0}, run.eval_data->BatchesPerEpoch());
-  BatchLoader loader(*run.eval_data, first, end, std::max(1, threads), 2);
+  const auto& reader = run.config.proto.eval_input_reader(0);
+  const int workers = reader.num_workers() > 0 ? static_cast<int>(reader.num_workers()) : std::max(1, threads);
+  BatchLoader loader(*run.eval_data, first, end, workers, static_cast<int>(reader.num_prefetch_batches()));
   SegmentationBatch batch;
   int visualized = 0;
   const int max_visualizations = static_cast<int>(run.config.proto.eval_config().num_visualizations());
@@ -242,6 +244,9 @@ void SetUp(Run& run, const TrainOptions& options) {
     Info("fine-tuning from " + ckpt + ":\n" + report.ToString());
   }
   run.model->to(run.device);
+  // NHWC convolutions train MobileNetV3 ~1.2x faster on CPU (libtorch 1.13); weights keep their names
+  // and values, checkpoints are written contiguous.
+  if (run.device.is_cpu()) run.model->SetChannelsLast(true);
   const TrainableSummary trainable = ApplyTrainableSelection(*run.model, train);
   Info(trainable.ToString());
   run.optimizer = BuildOptimizer(*run.model, train);
