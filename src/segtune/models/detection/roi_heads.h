@@ -57,7 +57,7 @@ class RoIHeadsImpl : public torch::nn::Module {
   RoIHeadsOutput forward(const FeatureMaps& features, const std::vector<torch::Tensor>& proposals,
                          const std::vector<ImageSize>& image_sizes, const std::vector<DetectionTarget>* targets = nullptr);
 
-  bool has_mask() const { return mask_head.get() != nullptr; }
+  bool has_mask() const { return !mask_head.is_empty(); }
   const RoIHeadsOptions& options() const { return options_; }
 
   TwoMLPHead box_head{nullptr};

@@ -1,0 +1,277 @@
+// Parity of segtune's Faster R-CNN / Mask R-CNN with torchvision 0.14: the four models are built by
+// torchvision with random weights (tests/detection/reference/make_detection_reference.py, run once
+// per test binary), saved as .pth with the COCO checkpoints' keys, and loaded here through
+// LoadDetectionWeights; eval-mode detections (boxes, scores, labels, pasted masks) must match.
+// Also: transfer surgery 91 -> 3 classes, and a train-mode step.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "models/segmentation_reference.h"
+#include "segtune/core/error.h"
+#include "segtune/models/detection/detection_registry.h"
+#include "segtune/models/detection/frozen_batch_norm.h"
+#include "segtune/models/detection/generalized_rcnn.h"
+#include "segtune/models/weights.h"
+#include "test_util.h"
+
+namespace segtune::detection {
+namespace {
+
+using segtune::testing::LoadReferenceTensors;
+using segtune::testing::MaxAbsDiff;
+using segtune::testing::ModelTensors;
+using segtune::testing::CommandResult;
+using segtune::testing::RunPython;
+using segtune::testing::SourcePath;
+
+// Tolerances. The backbone, heads and post-processing run the same ATen kernels as PyTorch, so the
+// differences are float rounding of reordered sums (RoIAlign, FPN adds); boxes are in pixels of
+// ~200 px images.
+constexpr double kFeatureTolerance = 1e-4;  // Relative to the level's max |value|.
+constexpr double kBoxTolerance = 1e-3;      // Pixels.
+constexpr double kScoreTolerance = 1e-4;   // Measured: up to 3e-5 (Mask R-CNN).
+constexpr double kMaskTolerance = 1e-3;     // Pasted mask probabilities; measured up to 1.8e-4.
+
+const std::vector<std::string>& AllModels() {
+  static const std::vector<std::string> names{"fasterrcnn_resnet50_fpn", "fasterrcnn_mobilenet_v3_large_fpn",
+                                              "fasterrcnn_mobilenet_v3_large_320_fpn", "maskrcnn_resnet50_fpn"};
+  return names;
+}
+
+// <name>.pth and <name>.ref.pt for every model, generated on first use in /dev/shm when available.
+class DetectionReference {
+ public:
+  static const DetectionReference& Get() {
+    static DetectionReference files;
+    return files;
+  }
+  const std::string& error() const { return error_; }
+  std::filesystem::path Path(const std::string& model, const std::string& ext) const { return dir_ / (model + ext); }
+  ~DetectionReference() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+
+ private:
+  DetectionReference() {
+    const std::string base =
+        std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
+    std::string tmpl = base + "/segtune-detection-ref-XXXXXX";
+    dir_ = mkdtemp(tmpl.data());
+    std::string models;
+    for (const auto& name : AllModels()) models += (models.empty() ? "" : ",") + name;
+    const CommandResult result = RunPython(SourcePath("tests/detection/reference/make_detection_reference.py") + " '" +
+                                           dir_.string() + "' --models " + models);
+    if (result.exit_code != 0) error_ = "reference generation failed:\n" + result.output;
+  }
+  std::filesystem::path dir_;
+  std::string error_;
+};
+
+// The model built with torchvision's defaults and the reference's test-size overrides.
+DetectionModelOptions ReferenceOptions(const std::string& name, const std::map<std::string, torch::Tensor>& ref) {
+  DetectionModelOptions options = DefaultDetectionOptions(name);
+  options.min_size = ref.at("min_size").item<int64_t>();
+  options.max_size = ref.at("max_size").item<int64_t>();
+  options.box.score_thresh = ref.at("box_score_thresh").item<double>();
+  return options;
+}
+
+GeneralizedRCNN LoadReferenceModel(const std::string& name, const std::map<std::string, torch::Tensor>& ref) {
+  GeneralizedRCNN model = BuildDetectionModel(name, ReferenceOptions(name, ref));
+  const LoadReport report =
+      LoadDetectionWeights(*model, name, LoadWeights(DetectionReference::Get().Path(name, ".pth")));
+  EXPECT_TRUE(report.missing.empty() && report.unexpected.empty() && report.mismatched.empty()) << report.ToString();
+  model->eval();
+  return model;
+}
+
+class DetectionParity : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { ASSERT_EQ(DetectionReference::Get().error(), ""); }
+};
+
+TEST_P(DetectionParity, StateDictNamesAndShapesAreTorchvisions) {
+  const std::string name = GetParam();
+  const NamedTensors file = LoadWeights(DetectionReference::Get().Path(name, ".pth"));
+  GeneralizedRCNN model = BuildDetectionModel(name, DefaultDetectionOptions(name));
+  std::map<std::string, torch::Tensor> mine = ModelTensors(*model);
+  for (const auto& [key, tensor] : file.items) {
+    auto it = mine.find(key);
+    ASSERT_NE(it, mine.end()) << name << ": torchvision has " << key << ", segtune does not";
+    EXPECT_EQ(it->second.sizes(), tensor.sizes()) << key;
+    mine.erase(it);
+  }
+  for (const auto& [key, tensor] : mine) {
+    EXPECT_TRUE(IsBatchNormCounter(key)) << name << ": segtune has " << key << ", torchvision does not";
+  }
+}
+
+TEST_P(DetectionParity, BackboneFeaturesMatchTorchvision) {
+  const std::string name = GetParam();
+  const auto ref = LoadReferenceTensors(DetectionReference::Get().Path(name, ".ref.pt"));
+  GeneralizedRCNN model = LoadReferenceModel(name, ref);
+  torch::NoGradGuard no_grad;
+  const ImageList batch = model->transform->forward({ref.at("image0"), ref.at("image1")});
+  const FeatureMaps features = model->backbone->forward(batch.tensors);
+  size_t compared = 0;
+  for (const auto& [level, tensor] : features) {
+    const auto it = ref.find("features/" + level);
+    ASSERT_NE(it, ref.end()) << "segtune level " << level << " not in torchvision's output";
+    ASSERT_EQ(tensor.sizes(), it->second.sizes()) << level;
+    const double scale = it->second.abs().max().item<double>();
+    EXPECT_LE(MaxAbsDiff(tensor, it->second), kFeatureTolerance * scale) << name << " level " << level;
+    ++compared;
+  }
+  EXPECT_EQ(compared, name.find("mobilenet") != std::string::npos ? 3u : 5u);
+}
+
+TEST_P(DetectionParity, EvalDetectionsMatchTorchvision) {
+  const std::string name = GetParam();
+  const auto ref = LoadReferenceTensors(DetectionReference::Get().Path(name, ".ref.pt"));
+  GeneralizedRCNN model = LoadReferenceModel(name, ref);
+  torch::NoGradGuard no_grad;
+  const DetectionOutput out = model->forward({ref.at("image0"), ref.at("image1")});
+  ASSERT_EQ(out.detections.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    const std::string n = std::to_string(i);
+    const Detections& d = out.detections[i];
+    const torch::Tensor& boxes = ref.at("boxes" + n);
+    ASSERT_GT(boxes.size(0), 0) << "the reference should have detections";
+    ASSERT_EQ(d.boxes.sizes(), boxes.sizes()) << name << " image " << i;
+    EXPECT_TRUE(torch::equal(d.labels, ref.at("labels" + n))) << name << " image " << i;
+    EXPECT_LE(MaxAbsDiff(d.boxes, boxes), kBoxTolerance) << name << " image " << i;
+    EXPECT_LE(MaxAbsDiff(d.scores, ref.at("scores" + n)), kScoreTolerance) << name << " image " << i;
+    if (name.rfind("maskrcnn", 0) == 0) {
+      const torch::Tensor& masks = ref.at("masks" + n);
+      ASSERT_TRUE(d.masks.defined());
+      ASSERT_EQ(d.masks.sizes(), masks.sizes()) << name << " image " << i;
+      EXPECT_LE(MaxAbsDiff(d.masks, masks), kMaskTolerance) << name << " image " << i;
+      EXPECT_GT((masks > 0.5).sum().item<int64_t>(), 0) << "the reference masks should not be empty";
+    } else {
+      EXPECT_FALSE(d.masks.defined());
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Models, DetectionParity, ::testing::ValuesIn(AllModels()),
+                         [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
+
+// The class-specific tensors, written out here rather than read from the registry.
+const std::set<std::string> kMaskRcnnClassTensors{
+    "roi_heads.box_predictor.cls_score.weight",     "roi_heads.box_predictor.cls_score.bias",
+    "roi_heads.box_predictor.bbox_pred.weight",     "roi_heads.box_predictor.bbox_pred.bias",
+    "roi_heads.mask_predictor.mask_fcn_logits.weight", "roi_heads.mask_predictor.mask_fcn_logits.bias"};
+
+TEST(DetectionSurgery, CocoCheckpointInto3ClassesKeepsAllButPredictorsBitIdentical) {
+  ASSERT_EQ(DetectionReference::Get().error(), "");
+  const std::string name = "maskrcnn_resnet50_fpn";
+  const NamedTensors checkpoint = LoadWeights(DetectionReference::Get().Path(name, ".pth"));
+  ASSERT_EQ(checkpoint.Find("roi_heads.box_predictor.cls_score.weight")->size(0), 91);
+  DetectionModelOptions options = DefaultDetectionOptions(name);
+  options.num_classes = 3;
+  GeneralizedRCNN model = BuildDetectionModel(name, options);
+  std::map<std::string, torch::Tensor> fresh;
+  for (const auto& [key, tensor] : ModelTensors(*model)) fresh[key] = tensor.clone();
+
+  DetectionLoadOptions load;
+  load.transfer = true;
+  const LoadReport report = LoadDetectionWeights(*model, name, checkpoint, load);
+  EXPECT_EQ(std::set<std::string>(report.reinitialized.begin(), report.reinitialized.end()), kMaskRcnnClassTensors)
+      << report.ToString();
+  EXPECT_TRUE(report.missing.empty()) << report.ToString();
+  EXPECT_TRUE(report.unexpected.empty()) << report.ToString();
+
+  const auto loaded = ModelTensors(*model);
+  for (const auto& [key, file_tensor] : checkpoint.items) {
+    if (kMaskRcnnClassTensors.count(key)) {
+      EXPECT_TRUE(torch::equal(loaded.at(key), fresh.at(key))) << key << " should keep the fresh init";
+    } else {
+      EXPECT_TRUE(torch::equal(loaded.at(key), file_tensor)) << key << " should be bit-identical to the checkpoint";
+    }
+  }
+  EXPECT_EQ(loaded.at("roi_heads.box_predictor.bbox_pred.weight").size(0), 12);
+  EXPECT_EQ(loaded.at("roi_heads.mask_predictor.mask_fcn_logits.weight").size(0), 3);
+}
+
+TEST(DetectionSurgery, ClassMismatchWithoutTransferIsAnError) {
+  ASSERT_EQ(DetectionReference::Get().error(), "");
+  const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  DetectionModelOptions options = DefaultDetectionOptions(name);
+  options.num_classes = 3;
+  GeneralizedRCNN model = BuildDetectionModel(name, options);
+  EXPECT_THROW(LoadDetectionWeights(*model, name, LoadWeights(DetectionReference::Get().Path(name, ".pth"))),
+               FormatError);
+}
+
+TEST(DetectionRegistry, ListsTheFourModelsWithTheirClassSpecificLayers) {
+  std::vector<std::string> names;
+  for (const auto& info : ListDetectionModels()) names.push_back(info.name);
+  EXPECT_EQ(names, AllModels());
+  EXPECT_EQ(GetDetectionModelInfo("maskrcnn_resnet50_fpn").class_specific_prefixes,
+            (std::vector<std::string>{"roi_heads.box_predictor", "roi_heads.mask_predictor.mask_fcn_logits"}));
+  EXPECT_EQ(GetDetectionModelInfo("fasterrcnn_resnet50_fpn").default_num_classes, 91);
+  EXPECT_THROW(GetDetectionModelInfo("deeplabv3_resnet50"), UsageError);
+  EXPECT_FALSE(IsDetectionModel("lraspp_mobilenet_v3_large"));
+}
+
+TEST(DetectionModel, Mobilenet320DefaultsAreTorchvisions) {
+  const DetectionModelOptions o = DefaultDetectionOptions("fasterrcnn_mobilenet_v3_large_320_fpn");
+  EXPECT_EQ(o.min_size, 320);
+  EXPECT_EQ(o.max_size, 640);
+  EXPECT_EQ(o.rpn.pre_nms_top_n_test, 150);
+  EXPECT_EQ(o.rpn.post_nms_top_n_test, 150);
+  EXPECT_DOUBLE_EQ(o.rpn.score_thresh, 0.05);
+  EXPECT_DOUBLE_EQ(o.box.score_thresh, 0.05);
+  EXPECT_DOUBLE_EQ(o.box.nms_thresh, 0.5);
+  EXPECT_EQ(o.box.detections_per_img, 100);
+}
+
+// A train-mode step: the five losses are finite and positive, gradients reach the heads and the
+// trainable backbone stages, the frozen stem and BatchNorm get none, and BatchNorm stays frozen.
+TEST(DetectionModel, MaskRcnnTrainStepGivesLossesAndRespectsFrozenLayers) {
+  torch::manual_seed(0);
+  DetectionModelOptions options = DefaultDetectionOptions("maskrcnn_resnet50_fpn");
+  options.num_classes = 3;
+  options.min_size = 128;
+  options.max_size = 160;
+  GeneralizedRCNN model = BuildDetectionModel("maskrcnn_resnet50_fpn", options);
+  model->train();
+  const torch::Tensor running_var = model->backbone->body->named_buffers()["bn1.running_var"].clone();
+  DetectionTarget target;
+  target.boxes = torch::tensor({{10.0f, 20.0f, 60.0f, 90.0f}, {70.0f, 5.0f, 120.0f, 50.0f}});
+  target.labels = torch::tensor({1, 2}, torch::kInt64);
+  target.masks = torch::zeros({2, 128, 128}, torch::kUInt8);
+  target.masks[0].slice(0, 20, 90).slice(1, 10, 60).fill_(1);
+  target.masks[1].slice(0, 5, 50).slice(1, 70, 120).fill_(1);
+  const std::vector<DetectionTarget> targets{target};
+  const DetectionOutput out = model->forward({torch::rand({3, 128, 128})}, &targets);
+  const std::set<std::string> expected{"loss_classifier", "loss_box_reg", "loss_mask", "loss_objectness",
+                                       "loss_rpn_box_reg"};
+  std::set<std::string> keys;
+  torch::Tensor total = torch::zeros({});
+  for (const auto& [key, loss] : out.losses) {
+    keys.insert(key);
+    EXPECT_TRUE(std::isfinite(loss.item<double>())) << key;
+    EXPECT_GE(loss.item<double>(), 0.0) << key;
+    total = total + loss;
+  }
+  EXPECT_EQ(keys, expected);
+  total.backward();
+  auto params = model->named_parameters();
+  EXPECT_TRUE(params["roi_heads.box_predictor.cls_score.weight"].grad().defined());
+  EXPECT_TRUE(params["roi_heads.mask_predictor.mask_fcn_logits.weight"].grad().defined());
+  EXPECT_TRUE(params["backbone.fpn.layer_blocks.0.0.weight"].grad().defined());
+  EXPECT_TRUE(params["backbone.body.layer4.0.conv1.weight"].grad().defined());
+  EXPECT_FALSE(params["backbone.body.conv1.weight"].requires_grad());      // trainable_backbone_layers 3
+  EXPECT_FALSE(params["backbone.body.layer1.0.conv1.weight"].requires_grad());
+  EXPECT_FALSE(params["backbone.body.layer4.0.bn1.weight"].requires_grad());  // FrozenBatchNorm2d
+  EXPECT_TRUE(torch::equal(model->backbone->body->named_buffers()["bn1.running_var"], running_var));
+}
+
+}  // namespace
+}  // namespace segtune::detection
