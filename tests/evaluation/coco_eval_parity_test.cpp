@@ -119,9 +119,11 @@ void WriteRandomMaskDataset(const std::filesystem::path& gt_path, const std::fil
 }
 
 std::array<double, 12> PythonStats(const std::filesystem::path& gt, const std::filesystem::path& dt,
-                                   const std::filesystem::path& out, const std::string& type = "bbox") {
+                                   const std::filesystem::path& out, const std::string& type = "bbox",
+                                   const std::string& extra_args = "") {
   const auto run = testing::RunPython(testing::SourcePath("tests/evaluation/pycocotools_cocoeval_transliteration.py") +
-                                      " '" + gt.string() + "' '" + dt.string() + "' '" + out.string() + "' --type " + type);
+                                      " '" + gt.string() + "' '" + dt.string() + "' '" + out.string() + "' --type " + type +
+                                      " " + extra_args);
   EXPECT_EQ(run.exit_code, 0) << run.output;
   nlohmann::json j;
   std::ifstream(out) >> j;
@@ -155,6 +157,38 @@ TEST(CocoEvalParity, MatchesPycocotoolsTransliterationOnRandomMaskData) {
   const auto r = EvaluateCoco(LoadCoco(dir / "gt.json"), LoadCocoResults(dir / "dt.json"), params);
   for (int i = 0; i < 12; ++i) EXPECT_NEAR(r.stats[i], want[i], 1e-9) << "stat " << i;
   EXPECT_GT(want[0], 0);
+}
+
+TEST(CocoEvalParity, NoCatsMatchesTransliterationWithUseCatsZero) {
+  testing::TempDir dir;
+  WriteRandomDataset(dir / "gt.json", dir / "dt.json", 13);
+  const auto want = PythonStats(dir / "gt.json", dir / "dt.json", dir / "py.json", "bbox", "--no-cats");
+  const auto with_cats = PythonStats(dir / "gt.json", dir / "dt.json", dir / "py_cats.json");
+  const auto run = testing::RunSegtune("coco-eval --gt '" + (dir / "gt.json").string() + "' --dt '" +
+                                       (dir / "dt.json").string() + "' --type bbox --no-cats -o '" +
+                                       (dir / "m.json").string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  nlohmann::json metrics;
+  std::ifstream(dir / "m.json") >> metrics;
+  bool differs = false;
+  for (int i = 0; i < 12; ++i) {
+    EXPECT_NEAR(metrics["stats_list"][i].get<double>(), want[i], 1e-9) << "stat " << i;
+    differs |= std::abs(want[i] - with_cats[i]) > 1e-6;
+  }
+  EXPECT_TRUE(differs) << "the data should make useCats matter";
+}
+
+TEST(CocoEvalParity, NoCatsSegmMatchesTransliteration) {
+  testing::TempDir dir;
+  WriteRandomMaskDataset(dir / "gt.json", dir / "dt.json", 22);
+  const auto want = PythonStats(dir / "gt.json", dir / "dt.json", dir / "py.json", "segm", "--no-cats");
+  CocoEvalParams params;
+  params.iou_type = CocoIouType::kSegm;
+  params.use_cats = false;
+  params.results_kind = CocoResultsKind::kMasks;
+  const auto r = EvaluateCoco(LoadCoco(dir / "gt.json"), LoadCocoResults(dir / "dt.json"), params);
+  for (int i = 0; i < 12; ++i) EXPECT_NEAR(r.stats[i], want[i], 1e-9) << "stat " << i;
+  EXPECT_EQ(r.cat_ids, std::vector<int64_t>{-1});
 }
 
 TEST(CocoEvalCommand, PrintsSummaryAndWritesMetrics) {

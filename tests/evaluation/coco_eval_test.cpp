@@ -221,6 +221,80 @@ TEST(CocoEval, SegmUsesMaskIouAndPolygonGroundTruth) {
   EXPECT_EQ(r.num_dt, 1u);
 }
 
+// An RLE mask of the pixels x in [x0, x1), y in [y0, y1) of a size x size image.
+Rle RectMask(int x0, int y0, int x1, int y1, int size) {
+  std::vector<uint8_t> mask(size_t(size) * size, 0);
+  for (int y = y0; y < y1; ++y)
+    for (int x = x0; x < x1; ++x) mask[size_t(y) * size + x] = 1;
+  return RleEncode(mask.data(), uint32_t(size), uint32_t(size));
+}
+
+void MaskDt(Builder& b, const Rle& mask, double score, std::array<double, 4> box = {}) {
+  CocoAnnotation d;
+  d.image_id = {"1", true};
+  d.category_id = 1;
+  d.segmentation.rle = mask;
+  d.bbox = box;
+  d.score = score;
+  b.dt.push_back(d);
+}
+
+TEST(CocoEval, SegmCrowdIouDividesByDetectionArea) {
+  // Crowd C = pixels [0,10)x[0,10) (RLE), regular A = [20,30)x[20,30) (polygon), both area 100.
+  // d1 (0.9) = [5,15)x[0,10): 50 pixels inside C. Against a crowd IoU = 50 / area(d1) = .5 (not
+  // 50/150): at IoU .5 d1 matches C and is ignored; above .5 it is a FP ranked before d2 (0.8, = A).
+  // t = .5: AP 1. t > .5: tp [0,1], fp [1,1] -> pr [0,.5] -> envelope .5 -> AP .5.
+  // AP = (1 + 9 * .5) / 10 = .55; AP75 = .5. A is recalled at every t by d2: AR10 = AR100 = 1;
+  // AR1 keeps only d1 -> 0. Medium/large: no regular gt -> -1.
+  Builder b({1}, {1}, 40);
+  auto& crowd = b.Gt(1, {0, 0, 10, 10}, /*crowd=*/true);
+  crowd.segmentation.rle = RectMask(0, 0, 10, 10, 40);
+  auto& a = b.Gt(1, {20, 20, 10, 10});
+  a.segmentation.polygons = {{20, 20, 30, 20, 30, 30, 20, 30}};
+  MaskDt(b, RectMask(5, 0, 15, 10, 40), 0.9);
+  MaskDt(b, RectMask(20, 20, 30, 30, 40), 0.8);
+  CocoEvalParams p;
+  p.iou_type = CocoIouType::kSegm;
+  ExpectStats(b.Run(p), {.55, 1, .5, .55, -1, -1, 0, 1, 1, 1, -1, -1});
+}
+
+TEST(CocoEval, ResultsKindSaysWhetherTheBoxOrTheMaskGivesTheDetectionArea) {
+  // gt = [0,10)x[0,10) (area 100, small). d1 (0.9) = mask [50,60)x[50,60) with a box [40,40,40,40]
+  // that is not its mask's box; d2 (0.8) = the gt's mask with its own box. Segm IoU: d1 FP, d2 TP.
+  // Read as masks: d1's area is 100 (small) -> in "small" it is a FP before the TP: APs = .5.
+  // Read as boxes: d1's area is 40*40 = 1600 (medium) -> ignored in "small": APs = 1. kAuto does
+  // what loadRes does: the first result has a box that is not its mask's box, so boxes.
+  Builder b({1}, {1}, 100);
+  b.Gt(1, {0, 0, 10, 10}).segmentation.rle = RectMask(0, 0, 10, 10, 100);
+  MaskDt(b, RectMask(50, 50, 60, 60, 100), 0.9, {40, 40, 40, 40});
+  MaskDt(b, RectMask(0, 0, 10, 10, 100), 0.8, {0, 0, 10, 10});
+  CocoEvalParams p;
+  p.iou_type = CocoIouType::kSegm;
+  p.results_kind = CocoResultsKind::kMasks;
+  EXPECT_NEAR(b.Run(p).stats[3], .5, kTol);
+  p.results_kind = CocoResultsKind::kBoxes;
+  EXPECT_NEAR(b.Run(p).stats[3], 1, kTol);
+  p.results_kind = CocoResultsKind::kAuto;
+  EXPECT_NEAR(b.Run(p).stats[3], 1, kTol);
+}
+
+TEST(CocoEval, WithoutCategoriesAnyDetectionMatchesAnyGroundTruth) {
+  // gt A (cat 1), gt B (cat 2); detections: on A labelled 2 (0.9), on B labelled 2 (0.8).
+  // With categories: cat 1 has a gt and no TP -> AP 0; cat 2: FP then TP -> pr [0,.5] -> .5; AP .25.
+  // useCats = 0: one pool, both detections TPs -> AP 1 (cat_ids reported as {-1}).
+  Builder b({1}, {1, 2});
+  b.Gt(1, {0, 0, 10, 10}, false, 1);
+  b.Gt(1, {50, 50, 10, 10}, false, 2);
+  b.Dt(1, {0, 0, 10, 10}, 0.9, 2);
+  b.Dt(1, {50, 50, 10, 10}, 0.8, 2);
+  EXPECT_NEAR(b.Run().stats[0], .25, kTol);
+  CocoEvalParams p;
+  p.use_cats = false;
+  const auto r = b.Run(p);
+  ExpectStats(r, {1, 1, 1, 1, -1, -1, .5, 1, 1, 1, -1, -1});
+  EXPECT_EQ(r.cat_ids, std::vector<int64_t>{-1});
+}
+
 TEST(CocoEval, SummaryHasPycocotoolsLayout) {
   Builder b;
   b.Gt(1, {10, 10, 20, 20});

@@ -610,6 +610,8 @@ def main():
     E = COCOeval(gt, dt, iou_type)
     if max_images is not None:
         E.params.imgIds = sorted(gt.getImgIds())[:max_images]
+    if '--no-cats' in sys.argv:
+        E.params.useCats = 0
     E.evaluate()
     E.accumulate()
     E.summarize()

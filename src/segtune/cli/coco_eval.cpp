@@ -15,6 +15,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--cat-ids", o->cat_ids, "Evaluate only these category ids")->delimiter(',');
   app.add_option("--max-dets", o->max_dets, "Max detections per image, 3 values (default 1,10,100)")->delimiter(',');
   app.add_flag("--per-class", o->per_class, "Also print AP and AP50 per category");
+  app.add_flag("--no-cats{false}", o->use_cats,
+               "Ignore categories: any detection may match any ground truth (pycocotools useCats=0)");
   app.add_option("-o,--output", o->output, "metrics.json path (default: next to --dt)");
   app.footer("Prints the 12-line COCOeval summary (same numbers as pycocotools) and writes metrics.json.");
   return [o] {

@@ -32,9 +32,13 @@ struct CocoAreaRange {
   double hi = 0;
 };
 
-// How results are read (COCO.loadRes decides from the first result: a "bbox" key means boxes).
-// kAuto: boxes if the first result has no segmentation, or a box different from its mask's box
-// (so it was given, not derived); otherwise masks. Callers that know the file set it explicitly.
+// What the detections are, i.e. which COCO.loadRes branch reads them (it decides from the first
+// result: a non-empty "bbox" key means boxes). Callers should say it:
+//   kBoxes: box results. area = w*h; for segm, a result's mask is its segmentation or its box.
+//   kMasks: mask results. area from the mask; a missing (all-zero) box is the mask's box.
+//   kAuto:  a guess from the content: boxes if the first result has no segmentation, or a box that
+//           differs from its mask's box (so it was given, not derived); otherwise masks. Ambiguous
+//           for files whose masks come with their own boxes; the coco-eval verb never uses it.
 enum class CocoResultsKind { kAuto, kBoxes, kMasks };
 
 struct CocoEvalParams {

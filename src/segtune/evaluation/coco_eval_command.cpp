@@ -74,6 +74,7 @@ int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
   params.cat_ids = o.cat_ids;
   params.max_dets = o.max_dets;
   params.threads = o.threads;
+  params.use_cats = o.use_cats;
   Info("coco-eval: loading " + o.gt.string());
   const CocoDataset gt = LoadCoco(o.gt);
   Info("coco-eval: loading " + o.dt.string());

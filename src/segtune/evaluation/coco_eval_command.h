@@ -17,6 +17,7 @@ struct CocoEvalCommandOptions {
   std::vector<int64_t> cat_ids;      // Empty: all.
   std::vector<int> max_dets = {1, 10, 100};
   bool per_class = false;
+  bool use_cats = true;  // false: --no-cats, pycocotools' params.useCats = 0 (categories ignored).
   std::filesystem::path output;  // metrics.json; empty: next to the results file.
   int threads = 0;
 };
