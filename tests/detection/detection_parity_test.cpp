@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -229,6 +230,25 @@ TEST(DetectionModel, Mobilenet320DefaultsAreTorchvisions) {
   EXPECT_DOUBLE_EQ(o.box.score_thresh, 0.05);
   EXPECT_DOUBLE_EQ(o.box.nms_thresh, 0.5);
   EXPECT_EQ(o.box.detections_per_img, 100);
+}
+
+// fastrcnn_loss on hand-made numbers: cross-entropy over all proposals, smooth-L1 with beta 1/9
+// (torchvision's value; |d| < 1/9 is quadratic) over the positives' own-class deltas, / proposal count.
+TEST(DetectionModel, FastRcnnLossUsesBetaOneNinthAndTheGtClassDeltas) {
+  const torch::Tensor logits = torch::tensor({{2.0f, 0.5f, -1.0f}, {0.1f, 0.2f, 3.0f}});
+  torch::Tensor deltas = torch::zeros({2, 12});
+  deltas[1].slice(0, 8, 12).copy_(torch::tensor({0.05f, 0.5f, -0.02f, 0.0f}));  // proposal 1, class 2
+  deltas[1].slice(0, 4, 8).fill_(7.0f);                                   // another class: ignored
+  const std::vector<torch::Tensor> labels{torch::tensor({0, 2}, torch::kInt64)};
+  const std::vector<torch::Tensor> targets{torch::zeros({2, 4})};
+  const auto [classification, box] = FastRCNNLoss(logits, deltas, labels, targets);
+  const double beta = 1.0 / 9;
+  auto smooth = [&](double d) { return std::abs(d) < beta ? 0.5 * d * d / beta : std::abs(d) - 0.5 * beta; };
+  const double expected_box = (smooth(0.05) + smooth(0.5) + smooth(-0.02) + smooth(0.0)) / 2;
+  EXPECT_NEAR(box.item<double>(), expected_box, 1e-6);
+  const double expected_ce = 0.5 * (torch::logsumexp(logits[0], 0).item<double>() - 2.0 +
+                                    torch::logsumexp(logits[1], 0).item<double>() - 3.0);
+  EXPECT_NEAR(classification.item<double>(), expected_ce, 1e-6);
 }
 
 // A train-mode step: the five losses are finite and positive, gradients reach the heads and the

@@ -69,11 +69,10 @@ std::pair<torch::Tensor, torch::Tensor> FastRCNNLoss(const torch::Tensor& class_
   const torch::Tensor labels_pos = all_labels.index({positive});
   const int64_t n = class_logits.size(0);
   const torch::Tensor deltas = box_regression.reshape({n, box_regression.size(-1) / 4, 4});
-  const torch::Tensor box_loss =
-      torch::nn::functional::smooth_l1_loss(
-          deltas.index({positive, labels_pos}), targets.index({positive}),
-          torch::nn::functional::SmoothL1LossFuncOptions().reduction(torch::kSum).beta(1.0 / 9)) /
-      all_labels.numel();
+  // torch::smooth_l1_loss directly: libtorch 1.13's F::smooth_l1_loss ignores SmoothL1LossFuncOptions::beta.
+  const torch::Tensor box_loss = torch::smooth_l1_loss(deltas.index({positive, labels_pos}), targets.index({positive}),
+                                                       at::Reduction::Sum, /*beta=*/1.0 / 9) /
+                                 all_labels.numel();
   return {classification_loss, box_loss};
 }
 
