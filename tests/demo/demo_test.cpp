@@ -77,7 +77,8 @@ TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
   ASSERT_TRUE(std::regex_search(result.output, m, std::regex("finetuned_miou=([0-9.]+) scratch_miou=([0-9.]+)"))) << tail;
   const double finetuned = std::stod(m[1]), scratch = std::stod(m[2]);
   std::cout << "reduced demo: fine-tuned mIoU " << finetuned << ", from scratch " << scratch << "\n";
-  EXPECT_GT(finetuned, scratch) << "fine-tuned " << finetuned << " vs scratch " << scratch;
+  // Measured margins were 0.05-0.07 (seeds 1-3); from scratch, 20 steps learn only the background.
+  EXPECT_GT(finetuned, scratch + 0.02) << "fine-tuned " << finetuned << " vs scratch " << scratch;
 
   for (const char* file : {"target/labelbox/export.json", "target/coco.json", "target/label_map.pbtxt",
                            "target/records/train.record-00000-of-00002", "target/records/val.record-00000-of-00002",
