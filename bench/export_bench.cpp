@@ -13,8 +13,8 @@
 #include <iostream>
 #include <opencv2/dnn.hpp>
 
-#include "segtune/export/bn_fold.h"
 #include "segtune/export/onnx_export.h"
+#include "segtune/export/prepare_inference.h"
 #include "segtune/models/registry.h"
 
 namespace {
@@ -56,8 +56,11 @@ int main(int argc, char** argv) {
   const torch::Tensor mean = torch::tensor({0.485f, 0.456f, 0.406f}).view({1, 3, 1, 1});
   const torch::Tensor std = torch::tensor({0.229f, 0.224f, 0.225f}).view({1, 3, 1, 1});
 
-  segtune::FoldBatchNormInPlace(*model);
-  const double segtune_ms = MedianMs(repeats, [&] { model->forward((image - mean) / std).out.argmax(1); });
+  segtune::PrepareForInference(*model, torch::kCPU);  // What `segtune infer` runs: folded BN, channels-last.
+  const double segtune_ms = MedianMs(repeats, [&] {
+    c10::InferenceMode inference;
+    model->forward((image - mean) / std).out.argmax(1);
+  });
 
   cv::dnn::Net net = cv::dnn::readNetFromONNX(onnx_path.string());
   std::vector<int> dims = {1, 3, 512, 512};

@@ -1,7 +1,9 @@
-// Forward latency (eval, no grad) and one SGD train step of a segmentation model, for comparison
-// with PyTorch (bench/models_bench.py, driven by bench/models_bench.sh).
+// Forward latency (eval, no grad), one SGD train step, and the forward latency of the same model
+// prepared for inference (PrepareForInference: BatchNorm folded, channels-last, InferenceMode) of a
+// segmentation model, for comparison with PyTorch (bench/models_bench.py, driven by
+// bench/models_bench.sh).
 // Usage: models_bench MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last]
-// Prints: "segtune MODEL forward_ms <median> train_ms <median>".
+// Prints: "segtune MODEL forward_ms <median> train_ms <median> infer_ms <median> threads N".
 #include <ATen/Parallel.h>
 #include <torch/torch.h>
 
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/export/prepare_inference.h"
 #include "segtune/models/registry.h"
 
 namespace {
@@ -75,7 +78,15 @@ int main(int argc, char** argv) {
     loss.backward();
     optimizer.step();
   });
+
+  // Last: preparing changes the weights for good.
+  segtune::PrepareForInference(*model, torch::kCPU);
+  const double infer_ms = MedianMs(repeat, [&] {
+    c10::InferenceMode inference;
+    model->forward(x);
+  });
   std::cout << "segtune " << name << (channels_last ? " channels_last" : "") << " forward_ms " << forward_ms
-            << " train_ms " << train_ms << " threads " << at::get_num_threads() << std::endl;
+            << " train_ms " << train_ms << " infer_ms " << infer_ms << " threads " << at::get_num_threads()
+            << std::endl;
   return 0;
 }

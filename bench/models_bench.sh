@@ -1,7 +1,9 @@
 #!/bin/sh
 # segtune vs PyTorch (torchvision) segmentation models: eval forward latency and one SGD train step,
 # batch 4, 256x256, same threads, interleaved in the same run. Prints the ratio pytorch / segtune
-# (> 1 means segtune is faster).
+# (> 1 means segtune is faster) for the eager forward and the train step (same memory layout both
+# sides), and for "infer": segtune's model after PrepareForInference (BatchNorm folded, channels-last,
+# InferenceMode; what `segtune infer` runs) against PyTorch's eager no_grad forward in that layout.
 # Usage: bench/models_bench.sh BUILD_DIR [REPEAT] [MODELS...]
 #   e.g. cmake --build build --target models_bench && bench/models_bench.sh build 5
 set -eu
@@ -24,7 +26,7 @@ for model in $MODELS; do
     echo "$ours"
     echo "$peer"
     awk -v m="$model${layout:+ cl}" -v of="$(field "$ours" forward_ms)" -v pf="$(field "$peer" forward_ms)" \
-        -v ot="$(field "$ours" train_ms)" -v pt="$(field "$peer" train_ms)" \
-        'BEGIN { printf "ratio %s forward pytorch/segtune %.2f  train pytorch/segtune %.2f\n", m, pf / of, pt / ot }'
+        -v ot="$(field "$ours" train_ms)" -v pt="$(field "$peer" train_ms)" -v oi="$(field "$ours" infer_ms)" \
+        'BEGIN { printf "ratio %s forward pytorch/segtune %.2f  train pytorch/segtune %.2f  infer pytorch/segtune %.2f\n", m, pf / of, pt / ot, pf / oi }'
   done
 done

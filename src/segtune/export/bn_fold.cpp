@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "segtune/core/error.h"
+#include "segtune/models/layers.h"
 
 namespace segtune {
 
@@ -29,23 +30,31 @@ ConvWeights FoldBatchNorm(const ConvWeights& conv, const torch::nn::BatchNorm2dI
 
 namespace {
 void MakeIdentity(torch::nn::BatchNorm2dImpl& bn) {
+  if (auto* foldable = dynamic_cast<FoldableBatchNorm2dImpl*>(&bn)) {
+    foldable->Fold();
+    return;
+  }
   bn.weight.fill_(1.0);
   bn.bias.fill_(0.0);
   bn.running_mean.fill_(0.0);
   bn.running_var.fill_(1.0 - bn.options.eps());
+}
+
+bool IsFolded(const torch::nn::BatchNorm2dImpl& bn) {
+  const auto* foldable = dynamic_cast<const FoldableBatchNorm2dImpl*>(&bn);
+  return foldable != nullptr && foldable->folded();
 }
 }  // namespace
 
 int FoldBatchNormInPlace(torch::nn::Module& model) {
   torch::NoGradGuard no_grad;
   int folded = 0;
-  for (const auto& child : model.children()) folded += FoldBatchNormInPlace(*child);
-  if (dynamic_cast<torch::nn::SequentialImpl*>(&model) == nullptr) return folded;
   const auto children = model.children();
+  for (const auto& child : children) folded += FoldBatchNormInPlace(*child);
   for (size_t i = 0; i + 1 < children.size(); ++i) {
     auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(children[i].get());
     auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(children[i + 1].get());
-    if (conv == nullptr || bn == nullptr || !bn->weight.defined()) continue;
+    if (conv == nullptr || bn == nullptr || !bn->weight.defined() || IsFolded(*bn)) continue;
     const ConvWeights w = FoldBatchNorm({conv->weight, conv->bias}, *bn);
     conv->weight.set_data(w.weight);
     if (conv->bias.defined()) {

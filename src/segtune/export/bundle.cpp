@@ -20,6 +20,7 @@ std::string BundleMetadataToJson(const BundleMetadata& m) {
   j["class_names"] = m.class_names;
   j["preprocessing"] = {{"input", "RGB, NCHW"}, {"scale", "pixel / 255 -> [0, 1]"},
                         {"mean", m.mean}, {"std", m.std}};
+  if (m.input_size) j["preprocessing"]["input_size"] = {m.input_size->first, m.input_size->second};
   j["onnx"] = {{"file", "model.onnx"}, {"input_type", m.onnx_input_type}, {"shape", m.onnx_shape},
                {"outputs", {"logits", "classes"}}};
   j["weights"] = "model.safetensors";
@@ -39,6 +40,13 @@ BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesy
     m.class_names = j.value("class_names", std::vector<std::string>{});
     m.mean = j.at("preprocessing").at("mean").get<std::array<float, 3>>();
     m.std = j.at("preprocessing").at("std").get<std::array<float, 3>>();
+    if (j["preprocessing"].contains("input_size")) {
+      const auto hw = j["preprocessing"]["input_size"].get<std::array<int64_t, 2>>();
+      if (hw[0] < 1 || hw[1] < 1) {
+        throw FormatError(source, "preprocessing.input_size", "expected [height, width] >= 1");
+      }
+      m.input_size = std::make_pair(hw[0], hw[1]);
+    }
     if (j.contains("onnx")) {
       m.onnx_input_type = j["onnx"].value("input_type", "");
       m.onnx_shape = j["onnx"].value("shape", "");

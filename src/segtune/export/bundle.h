@@ -13,7 +13,9 @@
 #include <array>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "segtune/models/segmentation_model.h"
@@ -27,6 +29,9 @@ struct BundleMetadata {
   std::vector<std::string> class_names;  // Index = class id (from the label map; "background" for 0).
   std::array<float, 3> mean{};         // Normalization of RGB values in [0, 1].
   std::array<float, 3> std{};
+  // The input size (H, W) the model was exported for: export's --input-size, else the training
+  // config's fixed_shape_resizer. Unset when neither says (model.json: preprocessing.input_size).
+  std::optional<std::pair<int64_t, int64_t>> input_size;
   std::string onnx_input_type;         // "float" or "uint8".
   std::string onnx_shape;              // "dynamic" or "fixed HxW".
   // Provenance.

@@ -21,6 +21,7 @@ const std::map<std::type_index, EmitFn>& BuiltinOnnxEmitters() {
       // Standard torch::nn modules.
       {typeid(torch::nn::Conv2dImpl), EmitConv2d},
       {typeid(torch::nn::BatchNorm2dImpl), EmitBatchNorm2d},
+      {typeid(FoldableBatchNorm2dImpl), EmitBatchNorm2d},
       {typeid(torch::nn::ReLUImpl), EmitReLU},
       {typeid(torch::nn::SigmoidImpl), EmitSigmoid},
       {typeid(torch::nn::AdaptiveAvgPool2dImpl), EmitAdaptiveAvgPool2d},

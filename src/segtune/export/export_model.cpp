@@ -32,6 +32,10 @@ void ApplyPipelineConfig(ExportRequest* r, BundleMetadata* meta) {
   if (r->label_map.empty() && config.proto.train_input_reader().has_label_map_path()) {
     r->label_map = config.proto.train_input_reader().label_map_path();
   }
+  if (seg.image_resizer().has_fixed_shape_resizer()) {
+    const auto& resizer = seg.image_resizer().fixed_shape_resizer();
+    meta->input_size = std::make_pair(int64_t{resizer.height()}, int64_t{resizer.width()});
+  }
   meta->config_path = r->pipeline_config.string();
   meta->config_sha256 = Sha256Hex(config.text);
 }
@@ -138,6 +142,7 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
   meta.onnx_shape = r.fixed_size ? "fixed " + std::to_string(r.fixed_size->first) + "x" +
                                        std::to_string(r.fixed_size->second)
                                  : "dynamic";
+  if (r.fixed_size) meta.input_size = r.fixed_size;
   meta.segtune_version = SEGTUNE_VERSION;
   meta.checkpoint = r.checkpoint.string();
   meta.checkpoint_step = CheckpointStep(weights, r.checkpoint);

@@ -33,12 +33,33 @@ int64_t ClassesInWeights(const NamedTensors& weights) {
   return 0;
 }
 
+std::string SizeText(std::pair<int64_t, int64_t> size) {
+  return std::to_string(size.first) + "x" + std::to_string(size.second);
+}
+
+// The request's size, else `recorded` (with where it came from), else the model's recommended size.
+std::pair<int64_t, int64_t> ChooseInputSize(const InspectRequest& r, const std::string& model_name,
+                                            const std::optional<std::pair<int64_t, int64_t>>& recorded,
+                                            std::string* text) {
+  if (r.input_size) {
+    *text = SizeText(*r.input_size);
+    return *r.input_size;
+  }
+  if (recorded) {
+    *text = SizeText(*recorded) + " (model.json)";
+    return *recorded;
+  }
+  const int64_t side = FindModelInfo(model_name).recommended_input_size;
+  *text = SizeText({side, side}) + " (default)";
+  return {side, side};
+}
+
 }  // namespace
 
 InspectResult Inspect(const InspectRequest& r) {
   InspectResult result;
   onnx::ModelProto graph;
-  const std::string size = std::to_string(r.input_size.first) + "x" + std::to_string(r.input_size.second);
+  std::string size;
   if (!r.model.empty() && !std::filesystem::exists(r.model)) throw IoError(r.model.string() + ": not found");
   if (!r.model.empty() && r.model.extension() == ".onnx") {
     graph = ReadOnnx(r.model);
@@ -48,9 +69,10 @@ InspectResult Inspect(const InspectRequest& r) {
                                       graph);
   } else if (!r.model.empty() && std::filesystem::is_directory(r.model)) {
     Bundle bundle = LoadBundle(r.model);
+    result.input_size = ChooseInputSize(r, bundle.metadata.architecture, bundle.metadata.input_size, &size);
     result.table = InspectModule(r.model.string() + " (" + bundle.metadata.architecture + ", " +
                                      std::to_string(bundle.metadata.num_classes) + " classes) at " + size,
-                                 *bundle.model, r.input_size, &graph);
+                                 *bundle.model, result.input_size, &graph);
     result.model_parameters = CountParameters(*bundle.model);
   } else {
     if (r.model_name.empty()) {
@@ -62,6 +84,7 @@ InspectResult Inspect(const InspectRequest& r) {
     int64_t classes = r.num_classes > 0 ? r.num_classes : ClassesInWeights(weights);
     if (classes == 0) classes = 21;
     SegmentationModel model = CreateSegmentationModel(r.model_name, classes, false);
+    result.input_size = ChooseInputSize(r, r.model_name, std::nullopt, &size);
     if (!r.model.empty()) {
       LoadOptions load;
       load.strict = true;
@@ -70,7 +93,7 @@ InspectResult Inspect(const InspectRequest& r) {
     }
     result.table = InspectModule((r.model.empty() ? r.model_name + " (fresh weights)" : r.model.string() + " (" + r.model_name + ")") +
                                      ", " + std::to_string(classes) + " classes, at " + size,
-                                 *model, r.input_size, &graph);
+                                 *model, result.input_size, &graph);
     result.model_parameters = CountParameters(*model);
   }
   if (!r.log_dir.empty()) result.event_file = WriteGraphEventFile(OnnxToGraphDef(graph), r.log_dir);

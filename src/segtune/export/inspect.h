@@ -21,12 +21,15 @@ struct InspectRequest {
   std::filesystem::path model;
   std::string model_name;
   int64_t num_classes = 0;  // 0: from the checkpoint, else 21.
-  std::pair<int64_t, int64_t> input_size{520, 520};  // For shapes and FLOPs (not used for .onnx files).
+  // For shapes and FLOPs (not used for .onnx files). Unset: an export directory's model.json
+  // input size (the trained/exported size), else the model's recommended size (520x520).
+  std::optional<std::pair<int64_t, int64_t>> input_size;
   std::filesystem::path log_dir;  // Non-empty: also write a TensorBoard event file with the graph.
 };
 
 struct InspectResult {
   LayerTable table;
+  std::pair<int64_t, int64_t> input_size{0, 0};  // The size the table was computed at (0x0 for .onnx).
   int64_t model_parameters = -1;   // The whole model's parameter count (-1 for .onnx files).
   std::filesystem::path event_file;  // Set when log_dir was given.
 };

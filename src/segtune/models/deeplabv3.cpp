@@ -19,7 +19,7 @@ ASPPConvImpl::ASPPConvImpl(int64_t in, int64_t out, int64_t dilation_) : dilatio
   bn = register_module("1", MakeBatchNorm(out, {}));
 }
 
-torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) { return torch::relu(bn->forward(conv->forward(x))); }
+torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) { return bn->forward(conv->forward(x)).relu_(); }
 
 ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
   conv = register_module("1", ConvNoBias(in, out, 1));
@@ -28,7 +28,7 @@ ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
 
 torch::Tensor ASPPPoolingImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = torch::adaptive_avg_pool2d(x, {1, 1});
-  y = torch::relu(bn->forward(conv->forward(y)));
+  y = bn->forward(conv->forward(y)).relu_();
   return ResizeBilinear(y, x.size(2), x.size(3));
 }
 
@@ -64,7 +64,7 @@ DeepLabHeadImpl::DeepLabHeadImpl(int64_t in, int64_t num_classes) {
 }
 
 torch::Tensor DeepLabHeadImpl::forward(const torch::Tensor& x) {
-  return classifier->forward(torch::relu(bn->forward(conv->forward(aspp->forward(x)))));
+  return classifier->forward(bn->forward(conv->forward(aspp->forward(x))).relu_());
 }
 
 }  // namespace segtune

@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "segtune/models/layers.h"
 #include "segtune/models/segmentation_model.h"
 
 namespace segtune {
@@ -21,7 +22,7 @@ class ASPPConvImpl : public torch::nn::Module {
 
   const int64_t dilation;
   torch::nn::Conv2d conv{nullptr};     // "0"
-  torch::nn::BatchNorm2d bn{nullptr};  // "1"
+  FoldableBatchNorm2d bn{nullptr};  // "1"
 };
 TORCH_MODULE(ASPPConv);
 
@@ -33,7 +34,7 @@ class ASPPPoolingImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x);
 
   torch::nn::Conv2d conv{nullptr};     // "1"
-  torch::nn::BatchNorm2d bn{nullptr};  // "2"
+  FoldableBatchNorm2d bn{nullptr};  // "2"
 };
 TORCH_MODULE(ASPPPooling);
 
@@ -66,7 +67,7 @@ class DeepLabHeadImpl : public SegmentationHeadImpl {
 
   ASPP aspp{nullptr};                     // "0"
   torch::nn::Conv2d conv{nullptr};        // "1"
-  torch::nn::BatchNorm2d bn{nullptr};     // "2"
+  FoldableBatchNorm2d bn{nullptr};     // "2"
   torch::nn::Conv2d classifier{nullptr};  // "4"
 };
 TORCH_MODULE(DeepLabHead);

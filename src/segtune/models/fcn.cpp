@@ -15,7 +15,7 @@ FCNHeadImpl::FCNHeadImpl(int64_t in, int64_t classes)
 }
 
 torch::Tensor FCNHeadImpl::forward(const torch::Tensor& x) {
-  return classifier->forward(dropout->forward(torch::relu(bn->forward(conv->forward(x)))));
+  return classifier->forward(dropout->forward(bn->forward(conv->forward(x)).relu_()));
 }
 
 }  // namespace segtune

@@ -7,6 +7,7 @@
 #include <torch/nn/modules/dropout.h>
 #include <torch/nn/pimpl.h>
 
+#include "segtune/models/layers.h"
 #include "segtune/models/segmentation_model.h"
 
 namespace segtune {
@@ -23,7 +24,7 @@ class FCNHeadImpl : public SegmentationHeadImpl {
   const int64_t inter_channels;
   const int64_t channels;
   torch::nn::Conv2d conv{nullptr};        // "0"
-  torch::nn::BatchNorm2d bn{nullptr};     // "1"
+  FoldableBatchNorm2d bn{nullptr};     // "1"
   torch::nn::Dropout dropout{nullptr};    // "3", p = 0.1
   torch::nn::Conv2d classifier{nullptr};  // "4"
 };

@@ -2,6 +2,26 @@
 
 #include <torch/torch.h>
 
+// libtorch 1.13 defines BatchNormImplBase::pretty_print in its .cpp and does not export it, yet the
+// construction vtables of any subclass of BatchNorm2dImpl (FoldableBatchNorm2dImpl) refer to it.
+// This definition (same output as libtorch's) is instantiated here for that reference only.
+namespace torch::nn {
+template <size_t D, typename Derived>
+void BatchNormImplBase<D, Derived>::pretty_print(std::ostream& stream) const {
+  stream << std::boolalpha << "torch::nn::BatchNorm" << D << "d(" << this->options.num_features() << ", "
+         << "eps=" << this->options.eps() << ", "
+         << "momentum=";
+  if (this->options.momentum().has_value()) {
+    stream << this->options.momentum().value();
+  } else {
+    stream << "None";
+  }
+  stream << ", "
+         << "affine=" << this->options.affine() << ", "
+         << "track_running_stats=" << this->options.track_running_stats() << ")";
+}
+}  // namespace torch::nn
+
 namespace segtune {
 
 const char* ActivationName(Activation activation) {
@@ -26,8 +46,33 @@ torch::Tensor ApplyActivation(const torch::Tensor& x, Activation activation) {
   return x;
 }
 
-torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec) {
-  return torch::nn::BatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(spec.eps).momentum(spec.momentum));
+FoldableBatchNorm2dImpl::FoldableBatchNorm2dImpl(const torch::nn::BatchNorm2dOptions& options)
+    : torch::nn::BatchNorm2dImpl(options) {}
+
+torch::Tensor FoldableBatchNorm2dImpl::forward(const torch::Tensor& x) {
+  return folded_ ? x : torch::nn::BatchNorm2dImpl::forward(x);
+}
+
+void FoldableBatchNorm2dImpl::Fold() {
+  torch::NoGradGuard no_grad;
+  // Identity parameters too, so a caller that reaches the base class's forward (through a
+  // BatchNorm2dImpl pointer, e.g. the ONNX emitter) still computes the folded model.
+  if (weight.defined()) weight.fill_(1.0);
+  if (bias.defined()) bias.fill_(0.0);
+  if (running_mean.defined()) running_mean.fill_(0.0);
+  if (running_var.defined()) running_var.fill_(1.0 - options.eps());
+  folded_ = true;
+}
+
+void FoldableBatchNorm2dImpl::pretty_print(std::ostream& stream) const {
+  stream << "segtune::FoldableBatchNorm2d(" << options.num_features() << ", eps=" << options.eps()
+         << ", momentum=" << (options.momentum() ? std::to_string(*options.momentum()) : "None")
+         << ", affine=" << options.affine() << ", track_running_stats=" << options.track_running_stats()
+         << (folded_ ? ", folded" : "") << ")";
+}
+
+FoldableBatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec) {
+  return FoldableBatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(spec.eps).momentum(spec.momentum));
 }
 
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width) {
@@ -50,8 +95,24 @@ Conv2dNormActivationImpl::Conv2dNormActivationImpl(const Conv2dNormActivationOpt
   bn = register_module("1", MakeBatchNorm(opts.out_channels, opts.norm));
 }
 
+namespace {
+// In place, as torchvision's inplace=True activations: saves allocating (and page-faulting) a fresh
+// tensor per layer. ReLU is safe in place under autograd (its backward reads the output); the hard
+// activations are only applied in place when no gradient is recorded.
+torch::Tensor ActivateInPlace(torch::Tensor x, Activation activation) {
+  const bool recording = torch::GradMode::is_enabled() && !c10::InferenceMode::is_enabled();
+  switch (activation) {
+    case Activation::kReLU: return torch::relu_(x);
+    case Activation::kHardswish: return recording ? torch::hardswish(x) : torch::hardswish_(x);
+    case Activation::kHardsigmoid: return recording ? torch::hardsigmoid(x) : torch::hardsigmoid_(x);
+    default: return ApplyActivation(x, activation);
+  }
+}
+}  // namespace
+
 torch::Tensor Conv2dNormActivationImpl::forward(const torch::Tensor& x) {
-  return ApplyActivation(bn->forward(conv->forward(x)), options.activation);
+  // bn's output (or, folded, conv's) is a fresh tensor: activate it in place.
+  return ActivateInPlace(bn->forward(conv->forward(x)), options.activation);
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input, int64_t squeeze)

@@ -14,6 +14,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <ostream>
 #include <string>
 
 namespace segtune {
@@ -35,7 +36,28 @@ struct BatchNormSpec {
 };
 inline BatchNormSpec MobileNetV3BatchNorm() { return {1e-3, 0.01}; }
 
-torch::nn::BatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec);
+// torch::nn::BatchNorm2d that can be folded away for inference. Until Fold() it is exactly
+// torch::nn::BatchNorm2d (same parameters, buffers, state-dict names, train/eval behaviour; code that
+// looks for BatchNorm2dImpl through as<>/dynamic_cast finds it). Fold() is called by
+// FoldBatchNormInPlace (export/bn_fold.h) once the module's affine transform has been merged into the
+// convolution before it: the parameters become the identity transform and forward() returns its
+// input unchanged, so inference skips the BatchNorm pass entirely. Folding is for inference only and
+// cannot be undone (reload the weights to train again).
+class FoldableBatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
+ public:
+  explicit FoldableBatchNorm2dImpl(const torch::nn::BatchNorm2dOptions& options);
+  torch::Tensor forward(const torch::Tensor& x);  // x itself once folded.
+  void Fold();
+  bool folded() const { return folded_; }
+  // Defined here: libtorch does not export BatchNormImplBase's, which a subclass's vtable needs.
+  void pretty_print(std::ostream& stream) const override;
+
+ private:
+  bool folded_ = false;
+};
+TORCH_MODULE(FoldableBatchNorm2d);
+
+FoldableBatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec);
 
 // Bilinear resize with align_corners=False, as F.interpolate(mode="bilinear") in torchvision.
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width);
@@ -62,7 +84,7 @@ class Conv2dNormActivationImpl : public torch::nn::Module {
   const Conv2dNormActivationOptions options;
   const int64_t padding;
   torch::nn::Conv2d conv{nullptr};     // "0"
-  torch::nn::BatchNorm2d bn{nullptr};  // "1"
+  FoldableBatchNorm2d bn{nullptr};  // "1"
 };
 TORCH_MODULE(Conv2dNormActivation);
 

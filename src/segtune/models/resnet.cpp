@@ -35,8 +35,8 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t planes_, int64_t stride_, int
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::relu(bn1->forward(conv1->forward(x)));
-  y = torch::relu(bn2->forward(conv2->forward(y)));
+  torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
+  y = bn2->forward(conv2->forward(y)).relu_();
   y = bn3->forward(conv3->forward(y));
   y += downsample ? downsample->forward(x) : x;
   return torch::relu_(y);
@@ -72,7 +72,7 @@ torch::nn::Sequential ResNetBackboneImpl::MakeLayer(int64_t planes, int blocks, 
 
 FeatureMap ResNetBackboneImpl::forward(const torch::Tensor& input) {
   FeatureMap features;
-  torch::Tensor x = torch::relu(bn1->forward(conv1->forward(input)));
+  torch::Tensor x = bn1->forward(conv1->forward(input)).relu_();
   x = torch::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
   const std::pair<const char*, torch::nn::Sequential*> stages[] = {
       {"layer1", &layer1}, {"layer2", &layer2}, {"layer3", &layer3}, {"layer4", &layer4}};

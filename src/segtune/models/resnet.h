@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "segtune/models/backbone.h"
+#include "segtune/models/layers.h"
 
 namespace segtune {
 
@@ -33,11 +34,11 @@ class BottleneckImpl : public torch::nn::Module {
   const int64_t stride;
   const int64_t dilation;
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  FoldableBatchNorm2d bn1{nullptr};
   torch::nn::Conv2d conv2{nullptr};
-  torch::nn::BatchNorm2d bn2{nullptr};
+  FoldableBatchNorm2d bn2{nullptr};
   torch::nn::Conv2d conv3{nullptr};
-  torch::nn::BatchNorm2d bn3{nullptr};
+  FoldableBatchNorm2d bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};  // Null when the identity is added as is.
 };
 TORCH_MODULE(Bottleneck);
@@ -53,7 +54,7 @@ class ResNetBackboneImpl : public BackboneImpl {
   const std::array<int, 4> block_counts;
   const std::array<bool, 3> replace_stride_with_dilation;
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr};
+  FoldableBatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
 
  private:

@@ -1,0 +1,24 @@
+#include "segtune/export/prepare_inference.h"
+
+#include <torch/torch.h>
+
+#include "segtune/export/bn_fold.h"
+#include "segtune/models/segmentation_model.h"
+
+namespace segtune {
+
+InferencePreparation PrepareForInference(SegmentationModelImpl& model, const torch::Device& device) {
+  // Move first: folding gives bias-free convolutions an unregistered bias that to() would not move.
+  model.to(device);
+  model.eval();
+  InferencePreparation done;
+  done.folded_batch_norms = FoldBatchNormInPlace(model);
+  // On CPU, oneDNN runs NHWC convolutions without reordering; measured faster for every registry
+  // model (bench/models_bench.sh). Applied after folding, which writes new (NCHW) weight tensors.
+  done.channels_last = device.is_cpu();
+  model.SetChannelsLast(done.channels_last);
+  for (auto& p : model.parameters()) p.set_requires_grad(false);
+  return done;
+}
+
+}  // namespace segtune
