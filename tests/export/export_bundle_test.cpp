@@ -5,6 +5,7 @@
 #include <set>
 
 #include "event.pb.h"
+#include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/tfrecord.h"
 #include "segtune/export/bundle.h"
@@ -92,6 +93,46 @@ TEST(Export, MissingConfigAndUnwritableOutputGiveClearErrors) {
   std::filesystem::permissions(dir / "readonly", std::filesystem::perms::owner_all);
   r.output_dir = dir / "c.safetensors" / "out";  // A file where a directory should be: unwritable for root too.
   EXPECT_THROW(ExportModel(r), IoError);
+}
+
+TEST(Inspect, ExportDirectoryUsesTheExportedInputSizeFromModelJson) {
+  TempDir dir;
+  ExportRequest r;
+  r.model_name = "lraspp_mobilenet_v3_large";
+  r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
+  r.output_dir = dir / "exported";
+  r.fixed_size = {{96, 64}};
+  ExportModel(r);
+  ASSERT_TRUE(LoadBundle(r.output_dir).metadata.input_size.has_value());
+  EXPECT_EQ(*LoadBundle(r.output_dir).metadata.input_size, std::make_pair(int64_t{96}, int64_t{64}));
+
+  InspectRequest request;
+  request.model = r.output_dir;
+  const InspectResult result = Inspect(request);
+  EXPECT_EQ(result.input_size, std::make_pair(int64_t{96}, int64_t{64}));
+  EXPECT_NE(result.table.title.find("96x64 (model.json)"), std::string::npos) << result.table.title;
+  request.input_size = {{32, 32}};  // An explicit --input-size wins.
+  EXPECT_EQ(Inspect(request).input_size, std::make_pair(int64_t{32}, int64_t{32}));
+
+  const testing::CommandResult cli = testing::RunSegtune("inspect '" + r.output_dir.string() + "'");
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_NE(cli.output.find("96x64"), std::string::npos) << cli.output;
+  EXPECT_EQ(cli.output.find("520x520"), std::string::npos) << cli.output;
+}
+
+TEST(Inspect, ExportDirectoryFromAFixedShapeConfigShowsTheTrainingSize) {
+  TempDir dir;
+  WriteFileAtomic(dir / "pipeline.config",
+                  "model { segmentation { architecture: \"lraspp_mobilenet_v3_large\" num_classes: 3\n"
+                  "  image_resizer { fixed_shape_resizer { height: 128 width: 80 } } } }\n");
+  ExportRequest r;
+  r.pipeline_config = dir / "pipeline.config";
+  r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "ckpt-2.safetensors");
+  r.output_dir = dir / "exported";
+  ExportModel(r);  // Dynamic ONNX graph: the size comes from the config alone.
+  InspectRequest request;
+  request.model = r.output_dir;
+  EXPECT_EQ(Inspect(request).input_size, std::make_pair(int64_t{128}, int64_t{80}));
 }
 
 TEST(Inspect, EventGraphHasEveryLayerScopeAndParameterTotalMatchesModel) {

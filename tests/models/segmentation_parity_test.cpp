@@ -51,10 +51,6 @@ TEST_P(SegmentationParity, LoadsTorchvisionPthAndMatchesEvalOutput) {
 }
 
 TEST_P(SegmentationParity, LoadsSafetensorsAndMatchesEvalOutput) {
-  const auto& names = testing::SafetensorsReferenceModels();
-  if (std::find(names.begin(), names.end(), GetParam()) == names.end()) {
-    GTEST_SKIP() << "safetensors copies are generated for " << names.size() << " models only (test time)";
-  }
   ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".safetensors"));
 }
 

@@ -20,13 +20,15 @@ namespace segtune::testing {
 // Every registry model is generated with 5 classes (aux head where supported), a 64x64 input.
 constexpr int64_t kReferenceClasses = 5;
 
-inline const std::vector<std::string>& SafetensorsReferenceModels() {
-  static const std::vector<std::string> names{"lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large",
-                                              "fcn_resnet50"};
+// The models whose torchvision-zoo-shaped checkpoint (21 classes, aux head where supported, random
+// weights) is generated as <name>.21.pth for the transfer surgery test.
+inline const std::vector<std::string>& ZooShapedReferenceModels() {
+  static const std::vector<std::string> names{"lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large"};
   return names;
 }
 
-// The directory holding <name>.pth, <name>.safetensors, <name>.ref.pt for every model. Generated
+// The directory holding <name>.pth, <name>.safetensors (the same tensors), <name>.ref.pt for every
+// model and <name>.21.pth for ZooShapedReferenceModels(). Generated
 // on first use (one Python run for all models), in /dev/shm when available: the ResNet-101 state
 // dicts are ~240 MB each.
 class ReferenceFiles {
@@ -49,11 +51,12 @@ class ReferenceFiles {
     std::string base = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
     std::string tmpl = base + "/segtune-models-ref-XXXXXX";
     dir_ = mkdtemp(tmpl.data());
-    std::string models, safetensors;
+    std::string models, zoo_shaped;
     for (const auto& info : ListModels()) models += (models.empty() ? "" : ",") + info.name;
-    for (const auto& name : SafetensorsReferenceModels()) safetensors += (safetensors.empty() ? "" : ",") + name;
-    const CommandResult result = RunPython(SourcePath("tests/models/reference/make_segmentation_reference.py") + " '" +
-                                           dir_.string() + "' --models " + models + " --safetensors " + safetensors);
+    for (const auto& name : ZooShapedReferenceModels()) zoo_shaped += (zoo_shaped.empty() ? "" : ",") + name;
+    const CommandResult result =
+        RunPython(SourcePath("tests/models/reference/make_segmentation_reference.py") + " '" + dir_.string() +
+                  "' --models " + models + " --safetensors " + models + " --zoo-shaped " + zoo_shaped);
     if (result.exit_code != 0) error_ = "reference generation failed:\n" + result.output;
   }
   std::filesystem::path dir_;

@@ -10,7 +10,7 @@
 namespace {
 
 struct Options {
-  std::string model, model_name, logdir, input_size = "520x520";
+  std::string model, model_name, logdir, input_size;
   int64_t num_classes = 0;
 };
 
@@ -19,14 +19,15 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("model", o->model, "Export directory, .onnx file, or checkpoint (with --model)");
   app.add_option("--model", o->model_name, "Model name for a checkpoint (or alone: fresh weights)");
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the checkpoint, else 21)");
-  app.add_option("--input-size", o->input_size, "HxW used for shapes and FLOPs")->capture_default_str();
+  app.add_option("--input-size", o->input_size,
+                 "HxW used for shapes and FLOPs (default: the export's model.json size, else 520x520)");
   app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the graph here");
   return [o] {
     segtune::InspectRequest r;
     r.model = o->model;
     r.model_name = o->model_name;
     r.num_classes = o->num_classes;
-    r.input_size = segtune::ParseImageSize(o->input_size, "--input-size");
+    if (!o->input_size.empty()) r.input_size = segtune::ParseImageSize(o->input_size, "--input-size");
     r.log_dir = o->logdir;
     if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
     const segtune::InspectResult result = segtune::Inspect(r);

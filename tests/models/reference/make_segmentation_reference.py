@@ -4,11 +4,13 @@ For each model: builds it with torchvision 0.14 (random weights, torch.manual_se
 statistics and affine parameters randomized so BN matters), then writes into OUTDIR:
   <name>.pth          state_dict as torch.save writes it (OrderedDict, zip format)
   <name>.safetensors  the same tensors as .safetensors (only with --safetensors NAME), written by hand
+  <name>.21.pth       (only with --zoo-shaped NAME) another random model with torchvision's zoo shape:
+                      21 classes and the aux head where supported, for the transfer surgery test
   <name>.ref.pt       a plain dict of reference tensors (readable by libtorch's pickle_load):
       input, out, aux (eval-mode forward); train_input, train_target, train_loss, grad/<param>
       (one train-mode forward/backward with dropout disabled, loss = CE(out) + 0.5 CE(aux)) and
       running_mean/<bn> (BN running means after that train-mode forward).
-Usage: make_segmentation_reference.py OUTDIR --models a,b,... [--size 64] [--safetensors a,b]
+Usage: make_segmentation_reference.py OUTDIR --models a,b,... [--size 64] [--safetensors a,b] [--zoo-shaped a,b]
 """
 import argparse
 import json
@@ -23,10 +25,13 @@ from torchvision.models import segmentation
 NUM_CLASSES = 5
 
 
-def build(name):
+ZOO_CLASSES = 21  # COCO with VOC labels: every torchvision segmentation zoo file.
+
+
+def build(name, num_classes=NUM_CLASSES):
     builder = getattr(segmentation, name)
     aux = name != "lraspp_mobilenet_v3_large"
-    kwargs = dict(weights=None, weights_backbone=None, num_classes=NUM_CLASSES)
+    kwargs = dict(weights=None, weights_backbone=None, num_classes=num_classes)
     if aux:
         kwargs["aux_loss"] = True
     return builder(**kwargs)
@@ -47,22 +52,25 @@ DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8), torch.float64: ("F
 
 
 def write_safetensors(tensors, path):
-    """safetensors by hand (FORMATS.md section 6): u64 LE header size, JSON header, raw data."""
+    """safetensors by hand (FORMATS.md section 6): u64 LE header size, JSON header, raw data.
+    Tensor bytes are written straight from their memory (no copies: the ResNet-101 files are 240 MB)."""
     items = sorted(tensors.items(), key=lambda kv: (-DTYPES[kv[1].dtype][1], kv[0]))
-    header, blobs, offset = {}, [], 0
+    header, arrays, offset = {}, [], 0
     for key, t in items:
-        data = t.contiguous().numpy().tobytes()
-        header[key] = {"dtype": DTYPES[t.dtype][0], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
-        blobs.append(data)
-        offset += len(data)
+        array = t.detach().contiguous().numpy()
+        header[key] = {"dtype": DTYPES[t.dtype][0], "shape": list(t.shape),
+                       "data_offsets": [offset, offset + array.nbytes]}
+        arrays.append(array)
+        offset += array.nbytes
     header["__metadata__"] = {"format": "pt"}
     text = json.dumps(header, separators=(",", ":")).encode()
     text += b" " * (-len(text) % 8)
     with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(text)))
         f.write(text)
-        for blob in blobs:
-            f.write(blob)
+        for array in arrays:
+            if array.nbytes:
+                f.write(memoryview(array).cast("B"))
 
 
 def gradient_names(model, name):
@@ -72,6 +80,13 @@ def gradient_names(model, name):
     chosen = [params[0], params[len(params) // 2]]
     chosen += [n for n in params if n.startswith(heads)]
     return chosen
+
+
+def make_zoo_shaped(name, outdir):
+    torch.manual_seed(4321)
+    model = build(name, ZOO_CLASSES)
+    randomize_batchnorm(model)
+    torch.save(model.state_dict(), os.path.join(outdir, name + ".21.pth"))
 
 
 def make_reference(name, outdir, size, safetensors):
@@ -122,6 +137,7 @@ def main():
     parser.add_argument("--models", required=True)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--safetensors", default="")
+    parser.add_argument("--zoo-shaped", default="")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
     if args.threads:
@@ -129,6 +145,8 @@ def main():
     safetensors = set(filter(None, args.safetensors.split(",")))
     for name in args.models.split(","):
         make_reference(name, args.outdir, args.size, name in safetensors)
+    for name in filter(None, args.zoo_shaped.split(",")):
+        make_zoo_shaped(name, args.outdir)
     print("torchvision", torchvision.__version__, "ok")
 
 
