@@ -71,10 +71,12 @@ TEST_P(PrepareForInferenceParity, PreparedModelMatchesEagerEvalOutput) {
   const SegmentationOutput got = model->forward(x);
   ASSERT_EQ(got.out.sizes(), expected.out.sizes());
   EXPECT_TRUE(got.out.is_contiguous());
-  EXPECT_LT((got.out - expected.out).abs().max().item<double>(), 1e-4)
+  // Folded weights round differently from conv-then-BN (~1e-4 after ResNet-50's 53 layers); 1e-3 is the
+  // bound the export parity tests use too.
+  EXPECT_LT((got.out - expected.out).abs().max().item<double>(), 1e-3)
       << "max |logit| " << expected.out.abs().max().item<double>();
   EXPECT_GE(got.out.argmax(1).eq(expected.out.argmax(1)).to(torch::kFloat64).mean().item<double>(), 0.999);
-  if (expected.aux.defined()) EXPECT_LT((got.aux - expected.aux).abs().max().item<double>(), 1e-4);
+  if (expected.aux.defined()) EXPECT_LT((got.aux - expected.aux).abs().max().item<double>(), 1e-3);
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, PrepareForInferenceParity,
