@@ -23,6 +23,7 @@
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/export/prepare_inference.h"
 #include "segtune/inference/class_argmax.h"
 #include "segtune/inference/infer_inputs.h"
 #include "segtune/inference/predict_overlay.h"
@@ -244,6 +245,7 @@ void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, cons
   torch::Tensor logits;
   {
     StageClock::Scope timed(clock, kForward);
+    c10::InferenceMode inference_mode;
     logits = model.forward(x).out.to(torch::kCPU).contiguous();
   }
   StageClock::Scope timed(clock, kArgmax);
@@ -416,9 +418,7 @@ InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& req
   cv::setNumThreads(std::max(1, request.threads));
   const torch::Device device(request.device);
   if (model.bundle.model) {
-    model.bundle.model->to(device);
-    model.bundle.model->eval();
-    if (device.is_cpu()) model.bundle.model->SetChannelsLast(true);
+    PrepareForInference(*model.bundle.model, device);  // Folded BN, channels-last on CPU, no grad.
   } else if (!device.is_cpu()) {
     throw UsageError("--device " + request.device + ": a lone .onnx file runs on the CPU (OpenCV DNN)");
   }
