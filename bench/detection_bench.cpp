@@ -19,25 +19,11 @@
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 #include "segtune/models/weights.h"
+#include "bench_timing.h"
 
 namespace {
 
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
-template <typename Fn>
-double MedianMs(int repeat, Fn&& fn) {
-  fn();  // Warm-up.
-  std::vector<double> times;
-  for (int i = 0; i < repeat; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    fn();
-    times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  return Median(times);
-}
+using segtune::bench::MedianMs;
 
 std::map<std::string, torch::Tensor> LoadTensorDict(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -9,9 +9,7 @@ Prints: "torchvision MODEL infer_ms <median> train_ms <median> threads N".
 Usage: detection_bench.py MODEL [--images 2] [--size 320] [--repeat 5] [--threads N] [--save DIR]"""
 import argparse
 import os
-import statistics
 import sys
-import time
 
 import torch
 from torchvision.models import detection, mobilenet_v3_large, resnet50
@@ -21,6 +19,7 @@ from torchvision.ops.misc import FrozenBatchNorm2d
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "detection", "reference"))
 import make_detection_reference as reference  # noqa: E402
+from bench_timing import median_ms  # noqa: E402  (bench/ is the script's directory)
 
 
 def frozen_model(name, kwargs):
@@ -35,16 +34,6 @@ def frozen_model(name, kwargs):
     if name.endswith("_320_fpn"):
         defaults.update(rpn_pre_nms_top_n_test=150, rpn_post_nms_top_n_test=150)
     return detection.FasterRCNN(backbone, num_classes=91, rpn_anchor_generator=anchors, **{**defaults, **kwargs})
-
-
-def median_ms(repeat, fn):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median_high(times)
 
 
 def main():

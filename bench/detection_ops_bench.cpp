@@ -13,21 +13,11 @@
 
 #include "segtune/models/detection/nms.h"
 #include "segtune/models/detection/roi_align.h"
+#include "bench_timing.h"
 
 namespace {
 
-// Median wall time of `repeats` runs, in milliseconds (after one warm-up run).
-double MedianMs(int repeats, const std::function<void()>& run) {
-  run();
-  std::vector<double> ms;
-  for (int i = 0; i < repeats; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
+using segtune::bench::MedianMs;
 
 // The inputs detection_ops_bench.py builds: boxes in a 1000x800 image, RoIs on a 256x50x68 map.
 torch::Tensor Boxes(int64_t n, double width, double height) {

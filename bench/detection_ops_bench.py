@@ -1,21 +1,10 @@
 """torchvision.ops peer of detection_ops_bench.cpp: same sizes, same timing protocol.
 Usage: detection_ops_bench.py [--threads N] [--repeats R]"""
 import argparse
-import statistics
-import time
 
 import torch
 import torchvision
-
-
-def median_ms(repeats, run):
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+from bench_timing import median_ms  # noqa: E402  (bench/ is the script's directory)
 
 
 def boxes(n, width, height):

@@ -16,20 +16,10 @@
 #include "segtune/export/onnx_export.h"
 #include "segtune/export/prepare_inference.h"
 #include "segtune/models/registry.h"
+#include "bench_timing.h"
 
 namespace {
-template <class F>
-double MedianMs(int repeats, F&& run) {
-  run();  // Warm-up.
-  std::vector<double> ms;
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
-}
+using segtune::bench::MedianMs;
 }  // namespace
 
 int main(int argc, char** argv) {

@@ -1,22 +1,11 @@
 """PyTorch peer of bench/models_bench.cpp: same model (torchvision), input, loss, optimizer, timing.
 Usage: models_bench.py MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last]"""
 import argparse
-import statistics
-import time
 
 import torch
 import torch.nn.functional as F
 from torchvision.models import segmentation
-
-
-def median_ms(repeat, fn):
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median_high(times)
+from bench_timing import median_ms  # noqa: E402  (bench/ is the script's directory)
 
 
 def main():
