@@ -23,18 +23,18 @@ print('%.2f' % statistics.median(float(r['images_per_second']) for r in rows))
 PY
 }
 
-run() {  # name, segtune args...
-  local name=$1; shift
+run() {  # name, threads, train options...
+  local name=$1 threads=$2; shift 2
   local start end
   start=$(date +%s.%N)
-  "$BUILD/segtune" "$@" train --pipeline-config "$WORK/pipeline.config" --train-dir "$WORK/$name" \
-    --num-steps "$STEPS" > "$WORK/$name.log" 2>&1
+  "$BUILD/segtune" --threads "$threads" train --pipeline-config "$WORK/pipeline.config" --train-dir "$WORK/$name" \
+    --num-steps "$STEPS" "$@" > "$WORK/$name.log" 2>&1
   end=$(date +%s.%N)
   echo "$name: $(median_rate "$WORK/$name/metrics.csv") images/s (wall $(/usr/bin/python3 -c "print('%.1f' % ($end - $start))") s for $STEPS steps incl. start-up)"
 }
 
-run single --threads 2
-run ddp --threads 1 --nproc-per-node 2
+run single 2
+run ddp 1 --nproc-per-node 2
 one=$(median_rate "$WORK/single/metrics.csv")
 two=$(median_rate "$WORK/ddp/metrics.csv")
 grep -o "gradient allreduce [0-9.]* ms/step" "$WORK/ddp.log" | sed 's/^/ddp: /'
