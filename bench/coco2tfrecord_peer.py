@@ -12,30 +12,18 @@ pays), so the timing is fair to the peer even though those CRCs are not CRC32C.
   coco2tfrecord_peer.py DIR OUT [--masks] [--crc=zlib|python] [--limit N]
 """
 import hashlib
-import importlib
 import io
 import json
 import os
 import struct
-import subprocess
 import sys
-import tempfile
 import time
 import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw
+from example_proto import load_example_pb2  # noqa: E402  (bench/ is the script's directory)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO_DIR = os.path.join(HERE, "..", "tests", "data", "reference")
-
-
-def load_example_pb2():
-    out = tempfile.mkdtemp(prefix="peer-")
-    subprocess.run(["protoc", "--python_out=" + out, "-I", PROTO_DIR, os.path.join(PROTO_DIR, "example.proto")],
-                   check=True)
-    sys.path.insert(0, out)
-    return importlib.import_module("example_pb2")
 
 
 _TABLE = []

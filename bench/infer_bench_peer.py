@@ -6,31 +6,18 @@ hand) in batches, argmax, and writes each class map as a PNG into the masks dire
 usage: infer_bench_peer.py MODEL_DIR RECORD MASKS_DIR [--batch-size N] [--threads N]
 """
 import argparse
-import importlib
 import json
 import os
 import struct
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
 import torch
 import torchvision
 from PIL import Image
+from example_proto import load_example_pb2  # noqa: E402  (bench/ is the script's directory)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-PROTO_DIR = os.path.join(HERE, "..", "tests", "data", "reference")
 DTYPES = {"F32": torch.float32, "I64": torch.int64, "F64": torch.float64, "I32": torch.int32}
-
-
-def load_example_pb2():
-    out = tempfile.mkdtemp(prefix="peer-")
-    subprocess.run(["protoc", "--python_out=" + out, "-I", PROTO_DIR, os.path.join(PROTO_DIR, "example.proto")],
-                   check=True)
-    sys.path.insert(0, out)
-    return importlib.import_module("example_pb2")
 
 
 def read_safetensors(path):

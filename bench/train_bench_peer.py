@@ -18,14 +18,9 @@ Usage: train_bench_peer.py RECORD --steps S --batch-size B --threads T --workers
        [--crop 256] [--min-scale 0.75] [--max-scale 1.25] [--lr 0.01] [--channels-last]
 """
 import argparse
-import importlib
 import io
-import os
 import random
 import struct
-import subprocess
-import sys
-import tempfile
 import time
 
 import numpy as np
@@ -35,17 +30,8 @@ import torchvision
 import torchvision.transforms as T
 import torchvision.transforms.functional as TF
 from PIL import Image
+from example_proto import load_example_pb2  # noqa: E402  (bench/ is the script's directory)
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REFERENCE = os.path.join(HERE, "..", "tests", "data", "reference")
-
-
-def load_example_module():
-    out = tempfile.mkdtemp(prefix="train-bench-peer-")
-    subprocess.run(["protoc", "--python_out=" + out, "-I", REFERENCE, os.path.join(REFERENCE, "example.proto")],
-                   check=True)
-    sys.path.insert(0, out)
-    return importlib.import_module("example_pb2")
 
 
 def index_records(path):
@@ -77,7 +63,7 @@ class RecordDataset(torch.utils.data.Dataset):
 
     def _features(self, index):
         if self.example_pb2 is None:  # Per worker process.
-            self.example_pb2 = load_example_module()
+            self.example_pb2 = load_example_pb2()
             self.file = open(self.path, "rb")
         offset, length = self.spans[index]
         self.file.seek(offset)
