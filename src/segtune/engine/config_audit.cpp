@@ -19,6 +19,8 @@ class Audit {
   void WarnAt(const std::string& path, int occurrence, const std::string& message) {
     warnings_.push_back({line_of_(path, occurrence), path, message});
   }
+  // Counts an occurrence of `path` that needs no warning, so later warnings point at their own lines.
+  void seen(const std::string& path) { ++seen_[path]; }
   std::vector<ConfigWarning> Take() { return std::move(warnings_); }
 
  private:
@@ -26,6 +28,22 @@ class Audit {
   std::map<std::string, int> seen_;
   std::vector<ConfigWarning> warnings_;
 };
+
+// Whether the config describes a detection model (TF faster_rcnn, segtune detection, or a detection
+// architecture spelled as segmentation), and whether it has masks.
+struct ModelKind {
+  bool detection = false;
+  bool masks = false;
+};
+
+ModelKind KindOfModel(const cfg::DetectionModel& model) {
+  if (model.has_faster_rcnn()) {
+    return {true, model.faster_rcnn().second_stage_box_predictor().mask_rcnn_box_predictor().predict_instance_masks()};
+  }
+  const std::string name = model.has_detection() ? model.detection().architecture() : model.segmentation().architecture();
+  const bool detection = model.has_detection() || name.rfind("fasterrcnn_", 0) == 0 || name.rfind("maskrcnn_", 0) == 0;
+  return {detection, name.rfind("maskrcnn_", 0) == 0};
+}
 
 void AuditResizer(const cfg::ImageResizer& r, const std::string& prefix, Audit* audit) {
   if (r.has_keep_aspect_ratio_resizer()) {
@@ -81,7 +99,27 @@ StepKind KindOf(const cfg::PreprocessingStep& s) {
   }
 }
 
-void AuditAugmentation(const cfg::TrainConfig& train, Audit* audit) {
+// Detection training applies random_horizontal_flip (boxes and masks flipped) and nothing else.
+void AuditDetectionAugmentation(const cfg::TrainConfig& train, Audit* audit) {
+  const std::string base = "train_config.data_augmentation_options.";
+  std::map<std::string, int> steps_of_kind;
+  for (const auto& step : train.data_augmentation_options()) {
+    const StepKind kind = KindOf(step);
+    if (kind.field[0] == '\0') continue;
+    const int occurrence = steps_of_kind[kind.field]++;
+    if (step.has_random_horizontal_flip()) {
+      if (step.random_horizontal_flip().keypoint_flip_permutation_size() > 0) {
+        audit->Warn(base + kind.field + ".keypoint_flip_permutation", "ignored: segtune detection has no keypoints");
+      }
+      continue;
+    }
+    audit->WarnAt(base + kind.field, occurrence,
+                  "ignored: detection training applies random_horizontal_flip only (boxes and masks flipped)");
+  }
+}
+
+void AuditAugmentation(const cfg::TrainConfig& train, ModelKind model, Audit* audit) {
+  if (model.detection) return AuditDetectionAugmentation(train, audit);
   const std::string base = "train_config.data_augmentation_options.";
   std::map<std::string, std::string> group_set_by;
   std::map<std::string, int> steps_of_kind;
@@ -130,7 +168,7 @@ void AuditAugmentation(const cfg::TrainConfig& train, Audit* audit) {
   }
 }
 
-void AuditInputReader(const cfg::InputReader& r, const std::string& path, bool train, Audit* audit) {
+void AuditInputReader(const cfg::InputReader& r, const std::string& path, bool train, ModelKind kind, Audit* audit) {
   const std::string p = path + ".";
   if (train && r.num_epochs() > 0) {
     audit->Warn(p + "num_epochs", "ignored: segtune trains for train_config.num_steps, cycling the records");
@@ -149,7 +187,12 @@ void AuditInputReader(const cfg::InputReader& r, const std::string& path, bool t
     audit->Warn(p + "shuffle_buffer_size",
                 "ignored: segtune shuffles with a full permutation of all records each epoch");
   }
-  if (r.has_load_instance_masks() && !r.load_instance_masks()) {
+  if (kind.detection) {
+    if (r.has_load_instance_masks() && r.load_instance_masks() != kind.masks) {
+      audit->Warn(p + "load_instance_masks", kind.masks ? "ignored: Mask R-CNN always reads the instance masks"
+                                                        : "ignored: a box-only model does not read instance masks");
+    }
+  } else if (r.has_load_instance_masks() && !r.load_instance_masks()) {
     audit->Warn(p + "load_instance_masks",
                 "ignored: segtune builds targets from image/segmentation/class/encoded, else from the instance "
                 "masks, whenever a record has them");
@@ -159,18 +202,31 @@ void AuditInputReader(const cfg::InputReader& r, const std::string& path, bool t
   }
 }
 
-void AuditEval(const cfg::TrainEvalPipelineConfig& proto, Audit* audit) {
+void AuditEval(const cfg::TrainEvalPipelineConfig& proto, ModelKind kind, Audit* audit) {
   const auto& eval = proto.eval_config();
   for (int i = 0; i < eval.metrics_set_size(); ++i) {
+    if (kind.detection) {
+      const std::string& m = eval.metrics_set(i);
+      if (m == "coco_detection_metrics" || (m == "coco_mask_metrics" && kind.masks)) {
+        audit->seen("eval_config.metrics_set");
+        continue;
+      }
+      audit->Warn("eval_config.metrics_set",
+                  "'" + m + "' ignored: segtune evaluates detection with COCO box AP" +
+                      std::string(kind.masks ? " and mask AP" : "") + " (coco_detection_metrics" +
+                      (kind.masks ? ", coco_mask_metrics)" : ")"));
+      continue;
+    }
     audit->Warn("eval_config.metrics_set", "'" + eval.metrics_set(i) +
                                                "' ignored: segtune evaluates semantic segmentation (mIoU, pixel "
                                                "accuracy, per-class IoU)");
   }
   if (eval.has_include_metrics_per_category() && !eval.include_metrics_per_category()) {
-    audit->Warn("eval_config.include_metrics_per_category", "ignored: segtune always reports per-class IoU");
+    audit->Warn("eval_config.include_metrics_per_category",
+                kind.detection ? "ignored: segtune always reports per-class AP" : "ignored: segtune always reports per-class IoU");
   }
   for (int i = 0; i < proto.eval_input_reader_size(); ++i) {
-    AuditInputReader(proto.eval_input_reader(i), "eval_input_reader", /*train=*/false, audit);
+    AuditInputReader(proto.eval_input_reader(i), "eval_input_reader", /*train=*/false, kind, audit);
     if (i > 0) {
       audit->WarnAt("eval_input_reader", i, "ignored: segtune evaluates on the first eval_input_reader only (this is #" +
                                            std::to_string(i + 1) + ")");
@@ -183,12 +239,13 @@ void AuditEval(const cfg::TrainEvalPipelineConfig& proto, Audit* audit) {
 std::vector<ConfigWarning> AuditUnhonouredFields(const cfg::TrainEvalPipelineConfig& proto,
                                                  const FieldLineLookup& line_of) {
   Audit audit(line_of);
+  const ModelKind kind = KindOfModel(proto.model());
   AuditModel(proto.model(), &audit);
-  AuditAugmentation(proto.train_config(), &audit);
+  AuditAugmentation(proto.train_config(), kind, &audit);
   if (proto.has_train_input_reader()) {
-    AuditInputReader(proto.train_input_reader(), "train_input_reader", /*train=*/true, &audit);
+    AuditInputReader(proto.train_input_reader(), "train_input_reader", /*train=*/true, kind, &audit);
   }
-  AuditEval(proto, &audit);
+  AuditEval(proto, kind, &audit);
   return audit.Take();
 }
 

@@ -11,6 +11,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/engine/config_audit.h"
+#include "segtune/engine/detection_config.h"
 
 namespace segtune {
 
@@ -164,14 +165,17 @@ void MapModel(PipelineConfig* config) {
   }
   const auto& model = config->proto.model();
   if (model.has_faster_rcnn()) {
-    MapDetectionModel("faster_rcnn", model.faster_rcnn(), config);
+    MapFasterRcnn(config);
   } else if (model.has_ssd()) {
     MapDetectionModel("ssd", model.ssd(), config);
-  } else if (!model.has_segmentation()) {
+  } else if (model.has_segmentation()) {
+    MoveDetectionArchitecture(config);
+  } else if (!model.has_detection()) {
     throw FormatError(config->path, "model",
-                      "no supported model type (segtune reads `segmentation`, and maps TF's `faster_rcnn` and "
-                      "`ssd`); use model { segmentation { architecture: \"...\" num_classes: N } } with one of: " +
-                          std::string(kSupportedModels));
+                      "no supported model type (segtune reads `segmentation` and `detection`, and maps TF's "
+                      "`faster_rcnn` and `ssd`); use model { segmentation { architecture: \"...\" num_classes: N } } "
+                      "with one of: " + std::string(kSupportedModels) +
+                          ", or model { detection { architecture: \"fasterrcnn_resnet50_fpn\" num_classes: N } }");
   }
 }
 

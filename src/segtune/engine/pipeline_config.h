@@ -3,7 +3,8 @@
 //
 //   PipelineConfig config = LoadPipelineConfig("model/pipeline.config");
 //   for (const ConfigWarning& w : config.warnings) Warn(w.ToString(config.path));
-//   config.proto.model().segmentation().architecture();   // Always set after loading.
+//   config.proto.model().segmentation().architecture();   // Set after loading, unless the model
+//   config.proto.model().detection().architecture();      // is a detection one (engine/detection_config.h).
 //
 // What loading does:
 //  - Parses liberally: fields segtune does not know (TF fields such as `use_bfloat16` or a whole
@@ -11,10 +12,11 @@
 //    dotted path ("train_config.use_bfloat16"), never silently dropped and never an error. Fields the
 //    schema declares for TF compatibility but segtune does not apply (num_readers, shuffle_buffer_size,
 //    metrics_set, ...) are warned about the same way (engine/config_audit.h).
-//  - Maps a TF detection model (`faster_rcnn { feature_extractor { type } }`, `ssd { ... }`) to the nearest
-//    segtune segmentation model with the same backbone family, adding background to num_classes, and
-//    says so in a warning; a backbone segtune has no counterpart for is rejected with a message naming
-//    what to write instead.
+//  - Maps TF's `faster_rcnn { ... }` to the nearest torchvision detection model (`detection { ... }`,
+//    engine/detection_config.h: MapFasterRcnn) and TF's `ssd { ... }` to the nearest segtune segmentation
+//    model with the same backbone family, adding background to num_classes, and says so in warnings; a
+//    backbone segtune has no counterpart for is rejected with a message naming what to write instead.
+//    `segmentation { architecture: "<detection model>" }` becomes `detection { ... }` too.
 //  - Resolves relative paths (fine_tune_checkpoint, label_map_path, input_path) against the config
 //    file's directory. Globs and shard patterns stay patterns (see ExpandInputPaths).
 #pragma once
@@ -38,7 +40,7 @@ struct ConfigWarning {
 struct PipelineConfig {
   std::filesystem::path path;                      // The file it was loaded from ("" for text).
   std::string text;                                // The text as read (kept for checkpoint copies).
-  segtune::config::TrainEvalPipelineConfig proto;  // model is always `segmentation` after loading.
+  segtune::config::TrainEvalPipelineConfig proto;  // model is `segmentation` or `detection` after loading.
   std::vector<ConfigWarning> warnings;
   std::string mapped_from;  // e.g. "faster_rcnn (feature_extractor.type faster_rcnn_resnet50_keras)", or "".
 };
