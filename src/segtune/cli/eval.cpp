@@ -1,4 +1,4 @@
-// `segtune eval`: semantic segmentation metrics of predictions or of a model (engine/infer_eval.h).
+// `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
 #include "segtune/cli/verb.h"
 #include "segtune/inference/infer_eval.h"
 
@@ -16,7 +16,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");
   app.add_option("--ignore-label", o->ignore_label, "Ground-truth value not counted")->capture_default_str();
   app.add_option("--batch-size", o->batch_size, "Images per forward pass with --model")->capture_default_str();
-  app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed).");
+  app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed). Detection "
+             "predictions (image/detection/* keys) and detection models are scored with COCO AP (docs/detection.md).");
   return [o] {
     segtune::EvalCommand c = *o;
     c.threads = segtune::cli::Globals().threads;
@@ -27,4 +28,4 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 }  // namespace
 
-SEGTUNE_VERB(eval, 51, "Semantic segmentation metrics (mIoU, accuracy) of predictions or a model", Setup);
+SEGTUNE_VERB(eval, 51, "Evaluate predictions or a model: mIoU for segmentation, COCO box/mask AP for detection", Setup);

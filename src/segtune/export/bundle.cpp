@@ -24,10 +24,23 @@ std::string BundleMetadataToJson(const BundleMetadata& m) {
   j["onnx"] = {{"file", "model.onnx"}, {"input_type", m.onnx_input_type}, {"shape", m.onnx_shape},
                {"outputs", {"logits", "classes"}}};
   j["weights"] = "model.safetensors";
-  j["provenance"] = {{"segtune_version", m.segtune_version}, {"checkpoint", m.checkpoint},
-                     {"checkpoint_step", m.checkpoint_step}, {"config", m.config_path},
-                     {"config_sha256", m.config_sha256}, {"dataset_records", m.dataset_records}};
+  j["provenance"] = ProvenanceToJson(m);
   return j.dump(2) + "\n";
+}
+
+nlohmann::ordered_json ProvenanceToJson(const BundleMetadata& m) {
+  return {{"segtune_version", m.segtune_version}, {"checkpoint", m.checkpoint},
+          {"checkpoint_step", m.checkpoint_step}, {"config", m.config_path},
+          {"config_sha256", m.config_sha256}, {"dataset_records", m.dataset_records}};
+}
+
+void ProvenanceFromJson(const nlohmann::json& p, BundleMetadata* m) {
+  m->segtune_version = p.value("segtune_version", "");
+  m->checkpoint = p.value("checkpoint", "");
+  m->checkpoint_step = p.value("checkpoint_step", int64_t{-1});
+  m->config_path = p.value("config", "");
+  m->config_sha256 = p.value("config_sha256", "");
+  m->dataset_records = p.value("dataset_records", std::map<std::string, int64_t>{});
 }
 
 BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesystem::path& source) {
@@ -51,15 +64,7 @@ BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesy
       m.onnx_input_type = j["onnx"].value("input_type", "");
       m.onnx_shape = j["onnx"].value("shape", "");
     }
-    if (j.contains("provenance")) {
-      const auto& p = j["provenance"];
-      m.segtune_version = p.value("segtune_version", "");
-      m.checkpoint = p.value("checkpoint", "");
-      m.checkpoint_step = p.value("checkpoint_step", int64_t{-1});
-      m.config_path = p.value("config", "");
-      m.config_sha256 = p.value("config_sha256", "");
-      m.dataset_records = p.value("dataset_records", std::map<std::string, int64_t>{});
-    }
+    if (j.contains("provenance")) ProvenanceFromJson(j["provenance"], &m);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(source, "", std::string("not a segtune model.json (") + e.what() + ")");
   }
@@ -75,6 +80,9 @@ Bundle LoadBundle(const std::filesystem::path& dir) {
   if (!std::filesystem::exists(json_path)) {
     throw IoError(dir.string() + ": not a segtune export directory (model.json missing)");
   }
+  if (BundleKind(dir) == "detection") {
+    throw UsageError(dir.string() + ": a detection model's export directory, not a segmentation model's");
+  }
   Bundle bundle;
   bundle.metadata = BundleMetadataFromJson(ReadFile(json_path), json_path);
   bundle.model = CreateSegmentationModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
@@ -87,6 +95,25 @@ Bundle LoadBundle(const std::filesystem::path& dir) {
   }
   bundle.model->eval();
   return bundle;
+}
+
+std::string BundleKind(const std::filesystem::path& path) {
+  const std::filesystem::path dir = std::filesystem::is_directory(path) ? path : path.parent_path();
+  const std::filesystem::path json_path = (dir.empty() ? std::filesystem::path(".") : dir) / "model.json";
+  if (!std::filesystem::exists(json_path)) return "";
+  try {
+    const nlohmann::json j = nlohmann::json::parse(ReadFile(json_path));
+    return j.is_object() ? j.value("kind", "segmentation") : "segmentation";
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(json_path, "", std::string("not a segtune model.json (") + e.what() + ")");
+  }
+}
+
+NamedTensors StateDictOf(torch::nn::Module& model) {
+  NamedTensors tensors;
+  for (const auto& p : model.named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach().contiguous());
+  for (const auto& b : model.named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach().contiguous());
+  return tensors;
 }
 
 }  // namespace segtune

@@ -5,6 +5,9 @@
 //   model.json          BundleMetadata as JSON (format below)
 //   label_map.pbtxt     copy of the label map, when one was given
 //
+// A detection model's directory has the same files without model.onnx; its model.json says
+// "kind": "detection" (see detection_bundle.h). A model.json without "kind" is a segmentation model.
+//
 //   Bundle bundle = LoadBundle("model/fine_tuned_model");
 //   auto out = bundle.model->forward(normalized_batch).out;   // eval mode, CPU
 //   bundle.metadata.class_names[c];                            // "" where the label map has no id c
@@ -13,12 +16,14 @@
 #include <array>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "segtune/models/segmentation_model.h"
+#include "segtune/models/weights.h"
 
 namespace segtune {
 
@@ -49,8 +54,21 @@ struct Bundle {
 };
 
 // Loads an export directory. Throws IoError if a file is missing and FormatError naming the file if
-// model.json is malformed or the weights do not fit the architecture.
+// model.json is malformed or the weights do not fit the architecture; UsageError for a detection
+// model's directory (LoadDetectionBundle reads those).
 Bundle LoadBundle(const std::filesystem::path& dir);
+
+// model.json's "kind" in an export directory (or beside an .onnx file): "segmentation" (also when
+// absent) or "detection". "" when `path` has no model.json. Throws FormatError for unparsable JSON.
+std::string BundleKind(const std::filesystem::path& path);
+
+// The "provenance" object of model.json (shared by every kind of bundle) and its reader, which
+// fills the provenance fields of *metadata and ignores unknown keys.
+nlohmann::ordered_json ProvenanceToJson(const BundleMetadata& metadata);
+void ProvenanceFromJson(const nlohmann::json& provenance, BundleMetadata* metadata);
+
+// Parameters then buffers of `model` by state-dict name (detached, contiguous): what model.safetensors holds.
+NamedTensors StateDictOf(torch::nn::Module& model);
 
 std::string BundleMetadataToJson(const BundleMetadata& metadata);  // Pretty-printed.
 BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesystem::path& source);

@@ -2,14 +2,18 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <regex>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/label_map.h"
+#include "segtune/engine/detection_config.h"
 #include "segtune/engine/pipeline_config.h"
 #include "segtune/export/bundle.h"
+#include "segtune/export/detection_export.h"
+#include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/registry.h"
 #include "segtune/data/sha256.h"
@@ -19,25 +23,32 @@ namespace segtune {
 namespace {
 
 // Fills model name, class count and label map from the pipeline config where the request leaves them.
-void ApplyPipelineConfig(ExportRequest* r, BundleMetadata* meta) {
-  if (r->pipeline_config.empty()) return;
+// Returns the detection model's options for a detection config.
+std::optional<detection::DetectionModelOptions> ApplyPipelineConfig(ExportRequest* r, BundleMetadata* meta) {
+  if (r->pipeline_config.empty()) return std::nullopt;
   if (!std::filesystem::exists(r->pipeline_config)) {
     throw IoError(r->pipeline_config.string() + ": pipeline config not found");
   }
   const PipelineConfig config = LoadPipelineConfig(r->pipeline_config);
   for (const ConfigWarning& w : config.warnings) Warn(w.ToString(config.path));
-  const auto& seg = config.proto.model().segmentation();
-  if (r->model_name.empty()) r->model_name = seg.architecture();
-  if (r->num_classes == 0) r->num_classes = seg.num_classes();
+  meta->config_path = r->pipeline_config.string();
+  meta->config_sha256 = Sha256Hex(config.text);
   if (r->label_map.empty() && config.proto.train_input_reader().has_label_map_path()) {
     r->label_map = config.proto.train_input_reader().label_map_path();
   }
+  if (IsDetectionConfig(config)) {
+    DetectionConfig detection_config = DetectionConfigFromPipeline(config);
+    if (r->model_name.empty()) r->model_name = detection_config.model_name;
+    return detection_config.options;
+  }
+  const auto& seg = config.proto.model().segmentation();
+  if (r->model_name.empty()) r->model_name = seg.architecture();
+  if (r->num_classes == 0) r->num_classes = seg.num_classes();
   if (seg.image_resizer().has_fixed_shape_resizer()) {
     const auto& resizer = seg.image_resizer().fixed_shape_resizer();
     meta->input_size = std::make_pair(int64_t{resizer.height()}, int64_t{resizer.width()});
   }
-  meta->config_path = r->pipeline_config.string();
-  meta->config_sha256 = Sha256Hex(config.text);
+  return std::nullopt;
 }
 
 int64_t CheckpointStep(const NamedTensors& weights, const std::filesystem::path& path) {
@@ -69,7 +80,17 @@ std::map<std::string, int64_t> DatasetRecords(const NamedTensors& weights) {
   return records;
 }
 
-std::vector<std::string> ClassNames(const std::filesystem::path& label_map, int64_t num_classes) {
+// The classifier's output channels in a checkpoint (the last 1x1 conv bias of the classifier).
+int64_t ClassesInCheckpoint(const NamedTensors& weights) {
+  for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
+    if (const torch::Tensor* t = weights.Find(key)) return t->numel();
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<std::string> ExportClassNames(const std::filesystem::path& label_map, int64_t num_classes) {
   if (label_map.empty()) {
     std::vector<std::string> names(num_classes);
     if (num_classes > 0) names[0] = "background";
@@ -84,29 +105,12 @@ std::vector<std::string> ClassNames(const std::filesystem::path& label_map, int6
   return names;
 }
 
-// The classifier's output channels in a checkpoint (the last 1x1 conv bias of the classifier).
-int64_t ClassesInCheckpoint(const NamedTensors& weights) {
-  for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
-    if (const torch::Tensor* t = weights.Find(key)) return t->numel();
-  }
-  return 0;
-}
-
-NamedTensors StateDictOf(torch::nn::Module& model) {
-  NamedTensors tensors;
-  for (const auto& p : model.named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach().contiguous());
-  for (const auto& b : model.named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach().contiguous());
-  return tensors;
-}
-
-}  // namespace
-
 std::filesystem::path ExportModel(const ExportRequest& request) {
   ExportRequest r = request;
   BundleMetadata meta;
   if (r.checkpoint.empty()) throw UsageError("export: --checkpoint is required");
   if (r.output_dir.empty()) throw UsageError("export: --output-dir is required");
-  ApplyPipelineConfig(&r, &meta);
+  const std::optional<detection::DetectionModelOptions> detection_options = ApplyPipelineConfig(&r, &meta);
   if (r.model_name.empty()) {
     throw UsageError("export: no model to export: give --pipeline-config, or --model NAME (see segtune models)");
   }
@@ -114,8 +118,18 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
   if (!r.label_map.empty() && !std::filesystem::exists(r.label_map)) {
     throw IoError(r.label_map.string() + ": label map not found");
   }
-  const SegmentationModelInfo& info = FindModelInfo(r.model_name);
   const NamedTensors weights = LoadWeights(r.checkpoint);
+  meta.segtune_version = SEGTUNE_VERSION;
+  meta.checkpoint = r.checkpoint.string();
+  meta.checkpoint_step = CheckpointStep(weights, r.checkpoint);
+  meta.dataset_records = DatasetRecords(weights);
+  if (detection::IsDetectionModel(r.model_name)) {
+    // The config's options (when it names this model), else torchvision's defaults.
+    const bool from_config = detection_options && (request.model_name.empty() || request.model_name == r.model_name);
+    return ExportDetectionModel(r, weights, from_config ? *detection_options : detection::DefaultDetectionOptions(r.model_name),
+                                meta);
+  }
+  const SegmentationModelInfo& info = FindModelInfo(r.model_name);
   if (r.num_classes == 0) r.num_classes = ClassesInCheckpoint(weights);
   if (r.num_classes == 0) throw UsageError("export: give --num-classes (the checkpoint does not show it)");
 
@@ -135,7 +149,7 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
 
   meta.architecture = info.name;
   meta.num_classes = r.num_classes;
-  meta.class_names = ClassNames(r.label_map, r.num_classes);
+  meta.class_names = ExportClassNames(r.label_map, r.num_classes);
   meta.mean = info.mean;
   meta.std = info.std;
   meta.onnx_input_type = ToString(r.input_type);
@@ -143,10 +157,6 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
                                        std::to_string(r.fixed_size->second)
                                  : "dynamic";
   if (r.fixed_size) meta.input_size = r.fixed_size;
-  meta.segtune_version = SEGTUNE_VERSION;
-  meta.checkpoint = r.checkpoint.string();
-  meta.checkpoint_step = CheckpointStep(weights, r.checkpoint);
-  meta.dataset_records = DatasetRecords(weights);
 
   OnnxExportOptions onnx_options;
   onnx_options.input_type = r.input_type;

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "segtune/export/onnx_export.h"
 
@@ -26,6 +27,12 @@ struct ExportRequest {
 // directory that is renamed onto output_dir only when everything is written. Returns output_dir.
 // Throws UsageError (nothing to export from), IoError (missing files, unwritable output) or
 // FormatError (a checkpoint that does not fit the architecture, naming both); nothing is left behind.
+// A detection model (models/detection/detection_registry.h) is exported by ExportDetectionModel
+// (detection_export.h) instead: no model.onnx, a model.json of kind "detection".
 std::filesystem::path ExportModel(const ExportRequest& request);
+
+// Class names by id for a bundle: from the label map (warning about ids outside [0, num_classes)),
+// else "background" for 0 and "" for the rest.
+std::vector<std::string> ExportClassNames(const std::filesystem::path& label_map, int64_t num_classes);
 
 }  // namespace segtune

@@ -9,6 +9,8 @@
 #include "segtune/data/od_example.h"
 #include "segtune/data/semantic_target.h"
 #include "segtune/engine/events.h"
+#include "segtune/evaluation/detection_eval.h"
+#include "segtune/inference/detection_inference.h"
 #include "segtune/inference/inference.h"
 
 namespace segtune {
@@ -35,7 +37,48 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
   return result;
 }
 
+DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
+  DetectionBundle bundle = LoadDetectionBundle(command.model);
+  *class_names = bundle.metadata.common.class_names;
+  InferenceRequest request;
+  request.inputs = {command.data};
+  request.threads = command.threads;
+  request.batch_size = command.batch_size;
+  request.device = command.device;
+  DetectionEvalBuilder builder;
+  const InferenceSummary summary = RunDetectionInference(bundle, request, [&](const DetectionImage& image) {
+    builder.Add(*image.example, *image.example, image.source);
+  });
+  DetectionEvalResult result = builder.Evaluate(*class_names, command.threads);
+  result.matched_by = "same record";
+  result.warnings = summary.problems;
+  return result;
+}
+
 namespace {
+
+// The detection branch of RunEvalCommand: COCO box (and mask) AP.
+int RunDetectionEval(const EvalCommand& command, std::vector<std::string> names) {
+  DetectionEvalResult result;
+  if (!command.predictions.empty()) {
+    result = EvaluateDetectionRecords(command.predictions, command.groundtruth, names, command.threads);
+  } else {
+    std::vector<std::string> bundle_names;
+    result = EvaluateDetectionModelOnRecords(command, &bundle_names);
+    if (names.empty()) names = bundle_names;
+  }
+  for (const auto& w : result.warnings) Warn(w);
+  std::cout << result.images << " images, matched by " << result.matched_by << "\n" << FormatDetectionEval(result);
+  WriteFileAtomic(command.output, DetectionMetricsToJson(result));
+  if (!command.logdir.empty()) {
+    EventWriter events(command.logdir);
+    events.AddScalar("eval/DetectionBoxes_Precision/mAP", result.bbox.stats[0], 0);
+    events.AddScalar("eval/DetectionBoxes_Precision/mAP@.50IOU", result.bbox.stats[1], 0);
+    if (result.segm) events.AddScalar("eval/DetectionMasks_Precision/mAP", result.segm->stats[0], 0);
+  }
+  std::cout << "wrote " << command.output.string() << "\n";
+  return 0;
+}
 
 std::vector<std::string> NamesFromLabelMap(const std::string& path) {
   if (path.empty()) return {};
@@ -65,6 +108,9 @@ int RunEvalCommand(const EvalCommand& command) {
   }
   if (from_model && command.data.empty()) throw UsageError("segtune eval --model: --data (ground-truth records) is required");
   std::vector<std::string> names = NamesFromLabelMap(command.label_map);
+  if (from_predictions ? HasDetectionPredictions(command.predictions) : IsDetectionBundle(command.model)) {
+    return RunDetectionEval(command, names);
+  }
   SemsegEvalResult result;
   if (from_predictions) {
     SemsegEvalRequest request;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <string>
 
+#include "segtune/evaluation/detection_eval.h"
 #include "segtune/evaluation/semseg_eval.h"
 
 namespace segtune {
@@ -30,7 +31,11 @@ struct EvalCommand {
 // matched by construction). Throws like RunInference.
 SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names);
 
-// The whole verb: evaluates, prints the table and warnings to stdout, writes the outputs. Returns the
+// The same for a detection export directory: COCO box (and mask) AP of its detections on the records.
+DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names);
+
+// The whole verb (a detection bundle, or prediction records with image/detection keys and no
+// semantic prediction, are scored with evaluation/detection_eval.h): evaluates, prints the table and warnings to stdout, writes the outputs. Returns the
 // exit code (0). Throws UsageError for a bad combination of options.
 int RunEvalCommand(const EvalCommand& command);
 

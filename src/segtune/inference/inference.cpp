@@ -25,6 +25,7 @@
 #include "segtune/data/tfrecord.h"
 #include "segtune/export/prepare_inference.h"
 #include "segtune/inference/class_argmax.h"
+#include "segtune/inference/detection_inference.h"
 #include "segtune/inference/infer_inputs.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
@@ -407,6 +408,7 @@ void PredictChunk(InferenceModel& model, const torch::Device& device, int batch_
 }  // namespace
 
 InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink) {
+  if (IsDetectionBundle(request.model)) return RunDetectionInference(request);  // Boxes, not class maps: no sink.
   InferenceModel model = LoadInferenceModel(request.model);
   return RunInference(model, request, sink);
 }

@@ -90,6 +90,7 @@ struct InferenceModel {
 InferenceModel LoadInferenceModel(const std::filesystem::path& model);
 
 // Runs inference as described at the top. Calls `sink` (if set) for each image in input order.
+// A detection export directory runs RunDetectionInference (detection_inference.h) instead; `sink` is not called.
 // Throws IoError/FormatError for unreadable inputs as a whole or unwritable outputs.
 InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink = {});
 InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink = {});

@@ -1,0 +1,115 @@
+// `segtune export` for detection models: the bundle's model.json and the round trip through
+// LoadDetectionBundle (same detections as the model the checkpoint came from).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <nlohmann/json.hpp>
+
+#include "export/detection_fixture.h"
+#include "segtune/core/error.h"
+#include "segtune/export/detection_bundle.h"
+#include "segtune/export/inspect.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+std::vector<torch::Tensor> RandomImages() {
+  torch::manual_seed(11);
+  return {torch::rand({3, 72, 96}), torch::rand({3, 100, 64})};
+}
+
+void ExpectSameDetections(detection::GeneralizedRCNNImpl& a, detection::GeneralizedRCNNImpl& b) {
+  torch::NoGradGuard no_grad;
+  const auto images = RandomImages();
+  const auto da = a.forward(images).detections;
+  const auto db = b.forward(images).detections;
+  ASSERT_EQ(da.size(), db.size());
+  for (size_t i = 0; i < da.size(); ++i) {
+    ASSERT_GT(da[i].boxes.size(0), 0) << "a random model should still detect something in image " << i;
+    EXPECT_TRUE(torch::equal(da[i].boxes, db[i].boxes)) << "image " << i;
+    EXPECT_TRUE(torch::equal(da[i].scores, db[i].scores)) << "image " << i;
+    EXPECT_TRUE(torch::equal(da[i].labels, db[i].labels)) << "image " << i;
+    EXPECT_EQ(da[i].masks.defined(), db[i].masks.defined());
+    if (da[i].masks.defined()) EXPECT_TRUE(torch::equal(da[i].masks, db[i].masks)) << "image " << i;
+  }
+}
+
+TEST(DetectionExport, CliExportsFasterRcnnBundleThatReproducesTheModel) {
+  testing::TempDir dir;
+  const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  detection::DetectionModelOptions options = detection::DefaultDetectionOptions(name);
+  options.num_classes = 3;
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);
+  testing::SaveCheckpoint(model, name, dir / "ckpt-000012.safetensors");
+  testing::WriteCatDogLabelMap(dir / "label_map.pbtxt");
+  const auto run = testing::RunSegtune("export --model " + name + " --checkpoint '" +
+                                       (dir / "ckpt-000012.safetensors").string() + "' --label-map '" +
+                                       (dir / "label_map.pbtxt").string() + "' -o '" + (dir / "out").string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+
+  const nlohmann::json j = nlohmann::json::parse(ReadFile(dir / "out" / "model.json"));
+  EXPECT_EQ(j["kind"], "detection");
+  EXPECT_EQ(j["architecture"], name);
+  EXPECT_EQ(j["num_classes"], 3);  // From the checkpoint's box predictor.
+  EXPECT_EQ(j["class_names"], (std::vector<std::string>{"background", "cat", "dog"}));
+  EXPECT_EQ(j["detection_options"]["min_size"], 320);
+  EXPECT_EQ(j["detection_options"]["rpn"]["post_nms_top_n_test"], 150);
+  EXPECT_EQ(j["provenance"]["checkpoint_step"], 12);
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "label_map.pbtxt"));
+  EXPECT_TRUE(IsDetectionBundle(dir / "out"));
+
+  DetectionBundle bundle = LoadDetectionBundle(dir / "out");
+  EXPECT_FALSE(bundle.metadata.has_masks);
+  ExpectSameDetections(*model, *bundle.model);
+  EXPECT_THROW(LoadBundle(dir / "out"), UsageError);  // Not a segmentation bundle.
+}
+
+TEST(DetectionExport, MaskRcnnBundleKeepsOptionsAndMasks) {
+  testing::TempDir dir;
+  const std::string name = "maskrcnn_resnet50_fpn";
+  const detection::DetectionModelOptions options = testing::SmallDetectionOptions(name, 96, 128);
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);
+  testing::ExportSmallDetectionModel(model, name, options, dir.path());
+  DetectionBundle bundle = LoadDetectionBundle(dir / "export");
+  EXPECT_TRUE(bundle.metadata.has_masks);
+  EXPECT_EQ(bundle.metadata.options.min_size, 96);
+  EXPECT_EQ(bundle.metadata.options.max_size, 128);
+  EXPECT_EQ(bundle.metadata.options.box.detections_per_img, 20);
+  ExpectSameDetections(*model, *bundle.model);
+}
+
+TEST(DetectionExport, RejectsACheckpointOfAnotherArchitecture) {
+  testing::TempDir dir;
+  const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, testing::SmallDetectionOptions(name));
+  testing::SaveCheckpoint(model, name, dir / "ckpt.safetensors");
+  const auto run = testing::RunSegtune("export --model fasterrcnn_resnet50_fpn --checkpoint '" +
+                                       (dir / "ckpt.safetensors").string() + "' -o '" + (dir / "out").string() + "'");
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_NE(run.output.find("does not fit fasterrcnn_resnet50_fpn"), std::string::npos) << run.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out"));
+}
+
+TEST(DetectionExport, MetadataJsonRoundTrips) {
+  DetectionBundleMetadata m;
+  m.common.architecture = "fasterrcnn_resnet50_fpn";
+  m.common.num_classes = 5;
+  m.common.class_names = {"background", "a", "b", "c", "d"};
+  m.options = detection::DefaultDetectionOptions(m.common.architecture);
+  m.options.num_classes = 5;
+  m.options.box.nms_thresh = 0.3;
+  m.options.rpn.pre_nms_top_n_test = 77;
+  m.options.image_mean = {0.5, 0.5, 0.5};
+  const DetectionBundleMetadata back = DetectionBundleMetadataFromJson(DetectionBundleMetadataToJson(m), "model.json");
+  EXPECT_EQ(back.common.class_names, m.common.class_names);
+  EXPECT_DOUBLE_EQ(back.options.box.nms_thresh, 0.3);
+  EXPECT_EQ(back.options.rpn.pre_nms_top_n_test, 77);
+  EXPECT_EQ(back.options.image_mean, m.options.image_mean);
+  EXPECT_FLOAT_EQ(back.common.mean[0], 0.5f);
+  EXPECT_THROW(DetectionBundleMetadataFromJson("{\"kind\": \"detection\", \"format_version\": 1}", "m.json"),
+               FormatError);
+}
+
+}  // namespace
+}  // namespace segtune

@@ -1,0 +1,261 @@
+// `segtune infer` with a detection bundle: the exact infer_detections keys (+ mask PNGs) in the
+// output records against the model's own detections, COCO results, overlays, skipped corrupt input,
+// and `segtune eval` of the output agreeing with `segtune coco-eval` of the COCO results.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <set>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "export/detection_fixture.h"
+#include "segtune/data/coco.h"
+#include "segtune/data/example.h"
+#include "segtune/data/image_codec.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/rle.h"
+#include "segtune/data/tfrecord.h"
+#include "segtune/inference/inference.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+const std::string kModel = "maskrcnn_resnet50_fpn";
+
+std::string Jpeg(int h, int w, int seed) {
+  cv::Mat image(h, w, CV_8UC3);
+  cv::randu(image, cv::Scalar::all(0), cv::Scalar::all(255));
+  cv::rectangle(image, {w / 4, h / 4, w / 2, h / 2}, cv::Scalar(30 * seed, 220, 40), cv::FILLED);
+  std::vector<uint8_t> bytes;
+  cv::imencode(".jpg", image, bytes);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+// The model's detections for an encoded image, computed here from the decoded pixels.
+detection::Detections Reference(detection::GeneralizedRCNNImpl& model, const std::string& jpeg) {
+  cv::Mat bgr = cv::imdecode(cv::Mat(1, static_cast<int>(jpeg.size()), CV_8U, const_cast<char*>(jpeg.data())),
+                             cv::IMREAD_COLOR);
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  torch::Tensor x = torch::from_blob(rgb.data, {rgb.rows, rgb.cols, 3}, torch::kUInt8).permute({2, 0, 1});
+  torch::NoGradGuard no_grad;
+  return model.forward({x.to(torch::kFloat) / 255.0f}).detections[0];
+}
+
+struct Fixture {
+  testing::TempDir dir;
+  detection::GeneralizedRCNN model{nullptr};
+  std::vector<std::string> jpegs;
+  std::vector<std::pair<int, int>> sizes = {{90, 120}, {90, 120}, {110, 80}};  // The first two share a pass.
+};
+
+// Input records "11", "12", "13" whose ground truth are the model's own top-3 detections (so AP is
+// neither 0 nor trivially 1), then a corrupt image.
+void WriteInputs(Fixture& f) {
+  TFRecordWriter writer(f.dir / "in.record");
+  for (size_t i = 0; i < f.sizes.size(); ++i) {
+    const auto [h, w] = f.sizes[i];
+    f.jpegs.push_back(Jpeg(h, w, static_cast<int>(i) + 1));
+    const detection::Detections d = Reference(*f.model, f.jpegs.back());
+    ObjectDetectionExample od;
+    od.encoded = f.jpegs.back();
+    od.format = "jpeg";
+    od.filename = "img" + std::to_string(i) + ".jpg";
+    od.source_id = std::to_string(11 + i);
+    od.height = h;
+    od.width = w;
+    for (int64_t k = 0; k < std::min<int64_t>(3, d.boxes.size(0)); ++k) {
+      const auto b = d.boxes[k];
+      od.boxes.push_back({b[1].item<float>() / h, b[0].item<float>() / w, b[3].item<float>() / h, b[2].item<float>() / w});
+      od.class_label.push_back(d.labels[k].item<int64_t>());
+      od.is_crowd.push_back(0);
+    }
+    writer.Write(ToExample(od).SerializeAsString());
+  }
+  tensorflow::Example corrupt;
+  SetBytes(&corrupt, "image/encoded", "not an image");
+  SetBytes(&corrupt, "image/source_id", "14");
+  writer.Write(corrupt.SerializeAsString());
+  writer.Close();
+}
+
+class DetectionInfer : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    f_ = new Fixture;
+    const detection::DetectionModelOptions options = testing::SmallDetectionOptions(kModel, 96, 128);
+    f_->model = testing::SmallDetectionModel(kModel, options);
+    testing::ExportSmallDetectionModel(f_->model, kModel, options, f_->dir.path());
+    WriteInputs(*f_);
+    InferenceRequest request;
+    request.model = f_->dir / "export";
+    request.inputs = {(f_->dir / "in.record").string()};
+    request.output = f_->dir / "out.record";
+    request.coco_results = f_->dir / "results.json";
+    request.overlays_dir = f_->dir / "overlays";
+    request.batch_size = 2;
+    summary_ = new InferenceSummary(RunInference(request));  // Dispatches on the bundle's kind.
+  }
+  static void TearDownTestSuite() {
+    delete summary_;
+    delete f_;
+  }
+  static Fixture* f_;
+  static InferenceSummary* summary_;
+};
+Fixture* DetectionInfer::f_ = nullptr;
+InferenceSummary* DetectionInfer::summary_ = nullptr;
+
+std::vector<tensorflow::Example> ReadRecords(const std::filesystem::path& path) {
+  std::vector<tensorflow::Example> out;
+  TFRecordReader reader(path);
+  std::string record;
+  while (reader.Next(&record)) out.push_back(ParseExample(record, path.string()));
+  return out;
+}
+
+TEST_F(DetectionInfer, SkipsTheCorruptImageAndListsIt) {
+  EXPECT_EQ(summary_->images, 3);
+  EXPECT_EQ(summary_->skipped, 1);
+  ASSERT_EQ(summary_->problems.size(), 1u);
+  EXPECT_NE(summary_->problems[0].find("record 3"), std::string::npos) << summary_->problems[0];
+}
+
+TEST_F(DetectionInfer, RecordsHoldExactlyTheDetectionKeysOfTheModel) {
+  const auto out = ReadRecords(f_->dir / "out.record");
+  ASSERT_EQ(out.size(), 3u);
+  const std::set<std::string> added = {"image/detection/bbox/ymin", "image/detection/bbox/xmin",
+                                       "image/detection/bbox/ymax", "image/detection/bbox/xmax",
+                                       "image/detection/score",     "image/detection/label",
+                                       "image/detection/mask"};
+  const auto in = ReadRecords(f_->dir / "in.record");
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::set<std::string> keys, expected = added;
+    for (const auto& [key, value] : out[i].features().feature()) keys.insert(key);
+    for (const auto& [key, value] : in[i].features().feature()) expected.insert(key);
+    EXPECT_EQ(keys, expected);
+
+    const auto [h, w] = f_->sizes[i];
+    const detection::Detections ref = Reference(*f_->model, f_->jpegs[i]);
+    const std::string src = "out " + std::to_string(i);
+    const auto ymin = GetFloatList(out[i], "image/detection/bbox/ymin", src);
+    const auto xmin = GetFloatList(out[i], "image/detection/bbox/xmin", src);
+    const auto ymax = GetFloatList(out[i], "image/detection/bbox/ymax", src);
+    const auto xmax = GetFloatList(out[i], "image/detection/bbox/xmax", src);
+    const auto score = GetFloatList(out[i], "image/detection/score", src);
+    const auto label = GetInt64List(out[i], "image/detection/label", src);
+    const auto masks = GetBytesList(out[i], "image/detection/mask", src);
+    const size_t n = static_cast<size_t>(ref.boxes.size(0));
+    ASSERT_GT(n, 0u);
+    ASSERT_EQ(score.size(), n);
+    ASSERT_EQ(ymin.size(), n);
+    ASSERT_EQ(label.size(), n);
+    ASSERT_EQ(masks.size(), n);
+    for (size_t k = 0; k < n; ++k) {
+      const auto b = ref.boxes[static_cast<int64_t>(k)];
+      EXPECT_NEAR(xmin[k], b[0].item<float>() / w, 1e-5);
+      EXPECT_NEAR(ymin[k], b[1].item<float>() / h, 1e-5);
+      EXPECT_NEAR(xmax[k], b[2].item<float>() / w, 1e-5);
+      EXPECT_NEAR(ymax[k], b[3].item<float>() / h, 1e-5);
+      EXPECT_GE(xmin[k], 0.0f);
+      EXPECT_LE(xmax[k], 1.0f);
+      EXPECT_NEAR(score[k], ref.scores[static_cast<int64_t>(k)].item<float>(), 1e-5);
+      EXPECT_EQ(label[k], ref.labels[static_cast<int64_t>(k)].item<int64_t>());
+      std::vector<uint8_t> pixels;
+      int mh = 0, mw = 0;
+      ASSERT_TRUE(DecodeGray(masks[k], &pixels, &mh, &mw));
+      EXPECT_EQ(mh, h);
+      EXPECT_EQ(mw, w);
+      int64_t ones = 0;
+      for (uint8_t p : pixels) {
+        ASSERT_LE(p, 1);
+        ones += p;
+      }
+      const int64_t ref_ones = ref.masks[static_cast<int64_t>(k)].gt(0.5).sum().item<int64_t>();
+      EXPECT_EQ(ones, ref_ones) << "mask " << k;
+    }
+  }
+}
+
+TEST_F(DetectionInfer, CocoResultsCarryBoxesRleMasksAndNumericImageIds) {
+  const nlohmann::json results = nlohmann::json::parse(ReadFile(f_->dir / "results.json"));
+  ASSERT_TRUE(results.is_array());
+  ASSERT_EQ(static_cast<int64_t>(results.size()), summary_->regions);
+  std::set<int64_t> ids;
+  for (const auto& r : results) {
+    ASSERT_TRUE(r["image_id"].is_number_integer()) << r.dump();
+    ids.insert(r["image_id"].get<int64_t>());
+    EXPECT_GE(r["category_id"].get<int64_t>(), 1);
+    EXPECT_LE(r["category_id"].get<int64_t>(), 2);
+    ASSERT_EQ(r["bbox"].size(), 4u);
+    const auto size = r["segmentation"]["size"];
+    const Rle rle = RleFromString(r["segmentation"]["counts"].get<std::string>(), size[0].get<uint32_t>(),
+                                  size[1].get<uint32_t>());
+    // The mask lies inside its box, up to the 1/28 per side by which the mask paste enlarges it.
+    const auto box = RleToBbox(rle);
+    const double x = r["bbox"][0].get<double>(), w = r["bbox"][2].get<double>();
+    if (RleArea(rle) > 0) {
+      EXPECT_GE(box[0], x - w / 28.0 - 1.0);
+      EXPECT_LE(box[0] + box[2], x + w + w / 28.0 + 1.0);
+    }
+  }
+  EXPECT_EQ(ids, (std::set<int64_t>{11, 12, 13}));
+  const auto loaded = LoadCocoResults(f_->dir / "results.json");  // Valid for the COCO reader too.
+  EXPECT_EQ(loaded.size(), results.size());
+}
+
+TEST_F(DetectionInfer, OverlaysHaveTheImageSize) {
+  for (size_t i = 0; i < f_->sizes.size(); ++i) {
+    const auto path = f_->dir / "overlays" / ("img" + std::to_string(i) + ".jpg");
+    const cv::Mat overlay = cv::imread(path.string());
+    ASSERT_FALSE(overlay.empty()) << path;
+    EXPECT_EQ(overlay.rows, f_->sizes[i].first);
+    EXPECT_EQ(overlay.cols, f_->sizes[i].second);
+  }
+}
+
+// The 12 bbox numbers of `segtune eval` over the output records equal those of `segtune coco-eval`
+// over the COCO results and a ground-truth JSON written here from the input records.
+TEST_F(DetectionInfer, EvalOfRecordsAgreesWithCocoEvalOfResults) {
+  nlohmann::json gt = {{"images", nlohmann::json::array()},
+                       {"annotations", nlohmann::json::array()},
+                       {"categories", {{{"id", 1}, {"name", "cat"}}, {{"id", 2}, {"name", "dog"}}}}};
+  int64_t ann_id = 1;
+  const auto in = ReadRecords(f_->dir / "in.record");
+  for (size_t i = 0; i < f_->sizes.size(); ++i) {
+    const ObjectDetectionExample od = ParseObjectDetectionExample(in[i], "in");
+    const int64_t id = std::stoll(od.source_id);
+    gt["images"].push_back({{"id", id}, {"height", od.height}, {"width", od.width}, {"file_name", od.filename}});
+    for (size_t k = 0; k < od.num_objects(); ++k) {
+      const auto& b = od.boxes[k];
+      const double x = double{b.xmin} * od.width, y = double{b.ymin} * od.height;
+      const double bw = double{b.xmax} * od.width - x, bh = double{b.ymax} * od.height - y;
+      gt["annotations"].push_back({{"id", ann_id++}, {"image_id", id}, {"category_id", od.class_label[k]},
+                                   {"bbox", {x, y, bw, bh}}, {"area", bw * bh}, {"iscrowd", 0}});
+    }
+  }
+  WriteFileAtomic(f_->dir / "gt.json", gt.dump());
+  const auto coco = testing::RunSegtune("coco-eval --gt '" + (f_->dir / "gt.json").string() + "' --dt '" +
+                                        (f_->dir / "results.json").string() + "' --type bbox -o '" +
+                                        (f_->dir / "coco_metrics.json").string() + "'");
+  ASSERT_EQ(coco.exit_code, 0) << coco.output;
+  const auto eval = testing::RunSegtune("eval --predictions '" + (f_->dir / "out.record").string() +
+                                        "' --groundtruth '" + (f_->dir / "in.record").string() + "' -o '" +
+                                        (f_->dir / "metrics.json").string() + "'");
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  const auto a = nlohmann::json::parse(ReadFile(f_->dir / "coco_metrics.json"));
+  const auto b = nlohmann::json::parse(ReadFile(f_->dir / "metrics.json"));
+  const auto& coco_stats = a.contains("stats_list") ? a["stats_list"] : a["bbox"]["stats_list"];
+  ASSERT_EQ(coco_stats.size(), 12u) << a.dump();
+  for (size_t s = 0; s < 12; ++s) {
+    EXPECT_NEAR(b["bbox"]["stats_list"][s].get<double>(), coco_stats[s].get<double>(), 1e-6) << "stat " << s;
+  }
+  EXPECT_GT(b["bbox"]["stats_list"][1].get<double>(), 0.0);  // The top detections are ground truth.
+  EXPECT_FALSE(b.contains("segm"));  // The ground truth has no masks.
+}
+
+}  // namespace
+}  // namespace segtune
