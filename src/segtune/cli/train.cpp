@@ -24,6 +24,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
                  "batch, split across them). With RANK/WORLD_SIZE/MASTER_ADDR/MASTER_PORT set (torchrun style), "
                  "this process instead joins that group as one rank")
       ->check(CLI::Range(1, 256));
+  auto sync_bn = std::make_shared<bool>(false);
+  app.add_flag("--sync-batch-norm", *sync_bn,
+               "Data-parallel: BatchNorm statistics over the global batch, as one process (SyncBatchNorm)");
   app.add_option("--dist-timeout", opts->distributed_timeout_seconds,
                  "Data-parallel: seconds to wait for a peer (rendezvous, each collective) before failing")
       ->check(CLI::Range(1, 86400));
@@ -31,8 +34,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
              "Multi-host: run one process per rank with torchrun's variables RANK, WORLD_SIZE, LOCAL_RANK, "
              "MASTER_ADDR, MASTER_PORT (rank 0 hosts the rendezvous); only rank 0 writes --train-dir. "
              "See docs/distributed.md.");
-  return [opts, nproc] {
+  return [opts, nproc, sync_bn] {
     opts->distributed = segtune::DistributedEnvFromEnvironment();
+    opts->distributed.sync_batch_norm = *sync_bn;
     if (*nproc > 1 && !opts->distributed.active()) {
       segtune::LaunchOptions launch;
       launch.nproc = *nproc;

@@ -15,6 +15,8 @@
 #include <thread>
 
 #include "segtune/core/error.h"
+#include "segtune/engine/distributed_reducer.h"
+#include "segtune/models/layers.h"
 
 namespace segtune {
 
@@ -76,6 +78,8 @@ struct DataParallelGroup::Impl {
   std::condition_variable wake;
   bool stopping = false;
   std::thread heartbeat;
+  std::unique_ptr<BucketedGradientReducer> reducer;  // Overlapped gradient averaging (after the first step).
+  const torch::nn::Module* reducer_module = nullptr;
 
   // Publishes "<beat> <step>" every second on its own connection, so a busy main thread (or one blocked
   // in a collective) never delays it. Ends quietly when the store goes away.
@@ -119,6 +123,7 @@ DataParallelGroup::~DataParallelGroup() {
   }
   impl_->wake.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+  impl_->reducer.reset();  // Its hooks go before the process group its launches use.
   impl_->gloo.reset();
   impl_->store.reset();
 }
@@ -228,8 +233,55 @@ StepReduction DataParallelGroup::ReduceStep(int64_t step, double local_mean_loss
   return r;
 }
 
+namespace {
+bool OverlapEnabled() {
+  const char* value = std::getenv("SEGTUNE_DDP_OVERLAP");
+  return value == nullptr || std::string(value) != "0";
+}
+
+// The BatchNorm statistics reducer of a group: a blocking allreduce (the group outlives the model's use).
+class GroupBatchNormReducer : public BatchNormStatsReducer {
+ public:
+  explicit GroupBatchNormReducer(DataParallelGroup* group) : group_(group) {}
+  void SumOverReplicas(at::Tensor& t) override {
+    std::vector<at::Tensor> tensors{t};
+    group_->AllReduceSum(tensors, "BatchNorm statistics allreduce");
+  }
+
+ private:
+  DataParallelGroup* group_;
+};
+}  // namespace
+
 void DataParallelGroup::AverageGradients(torch::nn::Module& module, int64_t bucket_bytes) {
   const auto start = std::chrono::steady_clock::now();
+  if (OverlapEnabled() && impl_->reducer && impl_->reducer_module == &module) {
+    try {
+      impl_->reducer->Finish(env_.world_size);
+    } catch (const std::exception& e) {
+      Fail("gradient allreduce", e.what());
+    }
+  } else {
+    AverageGradientsAfterBackward(module, bucket_bytes);
+    if (OverlapEnabled()) {  // This backward ran without hooks; the next ones overlap.
+      impl_->reducer.reset();
+      auto launch = [this](at::Tensor flat) -> std::function<void()> {
+        std::vector<at::Tensor> one{flat};
+        c10::intrusive_ptr<c10d::Work> work = impl_->gloo->allreduce(one);
+        return [work] { work->wait(); };
+      };
+      impl_->reducer = std::make_unique<BucketedGradientReducer>(module.parameters(), bucket_bytes, launch);
+      impl_->reducer_module = &module;
+    }
+  }
+  allreduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double DataParallelGroup::allreduce_seconds() const {
+  return allreduce_seconds_ + (impl_->reducer ? impl_->reducer->hook_seconds() : 0.0);
+}
+
+void DataParallelGroup::AverageGradientsAfterBackward(torch::nn::Module& module, int64_t bucket_bytes) {
   torch::NoGradGuard no_grad;
   std::vector<at::Tensor> grads;
   for (const auto& p : module.parameters()) {
@@ -262,7 +314,10 @@ void DataParallelGroup::AverageGradients(torch::nn::Module& module, int64_t buck
       offset += g.numel();
     }
   }
-  allreduce_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+int DataParallelGroup::SynchroniseBatchNorm(torch::nn::Module& module) {
+  return segtune::SynchroniseBatchNorm(module, std::make_shared<GroupBatchNormReducer>(this));
 }
 
 void DataParallelGroup::AllReduceConfusion(SemsegConfusion* confusion) {

@@ -58,6 +58,7 @@ class DataParallelGroup {
   int rank() const { return env_.rank; }
   int world_size() const { return env_.world_size; }
   bool is_chief() const { return env_.rank == 0; }
+  bool sync_batch_norm() const { return env_.sync_batch_norm; }
 
   // In-place sum over all ranks (CPU tensors, identical shapes and order on every rank). `what` names the
   // operation in errors. Throws Error naming the lost or hung rank (see above).
@@ -70,21 +71,29 @@ class DataParallelGroup {
   // One small allreduce per step: the global loss, this rank's loss scale and the stop vote (see the
   // header comment). Also records `step` for diagnostics.
   StepReduction ReduceStep(int64_t step, double local_mean_loss, double local_denominator, bool stop_requested);
-  // Averages the gradients of `module`'s trainable parameters over the ranks: flattened into buckets of
-  // about `bucket_bytes`, one allreduce per bucket (all buckets in flight together), divided by the world
-  // size, copied back. Runs after backward (no overlap with it). Parameters without a gradient are skipped
-  // (they are the same on every rank: same model, same graph).
-  void AverageGradients(torch::nn::Module& module, int64_t bucket_bytes = 16 << 20);
+  // Averages the gradients of `module`'s trainable parameters over the ranks; call it after every
+  // backward. The first call reduces after backward (flattened buckets of about `bucket_bytes`, all in
+  // flight together) and then hooks the parameters (engine/distributed_reducer.h): from the next backward
+  // on, each bucket's allreduce starts inside backward as soon as its gradients are ready, and this call
+  // only waits for the buckets and copies the averages back. The trainable set must not change between
+  // calls (a different module is hooked afresh). SEGTUNE_DDP_OVERLAP=0 in the environment keeps the
+  // after-backward reduction on every step (for benchmarks). Throws Error naming a lost or hung rank.
+  void AverageGradients(torch::nn::Module& module, int64_t bucket_bytes = 4 << 20);
+  // Makes every BatchNorm of `module` compute its training-mode statistics over the global batch
+  // (SyncBatchNorm, see models/layers.h); returns how many BatchNorm modules were synchronised.
+  int SynchroniseBatchNorm(torch::nn::Module& module);
   // Replaces *confusion (this rank's share of an evaluation) by the sum over all ranks.
   void AllReduceConfusion(SemsegConfusion* confusion);
-  // Seconds spent in AverageGradients so far (for benchmarks).
-  double allreduce_seconds() const { return allreduce_seconds_; }
+  // Gradient-averaging seconds not overlapped with backward so far (for benchmarks): the time spent in
+  // AverageGradients plus the bucket copies and launches inside backward.
+  double allreduce_seconds() const;
 
  private:
   struct Impl;
   // Throws the Error for a failed collective, naming the lost or hung rank.
   [[noreturn]] void Fail(const std::string& what, const std::string& cause);
   std::string DiagnosePeers();
+  void AverageGradientsAfterBackward(torch::nn::Module& module, int64_t bucket_bytes);
 
   DistributedEnv env_;
   std::chrono::milliseconds timeout_;

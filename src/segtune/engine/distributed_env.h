@@ -20,6 +20,9 @@ struct DistributedEnv {
   int local_rank = 0;
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
+  // Not from the environment: `train --sync-batch-norm`. BatchNorm statistics over the global batch
+  // (DataParallelGroup::SynchroniseBatchNorm) instead of each rank's slice.
+  bool sync_batch_norm = false;
 
   bool active() const { return world_size > 1; }
 };

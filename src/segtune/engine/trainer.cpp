@@ -288,9 +288,14 @@ void StartDataParallel(Run& run, int64_t first_step) {
   Info("data-parallel: " + std::to_string(world) + " processes x " + std::to_string(train.batch_size() / world) +
        " images = global batch " + std::to_string(train.batch_size()) +
        " (train_config.batch_size); learning rate as configured (no scaling: the global batch is the config's)");
-  if (run.chief && !train.freeze_batchnorm()) {
+  if (train.freeze_batchnorm()) return;
+  if (run.group->sync_batch_norm()) {
+    const int synchronised = run.group->SynchroniseBatchNorm(*run.model);
+    Info("data-parallel: " + std::to_string(synchronised) + " BatchNorm layers use global-batch statistics (--sync-batch-norm)");
+  } else if (run.chief) {
     Warn("data-parallel: BatchNorm statistics are computed per process on " + std::to_string(train.batch_size() / world) +
-         " images (not synchronised); set train_config.freeze_batchnorm: true for results identical to one process");
+         " images (not synchronised); pass --sync-batch-norm, or set train_config.freeze_batchnorm: true, for results "
+         "identical to one process");
   }
 }
 

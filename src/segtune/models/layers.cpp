@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "segtune/core/error.h"
+
 // libtorch 1.13 defines BatchNormImplBase::pretty_print in its .cpp and does not export it, yet the
 // construction vtables of any subclass of BatchNorm2dImpl (FoldableBatchNorm2dImpl) refer to it.
 // This definition (same output as libtorch's) is instantiated here for that reference only.
@@ -50,7 +52,60 @@ FoldableBatchNorm2dImpl::FoldableBatchNorm2dImpl(const torch::nn::BatchNorm2dOpt
     : torch::nn::BatchNorm2dImpl(options) {}
 
 torch::Tensor FoldableBatchNorm2dImpl::forward(const torch::Tensor& x) {
-  return folded_ ? x : torch::nn::BatchNorm2dImpl::forward(x);
+  if (folded_) return x;
+  if (reducer_ && is_training()) return SynchronisedForward(x);
+  return torch::nn::BatchNorm2dImpl::forward(x);
+}
+
+namespace {
+// Sum over the replicas whose backward is again the sum over the replicas of the incoming gradients
+// (torch.distributed.nn.all_reduce): each replica's loss depends on every replica's statistics.
+struct ReplicaSum : torch::autograd::Function<ReplicaSum> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& t,
+                               BatchNormStatsReducer* reducer) {
+    // Saved as an integer (autograd contexts hold IValues): the BatchNorm module owning the reducer
+    // outlives the graph its forward builds.
+    ctx->saved_data["reducer"] = static_cast<int64_t>(reinterpret_cast<intptr_t>(reducer));
+    torch::Tensor sum = t.detach().clone();
+    reducer->SumOverReplicas(sum);
+    return sum;
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto* reducer = reinterpret_cast<BatchNormStatsReducer*>(static_cast<intptr_t>(ctx->saved_data["reducer"].toInt()));
+    torch::Tensor sum = grads[0].contiguous().clone();
+    reducer->SumOverReplicas(sum);
+    return {sum, torch::Tensor()};
+  }
+};
+}  // namespace
+
+torch::Tensor FoldableBatchNorm2dImpl::SynchronisedForward(const torch::Tensor& x) {
+  const int64_t channels = x.size(1);
+  const std::vector<int64_t> reduce{0, 2, 3};
+  // Sums in double: the variance is E[x^2] - mean^2, which would lose digits in float.
+  const torch::Tensor local = torch::cat({x.sum(reduce, false, torch::kDouble), (x * x).sum(reduce, false, torch::kDouble),
+                                          torch::full({1}, static_cast<double>(x.numel() / channels), torch::kDouble)});
+  const torch::Tensor global = ReplicaSum::apply(local, reducer_.get());
+  const double count = global[2 * channels].item<double>();
+  if (count <= 1) {
+    throw UsageError("BatchNorm(" + std::to_string(channels) +
+                     "): expected more than 1 value per channel over the global batch when training");
+  }
+  const torch::Tensor mean = global.slice(0, 0, channels) / count;
+  const torch::Tensor var = global.slice(0, channels, 2 * channels) / count - mean * mean;
+  if (options.track_running_stats() && running_mean.defined()) {
+    // As ATen's batch_norm update: in double, then stored in the buffers' dtype; unbiased variance.
+    torch::NoGradGuard no_grad;
+    num_batches_tracked += 1;
+    const double factor = options.momentum() ? *options.momentum() : 1.0 / num_batches_tracked.item<double>();
+    running_mean.copy_(running_mean.to(torch::kDouble) * (1 - factor) + mean.detach() * factor);
+    running_var.copy_(running_var.to(torch::kDouble) * (1 - factor) + var.detach() * (count / (count - 1)) * factor);
+  }
+  torch::Tensor scale = (var + options.eps()).rsqrt().to(x.scalar_type());
+  if (weight.defined()) scale = scale * weight;
+  torch::Tensor y = (x - mean.to(x.scalar_type()).view({1, channels, 1, 1})) * scale.view({1, channels, 1, 1});
+  return bias.defined() ? y + bias.view({1, channels, 1, 1}) : y;
 }
 
 void FoldableBatchNorm2dImpl::Fold() {
@@ -153,6 +208,23 @@ void InitializeLikeTorchvisionBackbone(torch::nn::Module& root) {
       torch::nn::init::zeros_(linear->bias);
     }
   }
+}
+
+}  // namespace segtune
+
+namespace segtune {
+
+int SynchroniseBatchNorm(torch::nn::Module& root, const std::shared_ptr<BatchNormStatsReducer>& reducer) {
+  std::vector<torch::nn::Module*> all;
+  CollectModules(root, &all);
+  int count = 0;
+  for (torch::nn::Module* module : all) {
+    if (auto* bn = dynamic_cast<FoldableBatchNorm2dImpl*>(module)) {
+      bn->SetStatsReducer(reducer);
+      ++count;
+    }
+  }
+  return count;
 }
 
 }  // namespace segtune

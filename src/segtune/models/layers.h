@@ -14,6 +14,7 @@
 #include <torch/nn/pimpl.h>
 #include <torch/types.h>
 
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -36,6 +37,16 @@ struct BatchNormSpec {
 };
 inline BatchNormSpec MobileNetV3BatchNorm() { return {1e-3, 0.01}; }
 
+// Sums small tensors over the data-parallel replicas of a model (the engine's DataParallelGroup provides
+// one). Set on the BatchNorm modules, it makes their training-mode statistics those of the global batch.
+class BatchNormStatsReducer {
+ public:
+  virtual ~BatchNormStatsReducer() = default;
+  // In place: `t` (contiguous, CPU) becomes the element-wise sum of every replica's `t`. Every replica
+  // calls it in the same order with the same shapes. Throws on a failed collective.
+  virtual void SumOverReplicas(at::Tensor& t) = 0;
+};
+
 // torch::nn::BatchNorm2d that can be folded away for inference. Until Fold() it is exactly
 // torch::nn::BatchNorm2d (same parameters, buffers, state-dict names, train/eval behaviour; code that
 // looks for BatchNorm2dImpl through as<>/dynamic_cast finds it). Fold() is called by
@@ -43,21 +54,35 @@ inline BatchNormSpec MobileNetV3BatchNorm() { return {1e-3, 0.01}; }
 // convolution before it: the parameters become the identity transform and forward() returns its
 // input unchanged, so inference skips the BatchNorm pass entirely. Folding is for inference only and
 // cannot be undone (reload the weights to train again).
+// With a stats reducer set (SetStatsReducer), training-mode forward is torch.nn.SyncBatchNorm's: the
+// batch mean and biased variance are computed over the samples of every replica (per-channel sum, sum of
+// squares and count summed over the replicas), the running statistics are updated from them as one
+// process on the global batch would (unbiased variance), and backward sums the per-channel gradient
+// terms over the replicas too, so every replica's input gradient is the global batch's. Evaluation mode
+// and folded modules ignore the reducer.
 class FoldableBatchNorm2dImpl : public torch::nn::BatchNorm2dImpl {
  public:
   explicit FoldableBatchNorm2dImpl(const torch::nn::BatchNorm2dOptions& options);
   torch::Tensor forward(const torch::Tensor& x);  // x itself once folded.
   void Fold();
   bool folded() const { return folded_; }
+  void SetStatsReducer(std::shared_ptr<BatchNormStatsReducer> reducer) { reducer_ = std::move(reducer); }
   // Defined here: libtorch does not export BatchNormImplBase's, which a subclass's vtable needs.
   void pretty_print(std::ostream& stream) const override;
 
  private:
+  torch::Tensor SynchronisedForward(const torch::Tensor& x);
+
   bool folded_ = false;
+  std::shared_ptr<BatchNormStatsReducer> reducer_;
 };
 TORCH_MODULE(FoldableBatchNorm2d);
 
 FoldableBatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec);
+
+// Sets `reducer` on every FoldableBatchNorm2d under `root` (nullptr: back to per-replica statistics);
+// returns how many there are.
+int SynchroniseBatchNorm(torch::nn::Module& root, const std::shared_ptr<BatchNormStatsReducer>& reducer);
 
 // Bilinear resize with align_corners=False, as F.interpolate(mode="bilinear") in torchvision.
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width);
