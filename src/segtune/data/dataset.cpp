@@ -37,18 +37,7 @@ cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source)
 
 SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std::move(options)) {
   int64_t seen = 0;
-  for (const auto& file : options_.files) {
-    TFRecordReader reader(file);
-    std::string record;
-    while (reader.Next(&record)) {
-      const int64_t index = reader.record_index();
-      if (seen++ % std::max(1, options_.sample_1_of_n) != 0) continue;
-      records_.push_back(std::move(record));
-      sources_.push_back(file.string() + ": record " + std::to_string(index));
-      if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
-    }
-    if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
-  }
+  for (size_t f = 0; f < options_.files.size() && !Full(); ++f) IndexFile(static_cast<uint32_t>(f), &seen);
   if (records_.empty()) {
     throw FormatError(options_.files.empty() ? std::filesystem::path("(no input files)") : options_.files.front(), "",
                       "no records to read");
@@ -60,6 +49,38 @@ SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std:
                      std::to_string(options_.num_shards) + " equal shards (shard " + std::to_string(options_.shard) +
                      "): the global batch must be a multiple of the number of processes");
   }
+}
+
+bool SegmentationDataset::Full() const {
+  return options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples;
+}
+
+// One pass over the file checks every CRC (a corrupt dataset fails now, not mid-training) and notes
+// where each used record is; only compressed files, which cannot be read by offset, keep the bytes.
+void SegmentationDataset::IndexFile(uint32_t file_number, int64_t* seen) {
+  const std::filesystem::path& file = options_.files[file_number];
+  TFRecordReader reader(file);
+  readers_.push_back(reader.compressed() ? nullptr : std::make_unique<TFRecordRandomReader>(file));
+  std::string record;
+  while (!Full() && reader.Next(&record)) {
+    if ((*seen)++ % std::max(1, options_.sample_1_of_n) != 0) continue;
+    RecordRef ref;
+    ref.file = file_number;
+    ref.where = {reader.record_offset(), record.size(), reader.record_index()};
+    if (reader.compressed()) {
+      ref.held = static_cast<int64_t>(held_.size());
+      held_.push_back(std::move(record));
+    }
+    records_.push_back(ref);
+  }
+}
+
+std::string SegmentationDataset::ReadRecord(const RecordRef& ref) const {
+  return ref.held >= 0 ? held_[static_cast<size_t>(ref.held)] : readers_[ref.file]->Read(ref.where);
+}
+
+std::string SegmentationDataset::SourceOf(const RecordRef& ref) const {
+  return options_.files[ref.file].string() + ": record " + std::to_string(ref.where.index);
 }
 
 int64_t SegmentationDataset::BatchesPerEpoch() const {
@@ -85,9 +106,10 @@ size_t SegmentationDataset::RecordAt(int64_t position) const {
 }
 
 void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
-  const size_t r = RecordAt(position);
-  *source = sources_[r];
-  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(records_[r], *source), *source);
+  const RecordRef& ref = records_[RecordAt(position)];
+  *source = SourceOf(ref);
+  const std::string record = ReadRecord(ref);
+  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, *source), *source);
   *rgb = DecodeImage(ex, *source);
   *label = SemanticTarget(ex, rgb->rows, rgb->cols, *source, options_.class_ids);
   // Labels outside the model's classes cannot be trained on: treat them as ignore.

@@ -1,6 +1,6 @@
 // The segmentation input pipeline: TFRecords -> decoded, augmented, normalized batches (torch-free).
 //
-//   SegmentationDataset data(options);                 // Reads the records (encoded bytes) into memory.
+//   SegmentationDataset data(options);                 // Indexes the records (file, offset, length).
 //   BatchLoader loader(data, first_batch, -1, workers, prefetch);
 //   SegmentationBatch batch;
 //   while (loader.Next(&batch)) { ... batch.images (N x 3 x H x W floats), batch.labels (N x H x W) ... }
@@ -9,6 +9,11 @@
 // the records in a permutation drawn from (seed, e), and the augmentation of position p draws from a
 // generator seeded with (seed, p). So batch b is the same whatever the worker count and whether the run
 // was resumed: a resumed run sees exactly the inputs the uninterrupted run saw.
+//
+// Memory: the dataset holds an index entry per record (~40 bytes), not the records: each sample is read
+// from its file when a batch needs it (pread, so workers read in parallel), and the OS page cache keeps
+// hot files in memory as it can. ZLIB/GZIP-compressed TFRecord files have no random access; their
+// records are the exception and are held in memory (decompressed).
 #pragma once
 
 #include <array>
@@ -17,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -25,6 +31,7 @@
 #include <opencv2/core.hpp>
 
 #include "segtune/data/augment.h"
+#include "segtune/data/tfrecord.h"
 
 namespace segtune {
 
@@ -61,8 +68,8 @@ struct SegmentationBatch {
 
 class SegmentationDataset {
  public:
-  // Reads every record of every file (CRC-checked) into memory. Throws IoError/FormatError naming the
-  // file and record; FormatError if there is no record at all.
+  // Reads every record of every file once to check its CRCs and index it. Throws IoError/FormatError
+  // naming the file and record; FormatError if there is no record at all.
   explicit SegmentationDataset(DatasetOptions options);
 
   size_t size() const { return records_.size(); }
@@ -76,11 +83,22 @@ class SegmentationDataset {
   void LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const;
 
  private:
+  // Where record r is: its file, and either its place in that file or its bytes in `held_`.
+  struct RecordRef {
+    uint32_t file = 0;
+    TFRecordLocation where;
+    int64_t held = -1;  // Index into held_ (compressed files), else -1.
+  };
   size_t RecordAt(int64_t position) const;
+  void IndexFile(uint32_t file_number, int64_t* seen);
+  bool Full() const;
+  std::string ReadRecord(const RecordRef& ref) const;  // Throws as TFRecordRandomReader::Read.
+  std::string SourceOf(const RecordRef& ref) const;    // "FILE: record I".
 
   DatasetOptions options_;
-  std::vector<std::string> records_;
-  std::vector<std::string> sources_;
+  std::vector<RecordRef> records_;
+  std::vector<std::unique_ptr<TFRecordRandomReader>> readers_;  // Per file; null for compressed files.
+  std::vector<std::string> held_;  // Records of compressed files.
   mutable std::mutex permutation_mutex_;
   mutable std::map<int64_t, std::vector<uint32_t>> permutations_;  // Epoch -> order (recent epochs).
 };

@@ -1,6 +1,8 @@
 #include "segtune/data/tfrecord.h"
 
+#include <fcntl.h>
 #include <glob.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -304,6 +306,40 @@ std::vector<std::string> ReadAllRecords(const std::filesystem::path& path) {
   std::string record;
   while (reader.Next(&record)) records.push_back(record);
   return records;
+}
+
+// ---- random access -----------------------------------------------------------------------------
+
+TFRecordRandomReader::TFRecordRandomReader(const std::filesystem::path& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw IoError(path, std::string("cannot open: ") + std::strerror(errno));
+}
+
+TFRecordRandomReader::~TFRecordRandomReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::string TFRecordRandomReader::Read(const TFRecordLocation& where) const {
+  // Data and footer in one read; the footer's 4 bytes are cut off after the check.
+  std::string data(where.length + kFooterBytes, '\0');
+  size_t got = 0;
+  while (got < data.size()) {
+    const ssize_t n = ::pread(fd_, data.data() + got, data.size() - got,
+                              static_cast<off_t>(where.offset + kHeaderBytes + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw IoError(path_, std::string("read failed: ") + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<size_t>(n);
+  }
+  const std::string place = "record " + WithCommas(where.index) + " at byte " +
+                            WithCommas(static_cast<long long>(where.offset));
+  if (got < data.size()) throw FormatError(path_, place, "file ends inside the record (changed since it was indexed?)");
+  const uint32_t footer = GetLe32(data.data() + where.length);
+  data.resize(where.length);
+  if (MaskCrc(Crc32c(data)) != footer) {
+    throw FormatError(path_, place, "data CRC mismatch (file changed or corrupted since it was indexed)");
+  }
+  return data;
 }
 
 // ---- shard names -------------------------------------------------------------------------------

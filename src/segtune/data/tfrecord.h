@@ -124,6 +124,35 @@ class TFRecordReader {
   std::vector<std::string> problems_;
 };
 
+// Reads single records of an uncompressed TFRecord file by position (pread: safe to share between
+// threads), for datasets that index their records once and read them on demand.
+//
+//   TFRecordRandomReader file("train.record");
+//   std::string data = file.Read({offset, length, index});   // Data CRC checked again.
+struct TFRecordLocation {
+  uint64_t offset = 0;  // Byte offset of the record's header (TFRecordReader::record_offset()).
+  uint64_t length = 0;  // Data bytes.
+  int64_t index = 0;    // Record index in the file (for messages).
+};
+class TFRecordRandomReader {
+ public:
+  // Throws IoError if the file cannot be opened.
+  explicit TFRecordRandomReader(const std::filesystem::path& path);
+  ~TFRecordRandomReader();
+  TFRecordRandomReader(const TFRecordRandomReader&) = delete;
+  TFRecordRandomReader& operator=(const TFRecordRandomReader&) = delete;
+
+  // The data of the record at `where`. Throws IoError on a read failure, FormatError naming the file,
+  // record index and byte offset if the file ends early or the data CRC does not match (the file
+  // changed since it was indexed).
+  std::string Read(const TFRecordLocation& where) const;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  int fd_ = -1;
+};
+
 // Reads every record of a file. Throws as TFRecordReader::Next.
 std::vector<std::string> ReadAllRecords(const std::filesystem::path& path);
 

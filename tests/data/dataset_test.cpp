@@ -1,0 +1,159 @@
+#include "segtune/data/dataset.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "engine/train_fixture.h"
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/example.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/tfrecord.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+using testing::TempDir;
+
+DatasetOptions EvalOptions(const std::vector<std::filesystem::path>& files) {
+  DatasetOptions options;
+  options.files = files;
+  options.num_classes = 3;
+  options.train = false;
+  options.batch_size = 1;
+  return options;
+}
+
+// The label of record `index` of `file`, decoded straight from the record (the reference).
+cv::Mat LabelOfRecord(const std::filesystem::path& file, size_t index) {
+  const std::string record = ReadAllRecords(file).at(index);
+  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, "ref"), "ref");
+  const std::string& png = ex.semantic_mask;
+  return cv::imdecode(cv::Mat(1, static_cast<int>(png.size()), CV_8UC1, const_cast<char*>(png.data())),
+                      cv::IMREAD_UNCHANGED);
+}
+
+std::vector<uint8_t> LabelsOf(const SegmentationBatch& batch) { return batch.labels; }
+
+std::vector<uint8_t> Flat(const cv::Mat& m) { return std::vector<uint8_t>(m.datastart, m.dataend); }
+
+void FlipByteAt(const std::filesystem::path& file, uint64_t offset) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekg(static_cast<std::streamoff>(offset));
+  char c = 0;
+  f.read(&c, 1);
+  c = static_cast<char>(c ^ 0x5a);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(&c, 1);
+}
+
+TEST(SegmentationDataset, BatchesHoldTheRecordsLabelsInFileOrder) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
+  testing::WriteShapesRecords(dir / "b.record", 2, 32, 2);
+  const SegmentationDataset data(EvalOptions({dir / "a.record", dir / "b.record"}));
+  ASSERT_EQ(data.size(), 5u);
+  const std::vector<std::pair<std::string, size_t>> expected{{"a.record", 0}, {"a.record", 1}, {"a.record", 2},
+                                                             {"b.record", 0}, {"b.record", 1}};
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const SegmentationBatch batch = data.MakeBatch(static_cast<int64_t>(i));
+    const auto file = dir / expected[i].first;
+    EXPECT_EQ(batch.sources.at(0), file.string() + ": record " + std::to_string(expected[i].second));
+    EXPECT_EQ(LabelsOf(batch), Flat(LabelOfRecord(file, expected[i].second))) << "batch " << i;
+  }
+}
+
+TEST(SegmentationDataset, SampleOneOfNAndMaxExamplesPickRecordsAcrossFiles) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
+  testing::WriteShapesRecords(dir / "b.record", 3, 32, 2);
+  DatasetOptions options = EvalOptions({dir / "a.record", dir / "b.record"});
+  options.sample_1_of_n = 2;  // Records 0, 2 of a and 1 of b (positions 0, 2, 4 of the stream).
+  options.max_examples = 3;
+  options.batch_size = 3;
+  const SegmentationDataset data(options);
+  ASSERT_EQ(data.size(), 3u);
+  const SegmentationBatch batch = data.MakeBatch(0);
+  EXPECT_EQ(batch.sources, (std::vector<std::string>{(dir / "a.record").string() + ": record 0",
+                                                     (dir / "a.record").string() + ": record 2",
+                                                     (dir / "b.record").string() + ": record 1"}));
+}
+
+// Proves the records are read from the file when needed, not kept: changing a record's bytes after
+// the dataset was built is noticed (data CRC) when that record is loaded, and only then.
+TEST(SegmentationDataset, ReadsRecordsFromTheFileWhenABatchNeedsThem) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
+  const SegmentationDataset data(EvalOptions({dir / "a.record"}));
+  TFRecordReader reader(dir / "a.record");
+  std::string record;
+  ASSERT_TRUE(reader.Next(&record));
+  ASSERT_TRUE(reader.Next(&record));
+  FlipByteAt(dir / "a.record", reader.record_offset() + kTFRecordHeaderBytes + 10);
+  EXPECT_NO_THROW(data.MakeBatch(0));
+  EXPECT_NO_THROW(data.MakeBatch(2));
+  try {
+    data.MakeBatch(1);
+    FAIL() << "a changed record must not load";
+  } catch (const FormatError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("a.record"), std::string::npos) << message;
+    EXPECT_NE(message.find("record 1"), std::string::npos) << message;
+    EXPECT_NE(message.find("CRC"), std::string::npos) << message;
+  }
+}
+
+TEST(SegmentationDataset, CorruptRecordFailsWhenTheDatasetIsBuilt) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);
+  FlipByteAt(dir / "a.record", kTFRecordHeaderBytes + 5);
+  EXPECT_THROW(SegmentationDataset(EvalOptions({dir / "a.record"})), FormatError);
+}
+
+TEST(SegmentationDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "plain.record", 3, 32, 7);
+  const std::string plain = ReadFile(dir / "plain.record");
+  uLongf size = compressBound(plain.size());
+  std::string packed(size, '\0');
+  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(plain.data()),
+                     plain.size()),
+            Z_OK);
+  packed.resize(size);
+  WriteFileAtomic(dir / "z.record", packed);
+  const SegmentationDataset a(EvalOptions({dir / "plain.record"}));
+  const SegmentationDataset z(EvalOptions({dir / "z.record"}));
+  ASSERT_EQ(z.size(), 3u);
+  for (int64_t i = 0; i < 3; ++i) {
+    const SegmentationBatch x = a.MakeBatch(i), y = z.MakeBatch(i);
+    EXPECT_EQ(x.labels, y.labels) << "batch " << i;
+    EXPECT_EQ(x.images, y.images) << "batch " << i;
+  }
+}
+
+TEST(BatchLoader, ParallelWorkersReadingOnDemandGiveTheSerialBatches) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 6, 32, 3);
+  DatasetOptions options = EvalOptions({dir / "a.record"});
+  options.train = true;
+  options.batch_size = 2;
+  options.augment.horizontal_flip_probability = 0.5f;
+  const SegmentationDataset data(options);
+  BatchLoader loader(data, 0, 9, /*workers=*/3, /*prefetch=*/4);
+  SegmentationBatch batch;
+  for (int64_t i = 0; i < 9; ++i) {
+    ASSERT_TRUE(loader.Next(&batch));
+    const SegmentationBatch serial = data.MakeBatch(i);
+    EXPECT_EQ(batch.index, i);
+    EXPECT_EQ(batch.sources, serial.sources);
+    EXPECT_EQ(batch.images, serial.images);
+  }
+  EXPECT_FALSE(loader.Next(&batch));
+}
+
+}  // namespace
+}  // namespace segtune
