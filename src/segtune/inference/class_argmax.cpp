@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "segtune/core/error.h"
 
@@ -75,6 +76,105 @@ void ClassArgmax(const float* logits, int64_t classes, int64_t pixels, int64_t p
       for (int64_t i = 0; i < n; ++i) sum[i] += ExpNonPositive(x[i] - best[i]);
     }
     for (int64_t i = 0; i < n; ++i) probability[start + i] = 1.0f / sum[i];
+  }
+}
+
+namespace {
+
+// One output index of a bilinear resize (align_corners=False): the two source indices and weights,
+// computed as ATen's compute_source_index_and_lambda does for float tensors (float scale, source
+// position and weight in double, weights rounded to float), so the interpolated values are
+// upsample_bilinear2d's.
+struct LinearTap {
+  int64_t i0 = 0, i1 = 0;
+  float w0 = 1, w1 = 0;
+};
+
+LinearTap SourceTap(int64_t out_index, int64_t in_size, int64_t out_size) {
+  if (in_size == out_size) return {out_index, out_index, 1.0f, 0.0f};
+  const float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
+  const double real = std::max(0.0, static_cast<double>(scale) * (static_cast<double>(out_index) + 0.5) - 0.5);
+  LinearTap tap;
+  tap.i0 = static_cast<int64_t>(real);
+  tap.i1 = tap.i0 + (tap.i0 < in_size - 1 ? 1 : 0);
+  tap.w1 = static_cast<float>(real - static_cast<double>(tap.i0));
+  tap.w0 = 1.0f - tap.w1;
+  return tap;
+}
+
+// Source rows interpolated along x to the output width ([classes][out_width] each), the last two
+// kept: consecutive output rows mostly reuse them.
+class WideRows {
+ public:
+  WideRows(const LogitsView& logits, int64_t out_width) : logits_(logits), out_width_(out_width) {
+    taps_.reserve(static_cast<size_t>(out_width));
+    for (int64_t x = 0; x < out_width; ++x) taps_.push_back(SourceTap(x, logits.width, out_width));
+    source_.resize(static_cast<size_t>(logits.classes * logits.width));
+    for (auto& slot : slots_) slot.values.resize(static_cast<size_t>(logits.classes * out_width));
+  }
+
+  // Row y along x; valid until the next call that needs a third row.
+  const float* Get(int64_t y, int64_t keep) {
+    for (auto& slot : slots_) {
+      if (slot.row == y) return slot.values.data();
+    }
+    Slot& slot = slots_[0].row == keep ? slots_[1] : slots_[0];
+    Fill(y, slot.values.data());
+    slot.row = y;
+    return slot.values.data();
+  }
+
+ private:
+  struct Slot {
+    int64_t row = -1;
+    std::vector<float> values;
+  };
+
+  void Fill(int64_t y, float* wide) {
+    const int64_t classes = logits_.classes, width = logits_.width;
+    float* plane = source_.data();  // Row y as contiguous [classes][width], whatever the strides.
+    for (int64_t c = 0; c < classes; ++c) {
+      const float* src = logits_.data + c * logits_.class_stride + y * logits_.row_stride;
+      for (int64_t x = 0; x < width; ++x) plane[c * width + x] = src[x * logits_.col_stride];
+    }
+    for (int64_t c = 0; c < classes; ++c) {
+      const float* in = plane + c * width;
+      float* out = wide + c * out_width_;
+      for (int64_t x = 0; x < out_width_; ++x) {
+        const LinearTap& t = taps_[static_cast<size_t>(x)];
+        out[x] = in[t.i0] * t.w0 + in[t.i1] * t.w1;
+      }
+    }
+  }
+
+  const LogitsView& logits_;
+  const int64_t out_width_;
+  std::vector<LinearTap> taps_;
+  std::vector<float> source_;
+  Slot slots_[2];
+};
+
+}  // namespace
+
+void ResizedClassArgmax(const LogitsView& logits, int64_t out_height, int64_t out_width, int64_t row_begin,
+                        int64_t row_end, uint8_t* class_map, float* probability) {
+  if (logits.classes < 1 || logits.classes > 256 || logits.height < 1 || logits.width < 1 || out_height < 1 ||
+      out_width < 1) {
+    throw Error("ResizedClassArgmax: " + std::to_string(logits.classes) + " classes of " +
+                std::to_string(logits.height) + "x" + std::to_string(logits.width) + " logits to " +
+                std::to_string(out_height) + "x" + std::to_string(out_width) + ": expected 1..256 classes, sizes >= 1");
+  }
+  const int64_t classes = logits.classes;
+  WideRows wide(logits, out_width);
+  std::vector<float> row(static_cast<size_t>(classes * out_width));  // One output row, [classes][out_width].
+  for (int64_t y = row_begin; y < row_end; ++y) {
+    const LinearTap tap = SourceTap(y, logits.height, out_height);
+    const float* top = wide.Get(tap.i0, tap.i1);
+    const float* bottom = wide.Get(tap.i1, tap.i0);
+    const float w0 = tap.w0, w1 = tap.w1;
+    for (int64_t i = 0; i < classes * out_width; ++i) row[i] = top[i] * w0 + bottom[i] * w1;
+    ClassArgmax(row.data(), classes, out_width, out_width, class_map + y * out_width,
+                probability ? probability + y * out_width : nullptr);
   }
 }
 
