@@ -16,7 +16,6 @@
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
 #include "segtune/export/export_model.h"
-#include "segtune/inference/class_argmax.h"
 #include "segtune/inference/inference.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
@@ -199,22 +198,6 @@ TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
   EXPECT_TRUE(std::filesystem::exists(dir / "masks" / "a.png"));
   WriteFileAtomic(dir / "lone.onnx", "x");
   EXPECT_THROW(LoadInferenceModel(dir / "lone.onnx"), FormatError);
-}
-
-TEST(ClassArgmax, EqualsTorchArgmaxAndSoftmaxMaximum) {
-  torch::manual_seed(5);
-  const int64_t classes = 5, h = 37, w = 41;
-  torch::Tensor logits = torch::randn({classes, h, w}) * 4;
-  logits[2][3][4] = logits[1][3][4];  // A tie: the first maximum wins, as in torch.argmax.
-  logits[0][3][4] = logits[1][3][4] - 1;
-  for (int c = 3; c < classes; ++c) logits[c][3][4] = logits[1][3][4] - 1;
-  std::vector<uint8_t> map(h * w);
-  std::vector<float> probability(h * w);
-  ClassArgmax(logits.data_ptr<float>(), classes, h * w, h * w, map.data(), probability.data());
-  const auto [expected_probability, expected_map] = torch::softmax(logits, 0).max(0);
-  EXPECT_TRUE(torch::equal(torch::from_blob(map.data(), {h, w}, torch::kUInt8), logits.argmax(0).to(torch::kUInt8)));
-  EXPECT_EQ(map[3 * w + 4], 1);
-  EXPECT_TRUE(torch::allclose(torch::from_blob(probability.data(), {h, w}), expected_probability, 1e-6, 1e-7));
 }
 
 TEST(Inference, LoneOnnxFileRunsInOpenCvAndAgreesWithTheExportDirectory) {
