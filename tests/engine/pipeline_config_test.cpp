@@ -33,16 +33,18 @@ TEST(PipelineConfig, LoadsTfFasterRcnnResnet50ConfigWithWarningsAndMapping) {
 
   const PipelineConfig config = LoadPipelineConfig(dir / "pipeline.config");
 
-  // Mapping: the ResNet-50 Faster R-CNN becomes DeepLabV3-ResNet50 with background added.
-  const auto& seg = config.proto.model().segmentation();
-  EXPECT_EQ(seg.architecture(), "deeplabv3_resnet50");
-  EXPECT_EQ(seg.num_classes(), 91);
-  EXPECT_EQ(seg.image_resizer().keep_aspect_ratio_resizer().max_dimension(), 640);
-  EXPECT_TRUE(seg.image_resizer().keep_aspect_ratio_resizer().pad_to_max_dimension());
+  // Mapping: the ResNet-50 Faster R-CNN becomes torchvision's fasterrcnn_resnet50_fpn with background added.
+  const auto& det = config.proto.model().detection();
+  EXPECT_EQ(det.architecture(), "fasterrcnn_resnet50_fpn");
+  EXPECT_EQ(det.num_classes(), 91);
+  EXPECT_EQ(det.min_size(), 640);
+  EXPECT_EQ(det.max_size(), 640);
+  EXPECT_EQ(det.box_detections_per_img(), 300);
+  EXPECT_FLOAT_EQ(det.rpn_box_loss_weight(), 2.0f);
   EXPECT_NE(config.mapped_from.find("faster_rcnn_resnet50_keras"), std::string::npos);
   const ConfigWarning* mapping = FindWarning(config, "model.faster_rcnn");
   ASSERT_NE(mapping, nullptr);
-  EXPECT_NE(mapping->message.find("deeplabv3_resnet50"), std::string::npos) << mapping->message;
+  EXPECT_NE(mapping->message.find("fasterrcnn_resnet50_fpn"), std::string::npos) << mapping->message;
 
   // Unsupported fields: warnings with their dotted path and line, one per occurrence.
   struct Expected {
@@ -51,7 +53,9 @@ TEST(PipelineConfig, LoadsTfFasterRcnnResnet50ConfigWithWarningsAndMapping) {
   };
   for (const Expected& e : {Expected{"model.faster_rcnn.feature_extractor.batch_norm_trainable", "batch_norm_trainable"},
                             Expected{"model.faster_rcnn.first_stage_anchor_generator", "first_stage_anchor_generator"},
-                            Expected{"model.faster_rcnn.second_stage_post_processing", "second_stage_post_processing"},
+                            Expected{"model.faster_rcnn.second_stage_box_predictor.mask_rcnn_box_predictor.fc_hyperparams",
+                                     "fc_hyperparams"},
+                            Expected{"model.faster_rcnn.use_static_shapes", "use_static_shapes"},
                             Expected{"train_config.sync_replicas", "sync_replicas"},
                             Expected{"train_config.optimizer.use_moving_average", "use_moving_average"},
                             Expected{"train_config.fine_tune_checkpoint_version", "fine_tune_checkpoint_version"},
@@ -131,7 +135,7 @@ TEST(PipelineConfig, SyntaxErrorNamesFileAndLine) {
   }
 }
 
-TEST(PipelineConfig, MapsSsdMobileNetToLrasppAndRejectsInception) {
+TEST(PipelineConfig, MapsSsdMobileNetToLrasppAndRejectsNasFasterRcnn) {
   const PipelineConfig ssd = ParsePipelineConfig(
       "model { ssd { num_classes: 2 feature_extractor { type: 'ssd_mobilenet_v2_fpn_keras' depth_multiplier: 1.0 } "
       "box_coder { faster_rcnn_box_coder {} } } }",
@@ -139,14 +143,14 @@ TEST(PipelineConfig, MapsSsdMobileNetToLrasppAndRejectsInception) {
   EXPECT_EQ(ssd.proto.model().segmentation().architecture(), "lraspp_mobilenet_v3_large");
   EXPECT_EQ(ssd.proto.model().segmentation().num_classes(), 3);
   try {
-    ParsePipelineConfig("model { faster_rcnn { num_classes: 2 feature_extractor { type: 'faster_rcnn_inception_v2' } } }",
-                        "inception.config");
+    ParsePipelineConfig("model { faster_rcnn { num_classes: 2 feature_extractor { type: 'faster_rcnn_nas' } } }",
+                        "nas.config");
     FAIL() << "expected FormatError";
   } catch (const FormatError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find("faster_rcnn_inception_v2"), std::string::npos) << what;
-    EXPECT_NE(what.find("model { segmentation {"), std::string::npos) << what;  // Says what to write.
-    EXPECT_NE(what.find("deeplabv3_resnet50"), std::string::npos) << what;
+    EXPECT_NE(what.find("faster_rcnn_nas"), std::string::npos) << what;
+    EXPECT_NE(what.find("model { detection {"), std::string::npos) << what;  // Says what to write.
+    EXPECT_NE(what.find("fasterrcnn_mobilenet_v3_large_320_fpn"), std::string::npos) << what;
   }
 }
 
@@ -177,7 +181,7 @@ TEST(PipelineConfig, TfMaskRcnnConfigWarnsAboutEveryDeclaredFieldSegtuneDoesNotH
   text = std::regex_replace(text, std::regex("PATH_TO_BE_CONFIGURED"), "data");
   WriteFileAtomic(dir / "pipeline.config", text);
   const PipelineConfig config = LoadPipelineConfig(dir / "pipeline.config");
-  EXPECT_EQ(config.proto.model().segmentation().architecture(), "deeplabv3_resnet50");
+  EXPECT_EQ(config.proto.model().detection().architecture(), "maskrcnn_resnet50_fpn");
 
   struct Expected {
     const char* field;
@@ -190,8 +194,6 @@ TEST(PipelineConfig, TfMaskRcnnConfigWarnsAboutEveryDeclaredFieldSegtuneDoesNotH
         Expected{"train_input_reader.shuffle_buffer_size", "shuffle_buffer_size: 1024", 0, "full permutation"},
         Expected{"train_input_reader.num_epochs", "num_epochs: 10", 0, "num_steps"},
         Expected{"eval_input_reader.num_readers", "num_readers: 1", 0, "ignored"},
-        Expected{"eval_config.metrics_set", "coco_detection_metrics", 0, "mIoU"},
-        Expected{"eval_config.metrics_set", "coco_mask_metrics", 1, "mIoU"},
         // Unknown to the schema: reported by the parser.
         Expected{"train_config.from_detection_checkpoint", "from_detection_checkpoint", 0, "ignored"},
         Expected{"eval_config.max_evals", "max_evals: 10", 0, "ignored"},
@@ -202,8 +204,9 @@ TEST(PipelineConfig, TfMaskRcnnConfigWarnsAboutEveryDeclaredFieldSegtuneDoesNotH
     EXPECT_NE(w->message.find(e.says), std::string::npos) << w->message;
     EXPECT_NE(w->ToString(config.path).find(":" + std::to_string(w->line) + ": " + e.field), std::string::npos);
   }
-  // Honoured as TF means them: PNG instance masks, load_instance_masks, eval shuffle: false, prefetch.
-  for (const char* honoured : {"train_input_reader.mask_type", "train_input_reader.load_instance_masks",
+  // Honoured as TF means them: PNG instance masks, load_instance_masks, eval shuffle: false, prefetch,
+  // COCO box and mask metrics (Mask R-CNN evaluates both).
+  for (const char* honoured : {"eval_config.metrics_set", "train_input_reader.mask_type", "train_input_reader.load_instance_masks",
                                "eval_input_reader.shuffle", "train_input_reader.num_prefetch_batches",
                                "eval_input_reader.mask_type", "eval_config.num_examples"}) {
     EXPECT_EQ(FindWarning(config, honoured), nullptr) << honoured;

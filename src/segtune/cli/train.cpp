@@ -1,4 +1,4 @@
-// `segtune train`: fine-tune a segmentation model as a pipeline config describes.
+// `segtune train`: fine-tune a segmentation or detection model as a pipeline config describes.
 #include <iostream>
 
 #include "segtune/cli/verb.h"
@@ -57,4 +57,4 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 }  // namespace
 
-SEGTUNE_VERB(train, 35, "Fine-tune a segmentation model from TFRecords as a pipeline config describes", Setup);
+SEGTUNE_VERB(train, 35, "Fine-tune a segmentation or detection model from TFRecords as a pipeline config describes", Setup);

@@ -8,7 +8,9 @@
 #include "segtune/core/error.h"
 #include "segtune/data/label_map.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/engine/detection_config.h"
 #include "segtune/engine/finetune.h"
+#include "segtune/models/detection/detection_registry.h"
 #include "segtune/engine/pipeline_config.h"
 #include "segtune/models/registry.h"
 
@@ -37,10 +39,70 @@ std::string Quote(const std::string& s) {
   return out + "\"";
 }
 
+// The model block of a segmentation model.
+std::string SegmentationModelBlock(const SegmentationModelInfo& info, int num_classes, int input_size) {
+  std::string t = "model {\n  segmentation {\n";
+  t += "    # `segtune models` lists the architectures.\n";
+  t += "    architecture: " + Quote(info.name) + "\n";
+  t += "    # Classes including background (0): the label map's largest id (" + std::to_string(num_classes - 1) +
+       ") + 1.\n";
+  t += "    num_classes: " + std::to_string(num_classes) + "\n";
+  if (info.supports_aux) t += "    # An auxiliary FCN head adds a loss (weight train_config.aux_loss_weight).\n    aux_loss: false\n";
+  t += "    # Ground-truth pixels with this value are ignored by the loss and by evaluation.\n    ignore_label: 255\n";
+  t += "    image_resizer {\n      fixed_shape_resizer { height: " + std::to_string(input_size) +
+       " width: " + std::to_string(input_size) + " }\n    }\n  }\n}\n\n";
+  return t;
+}
+
+// The model block of a detection model, with torchvision's sizes and thresholds written out.
+std::string DetectionModelBlock(const std::string& name, int num_classes) {
+  const detection::DetectionModelOptions d = detection::DefaultDetectionOptions(name);
+  std::string t = "model {\n  detection {\n";
+  t += "    # `segtune models` lists the architectures (torchvision's Faster R-CNN / Mask R-CNN).\n";
+  t += "    architecture: " + Quote(name) + "\n";
+  t += "    # Classes including background (0): the label map's largest id (" + std::to_string(num_classes - 1) +
+       ") + 1.\n";
+  t += "    num_classes: " + std::to_string(num_classes) + "\n";
+  t += "    # Images are resized so the short side is min_size unless the long side would exceed max_size.\n";
+  t += "    min_size: " + std::to_string(d.min_size) + "\n    max_size: " + std::to_string(d.max_size) + "\n";
+  t += "    # Detections kept per image after per-class NMS (torchvision's box_detections_per_img).\n";
+  t += "    box_score_thresh: " + std::to_string(d.box.score_thresh).substr(0, 4) +
+       "\n    box_nms_thresh: " + std::to_string(d.box.nms_thresh).substr(0, 3) +
+       "\n    box_detections_per_img: " + std::to_string(d.box.detections_per_img) + "\n";
+  t += "    # Backbone stages trained, counted from the last (0-5 ResNet, 0-6 MobileNetV3).\n";
+  t += "    trainable_backbone_layers: 3\n  }\n}\n\n";
+  return t;
+}
+
+// train_config for a detection model: torchvision's reference recipe (SGD 0.9, weight decay 1e-4,
+// linear warmup), flips only.
+std::string DetectionTrainConfig(const ConfigInitOptions& o, const std::filesystem::path& base) {
+  std::string t = "train_config {\n  batch_size: " + std::to_string(o.batch_size) +
+                  "\n  num_steps: " + std::to_string(o.num_steps) + "\n  seed: 42\n";
+  t += "  optimizer {\n    momentum_optimizer {\n      learning_rate {\n        cosine_decay_learning_rate {\n";
+  t += "          learning_rate_base: 0.01\n          total_steps: " + std::to_string(o.num_steps) +
+       "\n          warmup_learning_rate: 0.00001\n          warmup_steps: " + std::to_string(std::max(1, o.num_steps / 20)) +
+       "\n        }\n      }\n      momentum_optimizer_value: 0.9\n      weight_decay: 0.0001\n    }\n  }\n";
+  if (!o.checkpoint.empty()) {
+    t += "  # Pretrained weights (a torchvision COCO .pth, .safetensors or a segtune checkpoint). The box (and\n"
+         "  # mask) predictors are re-initialised for num_classes; \"classification\" loads an ImageNet backbone.\n";
+    t += "  fine_tune_checkpoint: " + Quote(PathForConfig(o.checkpoint.string(), base)) + "\n";
+    t += "  fine_tune_checkpoint_type: \"\"\n";
+  }
+  t += "  gradient_clipping_by_norm: 10.0\n";
+  t += "  # Detection training applies random_horizontal_flip only (boxes and masks flipped).\n";
+  t += "  data_augmentation_options { random_horizontal_flip { } }\n";
+  t += "  checkpoint_every_n_steps: " + std::to_string(std::max(1, o.num_steps / 10)) +
+       "\n  keep_checkpoint_max: 3\n  log_every_n_steps: 10\n}\n\n";
+  return t;
+}
+
 }  // namespace
 
 std::string MakePipelineConfigText(const ConfigInitOptions& o) {
-  const SegmentationModelInfo& info = FindModelInfo(o.model);
+  const bool detection = detection::IsDetectionModel(o.model);
+  if (detection) detection::GetDetectionModelInfo(o.model);
+  const SegmentationModelInfo* info = detection ? nullptr : &FindModelInfo(o.model);
   if (o.label_map.empty()) throw UsageError("config init: --label-map is required (it sets num_classes)");
   if (o.train.empty()) throw UsageError("config init: --train is required (the training TFRecords)");
   const LabelMap map = LoadLabelMap(o.label_map);
@@ -52,16 +114,10 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   t += "# Written by `segtune config init`; check it with `segtune config check " + o.output.filename().string() +
        "`,\n# train with `segtune train --pipeline-config " + o.output.filename().string() +
        " --train-dir model/train`.\n# Relative paths are relative to this file's directory. See docs/training.md.\n\n";
-  t += "model {\n  segmentation {\n";
-  t += "    # `segtune models` lists the architectures.\n";
-  t += "    architecture: " + Quote(info.name) + "\n";
-  t += "    # Classes including background (0): the label map's largest id (" + std::to_string(num_classes - 1) +
-       ") + 1.\n";
-  t += "    num_classes: " + std::to_string(num_classes) + "\n";
-  if (info.supports_aux) t += "    # An auxiliary FCN head adds a loss (weight train_config.aux_loss_weight).\n    aux_loss: false\n";
-  t += "    # Ground-truth pixels with this value are ignored by the loss and by evaluation.\n    ignore_label: 255\n";
-  t += "    image_resizer {\n      fixed_shape_resizer { height: " + std::to_string(o.input_size) +
-       " width: " + std::to_string(o.input_size) + " }\n    }\n  }\n}\n\n";
+  t += detection ? DetectionModelBlock(o.model, num_classes) : SegmentationModelBlock(*info, num_classes, o.input_size);
+  if (detection) {
+    t += DetectionTrainConfig(o, base);
+  } else {
   t += "train_config {\n  batch_size: " + std::to_string(o.batch_size) + "\n  num_steps: " + std::to_string(o.num_steps) +
        "\n  seed: 42\n";
   // AdamW converges on short runs both from scratch and from a checkpoint; momentum_optimizer
@@ -91,10 +147,17 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   t += "  checkpoint_every_n_steps: " + std::to_string(std::max(1, o.num_steps / 10)) +
        "\n  keep_checkpoint_max: 3\n  log_every_n_steps: 10\n  image_summary_every_n_steps: " +
        std::to_string(std::max(1, o.num_steps / 10)) + "\n}\n\n";
+  }
   t += "train_input_reader {\n  label_map_path: " + Quote(label_map) + "\n  tf_record_input_reader {\n    input_path: " +
        Quote(PathForConfig(o.train, base)) + "\n  }\n}\n\n";
-  t += "eval_config {\n  batch_size: 1\n  num_visualizations: 10\n  eval_every_n_steps: " +
-       std::to_string(std::max(1, o.num_steps / 10)) + "\n}\n";
+  t += "eval_config {\n  batch_size: 1\n";
+  if (detection) {
+    t += "  # COCO box AP (and mask AP for Mask R-CNN) on eval_input_reader.\n  metrics_set: \"coco_detection_metrics\"\n";
+    if (detection::GetDetectionModelInfo(o.model).has_masks) t += "  metrics_set: \"coco_mask_metrics\"\n";
+  } else {
+    t += "  num_visualizations: 10\n";
+  }
+  t += "  eval_every_n_steps: " + std::to_string(std::max(1, o.num_steps / 10)) + "\n}\n";
   if (!o.val.empty()) {
     t += "\neval_input_reader {\n  label_map_path: " + Quote(label_map) +
          "\n  shuffle: false\n  num_epochs: 1\n  tf_record_input_reader {\n    input_path: " +
@@ -145,9 +208,11 @@ void CheckReader(const segtune::config::InputReader& reader, const std::string& 
   }
 }
 
-void CheckCheckpoint(const PipelineConfig& config, ConfigCheckReport* r) {
+// Loads the fine-tune checkpoint into a fresh model (`load` builds it and loads) and reports the fit.
+template <typename LoadFn>
+void CheckCheckpoint(const PipelineConfig& config, const std::string& model_name, const LoadFn& load,
+                     ConfigCheckReport* r) {
   const auto& train = config.proto.train_config();
-  const auto& seg = config.proto.model().segmentation();
   if (!train.has_fine_tune_checkpoint() || train.fine_tune_checkpoint().empty()) {
     r->warnings.push_back("train_config.fine_tune_checkpoint is not set: training starts from random weights");
     return;
@@ -159,9 +224,8 @@ void CheckCheckpoint(const PipelineConfig& config, ConfigCheckReport* r) {
   }
   try {
     torch::NoGradGuard no_grad;
-    SegmentationModel model = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
-    const LoadReport report = LoadFineTuneCheckpoint(*model, ckpt, train.fine_tune_checkpoint_type());
-    r->notes.push_back("fine_tune_checkpoint " + ckpt + " fits " + seg.architecture() + ": " +
+    const LoadReport report = load(ckpt, train.fine_tune_checkpoint_type());
+    r->notes.push_back("fine_tune_checkpoint " + ckpt + " fits " + model_name + ": " +
                        std::to_string(report.loaded.size()) + " tensors load, " +
                        std::to_string(report.reinitialized.size()) + " re-initialised (class layers), " +
                        std::to_string(report.missing.size()) + " missing, " + std::to_string(report.unexpected.size()) +
@@ -177,21 +241,42 @@ void CheckCheckpoint(const PipelineConfig& config, ConfigCheckReport* r) {
   }
 }
 
+// The model a config describes: its name and num_classes, and how to load a checkpoint into it.
+// Returns false (with an error in r) when the model is unusable.
+bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classes, ConfigCheckReport* r) {
+  const std::string mapped = config.mapped_from.empty() ? "" : " (mapped from " + config.mapped_from + ")";
+  try {
+    if (IsDetectionConfig(config)) {
+      const DetectionConfig d = DetectionConfigFromPipeline(config);
+      *name = d.model_name;
+      *num_classes = static_cast<int>(d.options.num_classes);
+      r->notes.push_back("detection model " + *name + mapped + ", min_size " + std::to_string(d.options.min_size) +
+                         ", max_size " + std::to_string(d.options.max_size));
+      return true;
+    }
+    const auto& seg = config.proto.model().segmentation();
+    FindModelInfo(seg.architecture());
+    *name = seg.architecture();
+    *num_classes = seg.num_classes();
+    r->notes.push_back("model " + *name + mapped);
+    if (seg.num_classes() < 1) r->errors.push_back("model.segmentation.num_classes must be >= 1");
+    return true;
+  } catch (const Error& e) {
+    r->errors.push_back(std::string(IsDetectionConfig(config) ? "model.detection: " : "model.segmentation.architecture: ") +
+                        e.what());
+    return false;
+  }
+}
+
 }  // namespace
 
 ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
   ConfigCheckReport r;
   const PipelineConfig config = LoadPipelineConfig(path);
   for (const auto& w : config.warnings) r.warnings.push_back(w.ToString(path));
-  const auto& seg = config.proto.model().segmentation();
-  try {
-    FindModelInfo(seg.architecture());
-    r.notes.push_back("model " + seg.architecture() + (config.mapped_from.empty() ? "" : " (mapped from " + config.mapped_from + ")"));
-  } catch (const Error& e) {
-    r.errors.push_back("model.segmentation.architecture: " + std::string(e.what()));
-    return r;
-  }
-  if (seg.num_classes() < 1) r.errors.push_back("model.segmentation.num_classes must be >= 1");
+  std::string name;
+  int num_classes = 0;
+  if (!CheckModel(config, &name, &num_classes, &r)) return r;
   const auto& train = config.proto.train_config();
   if (train.num_steps() == 0) r.warnings.push_back("train_config.num_steps is 0: pass --num-steps to segtune train");
   if (!train.optimizer().has_momentum_optimizer() && !train.optimizer().has_adam_optimizer() &&
@@ -199,12 +284,24 @@ ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
     r.errors.push_back("train_config.optimizer: set momentum_optimizer, adam_optimizer or rms_prop_optimizer");
   }
   if (config.proto.has_train_input_reader()) {
-    CheckReader(config.proto.train_input_reader(), "train_input_reader", seg.num_classes(), &r);
+    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, &r);
   } else {
     r.errors.push_back("no train_input_reader");
   }
-  for (const auto& reader : config.proto.eval_input_reader()) CheckReader(reader, "eval_input_reader", seg.num_classes(), &r);
-  if (r.errors.empty() || seg.num_classes() >= 1) CheckCheckpoint(config, &r);
+  for (const auto& reader : config.proto.eval_input_reader()) CheckReader(reader, "eval_input_reader", num_classes, &r);
+  if (IsDetectionConfig(config)) {
+    const DetectionConfig d = DetectionConfigFromPipeline(config);
+    CheckCheckpoint(config, name, [&d](const std::string& ckpt, const std::string& type) {
+      detection::GeneralizedRCNN model = detection::BuildDetectionModel(d.model_name, d.options);
+      return LoadDetectionFineTuneCheckpoint(*model, d.model_name, ckpt, type);
+    }, &r);
+  } else if (num_classes >= 1) {
+    const auto& seg = config.proto.model().segmentation();
+    CheckCheckpoint(config, name, [&seg](const std::string& ckpt, const std::string& type) {
+      SegmentationModel model = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
+      return LoadFineTuneCheckpoint(*model, ckpt, type);
+    }, &r);
+  }
   return r;
 }
 

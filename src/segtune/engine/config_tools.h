@@ -9,7 +9,7 @@
 namespace segtune {
 
 struct ConfigInitOptions {
-  std::string model = "lraspp_mobilenet_v3_large";  // A registry name (`segtune models`).
+  std::string model = "lraspp_mobilenet_v3_large";  // A segmentation or detection model (`segtune models`).
   std::filesystem::path label_map;                  // Required: num_classes = max id + 1.
   std::string train;                                // TFRecord path/glob/shards for training.
   std::string val;                                  // ... for evaluation (optional).

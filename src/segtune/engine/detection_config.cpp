@@ -1,6 +1,8 @@
 #include "segtune/engine/detection_config.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 
 #include "segtune/core/error.h"
 #include "segtune/models/detection/detection_registry.h"
@@ -115,6 +117,14 @@ cfg::DetectionArchitecture FromFasterRcnn(const cfg::FasterRcnn& tf, const std::
   return det;
 }
 
+// The decimal a float field was written as (0.7f -> 0.7, not 0.699999988): thresholds then equal
+// torchvision's Python floats.
+double Decimal(float value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.7g", value);
+  return std::strtod(text, nullptr);
+}
+
 }  // namespace
 
 bool IsDetectionConfig(const PipelineConfig& config) { return config.proto.model().has_detection(); }
@@ -184,14 +194,14 @@ DetectionConfig DetectionConfigFromPipeline(const PipelineConfig& config) {
   if (d.has_rpn_pre_nms_top_n_test()) o.rpn.pre_nms_top_n_test = d.rpn_pre_nms_top_n_test();
   if (d.has_rpn_post_nms_top_n_train()) o.rpn.post_nms_top_n_train = d.rpn_post_nms_top_n_train();
   if (d.has_rpn_post_nms_top_n_test()) o.rpn.post_nms_top_n_test = d.rpn_post_nms_top_n_test();
-  if (d.has_rpn_nms_thresh()) o.rpn.nms_thresh = d.rpn_nms_thresh();
-  if (d.has_rpn_score_thresh()) o.rpn.score_thresh = d.rpn_score_thresh();
+  if (d.has_rpn_nms_thresh()) o.rpn.nms_thresh = Decimal(d.rpn_nms_thresh());
+  if (d.has_rpn_score_thresh()) o.rpn.score_thresh = Decimal(d.rpn_score_thresh());
   if (d.has_rpn_batch_size_per_image()) o.rpn.batch_size_per_image = d.rpn_batch_size_per_image();
-  if (d.has_rpn_positive_fraction()) o.rpn.positive_fraction = d.rpn_positive_fraction();
+  if (d.has_rpn_positive_fraction()) o.rpn.positive_fraction = Decimal(d.rpn_positive_fraction());
   if (d.has_box_batch_size_per_image()) o.box.batch_size_per_image = d.box_batch_size_per_image();
-  if (d.has_box_positive_fraction()) o.box.positive_fraction = d.box_positive_fraction();
-  if (d.has_box_score_thresh()) o.box.score_thresh = d.box_score_thresh();
-  if (d.has_box_nms_thresh()) o.box.nms_thresh = d.box_nms_thresh();
+  if (d.has_box_positive_fraction()) o.box.positive_fraction = Decimal(d.box_positive_fraction());
+  if (d.has_box_score_thresh()) o.box.score_thresh = Decimal(d.box_score_thresh());
+  if (d.has_box_nms_thresh()) o.box.nms_thresh = Decimal(d.box_nms_thresh());
   if (d.has_box_detections_per_img()) o.box.detections_per_img = d.box_detections_per_img();
   if (d.has_trainable_backbone_layers()) o.trainable_backbone_layers = d.trainable_backbone_layers();
   return out;

@@ -17,4 +17,12 @@ namespace segtune {
 LoadReport LoadFineTuneCheckpoint(SegmentationModelImpl& model, const std::filesystem::path& path,
                                   const std::string& checkpoint_type);
 
+// The same for a detection model built as `model_name` (models/detection): LoadDetectionWeights with
+// transfer surgery (the box/mask predictors of another class count are re-initialised), not strict.
+// checkpoint_type "classification" (or a file without any "backbone." key) is taken as torchvision's
+// ImageNet classifier of the backbone and loaded into backbone.body.*. Throws FormatError if nothing
+// could be loaded.
+LoadReport LoadDetectionFineTuneCheckpoint(torch::nn::Module& model, const std::string& model_name,
+                                           const std::filesystem::path& path, const std::string& checkpoint_type);
+
 }  // namespace segtune

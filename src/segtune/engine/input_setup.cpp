@@ -90,21 +90,46 @@ std::vector<std::string> ClassNames(const segtune::config::InputReader& reader, 
   return LabelMapClassNames(LoadLabelMap(reader.label_map_path()), std::max(num_classes, 1));
 }
 
+std::vector<std::filesystem::path> ReaderFiles(const segtune::config::InputReader& reader, bool train) {
+  std::vector<std::filesystem::path> files;
+  for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
+    if (pattern.find("PATH_TO_BE_CONFIGURED") != std::string::npos) {
+      throw UsageError("input_path '" + pattern + "' still holds TF's placeholder PATH_TO_BE_CONFIGURED");
+    }
+    for (auto& p : ExpandInputPaths(pattern)) files.push_back(std::move(p));
+  }
+  if (files.empty()) {
+    throw UsageError(std::string(train ? "train_input_reader" : "eval_input_reader") +
+                     ": no tf_record_input_reader { input_path: ... } given");
+  }
+  return files;
+}
+
+DetectionDatasetOptions MakeDetectionDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
+                                                    const segtune::config::InputReader& reader, bool load_masks,
+                                                    bool train) {
+  DetectionDatasetOptions o;
+  o.files = ReaderFiles(reader, train);
+  o.num_classes = config.model().detection().num_classes();
+  if (!reader.label_map_path().empty()) o.class_ids = LabelMapNameToId(LoadLabelMap(reader.label_map_path()));
+  o.load_masks = load_masks;
+  o.train = train;
+  if (train) o.horizontal_flip_probability = MakeAugmentOptions(config.train_config(), nullptr).horizontal_flip_probability;
+  o.shuffle = reader.shuffle();
+  o.seed = config.train_config().seed();
+  o.batch_size = train ? std::max<uint32_t>(1, config.train_config().batch_size())
+                       : std::max<uint32_t>(1, config.eval_config().batch_size());
+  o.sample_1_of_n = std::max<uint32_t>(1, reader.sample_1_of_n_examples());
+  if (!train) o.max_examples = config.eval_config().num_examples();
+  return o;
+}
+
 DatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
                                   const segtune::config::InputReader& reader, const SegmentationModelInfo& model,
                                   bool train) {
   const auto& seg = config.model().segmentation();
   DatasetOptions o;
-  for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
-    if (pattern.find("PATH_TO_BE_CONFIGURED") != std::string::npos) {
-      throw UsageError("input_path '" + pattern + "' still holds TF's placeholder PATH_TO_BE_CONFIGURED");
-    }
-    for (auto& p : ExpandInputPaths(pattern)) o.files.push_back(std::move(p));
-  }
-  if (o.files.empty()) {
-    throw UsageError(std::string(train ? "train_input_reader" : "eval_input_reader") +
-                     ": no tf_record_input_reader { input_path: ... } given");
-  }
+  o.files = ReaderFiles(reader, train);
   o.num_classes = seg.num_classes();
   o.ignore_label = seg.ignore_label();
   if (!reader.label_map_path().empty()) o.class_ids = LabelMapNameToId(LoadLabelMap(reader.label_map_path()));

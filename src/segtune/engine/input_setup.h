@@ -1,4 +1,4 @@
-// From a pipeline config's input readers to SegmentationDataset options.
+// From a pipeline config's input readers to SegmentationDataset / DetectionDataset options.
 #pragma once
 
 #include <string>
@@ -6,6 +6,7 @@
 
 #include "pipeline.pb.h"
 #include "segtune/data/dataset.h"
+#include "segtune/data/detection_dataset.h"
 #include "segtune/models/segmentation_model.h"
 
 namespace segtune {
@@ -16,6 +17,16 @@ namespace segtune {
 DatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
                                   const segtune::config::InputReader& reader, const SegmentationModelInfo& model,
                                   bool train);
+
+// The reader's TFRecord files: input_path globs/shards expanded. Throws UsageError for TF's
+// PATH_TO_BE_CONFIGURED placeholder or no input_path, IoError naming a pattern that matches nothing.
+std::vector<std::filesystem::path> ReaderFiles(const segtune::config::InputReader& reader, bool train);
+
+// DetectionDataset options for `reader` of a detection config (model.detection): num_classes, label
+// map, masks, random_horizontal_flip probability (train), batch size, sampling. Throws as ReaderFiles.
+DetectionDatasetOptions MakeDetectionDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
+                                                    const segtune::config::InputReader& reader, bool load_masks,
+                                                    bool train);
 
 // The augmentation that train_config.data_augmentation_options asks for. Steps segtune does not
 // apply to segmentation (normalize_image) are returned in *ignored.

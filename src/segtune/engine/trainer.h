@@ -1,14 +1,17 @@
-// `segtune train`: fine-tunes a segmentation model as a pipeline config describes.
+// `segtune train`: fine-tunes a segmentation or detection model as a pipeline config describes
+// (detection when IsDetectionConfig, engine/detection_config.h).
 //
 // Writes into train_dir: ckpt-NNNNNN.safetensors (every checkpoint_every_n_steps and at the end; the
-// newest keep_checkpoint_max kept), best.safetensors (best validation mIoU), pipeline.config (copy),
-// metrics.csv, and TensorBoard event files (train/ scalars + image overlays, eval/ mIoU etc.).
+// newest keep_checkpoint_max kept), best.safetensors (best validation mIoU, or box AP for detection),
+// pipeline.config (copy), metrics.csv, and TensorBoard event files (train/ scalars: loss, each loss
+// term of a detection model, learning rate, img/s; segmentation image overlays; eval/ mIoU or COCO AP).
 // SIGINT/SIGTERM finish the current step, save a checkpoint and return normally (interrupted = true).
 // A non-finite loss stops the run with an Error naming the step; earlier checkpoints are kept.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,16 +38,18 @@ struct TrainResult {
   int64_t first_step = 0;             // Step the run started from (> 0 when resumed).
   int64_t last_step = 0;              // Steps completed in total.
   std::vector<double> losses;         // Loss of each step run by this call.
+  std::vector<std::vector<double>> loss_terms;  // Per step: the task's loss components (detection), else empty.
   bool interrupted = false;
   bool evaluated = false;
-  SemsegMetrics last_eval;            // Valid when evaluated.
+  SemsegMetrics last_eval;            // Valid when evaluated (semantic segmentation).
+  std::map<std::string, double> eval_metrics;  // Last evaluation by name: "mIoU", ... or "box_AP", "box_AP50", ...
   std::filesystem::path last_checkpoint;
   double data_wait_seconds = 0;       // Time the loop waited for input batches.
   double compute_seconds = 0;         // Forward + backward + optimizer step.
 };
 
 // Runs training. Throws UsageError/FormatError/IoError for bad configs and inputs (before any step),
-// Error for a non-finite loss.
+// Error for a non-finite loss. Data-parallel detection training is not supported (UsageError).
 TrainResult Train(const TrainOptions& options);
 
 }  // namespace segtune

@@ -1,0 +1,170 @@
+#include "segtune/data/detection_dataset.h"
+
+#include <algorithm>
+#include <numeric>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+#include "segtune/core/error.h"
+#include "segtune/data/example.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/tfrecord.h"
+
+namespace segtune {
+
+namespace {
+
+// SplitMix64: decorrelates nearby seeds (position p and p+1 get unrelated generators).
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+cv::Mat DecodeRgb(const std::string& bytes, const std::string& source) {
+  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
+  if (bgr.empty()) throw FormatError(source, "image/encoded", "image does not decode (corrupt or unsupported format)");
+  cv::Mat rgb;
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return rgb;
+}
+
+// Instance mask k as 0/1, the image's size.
+cv::Mat DecodeMask(const std::string& png, size_t k, const cv::Mat& rgb, const std::string& source) {
+  const cv::Mat raw(1, static_cast<int>(png.size()), CV_8UC1, const_cast<char*>(png.data()));
+  cv::Mat mask = cv::imdecode(raw, cv::IMREAD_GRAYSCALE);
+  const std::string where = "image/object/mask[" + std::to_string(k) + "]";
+  if (mask.empty()) throw FormatError(source, where, "mask does not decode (expected an 8-bit gray PNG)");
+  if (mask.rows != rgb.rows || mask.cols != rgb.cols) {
+    throw FormatError(source, where,
+                      "mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) + ", expected the image's " +
+                          std::to_string(rgb.cols) + "x" + std::to_string(rgb.rows));
+  }
+  cv::Mat binary;
+  cv::threshold(mask, binary, 0, 1, cv::THRESH_BINARY);
+  return binary;
+}
+
+// The label of object k: image/object/class/label, else the label map id of its class text.
+int64_t LabelOf(const ObjectDetectionExample& ex, size_t k, const DetectionDatasetOptions& o, const std::string& source) {
+  int64_t label = k < ex.class_label.size() ? ex.class_label[k] : 0;
+  if (label == 0 && k < ex.class_text.size()) {
+    auto it = o.class_ids.find(ex.class_text[k]);
+    if (it != o.class_ids.end()) label = it->second;
+  }
+  if (label < 1 || label >= o.num_classes) {
+    throw FormatError(source, "image/object/class/label[" + std::to_string(k) + "]",
+                      "label " + std::to_string(label) +
+                          (k < ex.class_text.size() ? " ('" + ex.class_text[k] + "')" : std::string()) +
+                          " is outside 1.." + std::to_string(o.num_classes - 1) +
+                          " (num_classes includes background: the largest label-map id + 1)");
+  }
+  return label;
+}
+
+void FlipHorizontally(DetectionSample* s) {
+  cv::flip(s->rgb, s->rgb, 1);
+  const float w = static_cast<float>(s->rgb.cols);
+  for (size_t k = 0; k < s->labels.size(); ++k) {
+    const float x1 = s->boxes[4 * k], x2 = s->boxes[4 * k + 2];
+    s->boxes[4 * k] = w - x2;
+    s->boxes[4 * k + 2] = w - x1;
+  }
+  for (auto& m : s->masks) cv::flip(m, m, 1);
+  s->flipped = true;
+}
+
+}  // namespace
+
+DetectionDataset::DetectionDataset(DetectionDatasetOptions options) : options_(std::move(options)) {
+  int64_t seen = 0;
+  for (const auto& file : options_.files) {
+    TFRecordReader reader(file);
+    std::string record;
+    while (reader.Next(&record)) {
+      const int64_t index = reader.record_index();
+      if (seen++ % std::max(1, options_.sample_1_of_n) != 0) continue;
+      records_.push_back(std::move(record));
+      sources_.push_back(file.string() + ": record " + std::to_string(index));
+      if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
+    }
+    if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
+  }
+  if (records_.empty()) {
+    throw FormatError(options_.files.empty() ? std::filesystem::path("(no input files)") : options_.files.front(), "",
+                      "no records to read");
+  }
+  if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
+}
+
+int64_t DetectionDataset::BatchesPerEpoch() const {
+  const int64_t n = static_cast<int64_t>(records_.size()), b = options_.batch_size;
+  return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
+}
+
+size_t DetectionDataset::RecordAt(int64_t position) const {
+  const int64_t n = static_cast<int64_t>(records_.size());
+  const int64_t epoch = position / n, i = position % n;
+  if (!options_.train || !options_.shuffle) return static_cast<size_t>(i);
+  std::lock_guard<std::mutex> lock(permutation_mutex_);
+  auto it = permutations_.find(epoch);
+  if (it == permutations_.end()) {
+    std::vector<uint32_t> order(n);
+    std::iota(order.begin(), order.end(), 0u);
+    std::mt19937_64 rng(Mix(options_.seed * 1000003ull + static_cast<uint64_t>(epoch)));
+    for (int64_t k = n - 1; k > 0; --k) std::swap(order[k], order[rng() % static_cast<uint64_t>(k + 1)]);
+    if (permutations_.size() > 4) permutations_.erase(permutations_.begin());
+    it = permutations_.emplace(epoch, std::move(order)).first;
+  }
+  return it->second[static_cast<size_t>(i)];
+}
+
+DetectionSample DetectionDataset::LoadSample(int64_t position) const {
+  const size_t r = RecordAt(position);
+  DetectionSample s;
+  s.source = sources_[r];
+  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(records_[r], s.source), s.source);
+  s.source_id = ex.source_id;
+  s.rgb = DecodeRgb(ex.encoded, s.source);
+  if (options_.load_masks && ex.instance_masks.size() != ex.num_objects()) {
+    throw FormatError(s.source, "image/object/mask",
+                      std::to_string(ex.instance_masks.size()) + " masks for " + std::to_string(ex.num_objects()) +
+                          " boxes; Mask R-CNN needs one PNG instance mask per object (write the records with masks)");
+  }
+  const float w = static_cast<float>(s.rgb.cols), h = static_cast<float>(s.rgb.rows);
+  for (size_t k = 0; k < ex.num_objects(); ++k) {
+    const bool crowd = k < ex.is_crowd.size() && ex.is_crowd[k] != 0;
+    const NormalizedBox& b = ex.boxes[k];
+    const float x1 = b.xmin * w, y1 = b.ymin * h, x2 = b.xmax * w, y2 = b.ymax * h;
+    // Degenerate boxes and (for training) crowd regions are dropped, as torchvision's COCO reference.
+    if (x2 <= x1 || y2 <= y1 || (crowd && options_.train)) continue;
+    s.boxes.insert(s.boxes.end(), {x1, y1, x2, y2});
+    s.labels.push_back(LabelOf(ex, k, options_, s.source));
+    s.is_crowd.push_back(crowd ? 1 : 0);
+    s.area.push_back(k < ex.area.size() ? ex.area[k] : 0.f);
+    if (options_.load_masks) s.masks.push_back(DecodeMask(ex.instance_masks[k], k, s.rgb, s.source));
+  }
+  if (options_.train && options_.horizontal_flip_probability > 0) {
+    std::mt19937_64 rng(Mix(options_.seed ^ Mix(static_cast<uint64_t>(position))));
+    if (std::uniform_real_distribution<float>(0.f, 1.f)(rng) < options_.horizontal_flip_probability) {
+      FlipHorizontally(&s);
+    }
+  }
+  return s;
+}
+
+DetectionBatch DetectionDataset::MakeBatch(int64_t index) const {
+  const int64_t b = options_.batch_size;
+  int64_t count = b;
+  if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
+  DetectionBatch batch;
+  batch.index = index;
+  batch.samples.reserve(count);
+  for (int64_t k = 0; k < count; ++k) batch.samples.push_back(LoadSample(index * b + k));
+  return batch;
+}
+
+}  // namespace segtune
