@@ -1,10 +1,13 @@
-// ClassArgmax and ResizedClassArgmax against LibTorch's own ops (argmax, softmax, bilinear interpolate).
+// ClassArgmax and ResizedClassArgmax against LibTorch's own ops (argmax, softmax, bilinear interpolate),
+// and ResizedClassArgmax of HeadLogits against the prepared models' full forward().
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <vector>
 
+#include "segtune/export/prepare_inference.h"
 #include "segtune/inference/class_argmax.h"
+#include "segtune/models/registry.h"
 
 namespace segtune {
 namespace {
@@ -79,6 +82,33 @@ TEST(ResizedClassArgmax, ReadsChannelsLastLogitsInPlace) {
   torch::manual_seed(12);
   const torch::Tensor nhwc = (torch::randn({2, 21, 33, 47}) * 3).contiguous(torch::MemoryFormat::ChannelsLast);
   ExpectMatchesInterpolate(nhwc[1], 263, 375);
+}
+
+// What `segtune infer` computes (head logits, fused resize + argmax) vs what the model returns.
+void ExpectHeadLogitsResizeToForward(const std::string& name, int64_t stride) {
+  SCOPED_TRACE(name);
+  torch::manual_seed(13);
+  SegmentationModel model = CreateSegmentationModel(name, 5);
+  PrepareForInference(*model, torch::kCPU);
+  c10::InferenceMode inference;
+  const torch::Tensor x = torch::randn({2, 3, 72, 88});
+  const torch::Tensor head = HeadLogits(*model, x);
+  EXPECT_EQ(head.sizes(), (std::vector<int64_t>{2, 5, (72 + stride - 1) / stride, (88 + stride - 1) / stride}));
+  const torch::Tensor out = model->forward(x).out;
+  for (int64_t n = 0; n < 2; ++n) {
+    std::vector<uint8_t> map(72 * 88);
+    std::vector<float> probability(72 * 88);
+    ResizedClassArgmax(ViewOf(head[n]), 72, 88, 0, 72, map.data(), probability.data());
+    const auto [expected_probability, expected_map] = torch::softmax(out[n], 0).max(0);
+    const torch::Tensor got_map = torch::from_blob(map.data(), {72, 88}, torch::kUInt8);
+    EXPECT_LE((got_map != expected_map.to(torch::kUInt8)).sum().item<int64_t>(), 1);
+    EXPECT_TRUE(torch::allclose(torch::from_blob(probability.data(), {72, 88}), expected_probability, 1e-5, 1e-6));
+  }
+}
+
+TEST(HeadLogits, ResizedTheyGiveTheClassMapOfTheModelsForward) {
+  ExpectHeadLogitsResizeToForward("lraspp_mobilenet_v3_large", 8);      // LRASPPImpl
+  ExpectHeadLogitsResizeToForward("deeplabv3_mobilenet_v3_large", 16);  // SimpleSegmentationModelImpl
 }
 
 TEST(ResizedClassArgmax, RejectsClassCountsOutsideOneTo256) {

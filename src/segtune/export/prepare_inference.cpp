@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "segtune/export/bn_fold.h"
+#include "segtune/models/lraspp.h"
 #include "segtune/models/segmentation_model.h"
 
 namespace segtune {
@@ -19,6 +20,19 @@ InferencePreparation PrepareForInference(SegmentationModelImpl& model, const tor
   model.SetChannelsLast(done.channels_last);
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   return done;
+}
+
+torch::Tensor HeadLogits(SegmentationModelImpl& model, const torch::Tensor& x) {
+  // The forward() bodies of the registry's models without their last step (the resize).
+  const torch::Tensor input = model.channels_last() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
+  if (auto* lraspp = dynamic_cast<LRASPPImpl*>(&model)) {
+    FeatureMap features = lraspp->backbone->forward(input);
+    return lraspp->classifier->forward(features.at("low"), features.at("high"));
+  }
+  if (auto* simple = dynamic_cast<SimpleSegmentationModelImpl*>(&model)) {
+    return simple->classifier->forward(simple->backbone->forward(input).at("out"));
+  }
+  return model.forward(x).out;
 }
 
 }  // namespace segtune
