@@ -45,7 +45,9 @@ int main(int argc, char** argv) {
   const auto& info = segtune::FindModelInfo(name);
   segtune::SegmentationModel model = segtune::CreateSegmentationModel(name, 21, info.supports_aux);
   model->SetChannelsLast(channels_last);
-  const torch::Tensor x = torch::randn({batch, 3, size, size});
+  // The input in the model's layout, made before timing, as the peer does (models_bench.py).
+  const torch::Tensor x = torch::randn({batch, 3, size, size})
+                              .contiguous(channels_last ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous);
   const torch::Tensor target = torch::randint(0, 21, {batch, size, size});
 
   model->eval();

@@ -17,8 +17,10 @@ WORKERS=${5:-$THREADS}
 BATCH=8
 HERE=$(cd "$(dirname "$0")" && pwd)
 PY=${SEGTUNE_PYTHON:-/usr/bin/python3}
-SEGTUNE="$BUILD/segtune"
-cmake --build "$BUILD" --target segtune_cli >/dev/null
+# SEGTUNE_BENCH_NO_BUILD=1: use the binary as it is; SEGTUNE_BIN: another segtune binary (e.g. a
+# copy of the previous build, for before/after runs).
+SEGTUNE=${SEGTUNE_BIN:-$BUILD/segtune}
+[ "${SEGTUNE_BENCH_NO_BUILD:-0}" = 1 ] || cmake --build "$BUILD" --target segtune_cli >/dev/null
 mkdir -p "$WORK"
 
 if [ ! -f "$WORK/train.record" ]; then

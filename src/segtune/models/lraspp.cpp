@@ -42,7 +42,7 @@ SegmentationOutput LRASPPImpl::forward(const torch::Tensor& input) {
   const torch::Tensor x = PrepareInput(input);
   FeatureMap features = backbone->forward(x);
   const torch::Tensor logits = classifier->forward(features.at("low"), features.at("high"));
-  return {Finish(ResizeBilinear(logits, x.size(2), x.size(3))), {}};
+  return {UpsampleLogits(logits, x.size(2), x.size(3)), {}};
 }
 
 }  // namespace segtune

@@ -60,7 +60,7 @@ torch::Tensor InvertedResidualImpl::forward(const torch::Tensor& x) {
   y = depthwise->forward(y);
   if (se) y = se->forward(y);
   y = project->forward(y);
-  if (use_res_connect) y = y + x;
+  if (use_res_connect) y += x;  // In place as torchvision: y is project's fresh BatchNorm output.
   return y;
 }
 

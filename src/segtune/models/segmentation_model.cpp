@@ -31,7 +31,9 @@ torch::Tensor SegmentationModelImpl::PrepareInput(const torch::Tensor& x) const 
   return channels_last_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
-torch::Tensor SegmentationModelImpl::Finish(const torch::Tensor& logits) { return logits.contiguous(); }
+torch::Tensor SegmentationModelImpl::UpsampleLogits(const torch::Tensor& logits, int64_t height, int64_t width) {
+  return ResizeBilinear(logits.contiguous(), height, width);
+}
 
 SimpleSegmentationModelImpl::SimpleSegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes,
                                                          std::shared_ptr<BackboneImpl> backbone_,
@@ -48,8 +50,8 @@ SegmentationOutput SimpleSegmentationModelImpl::forward(const torch::Tensor& inp
   const int64_t height = x.size(2), width = x.size(3);
   FeatureMap features = backbone->forward(x);
   SegmentationOutput result;
-  result.out = Finish(ResizeBilinear(classifier->forward(features.at("out")), height, width));
-  if (aux_classifier) result.aux = Finish(ResizeBilinear(aux_classifier->forward(features.at("aux")), height, width));
+  result.out = UpsampleLogits(classifier->forward(features.at("out")), height, width);
+  if (aux_classifier) result.aux = UpsampleLogits(aux_classifier->forward(features.at("aux")), height, width);
   return result;
 }
 
