@@ -1,5 +1,6 @@
 // Data-parallel training over c10d/Gloo on loopback: two ranks reproduce one process trained on the same
-// global batch (weights within 1e-5, same evaluation numbers), and a crashed or hung rank makes the other
+// global batch (weights within 1e-5, same evaluation numbers), also as two hand-started "hosts" with
+// --sync-batch-norm (BatchNorm running statistics included), and a crashed or hung rank makes the other
 // stop with an error naming it while the last checkpoint stays loadable.
 #include "segtune/engine/distributed.h"
 
@@ -7,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <iostream>
 #include <sstream>
 
 #include "segtune/core/atomic_file.h"
@@ -21,14 +23,17 @@
 namespace segtune {
 namespace {
 
-// BatchNorm frozen (eval mode): per-rank batch statistics would otherwise differ from the full batch's.
-// SGD with momentum: the update is linear in the gradient, so summation-order noise stays ~1e-8.
-std::string Config(const std::string& extra_train) {
+// BatchNorm frozen (eval mode) unless `train_batchnorm`: per-rank batch statistics would otherwise differ
+// from the full batch's (the --sync-batch-norm test trains it). SGD with momentum: the update is linear in
+// the gradient, so summation-order noise stays ~1e-8.
+std::string Config(const std::string& extra_train, bool train_batchnorm = false) {
   return "model { segmentation { architecture: 'lraspp_mobilenet_v3_large' num_classes: 3\n"
          "  image_resizer { fixed_shape_resizer { height: 32 width: 32 } } } }\n"
-         "train_config {\n  batch_size: 4\n  seed: 5\n  freeze_batchnorm: true\n  log_every_n_steps: 1\n"
+         "train_config {\n  batch_size: 4\n  seed: 5\n  freeze_batchnorm: " +
+         std::string(train_batchnorm ? "false" : "true") + "\n  log_every_n_steps: 1\n"
          "  image_summary_every_n_steps: 0\n"
-         "  optimizer { momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.05 } }\n"
+         "  optimizer { momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: " +
+         std::string(train_batchnorm ? "0.002" : "0.05") + " } }\n"
          "    momentum_optimizer_value: 0.9 } }\n" +
          extra_train +
          "}\n"
@@ -39,10 +44,10 @@ std::string Config(const std::string& extra_train) {
 
 struct Job {
   testing::TempDir dir;
-  explicit Job(const std::string& extra_train) {
+  explicit Job(const std::string& extra_train, bool train_batchnorm = false) {
     testing::WriteShapesRecords(dir / "train-00000-of-00001", 8, 32, 17);  // Image 0 has ignore pixels.
     testing::WriteLabelMap(dir / "label_map.pbtxt");
-    WriteFileAtomic(dir / "pipeline.config", Config(extra_train));
+    WriteFileAtomic(dir / "pipeline.config", Config(extra_train, train_batchnorm));
   }
   std::string TrainArgs(const std::string& train_dir, int steps) const {
     return "--threads 1 train --pipeline-config '" + (dir / "pipeline.config").string() + "' --train-dir '" +
@@ -120,6 +125,62 @@ TEST(DataParallel, TwoRanksMatchOneProcessOnTheGlobalBatch) {
   ASSERT_GE(rows[2].size(), 6u);
   EXPECT_NEAR(std::stod(rows[2][4]), reference.last_eval.mean_iou, 1e-6);
   EXPECT_NEAR(std::stod(rows[2][5]), reference.last_eval.pixel_accuracy, 1e-6);
+}
+
+// Largest difference between the model tensors (parameters and BatchNorm buffers) of two checkpoints.
+double MaxModelDifference(const std::filesystem::path& a, const std::filesystem::path& b) {
+  const auto x = ModelTensors(a), y = ModelTensors(b);
+  EXPECT_EQ(x.size(), y.size());
+  double worst = 0;
+  for (const auto& [name, tensor] : x) {
+    if (!y.count(name)) {
+      ADD_FAILURE() << name << " missing";
+      continue;
+    }
+    worst = std::max(worst, (y.at(name).to(torch::kDouble) - tensor.to(torch::kDouble)).abs().max().item<double>());
+  }
+  return worst;
+}
+
+// Two hosts simulated on loopback: two independent `segtune train` processes, each given its rank by hand
+// as a cluster launcher would (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; LOCAL_RANK 0 on both "hosts";
+// no --nproc-per-node), train together with BatchNorm in training mode and --sync-batch-norm. Rank 0's
+// checkpoint (weights and running statistics) equals one process trained on the whole global batch; rank
+// 1's gradients and statistics enter every step, so a rank that trained apart would break the equality.
+// Without --sync-batch-norm each rank normalises over its own 2 images and the result is far off.
+// Measured: --sync-batch-norm 2.1e-6, per-rank BatchNorm 0.16, and one process against itself with 2
+// instead of 1 threads 1.9e-6 (the float noise floor). The learning rate is 0.002 here because training-mode
+// BatchNorm on 2x2-pixel late feature maps amplifies rounding: at 0.05 the noise floor itself is 5e-4.
+TEST(DataParallel, TwoHostsWithSyncBatchNormMatchOneProcess) {
+  Job job("  checkpoint_every_n_steps: 0\n", /*train_batchnorm=*/true);
+  TrainOptions single;
+  single.pipeline_config = job.dir / "pipeline.config";
+  single.train_dir = job.dir / "single";
+  single.num_steps = 3;
+  single.threads = 1;
+  const TrainResult reference = Train(single);
+
+  const int port = FreeTcpPort();
+  const std::string args = job.TrainArgs("hosts", 3) + " --sync-batch-norm --dist-timeout 60";
+  auto host = [&](int rank) {  // LOCAL_RANK=0: each "host" runs one process.
+    return "env RANK=" + std::to_string(rank) + " WORLD_SIZE=2 LOCAL_RANK=0 MASTER_ADDR=127.0.0.1 MASTER_PORT=" +
+           std::to_string(port) + " '" + SEGTUNE_BINARY + "' " + args;
+  };
+  const auto run = testing::RunCommand("{ " + host(1) + " & p1=$!; " + host(0) + "; rc0=$?; wait $p1; rc1=$?; " +
+                                       "echo \"exit codes $rc0 $rc1\"; exit $((rc0 | rc1)); }");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("BatchNorm layers use global-batch statistics"), std::string::npos) << run.output;
+  const auto rows = CsvRows(job.dir / "hosts" / "metrics.csv");
+  ASSERT_EQ(rows.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_NEAR(std::stod(rows[i][1]), reference.losses[i], 1e-5) << "step " << i + 1;
+  const double synced = MaxModelDifference(reference.last_checkpoint, job.dir / "hosts" / "ckpt-000003.safetensors");
+  EXPECT_LE(synced, 1e-5);
+
+  const auto unsynced = testing::RunSegtune(job.TrainArgs("per_rank", 3) + " --nproc-per-node 2");
+  ASSERT_EQ(unsynced.exit_code, 0) << unsynced.output;
+  const double apart = MaxModelDifference(reference.last_checkpoint, job.dir / "per_rank" / "ckpt-000003.safetensors");
+  EXPECT_GT(apart, 1e-3) << "per-rank BatchNorm statistics should differ from the global batch's";
+  std::cout << "max |weights - one process|: --sync-batch-norm " << synced << ", per-rank BatchNorm " << apart << "\n";
 }
 
 TEST(DataParallel, CrashedRankStopsTheOtherNamingItAndTheCheckpointLoads) {
