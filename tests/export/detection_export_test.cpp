@@ -6,9 +6,10 @@
 #include <nlohmann/json.hpp>
 
 #include "export/detection_fixture.h"
+#include "export/onnx_check_util.h"
 #include "segtune/core/error.h"
 #include "segtune/export/detection_bundle.h"
-#include "segtune/export/inspect.h"
+#include "segtune/export/detection_onnx.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -57,6 +58,8 @@ TEST(DetectionExport, CliExportsFasterRcnnBundleThatReproducesTheModel) {
   EXPECT_EQ(j["detection_options"]["rpn"]["post_nms_top_n_test"], 150);
   EXPECT_EQ(j["provenance"]["checkpoint_step"], 12);
   EXPECT_TRUE(std::filesystem::exists(dir / "out" / "label_map.pbtxt"));
+  EXPECT_EQ(j["onnx"], (std::vector<std::string>{"detector_features.onnx"}));
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "detector_features.onnx"));
   EXPECT_TRUE(IsDetectionBundle(dir / "out"));
 
   DetectionBundle bundle = LoadDetectionBundle(dir / "out");
@@ -90,6 +93,50 @@ TEST(DetectionExport, RejectsACheckpointOfAnotherArchitecture) {
   EXPECT_NE(run.output.find("does not fit fasterrcnn_resnet50_fpn"), std::string::npos) << run.output;
   EXPECT_FALSE(std::filesystem::exists(dir / "out"));
 }
+
+// detector_features.onnx in ONNX Runtime against the libtorch backbone, FPN and RPN head on the
+// transform's output for a batch of two at a size other than the traced one.
+void ExpectOnnxFeaturesMatch(const std::string& name, int64_t min_size, int64_t max_size) {
+  if (!testing::OrtAvailable()) GTEST_SKIP() << testing::kOrtMissing;
+  testing::TempDir dir;
+  const detection::DetectionModelOptions options = testing::SmallDetectionOptions(name, min_size, max_size);
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);
+  testing::ExportSmallDetectionModel(model, name, options, dir.path());
+  const auto onnx_path = dir / "export" / kDetectionFeaturesOnnx;
+  EXPECT_EQ(testing::CheckOnnx(onnx_path), "");
+
+  torch::NoGradGuard no_grad;
+  torch::manual_seed(2);
+  const detection::ImageList batch = model->transform->forward({torch::rand({3, 150, 200}), torch::rand({3, 150, 200})});
+  const torch::Tensor images = batch.tensors.contiguous();
+  const detection::FeatureMaps features = model->backbone->forward(images);
+  std::vector<torch::Tensor> maps;
+  for (const auto& [level, map] : features) maps.push_back(map);
+  const auto [objectness, deltas] = model->rpn->head->forward(maps);
+
+  testing::WriteRaw(dir / "images.bin", images);
+  const auto s = images.sizes();
+  const auto run = testing::RunCommand("node '" + testing::SourcePath("tests/export/run_ort.js") + "' '" +
+                                       onnx_path.string() + "' '" + (dir / "images.bin").string() + "' float32 " +
+                                       std::to_string(s[0]) + ",3," + std::to_string(s[2]) + "," +
+                                       std::to_string(s[3]) + " '" + (dir / "ort").string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (size_t i = 0; i < features.size(); ++i) {
+    const std::string& level = features[i].first;
+    const std::pair<std::string, torch::Tensor> outputs[] = {
+        {"features." + level, maps[i]}, {"objectness." + level, objectness[i]}, {"bbox_deltas." + level, deltas[i]}};
+    for (const auto& [output, expected] : outputs) {
+      const torch::Tensor got = testing::ReadRaw(dir / ("ort." + output + ".bin"), expected.sizes(), torch::kFloat32);
+      EXPECT_LT((got - expected).abs().max().item<float>(), 1e-3) << name << " " << output;
+    }
+  }
+}
+
+TEST(DetectionExport, OnnxFeaturesMatchLibtorchMobileNet) {
+  ExpectOnnxFeaturesMatch("fasterrcnn_mobilenet_v3_large_320_fpn", 0, 0);
+}
+
+TEST(DetectionExport, OnnxFeaturesMatchLibtorchResNet50) { ExpectOnnxFeaturesMatch("fasterrcnn_resnet50_fpn", 160, 224); }
 
 TEST(DetectionExport, MetadataJsonRoundTrips) {
   DetectionBundleMetadata m;

@@ -6,6 +6,8 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/export/detection_bundle.h"
+#include "segtune/export/detection_onnx.h"
+#include "segtune/export/onnx_export.h"
 #include "segtune/models/detection/detection_registry.h"
 
 namespace segtune {
@@ -48,7 +50,11 @@ std::filesystem::path ExportDetectionModel(const ExportRequest& r, const NamedTe
   meta.options = options;
   meta.has_masks = info.has_masks;
   Info("export: writing the native bundle of " + info.name + " (" + std::to_string(options.num_classes) +
-       " classes)");
+       " classes) and the ONNX graph of its backbone, FPN and RPN head");
+  const DetectionOnnxExport onnx = ExportDetectionFeaturesOnnx(
+      *model, {{"architecture", info.name}, {"num_classes", std::to_string(options.num_classes)}});
+  WriteOnnx(onnx.model, out.temp_path() / kDetectionFeaturesOnnx);
+  meta.onnx_files = {kDetectionFeaturesOnnx};
   SaveSafetensors(StateDictOf(*model), out.temp_path() / "model.safetensors");
   WriteFileAtomic(out.temp_path() / "model.json", DetectionBundleMetadataToJson(meta));
   if (!r.label_map.empty()) WriteFileAtomic(out.temp_path() / "label_map.pbtxt", ReadFile(r.label_map));

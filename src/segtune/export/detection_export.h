@@ -12,8 +12,9 @@ namespace segtune {
 
 // Builds request.model_name with `options` (num_classes 0: from the checkpoint's box predictor),
 // loads `weights` strictly (a checkpoint of another architecture or class count is a FormatError
-// naming both) and writes model.safetensors, model.json (provenance taken from `provenance`) and
-// label_map.pbtxt into a temporary directory renamed onto request.output_dir when complete.
+// naming both) and writes model.safetensors, model.json (provenance taken from `provenance`),
+// detector_features.onnx (detection_onnx.h) and label_map.pbtxt into a temporary directory renamed
+// onto request.output_dir when complete.
 // Returns output_dir. Throws UsageError / IoError / FormatError; nothing is left behind.
 std::filesystem::path ExportDetectionModel(const ExportRequest& request, const NamedTensors& weights,
                                            detection::DetectionModelOptions options,

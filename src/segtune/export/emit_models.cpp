@@ -47,6 +47,8 @@ OnnxValue EmitGlobalAveragePool(OnnxEmitter& e, const std::string& scope, const 
   return y;
 }
 
+}  // namespace
+
 // The backbone's returned features ("low"/"high" or "out"/"aux"), as IntermediateLayerGetter.
 Features EmitBackbone(OnnxEmitter& e, const std::string& scope, BackboneImpl& backbone, const OnnxValue& input) {
   Features features;
@@ -82,8 +84,6 @@ Features EmitBackbone(OnnxEmitter& e, const std::string& scope, BackboneImpl& ba
   }
   return features;
 }
-
-}  // namespace
 
 OnnxValue EmitConv2dNormActivation(OnnxEmitter& e, const std::string& scope, torch::nn::Module& m, const OnnxValue& x) {
   auto& block = dynamic_cast<Conv2dNormActivationImpl&>(m);

@@ -3,9 +3,18 @@
 // of the logits to the input size.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include "segtune/export/onnx_emitter.h"
 
 namespace segtune {
+
+class BackboneImpl;
+
+// A backbone's returned features by feature name (its return_layers), as IntermediateLayerGetter.
+std::map<std::string, OnnxValue> EmitBackbone(OnnxEmitter& e, const std::string& scope, BackboneImpl& backbone,
+                                              const OnnxValue& input);
 
 #define SEGTUNE_DECLARE_EMITTER(Name) \
   OnnxValue Name(OnnxEmitter& e, const std::string& scope, torch::nn::Module& m, const OnnxValue& x)
