@@ -44,7 +44,8 @@ TEST(DetectionExport, CliExportsFasterRcnnBundleThatReproducesTheModel) {
   detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);
   testing::SaveCheckpoint(model, name, dir / "ckpt-000012.safetensors");
   testing::WriteCatDogLabelMap(dir / "label_map.pbtxt");
-  const auto run = testing::RunSegtune("export --model " + name + " --checkpoint '" +
+  // No --model: the checkpoint's "architecture" metadata names it.
+  const auto run = testing::RunSegtune("export --checkpoint '" +
                                        (dir / "ckpt-000012.safetensors").string() + "' --label-map '" +
                                        (dir / "label_map.pbtxt").string() + "' -o '" + (dir / "out").string() + "'");
   ASSERT_EQ(run.exit_code, 0) << run.output;
@@ -66,6 +67,11 @@ TEST(DetectionExport, CliExportsFasterRcnnBundleThatReproducesTheModel) {
   EXPECT_FALSE(bundle.metadata.has_masks);
   ExpectSameDetections(*model, *bundle.model);
   EXPECT_THROW(LoadBundle(dir / "out"), UsageError);  // Not a segmentation bundle.
+
+  const auto inspect = testing::RunSegtune("inspect '" + (dir / "out").string() + "'");
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.output;
+  EXPECT_NE(inspect.output.find("backbone + FPN + RPN head at 320x320"), std::string::npos) << inspect.output;
+  EXPECT_NE(inspect.output.find("rpn/head/cls_logits"), std::string::npos) << inspect.output;
 }
 
 TEST(DetectionExport, MaskRcnnBundleKeepsOptionsAndMasks) {

@@ -109,6 +109,7 @@ DetectionOnnxExport ExportDetectionFeaturesOnnx(detection::GeneralizedRCNNImpl& 
   };
   for (const auto& [k, v] : metadata) meta[k] = v;
   out.model = graph.Finish(meta);
+  out.layers = e.layers();
   return out;
 }
 

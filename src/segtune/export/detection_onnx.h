@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "segtune/export/onnx_emitter.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 
 namespace segtune {
@@ -27,6 +28,7 @@ inline constexpr const char* kDetectionFeaturesOnnx = "detector_features.onnx";
 struct DetectionOnnxExport {
   onnx::ModelProto model;
   std::vector<std::string> levels;  // FPN level names, in output order.
+  std::vector<LayerRecord> layers;  // Every module emitted (the `segtune inspect` table).
 };
 
 // Emits the graph above for `model` (parameters not modified), traced at trace_size (multiples of

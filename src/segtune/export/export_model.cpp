@@ -80,6 +80,15 @@ std::map<std::string, int64_t> DatasetRecords(const NamedTensors& weights) {
   return records;
 }
 
+// The model a segtune training checkpoint says it holds ("" when it does not say).
+std::string ArchitectureOf(const NamedTensors& weights) {
+  for (const char* key : {"segtune.architecture", "architecture"}) {
+    const auto it = weights.metadata.find(key);
+    if (it != weights.metadata.end() && !it->second.empty()) return it->second;
+  }
+  return "";
+}
+
 // The classifier's output channels in a checkpoint (the last 1x1 conv bias of the classifier).
 int64_t ClassesInCheckpoint(const NamedTensors& weights) {
   for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
@@ -111,14 +120,15 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
   if (r.checkpoint.empty()) throw UsageError("export: --checkpoint is required");
   if (r.output_dir.empty()) throw UsageError("export: --output-dir is required");
   const std::optional<detection::DetectionModelOptions> detection_options = ApplyPipelineConfig(&r, &meta);
-  if (r.model_name.empty()) {
-    throw UsageError("export: no model to export: give --pipeline-config, or --model NAME (see segtune models)");
-  }
   if (!std::filesystem::exists(r.checkpoint)) throw IoError(r.checkpoint.string() + ": checkpoint not found");
   if (!r.label_map.empty() && !std::filesystem::exists(r.label_map)) {
     throw IoError(r.label_map.string() + ": label map not found");
   }
   const NamedTensors weights = LoadWeights(r.checkpoint);
+  if (r.model_name.empty()) r.model_name = ArchitectureOf(weights);
+  if (r.model_name.empty()) {
+    throw UsageError("export: no model to export: give --pipeline-config, or --model NAME (see segtune models)");
+  }
   meta.segtune_version = SEGTUNE_VERSION;
   meta.checkpoint = r.checkpoint.string();
   meta.checkpoint_step = CheckpointStep(weights, r.checkpoint);

@@ -13,7 +13,8 @@ namespace segtune {
 
 struct ExportRequest {
   std::filesystem::path pipeline_config;  // Gives model, classes and label map; optional.
-  std::string model_name;                 // Without a config (or to override it).
+  std::string model_name;                 // Without a config (or to override it); else the checkpoint's
+                                          // "segtune.architecture" / "architecture" metadata.
   int64_t num_classes = 0;                // 0 = from the config (or the checkpoint's classifier).
   std::filesystem::path label_map;        // Optional; overrides the config's.
   std::filesystem::path checkpoint;       // Required.

@@ -5,6 +5,8 @@
 #include "event.pb.h"
 #include "segtune/core/error.h"
 #include "segtune/export/bundle.h"
+#include "segtune/export/detection_bundle.h"
+#include "segtune/export/detection_onnx.h"
 #include "segtune/export/graph_def.h"
 #include "segtune/export/onnx_export.h"
 #include "segtune/models/load_state.h"
@@ -67,6 +69,20 @@ InspectResult Inspect(const InspectRequest& r) {
                                           " nodes, " + std::to_string(graph.graph().initializer_size()) +
                                           " initializers)",
                                       graph);
+  } else if (!r.model.empty() && IsDetectionBundle(r.model)) {
+    // The table covers what detector_features.onnx holds; the RoI heads run natively.
+    DetectionBundle bundle = LoadDetectionBundle(r.model);
+    const int64_t side = (bundle.metadata.options.min_size + 31) / 32 * 32;
+    result.input_size = r.input_size ? *r.input_size : std::make_pair(side, side);
+    const DetectionOnnxExport features = ExportDetectionFeaturesOnnx(*bundle.model, {}, result.input_size);
+    graph = features.model;
+    result.table = LayerTableFromRecords(
+        r.model.string() + " (" + bundle.metadata.common.architecture + ", " +
+            std::to_string(bundle.metadata.common.num_classes) + " classes): backbone + FPN + RPN head at " +
+            std::to_string(result.input_size.first) + "x" + std::to_string(result.input_size.second) +
+            " (the resized, padded input; RoI heads not listed)",
+        features.layers, graph);
+    result.model_parameters = CountParameters(*bundle.model);
   } else if (!r.model.empty() && std::filesystem::is_directory(r.model)) {
     Bundle bundle = LoadBundle(r.model);
     result.input_size = ChooseInputSize(r, bundle.metadata.architecture, bundle.metadata.input_size, &size);

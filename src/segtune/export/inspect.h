@@ -17,7 +17,9 @@ namespace segtune {
 
 struct InspectRequest {
   // An export directory (model.json), a .onnx file, or a checkpoint (.pth/.safetensors, with
-  // model_name). Empty with model_name: a freshly initialised model.
+  // model_name). Empty with model_name: a freshly initialised model. A detection export directory
+  // is shown as its ONNX part (backbone + FPN + RPN head, detection_onnx.h) at input_size (default:
+  // min_size rounded up to a multiple of 32, square).
   std::filesystem::path model;
   std::string model_name;
   int64_t num_classes = 0;  // 0: from the checkpoint, else 21.
