@@ -1,7 +1,9 @@
 #!/bin/bash
 # Data-parallel training throughput on this machine: `segtune train` as 1 process x 2 threads vs
 # 2 processes x 1 thread (--nproc-per-node 2, c10d/Gloo over loopback), same global batch and steps,
-# plus the gradient allreduce time per step. Throughput = median of metrics.csv images_per_second rows
+# plus the gradient allreduce time per step not hidden behind backward ("exposed"): once with the
+# allreduce after backward (SEGTUNE_DDP_OVERLAP=0, the whole allreduce is exposed) and once overlapped
+# with backward (the default: buckets launched from gradient hooks). Throughput = median of metrics.csv images_per_second rows
 # (global batch images per second of step compute, every 5 steps) after the first row (warm-up).
 #   bench/ddp_bench.sh BUILD_DIR [WORK_DIR] [STEPS] [SIZE] [BATCH]
 set -euo pipefail
@@ -34,8 +36,11 @@ run() {  # name, threads, train options...
 }
 
 run single 2
+SEGTUNE_DDP_OVERLAP=0 run ddp_after_backward 1 --nproc-per-node 2
 run ddp 1 --nproc-per-node 2
 one=$(median_rate "$WORK/single/metrics.csv")
 two=$(median_rate "$WORK/ddp/metrics.csv")
-grep -o "gradient allreduce [0-9.]* ms/step" "$WORK/ddp.log" | sed 's/^/ddp: /'
+for name in ddp_after_backward ddp; do
+  grep -o "gradient allreduce [0-9.]* ms/step" "$WORK/$name.log" | sed "s/^/$name: exposed /"
+done
 echo "ratio: $(/usr/bin/python3 -c "print('%.2fx' % ($two / $one))") (2 processes x 1 thread / 1 process x 2 threads, global batch $BATCH, ${SIZE}x${SIZE})"

@@ -206,6 +206,18 @@ TEST(DataParallel, CrashedRankStopsTheOtherNamingItAndTheCheckpointLoads) {
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;
 }
 
+// Rank 1 dies inside its backward of step 3 (before launching a gradient bucket): rank 0's buckets, launched
+// from inside its own backward (the overlapped path, in use from step 2 on), fail, and it names the lost rank.
+TEST(DataParallel, RankLostDuringOverlappedGradientAllreduceIsNamed) {
+  Job job("  checkpoint_every_n_steps: 0\n");
+  const int port = FreeTcpPort();
+  const std::string args = job.TrainArgs("run", 6) + " --dist-timeout 30";
+  const auto run = testing::RunCommand("{ " + job.Rank(1, port, "SEGTUNE_TEST_KILL_RANK_AT_STEP=1:3:GRAD", args) +
+                                       " & " + job.Rank(0, port, "", args) + "; rc=$?; wait; exit $rc; }");
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("gradient allreduce at step 3 failed: lost rank 1"), std::string::npos) << run.output;
+}
+
 TEST(DataParallel, HungRankTimesOutNamingIt) {
   Job job("  checkpoint_every_n_steps: 0\n");
   const int port = FreeTcpPort();

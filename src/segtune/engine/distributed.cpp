@@ -56,16 +56,19 @@ std::string FirstLine(const std::string& text) {
 
 // Test hook: SEGTUNE_TEST_KILL_RANK_AT_STEP="R:S" makes rank R kill itself with SIGKILL when step S (1-based)
 // reaches its loss reduction, to test how the other ranks react to a crashed peer; "R:S:STOP" stops it with
-// SIGSTOP instead (a hung peer).
-void MaybeKillForTest(int rank, int64_t step) {
+// SIGSTOP instead (a hung peer); "R:S:GRAD" kills it inside its backward, as it is about to launch its
+// first overlapped gradient bucket, so the others' buckets launched during their backward cannot complete.
+enum class TestKillPoint { kLossReduction, kGradientBucket };
+void MaybeKillForTest(int rank, int64_t step, TestKillPoint point) {
   const char* spec = std::getenv("SEGTUNE_TEST_KILL_RANK_AT_STEP");
   if (spec == nullptr) return;
   int r = -1;
   long long s = -1;
   char how[8] = "";
-  if (std::sscanf(spec, "%d:%lld:%7s", &r, &s, how) >= 2 && r == rank && step >= s) {
-    std::raise(std::string(how) == "STOP" ? SIGSTOP : SIGKILL);
-  }
+  if (std::sscanf(spec, "%d:%lld:%7s", &r, &s, how) < 2 || r != rank || step < s) return;
+  const std::string mode = how;
+  if ((mode == "GRAD") != (point == TestKillPoint::kGradientBucket)) return;
+  std::raise(mode == "STOP" ? SIGSTOP : SIGKILL);
 }
 
 }  // namespace
@@ -220,7 +223,7 @@ void DataParallelGroup::BroadcastModule(torch::nn::Module& module) {
 StepReduction DataParallelGroup::ReduceStep(int64_t step, double local_mean_loss, double local_denominator,
                                             bool stop_requested) {
   impl_->step = step + 1;  // The step being run, 1-based as in the trainer's messages.
-  MaybeKillForTest(env_.rank, step + 1);
+  MaybeKillForTest(env_.rank, step + 1, TestKillPoint::kLossReduction);
   const double contribution = local_denominator > 0 ? local_mean_loss * local_denominator : 0.0;
   std::vector<at::Tensor> sums{
       torch::tensor({contribution, local_denominator, stop_requested ? 1.0 : 0.0}, torch::kFloat64)};
@@ -266,6 +269,7 @@ void DataParallelGroup::AverageGradients(torch::nn::Module& module, int64_t buck
     if (OverlapEnabled()) {  // This backward ran without hooks; the next ones overlap.
       impl_->reducer.reset();
       auto launch = [this](at::Tensor flat) -> std::function<void()> {
+        MaybeKillForTest(env_.rank, impl_->step.load(), TestKillPoint::kGradientBucket);
         std::vector<at::Tensor> one{flat};
         c10::intrusive_ptr<c10d::Work> work = impl_->gloo->allreduce(one);
         return [work] { work->wait(); };
