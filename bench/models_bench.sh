@@ -12,6 +12,8 @@ REPEAT=${2:-5}
 shift $(( $# >= 2 ? 2 : 1 ))
 MODELS=${*:-"lraspp_mobilenet_v3_large deeplabv3_mobilenet_v3_large deeplabv3_resnet50 fcn_resnet50 deeplabv3_resnet101 fcn_resnet101"}
 THREADS=${THREADS:-$(nproc)}
+# CLOCK=cpu: compare process CPU time instead of wall time (for a loaded machine; use THREADS=1).
+CLOCK_FLAG=$([ "${CLOCK:-wall}" = cpu ] && echo --cpu-time || true)
 HERE=$(dirname "$0")
 PY=${SEGTUNE_PYTHON:-/usr/bin/python3}
 
@@ -21,8 +23,8 @@ for model in $MODELS; do
   # ResNet-101 models are slow on 2 cores: fewer repeats.
   r=$REPEAT; case $model in *resnet101) r=$(( REPEAT > 2 ? 2 : REPEAT ));; esac
   for layout in "" "--channels-last"; do
-    ours=$("$BUILD/models_bench" "$model" --repeat "$r" --threads "$THREADS" $layout)
-    peer=$("$PY" "$HERE/models_bench.py" "$model" --repeat "$r" --threads "$THREADS" $layout)
+    ours=$("$BUILD/models_bench" "$model" --repeat "$r" --threads "$THREADS" $layout $CLOCK_FLAG)
+    peer=$("$PY" "$HERE/models_bench.py" "$model" --repeat "$r" --threads "$THREADS" $layout $CLOCK_FLAG)
     echo "$ours"
     echo "$peer"
     awk -v m="$model${layout:+ cl}" -v of="$(field "$ours" forward_ms)" -v pf="$(field "$peer" forward_ms)" \
