@@ -8,9 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <future>
+#include <mutex>
 #include <set>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -27,6 +26,7 @@
 #include "segtune/inference/class_argmax.h"
 #include "segtune/inference/detection_inference.h"
 #include "segtune/inference/infer_inputs.h"
+#include "segtune/inference/ordered_jobs.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
 
@@ -62,24 +62,6 @@ InferenceModel LoadInferenceModel(const std::filesystem::path& path) {
 }
 
 namespace {
-
-// Runs f(i) for i in [0, n) on up to `threads` threads.
-template <typename F>
-void ParallelFor(size_t n, int threads, F f) {
-  const size_t workers = std::min<size_t>(n, static_cast<size_t>(std::max(1, threads)));
-  if (workers <= 1) {
-    for (size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  std::vector<std::thread> pool;
-  for (size_t t = 0; t < workers; ++t) {
-    pool.emplace_back([&] {
-      for (size_t i = next++; i < n; i = next++) f(i);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
 
 // Thread-seconds per pipeline stage (InferenceSummary::stage_seconds).
 enum Stage { kDecode, kNormalize, kForward, kArgmax, kRegions, kPng, kOverlay, kRecord, kWrite, kStageCount };
@@ -117,14 +99,16 @@ struct Work {
   std::string problem;  // Non-empty: skipped.
   tensorflow::Example example;
   cv::Mat image;        // BGR.
-  std::string name;
+  std::string name;     // Made unique (in input order) when the job is finished.
   cv::Mat class_map, probability;
+  std::string png;      // Class map PNG (the record's and the masks file's bytes).
+  std::string overlay_jpeg;
   std::string serialized;  // Output record.
   std::vector<PredictedRegion> regions;
 };
 
-// Items read and decoded together; shared by the model stage and the post-processing stage.
-struct Chunk {
+// Consecutive input items (one batch) that a worker takes from decoding to serialized output record.
+struct Job {
   std::vector<Work> works;
 };
 
@@ -182,16 +166,12 @@ void Decode(Work* w) {
   }
 }
 
-// Reads up to `count` items and decodes them on `threads` workers. An empty chunk means the end.
-std::shared_ptr<Chunk> ReadChunk(InferenceInputs& inputs, size_t count, int threads, StageClock& clock) {
-  auto chunk = std::make_shared<Chunk>();
+// The next `count` items (fewer at the end; none when the inputs are exhausted), not yet decoded.
+Job ReadJob(InferenceInputs& inputs, size_t count) {
+  Job job;
   InferenceItem item;
-  while (chunk->works.size() < count && inputs.Next(&item)) chunk->works.push_back(Work{std::move(item)});
-  ParallelFor(chunk->works.size(), threads, [&](size_t i) {
-    StageClock::Scope timed(clock, kDecode);
-    Decode(&chunk->works[i]);
-  });
-  return chunk;
+  while (job.works.size() < count && inputs.Next(&item)) job.works.push_back(Work{std::move(item)});
+  return job;
 }
 
 // BGR uint8 images -> the model's input: float [N, 3, H, W] in channels-last memory (what the
@@ -219,18 +199,20 @@ torch::Tensor NormalizedBatch(const std::vector<Work*>& batch, const BundleMetad
   return x;
 }
 
-// Class maps and probabilities of logits [N, C, H, W] (contiguous, CPU) into the batch's Works.
+// Class maps and probabilities at each image's size from the head's logits [N, C, h, w] (CPU, any
+// memory format): the models' final bilinear resize fused into the argmax (class_argmax.h).
 void ArgmaxInto(const torch::Tensor& logits, const std::vector<Work*>& batch) {
-  const int64_t classes = logits.size(1), h = logits.size(2), w = logits.size(3);
-  const float* data = logits.data_ptr<float>();
   for (size_t k = 0; k < batch.size(); ++k) {
     Work& work = *batch[k];
-    work.class_map.create(static_cast<int>(h), static_cast<int>(w), CV_8UC1);
-    work.probability.create(static_cast<int>(h), static_cast<int>(w), CV_32FC1);
-    const float* image_logits = data + static_cast<int64_t>(k) * classes * h * w;
-    at::parallel_for(0, h, 8, [&](int64_t begin, int64_t end) {
-      ClassArgmax(image_logits + begin * w, classes, (end - begin) * w, h * w, work.class_map.ptr<uint8_t>(begin),
-                  work.probability.ptr<float>(begin));
+    const int h = work.image.rows, w = work.image.cols;
+    work.class_map.create(h, w, CV_8UC1);
+    work.probability.create(h, w, CV_32FC1);
+    const torch::Tensor image_logits = logits[static_cast<int64_t>(k)];
+    const LogitsView view{image_logits.data_ptr<float>(), image_logits.size(0),   image_logits.size(1),
+                          image_logits.size(2),           image_logits.stride(0), image_logits.stride(1),
+                          image_logits.stride(2)};
+    at::parallel_for(0, h, 16, [&](int64_t begin, int64_t end) {
+      ResizedClassArgmax(view, h, w, begin, end, work.class_map.data, work.probability.ptr<float>());
     });
   }
 }
@@ -246,8 +228,7 @@ void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, cons
   torch::Tensor logits;
   {
     StageClock::Scope timed(clock, kForward);
-    c10::InferenceMode inference_mode;
-    logits = model.forward(x).out.to(torch::kCPU).contiguous();
+    logits = HeadLogits(model, x).to(torch::kCPU);  // Small: 1/8 or 1/16 of the image's size.
   }
   StageClock::Scope timed(clock, kArgmax);
   ArgmaxInto(logits, batch);
@@ -283,6 +264,8 @@ void AddPredictionKeys(Work* w, std::string png, int64_t num_classes, bool disca
   if (discard_pixels) w->example.mutable_features()->mutable_feature()->erase("image/encoded");
 }
 
+// Everything after the model that does not depend on the other images: regions, PNG, overlay,
+// output record.
 void PostProcess(Work* w, const SideOutputs& out, StageClock& clock) {
   const InferenceRequest& req = out.request;
   {
@@ -290,24 +273,18 @@ void PostProcess(Work* w, const SideOutputs& out, StageClock& clock) {
     w->regions = FindPredictedRegions(w->class_map, w->probability, static_cast<int>(out.num_classes), 1,
                                       !req.coco_results.empty());
   }
-  std::string png;
   {
     StageClock::Scope timed(clock, kPng);  // Encoded once: the mask file and the record share it.
-    png = EncodeGrayPng(w->class_map.data, w->class_map.rows, w->class_map.cols);
-  }
-  if (!req.masks_dir.empty()) {
-    StageClock::Scope timed(clock, kWrite);
-    WriteFileAtomic(req.masks_dir / (w->name + ".png"), png);
+    w->png = EncodeGrayPng(w->class_map.data, w->class_map.rows, w->class_map.cols);
   }
   if (!req.overlays_dir.empty()) {
     StageClock::Scope timed(clock, kOverlay);
     std::vector<uint8_t> jpeg;
     cv::imencode(".jpg", RenderOverlay(w->image, w->class_map, out.names), jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
-    WriteFileAtomic(req.overlays_dir / (w->name + ".jpg"),
-                    std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
+    w->overlay_jpeg.assign(jpeg.begin(), jpeg.end());
   }
   StageClock::Scope timed(clock, kRecord);
-  AddPredictionKeys(w, std::move(png), out.num_classes, req.discard_image_pixels);
+  AddPredictionKeys(w, w->png, out.num_classes, req.discard_image_pixels);
   if (!req.output.empty()) w->serialized = w->example.SerializeAsString();
 }
 
@@ -337,29 +314,28 @@ nlohmann::json CocoResults(const Work& w) {
   return results;
 }
 
-// Everything after the model for one chunk, in input order: side outputs, sink, output records.
-class ChunkFinisher {
+// The in-order end of the pipeline, on the calling thread: unique names, side-output files, sink,
+// output records, COCO results, summary.
+class JobFinisher {
  public:
-  ChunkFinisher(const InferenceRequest& request, const SideOutputs& side, const PredictionSink& sink,
-                StageClock& clock, InferenceSummary& summary, Progress& progress)
-      : request_(request), side_(side), sink_(sink), clock_(clock), summary_(summary), progress_(progress) {
+  JobFinisher(const InferenceRequest& request, const PredictionSink& sink, StageClock& clock,
+              InferenceSummary& summary, Progress& progress)
+      : request_(request), sink_(sink), clock_(clock), summary_(summary), progress_(progress) {
     if (!request.output.empty()) writer_ = std::make_unique<TFRecordWriter>(request.output);
   }
 
-  void Finish(Chunk& chunk) {
-    std::vector<Work*> ok;
-    for (auto& w : chunk.works) {
-      if (w.problem.empty()) ok.push_back(&w);
-    }
-    ParallelFor(ok.size(), request_.threads, [&](size_t i) { PostProcess(ok[i], side_, clock_); });
+  void Finish(Job& job) {
     StageClock::Scope timed(clock_, kWrite);
-    for (auto& w : chunk.works) {
+    for (auto& w : job.works) {
       if (!w.problem.empty()) {
         Warn("skipped " + w.problem);
         summary_.problems.push_back(w.problem);
         ++summary_.skipped;
         continue;
       }
+      while (!used_names_.insert(w.name).second) w.name += "-" + std::to_string(w.item.index);
+      if (!request_.masks_dir.empty()) WriteFileAtomic(request_.masks_dir / (w.name + ".png"), w.png);
+      if (!request_.overlays_dir.empty()) WriteFileAtomic(request_.overlays_dir / (w.name + ".jpg"), w.overlay_jpeg);
       if (sink_) sink_({w.item.source, w.name, &w.example, w.image, w.class_map, w.probability});
       if (writer_) writer_->Write(w.serialized);
       if (!request_.coco_results.empty()) {
@@ -378,32 +354,85 @@ class ChunkFinisher {
 
  private:
   const InferenceRequest& request_;
-  const SideOutputs& side_;
   const PredictionSink& sink_;
   StageClock& clock_;
   InferenceSummary& summary_;
   Progress& progress_;
   std::unique_ptr<TFRecordWriter> writer_;
+  std::set<std::string> used_names_;
   nlohmann::json coco_ = nlohmann::json::array();
 };
 
-// Runs the model over the decoded images of a chunk, batching consecutive same-size images.
-void PredictChunk(InferenceModel& model, const torch::Device& device, int batch_size, const std::vector<Work*>& ok,
-                  StageClock& clock) {
-  if (model.onnx) {
-    StageClock::Scope timed(clock, kForward);  // OpenCV DNN: forward and argmax per image.
-    for (Work* w : ok) PredictOnnx(*model.onnx, w->image, &w->class_map, &w->probability);
-    return;
-  }
-  for (size_t i = 0; i < ok.size();) {
-    std::vector<Work*> batch{ok[i++]};
-    while (i < ok.size() && static_cast<int>(batch.size()) < batch_size &&
-           ok[i]->image.size() == batch[0]->image.size()) {
-      batch.push_back(ok[i++]);
+// A worker's whole job: decode, model (consecutive same-size images batched), post-processing.
+struct JobRunner {
+  InferenceModel& model;
+  const torch::Device& device;
+  const SideOutputs& side;
+  StageClock& clock;
+
+  void operator()(Job& job) const {
+    c10::InferenceMode inference_mode;
+    std::vector<Work*> ok;
+    for (auto& w : job.works) {
+      {
+        StageClock::Scope timed(clock, kDecode);
+        Decode(&w);
+      }
+      if (w.problem.empty()) ok.push_back(&w);
     }
-    PredictBatch(*model.bundle.model, model.bundle.metadata, device, batch, clock);
+    Predict(ok);
+    for (Work* w : ok) PostProcess(w, side, clock);
   }
-}
+
+  void Predict(const std::vector<Work*>& ok) const {
+    if (model.onnx) {
+      StageClock::Scope timed(clock, kForward);  // OpenCV DNN: forward and argmax per image.
+      for (Work* w : ok) PredictOnnx(*model.onnx, w->image, &w->class_map, &w->probability);
+      return;
+    }
+    for (size_t i = 0; i < ok.size();) {
+      std::vector<Work*> batch{ok[i++]};
+      while (i < ok.size() && batch[0]->image.size() == ok[i]->image.size()) batch.push_back(ok[i++]);
+      PredictBatch(*model.bundle.model, model.bundle.metadata, device, batch, clock);
+    }
+  }
+};
+
+// Thread settings for a run, restored afterwards. LibTorch models: one worker per --threads, each
+// running its jobs on one core (whole images in parallel beat one image's convolutions split over
+// the cores: no barrier per operator, and decode and post-processing never contend with the model's
+// threads). When fewer jobs than threads are known to come, the spare threads go to each worker's
+// operators. A lone .onnx file has one OpenCV DNN network: one worker, its threads inside.
+class ThreadPlan {
+ public:
+  ThreadPlan(int threads, int64_t known_items, int batch_size, bool onnx)
+      : saved_torch_(at::get_num_threads()), saved_cv_(cv::getNumThreads()) {
+    threads = std::max(1, threads);
+    workers_ = onnx ? 1 : threads;
+    if (!onnx && known_items >= 0) {
+      const int64_t jobs = (known_items + batch_size - 1) / batch_size;
+      workers_ = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(threads, jobs)));
+    }
+    per_worker_ = std::max(1, threads / workers_);
+    cv::setNumThreads(per_worker_);
+  }
+  ~ThreadPlan() {
+    at::set_num_threads(saved_torch_);
+    cv::setNumThreads(saved_cv_);
+  }
+
+  int workers() const { return workers_; }
+  // Run at the start of each worker thread: LibTorch's thread count is per thread under OpenMP.
+  void StartWorker() const {
+    static std::mutex mutex;  // at::set_num_threads also resizes a shared thread pool.
+    std::lock_guard<std::mutex> lock(mutex);
+    at::set_num_threads(per_worker_);
+  }
+
+ private:
+  int saved_torch_, saved_cv_;
+  int workers_ = 1, per_worker_ = 1;
+};
 
 }  // namespace
 
@@ -416,8 +445,6 @@ InferenceSummary RunInference(const InferenceRequest& request, const PredictionS
 InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink) {
   if (request.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   torch::NoGradGuard no_grad;
-  at::set_num_threads(std::max(1, request.threads));
-  cv::setNumThreads(std::max(1, request.threads));
   const torch::Device device(request.device);
   if (model.bundle.model) {
     PrepareForInference(*model.bundle.model, device);  // Folded BN, channels-last on CPU, no grad.
@@ -430,32 +457,23 @@ InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& req
   summary.num_classes = model.num_classes;
   InferenceInputs inputs(request.inputs);
   const SideOutputs side{request, model.class_names, model.num_classes};
-  std::set<std::string> used_names;
   Progress progress("infer", inputs.KnownTotal(), "img");
   StageClock clock;
-  ChunkFinisher finisher(request, side, sink, clock, summary, progress);
-  const size_t chunk_size = static_cast<size_t>(request.batch_size) * 4;
-  auto read_next = [&] {
-    return std::async(std::launch::async, [&] { return ReadChunk(inputs, chunk_size, request.threads, clock); });
-  };
-  // Declared after everything the stages touch, so an exception waits for them before unwinding.
-  std::future<std::shared_ptr<Chunk>> next = read_next();
-  std::future<void> finishing;
-  for (;;) {
-    std::shared_ptr<Chunk> chunk = next.get();
-    if (chunk->works.empty()) break;
-    next = read_next();  // Decode the following chunk while this one runs through the model.
-    std::vector<Work*> ok;
-    for (auto& w : chunk->works) {
-      if (!w.problem.empty()) continue;
-      while (!used_names.insert(w.name).second) w.name += "-" + std::to_string(w.item.index);
-      ok.push_back(&w);
+  JobFinisher finisher(request, sink, clock, summary, progress);
+  const ThreadPlan plan(request.threads, inputs.KnownTotal(), request.batch_size, model.onnx != nullptr);
+  // Declared after everything the workers touch: on an exception its destructor joins them first.
+  OrderedJobs<Job> jobs(plan.workers(), [&plan] { plan.StartWorker(); }, JobRunner{model, device, side, clock});
+  const size_t max_in_flight = 2 * static_cast<size_t>(plan.workers());  // A job ready whenever a worker is.
+  for (bool more = true;;) {
+    while (more && jobs.in_flight() < max_in_flight) {
+      Job job = ReadJob(inputs, static_cast<size_t>(request.batch_size));
+      more = !job.works.empty();
+      if (more) jobs.Submit(std::move(job));
     }
-    PredictChunk(model, device, request.batch_size, ok, clock);
-    if (finishing.valid()) finishing.get();
-    finishing = std::async(std::launch::async, [&finisher, chunk] { finisher.Finish(*chunk); });
+    if (jobs.in_flight() == 0) break;
+    Job done = jobs.TakeOldest();
+    finisher.Finish(done);
   }
-  if (finishing.valid()) finishing.get();
   progress.Finish();
   for (const auto& p : inputs.problems()) {
     summary.problems.push_back(p);
