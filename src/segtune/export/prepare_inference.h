@@ -27,7 +27,8 @@ struct InferencePreparation {
 InferencePreparation PrepareForInference(SegmentationModelImpl& model, const torch::Device& device);
 
 // The class logits before the models' final resize: [N, num_classes, h, w] at the classifier's
-// resolution (1/8 or 1/16 of the input's size, rounded up), in the memory format the model runs in. forward(x).out is these resized bilinearly (align_corners=False) to x's size; callers that only
+// resolution (1/8 or 1/16 of the input's size, rounded up), in the memory format the model runs in.
+// forward(x).out is these resized bilinearly (align_corners=False) to x's size; callers that only
 // need per-pixel results fuse that resize into their own pass (inference/class_argmax.h) instead of
 // materialising num_classes full-size planes. The auxiliary head is not run. For a model type this
 // does not know, returns forward(x).out (already at x's size, so the resize is the identity).
