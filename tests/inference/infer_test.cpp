@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <map>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -200,9 +201,10 @@ TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
   EXPECT_THROW(LoadInferenceModel(dir / "lone.onnx"), FormatError);
 }
 
-TEST(Inference, LoneOnnxFileRunsInOpenCvAndAgreesWithTheExportDirectory) {
-  testing::TempDir dir;
-  WriteTinyBundle(dir / "model");
+// Exports the tiny bundle in dir/model to dir/exported and copies its model.onnx alone to
+// dir/lone/<name>.onnx (no model.json beside it: OpenCV DNN runs it). Returns that path.
+std::filesystem::path ExportLoneOnnx(const testing::TempDir& dir, const std::string& name, OnnxInputType input_type,
+                                     std::optional<std::pair<int64_t, int64_t>> fixed_size) {
   WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\n");
   ExportRequest exp;
   exp.model_name = "lraspp_mobilenet_v3_large";
@@ -210,38 +212,89 @@ TEST(Inference, LoneOnnxFileRunsInOpenCvAndAgreesWithTheExportDirectory) {
   exp.label_map = dir / "label_map.pbtxt";
   exp.checkpoint = dir / "model" / "model.safetensors";
   exp.output_dir = dir / "exported";
-  exp.fixed_size = std::make_pair(int64_t{64}, int64_t{64});
+  exp.input_type = input_type;
+  exp.fixed_size = fixed_size;
   ExportModel(exp);
   std::filesystem::create_directories(dir / "lone");
-  std::filesystem::copy_file(dir / "exported" / "model.onnx", dir / "lone" / "tiny.onnx");
-  std::filesystem::create_directories(dir / "images");
-  for (int i = 0; i < 3; ++i) WriteFileAtomic(dir / "images" / ("i" + std::to_string(i) + ".jpg"), Jpeg(64, 64, i));
-  WriteFileAtomic(dir / "images" / "other_size.jpg", Jpeg(48, 80, 4));  // Resized to the declared 64x64.
+  const std::filesystem::path lone = dir / "lone" / (name + ".onnx");
+  std::filesystem::copy_file(dir / "exported" / "model.onnx", lone, std::filesystem::copy_options::overwrite_existing);
+  return lone;
+}
 
-  auto predict = [&](const std::filesystem::path& model, std::map<std::string, cv::Mat>* maps) {
-    InferenceRequest request;
-    request.model = model;
-    request.inputs = {(dir / "images").string()};
-    request.masks_dir = dir / ("masks-" + model.filename().string());
-    return RunInference(request, [&](const ImagePrediction& p) { (*maps)[p.name] = p.class_map.clone(); });
-  };
-  std::map<std::string, cv::Mat> native, onnx;
-  const auto native_summary = predict(dir / "exported", &native);
-  const auto onnx_summary = predict(dir / "lone" / "tiny.onnx", &onnx);
-  EXPECT_EQ(onnx_summary.images, 4);
-  EXPECT_EQ(onnx_summary.class_names, (std::vector<std::string>{"background", "cat", "dog"}));
-  EXPECT_EQ(onnx_summary.class_names, native_summary.class_names);
+// Class maps by image name from `segtune infer` with `model` over dir/images.
+InferenceSummary PredictImages(const testing::TempDir& dir, const std::filesystem::path& model,
+                               std::map<std::string, cv::Mat>* maps) {
+  InferenceRequest request;
+  request.model = model;
+  request.inputs = {(dir / "images").string()};
+  request.masks_dir = dir / ("masks-" + model.filename().string());
+  return RunInference(request, [&](const ImagePrediction& p) { (*maps)[p.name] = p.class_map.clone(); });
+}
+
+// Fraction of the 64x64 images i0..i2 on which two runs predict the same class.
+double Agreement(std::map<std::string, cv::Mat>& a, std::map<std::string, cv::Mat>& b) {
   int64_t same = 0, total = 0;
   for (int i = 0; i < 3; ++i) {
     const std::string name = "i" + std::to_string(i);
-    ASSERT_EQ(onnx[name].size(), cv::Size(64, 64));
-    same += cv::countNonZero(onnx[name] == native[name]);
+    if (a[name].size() != cv::Size(64, 64) || b[name].size() != cv::Size(64, 64)) return 0;
+    same += cv::countNonZero(a[name] == b[name]);
     total += 64 * 64;
   }
-  EXPECT_GE(static_cast<double>(same) / total, 0.999);
+  return static_cast<double>(same) / total;
+}
+
+void WriteImages(const testing::TempDir& dir) {
+  std::filesystem::create_directories(dir / "images");
+  for (int i = 0; i < 3; ++i) WriteFileAtomic(dir / "images" / ("i" + std::to_string(i) + ".jpg"), Jpeg(64, 64, i));
+  WriteFileAtomic(dir / "images" / "other_size.jpg", Jpeg(48, 80, 4));
+}
+
+TEST(Inference, LoneOnnxFileRunsInOpenCvAndAgreesWithTheExportDirectory) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  WriteImages(dir);  // other_size.jpg is resized to the declared 64x64.
+  const auto lone = ExportLoneOnnx(dir, "tiny", OnnxInputType::kFloat, std::make_pair(int64_t{64}, int64_t{64}));
+  std::map<std::string, cv::Mat> native, onnx;
+  const auto native_summary = PredictImages(dir, dir / "exported", &native);
+  const auto onnx_summary = PredictImages(dir, lone, &onnx);
+  EXPECT_EQ(onnx_summary.images, 4);
+  EXPECT_EQ(onnx_summary.class_names, (std::vector<std::string>{"background", "cat", "dog"}));
+  EXPECT_EQ(onnx_summary.class_names, native_summary.class_names);
+  EXPECT_GE(Agreement(onnx, native), 0.999);
   EXPECT_EQ(onnx["other_size"].size(), cv::Size(80, 48));
   const cv::Mat mask = cv::imread((dir / "masks-tiny.onnx" / "other_size.png").string(), cv::IMREAD_UNCHANGED);
   EXPECT_EQ(mask.size(), cv::Size(80, 48));
+}
+
+TEST(Inference, LoneUint8InputOnnxFileGetsRawPixelsAndAgreesWithTheExportDirectory) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  WriteImages(dir);
+  const auto lone = ExportLoneOnnx(dir, "uint8", OnnxInputType::kUint8, std::make_pair(int64_t{64}, int64_t{64}));
+  std::map<std::string, cv::Mat> native, onnx;
+  PredictImages(dir, dir / "exported", &native);
+  const auto summary = PredictImages(dir, lone, &onnx);
+  EXPECT_EQ(summary.images, 4);
+  EXPECT_EQ(summary.skipped, 0);
+  EXPECT_GE(Agreement(onnx, native), 0.999);  // Normalization happens inside the graph.
+  EXPECT_EQ(onnx["other_size"].size(), cv::Size(80, 48));
+}
+
+TEST(Inference, LoneDynamicSizeOnnxFileFailsWithTheReExportHint) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  WriteImages(dir);
+  const auto lone = ExportLoneOnnx(dir, "dynamic", OnnxInputType::kFloat, std::nullopt);
+  std::map<std::string, cv::Mat> onnx;
+  try {
+    PredictImages(dir, lone, &onnx);
+    FAIL() << "OpenCV 4.6 was expected to reject the dynamic graph's shape arithmetic";
+  } catch (const UsageError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("dynamic.onnx"), std::string::npos) << message;
+    EXPECT_NE(message.find("--input-size"), std::string::npos) << message;
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "masks-dynamic.onnx" / "i0.png"));
 }
 
 TEST(Overlay, SmallImageGetsAWiderCanvasWithALegendStripNamingTheClasses) {
