@@ -5,6 +5,7 @@
 // Usage: models_bench MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last] [--cpu-time]
 // Prints: "segtune MODEL forward_ms <median> train_ms <median> infer_ms <median> threads N".
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -34,10 +35,12 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   int batch = 4, size = 256, repeat = 5, threads = 0;
   bool channels_last = false, cpu_time = false;
+  std::string profile;  // --profile FILE: chrome trace of one eval forward (after the timed runs).
   for (int i = 2; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--channels-last") channels_last = true;
     else if (arg == "--cpu-time") cpu_time = true;
+    else if (i + 1 < argc && arg == "--profile") profile = argv[++i];
     else if (i + 1 < argc && arg == "--batch") batch = std::atoi(argv[++i]);
     else if (i + 1 < argc && arg == "--size") size = std::atoi(argv[++i]);
     else if (i + 1 < argc && arg == "--repeat") repeat = std::atoi(argv[++i]);
@@ -62,6 +65,11 @@ int main(int argc, char** argv) {
     torch::NoGradGuard no_grad;
     model->forward(x);
   });
+  if (!profile.empty()) {
+    torch::NoGradGuard no_grad;
+    torch::autograd::profiler::RecordProfile record(profile);
+    model->forward(x);
+  }
 
   model->train();
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
