@@ -88,6 +88,32 @@ TEST(DetectionExport, MaskRcnnBundleKeepsOptionsAndMasks) {
   ExpectSameDetections(*model, *bundle.model);
 }
 
+// A detection pipeline config gives the model, every option it sets, and the label map.
+TEST(DetectionExport, PipelineConfigGivesModelOptionsAndLabelMap) {
+  testing::TempDir dir;
+  const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, testing::SmallDetectionOptions(name));
+  testing::SaveCheckpoint(model, name, dir / "ckpt-000012.safetensors");
+  testing::WriteCatDogLabelMap(dir / "label_map.pbtxt");
+  WriteFileAtomic(dir / "pipeline.config",
+                  "model { detection { architecture: '" + name + "' num_classes: 3 min_size: 256 max_size: 384\n"
+                  "  box_score_thresh: 0.2 box_detections_per_img: 7 } }\n"
+                  "train_input_reader { label_map_path: '" + (dir / "label_map.pbtxt").string() + "' }\n");
+  const auto run = testing::RunSegtune("export --pipeline-config '" + (dir / "pipeline.config").string() +
+                                       "' --checkpoint '" + (dir / "ckpt-000012.safetensors").string() + "' -o '" +
+                                       (dir / "out").string() + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const DetectionBundle bundle = LoadDetectionBundle(dir / "out");
+  EXPECT_EQ(bundle.metadata.common.architecture, name);
+  EXPECT_EQ(bundle.metadata.options.min_size, 256);
+  EXPECT_EQ(bundle.metadata.options.max_size, 384);
+  EXPECT_NEAR(bundle.metadata.options.box.score_thresh, 0.2, 1e-6);
+  EXPECT_EQ(bundle.metadata.options.box.detections_per_img, 7);
+  EXPECT_EQ(bundle.metadata.options.rpn.post_nms_top_n_test, 150);  // The 320 variant's default, kept.
+  EXPECT_EQ(bundle.metadata.common.class_names, (std::vector<std::string>{"background", "cat", "dog"}));
+  EXPECT_FALSE(bundle.metadata.common.config_sha256.empty());
+}
+
 TEST(DetectionExport, RejectsACheckpointOfAnotherArchitecture) {
   testing::TempDir dir;
   const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
