@@ -1,30 +1,42 @@
 #!/bin/bash
 # End-to-end `segtune infer` throughput vs the equivalent PyTorch Python loop (bench/infer_bench_peer.py)
-# on N generated 512x512 JPEGs in a TFRecord, masks written, same weights, same threads and batch size.
-#   bench/infer_bench.sh BUILD_DIR [WORK_DIR] [N] [THREADS]
+# on N generated 512x512 JPEGs in a TFRecord: same weights, threads and batch size, masks and output
+# records written by both. The two sides run alternately RUNS times; medians and their ratio are printed.
+#   bench/infer_bench.sh BUILD_DIR [WORK_DIR] [N] [THREADS] [RUNS]
 set -euo pipefail
-BUILD=${1:?usage: infer_bench.sh BUILD_DIR [WORK_DIR] [N] [THREADS]}
+BUILD=${1:?usage: infer_bench.sh BUILD_DIR [WORK_DIR] [N] [THREADS] [RUNS]}
 WORK=${2:-/tmp/segtune-infer-bench}
 N=${3:-64}
 THREADS=${4:-2}
+RUNS=${5:-3}
 HERE=$(cd "$(dirname "$0")" && pwd)
 cmake --build "$BUILD" --target infer_bench_gen segtune_cli >/dev/null
 mkdir -p "$WORK"
 [ -f "$WORK/test.record" ] || "$BUILD/infer_bench_gen" "$WORK" "$N"
 cat "$WORK/test.record" > /dev/null
-rm -rf "$WORK/masks-cpp" "$WORK/masks-py"
-start=$(date +%s.%N)
-"$BUILD/segtune" --threads "$THREADS" infer --model "$WORK/model" --input "$WORK/test.record" \
-  --output "$WORK/inference.record" --discard-image-pixels --masks-dir "$WORK/masks-cpp" --batch-size 4
-end=$(date +%s.%N)
-count=$(ls "$WORK/masks-cpp" | wc -l)
-cpp=$(/usr/bin/python3 -c "print('%.2f' % ($count / ($end - $start)))")
-echo "segtune infer (wall, incl. model load): $count images = $cpp images/s"
-py=$(/usr/bin/python3 "$HERE/infer_bench_peer.py" "$WORK/model" "$WORK/test.record" "$WORK/masks-py" \
-  --batch-size 4 --threads "$THREADS")
-echo "$py"
-pyrate=$(echo "$py" | sed -n 's/.*= \([0-9.]*\) images\/s.*/\1/p')
-echo "ratio: $(/usr/bin/python3 -c "print('%.2fx' % ($cpp / $pyrate))") (segtune infer / python peer)"
+cpp_rates=() py_rates=()
+for run in $(seq "$RUNS"); do
+  rm -rf "$WORK/masks-cpp" "$WORK/masks-py"
+  start=$(date +%s.%N)
+  "$BUILD/segtune" --quiet --threads "$THREADS" infer --model "$WORK/model" --input "$WORK/test.record" \
+    --output "$WORK/inference.record" --discard-image-pixels --masks-dir "$WORK/masks-cpp" --batch-size 4 >/dev/null
+  end=$(date +%s.%N)
+  count=$(ls "$WORK/masks-cpp" | wc -l)
+  cpp=$(/usr/bin/python3 -c "print('%.2f' % ($count / ($end - $start)))")
+  py=$(/usr/bin/python3 "$HERE/infer_bench_peer.py" "$WORK/model" "$WORK/test.record" "$WORK/masks-py" \
+    --output "$WORK/inference-py.record" --batch-size 4 --threads "$THREADS" --workers "$THREADS")
+  pyrate=$(echo "$py" | sed -n 's/.*= \([0-9.]*\) images\/s.*/\1/p')
+  echo "run $run: segtune infer (wall, incl. model load) $count images = $cpp images/s; $py  [$(uptime | sed 's/.*load/load/')]"
+  cpp_rates+=("$cpp") py_rates+=("$pyrate")
+done
+/usr/bin/python3 - "${cpp_rates[*]}" "${py_rates[*]}" <<'PY'
+import statistics, sys
+cpp = [float(x) for x in sys.argv[1].split()]
+py = [float(x) for x in sys.argv[2].split()]
+c, p = statistics.median(cpp), statistics.median(py)
+print("median: segtune infer %.2f images/s, python peer %.2f images/s" % (c, p))
+print("ratio: %.2fx (segtune infer / python peer, medians of %d alternating runs)" % (c / p, len(cpp)))
+PY
 same=$(/usr/bin/python3 - "$WORK/masks-cpp" "$WORK/masks-py" <<'PY'
 import os, sys
 import numpy as np

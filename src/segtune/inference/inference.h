@@ -20,9 +20,10 @@
 // (the models are fully convolutional and return logits at the input size).
 // A record or image that cannot be parsed or decoded is skipped and listed in the summary.
 //
-// Pipeline: inputs are read and decoded (--threads workers) one chunk ahead of the model, and a chunk's
-// post-processing (regions, PNG, side outputs, output records, in input order) runs on another thread
-// while the model predicts the next chunk.
+// Pipeline: the calling thread reads the inputs in batches; each of --threads workers takes a whole
+// batch (decode, model, class map, regions, PNG, overlay, serialized record) on one core; the calling
+// thread writes the outputs in input order. The models' final resize is fused into the class map
+// computation (class_argmax.h), so the full-size logits never exist.
 #pragma once
 
 #include <cstdint>
