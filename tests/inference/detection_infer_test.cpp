@@ -257,5 +257,23 @@ TEST_F(DetectionInfer, EvalOfRecordsAgreesWithCocoEvalOfResults) {
   EXPECT_FALSE(b.contains("segm"));  // The ground truth has no masks.
 }
 
+// `segtune eval --model DIR --data RECORDS` runs the bundle and scores it: the same numbers as
+// evaluating the records `segtune infer` wrote.
+TEST_F(DetectionInfer, EvalOfTheModelAgreesWithEvalOfItsPredictions) {
+  const auto by_model = testing::RunSegtune("eval --model '" + (f_->dir / "export").string() + "' --data '" +
+                                            (f_->dir / "in.record").string() + "' -o '" +
+                                            (f_->dir / "model_metrics.json").string() + "'");
+  ASSERT_EQ(by_model.exit_code, 0) << by_model.output;
+  const auto by_records = testing::RunSegtune("eval --predictions '" + (f_->dir / "out.record").string() + "' -o '" +
+                                              (f_->dir / "records_metrics.json").string() + "'");
+  ASSERT_EQ(by_records.exit_code, 0) << by_records.output;
+  const auto a = nlohmann::json::parse(ReadFile(f_->dir / "model_metrics.json"));
+  const auto b = nlohmann::json::parse(ReadFile(f_->dir / "records_metrics.json"));
+  EXPECT_EQ(a["images"], 3);  // The corrupt record is skipped.
+  for (size_t s = 0; s < 12; ++s) {
+    EXPECT_NEAR(a["bbox"]["stats_list"][s].get<double>(), b["bbox"]["stats_list"][s].get<double>(), 1e-9) << s;
+  }
+}
+
 }  // namespace
 }  // namespace segtune
