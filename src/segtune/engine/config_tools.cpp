@@ -55,7 +55,7 @@ std::string SegmentationModelBlock(const SegmentationModelInfo& info, int num_cl
 }
 
 // The model block of a detection model, with torchvision's sizes and thresholds written out.
-std::string DetectionModelBlock(const std::string& name, int num_classes) {
+std::string DetectionModelBlock(const std::string& name, int num_classes, bool fine_tuning) {
   const detection::DetectionModelOptions d = detection::DefaultDetectionOptions(name);
   std::string t = "model {\n  detection {\n";
   t += "    # `segtune models` lists the architectures (torchvision's Faster R-CNN / Mask R-CNN).\n";
@@ -69,8 +69,9 @@ std::string DetectionModelBlock(const std::string& name, int num_classes) {
   t += "    box_score_thresh: " + std::to_string(d.box.score_thresh).substr(0, 4) +
        "\n    box_nms_thresh: " + std::to_string(d.box.nms_thresh).substr(0, 3) +
        "\n    box_detections_per_img: " + std::to_string(d.box.detections_per_img) + "\n";
-  t += "    # Backbone stages trained, counted from the last (0-5 ResNet, 0-6 MobileNetV3).\n";
-  t += "    trainable_backbone_layers: 3\n  }\n}\n\n";
+  t += "    # Backbone stages trained, counted from the last (0-5 ResNet, 0-6 MobileNetV3); torchvision's\n"
+       "    # default is 3 from a checkpoint, all of them from scratch.\n";
+  t += std::string(fine_tuning ? "" : "    # ") + "trainable_backbone_layers: 3\n  }\n}\n\n";
   return t;
 }
 
@@ -114,7 +115,7 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   t += "# Written by `segtune config init`; check it with `segtune config check " + o.output.filename().string() +
        "`,\n# train with `segtune train --pipeline-config " + o.output.filename().string() +
        " --train-dir model/train`.\n# Relative paths are relative to this file's directory. See docs/training.md.\n\n";
-  t += detection ? DetectionModelBlock(o.model, num_classes) : SegmentationModelBlock(*info, num_classes, o.input_size);
+  t += detection ? DetectionModelBlock(o.model, num_classes, !o.checkpoint.empty()) : SegmentationModelBlock(*info, num_classes, o.input_size);
   if (detection) {
     t += DetectionTrainConfig(o, base);
   } else {
