@@ -14,16 +14,25 @@
 #include "segtune/inference/inference.h"
 
 namespace segtune {
+namespace {
 
-SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
-  InferenceModel model = LoadInferenceModel(command.model);
-  *class_names = model.class_names;
-  SemsegConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
+// Inference over command.data with no outputs: the predictions go to the evaluation only.
+InferenceRequest RecordsRequest(const EvalCommand& command) {
   InferenceRequest request;
   request.inputs = {command.data};
   request.threads = command.threads;
   request.batch_size = command.batch_size;
   request.device = command.device;
+  return request;
+}
+
+}  // namespace
+
+SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
+  InferenceModel model = LoadInferenceModel(command.model);
+  *class_names = model.class_names;
+  SemsegConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
+  const InferenceRequest request = RecordsRequest(command);
   SemsegEvalResult result;
   result.matched_by = "same record";
   const InferenceSummary summary = RunInference(model, request, [&](const ImagePrediction& p) {
@@ -40,11 +49,7 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
 DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
   DetectionBundle bundle = LoadDetectionBundle(command.model);
   *class_names = bundle.metadata.common.class_names;
-  InferenceRequest request;
-  request.inputs = {command.data};
-  request.threads = command.threads;
-  request.batch_size = command.batch_size;
-  request.device = command.device;
+  const InferenceRequest request = RecordsRequest(command);
   DetectionEvalBuilder builder;
   const InferenceSummary summary = RunDetectionInference(bundle, request, [&](const DetectionImage& image) {
     builder.Add(*image.example, *image.example, image.source);
