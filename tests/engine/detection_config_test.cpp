@@ -131,6 +131,18 @@ TEST(DetectionConfig, NativeSpellingsUseTorchvisionDefaultsAndOverrides) {
   EXPECT_EQ(d.options.rpn.post_nms_top_n_test, 150);
   EXPECT_DOUBLE_EQ(d.options.box.score_thresh, 0.3);
 
+  const PipelineConfig semantic_fields = ParsePipelineConfig(
+      "model { detection { architecture: 'fasterrcnn_resnet50_fpn' num_classes: 3 } }\n"
+      "train_config { class_weights: [1, 2, 3] freeze_batchnorm: true\n"
+      "  data_augmentation_options { random_scale_crop { } } }\n",
+      "f.config");
+  for (const char* field : {"train_config.class_weights", "train_config.freeze_batchnorm",
+                            "train_config.data_augmentation_options.random_scale_crop"}) {
+    const ConfigWarning* w = WarningAbout(semantic_fields, field, "ignored");
+    ASSERT_NE(w, nullptr) << field;
+    EXPECT_EQ(w->line, std::string(field) == "train_config.data_augmentation_options.random_scale_crop" ? 3 : 2) << field;
+  }
+
   const PipelineConfig as_segmentation = ParsePipelineConfig(
       "model { segmentation { architecture: 'maskrcnn_resnet50_fpn' num_classes: 4 } }", "s.config");
   ASSERT_TRUE(IsDetectionConfig(as_segmentation));

@@ -118,6 +118,27 @@ void AuditDetectionAugmentation(const cfg::TrainConfig& train, Audit* audit) {
   }
 }
 
+// segtune's semantic-only train_config fields, when a detection config sets them.
+void AuditDetectionTrainConfig(const cfg::TrainConfig& train, Audit* audit) {
+  const std::string p = "train_config.";
+  if (train.class_weights_size() > 0) audit->Warn(p + "class_weights", "ignored: detection losses are torchvision's");
+  if (train.has_aux_loss_weight()) audit->Warn(p + "aux_loss_weight", "ignored: detection models have no auxiliary head");
+  if (train.has_freeze_batchnorm()) {
+    audit->Warn(p + "freeze_batchnorm", "ignored: detection backbones use FrozenBatchNorm2d (never updated)");
+  }
+  if (train.has_batchnorm_momentum()) {
+    audit->Warn(p + "batchnorm_momentum", "ignored: detection backbones use FrozenBatchNorm2d (never updated)");
+  }
+  if (train.has_image_summary_every_n_steps()) {
+    audit->Warn(p + "image_summary_every_n_steps", "ignored: detection training writes scalars only");
+  }
+  if (train.has_freeze_backbone_stages()) {
+    audit->Warn(p + "freeze_backbone_stages",
+                "counts backbone.body and backbone.fpn as the stages of a detection model; use "
+                "model.detection.trainable_backbone_layers to freeze backbone stages");
+  }
+}
+
 void AuditAugmentation(const cfg::TrainConfig& train, ModelKind model, Audit* audit) {
   if (model.detection) return AuditDetectionAugmentation(train, audit);
   const std::string base = "train_config.data_augmentation_options.";
@@ -242,6 +263,7 @@ std::vector<ConfigWarning> AuditUnhonouredFields(const cfg::TrainEvalPipelineCon
   const ModelKind kind = KindOfModel(proto.model());
   AuditModel(proto.model(), &audit);
   AuditAugmentation(proto.train_config(), kind, &audit);
+  if (kind.detection) AuditDetectionTrainConfig(proto.train_config(), &audit);
   if (proto.has_train_input_reader()) {
     AuditInputReader(proto.train_input_reader(), "train_input_reader", /*train=*/true, kind, &audit);
   }
