@@ -11,6 +11,8 @@
 #include <mutex>
 #include <set>
 
+#include <dlfcn.h>
+
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -398,6 +400,20 @@ struct JobRunner {
   }
 };
 
+// OpenBLAS's thread count, when LibTorch's BLAS is OpenBLAS (Debian's libopenblas0-pthread); -1 if not.
+// LibTorch runs 1x1 convolutions at one thread through BLAS, whose own thread pool at::set_num_threads
+// does not reach: left at all cores, the workers' concurrent calls would queue on one another (the
+// threaded gemm driver holds a process-wide mutex, level3_lock in OpenBLAS's level3_thread.c) and its
+// idle threads spin in sched_yield (seen in perf).
+int OpenBlasThreads() {
+  auto* get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  return get ? get() : -1;
+}
+void SetOpenBlasThreads(int threads) {
+  auto* set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (set && threads > 0) set(threads);
+}
+
 // Thread settings for a run, restored afterwards. LibTorch models: one worker per --threads, each
 // running its jobs on one core (whole images in parallel beat one image's convolutions split over
 // the cores: no barrier per operator, and decode and post-processing never contend with the model's
@@ -406,7 +422,7 @@ struct JobRunner {
 class ThreadPlan {
  public:
   ThreadPlan(int threads, int64_t known_items, int batch_size, bool onnx)
-      : saved_torch_(at::get_num_threads()), saved_cv_(cv::getNumThreads()) {
+      : saved_torch_(at::get_num_threads()), saved_cv_(cv::getNumThreads()), saved_blas_(OpenBlasThreads()) {
     threads = std::max(1, threads);
     workers_ = onnx ? 1 : threads;
     if (!onnx && known_items >= 0) {
@@ -415,10 +431,12 @@ class ThreadPlan {
     }
     per_worker_ = std::max(1, threads / workers_);
     cv::setNumThreads(per_worker_);
+    SetOpenBlasThreads(per_worker_);
   }
   ~ThreadPlan() {
     at::set_num_threads(saved_torch_);
     cv::setNumThreads(saved_cv_);
+    SetOpenBlasThreads(saved_blas_);
   }
 
   int workers() const { return workers_; }
@@ -430,7 +448,7 @@ class ThreadPlan {
   }
 
  private:
-  int saved_torch_, saved_cv_;
+  int saved_torch_, saved_cv_, saved_blas_;
   int workers_ = 1, per_worker_ = 1;
 };
 
