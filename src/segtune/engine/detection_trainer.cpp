@@ -76,7 +76,11 @@ class DetectionTask : public TrainTask {
     const detection::DetectionModelInfo& info = detection::GetDetectionModelInfo(detection_.model_name);
     masks_ = info.has_masks;
     const std::string& ckpt = train.fine_tune_checkpoint();
-    // torchvision trains every backbone stage when it starts without pretrained weights.
+    // As torchvision's builders: without pretrained weights the backbone uses trainable
+    // nn.BatchNorm2d and (unless the config says otherwise) every stage trains; with a
+    // fine_tune_checkpoint (detection or backbone-only, torchvision's weights / weights_backbone)
+    // it is FrozenBatchNorm2d.
+    detection_.options.frozen_batch_norm = !ckpt.empty();
     if (!config_.proto.model().detection().has_trainable_backbone_layers() && ckpt.empty()) {
       detection_.options.trainable_backbone_layers = info.backbone == "resnet50" ? 5 : 6;
     }

@@ -22,6 +22,15 @@ void CheckTrainableLayers(int trainable_layers, int max_value, const char* backb
   }
 }
 
+// norm_layer: FrozenBatchNorm2d (eps 1e-5, never updated) or nn.BatchNorm2d().
+void SetNormLayer(torch::nn::Module& body, bool frozen_batch_norm) {
+  if (frozen_batch_norm) {
+    FreezeBatchNorm(body);
+  } else {
+    UseTrainableBatchNorm(body);
+  }
+}
+
 }  // namespace
 
 BackboneWithFPNImpl::BackboneWithFPNImpl(std::shared_ptr<BackboneImpl> body_module, std::vector<std::string> returned,
@@ -44,10 +53,10 @@ FeatureMaps BackboneWithFPNImpl::forward(const torch::Tensor& x) {
   return fpn->forward(ordered);
 }
 
-BackboneWithFPN ResNet50FpnBackbone(int trainable_layers) {
+BackboneWithFPN ResNet50FpnBackbone(int trainable_layers, bool frozen_batch_norm) {
   CheckTrainableLayers(trainable_layers, 5, "resnet50 FPN backbone");
   auto resnet = std::make_shared<ResNetBackboneImpl>(std::array<int, 4>{3, 4, 6, 3}, std::array<bool, 3>{false, false, false});
-  FreezeBatchNorm(*resnet);
+  SetNormLayer(*resnet, frozen_batch_norm);
   // torchvision's _resnet_fpn_extractor: only the last `trainable_layers` stages train.
   std::vector<std::string> to_train{"layer4", "layer3", "layer2", "layer1", "conv1"};
   to_train.resize(trainable_layers);
@@ -61,10 +70,11 @@ BackboneWithFPN ResNet50FpnBackbone(int trainable_layers) {
                          std::vector<int64_t>{256, 512, 1024, 2048});
 }
 
-BackboneWithFPN MobileNetV3LargeFpnBackbone(int trainable_layers) {
+BackboneWithFPN MobileNetV3LargeFpnBackbone(int trainable_layers, bool frozen_batch_norm) {
   auto mobilenet = std::make_shared<MobileNetV3LargeBackboneImpl>(/*dilated=*/false);
-  // norm_layer=FrozenBatchNorm2d replaces MobileNetV3's BatchNorm(eps=1e-3) with eps 1e-5.
-  FreezeBatchNorm(*mobilenet);
+  // An explicit norm_layer (FrozenBatchNorm2d or nn.BatchNorm2d) replaces MobileNetV3's
+  // BatchNorm(eps=1e-3, momentum=0.01): eps 1e-5 either way.
+  SetNormLayer(*mobilenet, frozen_batch_norm);
   const std::vector<int> stages = mobilenet->StageIndices();  // {0, 2, 4, 7, 13, 16}
   const int num_stages = static_cast<int>(stages.size());
   CheckTrainableLayers(trainable_layers, num_stages, "mobilenet_v3_large FPN backbone");

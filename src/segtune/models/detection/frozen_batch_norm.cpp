@@ -18,6 +18,20 @@ int FreezeBatchNorm(torch::nn::Module& root, double eps) {
   return frozen;
 }
 
+int UseTrainableBatchNorm(torch::nn::Module& root) {
+  int count = 0;
+  for (const auto& module : root.modules(/*include_self=*/true)) {
+    auto* bn = module->as<torch::nn::BatchNorm2d>();
+    if (bn == nullptr) continue;
+    bn->options.eps(kBatchNormEps);
+    bn->options.momentum(kBatchNormMomentum);
+    if (bn->weight.defined()) bn->weight.set_requires_grad(true);
+    if (bn->bias.defined()) bn->bias.set_requires_grad(true);
+    ++count;
+  }
+  return count;
+}
+
 void KeepBatchNormInEval(torch::nn::Module& root) {
   for (const auto& module : root.modules(/*include_self=*/true)) {
     if (module->as<torch::nn::BatchNorm2d>() != nullptr) module->eval();

@@ -27,6 +27,18 @@ inline constexpr double kFrozenBatchNormEps = 1e-5;
 // its children back (GeneralizedRCNN does this itself).
 int FreezeBatchNorm(torch::nn::Module& root, double eps = kFrozenBatchNormEps);
 
+// torchvision's nn.BatchNorm2d defaults, which its detection builders use as norm_layer when no
+// pretrained weights are given (faster_rcnn.py: `FrozenBatchNorm2d if is_trained else nn.BatchNorm2d`).
+inline constexpr double kBatchNormEps = 1e-5;
+inline constexpr double kBatchNormMomentum = 0.1;
+
+// Makes every BatchNorm2d under `root` a trainable nn.BatchNorm2d() as torchvision passes it:
+// eps 1e-5, momentum 0.1 (replacing e.g. MobileNetV3's own 1e-3 / 0.01), weight and bias
+// trainable. In eval mode such a module with running statistics equals FrozenBatchNorm2d holding
+// the same tensors (same eps), so weights trained this way load into the frozen form for
+// inference. Returns how many modules were set.
+int UseTrainableBatchNorm(torch::nn::Module& root);
+
 // Sets every BatchNorm2d under `root` back to eval() without touching anything else (the part of
 // FreezeBatchNorm that train(true) undoes).
 void KeepBatchNormInEval(torch::nn::Module& root);

@@ -35,7 +35,7 @@ GeneralizedRCNNImpl::GeneralizedRCNNImpl(GeneralizedRCNNTransform t, BackboneWit
 
 void GeneralizedRCNNImpl::train(bool on) {
   torch::nn::Module::train(on);
-  KeepBatchNormInEval(*backbone);
+  if (frozen_batch_norm) KeepBatchNormInEval(*backbone);
 }
 
 DetectionOutput GeneralizedRCNNImpl::forward(const std::vector<torch::Tensor>& images,
@@ -85,8 +85,9 @@ GeneralizedRCNN BuildDetectionModel(const std::string& model, const DetectionMod
                      std::to_string(options.num_classes));
   }
   const bool resnet = info.backbone == "resnet50";
-  BackboneWithFPN backbone = resnet ? ResNet50FpnBackbone(options.trainable_backbone_layers)
-                                    : MobileNetV3LargeFpnBackbone(options.trainable_backbone_layers);
+  BackboneWithFPN backbone =
+      resnet ? ResNet50FpnBackbone(options.trainable_backbone_layers, options.frozen_batch_norm)
+             : MobileNetV3LargeFpnBackbone(options.trainable_backbone_layers, options.frozen_batch_norm);
   // resnet: one anchor size per FPN level (5 levels); mobilenet: all five sizes on each of 3 levels.
   std::vector<std::vector<double>> sizes;
   if (resnet) {
@@ -110,7 +111,9 @@ GeneralizedRCNN BuildDetectionModel(const std::string& model, const DetectionMod
                  FastRCNNPredictor(1024, options.num_classes), options.box, std::move(mask));
   GeneralizedRCNNTransform transform(std::vector<int64_t>{options.min_size}, options.max_size, options.image_mean,
                                      options.image_std);
-  return GeneralizedRCNN(transform, backbone, rpn, heads);
+  GeneralizedRCNN built(transform, backbone, rpn, heads);
+  built->frozen_batch_norm = options.frozen_batch_norm;
+  return built;
 }
 
 }  // namespace segtune::detection

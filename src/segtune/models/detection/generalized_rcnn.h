@@ -32,6 +32,10 @@ struct DetectionModelOptions {
   // Trainable backbone stages counted from the end (torchvision's trainable_backbone_layers for a
   // pretrained model: 3). ResNet 0..5, MobileNetV3 0..6.
   int trainable_backbone_layers = 3;
+  // The backbone's norm_layer: torchvision's FrozenBatchNorm2d (its choice with pretrained weights,
+  // and what the COCO checkpoints hold), else a trainable nn.BatchNorm2d (its choice from scratch).
+  // Same state-dict names; BatchNorm2d adds num_batches_tracked, which LoadDetectionWeights tolerates.
+  bool frozen_batch_norm = true;
 };
 
 struct DetectionOutput {
@@ -54,8 +58,11 @@ class GeneralizedRCNNImpl : public torch::nn::Module {
   DetectionOutput forward(const std::vector<torch::Tensor>& images,
                           const std::vector<DetectionTarget>* targets = nullptr);
 
-  // Also keeps the frozen BatchNorms of the backbone in eval mode (FrozenBatchNorm2d never updates).
+  // With frozen_batch_norm, also keeps the backbone's BatchNorms in eval mode (FrozenBatchNorm2d
+  // never updates); trainable BatchNorms train with the rest.
   void train(bool on = true) override;
+
+  bool frozen_batch_norm = true;  // Set by BuildDetectionModel from DetectionModelOptions.
 
   GeneralizedRCNNTransform transform{nullptr};
   BackboneWithFPN backbone{nullptr};
@@ -70,7 +77,8 @@ TORCH_MODULE(GeneralizedRCNN);
 DetectionModelOptions DefaultDetectionOptions(const std::string& model);
 
 // Builds `model` with `options` (torchvision's fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,
-// fasterrcnn_mobilenet_v3_large_320_fpn, maskrcnn_resnet50_fpn with norm_layer FrozenBatchNorm2d),
+// fasterrcnn_mobilenet_v3_large_320_fpn, maskrcnn_resnet50_fpn with norm_layer FrozenBatchNorm2d
+// or, with options.frozen_batch_norm false, nn.BatchNorm2d),
 // freshly initialised as torchvision. Throws UsageError for an unknown name or invalid options.
 GeneralizedRCNN BuildDetectionModel(const std::string& model, const DetectionModelOptions& options);
 
