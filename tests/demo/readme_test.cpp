@@ -94,7 +94,8 @@ TEST(Readme, WalkthroughCommandsRunAsWrittenInOrder) {
   }
   // The walkthrough's results are where it says.
   for (const char* file : {"model/exported/model.onnx", "model/metrics.json", "model/results.json",
-                           "finetune/pipeline.config", "weights/lraspp_mobilenet_v3_large.safetensors"}) {
+                           "finetune/pipeline.config", "weights/lraspp_mobilenet_v3_large.safetensors",
+                           "detect/exported/detector_features.onnx", "detect/metrics.json", "detect/results.json"}) {
     EXPECT_TRUE(fs::exists(tmp / file)) << file;
   }
 }
