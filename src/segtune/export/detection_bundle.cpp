@@ -2,6 +2,9 @@
 
 #include <torch/torch.h>
 
+#include <string>
+#include <type_traits>
+
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/models/detection/detection_registry.h"
@@ -9,77 +12,57 @@
 
 namespace segtune {
 
-nlohmann::ordered_json DetectionOptionsToJson(const detection::DetectionModelOptions& o) {
-  nlohmann::ordered_json j;
-  j["num_classes"] = o.num_classes;
-  j["min_size"] = o.min_size;
-  j["max_size"] = o.max_size;
-  j["image_mean"] = o.image_mean;
-  j["image_std"] = o.image_std;
-  j["rpn"] = {{"pre_nms_top_n_train", o.rpn.pre_nms_top_n_train},
-              {"pre_nms_top_n_test", o.rpn.pre_nms_top_n_test},
-              {"post_nms_top_n_train", o.rpn.post_nms_top_n_train},
-              {"post_nms_top_n_test", o.rpn.post_nms_top_n_test},
-              {"nms_thresh", o.rpn.nms_thresh},
-              {"fg_iou_thresh", o.rpn.fg_iou_thresh},
-              {"bg_iou_thresh", o.rpn.bg_iou_thresh},
-              {"batch_size_per_image", o.rpn.batch_size_per_image},
-              {"positive_fraction", o.rpn.positive_fraction},
-              {"score_thresh", o.rpn.score_thresh}};
-  j["box"] = {{"fg_iou_thresh", o.box.fg_iou_thresh},
-              {"bg_iou_thresh", o.box.bg_iou_thresh},
-              {"batch_size_per_image", o.box.batch_size_per_image},
-              {"positive_fraction", o.box.positive_fraction},
-              {"bbox_reg_weights", o.box.bbox_reg_weights},
-              {"score_thresh", o.box.score_thresh},
-              {"nms_thresh", o.box.nms_thresh},
-              {"detections_per_img", o.box.detections_per_img}};
-  j["trainable_backbone_layers"] = o.trainable_backbone_layers;
-  return j;
-}
-
 namespace {
 
-// Overwrites *field with json[key] when present.
-template <typename T>
-void Read(const nlohmann::json& json, const char* key, T* field) {
-  if (json.contains(key)) *field = json.at(key).get<T>();
+// Every serialized field of DetectionModelOptions with its JSON place ("" = top level, or the "rpn" /
+// "box" object), in the bundle's key order: one list for both directions, so they cannot drift apart.
+// frozen_batch_norm is not serialized: an exported model runs in eval mode, where a trained
+// nn.BatchNorm2d equals FrozenBatchNorm2d holding its statistics.
+template <typename Options, typename Visit>
+void ForEachOptionField(Options& o, Visit&& visit) {
+  visit("", "num_classes", o.num_classes);
+  visit("", "min_size", o.min_size);
+  visit("", "max_size", o.max_size);
+  visit("", "image_mean", o.image_mean);
+  visit("", "image_std", o.image_std);
+  visit("rpn", "pre_nms_top_n_train", o.rpn.pre_nms_top_n_train);
+  visit("rpn", "pre_nms_top_n_test", o.rpn.pre_nms_top_n_test);
+  visit("rpn", "post_nms_top_n_train", o.rpn.post_nms_top_n_train);
+  visit("rpn", "post_nms_top_n_test", o.rpn.post_nms_top_n_test);
+  visit("rpn", "nms_thresh", o.rpn.nms_thresh);
+  visit("rpn", "fg_iou_thresh", o.rpn.fg_iou_thresh);
+  visit("rpn", "bg_iou_thresh", o.rpn.bg_iou_thresh);
+  visit("rpn", "batch_size_per_image", o.rpn.batch_size_per_image);
+  visit("rpn", "positive_fraction", o.rpn.positive_fraction);
+  visit("rpn", "score_thresh", o.rpn.score_thresh);
+  visit("box", "fg_iou_thresh", o.box.fg_iou_thresh);
+  visit("box", "bg_iou_thresh", o.box.bg_iou_thresh);
+  visit("box", "batch_size_per_image", o.box.batch_size_per_image);
+  visit("box", "positive_fraction", o.box.positive_fraction);
+  visit("box", "bbox_reg_weights", o.box.bbox_reg_weights);
+  visit("box", "score_thresh", o.box.score_thresh);
+  visit("box", "nms_thresh", o.box.nms_thresh);
+  visit("box", "detections_per_img", o.box.detections_per_img);
+  visit("", "trainable_backbone_layers", o.trainable_backbone_layers);
 }
 
 }  // namespace
 
+nlohmann::ordered_json DetectionOptionsToJson(const detection::DetectionModelOptions& o) {
+  nlohmann::ordered_json j;
+  ForEachOptionField(o, [&j](const std::string& group, const char* key, const auto& value) {
+    (group.empty() ? j[key] : j[group][key]) = value;
+  });
+  return j;
+}
+
 detection::DetectionModelOptions DetectionOptionsFromJson(const nlohmann::json& j,
                                                           detection::DetectionModelOptions o) {
-  Read(j, "num_classes", &o.num_classes);
-  Read(j, "min_size", &o.min_size);
-  Read(j, "max_size", &o.max_size);
-  Read(j, "image_mean", &o.image_mean);
-  Read(j, "image_std", &o.image_std);
-  Read(j, "trainable_backbone_layers", &o.trainable_backbone_layers);
-  if (j.contains("rpn")) {
-    const auto& r = j["rpn"];
-    Read(r, "pre_nms_top_n_train", &o.rpn.pre_nms_top_n_train);
-    Read(r, "pre_nms_top_n_test", &o.rpn.pre_nms_top_n_test);
-    Read(r, "post_nms_top_n_train", &o.rpn.post_nms_top_n_train);
-    Read(r, "post_nms_top_n_test", &o.rpn.post_nms_top_n_test);
-    Read(r, "nms_thresh", &o.rpn.nms_thresh);
-    Read(r, "fg_iou_thresh", &o.rpn.fg_iou_thresh);
-    Read(r, "bg_iou_thresh", &o.rpn.bg_iou_thresh);
-    Read(r, "batch_size_per_image", &o.rpn.batch_size_per_image);
-    Read(r, "positive_fraction", &o.rpn.positive_fraction);
-    Read(r, "score_thresh", &o.rpn.score_thresh);
-  }
-  if (j.contains("box")) {
-    const auto& b = j["box"];
-    Read(b, "fg_iou_thresh", &o.box.fg_iou_thresh);
-    Read(b, "bg_iou_thresh", &o.box.bg_iou_thresh);
-    Read(b, "batch_size_per_image", &o.box.batch_size_per_image);
-    Read(b, "positive_fraction", &o.box.positive_fraction);
-    Read(b, "bbox_reg_weights", &o.box.bbox_reg_weights);
-    Read(b, "score_thresh", &o.box.score_thresh);
-    Read(b, "nms_thresh", &o.box.nms_thresh);
-    Read(b, "detections_per_img", &o.box.detections_per_img);
-  }
+  ForEachOptionField(o, [&j](const std::string& group, const char* key, auto& value) {
+    if (!group.empty() && !j.contains(group)) return;
+    const nlohmann::json& from = group.empty() ? j : j.at(group);
+    if (from.contains(key)) value = from.at(key).template get<std::decay_t<decltype(value)>>();
+  });
   return o;
 }
 
