@@ -173,6 +173,8 @@ TEST(DetectionConfig, ConfigInitWritesADetectionConfigThatLoadsCleanAndChecks) {
   const DetectionConfig d = DetectionConfigFromPipeline(config);
   EXPECT_EQ(d.model_name, o.model);
   EXPECT_EQ(d.options.num_classes, 3);
+  EXPECT_EQ(d.options.min_size, 320);  // torchvision's sizes without --input-size.
+  EXPECT_EQ(d.options.max_size, 640);
   const ConfigCheckReport report = CheckPipelineConfig(o.output);
   EXPECT_TRUE(report.ok()) << report.errors[0];
   bool named = false;
@@ -183,6 +185,34 @@ TEST(DetectionConfig, ConfigInitWritesADetectionConfigThatLoadsCleanAndChecks) {
   const ConfigCheckReport mismatch = CheckPipelineConfig(o.output);
   ASSERT_FALSE(mismatch.ok());
   EXPECT_NE(mismatch.errors[0].find("num_classes should be 6"), std::string::npos) << mismatch.errors[0];
+}
+
+TEST(DetectionConfig, ConfigInitInputSizeMakesImagesFitThatSquare) {
+  testing::TempDir dir;
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
+  ConfigInitOptions o;
+  o.model = "fasterrcnn_resnet50_fpn";
+  o.label_map = dir / "label_map.pbtxt";
+  o.train = "train.record";
+  o.input_size = 96;
+  o.output = dir / "pipeline.config";
+  const DetectionConfig d = DetectionConfigFromPipeline(ParsePipelineConfig(MakePipelineConfigText(o), "p.config"));
+  EXPECT_EQ(d.options.min_size, 96);
+  EXPECT_EQ(d.options.max_size, 96);
+}
+
+TEST(DetectionConfig, ConfigInitNamesDetectionModelsAmongTheKnownOnes) {
+  ConfigInitOptions o;
+  o.model = "fasterrcnn_resnet18";
+  o.label_map = "label_map.pbtxt";
+  o.train = "train.record";
+  try {
+    MakePipelineConfigText(o);
+    FAIL() << "expected a UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("fasterrcnn_resnet50_fpn"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("lraspp_mobilenet_v3_large"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -125,5 +125,23 @@ TEST(ModelsVerb, PrintsEveryModelWithParametersAndZooFiles) {
   }
 }
 
+TEST(ModelsVerb, ListsTheDetectionModelsWithTorchvisionsParameterCounts) {
+  const auto result = testing::RunSegtune("models");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  // torchvision's meta["num_params"] of the COCO checkpoints (FrozenBatchNorm2d: no BN parameters).
+  const std::vector<std::pair<std::string, std::string>> models{
+      {"fasterrcnn_resnet50_fpn ", "41755286"},
+      {"fasterrcnn_mobilenet_v3_large_fpn ", "19386354"},
+      {"fasterrcnn_mobilenet_v3_large_320_fpn ", "19386354"},
+      {"maskrcnn_resnet50_fpn ", "44401393"}};
+  for (const auto& [name, count] : models) {
+    const size_t row = result.output.find(name);
+    ASSERT_NE(row, std::string::npos) << name << " in\n" << result.output;
+    const std::string line = result.output.substr(row, result.output.find('\n', row) - row);
+    EXPECT_NE(line.find(count), std::string::npos) << line;
+  }
+  EXPECT_NE(result.output.find("maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace segtune

@@ -24,7 +24,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   init->add_option("-o,--output", opts->init.output, "Config file to write")->required();
   init->add_option("--batch-size", opts->init.batch_size, "Batch size")->capture_default_str();
   init->add_option("--num-steps", opts->init.num_steps, "Training steps")->capture_default_str();
-  init->add_option("--input-size", opts->init.input_size, "Training crop / input size")->capture_default_str();
+  init->add_option("--input-size", opts->init.input_size,
+                   "Training crop / input size (default 512); detection models: images fit in this square "
+                   "(min_size = max_size), default torchvision's sizes");
   CLI::App* check = app.add_subcommand("check", "Validate a pipeline config: paths, classes, model vs checkpoint");
   check->add_option("config", opts->check_path, "Pipeline config")->required();
   return [opts, init, check] {

@@ -1,8 +1,10 @@
-// `segtune models`: the segmentation models segtune can build, with their parameter counts, input
-// normalization, auxiliary head support and the torchvision zoo files that fit them.
+// `segtune models`: the segmentation and detection models segtune can build, with their parameter
+// counts and the torchvision zoo files that fit them (segmentation: input normalization and auxiliary
+// head support too).
 #include <iostream>
 
 #include "segtune/cli/verb.h"
+#include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/registry.h"
 
 namespace {
@@ -10,13 +12,17 @@ namespace {
 segtune::cli::Runner Setup(CLI::App& app) {
   app.footer(
       "Parameters are counted for 21 classes with the aux head where the model has one (as the zoo\n"
-      "checkpoints). '(backbone)' files are ImageNet classification checkpoints of the backbone only.");
+      "checkpoints). '(backbone)' files are ImageNet classification checkpoints of the backbone only.\n"
+      "Detection models are counted for COCO's 91 classes; fine-tuning from their zoo file keeps all but\n"
+      "the box (and mask) predictor. `segtune weights list` shows the download catalog.");
   return [] {
     segtune::PrintModelTable(std::cout);
+    std::cout << "\n";
+    segtune::detection::PrintDetectionModelTable(std::cout);
     return 0;
   };
 }
 
 }  // namespace
 
-SEGTUNE_VERB(models, 60, "List the segmentation models, their parameters and fitting zoo files", Setup);
+SEGTUNE_VERB(models, 60, "List the segmentation and detection models, their parameters and fitting zoo files", Setup);

@@ -55,8 +55,9 @@ std::string SegmentationModelBlock(const SegmentationModelInfo& info, int num_cl
 }
 
 // The model block of a detection model, with torchvision's sizes and thresholds written out.
-std::string DetectionModelBlock(const std::string& name, int num_classes, bool fine_tuning) {
-  const detection::DetectionModelOptions d = detection::DefaultDetectionOptions(name);
+std::string DetectionModelBlock(const std::string& name, int num_classes, bool fine_tuning, int input_size) {
+  detection::DetectionModelOptions d = detection::DefaultDetectionOptions(name);
+  if (input_size > 0) d.min_size = d.max_size = input_size;
   std::string t = "model {\n  detection {\n";
   t += "    # `segtune models` lists the architectures (torchvision's Faster R-CNN / Mask R-CNN).\n";
   t += "    architecture: " + Quote(name) + "\n";
@@ -102,8 +103,18 @@ std::string DetectionTrainConfig(const ConfigInitOptions& o, const std::filesyst
 
 std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   const bool detection = detection::IsDetectionModel(o.model);
-  if (detection) detection::GetDetectionModelInfo(o.model);
+  const auto& segmentation = ListModels();
+  const bool known_segmentation = std::any_of(segmentation.begin(), segmentation.end(),
+                                              [&o](const SegmentationModelInfo& m) { return m.name == o.model; });
+  if (!detection && !known_segmentation) {
+    std::string known;
+    for (const auto& m : segmentation) known += m.name + ", ";
+    for (const auto& m : detection::ListDetectionModels()) known += m.name + ", ";
+    throw UsageError("config init: unknown model '" + o.model + "'; known models: " + known.substr(0, known.size() - 2) +
+                     " (see `segtune models`)");
+  }
   const SegmentationModelInfo* info = detection ? nullptr : &FindModelInfo(o.model);
+  const int input_size = o.input_size > 0 ? o.input_size : 512;  // Segmentation's crop / resize.
   if (o.label_map.empty()) throw UsageError("config init: --label-map is required (it sets num_classes)");
   if (o.train.empty()) throw UsageError("config init: --train is required (the training TFRecords)");
   const LabelMap map = LoadLabelMap(o.label_map);
@@ -115,7 +126,8 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   t += "# Written by `segtune config init`; check it with `segtune config check " + o.output.filename().string() +
        "`,\n# train with `segtune train --pipeline-config " + o.output.filename().string() +
        " --train-dir model/train`.\n# Relative paths are relative to this file's directory. See docs/training.md.\n\n";
-  t += detection ? DetectionModelBlock(o.model, num_classes, !o.checkpoint.empty()) : SegmentationModelBlock(*info, num_classes, o.input_size);
+  t += detection ? DetectionModelBlock(o.model, num_classes, !o.checkpoint.empty(), o.input_size)
+                 : SegmentationModelBlock(*info, num_classes, input_size);
   if (detection) {
     t += DetectionTrainConfig(o, base);
   } else {
@@ -143,7 +155,7 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   t += "  gradient_clipping_by_norm: 10.0\n";
   t += "  data_augmentation_options { random_horizontal_flip { } }\n";
   t += "  data_augmentation_options {\n    random_scale_crop { min_scale_ratio: 0.5 max_scale_ratio: 2.0 crop_height: " +
-       std::to_string(o.input_size) + " crop_width: " + std::to_string(o.input_size) + " }\n  }\n";
+       std::to_string(input_size) + " crop_width: " + std::to_string(input_size) + " }\n  }\n";
   t += "  data_augmentation_options { random_adjust_brightness { max_delta: 0.1 } }\n";
   t += "  checkpoint_every_n_steps: " + std::to_string(std::max(1, o.num_steps / 10)) +
        "\n  keep_checkpoint_max: 3\n  log_every_n_steps: 10\n  image_summary_every_n_steps: " +

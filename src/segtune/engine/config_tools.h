@@ -17,7 +17,9 @@ struct ConfigInitOptions {
   std::filesystem::path output;                     // Where the config goes.
   int batch_size = 8;
   int num_steps = 2000;
-  int input_size = 512;
+  // Segmentation: the training crop and fixed_shape_resizer size (0: 512). Detection: min_size =
+  // max_size = input_size, so images fit in an input_size square (0: torchvision's sizes).
+  int input_size = 0;
 };
 
 // The config text (paths written relative to the output's directory when below it). Throws UsageError

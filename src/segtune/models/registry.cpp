@@ -148,7 +148,7 @@ int64_t CountParameters(const torch::nn::Module& module) {
 void PrintModelTable(std::ostream& out) {
   std::ostringstream table;
   table << std::left << std::setw(30) << "model" << std::right << std::setw(12) << "parameters" << "  "
-        << std::left << std::setw(40) << "input normalization" << std::setw(5) << "aux" << "zoo files\n";
+        << std::left << std::setw(46) << "input normalization" << std::setw(5) << "aux" << "zoo files\n";
   for (const auto& info : ListModels()) {
     torch::NoGradGuard no_grad;
     const int64_t params = CountParameters(*CreateSegmentationModel(info.name, 21, info.supports_aux));
@@ -159,7 +159,7 @@ void PrintModelTable(std::ostream& out) {
     for (const auto& f : info.zoo_files) files += (files.empty() ? "" : ", ") + f;
     for (const auto& f : info.backbone_zoo_files) files += ", " + f + " (backbone)";
     table << std::left << std::setw(30) << info.name << std::right << std::setw(12) << params << "  " << std::left
-          << std::setw(40) << norm.str() << std::setw(5) << (info.supports_aux ? "yes" : "no") << files << "\n";
+          << std::setw(46) << norm.str() << std::setw(5) << (info.supports_aux ? "yes" : "no") << files << "\n";
   }
   out << table.str();
 }

@@ -1,11 +1,17 @@
 #include "segtune/models/detection/detection_registry.h"
 
 #include <torch/nn/module.h>
+#include <torch/nn/modules/batchnorm.h>
 
+#include <iomanip>
+#include <ostream>
 #include <set>
+#include <sstream>
 
 #include "segtune/core/error.h"
 #include "segtune/models/detection/frozen_batch_norm.h"
+#include "segtune/models/detection/generalized_rcnn.h"
+#include "segtune/models/registry.h"
 #include "segtune/models/transfer_keys.h"
 
 namespace segtune::detection {
@@ -42,6 +48,35 @@ const DetectionModelInfo& GetDetectionModelInfo(const std::string& name) {
     known += (known.empty() ? "" : ", ") + info.name;
   }
   throw UsageError("unknown detection model '" + name + "' (known: " + known + ")");
+}
+
+namespace {
+
+// Parameters as torchvision's num_params counts them: its FrozenBatchNorm2d holds weight and bias as
+// buffers, so the backbone's BatchNorm affine tensors are not counted.
+int64_t CountTorchvisionParameters(torch::nn::Module& model) {
+  int64_t count = CountParameters(model);
+  for (const auto& module : model.modules(/*include_self=*/false)) {
+    if (module->as<torch::nn::BatchNorm2d>() == nullptr) continue;
+    for (const auto& p : module->parameters(/*recurse=*/false)) count -= p.numel();
+  }
+  return count;
+}
+
+}  // namespace
+
+void PrintDetectionModelTable(std::ostream& out) {
+  std::ostringstream table;
+  table << std::left << std::setw(40) << "detection model" << std::right << std::setw(12) << "parameters" << "  "
+        << std::left << std::setw(20) << "backbone" << std::setw(7) << "masks" << "zoo file (COCO)\n";
+  for (const auto& info : ListDetectionModels()) {
+    GeneralizedRCNN model = BuildDetectionModel(info.name, DefaultDetectionOptions(info.name));
+    const int64_t params = CountTorchvisionParameters(*model);
+    table << std::left << std::setw(40) << info.name << std::right << std::setw(12) << params << "  " << std::left
+          << std::setw(20) << info.backbone << std::setw(7) << (info.has_masks ? "yes" : "no") << info.zoo_file
+          << "\n" << std::setw(42) << "" << info.description << "\n";
+  }
+  out << table.str();
 }
 
 LoadReport LoadDetectionWeights(torch::nn::Module& model, const std::string& model_name, const NamedTensors& tensors,

@@ -2,6 +2,7 @@
 // the semantic segmentation registry (models/registry.h), and loading their weights.
 #pragma once
 
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,10 @@ bool IsDetectionModel(const std::string& name);
 
 // Throws UsageError naming the known models for an unknown name.
 const DetectionModelInfo& GetDetectionModelInfo(const std::string& name);
+
+// Writes the detection part of `segtune models`: name, parameters (91 COCO classes, as the zoo
+// checkpoints), backbone, masks, the torchvision COCO checkpoint that fits, and the description.
+void PrintDetectionModelTable(std::ostream& out);
 
 struct DetectionLoadOptions {
   // Transfer surgery: the class-specific layers (and only those) may differ in shape; they keep
