@@ -8,6 +8,8 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/od_example.h"
+#include "segtune/data/tfrecord.h"
 #include "segtune/engine/config_tools.h"
 #include "test_util.h"
 
@@ -199,6 +201,47 @@ TEST(DetectionConfig, ConfigInitInputSizeMakesImagesFitThatSquare) {
   const DetectionConfig d = DetectionConfigFromPipeline(ParsePipelineConfig(MakePipelineConfigText(o), "p.config"));
   EXPECT_EQ(d.options.min_size, 96);
   EXPECT_EQ(d.options.max_size, 96);
+}
+
+// One record with one box, and with its instance mask PNG or without.
+void WriteOneBoxRecord(const std::filesystem::path& path, bool with_mask) {
+  ObjectDetectionExample ex;
+  ex.height = ex.width = 2;
+  ex.boxes.push_back({0.f, 0.f, 1.f, 1.f});
+  ex.class_label.push_back(1);
+  ex.class_text.push_back("bottle");
+  if (with_mask) {
+    // A 2x2 grayscale PNG; the check counts masks, it does not decode them.
+    ex.has_instance_masks = true;
+    ex.instance_masks.push_back(std::string("\x89PNG\r\n\x1a\n", 8));
+  }
+  TFRecordWriter writer(path);
+  writer.Write(ToExample(ex).SerializeAsString());
+  writer.Close();
+}
+
+TEST(DetectionConfig, ConfigCheckReportsMaskRcnnEvalRecordsWithoutMasks) {
+  testing::TempDir dir;
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
+  WriteOneBoxRecord(dir / "train.record", /*with_mask=*/true);
+  WriteOneBoxRecord(dir / "val.record", /*with_mask=*/false);
+  ConfigInitOptions o;
+  o.model = "maskrcnn_resnet50_fpn";
+  o.label_map = dir / "label_map.pbtxt";
+  o.train = (dir / "train.record").string();
+  o.val = (dir / "val.record").string();
+  o.output = dir / "pipeline.config";
+  WritePipelineConfig(o);
+  const ConfigCheckReport report = CheckPipelineConfig(o.output);
+  ASSERT_EQ(report.errors.size(), 1u) << (report.errors.empty() ? "" : report.errors[0]);
+  EXPECT_NE(report.errors[0].find("eval_input_reader"), std::string::npos) << report.errors[0];
+  EXPECT_NE(report.errors[0].find("val.record: record 0"), std::string::npos) << report.errors[0];
+  EXPECT_NE(report.errors[0].find("--include-masks"), std::string::npos) << report.errors[0];
+
+  o.model = "fasterrcnn_resnet50_fpn";  // Boxes only: the same records are fine.
+  WritePipelineConfig(o);
+  const ConfigCheckReport boxes = CheckPipelineConfig(o.output);
+  EXPECT_TRUE(boxes.ok()) << boxes.errors[0];
 }
 
 TEST(DetectionConfig, ConfigInitNamesDetectionModelsAmongTheKnownOnes) {

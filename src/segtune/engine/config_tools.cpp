@@ -6,7 +6,9 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/example.h"
 #include "segtune/data/label_map.h"
+#include "segtune/data/od_example.h"
 #include "segtune/data/tfrecord.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/finetune.h"
@@ -186,8 +188,35 @@ void WritePipelineConfig(const ConfigInitOptions& options) {
 
 namespace {
 
+// Mask R-CNN trains and is evaluated on image/object/mask PNGs: the first record with objects in
+// `files` must have one mask per box (records written without --include-masks have none, and the
+// run would stop only when it reaches them, at the first evaluation for an eval reader).
+void CheckInstanceMasks(const std::vector<std::filesystem::path>& files, const std::string& name,
+                        ConfigCheckReport* r) {
+  constexpr int kRecordsToLook = 64;
+  int looked = 0;
+  for (const auto& file : files) {
+    TFRecordReader reader(file);
+    std::string record;
+    while (looked < kRecordsToLook && reader.Next(&record)) {
+      ++looked;
+      const std::string source = file.string() + ": record " + std::to_string(reader.record_index());
+      const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, source), source);
+      if (ex.num_objects() == 0) continue;
+      if (ex.instance_masks.size() != ex.num_objects()) {
+        r->errors.push_back(name + ": " + source + " has " + std::to_string(ex.instance_masks.size()) +
+                            " image/object/mask PNGs for " + std::to_string(ex.num_objects()) +
+                            " boxes; the model predicts masks and needs one per object "
+                            "(write the records with coco2tfrecord --include-masks)");
+      }
+      return;
+    }
+    if (looked >= kRecordsToLook) return;
+  }
+}
+
 void CheckReader(const segtune::config::InputReader& reader, const std::string& name, int num_classes,
-                 ConfigCheckReport* r) {
+                 bool needs_masks, ConfigCheckReport* r) {
   if (!reader.label_map_path().empty()) {
     try {
       const LabelMap map = LoadLabelMap(reader.label_map_path());
@@ -215,6 +244,7 @@ void CheckReader(const segtune::config::InputReader& reader, const std::string& 
     try {
       const auto files = ExpandInputPaths(pattern);
       r->notes.push_back(name + ".input_path '" + pattern + "': " + std::to_string(files.size()) + " file(s)");
+      if (needs_masks) CheckInstanceMasks(files, name, r);
     } catch (const Error& e) {
       r->errors.push_back(name + ".input_path: " + e.what());
     }
@@ -296,12 +326,15 @@ ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
       !train.optimizer().has_rms_prop_optimizer()) {
     r.errors.push_back("train_config.optimizer: set momentum_optimizer, adam_optimizer or rms_prop_optimizer");
   }
+  const bool needs_masks = IsDetectionConfig(config) && detection::GetDetectionModelInfo(name).has_masks;
   if (config.proto.has_train_input_reader()) {
-    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, &r);
+    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, needs_masks, &r);
   } else {
     r.errors.push_back("no train_input_reader");
   }
-  for (const auto& reader : config.proto.eval_input_reader()) CheckReader(reader, "eval_input_reader", num_classes, &r);
+  for (const auto& reader : config.proto.eval_input_reader()) {
+    CheckReader(reader, "eval_input_reader", num_classes, needs_masks, &r);
+  }
   if (IsDetectionConfig(config)) {
     const DetectionConfig d = DetectionConfigFromPipeline(config);
     CheckCheckpoint(config, name, [&d](const std::string& ckpt, const std::string& type) {
