@@ -1,7 +1,6 @@
 #include "segtune/data/dataset.h"
 
 #include <algorithm>
-#include <chrono>
 #include <numeric>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -165,60 +164,6 @@ SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {
   }
   if (options_.keep_rgb) batch.rgb = std::move(images);
   return batch;
-}
-
-BatchLoader::BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch)
-    : dataset_(dataset), end_(end), prefetch_(std::max(1, prefetch)), next_to_build_(first), next_to_return_(first) {
-  for (int i = 0; i < std::max(1, workers); ++i) threads_.emplace_back([this] { Work(); });
-}
-
-BatchLoader::~BatchLoader() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-  }
-  space_.notify_all();
-  ready_.notify_all();
-  for (auto& t : threads_) t.join();
-}
-
-void BatchLoader::Work() {
-  for (;;) {
-    int64_t index;
-    {
-      std::unique_lock<std::mutex> lock(mutex_);
-      space_.wait(lock, [this] { return stop_ || next_to_build_ < next_to_return_ + prefetch_; });
-      if (stop_ || (end_ >= 0 && next_to_build_ >= end_)) return;
-      index = next_to_build_++;
-    }
-    try {
-      SegmentationBatch batch = dataset_.MakeBatch(index);
-      std::lock_guard<std::mutex> lock(mutex_);
-      done_[index] = std::move(batch);
-    } catch (...) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (!error_) error_ = std::current_exception();
-      stop_ = true;
-    }
-    ready_.notify_all();
-    space_.notify_all();
-  }
-}
-
-bool BatchLoader::Next(SegmentationBatch* batch) {
-  const auto start = std::chrono::steady_clock::now();
-  std::unique_lock<std::mutex> lock(mutex_);
-  if (end_ >= 0 && next_to_return_ >= end_) return false;
-  ready_.wait(lock, [this] { return error_ || done_.count(next_to_return_) > 0; });
-  if (error_) std::rethrow_exception(error_);
-  auto it = done_.find(next_to_return_);
-  *batch = std::move(it->second);
-  done_.erase(it);
-  ++next_to_return_;
-  lock.unlock();
-  space_.notify_all();
-  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return true;
 }
 
 }  // namespace segtune

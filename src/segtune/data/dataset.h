@@ -18,19 +18,18 @@
 
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <opencv2/core.hpp>
 
 #include "segtune/data/augment.h"
+#include "segtune/data/ordered_loader.h"
 #include "segtune/data/tfrecord.h"
 
 namespace segtune {
@@ -104,34 +103,19 @@ class SegmentationDataset {
 };
 
 // Builds batches first, first+1, ... (up to `end`, exclusive; -1 = endless) on `workers` threads, at
-// most `prefetch` batches ahead of the consumer, and hands them out in order.
+// most `prefetch` batches ahead of the consumer, and hands them out in order (OrderedLoader).
 class BatchLoader {
  public:
-  BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch);
-  ~BatchLoader();  // Stops the workers.
-  BatchLoader(const BatchLoader&) = delete;
-  BatchLoader& operator=(const BatchLoader&) = delete;
+  BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch)
+      : loader_([&dataset](int64_t index) { return dataset.MakeBatch(index); }, first, end, workers, prefetch) {}
 
   // The next batch in order; false when `end` is reached. Rethrows a worker's error.
-  bool Next(SegmentationBatch* batch);
+  bool Next(SegmentationBatch* batch) { return loader_.Next(batch); }
   // Seconds the consumer spent waiting in Next() so far (data-wait time).
-  double wait_seconds() const { return wait_seconds_; }
+  double wait_seconds() const { return loader_.wait_seconds(); }
 
  private:
-  void Work();
-
-  const SegmentationDataset& dataset_;
-  int64_t end_;
-  int prefetch_;
-  std::mutex mutex_;
-  std::condition_variable ready_, space_;
-  std::map<int64_t, SegmentationBatch> done_;
-  int64_t next_to_build_;
-  int64_t next_to_return_;
-  bool stop_ = false;
-  std::exception_ptr error_;
-  std::vector<std::thread> threads_;
-  double wait_seconds_ = 0;
+  OrderedLoader<SegmentationBatch> loader_;
 };
 
 }  // namespace segtune

@@ -5,7 +5,7 @@
 //   DetectionBatch batch;
 //   while (loader.Next(&batch)) { ... }
 //
-// (BatchLoader in data/dataset.h is the same machinery written for SegmentationBatch.)
+// (BatchLoader in data/dataset.h is this for SegmentationBatch.)
 #pragma once
 
 #include <algorithm>
