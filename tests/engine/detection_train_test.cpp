@@ -1,6 +1,8 @@
-// Detection training through segtune::Train: the losses of fasterrcnn_mobilenet_v3_large_320_fpn fall on
-// a generated dataset and box AP50 on held-out images beats the same evaluation of random boxes; checkpoints, metrics.csv and
-// TensorBoard scalars per loss term; a resumed run repeats the uninterrupted run's losses.
+// Detection training through segtune::Train: fasterrcnn_mobilenet_v3_large_320_fpn trained from scratch
+// on a generated dataset (trainable BatchNorm2d, every backbone stage, as torchvision's builders) lowers
+// its losses and reaches a box AP50 on held-out images far above the same evaluation of random boxes;
+// checkpoints, metrics.csv and TensorBoard scalars per loss term; a resumed run repeats the uninterrupted
+// run's losses.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -88,12 +90,12 @@ struct DetectionFixture {
         "  box_batch_size_per_image: 32\n"
         // As TF's score_threshold 0.0 and COCO evaluation practice: keep low-scoring boxes for AP.
         "  box_score_thresh: 0.001\n"
-        // From scratch the models have no normalization (FrozenBatchNorm2d): a fixed random backbone
-        // gives the FPN and heads stable features to learn on in a few steps.
-        "  trainable_backbone_layers: 0 } }\n"
+        "} }\n"
         "train_config { batch_size: 2 num_steps: " + std::to_string(steps) + " seed: 3\n"
+        // 0.001: at 0.002 runs from scratch spike (losses > 10 for a few steps, in torchvision's loop too)
+        // and box AP50 after 150 steps scatters from 0.07 to 0.39 over seeds; at 0.001 it is 0.23-0.27.
         "  optimizer { adam_optimizer { learning_rate { cosine_decay_learning_rate {\n"
-        "    learning_rate_base: 0.002 total_steps: " + std::to_string(steps) +
+        "    learning_rate_base: 0.001 total_steps: " + std::to_string(steps) +
         " warmup_learning_rate: 0.0001 warmup_steps: 10 } } weight_decay: 0.0001 } }\n"
         "  data_augmentation_options { random_horizontal_flip { } }\n"
         "  gradient_clipping_by_norm: 10.0 checkpoint_every_n_steps: 1000 log_every_n_steps: 1\n" + extra + "}\n"
@@ -148,6 +150,16 @@ double ChanceAp50(const std::filesystem::path& records, int size) {
   return accumulator.Evaluate(1).box.stats[1];
 }
 
+// Mean of loss term `t` over steps [from, to).
+double TermMean(const TrainResult& r, size_t t, size_t from, size_t to) {
+  double sum = 0;
+  for (size_t s = from; s < to; ++s) sum += r.loss_terms[s][t];
+  return sum / static_cast<double>(to - from);
+}
+
+// Measured (Release, 2 threads, load average 2-4 on 2 cores): ~36-48 s; with seeds 3/4/5/6/7 box AP50
+// 0.229/0.267/0.264/0.138/0.295 against chance 0.009. torchvision's own loop fed this run's initial weights,
+// batches, flips and per-step seeds lands in the same range (seed 3 at lr 0.002: 0.065, segtune 0.094).
 TEST(DetectionTraining, MobileNet320LossesFallAndBoxAp50BeatsChance) {
   const int size = 96, steps = 150;
   DetectionFixture f(60, 12, size);
@@ -159,26 +171,33 @@ TEST(DetectionTraining, MobileNet320LossesFallAndBoxAp50BeatsChance) {
   const TrainResult r = Train(o);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(r.losses.size(), static_cast<size_t>(steps));
+  ASSERT_EQ(r.loss_terms.front().size(), 4u);
   const double first = Mean(r.losses, 0, 10), last = Mean(r.losses, steps - 10, steps);
   ASSERT_TRUE(r.evaluated);
   const double ap50 = r.eval_metrics.at("box_AP50");
   std::printf("detection training: %d steps in %.1f s; loss %.3f -> %.3f; box AP %.3f AP50 %.3f\n", steps, seconds,
               first, last, r.eval_metrics.at("box_AP"), ap50);
-  for (size_t t = 0; t < r.loss_terms.back().size(); ++t) std::printf(" term %zu: %.3f", t, r.loss_terms.back()[t]);
-  std::printf("\n");
-  EXPECT_LT(last, 0.6 * first);
-  // Every loss term falls too (each torchvision term, averaged over 10 steps).
-  ASSERT_EQ(r.loss_terms.front().size(), 4u);
   for (size_t t = 0; t < 4; ++t) {
-    double a = 0, b = 0;
-    for (int s = 0; s < 10; ++s) a += r.loss_terms[s][t], b += r.loss_terms[steps - 1 - s][t];
-    EXPECT_LT(b, a) << "loss term " << t;
+    std::printf(" term %zu: %.3f -> %.3f", t, TermMean(r, t, 0, 10), TermMean(r, t, steps - 10, steps));
   }
+  std::printf("\n");
+  EXPECT_LT(last, 0.9 * first);
+  const size_t end = static_cast<size_t>(steps);
+  // RPN objectness: from chance (ln 2) to a confident anchor classifier.
+  EXPECT_LT(TermMean(r, 0, end - 10, end), 0.2 * TermMean(r, 0, 0, 10));
+  // RPN box regression starts near 0 (few anchors match before the RPN learns), peaks, then falls:
+  // compared with its worst 10-step window.
+  double rpn_box_peak = 0;
+  for (size_t s = 0; s + 10 <= end; s += 10) rpn_box_peak = std::max(rpn_box_peak, TermMean(r, 1, s, s + 10));
+  EXPECT_LT(TermMean(r, 1, end - 10, end), 0.5 * rpn_box_peak);
+  EXPECT_LT(TermMean(r, 2, end - 10, end), TermMean(r, 2, 0, 10)) << "loss_classifier";
+  // loss_box_reg is not asserted to fall: it sums over the positive RoIs but divides by every sampled
+  // RoI (torchvision's fastrcnn_loss), so it grows as the RPN learns to propose boxes on the objects.
   // Chance: the same evaluation of 10 random boxes (random class and score) per held-out image.
   const double chance = ChanceAp50(f.dir / "val.record", size);
   std::printf("chance AP50 %.4f\n", chance);
-  // Measured (2 threads, loaded machine): AP50 0.025 against chance 0.009 after 150 steps from scratch.
-  EXPECT_GT(ap50, 2 * chance);
+  EXPECT_GT(ap50, 10 * chance);
+  EXPECT_GT(ap50, 0.1);
 
   // Outputs: a checkpoint with the detection metadata, best.safetensors, per-term scalars.
   const auto checkpoints = ListStepCheckpoints(o.train_dir);
