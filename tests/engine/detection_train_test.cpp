@@ -92,8 +92,8 @@ struct DetectionFixture {
         "  box_score_thresh: 0.001\n"
         "} }\n"
         "train_config { batch_size: 2 num_steps: " + std::to_string(steps) + " seed: 3\n"
-        // 0.001: at 0.002 runs from scratch spike (losses > 10 for a few steps, in torchvision's loop too)
-        // and box AP50 after 150 steps scatters from 0.07 to 0.39 over seeds; at 0.001 it is 0.23-0.27.
+        // 0.001: at 0.002 box AP50 after 150 steps scattered from 0.07 to 0.39 over seeds (segtune and
+        // torchvision alike); at 0.001 it is 0.14-0.30 over five seeds.
         "  optimizer { adam_optimizer { learning_rate { cosine_decay_learning_rate {\n"
         "    learning_rate_base: 0.001 total_steps: " + std::to_string(steps) +
         " warmup_learning_rate: 0.0001 warmup_steps: 10 } } weight_decay: 0.0001 } }\n"
@@ -158,8 +158,9 @@ double TermMean(const TrainResult& r, size_t t, size_t from, size_t to) {
 }
 
 // Measured (Release, 2 threads, load average 2-4 on 2 cores): ~36-48 s; with seeds 3/4/5/6/7 box AP50
-// 0.229/0.267/0.264/0.138/0.295 against chance 0.009. torchvision's own loop fed this run's initial weights,
-// batches, flips and per-step seeds lands in the same range (seed 3 at lr 0.002: 0.065, segtune 0.094).
+// 0.229/0.267/0.264/0.138/0.295 against chance 0.009. torchvision's loop (Python, same config) scatters
+// alike: fed this run's initial weights, batches, flips and per-step seeds 0.259; with its own weights and
+// data order 0.397/0.085/0.138 for seeds 3/4/5.
 TEST(DetectionTraining, MobileNet320LossesFallAndBoxAp50BeatsChance) {
   const int size = 96, steps = 150;
   DetectionFixture f(60, 12, size);
