@@ -198,6 +198,9 @@ class DetectionTask : public TrainTask {
       eval_data_ = std::make_unique<DetectionDataset>(
           MakeDetectionDatasetOptions(config_.proto, reader, masks_, /*train=*/false));
       class_names_ = ClassNames(reader, static_cast<int>(detection_.options.num_classes));
+      // Mask R-CNN evaluates masks: records written without them (coco2tfrecord --include-masks) fail
+      // here, before training, rather than at the first evaluation.
+      if (masks_) eval_data_->LoadSample(0);
     }
   }
 
