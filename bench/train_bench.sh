@@ -67,8 +67,13 @@ ours=$("$SEGTUNE" --threads "$THREADS" train --pipeline-config "$WORK/pipeline.c
   2>/dev/null | grep '^trained')
 peer=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
   --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES")
+# The same loop with the model and batches channels-last, as segtune trains on CPU: the layout's share
+# of the ratio (a plain PyTorch loop stays NCHW unless told otherwise).
+peer_cl=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
+  --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES" --channels-last)
 echo "segtune: $ours"
 echo "$peer"
+echo "channels-last: $peer_cl"
 field() { echo "$1" | tr ',;()' '    ' | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }
 awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" compute_s)" \
     -v pw="$(field "$peer" data_wait_s)" -v pc="$(field "$peer" compute_s)" -v b="$BATCH" 'BEGIN {
@@ -76,4 +81,8 @@ awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" co
          1000 * ow / s, 1000 * oc / s, 1000 * pw / s, 1000 * pc / s
   printf "images/s  segtune %.2f   pytorch %.2f   ratio segtune/pytorch %.2fx (target >= 1.3x)\n",
          s * b / (ow + oc), s * b / (pw + pc), (pw + pc) / (ow + oc) }'
+awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" compute_s)" \
+    -v pw="$(field "$peer_cl" data_wait_s)" -v pc="$(field "$peer_cl" compute_s)" -v b="$BATCH" 'BEGIN {
+  printf "images/s  pytorch channels-last %.2f   ratio segtune/pytorch-channels-last %.2fx\n",
+         s * b / (pw + pc), (pw + pc) / (ow + oc) }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
