@@ -15,14 +15,6 @@ namespace segtune {
 
 namespace {
 
-// SplitMix64: decorrelates nearby seeds (position p and p+1 get unrelated generators).
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source) {
   const cv::Mat raw(1, static_cast<int>(ex.encoded.size()), CV_8UC1, const_cast<char*>(ex.encoded.data()));
   cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
@@ -42,6 +34,8 @@ SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std:
                       "no records to read");
   }
   if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
+  order_ = std::make_unique<EpochOrder>(static_cast<int64_t>(records_.size()), options_.seed,
+                                        options_.train && options_.shuffle);
   if (options_.num_shards < 1 || options_.shard < 0 || options_.shard >= options_.num_shards ||
       (options_.train && options_.batch_size % options_.num_shards != 0)) {
     throw UsageError("batch size " + std::to_string(options_.batch_size) + " cannot be split into " +
@@ -87,22 +81,7 @@ int64_t SegmentationDataset::BatchesPerEpoch() const {
   return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
 }
 
-size_t SegmentationDataset::RecordAt(int64_t position) const {
-  const int64_t n = static_cast<int64_t>(records_.size());
-  const int64_t epoch = position / n, i = position % n;
-  if (!options_.train || !options_.shuffle) return static_cast<size_t>(i);
-  std::lock_guard<std::mutex> lock(permutation_mutex_);
-  auto it = permutations_.find(epoch);
-  if (it == permutations_.end()) {
-    std::vector<uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0u);
-    std::mt19937_64 rng(Mix(options_.seed * 1000003ull + static_cast<uint64_t>(epoch)));
-    for (int64_t k = n - 1; k > 0; --k) std::swap(order[k], order[rng() % static_cast<uint64_t>(k + 1)]);
-    if (permutations_.size() > 4) permutations_.erase(permutations_.begin());
-    it = permutations_.emplace(epoch, std::move(order)).first;
-  }
-  return it->second[static_cast<size_t>(i)];
-}
+size_t SegmentationDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
 
 void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
   const RecordRef& ref = records_[RecordAt(position)];
@@ -116,7 +95,7 @@ void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* la
     label->setTo(cv::Scalar(options_.ignore_label), *label >= options_.num_classes & *label != options_.ignore_label);
   }
   if (options_.train && options_.augment.enabled()) {
-    std::mt19937_64 rng(Mix(options_.seed ^ Mix(static_cast<uint64_t>(position))));
+    std::mt19937_64 rng(MixSeed(options_.seed ^ MixSeed(static_cast<uint64_t>(position))));
     Augment(options_.augment, rng, options_.ignore_label, rgb, label);
   }
   ApplyResize(options_.resize, options_.ignore_label, rgb, label);

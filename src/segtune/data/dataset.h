@@ -6,7 +6,7 @@
 //   while (loader.Next(&batch)) { ... batch.images (N x 3 x H x W floats), batch.labels (N x H x W) ... }
 //
 // Determinism: batch b holds positions b*B .. b*B+B-1 of an endless stream of epochs; epoch e visits
-// the records in a permutation drawn from (seed, e), and the augmentation of position p draws from a
+// the records in a permutation drawn from (seed, e) (EpochOrder), and the augmentation of position p draws from a
 // generator seeded with (seed, p). So batch b is the same whatever the worker count and whether the run
 // was resumed: a resumed run sees exactly the inputs the uninterrupted run saw.
 //
@@ -29,6 +29,7 @@
 #include <opencv2/core.hpp>
 
 #include "segtune/data/augment.h"
+#include "segtune/data/epoch_order.h"
 #include "segtune/data/ordered_loader.h"
 #include "segtune/data/tfrecord.h"
 
@@ -98,8 +99,7 @@ class SegmentationDataset {
   std::vector<RecordRef> records_;
   std::vector<std::unique_ptr<TFRecordRandomReader>> readers_;  // Per file; null for compressed files.
   std::vector<std::string> held_;  // Records of compressed files.
-  mutable std::mutex permutation_mutex_;
-  mutable std::map<int64_t, std::vector<uint32_t>> permutations_;  // Epoch -> order (recent epochs).
+  std::unique_ptr<EpochOrder> order_;  // Set once the records are known.
 };
 
 // Builds batches first, first+1, ... (up to `end`, exclusive; -1 = endless) on `workers` threads, at

@@ -15,14 +15,6 @@ namespace segtune {
 
 namespace {
 
-// SplitMix64: decorrelates nearby seeds (position p and p+1 get unrelated generators).
-uint64_t Mix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
 cv::Mat DecodeRgb(const std::string& bytes, const std::string& source) {
   const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
@@ -98,6 +90,8 @@ DetectionDataset::DetectionDataset(DetectionDatasetOptions options) : options_(s
                       "no records to read");
   }
   if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
+  order_ = std::make_unique<EpochOrder>(static_cast<int64_t>(records_.size()), options_.seed,
+                                        options_.train && options_.shuffle);
 }
 
 int64_t DetectionDataset::BatchesPerEpoch() const {
@@ -105,22 +99,7 @@ int64_t DetectionDataset::BatchesPerEpoch() const {
   return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
 }
 
-size_t DetectionDataset::RecordAt(int64_t position) const {
-  const int64_t n = static_cast<int64_t>(records_.size());
-  const int64_t epoch = position / n, i = position % n;
-  if (!options_.train || !options_.shuffle) return static_cast<size_t>(i);
-  std::lock_guard<std::mutex> lock(permutation_mutex_);
-  auto it = permutations_.find(epoch);
-  if (it == permutations_.end()) {
-    std::vector<uint32_t> order(n);
-    std::iota(order.begin(), order.end(), 0u);
-    std::mt19937_64 rng(Mix(options_.seed * 1000003ull + static_cast<uint64_t>(epoch)));
-    for (int64_t k = n - 1; k > 0; --k) std::swap(order[k], order[rng() % static_cast<uint64_t>(k + 1)]);
-    if (permutations_.size() > 4) permutations_.erase(permutations_.begin());
-    it = permutations_.emplace(epoch, std::move(order)).first;
-  }
-  return it->second[static_cast<size_t>(i)];
-}
+size_t DetectionDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
 
 DetectionSample DetectionDataset::LoadSample(int64_t position) const {
   const size_t r = RecordAt(position);
@@ -148,7 +127,7 @@ DetectionSample DetectionDataset::LoadSample(int64_t position) const {
     if (options_.load_masks) s.masks.push_back(DecodeMask(ex.instance_masks[k], k, s.rgb, s.source));
   }
   if (options_.train && options_.horizontal_flip_probability > 0) {
-    std::mt19937_64 rng(Mix(options_.seed ^ Mix(static_cast<uint64_t>(position))));
+    std::mt19937_64 rng(MixSeed(options_.seed ^ MixSeed(static_cast<uint64_t>(position))));
     if (std::uniform_real_distribution<float>(0.f, 1.f)(rng) < options_.horizontal_flip_probability) {
       FlipHorizontally(&s);
     }

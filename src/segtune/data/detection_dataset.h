@@ -7,18 +7,19 @@
 // Images keep their decoded size: the model's transform resizes and pads them (torchvision's
 // GeneralizedRCNN takes a list of differently sized images), so a batch is a list, not a tensor.
 // Determinism as SegmentationDataset: batch b holds positions b*B .. b*B+B-1 of an endless stream of
-// epochs, epoch e visits the records in a permutation drawn from (seed, e), and the flip of position p
+// epochs, epoch e visits the records in a permutation drawn from (seed, e) (EpochOrder), and the flip of position p
 // draws from (seed, p); a resumed run sees exactly the inputs of the uninterrupted one.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
-#include <map>
-#include <mutex>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
+
+#include "segtune/data/epoch_order.h"
 
 namespace segtune {
 
@@ -76,8 +77,7 @@ class DetectionDataset {
   DetectionDatasetOptions options_;
   std::vector<std::string> records_;
   std::vector<std::string> sources_;
-  mutable std::mutex permutation_mutex_;
-  mutable std::map<int64_t, std::vector<uint32_t>> permutations_;  // Epoch -> order (recent epochs).
+  std::unique_ptr<EpochOrder> order_;  // Set once the records are known.
 };
 
 }  // namespace segtune
