@@ -14,6 +14,7 @@
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/inference/decode_item.h"
 #include "segtune/inference/detection_overlay.h"
 #include "segtune/inference/infer_inputs.h"
 
@@ -44,50 +45,13 @@ class Timer {
   std::chrono::steady_clock::time_point start_;
 };
 
-std::string NameOf(const tensorflow::Example& example, const InferenceItem& item) {
-  const std::string filename = GetBytes(example, "image/filename", item.source).value_or("");
-  std::string name = std::filesystem::path(filename).stem().string();
-  if (name.empty()) name = GetBytes(example, "image/source_id", item.source).value_or("");
-  if (name.empty()) name = "image-" + std::to_string(item.index);
-  for (char& c : name) {
-    if (c == '/' || c == '\\') c = '_';
-  }
-  return name;
-}
-
 // Parses the record (or reads the image file into a new Example) and decodes the pixels.
 void DecodeImage(Image* im) {
-  try {
-    std::string encoded;
-    if (im->item.from_record) {
-      im->example = ParseExample(im->item.record, im->item.source);
-      std::string().swap(im->item.record);
-      encoded = GetBytes(im->example, "image/encoded", im->item.source).value_or("");
-      if (encoded.empty()) {
-        im->problem = im->item.source + ": no image/encoded";
-        return;
-      }
-    } else {
-      encoded = ReadFile(im->item.image_path);
-    }
-    im->bgr = cv::imdecode(cv::Mat(1, static_cast<int>(encoded.size()), CV_8U, encoded.data()), cv::IMREAD_COLOR);
-    if (im->bgr.empty()) {
-      im->problem = im->item.source + ": image does not decode";
-      return;
-    }
-    if (!im->item.from_record) {
-      const std::string filename = im->item.image_path.filename().string();
-      SetBytes(&im->example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
-      SetBytes(&im->example, "image/encoded", encoded);
-      SetBytes(&im->example, "image/filename", filename);
-      SetBytes(&im->example, "image/source_id", filename);
-      SetInt64(&im->example, "image/height", im->bgr.rows);
-      SetInt64(&im->example, "image/width", im->bgr.cols);
-    }
-    im->name = NameOf(im->example, im->item);
-  } catch (const Error& e) {
-    im->problem = e.what();
-  }
+  DecodedItem d = DecodeItem(&im->item);
+  im->example = std::move(d.example);
+  im->bgr = std::move(d.bgr);
+  im->name = std::move(d.name);
+  im->problem = std::move(d.problem);
 }
 
 // BGR uint8 -> RGB float [3, H, W] in [0, 1] (the model normalizes and resizes inside).

@@ -18,6 +18,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/inference/decode_item.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
@@ -114,58 +115,12 @@ struct Job {
   std::vector<Work> works;
 };
 
-std::string NameOf(const tensorflow::Example& example, const InferenceItem& item) {
-  auto bytes = [&](const char* key) -> std::string {
-    auto it = example.features().feature().find(key);
-    if (it == example.features().feature().end() || it->second.bytes_list().value_size() == 0) return "";
-    return it->second.bytes_list().value(0);
-  };
-  std::string name = std::filesystem::path(bytes("image/filename")).stem().string();
-  if (name.empty()) name = bytes("image/source_id");
-  if (name.empty()) name = "image-" + std::to_string(item.index);
-  for (char& c : name) {
-    if (c == '/' || c == '\\') c = '_';
-  }
-  return name;
-}
-
-cv::Mat DecodeBgr(const std::string& encoded) {
-  return cv::imdecode(cv::Mat(1, static_cast<int>(encoded.size()), CV_8U, const_cast<char*>(encoded.data())),
-                      cv::IMREAD_COLOR);
-}
-
 void Decode(Work* w) {
-  try {
-    if (w->item.from_record) {
-      w->example = ParseExample(w->item.record, w->item.source);
-      std::string().swap(w->item.record);
-      auto it = w->example.features().feature().find("image/encoded");
-      if (it == w->example.features().feature().end() || it->second.bytes_list().value_size() == 0) {
-        w->problem = w->item.source + ": no image/encoded";
-        return;
-      }
-      w->image = DecodeBgr(it->second.bytes_list().value(0));  // Decoded in place, no copy of the bytes.
-    } else {
-      std::string encoded = ReadFile(w->item.image_path);
-      w->image = DecodeBgr(encoded);
-      if (!w->image.empty()) {
-        const std::string filename = w->item.image_path.filename().string();
-        SetBytes(&w->example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
-        SetBytes(&w->example, "image/encoded", std::move(encoded));
-        SetBytes(&w->example, "image/filename", filename);
-        SetBytes(&w->example, "image/source_id", filename);
-        SetInt64(&w->example, "image/height", w->image.rows);
-        SetInt64(&w->example, "image/width", w->image.cols);
-      }
-    }
-    if (w->image.empty()) {
-      w->problem = w->item.source + ": image does not decode";
-      return;
-    }
-    w->name = NameOf(w->example, w->item);
-  } catch (const Error& e) {
-    w->problem = e.what();
-  }
+  DecodedItem d = DecodeItem(&w->item);
+  w->example = std::move(d.example);
+  w->image = std::move(d.bgr);
+  w->name = std::move(d.name);
+  w->problem = std::move(d.problem);
 }
 
 // The next `count` items (fewer at the end; none when the inputs are exhausted), not yet decoded.
