@@ -56,6 +56,25 @@ inline CommandResult RunPython(const std::string& script_and_args) {
   return RunCommand(std::string(SEGTUNE_TEST_PYTHON) + " " + script_and_args);
 }
 
+// For numeric bounds set from measured spread: prints "measured <what> <value> bound <bound>" when
+// SEGTUNE_PRINT_MEASURED is set, so tools/parity_spread.sh can collect the worst case of every bound
+// across instruction sets. Returns value.
+inline double ReportMeasured(const std::string& what, double value, double bound) {
+  if (std::getenv("SEGTUNE_PRINT_MEASURED") != nullptr) {
+    std::printf("measured %s %.3e bound %.3e\n", what.c_str(), value, bound);
+  }
+  return value;
+}
+
+// The same for a floor (a score that must stay above it): prints "measured-floor <what> <value> floor
+// <floor>"; tools/parity_spread.sh keeps the lowest value.
+inline double ReportMeasuredFloor(const std::string& what, double value, double floor) {
+  if (std::getenv("SEGTUNE_PRINT_MEASURED") != nullptr) {
+    std::printf("measured-floor %s %.4g floor %.4g\n", what.c_str(), value, floor);
+  }
+  return value;
+}
+
 inline std::string SourcePath(const std::string& relative) {
   return std::string(SEGTUNE_SOURCE_DIR) + "/" + relative;
 }

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <string>
 
@@ -20,19 +22,33 @@ namespace {
 using segtune::testing::CommandResult;
 using segtune::testing::LoadReferenceTensors;
 using segtune::testing::MaxAbsDiff;
+using segtune::testing::ReportMeasured;
 using segtune::testing::RunPython;
 using segtune::testing::SourcePath;
 
-constexpr double kLossTolerance = 1e-4;      // Relative.
-constexpr double kGradientTolerance = 1e-3;  // Relative to the tensor's max |gradient|.
+// Bounds, each a margin over the worst case measured across DNNL_MAX_CPU_ISA=SSE41|AVX|AVX2|AVX512_CORE|
+// AVX512_CORE_BF16 and ATEN_CPU_CAPABILITY=default|avx2 (tools/parity_spread.sh).
+struct StepTolerance {
+  double loss;        // Relative to max(1, |loss|).
+  double gradient;    // Relative to the tensor's max |gradient|.
+  double statistics;  // BatchNorm running means, relative to max(1, max |mean|).
+};
+// Float: from scratch, the stem's and the last stage's gradients pass through train-mode BatchNorm
+// over a 2-image batch, where rounding is amplified: torchvision's own float step differs from its
+// double step there by 2.7e-3 (stem) and 4.7e-3 (last stage) of the maximum with oneDNN's AVX kernels
+// and up to 20x less with SSE4.1's. Measured segtune against torchvision in float: loss MEASURED_LOSS,
+// gradient MEASURED_GRADIENT, statistics MEASURED_STATISTICS.
+constexpr StepTolerance kFloatTolerance{1e-4, 2e-2, 1e-4};
+// Double: the tight comparison. Measured: loss MEASURED_DOUBLE_LOSS, gradient MEASURED_DOUBLE_GRADIENT,
+// statistics MEASURED_DOUBLE_STATISTICS.
+constexpr StepTolerance kDoubleTolerance{1e-10, 1e-8, 1e-10};
 
-TEST(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFromScratch) {
-  testing::TempDir dir;
-  const CommandResult made =
-      RunPython(SourcePath("tests/detection/reference/make_train_step_reference.py") + " '" + dir.path().string() + "'");
-  ASSERT_EQ(made.exit_code, 0) << made.output;
-  const auto ref = LoadReferenceTensors(dir / "step.ref.pt");
-
+// One train-mode step of fasterrcnn_mobilenet_v3_large_320_fpn from the reference's initial weights in
+// `dtype`, compared with the reference file `ref_name` made by torchvision in the same dtype.
+void ExpectStepMatches(const std::filesystem::path& dir, const std::string& ref_name, torch::Dtype dtype,
+                       const StepTolerance& tolerance) {
+  const auto ref = LoadReferenceTensors(dir / ref_name);
+  const std::string what = ref_name;
   const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
   DetectionModelOptions options = DefaultDetectionOptions(name);
   options.num_classes = 3;
@@ -45,11 +61,13 @@ TEST(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFr
   GeneralizedRCNN model = BuildDetectionModel(name, options);
   const LoadReport report = LoadDetectionWeights(*model, name, LoadWeights(dir / "model.pth"));
   ASSERT_TRUE(report.missing.empty() && report.unexpected.empty() && report.mismatched.empty()) << report.ToString();
+  model->to(dtype);
 
   std::vector<torch::Tensor> images;
   std::vector<DetectionTarget> targets;
   for (int i = 0; i < 2; ++i) {
     const std::string n = std::to_string(i);
+    ASSERT_EQ(ref.at("image" + n).scalar_type(), dtype);
     images.push_back(ref.at("image" + n));
     DetectionTarget t;
     t.boxes = ref.at("boxes" + n);
@@ -59,13 +77,18 @@ TEST(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFr
   model->train();
   torch::manual_seed(1);
   const DetectionOutput out = model->forward(images, &targets);
-  torch::Tensor total = torch::zeros({});
+  torch::Tensor total = torch::zeros({}, dtype);
   size_t compared = 0;
   for (const auto& [key, loss] : out.losses) {
     const auto it = ref.find("loss/" + key);
     ASSERT_NE(it, ref.end()) << "segtune loss " << key << " not in torchvision's";
+    // torchvision's RPN labels are float32 whatever the model's dtype, and ATen's BCE-with-logits
+    // computes in the target's dtype: its objectness loss is float32 in a double model too.
+    ASSERT_EQ(loss.scalar_type(), it->second.scalar_type()) << key;
+    const double bound = loss.scalar_type() == torch::kFloat ? kFloatTolerance.loss : tolerance.loss;
     const double expected = it->second.item<double>();
-    EXPECT_NEAR(loss.item<double>(), expected, kLossTolerance * std::max(1.0, std::abs(expected))) << key;
+    const double relative = std::abs(loss.item<double>() - expected) / std::max(1.0, std::abs(expected));
+    EXPECT_LE(ReportMeasured(what + " loss " + key, relative, bound), bound) << key;
     total = total + loss;
     ++compared;
   }
@@ -74,6 +97,7 @@ TEST(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFr
 
   auto params = model->named_parameters();
   auto buffers = model->named_buffers();
+  size_t gradients = 0, statistics = 0;
   for (const auto& [key, expected] : ref) {
     if (key.rfind("grad/", 0) == 0) {
       const std::string param = key.substr(5);
@@ -82,14 +106,45 @@ TEST(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFr
       ASSERT_TRUE(grad.defined()) << param << " got no gradient";
       const double scale = expected.abs().max().item<double>();
       ASSERT_GT(scale, 0.0) << param;
-      EXPECT_LE(MaxAbsDiff(grad, expected), kGradientTolerance * scale) << param;
+      const double relative = MaxAbsDiff(grad, expected) / scale;
+      EXPECT_LE(ReportMeasured(what + " gradient " + param, relative, tolerance.gradient), tolerance.gradient) << param;
+      ++gradients;
     } else if (key.rfind("running_mean/", 0) == 0) {
       const std::string buffer = key.substr(13);
       ASSERT_TRUE(buffers.contains(buffer)) << buffer;
-      EXPECT_LE(MaxAbsDiff(buffers[buffer], expected), 1e-4 * std::max(1.0, expected.abs().max().item<double>()))
+      const double relative =
+          MaxAbsDiff(buffers[buffer], expected) / std::max(1.0, expected.abs().max().item<double>());
+      EXPECT_LE(ReportMeasured(what + " running mean " + buffer, relative, tolerance.statistics), tolerance.statistics)
           << buffer;
+      ++statistics;
     }
   }
+  EXPECT_EQ(gradients, 10u);
+  EXPECT_EQ(statistics, 2u);
+}
+
+class DetectionTrainStep : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir;
+    const CommandResult made = RunPython(SourcePath("tests/detection/reference/make_train_step_reference.py") + " '" +
+                                         dir_->path().string() + "'");
+    if (made.exit_code != 0) error_ = made.output;
+  }
+  static void TearDownTestSuite() { delete dir_; }
+  void SetUp() override { ASSERT_EQ(error_, "") << "reference generation failed"; }
+  static testing::TempDir* dir_;
+  static std::string error_;
+};
+testing::TempDir* DetectionTrainStep::dir_ = nullptr;
+std::string DetectionTrainStep::error_;
+
+TEST_F(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionFromScratch) {
+  ExpectStepMatches(dir_->path(), "step.ref.pt", torch::kFloat, kFloatTolerance);
+}
+
+TEST_F(DetectionTrainStep, LossesGradientsAndBatchNormStatisticsMatchTorchvisionInDouble) {
+  ExpectStepMatches(dir_->path(), "step.double.ref.pt", torch::kDouble, kDoubleTolerance);
 }
 
 }  // namespace

@@ -159,7 +159,9 @@ void ExpectOnnxFeaturesMatch(const std::string& name, int64_t min_size, int64_t 
         {"features." + level, maps[i]}, {"objectness." + level, objectness[i]}, {"bbox_deltas." + level, deltas[i]}};
     for (const auto& [output, expected] : outputs) {
       const torch::Tensor got = testing::ReadRaw(dir / ("ort." + output + ".bin"), expected.sizes(), torch::kFloat32);
-      EXPECT_LT((got - expected).abs().max().item<float>(), 1e-3) << name << " " << output;
+      EXPECT_LT(testing::ReportMeasured(name + " onnx " + output, (got - expected).abs().max().item<double>(), 1e-3),
+                1e-3)
+          << name << " " << output;
     }
   }
 }

@@ -41,7 +41,8 @@ void ExpectClose(const testing::SegOutputs& got, const torch::Tensor& expected, 
   ASSERT_EQ(got.logits.sizes(), expected.sizes()) << what;
   const double max_logit = expected.abs().max().item<double>();
   EXPECT_LT(max_logit, 100) << what << ": the calibrated fixture should give moderate logits";
-  EXPECT_LT(testing::MaxAbsDiff(got.logits, expected), 1e-3) << what << " (max |logit| " << max_logit << ")";
+  EXPECT_LT(testing::ReportMeasured(what + " logits", testing::MaxAbsDiff(got.logits, expected), 1e-3), 1e-3)
+      << what << " (max |logit| " << max_logit << ")";
   EXPECT_GE(testing::FractionEqual(got.classes.reshape({expected.size(0), expected.size(2), expected.size(3)}),
                                    expected.argmax(1)),
             0.999)

@@ -139,7 +139,10 @@ TEST(OnnxExport, DynamicToyModelMatchesLibtorchInOnnxRuntimeAtSeveralSizes) {
     const torch::Tensor expected = Reference(toy, image);
     const testing::SegOutputs ort = testing::RunOrt(path, image, 5, dir.path());
     ASSERT_TRUE(ort.logits.defined());
-    EXPECT_LT(testing::MaxAbsDiff(ort.logits, expected), 1e-4) << h << "x" << w;
+    EXPECT_LT(testing::ReportMeasured("toy onnx dynamic " + std::to_string(h) + "x" + std::to_string(w),
+                                      testing::MaxAbsDiff(ort.logits, expected), 1e-4),
+              1e-4)
+        << h << "x" << w;
     EXPECT_GE(testing::FractionEqual(ort.classes, expected.argmax(1)), 0.999) << h << "x" << w;
   }
 }
@@ -155,7 +158,7 @@ TEST(OnnxExport, Uint8InputMatchesFloatInputScaledBy255) {
   const torch::Tensor expected = Reference(toy, pixels.to(torch::kFloat32) / 255.0);
   const testing::SegOutputs ort = testing::RunOrt(path, pixels, 5, dir.path());
   ASSERT_TRUE(ort.logits.defined());
-  EXPECT_LT(testing::MaxAbsDiff(ort.logits, expected), 1e-4);
+  EXPECT_LT(testing::ReportMeasured("toy onnx uint8", testing::MaxAbsDiff(ort.logits, expected), 1e-4), 1e-4);
 }
 
 TEST(OnnxExport, FixedToyModelMatchesLibtorchInOpenCvDnn) {
@@ -168,7 +171,7 @@ TEST(OnnxExport, FixedToyModelMatchesLibtorchInOpenCvDnn) {
   const torch::Tensor expected = Reference(toy, image);
   const testing::SegOutputs cv = testing::RunOpenCv(path, image);
   ASSERT_EQ(cv.logits.sizes(), expected.sizes());
-  EXPECT_LT(testing::MaxAbsDiff(cv.logits, expected), 1e-4);
+  EXPECT_LT(testing::ReportMeasured("toy opencv fixed", testing::MaxAbsDiff(cv.logits, expected), 1e-4), 1e-4);
   EXPECT_GE(testing::FractionEqual(cv.classes.reshape({1, 64, 48}), expected.argmax(1)), 0.999);
 }
 

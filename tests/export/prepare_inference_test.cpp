@@ -8,6 +8,7 @@
 #include "segtune/export/prepare_inference.h"
 #include "segtune/models/layers.h"
 #include "segtune/models/registry.h"
+#include "test_util.h"
 
 namespace segtune {
 namespace {
@@ -73,7 +74,7 @@ TEST_P(PrepareForInferenceParity, PreparedModelMatchesEagerEvalOutput) {
   EXPECT_TRUE(got.out.is_contiguous());
   // Folded weights round differently from conv-then-BN (~1e-4 after ResNet-50's 53 layers); 1e-3 is the
   // bound the export parity tests use too.
-  EXPECT_LT((got.out - expected.out).abs().max().item<double>(), 1e-3)
+  EXPECT_LT(testing::ReportMeasured("prepared logits", (got.out - expected.out).abs().max().item<double>(), 1e-3), 1e-3)
       << "max |logit| " << expected.out.abs().max().item<double>();
   EXPECT_GE(got.out.argmax(1).eq(expected.out.argmax(1)).to(torch::kFloat64).mean().item<double>(), 0.999);
   if (expected.aux.defined()) EXPECT_LT((got.aux - expected.aux).abs().max().item<double>(), 1e-3);

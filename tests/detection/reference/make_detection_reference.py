@@ -15,7 +15,11 @@ Writes into OUTDIR:
                  box_score_thresh (as 0-dim tensors); features/<level> (model.backbone on the
                  transformed batch); boxes<i>, scores<i>, labels<i> (+ masks<i>) of the eval-mode
                  forward, in the original images' pixels.
-Usage: make_detection_reference.py OUTDIR --models a,b,...
+  <name>.double.ref.pt  for the --double-models: the same outputs with model.double() and float64
+                 images (same weights). In float the outputs hold near-ties (scores 1e-7 apart) and
+                 torchvision's own float run differs from its double run by up to ~1e-3 in score, so
+                 the tight, position-by-position comparison is made in double.
+Usage: make_detection_reference.py OUTDIR --models a,b,... [--double-models c,...]
 """
 import argparse
 import os
@@ -59,29 +63,39 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("outdir")
     parser.add_argument("--models", required=True)
+    parser.add_argument("--double-models", default="")
     args = parser.parse_args()
+    double_models = set(filter(None, args.double_models.split(",")))
     torch.set_num_threads(2)
     for name in args.models.split(","):
         torch.manual_seed(0)
         model = build(name)
         images = [torch.rand(3, h, w) for h, w in IMAGE_SIZES]
         calibrate(model, images)
-        ref = {"min_size": torch.tensor(MIN_SIZE), "max_size": torch.tensor(MAX_SIZE),
-               "box_score_thresh": torch.tensor(BOX_SCORE_THRESH, dtype=torch.float64)}
-        with torch.no_grad():
-            batch, _ = model.transform(images)
-            for level, f in model.backbone(batch.tensors).items():
-                ref["features/" + level] = f
-            out = model(images)
-        for i, (image, o) in enumerate(zip(images, out)):
-            ref[f"image{i}"] = image
-            for key, value in o.items():
-                ref[f"{key}{i}"] = value
         torch.save(frozen_state_dict(model), os.path.join(args.outdir, name + ".pth"))
-        torch.save(ref, os.path.join(args.outdir, name + ".ref.pt"))
-        counts = ", ".join(str(len(o["boxes"])) for o in out)
-        print(f"{name}: detections per image {counts}, top scores "
-              f"{[round(float(o['scores'][0]), 4) if len(o['scores']) else None for o in out]}")
+        save_reference(model, images, os.path.join(args.outdir, name + ".ref.pt"))
+        if name in double_models:
+            save_reference(model.double(), [i.double() for i in images],
+                           os.path.join(args.outdir, name + ".double.ref.pt"))
+
+
+def save_reference(model, images, path):
+    """Inputs, backbone features and eval-mode detections of model on images, saved at path."""
+    ref = {"min_size": torch.tensor(MIN_SIZE), "max_size": torch.tensor(MAX_SIZE),
+           "box_score_thresh": torch.tensor(BOX_SCORE_THRESH, dtype=torch.float64)}
+    with torch.no_grad():
+        batch, _ = model.transform(images)
+        for level, f in model.backbone(batch.tensors).items():
+            ref["features/" + level] = f
+        out = model(images)
+    for i, (image, o) in enumerate(zip(images, out)):
+        ref[f"image{i}"] = image
+        for key, value in o.items():
+            ref[f"{key}{i}"] = value
+    torch.save(ref, path)
+    counts = ", ".join(str(len(o["boxes"])) for o in out)
+    print(f"{os.path.basename(path)}: detections per image {counts}, top scores "
+          f"{[round(float(o['scores'][0]), 4) if len(o['scores']) else None for o in out]}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,10 @@ Writes into OUTDIR:
   step.ref.pt   image<i>, boxes<i>, labels<i> (inputs); loss/<name> (the four losses);
                 grad/<param> for a parameter of each part (backbone stem and last stage, FPN, RPN head,
                 box head, box predictor); running_mean/<bn> after the forward (BatchNorm statistics)
+  step.double.ref.pt  the same step with the model, images and boxes in float64 (model.double() on the
+                same initial weights, the same seed). Float rounding alone moves the stem's and the last
+                stage's gradients by ~3e-3 of their maximum (this step in float against itself in double,
+                measured under every DNNL_MAX_CPU_ISA), so the tight comparison is made in double.
 Usage: make_train_step_reference.py OUTDIR
 """
 import os
@@ -46,6 +50,18 @@ def main():
     colors = [[(0.9, 0.1, 0.1), (0.1, 0.2, 0.9)], [(0.1, 0.2, 0.9)]]
     images = [scene(b, c) for b, c in zip(boxes, colors)]
     targets = [{"boxes": torch.tensor(b, dtype=torch.float32), "labels": torch.tensor(l)} for b, l in zip(boxes, labels)]
+    initial = {k: v.clone() for k, v in model.state_dict().items()}
+    for dtype, file_name in [(torch.float32, "step.ref.pt"), (torch.float64, "step.double.ref.pt")]:
+        model.load_state_dict(initial)
+        model.zero_grad(set_to_none=True)
+        model.to(dtype)
+        step(model, [i.to(dtype) for i in images],
+             [{"boxes": t["boxes"].to(dtype), "labels": t["labels"]} for t in targets],
+             os.path.join(outdir, file_name))
+
+
+def step(model, images, targets, path):
+    """One train-mode forward/backward after torch.manual_seed(1); saves inputs, losses, grads, statistics."""
     model.train()
     torch.manual_seed(1)
     losses = model(images, targets)
@@ -61,8 +77,8 @@ def main():
     buffers = dict(model.named_buffers())
     for name in RUNNING_MEANS:
         ref["running_mean/" + name] = buffers[name]
-    torch.save(ref, os.path.join(outdir, "step.ref.pt"))
-    print({k: round(float(v), 5) for k, v in losses.items()})
+    torch.save(ref, path)
+    print(path, {k: round(float(v), 5) for k, v in losses.items()})
 
 
 if __name__ == "__main__":
