@@ -309,7 +309,7 @@ TEST(ConfigTools, CheckReportsClassCountMismatchAndMissingRecords) {
 // TF trains them with the larger head, so this is a warning saying so, not an error.
 TEST(ConfigTools, CheckWarnsWhenNumClassesExceedsTheLabelMap) {
   testing::TempDir dir;
-  testing::WriteShapesRecords(dir / "train.record", 1, 16, 1);
+  testing::WriteShapesRecords(dir / "train.record", 1, 32, 1);
   WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
   WriteFileAtomic(dir / "pipeline.config",
                   "model { segmentation { architecture: 'lraspp_mobilenet_v3_large' num_classes: 5 } }\n"
@@ -338,7 +338,7 @@ struct BadSetting {
 
 TEST(ConfigValidation, CheckAndTrainRejectTheSameSettingsNamingFileLineAndLimit) {
   testing::TempDir dir;
-  testing::WriteShapesRecords(dir / "train.record", 2, 16, 1);
+  testing::WriteShapesRecords(dir / "train.record", 2, 32, 1);
   testing::WriteLabelMap(dir / "label_map.pbtxt");
   std::filesystem::create_directories(dir / "records_dir");
   WriteFileAtomic(dir / "notes.txt", "these are not records\n");
