@@ -6,10 +6,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
 #include "segtune/data/label_map.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
 #include "segtune/engine/config_validation.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/finetune.h"
@@ -189,48 +186,6 @@ void WritePipelineConfig(const ConfigInitOptions& options) {
 
 namespace {
 
-// Mask R-CNN trains and is evaluated on image/object/mask PNGs: the first record with objects in
-// `files` must have one mask per box (records written without --include-masks have none, and the
-// run would stop only when it reaches them, at the first evaluation for an eval reader).
-void CheckInstanceMasks(const std::vector<std::filesystem::path>& files, const std::string& name,
-                        ConfigCheckReport* r) {
-  constexpr int kRecordsToLook = 64;
-  int looked = 0;
-  for (const auto& file : files) {
-    TFRecordReader reader(file);
-    std::string record;
-    while (looked < kRecordsToLook && reader.Next(&record)) {
-      ++looked;
-      const std::string source = file.string() + ": record " + std::to_string(reader.record_index());
-      const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, source), source);
-      if (ex.num_objects() == 0) continue;
-      if (ex.instance_masks.size() != ex.num_objects()) {
-        r->errors.push_back(name + ": " + source + " has " + std::to_string(ex.instance_masks.size()) +
-                            " image/object/mask PNGs for " + std::to_string(ex.num_objects()) +
-                            " boxes; the model predicts masks and needs one per object "
-                            "(write the records with coco2tfrecord --include-masks)");
-      }
-      return;
-    }
-    if (looked >= kRecordsToLook) return;
-  }
-}
-
-// The reader's record files, for the checks that read records (none when its paths do not expand:
-// ValidateForTraining reports that).
-std::vector<std::filesystem::path> FilesOf(const segtune::config::InputReader& reader) {
-  std::vector<std::filesystem::path> files;
-  try {
-    for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
-      if (IsUnconfiguredPath(pattern)) return {};
-      for (auto& f : ExpandInputPaths(pattern)) files.push_back(std::move(f));
-    }
-  } catch (const Error&) {
-    return {};
-  }
-  return files;
-}
-
 // Loads the fine-tune checkpoint into a fresh model (`load` builds it and loads) and reports the fit.
 template <typename LoadFn>
 void CheckCheckpoint(const PipelineConfig& config, const std::string& model_name, const LoadFn& load,
@@ -307,13 +262,6 @@ ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
   }
   const auto& train = config.proto.train_config();
   if (train.num_steps() == 0) r.warnings.push_back("train_config.num_steps is 0: pass --num-steps to segtune train");
-  const bool needs_masks = IsDetectionConfig(config) && detection::GetDetectionModelInfo(name).has_masks;
-  if (needs_masks && config.proto.has_train_input_reader()) {
-    CheckInstanceMasks(FilesOf(config.proto.train_input_reader()), "train_input_reader", &r);
-  }
-  for (const auto& reader : config.proto.eval_input_reader()) {
-    if (needs_masks) CheckInstanceMasks(FilesOf(reader), "eval_input_reader", &r);
-  }
   if (IsDetectionConfig(config)) {
     const DetectionConfig d = DetectionConfigFromPipeline(config);
     CheckCheckpoint(config, name, [&d](const std::string& ckpt, const std::string& type) {

@@ -5,9 +5,12 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/data/example.h"
 #include "segtune/data/label_map.h"
+#include "segtune/data/od_example.h"
 #include "segtune/data/tfrecord.h"
 #include "segtune/engine/detection_config.h"
+#include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/registry.h"
 
 namespace segtune {
@@ -307,7 +310,39 @@ void CheckLabelMap(const cfg::InputReader& reader, const std::string& name, int 
   }
 }
 
-void CheckReader(const cfg::InputReader& reader, const std::string& name, int num_classes, Validator* v) {
+// Mask R-CNN trains and is evaluated on image/object/mask PNGs: the first record with objects must
+// have one mask per box (records written without --include-masks have none, and the run would stop
+// only when it reaches them, at the first evaluation for an eval reader).
+void CheckInstanceMasks(const std::vector<std::filesystem::path>& files, const std::string& name, Validator* v) {
+  constexpr int kRecordsToLook = 64;
+  int looked = 0;
+  for (const auto& file : files) {
+    try {
+      TFRecordReader reader(file);
+      std::string record;
+      while (looked < kRecordsToLook && reader.Next(&record)) {
+        ++looked;
+        const std::string source = file.string() + ": record " + std::to_string(reader.record_index());
+        const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, source), source);
+        if (ex.num_objects() == 0) continue;
+        if (ex.instance_masks.size() != ex.num_objects()) {
+          v->ReportError(name, source + " has " + std::to_string(ex.instance_masks.size()) +
+                                   " image/object/mask PNGs for " + std::to_string(ex.num_objects()) +
+                                   " boxes; the model predicts masks and needs one per object "
+                                   "(write the records with coco2tfrecord --include-masks)");
+        }
+        return;
+      }
+    } catch (const Error& e) {
+      v->ReportError(name, e.what());
+      return;
+    }
+    if (looked >= kRecordsToLook) return;
+  }
+}
+
+void CheckReader(const cfg::InputReader& reader, const std::string& name, int num_classes, bool needs_masks,
+                 Validator* v) {
   CheckLabelMap(reader, name, num_classes, v);
   v->Range(true, reader.num_workers(), name + ".num_workers", 0, kMaxInputWorkers, "decode threads");
   v->Range(true, reader.num_prefetch_batches(), name + ".num_prefetch_batches", 0, kMaxBatchSize,
@@ -319,6 +354,7 @@ void CheckReader(const cfg::InputReader& reader, const std::string& name, int nu
   }
   bool any_record = false;
   const size_t errors_before = v->error_count();
+  std::vector<std::filesystem::path> all_files;
   for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
     if (IsUnconfiguredPath(pattern)) {
       v->ReportError(field, "'" + pattern + "' still holds TF's placeholder PATH_TO_BE_CONFIGURED");
@@ -333,7 +369,9 @@ void CheckReader(const cfg::InputReader& reader, const std::string& name, int nu
     }
     v->Note(name + ".input_path '" + pattern + "': " + std::to_string(files.size()) + " file(s)");
     for (const auto& file : files) any_record = CheckRecordFile(file, field, v) || any_record;
+    all_files.insert(all_files.end(), files.begin(), files.end());
   }
+  if (needs_masks && v->error_count() == errors_before) CheckInstanceMasks(all_files, name, v);
   if (!any_record && v->error_count() == errors_before) {
     v->ReportError(field, "the files hold no record (nothing to " + std::string(name == "train_input_reader" ? "train" : "evaluate") +
                         " on)");
@@ -349,15 +387,18 @@ ConfigValidation ValidateForTraining(const PipelineConfig& config) {
   const int num_classes =
       detection ? CheckDetectionModel(config, &v, &size) : CheckSegmentationModel(config.proto.model().segmentation(), &v, &size);
   CheckTrainConfig(config.proto.train_config(), num_classes, detection, &v, &size);
+  const std::string& architecture = config.proto.model().detection().architecture();
+  const bool needs_masks = detection && detection::IsDetectionModel(architecture) &&
+                           detection::GetDetectionModelInfo(architecture).has_masks;
   v.Range(true, config.proto.eval_config().batch_size(), "eval_config.batch_size", 1, kMaxBatchSize,
           "segtune's limit for images per batch");
   if (config.proto.has_train_input_reader()) {
-    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, &v);
+    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, needs_masks, &v);
   } else {
     v.ReportError("train_input_reader", "missing: training needs tf_record_input_reader { input_path: ... }");
   }
   for (const auto& reader : config.proto.eval_input_reader()) {
-    CheckReader(reader, "eval_input_reader", num_classes, &v);
+    CheckReader(reader, "eval_input_reader", num_classes, needs_masks, &v);
   }
   return v.Take();
 }

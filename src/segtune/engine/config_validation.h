@@ -12,7 +12,8 @@
 // ignore_label 0..255; segmentation num_classes 1..256 (targets are 8-bit), detection 2..kMaxDetectionClasses. Each input_path must
 // match regular files that start with a readable TFRecord, and a label map must fit num_classes: an
 // id >= num_classes is an error, fewer classes than num_classes a warning (TF trains such a config
-// with a larger head; so does segtune).
+// with a larger head; so does segtune). A model that predicts masks needs instance masks in the
+// first record with objects of each reader.
 #pragma once
 
 #include <vector>
