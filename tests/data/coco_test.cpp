@@ -109,5 +109,66 @@ TEST(Coco, ResultsFileFillsIdsAndBoxAreas) {
   EXPECT_DOUBLE_EQ(*results[0].score, 0.75);
 }
 
+// Issue 18 item 8: integers are range-checked where they are parsed, never wrapped or truncated.
+std::string ErrorOf(const std::string& json) {
+  try {
+    ParseCoco(json, "big.json");
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Coco, OutOfRangeIntegersAreErrorsNamingFileAndElement) {
+  // 2^31 + 10 wrapped to -2147483638 (split wrote it back so); coco2tfrecord then ignored it.
+  std::string e = ErrorOf(R"({"images":[{"id":1,"file_name":"a.jpg","width":2147483658,"height":10}]})");
+  EXPECT_NE(e.find("big.json: images[0].width: 2147483658 is out of range (expected an integer from 0 to 2147483647)"),
+            std::string::npos) << e;
+  e = ErrorOf(R"({"images":[{"id":1,"file_name":"a.jpg","width":10,"height":-3}]})");
+  EXPECT_NE(e.find("big.json: images[0].height: -3 is out of range"), std::string::npos) << e;
+  // 2^63 + 5 turned negative.
+  e = ErrorOf(R"({"annotations":[{"id":9223372036854775813,"image_id":1,"category_id":1,"bbox":[0,0,1,1]}]})");
+  EXPECT_NE(e.find("big.json: annotations[0].id: 9223372036854775813 is out of range"), std::string::npos) << e;
+  e = ErrorOf(R"({"annotations":[{"id":1e300,"image_id":1,"category_id":1,"bbox":[0,0,1,1]}]})");
+  EXPECT_NE(e.find("big.json: annotations[0].id: 1e+300 is out of range"), std::string::npos) << e;
+  e = ErrorOf(R"({"annotations":[{"id":"99999999999999999999","image_id":1,"category_id":1,"bbox":[0,0,1,1]}]})");
+  EXPECT_NE(e.find("big.json: annotations[0].id: \"99999999999999999999\" is out of range"), std::string::npos) << e;
+  // 2^40 became label-map id 0 (background); label map ids are int32.
+  e = ErrorOf(R"({"categories":[{"id":1099511627776,"name":"cat"}]})");
+  EXPECT_NE(e.find("big.json: categories[0].id: 1099511627776 is out of range (expected an integer from -2147483648 "
+                   "to 2147483647)"),
+            std::string::npos) << e;
+  e = ErrorOf(R"({"annotations":[{"id":1,"image_id":1,"category_id":1099511627776,"bbox":[0,0,1,1]}]})");
+  EXPECT_NE(e.find("big.json: annotations[0].category_id: 1099511627776 is out of range"), std::string::npos) << e;
+  e = ErrorOf(R"({"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[0,0,1,1],
+                  "segmentation":{"size":[4294967297,1],"counts":[1]}}]})");
+  EXPECT_NE(e.find("big.json: annotations[0].segmentation.size: expected integer sides from 0 to 2147483647"),
+            std::string::npos) << e;
+  // The largest values that fit are kept exactly; a huge numeric image id stays its own text.
+  const CocoDataset d = ParseCoco(R"({"images":[{"id":18446744073709551615,"file_name":"a","width":2147483647,
+      "height":1}],"categories":[{"id":2147483647,"name":"c"}],
+      "annotations":[{"id":9223372036854775807,"image_id":18446744073709551615,"category_id":2147483647,
+                      "bbox":[0,0,1,1]}]})", "ok.json");
+  EXPECT_EQ(d.images[0].width, 2147483647);
+  EXPECT_EQ(d.images[0].id.text, "18446744073709551615");
+  EXPECT_EQ(d.categories[0].id, 2147483647);
+  EXPECT_EQ(d.annotations[0].id, INT64_MAX);
+}
+
+TEST(Coco, ResultsFileCategoryIdOutOfRangeNamesTheResult) {
+  TempDir dir;
+  WriteFileAtomic(dir / "results.json",
+                  R"([{"image_id":1,"category_id":1,"bbox":[0,0,1,1],"score":0.5},
+                      {"image_id":1,"category_id":1099511627776,"bbox":[0,0,1,1],"score":0.5}])");
+  try {
+    LoadCocoResults(dir / "results.json");
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "results.json").string() + ": results[1].category_id: 1099511627776 "
+                                         "is out of range"),
+              std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace segtune

@@ -155,5 +155,57 @@ TEST(BatchLoader, ParallelWorkersReadingOnDemandGiveTheSerialBatches) {
   EXPECT_FALSE(loader.Next(&batch));
 }
 
+// Issue 18 item 10: a mask value the model has no class for became ignore; a batch of only such pixels
+// then gave "loss is NaN ... lower the learning rate". Now the record and the value are named.
+TEST(SegmentationDataset, LabelValueOutsideTheClassesNamesTheRecordAndValue) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);  // Values 0, 1, 2 and 255 (ignore).
+  DatasetOptions options = EvalOptions({dir / "a.record"});
+  options.num_classes = 2;
+  const SegmentationDataset data(options);
+  try {
+    data.MakeBatch(1);
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find((dir / "a.record").string() + ": record 1: image/segmentation/class/encoded: label value 2 at "
+                                                      "pixel ("),
+              std::string::npos) << what;
+    EXPECT_NE(what.find("num_classes is 2 (values 0..1) and ignore_label is 255"), std::string::npos) << what;
+  }
+  options.num_classes = 3;  // The same records fit three classes.
+  EXPECT_NO_THROW(SegmentationDataset(options).MakeBatch(1));
+}
+
+// Issue 18 item 8: image/object/class/label 2^40 was narrowed to int (0, background) before the range check.
+TEST(SegmentationDataset, InstanceClassLabelBeyondInt32IsAnErrorNotBackground) {
+  TempDir dir;
+  cv::Mat mask(8, 8, CV_8UC1, cv::Scalar(0));
+  mask(cv::Rect(2, 2, 4, 4)).setTo(255);
+  ObjectDetectionExample ex;
+  ex.encoded = testing::EncodePng(cv::Mat(8, 8, CV_8UC3, cv::Scalar(1, 2, 3)));
+  ex.format = "png";
+  ex.height = ex.width = 8;
+  ex.boxes.push_back({0.25f, 0.25f, 0.75f, 0.75f});
+  ex.class_label.push_back(int64_t{1} << 40);
+  ex.has_instance_masks = true;
+  ex.instance_masks.push_back(testing::EncodePng(mask));
+  {
+    TFRecordWriter writer(dir / "big.record");
+    writer.Write(ToExample(ex).SerializeAsString());
+    writer.Close();
+  }
+  DatasetOptions options = EvalOptions({dir / "big.record"});
+  const SegmentationDataset data(options);
+  try {
+    data.MakeBatch(0);
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "big.record").string() + ": record 0: image/object/class/label[0]: "
+                                         "class id 1099511627776 is outside 0..255"),
+              std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace segtune

@@ -103,5 +103,33 @@ TEST(LabelMapCli, WritesLabelMapFromCoco) {
   EXPECT_EQ(map.item(0).name(), "bottle");
 }
 
+// Issue 18 item 3: protobuf's TextFormat skips an unknown field by recursing once per level, without a
+// limit; 20,000 levels (~100 KB) overflowed the stack.
+TEST(LabelMap, DeepNestingIsAnErrorNamingFileLineAndLimit) {
+  std::string text = "item { id: 1 name: 'a' }\nitem { id: 2\n  unknown_field {";
+  for (int i = 0; i < 20000; ++i) text += " a {";
+  for (int i = 0; i < 20001; ++i) text += " }";
+  text += " }\n";
+  try {
+    ParseLabelMap(text, "deep.pbtxt");
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.pbtxt: line 3: nesting deeper than 100 levels"), std::string::npos)
+        << e.what();
+  }
+}
+
+// Issue 18 item 8: a COCO category id 2^40 was written to the label map as `id: 0` (background).
+TEST(LabelMap, LabelmapVerbRefusesACategoryIdThatDoesNotFitInsteadOfWritingId0) {
+  TempDir dir;
+  WriteFileAtomic(dir / "c.json", R"({"images":[],"annotations":[],
+      "categories":[{"id":1,"name":"bottle"},{"id":1099511627776,"name":"can"}]})");
+  const auto result = RunSegtune("labelmap " + (dir / "c.json").string() + " -o " + (dir / "m.pbtxt").string());
+  EXPECT_NE(result.exit_code, 0) << result.output;
+  EXPECT_NE(result.output.find((dir / "c.json").string() + ": categories[1].id: 1099511627776 is out of range"),
+            std::string::npos) << result.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "m.pbtxt"));
+}
+
 }  // namespace
 }  // namespace segtune

@@ -275,3 +275,49 @@ TEST(Labelbox, WrongFieldTypesAreFormatErrorsNamingTheLine) {
     EXPECT_NE(std::string(e.what()).find("odd.ndjson: line 1"), std::string::npos) << e.what();
   }
 }
+
+// Issue 18 item 8: media_attributes.width 2^40 went through get<int>() (wrapped to 0: "size unknown").
+TEST(Labelbox, OutOfRangeImageSizeAndMaskColorAreErrorsNamingTheField) {
+  TempDir dir;
+  const fs::path input = dir / "big.ndjson";
+  segtune::WriteFileAtomic(input, "{\"data_row\": {\"id\": \"r1\"}, \"media_attributes\": {\"width\": 1099511627776, "
+                                  "\"height\": 10}, \"projects\": {}}\n");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("big.ndjson: line 1: media_attributes.width: expected an integer from 0 to "
+                                         "2147483647, found 1099511627776"),
+              std::string::npos) << e.what();
+  }
+  segtune::WriteFileAtomic(
+      input, "{\"data_row\": {\"id\": \"r1\"}, \"projects\": {\"p\": {\"labels\": [{\"annotations\": {\"objects\": "
+             "[{\"name\": \"can\", \"annotation_kind\": \"ImageSegmentationMask\", \"composite_mask\": "
+             "{\"url\": \"http://127.0.0.1:9/m\", \"color_rgb\": [256, 0, 0]}}]}}]}}}\n");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("composite_mask.color_rgb[0]: expected an integer from 0 to 255, found 256"),
+              std::string::npos) << e.what();
+  }
+}
+
+// Issue 18 item 3: nlohmann parses without recursion, but copying or printing a value recurses: the
+// error message for a malformed color_rgb printed 100,000 nested lists.
+TEST(Labelbox, DeepJsonNestingIsAnErrorNamingFileLineAndLimit) {
+  TempDir dir;
+  const fs::path input = dir / "deep.ndjson";
+  std::string row = "{\"data_row\": {\"id\": \"r1\"}, \"projects\": {\"p\": {\"labels\": [{\"annotations\": "
+                    "{\"objects\": [{\"name\": \"can\", \"annotation_kind\": \"ImageSegmentationMask\", "
+                    "\"composite_mask\": {\"url\": \"http://127.0.0.1:9/m\", \"color_rgb\": ";
+  row += std::string(100000, '[') + std::string(100000, ']') + "}}]}}]}}}\n";
+  segtune::WriteFileAtomic(input, "\n" + row);
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("deep.ndjson: line 2: nesting deeper than 1024 levels"), std::string::npos)
+        << e.what();
+  }
+}

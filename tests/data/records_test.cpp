@@ -6,7 +6,9 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
+#include "segtune/data/od_example.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/tfrecord.h"
 #include "test_util.h"
@@ -118,6 +120,35 @@ TEST(Records, ExportReadsTensorFlowLayoutWithoutImageBytes) {
   EXPECT_NEAR(coco.annotations[0].bbox[0], 0.25 * 640, 1e-3);
   EXPECT_NEAR(coco.annotations[0].bbox[3], (0.5 - 0.125) * 480, 1e-3);
   EXPECT_TRUE(coco.annotations[1].iscrowd);
+}
+
+// Issue 18 item 8: records export narrowed image/width (int64 in the record) to int and wrote the
+// wrapped value into the COCO file; class labels beyond int32 made a COCO file no reader accepts.
+TEST(Records, ExportRefusesWidthOrLabelThatDoesNotFitCoco) {
+  TempDir dir;
+  for (const bool big_label : {false, true}) {
+    ObjectDetectionExample ex;
+    ex.source_id = "1";
+    ex.height = 10;
+    ex.width = big_label ? 10 : (int64_t{1} << 31) + 10;
+    ex.boxes.push_back({0.f, 0.f, 1.f, 1.f});
+    ex.class_label.push_back(big_label ? int64_t{1} << 40 : 1);
+    {
+      TFRecordWriter writer(dir / "big.record");
+      writer.Write(ToExample(ex).SerializeAsString());
+      writer.Close();
+    }
+    try {
+      ExportRecordsToCoco({dir / "big.record"}, {dir / "img", dir / "out.json"});
+      ADD_FAILURE() << "expected FormatError";
+    } catch (const FormatError& e) {
+      const std::string expected = (dir / "big.record").string() + ": record 0: " +
+                                   (big_label ? "image/object/class/label[0]: 1099511627776" : "image/width: 2147483658") +
+                                   " does not fit COCO";
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir / "out.json"));
+  }
 }
 
 }  // namespace

@@ -3,7 +3,11 @@
 #include "segtune/engine/detection_config.h"
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
 
+#include <cmath>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <regex>
 
 #include "segtune/core/atomic_file.h"
@@ -11,6 +15,8 @@
 #include "segtune/data/od_example.h"
 #include "segtune/data/tfrecord.h"
 #include "segtune/engine/config_tools.h"
+#include "segtune/engine/trainer.h"
+#include "segtune/models/weights.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -162,7 +168,11 @@ TEST(DetectionConfig, NativeSpellingsUseTorchvisionDefaultsAndOverrides) {
 TEST(DetectionConfig, ConfigInitWritesADetectionConfigThatLoadsCleanAndChecks) {
   testing::TempDir dir;
   WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\nitem { id: 2 name: 'can' }\n");
-  WriteFileAtomic(dir / "train-00000-of-00001", "");
+  {
+    TFRecordWriter writer(dir / "train-00000-of-00001");  // Check reads the first record's framing.
+    writer.Write("record");
+    writer.Close();
+  }
   ConfigInitOptions o;
   o.model = "fasterrcnn_mobilenet_v3_large_320_fpn";
   o.label_map = dir / "label_map.pbtxt";
@@ -256,6 +266,75 @@ TEST(DetectionConfig, ConfigInitNamesDetectionModelsAmongTheKnownOnes) {
     EXPECT_NE(std::string(e.what()).find("fasterrcnn_resnet50_fpn"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("lraspp_mobilenet_v3_large"), std::string::npos) << e.what();
   }
+}
+
+// Issue 18 item 13: the TF OD API's own faster_rcnn_resnet50_coco.config says num_classes: 90 next to a
+// one-item label map; TF trains it (a 90-class head, one class used). This is its MobileNet
+// counterpart at 64 pixels, so one training step stays fast.
+TEST(DetectionConfig, TfNumClasses90WithAOneItemLabelMapIsAWarningAndTrainsA91ClassHead) {
+  testing::TempDir dir;
+  WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
+  {
+    TFRecordWriter writer(dir / "train.record");
+    for (int i = 0; i < 2; ++i) {
+      cv::Mat bgr(64, 64, CV_8UC3, cv::Scalar(120, 120, 120));
+      cv::rectangle(bgr, cv::Rect(10 + 8 * i, 12, 30, 28), cv::Scalar(40, 40, 220), cv::FILLED);
+      std::vector<uchar> png;
+      cv::imencode(".png", bgr, png);
+      ObjectDetectionExample ex;
+      ex.encoded.assign(png.begin(), png.end());
+      ex.format = "png";
+      ex.height = ex.width = 64;
+      ex.boxes.push_back({12.f / 64, (10.f + 8 * i) / 64, 40.f / 64, (40.f + 8 * i) / 64});
+      ex.class_label.push_back(1);
+      ex.class_text.push_back("bottle");
+      writer.Write(ToExample(ex).SerializeAsString());
+    }
+    writer.Close();
+  }
+  const std::string text =
+      "model { faster_rcnn {\n"
+      "  num_classes: 90\n"
+      "  image_resizer { keep_aspect_ratio_resizer { min_dimension: 64 max_dimension: 64 } }\n"
+      "  feature_extractor { type: 'faster_rcnn_mobilenet_v3_large' }\n"
+      "} }\n"
+      "train_config { batch_size: 2 num_steps: 1\n"
+      "  optimizer { momentum_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.001 } } } }\n"
+      "}\n"
+      "train_input_reader {\n"
+      "  label_map_path: 'label_map.pbtxt'\n"
+      "  tf_record_input_reader { input_path: 'train.record' }\n"
+      "}\n";
+  WriteFileAtomic(dir / "pipeline.config", text);
+
+  const ConfigCheckReport report = CheckPipelineConfig(dir / "pipeline.config");
+  EXPECT_TRUE(report.ok()) << report.errors[0];
+  std::string warning;
+  for (const auto& w : report.warnings) {
+    if (w.find("label_map_path") != std::string::npos) warning = w;
+  }
+  const std::string line = std::to_string(LineOf(text, "label_map_path"));
+  EXPECT_NE(warning.find((dir / "pipeline.config").string() + ":" + line + ": train_input_reader.label_map_path: "),
+            std::string::npos) << warning;
+  EXPECT_NE(warning.find("91-class head (TF's num_classes 90 + background) of which only classes up to 1 appear"),
+            std::string::npos) << warning;
+  EXPECT_NE(warning.find("set num_classes to 1"), std::string::npos) << warning;
+
+  TrainOptions o;
+  o.pipeline_config = dir / "pipeline.config";
+  o.train_dir = dir / "train";
+  const TrainResult r = Train(o);
+  EXPECT_EQ(r.last_step, 1);
+  ASSERT_EQ(r.losses.size(), 1u);
+  EXPECT_TRUE(std::isfinite(r.losses[0]));
+  const NamedTensors ckpt = LoadWeights(r.last_checkpoint);
+  EXPECT_EQ(ckpt.metadata.at("segtune.num_classes"), "91");
+  const torch::Tensor* cls = nullptr;  // The box predictor's class logits: one row per class.
+  for (const auto& [name, tensor] : ckpt.items) {
+    if (name.find("cls_score.weight") != std::string::npos) cls = &tensor;
+  }
+  ASSERT_NE(cls, nullptr);
+  EXPECT_EQ(cls->size(0), 91);
 }
 
 }  // namespace

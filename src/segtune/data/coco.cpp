@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <climits>
 #include <cmath>
 #include <sstream>
 
@@ -56,32 +57,58 @@ double ToDouble(dom::element e, const Where& w, const std::string& field) {
   }
 }
 
-// Integers may come as 7, 7.0 or "7" (liberal: some exporters write ids as strings).
-int64_t ToInt(dom::element e, const Where& w, const std::string& field) {
+// Integers may come as 7, 7.0 or "7" (liberal: some exporters write ids as strings). Values outside
+// [lo, hi] are errors, never wrapped or truncated (an id of 2^63 + 5 must not become negative).
+int64_t ToInt(dom::element e, const Where& w, const std::string& field, int64_t lo = INT64_MIN,
+              int64_t hi = INT64_MAX) {
+  auto out_of_range = [&](const std::string& value) {
+    w.Fail(field, value + " is out of range (expected an integer from " + std::to_string(lo) + " to " +
+                      std::to_string(hi) + ")");
+  };
+  int64_t v = 0;
   switch (e.type()) {
-    case dom::element_type::INT64: return int64_t(e);
-    case dom::element_type::UINT64: return int64_t(uint64_t(e));
+    case dom::element_type::INT64: v = int64_t(e); break;
+    case dom::element_type::UINT64: {
+      const uint64_t u = uint64_t(e);
+      if (u > uint64_t(INT64_MAX)) out_of_range(std::to_string(u));
+      v = int64_t(u);
+      break;
+    }
     case dom::element_type::DOUBLE: {
       const double d = double(e);
       if (d != std::floor(d)) w.Fail(field, "expected an integer, found " + std::to_string(d));
-      return int64_t(d);
+      // 2^63 is exactly representable; every double below it converts exactly.
+      if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0)) out_of_range(nlohmann::json(d).dump());
+      v = int64_t(d);
+      break;
     }
     case dom::element_type::STRING: {
       const std::string s{std::string_view(e)};
+      size_t used = 0;
       try {
-        size_t used = 0;
-        const long long v = std::stoll(s, &used);
-        if (used == s.size()) return v;
+        v = std::stoll(s, &used);
+      } catch (const std::out_of_range&) {
+        out_of_range("\"" + s + "\"");
       } catch (const std::exception&) {
+        used = 0;
       }
-      w.Fail(field, "expected an integer, found the string \"" + s + "\"");
+      if (used == 0 || used != s.size()) w.Fail(field, "expected an integer, found the string \"" + s + "\"");
+      break;
     }
     default: w.Fail(field, std::string("expected an integer, found ") + TypeName(e.type()));
   }
+  if (v < lo || v > hi) out_of_range(std::to_string(v));
+  return v;
 }
+
+// Image sides: 0 (or null) means unknown; otherwise what an `int` holds (the image file must agree).
+constexpr int64_t kMaxCocoSide = INT32_MAX;
+// Category ids end up in label maps, whose ids are int32 (string_int_label_map.proto).
+constexpr int64_t kMinCategoryId = INT32_MIN, kMaxCategoryId = INT32_MAX;
 
 ImageId ToImageId(dom::element e, const Where& w, const std::string& field) {
   if (e.type() == dom::element_type::STRING) return {std::string(std::string_view(e)), false};
+  if (e.type() == dom::element_type::UINT64) return {std::to_string(uint64_t(e)), true};  // Kept as text: exact.
   return {std::to_string(ToInt(e, w, field)), true};
 }
 
@@ -133,6 +160,12 @@ Rle ToRle(dom::object o, const Where& w) {
   if (o["size"].get(size) || o["counts"].get(counts)) w.Fail("segmentation", "RLE needs \"size\" and \"counts\"");
   const auto hw = ToNumbers(size, w, "segmentation.size");
   if (hw.size() != 2 || hw[0] < 0 || hw[1] < 0) w.Fail("segmentation.size", "expected [height, width]");
+  for (double side : hw) {
+    if (side != std::floor(side) || side > double(kMaxCocoSide)) {
+      w.Fail("segmentation.size", "expected integer sides from 0 to " + std::to_string(kMaxCocoSide) + ", found " +
+                                      nlohmann::json(side).dump());
+    }
+  }
   const auto h = uint32_t(hw[0]), width = uint32_t(hw[1]);
   if (counts.type() == dom::element_type::STRING) {
     try {
@@ -145,6 +178,10 @@ Rle ToRle(dom::object o, const Where& w) {
   uint64_t total = 0;
   for (double c : ToNumbers(counts, w, "segmentation.counts")) {
     if (c < 0) w.Fail("segmentation.counts", "negative run length");
+    if (c > double(UINT32_MAX) || c != std::floor(c)) {
+      w.Fail("segmentation.counts", "run length " + nlohmann::json(c).dump() + " is not an integer from 0 to " +
+                                        std::to_string(UINT32_MAX));
+    }
     rle.counts.push_back(uint32_t(c));
     total += uint64_t(c);
   }
@@ -188,9 +225,9 @@ CocoImage ToImage(dom::object o, const Where& w) {
     } else if (key == "file_name") {
       image.file_name = ToString(field.value, w, "file_name");
     } else if (key == "width") {
-      image.width = field.value.is_null() ? 0 : int(ToInt(field.value, w, "width"));
+      image.width = field.value.is_null() ? 0 : int(ToInt(field.value, w, "width", 0, kMaxCocoSide));
     } else if (key == "height") {
-      image.height = field.value.is_null() ? 0 : int(ToInt(field.value, w, "height"));
+      image.height = field.value.is_null() ? 0 : int(ToInt(field.value, w, "height", 0, kMaxCocoSide));
     } else if (key == "coco_url") {
       image.coco_url = ToString(field.value, w, "coco_url");
     } else if (key == "flickr_url") {
@@ -209,7 +246,7 @@ CocoCategory ToCategory(dom::object o, const Where& w) {
   for (auto field : o) {
     const std::string_view key = field.key;
     if (key == "id") {
-      cat.id = ToInt(field.value, w, "id");
+      cat.id = ToInt(field.value, w, "id", kMinCategoryId, kMaxCategoryId);
       has_id = true;
     } else if (key == "name") {
       cat.name = ToString(field.value, w, "name");
@@ -236,7 +273,7 @@ CocoAnnotation ToAnnotation(dom::object o, const Where& w, bool results) {
       ann.image_id = ToImageId(field.value, w, "image_id");
       has_image = true;
     } else if (key == "category_id") {
-      ann.category_id = ToInt(field.value, w, "category_id");
+      ann.category_id = ToInt(field.value, w, "category_id", kMinCategoryId, kMaxCategoryId);
       has_category = true;
     } else if (key == "segmentation") {
       ann.segmentation = ToSegmentation(field.value, w);

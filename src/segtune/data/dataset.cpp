@@ -90,15 +90,34 @@ void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* la
   const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, *source), *source);
   *rgb = DecodeImage(ex, *source);
   *label = SemanticTarget(ex, rgb->rows, rgb->cols, *source, options_.class_ids);
-  // Labels outside the model's classes cannot be trained on: treat them as ignore.
-  if (options_.num_classes < 255) {
-    label->setTo(cv::Scalar(options_.ignore_label), *label >= options_.num_classes & *label != options_.ignore_label);
-  }
+  CheckLabelValues(*label, *source,
+                   ex.semantic_mask.empty() ? "image/object/class/label" : "image/segmentation/class/encoded");
   if (options_.train && options_.augment.enabled()) {
     std::mt19937_64 rng(MixSeed(options_.seed ^ MixSeed(static_cast<uint64_t>(position))));
     Augment(options_.augment, rng, options_.ignore_label, rgb, label);
   }
   ApplyResize(options_.resize, options_.ignore_label, rgb, label);
+}
+
+// A value the model has no class for would make the loss index outside its logits, or, when a whole
+// batch is such values, NaN; either way the cause is the record, so it is named here.
+void SegmentationDataset::CheckLabelValues(const cv::Mat& label, const std::string& source,
+                                           const std::string& key) const {
+  if (options_.num_classes > 255) return;  // Every 8-bit value is a class (or ignore_label).
+  const cv::Mat bad = (label >= options_.num_classes) & (label != options_.ignore_label);
+  const int count = cv::countNonZero(bad);
+  if (count == 0) return;
+  std::vector<cv::Point> where;
+  cv::findNonZero(bad, where);
+  const cv::Point first = where.front();
+  const int value = label.at<uint8_t>(first);
+  throw FormatError(source, key,
+                    "label value " + std::to_string(value) + " at pixel (" + std::to_string(first.x) + ", " +
+                        std::to_string(first.y) + ") (" + std::to_string(count) + " pixels outside the classes) is " +
+                        "not a class of the model: num_classes is " + std::to_string(options_.num_classes) +
+                        " (values 0.." + std::to_string(options_.num_classes - 1) + ") and ignore_label is " +
+                        std::to_string(options_.ignore_label) +
+                        "; raise model.segmentation.num_classes or write the masks with the label map's ids");
 }
 
 SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {

@@ -37,7 +37,7 @@ namespace segtune {
 
 struct DatasetOptions {
   std::vector<std::filesystem::path> files;  // TFRecord files (already expanded).
-  int num_classes = 2;                       // Label values >= num_classes (other than ignore) become ignore.
+  int num_classes = 2;                       // A label value >= num_classes (other than ignore) is an error.
   int ignore_label = 255;
   std::map<std::string, int> class_ids;      // Label map name -> id (instance masks given by class text).
   ResizePolicy resize;
@@ -81,6 +81,9 @@ class SegmentationDataset {
   SegmentationBatch MakeBatch(int64_t index) const;
   // Decodes and prepares one position of the stream: image CV_8UC3 RGB, label CV_8UC1.
   void LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const;
+  // Throws FormatError naming `source`, `key` (the feature the target came from), the value and a
+  // pixel when a label is neither a class nor ignore_label.
+  void CheckLabelValues(const cv::Mat& label, const std::string& source, const std::string& key) const;
 
  private:
   // Where record r is: its file, and either its place in that file or its bytes in `held_`.

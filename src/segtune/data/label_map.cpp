@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 
 #include <algorithm>
+#include <climits>
 #include <set>
 #include <sstream>
 
@@ -11,6 +12,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/coco.h"
+#include "segtune/data/nesting_limit.h"
 
 namespace segtune {
 namespace {
@@ -55,14 +57,21 @@ std::string Quote(const std::string& s) {
 
 LabelMap ParseLabelMap(std::string_view bytes, const std::string& source) {
   LabelMap map;
+  LabelMap binary;  // TF's loader falls back to the binary encoding.
+  try {
+    CheckTextFormatNesting(bytes, source);  // Protobuf's unknown-field skipping has no recursion limit.
+  } catch (const FormatError&) {
+    if (!bytes.empty() && binary.ParseFromArray(bytes.data(), int(bytes.size())) && binary.item_size() > 0) return binary;
+    throw;
+  }
   FirstError errors;
   google::protobuf::TextFormat::Parser parser;
+  parser.SetRecursionLimit(kMaxTextFormatNesting);
   parser.RecordErrorsTo(&errors);
   if (parser.ParseFromString(std::string(bytes), &map)) {
     for (const auto& w : errors.warnings()) Warn(source + ": " + w);
     return map;
   }
-  LabelMap binary;  // TF's loader falls back to the binary encoding.
   if (!bytes.empty() && binary.ParseFromArray(bytes.data(), int(bytes.size())) && binary.item_size() > 0) return binary;
   throw FormatError(source + ": " + errors.first() + " (expected a StringIntLabelMap: item { id: 1 name: \"cat\" })");
 }
@@ -136,8 +145,12 @@ void SaveLabelMap(const LabelMap& map, const std::filesystem::path& path) {
 LabelMap LabelMapFromCoco(const CocoDataset& coco) {
   LabelMap map;
   for (const auto& category : coco.categories) {
+    if (category.id < INT32_MIN || category.id > INT32_MAX) {  // Never written as a wrapped int32.
+      throw FormatError("category " + std::to_string(category.id) + " (" + category.name +
+                        "): a label map id is a 32-bit integer (string_int_label_map.proto)");
+    }
     auto* item = map.add_item();
-    item->set_id(int(category.id));
+    item->set_id(static_cast<int32_t>(category.id));
     item->set_name(category.name);
   }
   return map;

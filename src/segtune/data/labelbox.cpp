@@ -14,6 +14,7 @@
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/labelbox_rows.h"
+#include "segtune/data/nesting_limit.h"
 #include "segtune/data/rle.h"
 
 namespace fs = std::filesystem;
@@ -28,7 +29,11 @@ struct ParsedExport {
   LabelboxParseStats stats;
 };
 
-nlohmann::json ParseJson(const std::string& text, const fs::path& file, const std::string& where) {
+// `line`: the file line `text` starts on (NDJSON); 0 for a whole file.
+nlohmann::json ParseJson(const std::string& text, const fs::path& file, size_t line) {
+  const std::string where = line > 0 ? "line " + std::to_string(line) : "";
+  // nlohmann parses without recursion, but copying and printing a value (error messages) recurse.
+  CheckJsonNesting(text, file.string(), int(std::max<size_t>(line, 1)));
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
@@ -64,7 +69,7 @@ ParsedExport ReadExport(const fs::path& path) {
   std::set<std::string> flavours;
   const std::string file = path.string();
   if (text[first] == '[') {
-    const nlohmann::json rows = ParseJson(text, path, "");
+    const nlohmann::json rows = ParseJson(text, path, 0);
     for (size_t i = 0; i < rows.size(); ++i) AddRow(rows[i], file + ": row " + std::to_string(i), &out, &flavours);
   } else {
     size_t line_no = 0;
@@ -76,7 +81,7 @@ ParsedExport ReadExport(const fs::path& path) {
       pos = end + 1;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = "line " + std::to_string(line_no);
-      AddRow(ParseJson(line, path, where), file + ": " + where, &out, &flavours);
+      AddRow(ParseJson(line, path, line_no), file + ": " + where, &out, &flavours);
     }
     for (auto f : std::set<std::string>(flavours))
       if (f == "export v2") flavours = {"export v2 NDJSON"};

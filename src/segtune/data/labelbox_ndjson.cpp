@@ -1,4 +1,6 @@
 // Labelbox export v2 rows (NDJSON, one data row per line). Field names: FORMATS.md §9.
+#include <climits>
+#include <cmath>
 #include <string>
 
 #include "segtune/core/error.h"
@@ -7,9 +9,29 @@
 namespace segtune {
 namespace {
 
-int IntField(const nlohmann::json& object, const char* key) {
+// A JSON number that must be an integer in [lo, hi] (lo <= 0): get<int>() would wrap 2^40 to 0 and
+// convert 1e20 undefinedly. Throws FormatError naming `where`.
+int IntInRange(const nlohmann::json& v, const std::string& where, int lo, int hi) {
+  bool ok = false;
+  if (v.is_number_unsigned()) {
+    ok = v.get<uint64_t>() <= uint64_t(hi);
+  } else if (v.is_number_integer()) {
+    ok = v.get<int64_t>() >= lo && v.get<int64_t>() <= hi;
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    ok = d == std::floor(d) && d >= lo && d <= hi;  // False for NaN.
+  }
+  if (!ok) {
+    throw FormatError(where + ": expected an integer from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                      ", found " + v.dump());
+  }
+  return v.is_number_float() ? static_cast<int>(v.get<double>()) : static_cast<int>(v.get<int64_t>());
+}
+
+// An integer field (see IntInRange); 0 when absent or not a number.
+int IntField(const nlohmann::json& object, const char* key, const std::string& where, int lo, int hi) {
   if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return 0;
-  return object[key].get<int>();
+  return IntInRange(object[key], where + "." + key, lo, hi);
 }
 
 void ReadObject(const nlohmann::json& object, const std::string& where, LabelboxRow* row, LabelboxParseStats* stats) {
@@ -39,7 +61,9 @@ void ReadObject(const nlohmann::json& object, const std::string& where, Labelbox
       if (!color.is_array() || color.size() != 3 || !color[0].is_number())
         throw FormatError(where + ": composite_mask.color_rgb: expected [r, g, b], found " + color.dump());
       shape.has_color = true;
-      for (int c = 0; c < 3; ++c) shape.color_rgb[c] = color[c].get<int>();
+      for (int c = 0; c < 3; ++c) {
+        shape.color_rgb[c] = IntInRange(color[c], where + ": composite_mask.color_rgb[" + std::to_string(c) + "]", 0, 255);
+      }
     } else {
       shape.mask_url = StringField(object.value("mask", nlohmann::json::object()), "url");
     }
@@ -73,8 +97,9 @@ LabelboxRow ParseLabelboxNdjsonRow(const nlohmann::json& row, const std::string&
   out.url = StringField(data_row, "row_data");
   out.external_id = StringField(data_row, "external_id");
   if (row.contains("media_attributes")) {
-    out.width = IntField(row["media_attributes"], "width");
-    out.height = IntField(row["media_attributes"], "height");
+    // As COCO's width/height (data/coco.h): 0 when unknown, at most what an int holds.
+    out.width = IntField(row["media_attributes"], "width", where + ": media_attributes", 0, INT32_MAX);
+    out.height = IntField(row["media_attributes"], "height", where + ": media_attributes", 0, INT32_MAX);
   }
   // Every label of every project; a data row labeled more than once keeps its first label.
   std::vector<std::pair<std::string, const nlohmann::json*>> labels;

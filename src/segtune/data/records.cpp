@@ -1,6 +1,7 @@
 #include "segtune/data/records.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -47,6 +48,15 @@ void ForEachExample(const std::vector<std::filesystem::path>& files, std::vector
 std::string Extension(const std::string& format) {
   if (format == "jpeg" || format == "jpg") return ".jpg";
   return format.empty() ? ".img" : "." + format;
+}
+
+// `value` if it lies in [lo, hi]; else FormatError naming the record and feature.
+int64_t InCocoRange(int64_t value, int64_t lo, int64_t hi, const std::string& source, const std::string& key) {
+  if (value < lo || value > hi) {
+    throw FormatError(source, key, std::to_string(value) + " does not fit COCO (expected " + std::to_string(lo) +
+                                       " to " + std::to_string(hi) + ")");
+  }
+  return value;
 }
 
 }  // namespace
@@ -140,8 +150,10 @@ ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>&
     if (used_names.count(name)) throw FormatError(source + ": two records would both be exported as " + name);
     used_names.insert(name);
     image.file_name = name;
-    image.width = int(od.width);
-    image.height = int(od.height);
+    // COCO's width/height and category ids have the ranges every COCO reader of segtune accepts
+    // (data/coco.h): an out-of-range record value is an error, never a wrapped int in the JSON.
+    image.width = static_cast<int>(InCocoRange(od.width, 0, INT32_MAX, source, "image/width"));
+    image.height = static_cast<int>(InCocoRange(od.height, 0, INT32_MAX, source, "image/height"));
     if (!od.encoded.empty()) {
       WriteFileAtomic(options.images_dir / name, od.encoded);
       if (image.width <= 0 || image.height <= 0) {
@@ -158,7 +170,8 @@ ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>&
       ann.image_id = image.id;
       const std::string text = i < od.class_text.size() ? od.class_text[i] : "";
       if (i < od.class_label.size()) {
-        ann.category_id = od.class_label[i];
+        ann.category_id = InCocoRange(od.class_label[i], INT32_MIN, INT32_MAX, source,
+                                      "image/object/class/label[" + std::to_string(i) + "]");
       } else {
         const auto it = text_ids.emplace(text, int64_t(text_ids.size() + 1)).first;
         ann.category_id = it->second;

@@ -1,5 +1,6 @@
 #include "segtune/data/semantic_target.h"
 
+#include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <vector>
 
@@ -14,7 +15,16 @@ cv::Mat DecodeGray(const std::string& png, int height, int width, const std::str
   cv::Mat mask = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
   if (mask.empty()) throw FormatError(source, key, "not a decodable PNG");
   if (mask.channels() != 1) throw FormatError(source, key, "expected a 1-channel (grayscale) PNG");
-  if (mask.depth() != CV_8U) mask.convertTo(mask, CV_8U);
+  if (mask.depth() != CV_8U) {
+    // A 16-bit PNG is fine while its values fit a class id; converting would saturate 300 to 255 (ignore).
+    double max_value = 0;
+    cv::minMaxLoc(mask, nullptr, &max_value);
+    if (max_value > 255) {
+      throw FormatError(source, key, "holds the value " + std::to_string(static_cast<long long>(max_value)) +
+                                         "; class ids are 0..255 (8-bit targets, 255 = ignore)");
+    }
+    mask.convertTo(mask, CV_8U);
+  }
   if (mask.rows != height || mask.cols != width) {
     throw FormatError(source, key,
                       "mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) + " but the image is " +
@@ -23,9 +33,10 @@ cv::Mat DecodeGray(const std::string& png, int height, int width, const std::str
   return mask;
 }
 
-int ObjectClass(const ObjectDetectionExample& ex, size_t k, const std::map<std::string, int>& class_ids,
-                const std::string& source) {
-  if (k < ex.class_label.size()) return static_cast<int>(ex.class_label[k]);
+// The class of object k, as stored (int64: range-checked by the caller, never narrowed first).
+int64_t ObjectClass(const ObjectDetectionExample& ex, size_t k, const std::map<std::string, int>& class_ids,
+                    const std::string& source) {
+  if (k < ex.class_label.size()) return ex.class_label[k];
   if (k < ex.class_text.size()) {
     const auto it = class_ids.find(ex.class_text[k]);
     if (it != class_ids.end()) return it->second;
@@ -53,9 +64,12 @@ cv::Mat SemanticTarget(const ObjectDetectionExample& ex, int height, int width, 
     const cv::Mat mask = DecodeGray(ex.instance_masks[k], height, width, source,
                                     "image/object/mask[" + std::to_string(k) + "]");
     const bool crowd = k < ex.is_crowd.size() && ex.is_crowd[k] != 0;
-    const int cls = crowd ? 255 : ObjectClass(ex, k, class_ids, source);
-    if (cls < 0 || cls > 255) throw FormatError(source, "image/object/class/label", "class id outside 0..255");
-    target.setTo(cv::Scalar(cls), mask > 0);
+    const int64_t cls = crowd ? 255 : ObjectClass(ex, k, class_ids, source);
+    if (cls < 0 || cls > 255) {
+      throw FormatError(source, "image/object/class/label[" + std::to_string(k) + "]",
+                        "class id " + std::to_string(cls) + " is outside 0..255 (8-bit targets, 255 = ignore)");
+    }
+    target.setTo(cv::Scalar(static_cast<double>(cls)), mask > 0);
   }
   return target;
 }

@@ -6,10 +6,8 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
 #include "segtune/data/label_map.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/engine/config_validation.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/finetune.h"
 #include "segtune/models/detection/detection_registry.h"
@@ -188,69 +186,6 @@ void WritePipelineConfig(const ConfigInitOptions& options) {
 
 namespace {
 
-// Mask R-CNN trains and is evaluated on image/object/mask PNGs: the first record with objects in
-// `files` must have one mask per box (records written without --include-masks have none, and the
-// run would stop only when it reaches them, at the first evaluation for an eval reader).
-void CheckInstanceMasks(const std::vector<std::filesystem::path>& files, const std::string& name,
-                        ConfigCheckReport* r) {
-  constexpr int kRecordsToLook = 64;
-  int looked = 0;
-  for (const auto& file : files) {
-    TFRecordReader reader(file);
-    std::string record;
-    while (looked < kRecordsToLook && reader.Next(&record)) {
-      ++looked;
-      const std::string source = file.string() + ": record " + std::to_string(reader.record_index());
-      const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, source), source);
-      if (ex.num_objects() == 0) continue;
-      if (ex.instance_masks.size() != ex.num_objects()) {
-        r->errors.push_back(name + ": " + source + " has " + std::to_string(ex.instance_masks.size()) +
-                            " image/object/mask PNGs for " + std::to_string(ex.num_objects()) +
-                            " boxes; the model predicts masks and needs one per object "
-                            "(write the records with coco2tfrecord --include-masks)");
-      }
-      return;
-    }
-    if (looked >= kRecordsToLook) return;
-  }
-}
-
-void CheckReader(const segtune::config::InputReader& reader, const std::string& name, int num_classes,
-                 bool needs_masks, ConfigCheckReport* r) {
-  if (!reader.label_map_path().empty()) {
-    try {
-      const LabelMap map = LoadLabelMap(reader.label_map_path());
-      const int expected = MaxLabelId(map) + 1;
-      if (expected != num_classes) {
-        r->errors.push_back(name + ".label_map_path: the label map's largest id is " + std::to_string(expected - 1) +
-                            ", so num_classes should be " + std::to_string(expected) + " (background included), not " +
-                            std::to_string(num_classes));
-      } else {
-        r->notes.push_back(name + ": label map " + reader.label_map_path() + " fits num_classes " +
-                           std::to_string(num_classes));
-      }
-    } catch (const Error& e) {
-      r->errors.push_back(name + ".label_map_path: " + e.what());
-    }
-  }
-  if (reader.tf_record_input_reader().input_path_size() == 0) {
-    r->errors.push_back(name + ": no tf_record_input_reader { input_path } given");
-  }
-  for (const auto& pattern : reader.tf_record_input_reader().input_path()) {
-    if (IsUnconfiguredPath(pattern)) {
-      r->errors.push_back(name + ".input_path '" + pattern + "' still holds TF's placeholder PATH_TO_BE_CONFIGURED");
-      continue;
-    }
-    try {
-      const auto files = ExpandInputPaths(pattern);
-      r->notes.push_back(name + ".input_path '" + pattern + "': " + std::to_string(files.size()) + " file(s)");
-      if (needs_masks) CheckInstanceMasks(files, name, r);
-    } catch (const Error& e) {
-      r->errors.push_back(name + ".input_path: " + e.what());
-    }
-  }
-}
-
 // Loads the fine-tune checkpoint into a fresh model (`load` builds it and loads) and reports the fit.
 template <typename LoadFn>
 void CheckCheckpoint(const PipelineConfig& config, const std::string& model_name, const LoadFn& load,
@@ -284,8 +219,8 @@ void CheckCheckpoint(const PipelineConfig& config, const std::string& model_name
   }
 }
 
-// The model a config describes: its name and num_classes, and how to load a checkpoint into it.
-// Returns false (with an error in r) when the model is unusable.
+// The model a config describes: its name and num_classes. Returns false when the model is unusable
+// (ValidateForTraining reports why).
 bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classes, ConfigCheckReport* r) {
   const std::string mapped = config.mapped_from.empty() ? "" : " (mapped from " + config.mapped_from + ")";
   try {
@@ -302,11 +237,8 @@ bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classe
     *name = seg.architecture();
     *num_classes = seg.num_classes();
     r->notes.push_back("model " + *name + mapped);
-    if (seg.num_classes() < 1) r->errors.push_back("model.segmentation.num_classes must be >= 1");
     return true;
-  } catch (const Error& e) {
-    r->errors.push_back(std::string(IsDetectionConfig(config) ? "model.detection: " : "model.segmentation.architecture: ") +
-                        e.what());
+  } catch (const Error&) {
     return false;
   }
 }
@@ -317,24 +249,19 @@ ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
   ConfigCheckReport r;
   const PipelineConfig config = LoadPipelineConfig(path);
   for (const auto& w : config.warnings) r.warnings.push_back(w.ToString(path));
+  // The checks `segtune train` runs too (engine/config_validation.h): check and train cannot disagree.
+  const ConfigValidation validation = ValidateForTraining(config);
+  for (const auto& e : validation.errors) r.errors.push_back(e.ToString(path));
+  for (const auto& w : validation.warnings) r.warnings.push_back(w.ToString(path));
+  r.notes.insert(r.notes.end(), validation.notes.begin(), validation.notes.end());
   std::string name;
   int num_classes = 0;
   if (!CheckModel(config, &name, &num_classes, &r)) return r;
+  for (const auto& e : validation.errors) {
+    if (e.field.rfind("model", 0) == 0) return r;  // Building the model to try the checkpoint could fail or be huge.
+  }
   const auto& train = config.proto.train_config();
   if (train.num_steps() == 0) r.warnings.push_back("train_config.num_steps is 0: pass --num-steps to segtune train");
-  if (!train.optimizer().has_momentum_optimizer() && !train.optimizer().has_adam_optimizer() &&
-      !train.optimizer().has_rms_prop_optimizer()) {
-    r.errors.push_back("train_config.optimizer: set momentum_optimizer, adam_optimizer or rms_prop_optimizer");
-  }
-  const bool needs_masks = IsDetectionConfig(config) && detection::GetDetectionModelInfo(name).has_masks;
-  if (config.proto.has_train_input_reader()) {
-    CheckReader(config.proto.train_input_reader(), "train_input_reader", num_classes, needs_masks, &r);
-  } else {
-    r.errors.push_back("no train_input_reader");
-  }
-  for (const auto& reader : config.proto.eval_input_reader()) {
-    CheckReader(reader, "eval_input_reader", num_classes, needs_masks, &r);
-  }
   if (IsDetectionConfig(config)) {
     const DetectionConfig d = DetectionConfigFromPipeline(config);
     CheckCheckpoint(config, name, [&d](const std::string& ckpt, const std::string& type) {

@@ -10,6 +10,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/nesting_limit.h"
 #include "segtune/engine/config_audit.h"
 #include "segtune/engine/detection_config.h"
 
@@ -246,8 +247,11 @@ PipelineConfig ParsePipelineConfig(const std::string& text, const std::filesyste
   PipelineConfig config;
   config.path = path;
   config.text = text;
+  // Before protobuf sees it: skipping an unknown field recurses once per level, without a limit.
+  CheckTextFormatNesting(text, path.string());
   CollectingErrors collector;
   pb::TextFormat::Parser parser;
+  parser.SetRecursionLimit(kMaxTextFormatNesting);
   parser.AllowUnknownField(true);
   parser.RecordErrorsTo(&collector);
   const bool ok = parser.ParseFromString(text, &config.proto);
@@ -277,6 +281,10 @@ PipelineConfig ParsePipelineConfig(const std::string& text, const std::filesyste
   ResolvePaths(&config);
   WarnAboutTensorFlowCheckpoint(&config);
   return config;
+}
+
+int LineOfField(const PipelineConfig& config, const std::string& path, int occurrence) {
+  return LineOfPath(FieldPathsByPosition(config.text), path, occurrence);
 }
 
 PipelineConfig LoadPipelineConfig(const std::filesystem::path& path) { return ParsePipelineConfig(ReadFile(path), path); }

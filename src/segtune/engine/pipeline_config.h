@@ -60,6 +60,10 @@ std::string NearestSegmentationModel(const std::string& feature_extractor_type);
 // The text segtune would write for `proto` (protobuf text format, TF's field order).
 std::string PipelineConfigToText(const segtune::config::TrainEvalPipelineConfig& proto);
 
+// 1-based line of the n-th (0-based) occurrence of a dotted field path ("train_config.batch_size") in
+// config.text; 0 when the text has no such field (e.g. a field created by mapping a TF model).
+int LineOfField(const PipelineConfig& config, const std::string& path, int occurrence = 0);
+
 // True when `path` still holds TF's sample placeholder "PATH_TO_BE_CONFIGURED".
 bool IsUnconfiguredPath(const std::string& path);
 

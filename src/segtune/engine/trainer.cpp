@@ -17,6 +17,7 @@
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/engine/checkpoint.h"
+#include "segtune/engine/config_validation.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/distributed.h"
 #include "segtune/engine/events.h"
@@ -114,6 +115,8 @@ std::filesystem::path SaveCheckpoint(Run& run, const std::filesystem::path& dir,
 void SetUp(Run& run, const TrainOptions& options) {
   run.config = LoadPipelineConfig(options.pipeline_config);
   for (const auto& w : run.config.warnings) Warn(w.ToString(run.config.path));
+  // The same validation as `segtune config check`, before any model or dataset is built.
+  RequireValidForTraining(run.config);
   const bool detection = IsDetectionConfig(run.config);
   if (detection && run.group) {
     throw UsageError(options.pipeline_config.string() +
