@@ -193,7 +193,7 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
   }
   WriteFailures(failures, summary.failures_path);
   for (size_t i = 0; i < failures.size() && i < kFailuresShown; ++i)
-    Warn("download failed: " + failures[i].url + ": " + failures[i].error);
+    Warn("download failed: " + RedactUrl(failures[i].url) + ": " + failures[i].error);
   if (failures.size() > kFailuresShown)
     Warn("... and " + WithCommas(static_cast<long long>(failures.size()) - kFailuresShown) + " more");
   return summary;
