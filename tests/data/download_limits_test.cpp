@@ -291,7 +291,9 @@ TEST(DownloadLimits, CliNamesTheUrlTheLimitAndTheOptionAndRefusesFileUrls) {
       << result.output;
   EXPECT_TRUE(Contains(result.output, "raise --max-bytes")) << result.output;
   EXPECT_FALSE(Contains(result.output, "s3cret")) << result.output;
-  EXPECT_TRUE(Contains(result.output, "only http:// and https:// URLs are downloaded, not file://")) << result.output;
+  EXPECT_TRUE(Contains(result.output, "only http:// and https:// URLs are downloaded, not file:// (pass "
+                                      "--allow-file-urls DIR to copy local files from DIR)"))
+      << result.output;
   for (const auto& entry : fs::recursive_directory_iterator(dir / "images"))
     ADD_FAILURE() << "left behind: " << entry.path();
   EXPECT_EQ(segtune::LoadCoco(dir / "out.json").images.size(), 0u);

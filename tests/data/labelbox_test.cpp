@@ -423,18 +423,18 @@ int InterruptMaskDownload(int sig, const fs::path& tmp, std::string* log_text) {
   HttpServer server;
   TempDir dir;
   segtune::testing::HttpRoute hang = Png(SquareMask());
-  hang.stall_after_bytes = 20;  // A .part with 20 bytes sits in the scratch directory.
+  hang.stall_after_bytes = 20;  // The transfer hangs half-way, its .part in the scratch directory.
   server.SetRoute("/masks/ckl1feat0005.png", hang);
   const fs::path input = Fixture("v1_export.json", dir, &server);
   const pid_t pid = SpawnSegtune({"labelbox2coco", input.string(), "-o", (dir / "out.json").string(), "--api-key", "k"},
                                  tmp, dir / "log.txt");
   if (pid < 0) return -1;
-  // Wait until the .part of the mask holds the first bytes.
-  for (int i = 0; i < 200; ++i) {
-    bool part_written = false;
-    for (const auto& p : Entries(tmp))
-      if (p.extension() == ".part" && fs::file_size(p) >= 20) part_written = true;
-    if (part_written) break;
+  // Wait until the mask transfer is under way: the server was asked and the .part exists (its bytes
+  // may still sit in stdio's buffer). The binary may start slowly on a busy machine.
+  for (int i = 0; i < 800; ++i) {
+    bool part_exists = false;
+    for (const auto& p : Entries(tmp)) part_exists |= p.extension() == ".part";
+    if (part_exists && server.Hits("/masks/ckl1feat0005.png") > 0) break;
     ::usleep(25000);
   }
   EXPECT_EQ(Entries(tmp).size(), 2u) << "expected the scratch directory and the mask's .part";

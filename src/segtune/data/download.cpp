@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -146,7 +147,7 @@ struct Transfer {
   curl_off_t last_bytes = -1;
   // Read from the handle when the attempt ends, for messages.
   long status = 0;
-  curl_off_t content_length = -1;
+  long long content_length = -1;  // Of the last response, from its header.
   long redirects = 0;
   std::string final_url;
   char errbuf[CURL_ERROR_SIZE] = {0};
@@ -226,7 +227,7 @@ std::string WhyRefused(const std::string& url, const DownloadOptions& options) {
   if (why.empty()) return "";
   const auto path = FileUrlPath(url);
   if (!path) return why;
-  if (options.file_url_roots.empty()) return why + " (pass --allow-file-urls DIR to copy local files from DIR)";
+  if (options.file_url_roots.empty()) return why;
   std::error_code ec;
   const fs::path file = fs::weakly_canonical(fs::absolute(*path), ec);
   std::string roots;
@@ -239,6 +240,23 @@ std::string WhyRefused(const std::string& url, const DownloadOptions& options) {
 }
 
 bool IsFileUrl(const std::string& url) { return FileUrlPath(url).has_value(); }
+
+// Remembers the last response's Content-Length for messages: when curl refuses it
+// (CURLE_FILESIZE_EXCEEDED), CURLINFO_CONTENT_LENGTH_DOWNLOAD_T is not set yet.
+size_t ReadHeader(char* data, size_t size, size_t n, void* user) {
+  auto* t = static_cast<Transfer*>(user);
+  const size_t bytes = size * n;
+  std::string line(data, bytes);
+  for (char& c : line) c = char(std::tolower(static_cast<unsigned char>(c)));
+  if (line.rfind("http/", 0) == 0) t->content_length = -1;  // A new response (after a redirect).
+  static constexpr char kName[] = "content-length:";
+  if (line.rfind(kName, 0) == 0) {
+    char* end = nullptr;
+    const long long value = std::strtoll(line.c_str() + sizeof kName - 1, &end, 10);
+    if (end != line.c_str() + sizeof kName - 1 && value >= 0) t->content_length = value;
+  }
+  return bytes;
+}
 
 // Every easy-handle setting: schemes, redirects, limits, timeouts, stall detection, headers, body sink.
 void ConfigureEasy(CURL* easy, const std::string& url, const DownloadOptions& options, curl_slist* headers,
@@ -273,6 +291,8 @@ void ConfigureEasy(CURL* easy, const std::string& url, const DownloadOptions& op
   if (headers) curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, t);
+  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, ReadHeader);
+  curl_easy_setopt(easy, CURLOPT_HEADERDATA, t);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, t);
   curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, WatchTransfer);
@@ -282,7 +302,6 @@ void ConfigureEasy(CURL* easy, const std::string& url, const DownloadOptions& op
 // Reads what the messages need from the handle and settles which limit ended the attempt.
 CURLcode Settle(Transfer* t, CURLcode code) {
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &t->status);
-  curl_easy_getinfo(t->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &t->content_length);
   curl_easy_getinfo(t->easy, CURLINFO_REDIRECT_COUNT, &t->redirects);
   char* final_url = nullptr;
   if (curl_easy_getinfo(t->easy, CURLINFO_EFFECTIVE_URL, &final_url) == CURLE_OK && final_url) t->final_url = final_url;
