@@ -13,7 +13,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
-#include "segtune/core/signal_cleanup.h"
+#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/data/labelbox_rows.h"
 #include "segtune/data/rle.h"
 
@@ -89,26 +89,30 @@ ParsedExport ReadExport(const fs::path& path) {
 
 bool IsRegion(Kind kind) { return kind == Kind::kPolygon || kind == Kind::kBox || kind == Kind::kMask; }
 
-// A temporary directory for mask files, removed when done, on an error (the destructor) and when a
-// signal ends the process (RemoveOnSignal: destructors do not run then).
+// A temporary directory for mask files, removed when done, on an error (the destructor) and when
+// SIGINT/SIGTERM/SIGHUP stop the process (the interrupt cleanup: destructors do not run then).
 class ScratchDir {
  public:
-  ScratchDir() : path_(Create()), on_signal_(path_) {}
+  ScratchDir() {
+    const fs::path tmpl_path = fs::temp_directory_path() / "segtune-masks-XXXXXX";
+    std::string tmpl = tmpl_path.string();
+    // mkdtemp picks the name, so the directory is registered right after it exists: a signal in
+    // between leaves an empty directory at worst.
+    if (!::mkdtemp(tmpl.data())) throw IoError(tmpl_path, "cannot create a temporary directory");
+    path_ = tmpl;
+    RegisterInterruptCleanup(path_);
+  }
   ~ScratchDir() {
     std::error_code ec;
     fs::remove_all(path_, ec);
+    UnregisterInterruptCleanup(path_);
   }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
   const fs::path& path() const { return path_; }
 
  private:
-  static fs::path Create() {
-    std::string tmpl = (fs::temp_directory_path() / "segtune-masks-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw IoError(fs::path(tmpl), "cannot create a temporary directory");
-    return tmpl;
-  }
-
   fs::path path_;
-  RemoveOnSignal on_signal_;
 };
 
 // The key goes only to the API hosts: an export can name any host in a mask or image URL.
