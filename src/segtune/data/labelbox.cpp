@@ -11,9 +11,9 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
-#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/data/labelbox_rows.h"
 #include "segtune/data/rle.h"
 
