@@ -6,7 +6,10 @@
 //   server.SetRoute("/slow.bin", slow);
 //   FetchUrl(server.Url("/a.png"));
 //   EXPECT_EQ(server.Hits("/a.png"), 1);
-//   EXPECT_EQ(server.Requests("/a.png")[0].Header("authorization"), "Bearer k");
+//   EXPECT_EQ(server.Requests("/a.png")[0].Header("authorization"), "Bearer k");  // Headers received.
+//   HttpRoute endless; endless.endless = true;             // Body bytes until the client hangs up.
+//   HttpRoute liar; liar.claimed_length = 1000000000000;   // Content-Length: 10^12 (then the body).
+//   server.SetRoute("/r", Redirect("file:///etc/passwd")); // 302 to any Location.
 //
 // Each connection serves one request and closes ("Connection: close"). Unknown paths answer 404.
 // Routes match the request target exactly first, then its path without the query string. GET with a
@@ -48,8 +51,23 @@ struct HttpRoute {
   int fail_status = 503;
   bool ranges = true;          // Honour Range requests.
   bool send_content_length = true;
+  long long claimed_length = -1;  // >= 0: send this Content-Length instead of the body's.
+  // Endless body: `body` (or 64 KiB of 'x' when empty) sent again and again, every
+  // endless_interval_seconds (0: as fast as the client reads), until the client hangs up or the
+  // server stops. No Content-Length unless claimed_length says one.
+  bool endless = false;
+  double endless_interval_seconds = 0;
 };
 using Route = HttpRoute;
+
+// A redirect (302 by default) to `location`, which may name another scheme, host or port.
+inline HttpRoute Redirect(const std::string& location, int status = 302) {
+  HttpRoute route;
+  route.status = status;
+  route.ranges = false;
+  route.headers = {{"Location", location}};
+  return route;
+}
 
 struct HttpRequest {
   std::string method;
@@ -211,6 +229,9 @@ class HttpServer {
     switch (status) {
       case 200: return "OK";
       case 206: return "Partial Content";
+      case 301: return "Moved Permanently";
+      case 302: return "Found";
+      case 307: return "Temporary Redirect";
       case 404: return "Not Found";
       case 416: return "Range Not Satisfiable";
       case 429: return "Too Many Requests";
@@ -276,12 +297,17 @@ class HttpServer {
       }
     }
     std::string out = "HTTP/1.1 " + std::to_string(status) + " " + Reason(status) + "\r\n";
-    if (route.send_content_length) out += "Content-Length: " + std::to_string(end - begin) + "\r\n";
+    if (route.claimed_length >= 0) {
+      out += "Content-Length: " + std::to_string(route.claimed_length) + "\r\n";
+    } else if (route.send_content_length && !route.endless) {
+      out += "Content-Length: " + std::to_string(end - begin) + "\r\n";
+    }
     if (route.ranges) out += "Accept-Ranges: bytes\r\n";
     for (const auto& [k, v] : route.headers) out += k + ": " + v + "\r\n";
     out += extra + "Connection: close\r\n\r\n";
     if (!SendAll(fd, out.data(), out.size())) return;
     if (req.method == "HEAD") return;
+    if (route.endless) return SendForever(fd, route);
 
     const bool stalls = route.stall_after_bytes >= 0 &&
                         (route.stall_first_n < 0 || nth <= route.stall_first_n);
@@ -289,6 +315,18 @@ class HttpServer {
     if (stalls) stop = std::clamp(size_t(route.stall_after_bytes), begin, end);
     if (!SendAll(fd, route.body.data() + begin, stop - begin)) return;
     if (stalls && stop < end) HangUntilStop();
+  }
+
+  void SendForever(int fd, const HttpRoute& route) {
+    const std::string chunk = route.body.empty() ? std::string(64 << 10, 'x') : route.body;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (stopping_) return;
+      }
+      if (!SendAll(fd, chunk.data(), chunk.size())) return;
+      if (route.endless_interval_seconds > 0 && !SleepFor(route.endless_interval_seconds)) return;
+    }
   }
 
   int listen_fd_ = -1;

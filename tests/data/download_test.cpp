@@ -208,17 +208,60 @@ TEST(DownloadAll, SkipsCompletedFilesOnRerun) {
   EXPECT_EQ(server.Hits("/b"), 1);
 }
 
-TEST(DownloadAll, CopiesFileUrls) {
+// Issue 18 item 5: file:// URLs copied any local file (an image, or ~/.ssh/id_rsa) into the dataset.
+TEST(DownloadAll, RefusesFileAndOtherSchemesWithoutReadingAnything) {
   TempDir dir;
-  segtune::WriteFileAtomic(dir / "src.bin", "local bytes");
-  const auto results =
-      DownloadAll({{"file://" + (dir / "src.bin").string(), dir / "out/dst.bin"},
-                   {"file://" + (dir / "nope.bin").string(), dir / "out/nope.bin"}},
-                  FastOptions());
-  EXPECT_TRUE(results[0].ok) << results[0].error;
-  EXPECT_EQ(segtune::ReadFile(dir / "out/dst.bin"), "local bytes");
+  segtune::WriteFileAtomic(dir / "secret.txt", "local bytes");
+  const auto results = DownloadAll({{"file://" + (dir / "secret.txt").string(), dir / "out/a.png"},
+                                    {"FILE://" + (dir / "secret.txt").string(), dir / "out/b.png"},
+                                    {"ftp://127.0.0.1:9/x.png", dir / "out/c.png"}},
+                                   FastOptions());
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_FALSE(results[0].ok);
+  EXPECT_EQ(results[0].error, "only http:// and https:// URLs are downloaded, not file://");
   EXPECT_FALSE(results[1].ok);
-  EXPECT_EQ(results[1].attempts, 1);
+  EXPECT_FALSE(results[2].ok);
+  EXPECT_EQ(results[2].error, "only http:// and https:// URLs are downloaded, not ftp://");
+  for (const auto& r : results) EXPECT_EQ(r.attempts, 0) << r.error;  // No connection, no retry.
+  EXPECT_FALSE(fs::exists(dir / "out"));  // Not even a .part file.
+}
+
+TEST(FetchUrl, RefusesFileUrlsNamingTheUrl) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "secret.txt", "local bytes");
+  const std::string url = "file://" + (dir / "secret.txt").string();
+  try {
+    segtune::FetchUrl(url, FastOptions());
+    FAIL() << "expected IoError";
+  } catch (const segtune::IoError& e) {
+    EXPECT_EQ(std::string(e.what()), url + ": only http:// and https:// URLs are downloaded, not file://");
+  }
+}
+
+// `download --allow-file-urls DIR` (segtune synth's exports name their images by file:// URL).
+TEST(DownloadAll, CopiesFileUrlsOnlyInsideTheAllowedDirectories) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "export/images/a b.png", "local bytes");
+  segtune::WriteFileAtomic(dir / "private/key", "secret");
+  fs::create_symlink(dir / "private/key", dir / "export/images/link.png");
+  DownloadOptions options = FastOptions();
+  options.file_url_roots = {dir / "export"};
+  const std::string base = "file://" + dir.path().string();
+  const auto results = DownloadAll({{base + "/export/images/a%20b.png", dir / "out/a.png"},
+                                    {base + "/private/key", dir / "out/key"},
+                                    {base + "/export/../private/key", dir / "out/key2"},
+                                    {base + "/export/images/link.png", dir / "out/link.png"}},
+                                   options);
+  EXPECT_TRUE(results[0].ok) << results[0].error;
+  EXPECT_EQ(segtune::ReadFile(dir / "out/a.png"), "local bytes");
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_FALSE(results[i].ok) << i;
+    EXPECT_NE(results[i].error.find("outside the directories --allow-file-urls names"), std::string::npos)
+        << results[i].error;
+  }
+  EXPECT_FALSE(fs::exists(dir / "out/key"));
+  EXPECT_FALSE(fs::exists(dir / "out/key2"));
+  EXPECT_FALSE(fs::exists(dir / "out/link.png"));
 }
 
 TEST(FetchUrl, ReturnsTheBodyAndSendsHeaders) {
@@ -242,15 +285,6 @@ TEST(FetchUrl, ThrowsIoErrorNamingTheUrlAndStatus) {
     EXPECT_NE(what.find("404"), std::string::npos) << what;
   }
   EXPECT_EQ(server.Hits("/gone.png"), 1);
-}
-
-TEST(IsUrl, AcceptsHttpHttpsAndFileSchemesOnly) {
-  EXPECT_TRUE(segtune::IsUrl("http://x/y.jpg"));
-  EXPECT_TRUE(segtune::IsUrl("HTTPS://x/y.jpg"));
-  EXPECT_TRUE(segtune::IsUrl("file:///tmp/y.jpg"));
-  EXPECT_FALSE(segtune::IsUrl("images/y.jpg"));
-  EXPECT_FALSE(segtune::IsUrl("ftp://x/y"));
-  EXPECT_FALSE(segtune::IsUrl(""));
 }
 
 namespace {

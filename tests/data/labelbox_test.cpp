@@ -1,6 +1,13 @@
 #include "segtune/data/labelbox.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -10,6 +17,8 @@
 #include "segtune/core/error.h"
 #include "segtune/data/rle.h"
 #include "test_util.h"
+
+extern char** environ;
 
 namespace fs = std::filesystem;
 using segtune::CocoAnnotation;
@@ -40,10 +49,12 @@ HttpRoute Png(const cv::Mat& image) {
   return route;
 }
 
-LabelboxOptions Options(const fs::path& input) {
+// With a server, the API key may go to it (as --api-key-host would allow); by default only to labelbox.com.
+LabelboxOptions Options(const fs::path& input, const HttpServer* key_host = nullptr) {
   LabelboxOptions o;
   o.input = input;
   o.api_key = "test-key";
+  if (key_host) o.api_key_hosts.push_back(key_host->Url(""));
   o.download.retries = 0;
   o.download.stall_seconds = 2;
   return o;
@@ -68,7 +79,7 @@ TEST(Labelbox, ConvertsV1ObjectsWithMaskFetchedWithApiKey) {
   mask(cv::Rect(5, 20, 10, 10)).setTo(cv::Scalar(255, 255, 255));
   server.SetRoute("/masks/ckl1feat0005.png", Png(mask));
   LabelboxReport report;
-  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server), &server), &report);
 
   EXPECT_EQ(report.flavour, "v1 JSON (Label.objects)");
   EXPECT_EQ(report.rows, 3);
@@ -125,7 +136,7 @@ TEST(Labelbox, ConvertsNdjsonV2WithCompositeAndSingleMasks) {
   server.SetRoute("/api/v1/projects/clproj01/annotations/clfeat13/index/1/mask", Png(single));
 
   LabelboxReport report;
-  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("export_v2.ndjson", dir, &server)), &report);
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("export_v2.ndjson", dir, &server), &server), &report);
   EXPECT_EQ(report.flavour, "export v2 NDJSON");
   EXPECT_EQ(report.rows, 3);
   EXPECT_EQ(report.skipped_rows, 1);  // performance_details.skipped.
@@ -198,7 +209,7 @@ TEST(Labelbox, BottomOriginFlipsYUsingTheDownloadedImageHeightAndSubtractsHoles)
   HttpServer server;
   TempDir dir;
   server.SetRoute("/images/w.png", Png(cv::Mat(100, 120, CV_8UC3, cv::Scalar(9, 9, 9))));
-  LabelboxOptions options = Options(Fixture("legacy_2018_wkt.json", dir, &server));
+  LabelboxOptions options = Options(Fixture("legacy_2018_wkt.json", dir, &server), &server);
   options.y_origin = segtune::YOrigin::kBottom;
   LabelboxReport report;
   const CocoDataset d = segtune::LabelboxToCoco(options, &report);
@@ -223,7 +234,7 @@ TEST(Labelbox, MaskDownloadFailureIsCountedNotFatal) {
   HttpServer server;  // Serves no mask: 404.
   TempDir dir;
   LabelboxReport report;
-  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server), &server), &report);
   EXPECT_EQ(report.mask_failures, 1);
   EXPECT_EQ(report.skipped_objects.at("mask download failed"), 1);
   EXPECT_EQ(d.annotations.size(), 2u);
@@ -319,5 +330,178 @@ TEST(Labelbox, DeepJsonNestingIsAnErrorNamingFileLineAndLimit) {
   } catch (const segtune::FormatError& e) {
     EXPECT_NE(std::string(e.what()).find("deep.ndjson: line 2: nesting deeper than 1024 levels"), std::string::npos)
         << e.what();
+  }
+}
+
+namespace {
+
+// A fixture with "{{SERVER}}" replaced by `base` (any scheme), written under dir.
+fs::path FixtureAt(const std::string& name, const TempDir& dir, const std::string& base) {
+  std::string text = segtune::ReadFile(segtune::testing::SourcePath("tests/data/fixtures/labelbox/" + name));
+  for (size_t at; (at = text.find("{{SERVER}}")) != std::string::npos;) text.replace(at, 10, base);
+  const fs::path out = dir / name;
+  segtune::WriteFileAtomic(out, text);
+  return out;
+}
+
+cv::Mat SquareMask() {
+  cv::Mat mask(48, 64, CV_8UC3, cv::Scalar(0, 0, 0));
+  mask(cv::Rect(5, 20, 10, 10)).setTo(cv::Scalar(255, 255, 255));
+  return mask;
+}
+
+std::vector<fs::path> Entries(const fs::path& dir) {
+  std::vector<fs::path> out;
+  for (const auto& e : fs::recursive_directory_iterator(dir)) out.push_back(e.path());
+  return out;
+}
+
+// Points fs::temp_directory_path() (and so the mask scratch directory) at `dir` for one test.
+class TmpDirOverride {
+ public:
+  explicit TmpDirOverride(const fs::path& dir) {
+    if (const char* old = std::getenv("TMPDIR")) old_ = old, had_ = true;
+    ::setenv("TMPDIR", dir.c_str(), 1);
+  }
+  ~TmpDirOverride() { had_ ? (void)::setenv("TMPDIR", old_.c_str(), 1) : (void)::unsetenv("TMPDIR"); }
+
+ private:
+  std::string old_;
+  bool had_ = false;
+};
+
+}  // namespace
+
+// Issue 18 item 5: the API key went as a Bearer token to whatever host an export names.
+TEST(Labelbox, ApiKeyIsNotSentToAHostTheExportNames) {
+  HttpServer server;
+  TempDir dir;
+  server.SetRoute("/masks/ckl1feat0005.png", Png(SquareMask()));
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);  // Default hosts.
+  EXPECT_EQ(d.annotations.size(), 3u);  // The mask (public here) still converts.
+  ASSERT_EQ(server.Hits("/masks/ckl1feat0005.png"), 1);
+  EXPECT_EQ(server.Requests("/masks/ckl1feat0005.png")[0].Header("Authorization"), "");
+}
+
+// Issue 18 item 5: a key host that redirects elsewhere does not hand the key on.
+TEST(Labelbox, ApiKeyIsDroppedWhenAMaskRedirectsToAnotherHost) {
+  HttpServer api, elsewhere;
+  TempDir dir;
+  api.SetRoute("/masks/ckl1feat0005.png", segtune::testing::Redirect(elsewhere.Url("/stored/mask.png")));
+  elsewhere.SetRoute("/stored/mask.png", Png(SquareMask()));
+  LabelboxReport report;
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &api), &api), &report);
+  EXPECT_EQ(d.annotations.size(), 3u);
+  EXPECT_EQ(api.Requests("/masks/ckl1feat0005.png").at(0).Header("Authorization"), "Bearer test-key");
+  EXPECT_EQ(elsewhere.Requests("/stored/mask.png").at(0).Header("Authorization"), "");
+}
+
+// Issue 18 item 5: file:// mask URLs read local files.
+TEST(Labelbox, FileMaskUrlsAreNotRead) {
+  TempDir dir;
+  std::vector<uchar> png;
+  cv::imencode(".png", SquareMask(), png);
+  segtune::WriteFileAtomic(dir / "masks/ckl1feat0005.png", std::string(png.begin(), png.end()));
+  LabelboxReport report;
+  const CocoDataset d =
+      segtune::LabelboxToCoco(Options(FixtureAt("v1_export.json", dir, "file://" + dir.path().string())), &report);
+  EXPECT_EQ(report.mask_failures, 1);
+  EXPECT_EQ(report.skipped_objects.at("mask download failed"), 1);
+  EXPECT_EQ(d.annotations.size(), 2u);  // Polygon and box; not the mask.
+}
+
+// Issue 18 item 4: an endless mask filled the temp folder (24 GB in 90 s).
+TEST(Labelbox, EndlessMaskStopsAtMaxBytesAndLeavesNoTempFiles) {
+  HttpServer server;
+  TempDir dir, tmp;
+  segtune::testing::HttpRoute endless;
+  endless.endless = true;
+  server.SetRoute("/masks/ckl1feat0005.png", endless);
+  LabelboxOptions options = Options(Fixture("v1_export.json", dir, &server), &server);
+  options.download.max_bytes = 64 << 10;
+  LabelboxReport report;
+  {
+    TmpDirOverride override_tmp(tmp.path());
+    const CocoDataset d = segtune::LabelboxToCoco(options, &report);
+    EXPECT_EQ(d.annotations.size(), 2u);
+  }
+  EXPECT_EQ(report.mask_failures, 1);
+  EXPECT_EQ(Entries(tmp.path()), std::vector<fs::path>{});
+}
+
+namespace {
+
+// Starts the segtune binary with TMPDIR=tmp and default SIGINT/SIGTERM handling; output to `log`.
+pid_t SpawnSegtune(const std::vector<std::string>& args, const fs::path& tmp, const fs::path& log) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "TMPDIR=", 7) != 0) env.push_back(*e);
+  env.push_back("TMPDIR=" + tmp.string());
+  std::vector<std::string> argv_strings = {SEGTUNE_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv, envp;
+  for (auto& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t defaults;
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &defaults);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  if (posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), envp.data()) != 0) pid = -1;
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  return pid;
+}
+
+// Interrupts labelbox2coco while a mask download hangs half-way; returns the wait status.
+int InterruptMaskDownload(int sig, const fs::path& tmp, std::string* log_text) {
+  HttpServer server;
+  TempDir dir;
+  segtune::testing::HttpRoute hang = Png(SquareMask());
+  hang.stall_after_bytes = 20;  // The transfer hangs half-way, its .part in the scratch directory.
+  server.SetRoute("/masks/ckl1feat0005.png", hang);
+  const fs::path input = Fixture("v1_export.json", dir, &server);
+  const pid_t pid = SpawnSegtune({"labelbox2coco", input.string(), "-o", (dir / "out.json").string(), "--api-key", "k"},
+                                 tmp, dir / "log.txt");
+  if (pid < 0) return -1;
+  // Wait until the mask transfer is under way: the server was asked and the .part exists (its bytes
+  // may still sit in stdio's buffer). The binary may start slowly on a busy machine.
+  for (int i = 0; i < 800; ++i) {
+    bool part_exists = false;
+    for (const auto& p : Entries(tmp)) part_exists |= p.extension() == ".part";
+    if (part_exists && server.Hits("/masks/ckl1feat0005.png") > 0) break;
+    ::usleep(25000);
+  }
+  EXPECT_EQ(Entries(tmp).size(), 2u) << "expected the scratch directory and the mask's .part";
+  ::kill(pid, sig);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  *log_text = segtune::ReadFile(dir / "log.txt");
+  EXPECT_FALSE(fs::exists(dir / "out.json"));
+  return status;
+}
+
+}  // namespace
+
+// Issue 18 item 4: the mask temp folder stayed after SIGINT/SIGTERM.
+TEST(Labelbox, SigtermAndSigintRemoveTheMaskTempFolder) {
+  for (int sig : {SIGTERM, SIGINT}) {
+    TempDir tmp;
+    std::string log;
+    const int status = InterruptMaskDownload(sig, tmp.path(), &log);
+    // Exit code 128 + signal, as a shell reports a process a signal ended (core/interrupt_cleanup.h).
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + sig) << "status " << status << "\n" << log;
+    EXPECT_EQ(Entries(tmp.path()), std::vector<fs::path>{}) << "signal " << sig;
   }
 }

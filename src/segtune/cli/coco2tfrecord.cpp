@@ -1,6 +1,7 @@
 // `segtune coco2tfrecord`: COCO JSON + images -> TF OD API TFRecords (see docs/records.md).
 #include <iostream>
 
+#include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/data/coco.h"
@@ -25,6 +26,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--semantic-masks", opts->convert.semantic_masks,
                "Add image/segmentation/class/encoded: PNG of category ids (0 background, 255 crowd)");
   app.add_flag("--download", opts->convert.download, "Fetch images given by URL instead of reading them from --images");
+  segtune::cli::AddDownloadLimitOptions(&app, &opts->convert.fetch);
   app.footer("Keys and conventions follow TF's create_coco_tf_record.py; annotations with an empty box or a box "
              "past the image are skipped and counted.");
   return [opts] {

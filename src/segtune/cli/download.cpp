@@ -1,14 +1,21 @@
 // `segtune download`: fetch the images of a COCO file given by URL.
 #include <iostream>
 
+#include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/data/download_images.h"
 
 namespace {
 
+struct Options {
+  segtune::DownloadImagesOptions convert;
+  std::vector<std::string> headers, header_hosts;
+};
+
 segtune::cli::Runner Setup(CLI::App& app) {
-  auto opts = std::make_shared<segtune::DownloadImagesOptions>();
+  auto all = std::make_shared<Options>();
+  segtune::DownloadImagesOptions* opts = &all->convert;
   app.add_option("input", opts->input, "COCO JSON whose file_name or coco_url are URLs")->required();
   app.add_option("--images-dir", opts->images_dir, "Directory for the downloaded images")->required();
   app.add_option("-o,--output", opts->output, "COCO JSON pointing at the local files")->required();
@@ -18,14 +25,25 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--stall-timeout", opts->download.stall_seconds, "Seconds without data before a retry")
       ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--header", opts->download.headers, "Extra HTTP header, e.g. 'Authorization: Bearer KEY'");
+  segtune::cli::AddDownloadLimitOptions(&app, &opts->download);
+  app.add_option("--header", all->headers, "Extra HTTP header, e.g. 'Authorization: Bearer KEY'");
+  app.add_option("--header-host", all->header_hosts,
+                 "Send the --header values only to this host (repeatable): 'example.com' = https to it and its "
+                 "subdomains, 'example.com:8443' = that port, 'http://host:port' = plain http too");
+  app.add_option("--allow-file-urls", opts->download.file_url_roots,
+                 "Also copy file:// URLs whose file lies inside DIR (repeatable; e.g. the folder of `segtune synth`)")
+      ->check(CLI::ExistingDirectory);
   app.add_flag("--absolute-paths", opts->absolute_paths,
                "Write absolute file_names (default: relative to the output JSON's directory)");
   app.footer(
       "Images whose file_name or coco_url is a URL are fetched into --images-dir; a rerun skips complete\n"
       "files and resumes partial ones. Failed images are left out of the output (with their\n"
-      "annotations) and listed in <output>.failures.json; the exit code is then 1.");
-  return [opts] {
+      "annotations) and listed in <output>.failures.json; the exit code is then 1. Only http and https\n"
+      "URLs are fetched (file:// only inside --allow-file-urls). Each file is limited by --max-bytes and\n"
+      "--timeout. Without --header-host, --header values go to every host the COCO file names.");
+  return [all, opts] {
+    (all->header_hosts.empty() ? opts->download.headers : opts->download.credential_headers) = all->headers;
+    opts->download.credential_hosts = all->header_hosts;
     const segtune::DownloadImagesSummary s = segtune::DownloadImages(*opts);
     using segtune::WithCommas;
     segtune::Info("download: " + WithCommas(s.images) + " images: " + WithCommas(s.downloaded) + " downloaded, " +

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
 #include "segtune/data/labelbox.h"
 
@@ -10,6 +11,7 @@ namespace {
 struct Options {
   segtune::LabelboxOptions convert;
   std::string y_origin = "auto";
+  std::vector<std::string> api_key_hosts;
 };
 
 segtune::cli::Runner Setup(CLI::App& app) {
@@ -18,15 +20,21 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", opts->convert.output, "COCO JSON to write")->required();
   app.add_option("--api-key", opts->convert.api_key, "Labelbox API key for mask URLs (default: $LABELBOX_API_KEY)");
+  app.add_option("--api-key-host", opts->api_key_hosts,
+                 "Another host that may receive the API key (repeatable; labelbox.com and its subdomains always "
+                 "may, over https): 'example.com', 'example.com:8443', or 'http://host:port' to allow plain http");
   app.add_option("--y-origin", opts->y_origin, "y axis of the 2018 XY/WKT geometry: top, bottom or auto")
       ->capture_default_str()->check(CLI::IsMember({"top", "bottom", "auto"}));
   app.add_option("--parallel", opts->convert.download.parallel, "Mask downloads in flight at once")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  segtune::cli::AddDownloadLimitOptions(&app, &opts->convert.download);
   app.footer(
       "Images keep the Labelbox ids and URLs (run `segtune download` next to fetch them); categories\n"
       "are numbered 1..N in class-name order; masks become RLEs; points and lines are reported, not\n"
-      "converted. Exit 1 if some masks could not be fetched (the output is written without them).");
+      "converted. Exit 1 if some masks could not be fetched (the output is written without them).\n"
+      "Mask URLs must be http or https; the API key is sent only to labelbox.com and --api-key-host.");
   return [opts] {
+    for (const auto& host : opts->api_key_hosts) opts->convert.api_key_hosts.push_back(host);
     if (opts->convert.api_key.empty())
       if (const char* key = std::getenv("LABELBOX_API_KEY")) opts->convert.api_key = key;
     opts->convert.y_origin = opts->y_origin == "top"      ? segtune::YOrigin::kTop

@@ -2,6 +2,7 @@
 #include <iostream>
 #include <memory>
 
+#include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
@@ -17,6 +18,7 @@ struct Options {
   std::string out;
   std::string dir = ".";
   std::string mirror;
+  segtune::DownloadOptions download = segtune::WeightDownloadOptions();
 };
 
 int ListCatalog() {
@@ -38,6 +40,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   download->add_option("name", opts->name, "Catalog name or file name (see: segtune weights list)")->required();
   download->add_option("--to", opts->dir, "Directory to download into")->capture_default_str();
   download->add_option("--mirror", opts->mirror, "Base URL serving the same files instead of download.pytorch.org/models");
+  segtune::cli::AddDownloadLimitOptions(download, &opts->download);
   CLI::App* convert = app.add_subcommand("convert", "Convert between .pth and .safetensors (by OUT's extension)");
   convert->add_option("in", opts->in, "Input weights file")->required()->check(CLI::ExistingFile);
   convert->add_option("out", opts->out, "Output file: .safetensors, .pth or .pt")->required();
@@ -50,7 +53,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (download->parsed()) {
       const segtune::CatalogEntry& entry = segtune::FindCatalogEntry(opts->name);
       segtune::Progress progress("download " + entry.file, 1, "file");
-      const auto path = segtune::DownloadWeights(entry, opts->dir, opts->mirror, &progress);
+      const auto path = segtune::DownloadWeights(entry, opts->dir, opts->mirror, &progress, opts->download);
       progress.Finish();
       std::cout << path.string() << "\n";
       return 0;

@@ -50,8 +50,8 @@ ImageLocation Locate(const CocoImage& image, const CocoToTfRecordOptions& option
   return where;
 }
 
-std::string ReadImageBytes(const ImageLocation& where) {
-  return where.url.empty() ? ReadFile(where.path) : FetchUrl(where.url);
+std::string ReadImageBytes(const ImageLocation& where, const DownloadOptions& fetch) {
+  return where.url.empty() ? ReadFile(where.path) : FetchUrl(where.url, fetch);
 }
 
 void CheckInputs(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
@@ -247,7 +247,7 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
     const CocoImage& image = coco.images[i];
     const auto it = by_image.find(image.id.text);
     std::map<std::string, int64_t> skipped;
-    const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(Locate(image, options)),
+    const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(Locate(image, options), options.fetch),
                                                             it == by_image.end() ? none : it->second, names,
                                                             options, &skipped);
     // Serialized and framed here, on the worker: the writer thread only copies bytes to the file.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "segtune/data/coco.h"
+#include "segtune/data/download.h"
 #include "segtune/data/od_example.h"
 
 namespace segtune {
@@ -21,6 +22,7 @@ struct CocoToTfRecordOptions {
   bool include_masks = false;        // image/object/mask: one 0/1 PNG per object.
   bool semantic_masks = false;       // image/segmentation/class/{encoded,format}.
   bool download = false;             // Fetch images given by URL (file_name, coco_url, flickr_url).
+  DownloadOptions fetch;             // Limits (--max-bytes, --timeout) and retries for those fetches.
   int threads = 1;
 };
 

@@ -155,6 +155,8 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
     }
     const DownloadResult& r = results[plan.request_of_url.at(url)];
     std::string error = r.ok ? "" : r.error;
+    if (!r.ok && r.attempts == 0 && FileUrlPath(url) && options.download.file_url_roots.empty())
+      error += " (pass --allow-file-urls DIR to copy local files from DIR)";
     if (r.ok && (image.width <= 0 || image.height <= 0)) {
       const cv::Mat decoded = cv::imread(r.destination.string(), cv::IMREAD_UNCHANGED);
       if (decoded.empty()) {
@@ -193,7 +195,7 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
   }
   WriteFailures(failures, summary.failures_path);
   for (size_t i = 0; i < failures.size() && i < kFailuresShown; ++i)
-    Warn("download failed: " + failures[i].url + ": " + failures[i].error);
+    Warn("download failed: " + RedactUrl(failures[i].url) + ": " + failures[i].error);
   if (failures.size() > kFailuresShown)
     Warn("... and " + WithCommas(static_cast<long long>(failures.size()) - kFailuresShown) + " more");
   return summary;

@@ -11,6 +11,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/labelbox_rows.h"
@@ -93,27 +94,49 @@ ParsedExport ReadExport(const fs::path& path) {
 
 bool IsRegion(Kind kind) { return kind == Kind::kPolygon || kind == Kind::kBox || kind == Kind::kMask; }
 
-// A temporary directory for mask files, removed when done.
+// A temporary directory for mask files, removed when done, on an error (the destructor) and when
+// SIGINT/SIGTERM/SIGHUP stop the process (the interrupt cleanup: destructors do not run then).
 class ScratchDir {
  public:
   ScratchDir() {
-    std::string tmpl = (fs::temp_directory_path() / "segtune-masks-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw IoError(fs::path(tmpl), "cannot create a temporary directory");
+    const fs::path tmpl_path = fs::temp_directory_path() / "segtune-masks-XXXXXX";
+    std::string tmpl = tmpl_path.string();
+    // mkdtemp picks the name, so the directory is registered right after it exists: a signal in
+    // between leaves an empty directory at worst.
+    if (!::mkdtemp(tmpl.data())) throw IoError(tmpl_path, "cannot create a temporary directory");
     path_ = tmpl;
+    RegisterInterruptCleanup(path_);
   }
   ~ScratchDir() {
     std::error_code ec;
     fs::remove_all(path_, ec);
+    UnregisterInterruptCleanup(path_);
   }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
   const fs::path& path() const { return path_; }
 
  private:
   fs::path path_;
 };
 
-DownloadOptions WithApiKey(DownloadOptions options, const std::string& api_key) {
-  if (!api_key.empty()) options.headers.push_back("Authorization: Bearer " + api_key);
+// The key goes only to the API hosts: an export can name any host in a mask or image URL.
+DownloadOptions WithApiKey(DownloadOptions options, const LabelboxOptions& labelbox) {
+  if (!labelbox.api_key.empty()) {
+    options.credential_headers.push_back("Authorization: Bearer " + labelbox.api_key);
+    options.credential_hosts = labelbox.api_key_hosts;
+  }
   return options;
+}
+
+// What to do about a 401/403: supply a key, or allow its host.
+std::string AuthHint(const DownloadResult& r, const LabelboxOptions& options) {
+  if (r.http_status != 401 && r.http_status != 403) return "";
+  if (options.api_key.empty()) return " (pass --api-key or set LABELBOX_API_KEY)";
+  if (!CredentialAllowedFor(r.url, options.api_key_hosts))
+    return " (the API key is sent only to labelbox.com and --api-key-host hosts; add --api-key-host if this host "
+           "should receive it)";
+  return " (check the API key)";
 }
 
 // Downloads every distinct mask URL in parallel; returns URL -> local file (failed URLs absent).
@@ -129,12 +152,11 @@ std::map<std::string, fs::path> FetchMasks(const std::vector<LabelboxRow>& rows,
       }
   if (requests.empty()) return {};
   Progress progress("masks", (long long)requests.size(), "mask");
-  const auto results = DownloadAll(requests, WithApiKey(options.download, options.api_key), &progress);
+  const auto results = DownloadAll(requests, WithApiKey(options.download, options), &progress);
   progress.Finish();
   for (const auto& r : results) {
     if (r.ok) continue;
-    Warn("labelbox2coco: mask " + r.url + ": " + r.error +
-         (r.http_status == 401 || r.http_status == 403 ? " (pass --api-key or set LABELBOX_API_KEY)" : ""));
+    Warn("labelbox2coco: mask " + RedactUrl(r.url) + ": " + r.error + AuthHint(r, options));
     file_of.erase(r.url);
   }
   return file_of;
@@ -233,10 +255,11 @@ class Converter {
   void EnsureSize(CocoImage* image, const LabelboxRow& row) {
     if (image->height > 0) return;
     if (row.url.empty()) throw FormatError(row.where + ": the image height is needed to flip y, and the row has no URL");
-    const std::string bytes = FetchUrl(row.url, WithApiKey(options_.download, options_.api_key));
+    const std::string bytes = FetchUrl(row.url, WithApiKey(options_.download, options_));
     const cv::Mat decoded = cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data())),
                                          cv::IMREAD_UNCHANGED);
-    if (decoded.empty()) throw FormatError(row.where + ": " + row.url + ": not a readable image (needed to flip y)");
+    if (decoded.empty())
+      throw FormatError(row.where + ": " + RedactUrl(row.url) + ": not a readable image (needed to flip y)");
     image->width = decoded.cols;
     image->height = decoded.rows;
   }
@@ -351,7 +374,7 @@ class Converter {
     }
     if (mask.empty()) {
       ++report_->mask_failures;
-      Warn(s.where + ": " + s.mask_url + ": not a readable PNG mask");
+      Warn(s.where + ": " + RedactUrl(s.mask_url) + ": not a readable PNG mask");
       return Skip("mask unreadable");
     }
     if (mask.cols != image.width || mask.rows != image.height) {

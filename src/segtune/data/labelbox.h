@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "segtune/data/coco.h"
 #include "segtune/data/download.h"
@@ -21,9 +22,12 @@ enum class YOrigin { kTop, kBottom, kAuto };
 struct LabelboxOptions {
   std::filesystem::path input;
   std::filesystem::path output;
-  std::string api_key;          // Sent as "Authorization: Bearer <key>" when fetching mask URLs.
+  std::string api_key;          // Sent as "Authorization: Bearer <key>" when fetching mask URLs...
+  // ...but only to these hosts (forms as in CredentialAllowedFor: "labelbox.com" is https to
+  // labelbox.com and its subdomains), never to another host an export names or a redirect leads to.
+  std::vector<std::string> api_key_hosts = {"labelbox.com"};
   YOrigin y_origin = YOrigin::kAuto;
-  DownloadOptions download;     // For masks (and image sizes needed by a y flip).
+  DownloadOptions download;     // For masks (and image sizes needed by a y flip); limits per file.
 };
 
 struct LabelboxReport {
@@ -51,6 +55,10 @@ struct LabelboxReport {
 // y origin: v1 and v2 geometry is top-left. The 2018 XY/WKT exports may have a bottom-left origin
 // (Labelbox's own exporter flips y' = H - y); kAuto keeps them as they are and warns, kBottom flips
 // every vector geometry (downloading an image when its height is unknown).
+//
+// Downloads: http and https only (a file:// mask URL fails like an unreachable one), each file within
+// options.download's --max-bytes and --timeout. Masks go to a temporary directory that is removed
+// on return, on an error and when SIGINT/SIGTERM end the process.
 //
 // Throws FormatError naming the file and the row/line and field for malformed input, IoError if the
 // input cannot be read. Masks that fail to download are skipped and counted in mask_failures.

@@ -118,7 +118,8 @@ class DemoRunner {
     Seg({"synth", "--out", name + "/labelbox", "--images", std::to_string(images), "--classes", classes, "--seed",
          std::to_string(seed), "--size", sizes_.image_size});
     Seg({"labelbox2coco", name + "/labelbox/export.json", "-o", name + "/coco_urls.json"});
-    Seg({"download", name + "/coco_urls.json", "--images-dir", name + "/images", "-o", name + "/coco.json"});
+    Seg({"download", name + "/coco_urls.json", "--images-dir", name + "/images", "-o", name + "/coco.json",
+         "--allow-file-urls", name + "/labelbox"});  // synth's export names its images by file:// URL.
     Seg({"validate", name + "/coco.json", "--images-dir", name});
     Seg({"split", name + "/coco.json", "--train", Fixed(1 - val, 6), "--val", Fixed(val, 6), "--test", "0", "--seed",
          std::to_string(seed), "-o", name + "/split"});

@@ -82,15 +82,22 @@ const CatalogEntry& FindCatalogEntry(const std::string& name) {
   throw UsageError("unknown weights '" + name + "'; known: " + names + " (see: segtune weights list)");
 }
 
+DownloadOptions WeightDownloadOptions() {
+  DownloadOptions options;
+  options.max_bytes = 2LL << 30;
+  options.timeout_seconds = 3600;
+  return options;
+}
+
 std::filesystem::path DownloadWeights(const CatalogEntry& entry, const std::filesystem::path& dir,
-                                      const std::string& mirror, Progress* progress) {
+                                      const std::string& mirror, Progress* progress, const DownloadOptions& options) {
   std::string url = entry.Url();
   if (!mirror.empty()) url = (mirror.back() == '/' ? mirror : mirror + "/") + entry.file;
   const std::filesystem::path destination = dir / entry.file;
   std::filesystem::create_directories(dir);
-  const std::vector<DownloadResult> results = DownloadAll({{url, destination}}, DownloadOptions{}, progress);
+  const std::vector<DownloadResult> results = DownloadAll({{url, destination}}, options, progress);
   const DownloadResult& result = results.at(0);
-  if (!result.ok) throw IoError(url + ": download failed: " + result.error);
+  if (!result.ok) throw IoError(RedactUrl(url) + ": download failed: " + result.error);
   const std::string actual = Sha256OfFile(destination);
   const std::string expected = entry.Sha256Prefix();
   if (actual.compare(0, expected.size(), expected) != 0) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/data/download.h"
 #include "segtune/models/load_state.h"
 
 namespace segtune {
@@ -37,12 +38,17 @@ const std::vector<CatalogEntry>& WeightCatalog();
 // The entry called `name` (or whose file name is `name`). Throws UsageError listing close names.
 const CatalogEntry& FindCatalogEntry(const std::string& name);
 
+// Download limits for model files: --max-bytes 2 GiB (the largest zoo file is ~240 MB, above the
+// image default) and --timeout one hour.
+DownloadOptions WeightDownloadOptions();
+
 // Downloads `entry` into directory `dir` (resuming a partial "<file>.part"), from
 // `mirror` + "/" + file when `mirror` is not empty (a local copy of download.pytorch.org/models),
 // else from the official URL; then checks that the file's sha256 starts with the prefix in its
 // name. Returns the file's path. A file already present is not fetched again but is verified.
 // Throws IoError if the download fails, FormatError on a hash mismatch (the bad file is removed).
 std::filesystem::path DownloadWeights(const CatalogEntry& entry, const std::filesystem::path& dir,
-                                      const std::string& mirror = "", Progress* progress = nullptr);
+                                      const std::string& mirror = "", Progress* progress = nullptr,
+                                      const DownloadOptions& options = WeightDownloadOptions());
 
 }  // namespace segtune
