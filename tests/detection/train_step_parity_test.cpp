@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <string>
 
 #include "models/segmentation_reference.h"
@@ -29,19 +30,23 @@ using segtune::testing::SourcePath;
 // Bounds, each a margin over the worst case measured across DNNL_MAX_CPU_ISA=SSE41|AVX|AVX2|AVX512_CORE|
 // AVX512_CORE_BF16 and ATEN_CPU_CAPABILITY=default|avx2 (tools/parity_spread.sh).
 struct StepTolerance {
-  double loss;        // Relative to max(1, |loss|).
-  double gradient;    // Relative to the tensor's max |gradient|.
-  double statistics;  // BatchNorm running means, relative to max(1, max |mean|).
+  double loss;                // Relative to max(1, |loss|).
+  double gradient;            // Relative to the tensor's max |gradient|.
+  double amplified_gradient;  // The same, for kBatchNormAmplified.
+  double statistics;          // BatchNorm running means, relative to max(1, max |mean|).
 };
-// Float: from scratch, the stem's and the last stage's gradients pass through train-mode BatchNorm
-// over a 2-image batch, where rounding is amplified: torchvision's own float step differs from its
-// double step there by 2.7e-3 (stem) and 4.7e-3 (last stage) of the maximum with oneDNN's AVX kernels
-// and up to 20x less with SSE4.1's. Measured segtune against torchvision in float: loss MEASURED_LOSS,
-// gradient MEASURED_GRADIENT, statistics MEASURED_STATISTICS.
-constexpr StepTolerance kFloatTolerance{1e-4, 2e-2, 1e-4};
-// Double: the tight comparison. Measured: loss MEASURED_DOUBLE_LOSS, gradient MEASURED_DOUBLE_GRADIENT,
-// statistics MEASURED_DOUBLE_STATISTICS.
-constexpr StepTolerance kDoubleTolerance{1e-10, 1e-8, 1e-10};
+// From scratch, the stem's and the last stage's gradients (and the FPN's first inner block, fed by the
+// last stage) pass through train-mode BatchNorm over a 2-image batch, where rounding is amplified:
+// torchvision's own float step differs from its double step there by 2.7e-3 (stem), 4.7e-3 (last
+// stage) and 3.5e-3 (FPN) of the maximum, and by ~3e-6 everywhere else.
+const std::set<std::string> kBatchNormAmplified{"backbone.body.0.0.weight", "backbone.body.16.0.weight",
+                                                "backbone.fpn.inner_blocks.0.0.weight"};
+// Float, segtune against torchvision, worst measured: losses 2e-7; gradients 5e-6, amplified ones 1.2e-2
+// (stem, native AVX-512; the report gave 2.7e-3); running means 2e-8.
+constexpr StepTolerance kFloatTolerance{1e-4, 1e-3, 5e-2, 1e-4};
+// Double: the tight comparison. Measured: 0 for every loss, gradient and mean (bit-identical); the
+// objectness loss is float32 on both sides (see below) and held to the float bound.
+constexpr StepTolerance kDoubleTolerance{1e-10, 1e-8, 1e-8, 1e-10};
 
 // One train-mode step of fasterrcnn_mobilenet_v3_large_320_fpn from the reference's initial weights in
 // `dtype`, compared with the reference file `ref_name` made by torchvision in the same dtype.
@@ -107,7 +112,8 @@ void ExpectStepMatches(const std::filesystem::path& dir, const std::string& ref_
       const double scale = expected.abs().max().item<double>();
       ASSERT_GT(scale, 0.0) << param;
       const double relative = MaxAbsDiff(grad, expected) / scale;
-      EXPECT_LE(ReportMeasured(what + " gradient " + param, relative, tolerance.gradient), tolerance.gradient) << param;
+      const double bound = kBatchNormAmplified.count(param) ? tolerance.amplified_gradient : tolerance.gradient;
+      EXPECT_LE(ReportMeasured(what + " gradient " + param, relative, bound), bound) << param;
       ++gradients;
     } else if (key.rfind("running_mean/", 0) == 0) {
       const std::string buffer = key.substr(13);
