@@ -7,6 +7,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/data/coco2tfrecord.h"
+#include "segtune/data/example.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/tfrecord.h"
 #include "test_util.h"
@@ -118,6 +119,99 @@ TEST(Records, ExportReadsTensorFlowLayoutWithoutImageBytes) {
   EXPECT_NEAR(coco.annotations[0].bbox[0], 0.25 * 640, 1e-3);
   EXPECT_NEAR(coco.annotations[0].bbox[3], (0.5 - 0.125) * 480, 1e-3);
   EXPECT_TRUE(coco.annotations[1].iscrowd);
+}
+
+
+// A record as an attacker would write it: no image/filename, a path for image/source_id.
+std::string HostileRecord(const std::string& source_id, const std::string& format, const std::string& filename = "") {
+  tensorflow::Example ex;
+  SetBytes(&ex, "image/encoded", "not really an image");
+  SetBytes(&ex, "image/format", format);
+  SetBytes(&ex, "image/source_id", source_id);
+  if (!filename.empty()) SetBytes(&ex, "image/filename", filename);
+  SetInt64(&ex, "image/height", 4);
+  SetInt64(&ex, "image/width", 4);
+  return ex.SerializeAsString();
+}
+
+TEST(Records, ExportNeverWritesOutsideImagesDir) {
+  TempDir dir;
+  const std::filesystem::path images = dir / "a" / "b" / "images";
+  {
+    TFRecordWriter writer(dir / "evil.record");
+    writer.Write(HostileRecord("../../victim", "txt"));
+    writer.Write(HostileRecord((dir / "home").string() + "/", "bashrc"));
+    writer.Write(HostileRecord("7", "png", "../../../escape.png"));
+    writer.Write(HostileRecord("8", "png", ".."));
+    writer.Write(HostileRecord("x\x1b[2J", "jpeg"));
+    writer.Close();
+  }
+  std::filesystem::create_directories(dir / "home");
+  ::testing::internal::CaptureStderr();
+  const auto report = ExportRecordsToCoco({dir / "evil.record"}, {images, dir / "out.json"});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(report.images, 5);
+  EXPECT_FALSE(std::filesystem::exists(dir / "a" / "victim.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "home" / ".bashrc"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "home"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "escape.png"));
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (!entry.is_regular_file()) continue;
+    const auto parent = entry.path().parent_path();
+    EXPECT_TRUE(parent == images || parent == dir.path()) << entry.path();
+    if (parent == images) {
+      ++files;
+      EXPECT_NE(entry.path().filename().string()[0], '.') << entry.path();  // No hidden files.
+      EXPECT_EQ(entry.path().filename().string().find('\x1b'), std::string::npos) << entry.path();
+    }
+  }
+  EXPECT_EQ(files, 5u);
+  const CocoDataset coco = LoadCoco(dir / "out.json");
+  EXPECT_EQ(coco.images[0].file_name, "_.._victim.img");  // "txt" is not an image format.
+  EXPECT_EQ(coco.images[2].file_name, "escape.png");
+  // Every rename is reported, naming the file and the record.
+  EXPECT_NE(err.find("evil.record: record 0: image/source_id: \"../../victim.img\" is unsafe"), std::string::npos) << err;
+  EXPECT_NE(err.find("evil.record: record 0: image/format \"txt\" is not an image format"), std::string::npos) << err;
+}
+
+TEST(Records, ExportMakesRepeatedNamesUniqueInsteadOfFailing) {
+  TempDir dir;
+  {
+    TFRecordWriter writer(dir / "dup.record");
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Close();
+  }
+  ::testing::internal::CaptureStderr();
+  ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json"});
+  ::testing::internal::GetCapturedStderr();
+  const CocoDataset coco = LoadCoco(dir / "out.json");
+  ASSERT_EQ(coco.images.size(), 3u);
+  EXPECT_EQ(coco.images[0].file_name, "a.png");
+  EXPECT_EQ(coco.images[1].file_name, "1.png");
+  EXPECT_EQ(coco.images[2].file_name, "1_2.png");
+  for (const auto& im : coco.images) EXPECT_TRUE(std::filesystem::exists(dir / "img" / im.file_name));
+}
+
+TEST(Records, ExportCliKeepsImagesInsideAndWarns) {
+  TempDir dir;
+  {
+    TFRecordWriter writer(dir / "evil.record");
+    writer.Write(HostileRecord("../../victim", "txt"));
+    writer.Close();
+  }
+  std::filesystem::create_directories(dir / "x" / "y");
+  const auto cli = RunSegtune("records export " + (dir / "evil.record").string() + " --images-dir " +
+                              (dir / "x" / "y" / "img").string() + " -o " + (dir / "out.json").string());
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x" / "victim.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "x" / "victim.img"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "x" / "y" / "img" / "_.._victim.img"));
+  EXPECT_NE(cli.output.find("segtune: warning: records export: " + (dir / "evil.record").string() + ": record 0"),
+            std::string::npos)
+      << cli.output;
 }
 
 }  // namespace

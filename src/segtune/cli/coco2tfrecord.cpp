@@ -24,6 +24,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--include-masks", opts->convert.include_masks, "Add image/object/mask: a 0/1 PNG per object");
   app.add_flag("--semantic-masks", opts->convert.semantic_masks,
                "Add image/segmentation/class/encoded: PNG of category ids (0 background, 255 crowd)");
+  app.add_flag("--overwrite", opts->convert.overwrite,
+               "Replace a previous output of this name: the file and every shard set of the prefix (stale sets "
+               "are removed); files that are not TFRecords are never replaced");
   app.add_flag("--download", opts->convert.download, "Fetch images given by URL instead of reading them from --images");
   app.footer("Keys and conventions follow TF's create_coco_tf_record.py; annotations with an empty box or a box "
              "past the image are skipped and counted.");

@@ -53,6 +53,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (!o->output.empty()) std::cout << " -> " << o->output;
     std::cout << "\n" << segtune::FormatInferenceProblems(s);
     segtune::Info("time per stage (thread-seconds): " + segtune::FormatStageSeconds(s));
+    if (s.images == 0 && s.skipped > 0) {  // Skipping is for a few bad items, not for a run with no result.
+      throw segtune::Error("infer: every input was skipped (" + std::to_string(s.skipped) +
+                           " unreadable item(s), listed above); nothing was predicted");
+    }
     return 0;
   };
 }

@@ -11,12 +11,14 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/download.h"
 #include "segtune/data/example_wire.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/sha256.h"
+#include "segtune/data/shard_set.h"
 #include "segtune/data/tfrecord.h"
 
 namespace segtune {
@@ -231,6 +233,14 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   std::unordered_map<std::string, std::vector<const CocoAnnotation*>> by_image;
   for (const auto& ann : coco.annotations) by_image[ann.image_id.text].push_back(&ann);
 
+  // Every file of this output name, whatever the shard count: a rerun with --shards 4 after --shards 2
+  // must not leave the 2-shard set beside the new one (a glob would read both).
+  std::vector<std::filesystem::path> previous = ExistingShards(options.output);
+  if (std::filesystem::exists(std::filesystem::symlink_status(options.output))) previous.emplace_back(options.output);
+  for (const auto& p : previous) {
+    CheckOutputFile(p, options.overwrite, {"coco2tfrecord", "--output", "TFRecord", {}}, LooksLikeTFRecord);
+  }
+
   CocoToTfRecordReport report;
   const int shard_count = std::max(1, options.shards);
   std::vector<std::unique_ptr<TFRecordWriter>> writers;
@@ -265,6 +275,13 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   }
   for (auto& w : writers) w->Close();
   progress.Finish();
+  for (const auto& p : previous) {  // Only now that the new set is complete.
+    if (std::find(report.outputs.begin(), report.outputs.end(), p) != report.outputs.end()) continue;
+    std::error_code ec;
+    std::filesystem::remove(p, ec);
+    if (ec) throw IoError(p.string() + ": cannot remove this stale output of an earlier run (" + ec.message() + ")");
+    Info("coco2tfrecord: removed " + p.string() + " (an earlier run's output, replaced by --overwrite)");
+  }
   report.images = int64_t(coco.images.size());
   return report;
 }

@@ -22,6 +22,10 @@ struct CocoToTfRecordOptions {
   bool semantic_masks = false;       // image/segmentation/class/{encoded,format}.
   bool download = false;             // Fetch images given by URL (file_name, coco_url, flickr_url).
   int threads = 1;
+  // Replace a previous output of the same name: the file `output` and every shard set of that
+  // prefix (the ones the new run does not write are removed once it is complete). Without it, any
+  // of them existing is a UsageError; a file there that is not a TFRecord is never replaced.
+  bool overwrite = false;
 };
 
 struct CocoToTfRecordReport {

@@ -52,7 +52,9 @@ struct ExportToCocoReport {
 };
 
 // Writes one COCO image per record (id = image/source_id, as a number if it is one; file_name =
-// image/filename or "<source_id>.<format>" when absent or repeated), categories from
+// image/filename's last component, or "<source_id>.<ext>" when absent or repeated, always passed
+// through SafeNamer so a record cannot name a file outside images_dir; <ext> from image/format
+// when it is an image format, else from the bytes), categories from
 // (class/label, class/text), boxes converted back to pixels, image/object/mask PNGs as compressed
 // RLE. Throws FormatError naming the file and record on a corrupt record.
 ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>& files,

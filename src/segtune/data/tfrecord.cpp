@@ -13,6 +13,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/crc32c.h"
+#include "segtune/data/shard_set.h"
 
 namespace segtune {
 namespace {
@@ -357,7 +358,14 @@ std::vector<std::filesystem::path> Glob(const std::string& pattern) {
   std::vector<std::filesystem::path> out;
   if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) {
-      if (std::filesystem::is_regular_file(g.gl_pathv[i])) out.emplace_back(g.gl_pathv[i]);
+      const std::filesystem::path path = g.gl_pathv[i];
+      if (!std::filesystem::is_regular_file(path)) continue;
+      if (IsStaleTempName(path.filename().string())) {  // Half-written by a killed run: never data.
+        Warn(pattern + ": ignoring " + path.string() + ", a temporary file left by an interrupted segtune run; "
+             "delete it");
+        continue;
+      }
+      out.push_back(path);
     }
   }
   globfree(&g);
@@ -380,10 +388,12 @@ std::vector<std::filesystem::path> ExpandOne(const std::string& item) {
   if (item.find_first_of("*?[") != std::string::npos) {
     auto out = Glob(item);
     if (out.empty()) throw IoError(item + ": no file matches this pattern");
+    CheckShardSets(out, item);
     return out;
   }
   if (std::filesystem::exists(item)) return {item};
   auto shards = Glob(item + "-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]");
+  CheckShardSets(shards, item);
   if (!shards.empty()) return shards;
   throw IoError(item + ": no such file (nor shards " + item + "-NNNNN-of-NNNNN)");
 }
