@@ -342,5 +342,19 @@ TEST(ShardSets, GlobSkipsTemporaryFilesOfAKilledRunWithAWarning) {
       << err;
 }
 
+
+TEST_F(SmallCocoSet, OutOfRangePolygonNamesTheImageAndAnnotation) {
+  coco_.annotations[0].segmentation.polygons = {{8, 4, 2e9, 4, 32, 24}};
+  options_.include_masks = true;
+  try {
+    ConvertCocoToTfRecord(coco_, options_);
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("image 1 (a.jpg): annotation 10: segmentation: polygon coordinate"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace segtune

@@ -83,6 +83,24 @@ TEST_F(RecordsSet, VerifyPassesIntactAndListsCorruptRecords) {
   EXPECT_NE(cli.output.find("data CRC mismatch"), std::string::npos) << cli.output;
 }
 
+// issue 18 item 11: `records info` exited 0 on a corrupt record and on a text file.
+TEST_F(RecordsSet, InfoExitsNonZeroOnCorruptOrTextFilesNamingThem) {
+  std::string bytes = ReadFile(files_[1]);
+  bytes[40] ^= 0x01;
+  std::ofstream(files_[1], std::ios::binary) << bytes;
+  const auto corrupt = RunSegtune("records info " + (dir_ / "train").string());
+  EXPECT_EQ(corrupt.exit_code, 1) << corrupt.output;
+  EXPECT_NE(corrupt.output.find("segtune: error: 1 unreadable record(s)"), std::string::npos) << corrupt.output;
+  EXPECT_NE(corrupt.output.find(files_[1].string() + ": record 0 at byte 0: data CRC mismatch"), std::string::npos)
+      << corrupt.output;
+  WriteFileAtomic(dir_ / "notes.txt", "just some text, not a TFRecord at all\n");
+  const auto text = RunSegtune("records info " + (dir_ / "notes.txt").string());
+  EXPECT_EQ(text.exit_code, 1) << text.output;
+  EXPECT_NE(text.output.find((dir_ / "notes.txt").string() + ": record 0"), std::string::npos) << text.output;
+  const auto intact = RunSegtune("records info " + files_[0].string());
+  EXPECT_EQ(intact.exit_code, 0) << intact.output;
+}
+
 TEST_F(RecordsSet, ExportRoundTripsToCocoWithImagesAndRleMasks) {
   const auto cli = RunSegtune("records export " + (dir_ / "train@2").string() + " --images-dir " +
                               (dir_ / "exported").string() + " -o " + (dir_ / "back.json").string());

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/coco.h"
 #include "segtune/data/coco2tfrecord.h"
@@ -34,7 +35,12 @@ segtune::cli::Runner Setup(CLI::App& app) {
     opts->convert.images_dir = opts->images_dir;
     opts->convert.threads = segtune::cli::Globals().threads;
     const segtune::CocoDataset coco = segtune::LoadCoco(opts->annotations);
-    const auto report = segtune::ConvertCocoToTfRecord(coco, opts->convert);
+    segtune::CocoToTfRecordReport report;
+    try {
+      report = segtune::ConvertCocoToTfRecord(coco, opts->convert);
+    } catch (const segtune::FormatError& e) {  // "image 3 (a.jpg): ..." of which file.
+      throw segtune::FormatError(opts->annotations + ": " + e.what());
+    }
     segtune::Info("coco2tfrecord: " + segtune::WithCommas(report.images) + " images, " +
                   segtune::WithCommas(report.annotations_written) + " objects written, " +
                   segtune::WithCommas(report.skipped_total()) + " annotations skipped");

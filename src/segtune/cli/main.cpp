@@ -14,6 +14,7 @@
 #include "segtune/cli/suggest.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
+#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
 
 namespace segtune::cli {
@@ -171,4 +172,7 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace segtune::cli
 
-int main(int argc, char** argv) { return segtune::cli::Main(argc, argv); }
+int main(int argc, char** argv) {
+  segtune::InstallInterruptCleanup();  // Ctrl-C removes the temporaries of unfinished outputs.
+  return segtune::cli::Main(argc, argv);
+}

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/records.h"
 #include "segtune/data/tfrecord.h"
@@ -39,7 +40,12 @@ segtune::cli::Runner Setup(CLI::App& app) {
   return [opts, info, verify, exp] {
     const auto files = Expand(opts->inputs);
     if (info->parsed()) {
-      std::cout << segtune::FormatRecordsInfo(segtune::InspectRecords(files));
+      const segtune::RecordsInfo report = segtune::InspectRecords(files);
+      std::cout << segtune::FormatRecordsInfo(report);
+      if (!report.problems.empty()) {  // A corrupt or non-TFRecord input is not a dataset summary.
+        throw segtune::FormatError(std::to_string(report.problems.size()) + " unreadable record(s), so the counts "
+                                   "above cover only the readable ones; first: " + report.problems.front());
+      }
       return 0;
     }
     if (verify->parsed()) {

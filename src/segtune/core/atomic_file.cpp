@@ -44,6 +44,7 @@ AtomicFile::AtomicFile(fs::path path, bool binary) : path_(std::move(path)) {
   CreateParent(path_);
   temp_ = path_;
   temp_ += UniqueSuffix();
+  cleanup_ = std::make_unique<InterruptCleanup>(temp_);  // Before the file exists.
   errno = 0;
   out_.open(temp_, binary ? std::ios::binary | std::ios::trunc : std::ios::trunc);
   if (!out_) throw IoError(path_, "cannot open for writing");
@@ -70,6 +71,7 @@ void AtomicFile::Commit() {
   fs::rename(temp_, path_, ec);
   if (ec) throw IoError(path_.string() + ": cannot rename temporary file into place (" + ec.message() + ")");
   committed_ = true;
+  cleanup_.reset();
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view bytes) {
@@ -97,6 +99,7 @@ AtomicDirectory::AtomicDirectory(fs::path path) : path_(std::move(path)) {
   CreateParent(fs::absolute(path_));
   temp_ = path_;
   temp_ += UniqueSuffix();
+  cleanup_ = std::make_unique<InterruptCleanup>(temp_);  // Before the directory exists.
   std::error_code ec;
   fs::create_directories(temp_, ec);
   if (ec) throw IoError(temp_.string() + ": cannot create directory (" + ec.message() + ")");
@@ -122,6 +125,7 @@ void AtomicDirectory::Commit() {
   fs::rename(temp_, path_, ec);
   if (ec) throw IoError(path_.string() + ": cannot rename the new directory into place (" + ec.message() + ")");
   committed_ = true;
+  cleanup_.reset();
   if (!old.empty()) fs::remove_all(old, ec);
 }
 

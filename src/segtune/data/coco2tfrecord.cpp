@@ -203,7 +203,12 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
     if (ann->segmentation.empty()) {
       std::fill(pixels.begin(), pixels.end(), 0);
     } else {
-      const Rle rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
+      Rle rle;
+      try {
+        rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
+      } catch (const FormatError& e) {  // The rasterizer does not know which annotation it was given.
+        throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": segmentation: " + e.what());
+      }
       if (rle.h != uint32_t(height) || rle.w != uint32_t(width)) {
         throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": RLE size " + std::to_string(rle.w) +
                           "x" + std::to_string(rle.h) + " differs from the image");

@@ -40,6 +40,17 @@ uint32_t GetLe32(const char* p) {
   return v;
 }
 
+// A length field is unsigned 64-bit: 2^64-1 must print as such, not as -1.
+std::string UnsignedWithCommas(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 bool HeaderIsValid(const char* header) {
   return MaskCrc(Crc32cExtend(0, header, 8)) == GetLe32(header + 8);
 }
@@ -275,7 +286,7 @@ bool TFRecordReader::Next(std::string* record) {
     }
     const uint64_t length = GetLe64(header);
     if (length > MaxRecordBytes()) {  // Passed its CRC, but the file is too short to hold it.
-      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
                         " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(file_size_)));
       return false;
     }
@@ -284,7 +295,7 @@ bool TFRecordReader::Next(std::string* record) {
     const size_t data_got = ReadFully(record->data(), length);
     const size_t footer_got = data_got == length ? ReadFully(footer, kFooterBytes) : 0;
     if (data_got < length || footer_got < kFooterBytes) {
-      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
                         " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(offset_)));
       return false;
     }

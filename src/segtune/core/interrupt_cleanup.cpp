@@ -1,0 +1,78 @@
+#include "segtune/core/interrupt_cleanup.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace segtune {
+namespace {
+
+std::mutex g_mutex;
+std::map<uint64_t, std::filesystem::path>& Registered() {  // Guarded by g_mutex.
+  static auto* paths = new std::map<uint64_t, std::filesystem::path>;  // Never destroyed: used at exit.
+  return *paths;
+}
+uint64_t g_next_id = 0;  // Guarded by g_mutex.
+int g_pipe[2] = {-1, -1};
+
+extern "C" void OnInterrupt(int sig) {
+  const int saved = errno;
+  const unsigned char byte = static_cast<unsigned char>(sig);
+  [[maybe_unused]] const ssize_t n = ::write(g_pipe[1], &byte, 1);  // Async-signal-safe; the rest is on the watcher.
+  errno = saved;
+}
+
+[[noreturn]] void WatchForInterrupt() {
+  unsigned char sig = 0;
+  for (;;) {
+    const ssize_t n = ::read(g_pipe[0], &sig, 1);
+    if (n == 1) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {  // The pipe broke: nothing more to watch, park.
+      for (;;) ::pause();
+    }
+  }
+  // Held until _exit: a writer cannot register (and so create) a new temporary after this sweep.
+  g_mutex.lock();
+  for (const auto& [id, path] : Registered()) {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  ::_exit(128 + sig);
+}
+
+}  // namespace
+
+void InstallInterruptCleanup() {
+  if (g_pipe[0] >= 0) return;
+  if (::pipe2(g_pipe, O_CLOEXEC) != 0) return;  // Then interrupts keep their default action.
+  std::thread(WatchForInterrupt).detach();
+  struct sigaction action {};
+  action.sa_handler = OnInterrupt;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (const int sig : {SIGINT, SIGTERM, SIGHUP}) {
+    struct sigaction old {};
+    sigaction(sig, nullptr, &old);
+    if (old.sa_handler == SIG_IGN) continue;  // nohup, background jobs: the caller wants it ignored.
+    sigaction(sig, &action, nullptr);
+  }
+}
+
+InterruptCleanup::InterruptCleanup(const std::filesystem::path& path) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  id_ = g_next_id++;
+  Registered().emplace(id_, path);
+}
+
+InterruptCleanup::~InterruptCleanup() {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  Registered().erase(id_);
+}
+
+}  // namespace segtune
