@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/example.h"
 #include "segtune/data/rle.h"
@@ -211,6 +212,13 @@ TEST(Records, ExportMakesRepeatedNamesUniqueInsteadOfFailing) {
   EXPECT_EQ(coco.images[1].file_name, "1.png");
   EXPECT_EQ(coco.images[2].file_name, "1_2.png");
   for (const auto& im : coco.images) EXPECT_TRUE(std::filesystem::exists(dir / "img" / im.file_name));
+  // A second export into the same place replaces the first only with --overwrite.
+  EXPECT_THROW(ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json"}), UsageError);
+  ::testing::internal::CaptureStderr();
+  ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json", /*overwrite=*/true});
+  ::testing::internal::GetCapturedStderr();
+  WriteFileAtomic(dir / "img" / "notes.txt", "mine");  // Not an exported image: never written into.
+  EXPECT_THROW(ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out2.json", true}), UsageError);
 }
 
 TEST(Records, ExportCliKeepsImagesInsideAndWarns) {

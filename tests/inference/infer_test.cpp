@@ -418,6 +418,51 @@ TEST(Inference, OutputNamesFromRecordsAreSanitized) {
       << err;
 }
 
+// issue 18 item 2 (infer's outputs): nothing that is not a previous infer output is replaced.
+TEST(Inference, ExistingOutputsAreReplacedOnlyWithOverwriteAndOnlyIfTheirs) {
+  testing::TempDir dir;
+  InferenceRequest r;
+  r.output = dir / "notes.txt";
+  WriteFileAtomic(r.output, "my notes");
+  r.overwrite = true;
+  EXPECT_THROW(CheckInferenceOutputs(r), UsageError);
+  {
+    TFRecordWriter w(dir / "out.record");
+    w.Write("x");
+    w.Close();
+  }
+  r.output = dir / "out.record";
+  r.overwrite = false;
+  try {
+    CheckInferenceOutputs(r);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("infer: " + r.output.string() + ": exists (a previous TFRecord output); "
+                                         "pass --overwrite"),
+              std::string::npos)
+        << e.what();
+  }
+  r.overwrite = true;
+  EXPECT_NO_THROW(CheckInferenceOutputs(r));
+
+  std::filesystem::create_directories(dir / "photos");
+  WriteFileAtomic(dir / "photos" / "a.png", "a photo the masks would replace");
+  WriteFileAtomic(dir / "photos" / "b.jpg", "another photo");
+  r.masks_dir = dir / "photos";
+  try {
+    CheckInferenceOutputs(r);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds b.jpg, which is not a previous infer output"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(dir / "photos" / "b.jpg");
+  r.overwrite = false;
+  EXPECT_THROW(CheckInferenceOutputs(r), UsageError);
+  r.overwrite = true;
+  EXPECT_NO_THROW(CheckInferenceOutputs(r));
+}
+
 TEST(InferCli, FailsWhenEveryInputIsSkipped) {
   testing::TempDir dir;
   WriteTinyBundle(dir / "model");

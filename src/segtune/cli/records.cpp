@@ -13,6 +13,7 @@ struct Options {
   std::vector<std::string> inputs;
   std::string images_dir;
   std::string output;
+  bool overwrite = false;
 };
 
 std::vector<std::filesystem::path> Expand(const std::vector<std::string>& inputs) {
@@ -37,6 +38,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   exp->add_option("inputs", opts->inputs, kInputHelp)->required();
   exp->add_option("--images-dir", opts->images_dir, "Directory for the image files")->required();
   exp->add_option("-o,--output", opts->output, "COCO JSON to write")->required();
+  exp->add_flag("--overwrite", opts->overwrite,
+                "Replace a previous export (a COCO JSON -o, an --images-dir holding only images)");
   return [opts, info, verify, exp] {
     const auto files = Expand(opts->inputs);
     if (info->parsed()) {
@@ -55,7 +58,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
                 << report.problems.size() << " problems\n";
       return report.problems.empty() ? 0 : 1;
     }
-    const auto report = segtune::ExportRecordsToCoco(files, {opts->images_dir, opts->output});
+    const auto report = segtune::ExportRecordsToCoco(files, {opts->images_dir, opts->output, opts->overwrite});
     segtune::Info("records export: " + segtune::WithCommas(report.images) + " images, " +
                   segtune::WithCommas(report.annotations) + " annotations");
     std::cout << opts->output << "\n";

@@ -1,5 +1,8 @@
 #include "segtune/core/output_guard.h"
 
+#include <algorithm>
+#include <fstream>
+
 #include "segtune/core/error.h"
 
 namespace fs = std::filesystem;
@@ -51,6 +54,38 @@ void CheckOutputFile(const fs::path& file, bool overwrite, const OutputKind& kin
     throw UsageError(head + "exists (a previous " + kind.noun + " output); pass --overwrite to replace it, or " +
                      "choose another " + kind.option);
   }
+}
+
+void CheckOutputFilesDirectory(const fs::path& dir, bool overwrite, const OutputKind& kind,
+                               const std::vector<std::string>& extensions) {
+  std::error_code ec;
+  const fs::file_status status = fs::symlink_status(dir, ec);
+  if (dir.empty() || !fs::exists(status)) return;
+  const std::string head = kind.verb + ": " + dir.string() + ": ";
+  if (!fs::is_directory(status)) {
+    throw UsageError(head + "exists and is not a directory; segtune will not replace it: choose another " +
+                     kind.option);
+  }
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string ext = entry.path().extension().string();
+    if (!entry.is_regular_file() || std::find(extensions.begin(), extensions.end(), ext) == extensions.end()) {
+      throw UsageError(head + "holds " + entry.path().filename().string() + ", which is not a previous " + kind.noun +
+                       " output; segtune will not write into it, even with --overwrite: choose another " + kind.option);
+    }
+    if (!overwrite) {
+      throw UsageError(head + "holds files of a previous " + kind.noun + " run (" + entry.path().filename().string() +
+                       ", ...) that same-named outputs would replace; pass --overwrite, or choose another " +
+                       kind.option);
+    }
+  }
+}
+
+bool FileStartsWith(const fs::path& path, char first) {
+  std::ifstream in(path, std::ios::binary);
+  char c = 0;
+  while (in.get(c) && (c == ' ' || c == '\n' || c == '\r' || c == '\t')) {
+  }
+  return in && c == first;
 }
 
 }  // namespace segtune

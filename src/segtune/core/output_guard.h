@@ -29,4 +29,14 @@ void CheckOutputDirectory(const std::filesystem::path& dir, bool overwrite, cons
 void CheckOutputFile(const std::filesystem::path& file, bool overwrite, const OutputKind& kind,
                      const std::function<bool(const std::filesystem::path&)>& is_previous_output);
 
+// For a directory a verb writes files into by name (infer --masks-dir, records export --images-dir):
+// returns normally if `dir` does not exist or is empty, or if `overwrite` is set and it holds only
+// regular files whose extension is one of `extensions` (a previous run's). Same-named files would be
+// replaced, so anything else throws UsageError.
+void CheckOutputFilesDirectory(const std::filesystem::path& dir, bool overwrite, const OutputKind& kind,
+                               const std::vector<std::string>& extensions);
+
+// True if the file's first non-blank byte is `first` ('[' for a JSON array, '{' for an object).
+bool FileStartsWith(const std::filesystem::path& path, char first);
+
 }  // namespace segtune

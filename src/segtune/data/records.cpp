@@ -9,6 +9,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/printable.h"
 #include "segtune/core/progress.h"
 #include "segtune/core/safe_name.h"
@@ -137,6 +138,10 @@ VerifyReport VerifyRecords(const std::vector<std::filesystem::path>& files) {
 
 ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>& files,
                                        const ExportToCocoOptions& options) {
+  CheckOutputFile(options.output, options.overwrite, {"records export", "--output", "COCO JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
+  CheckOutputFilesDirectory(options.images_dir, options.overwrite, {"records export", "--images-dir", "records export", {}},
+                            {".jpg", ".png", ".gif", ".bmp", ".webp", ".img"});
   CocoDataset coco;
   std::map<int64_t, std::string> categories;
   SafeNamer names("records export");  // Record fields must not pick where files go.

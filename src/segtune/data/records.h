@@ -44,6 +44,9 @@ VerifyReport VerifyRecords(const std::vector<std::filesystem::path>& files);
 struct ExportToCocoOptions {
   std::filesystem::path images_dir;  // Where image/encoded bytes are written.
   std::filesystem::path output;      // COCO JSON path.
+  // Replace a previous export: output if it is a JSON object, images_dir if it holds only image
+  // files. Without it, an existing output or a non-empty images_dir is a UsageError.
+  bool overwrite = false;
 };
 
 struct ExportToCocoReport {
