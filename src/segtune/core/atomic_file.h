@@ -1,15 +1,11 @@
 // Atomic outputs: everything is written to a temporary sibling and renamed into place on Commit(),
-// so an interrupted run never leaves a half-written file (or directory) that looks whole. The
-// temporaries are removed on SIGINT/SIGTERM/SIGHUP too (core/interrupt_cleanup.h).
+// so an interrupted run never leaves a half-written file (or directory) that looks whole.
 #pragma once
 
 #include <filesystem>
 #include <fstream>
-#include <memory>
 #include <string>
 #include <string_view>
-
-#include "segtune/core/interrupt_cleanup.h"
 
 namespace segtune {
 
@@ -34,7 +30,6 @@ class AtomicFile {
   std::filesystem::path temp_;
   std::ofstream out_;
   bool committed_ = false;
-  std::unique_ptr<InterruptCleanup> cleanup_;  // Removes temp_ on Ctrl-C until committed.
 };
 
 // Writes `bytes` to `path` atomically.
@@ -58,7 +53,6 @@ class AtomicDirectory {
   std::filesystem::path path_;
   std::filesystem::path temp_;
   bool committed_ = false;
-  std::unique_ptr<InterruptCleanup> cleanup_;  // Removes temp_ on Ctrl-C until committed.
 };
 
 }  // namespace segtune

@@ -13,11 +13,10 @@ namespace segtune {
 namespace {
 
 std::mutex g_mutex;
-std::map<uint64_t, std::filesystem::path>& Registered() {  // Guarded by g_mutex.
-  static auto* paths = new std::map<uint64_t, std::filesystem::path>;  // Never destroyed: used at exit.
+std::map<std::filesystem::path, int>& Registered() {  // Guarded by g_mutex. Path -> registrations.
+  static auto* paths = new std::map<std::filesystem::path, int>;  // Never destroyed: used at exit.
   return *paths;
 }
-uint64_t g_next_id = 0;  // Guarded by g_mutex.
 int g_pipe[2] = {-1, -1};
 
 extern "C" void OnInterrupt(int sig) {
@@ -39,7 +38,7 @@ extern "C" void OnInterrupt(int sig) {
   }
   // Held until _exit: a writer cannot register (and so create) a new temporary after this sweep.
   g_mutex.lock();
-  for (const auto& [id, path] : Registered()) {
+  for (const auto& [path, count] : Registered()) {
     std::error_code ec;
     std::filesystem::remove_all(path, ec);
   }
@@ -64,15 +63,15 @@ void InstallInterruptCleanup() {
   }
 }
 
-InterruptCleanup::InterruptCleanup(const std::filesystem::path& path) {
+void RegisterInterruptCleanup(const std::filesystem::path& path) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  id_ = g_next_id++;
-  Registered().emplace(id_, path);
+  ++Registered()[path];
 }
 
-InterruptCleanup::~InterruptCleanup() {
+void UnregisterInterruptCleanup(const std::filesystem::path& path) {
   std::lock_guard<std::mutex> lock(g_mutex);
-  Registered().erase(id_);
+  auto it = Registered().find(path);
+  if (it != Registered().end() && --it->second == 0) Registered().erase(it);
 }
 
 }  // namespace segtune

@@ -5,7 +5,6 @@
 // (SIGKILL cannot be caught: readers skip stale temporaries by name, data/shard_set.h.)
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
 
 namespace segtune {
@@ -15,16 +14,9 @@ namespace segtune {
 // handlers and restore them after. Without this call, registration is bookkeeping only.
 void InstallInterruptCleanup();
 
-// While alive, `path` (a file or a directory tree) is removed if the process is interrupted.
-class InterruptCleanup {
- public:
-  explicit InterruptCleanup(const std::filesystem::path& path);
-  ~InterruptCleanup();
-  InterruptCleanup(const InterruptCleanup&) = delete;
-  InterruptCleanup& operator=(const InterruptCleanup&) = delete;
-
- private:
-  uint64_t id_;
-};
+// From now until UnregisterInterruptCleanup(path), `path` (a file or a directory tree) is removed if
+// the process is interrupted. Register before creating it. Registrations of one path nest (counted).
+void RegisterInterruptCleanup(const std::filesystem::path& path);
+void UnregisterInterruptCleanup(const std::filesystem::path& path);
 
 }  // namespace segtune
