@@ -34,6 +34,8 @@ void InterruptSynth(int signal_number) {
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
+    signal(SIGINT, SIG_DFL);  // A test runner started in the background may ignore them; the child must not.
+    signal(SIGTERM, SIG_DFL);
     execl(SEGTUNE_BINARY, SEGTUNE_BINARY, "--threads", "1", "synth", "--out", out.c_str(), "--images", "100000",
           static_cast<char*>(nullptr));
     _exit(127);
