@@ -81,6 +81,7 @@ int Run(const std::filesystem::path& dir, const std::string& out, bool masks, in
   options.output = out;
   options.include_masks = masks;
   options.threads = threads;
+  options.overwrite = true;  // The bench's own output from the previous pass.
   const auto report = segtune::ConvertCocoToTfRecord(coco, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;

@@ -24,7 +24,7 @@ SEGTUNE=${SEGTUNE_BIN:-$BUILD/segtune}
 mkdir -p "$WORK"
 
 if [ ! -f "$WORK/train.record" ]; then
-  "$SEGTUNE" synth --out "$WORK/synth" --images 64 --classes bottle,can,box --size 320x320 --seed 7 >/dev/null
+  "$SEGTUNE" synth --overwrite --out "$WORK/synth" --images 64 --classes bottle,can,box --size 320x320 --seed 7 >/dev/null
   "$SEGTUNE" labelbox2coco "$WORK/synth/export.json" -o "$WORK/coco_urls.json" >/dev/null 2>&1
   "$SEGTUNE" download "$WORK/coco_urls.json" --images-dir "$WORK/images" -o "$WORK/coco.json" >/dev/null 2>&1
   "$SEGTUNE" coco2tfrecord --annotations "$WORK/coco.json" --images "$WORK" \

@@ -256,5 +256,105 @@ TEST_F(SmallCocoSet, DownloadFetchesUrlImagesOnTheFly) {
   EXPECT_EQ(server.Hits("/remote/b.png"), 1);
 }
 
+
+// issue 18 item 12: a rerun with another --shards left the old set, and "train" then read both.
+TEST_F(SmallCocoSet, RerunWithAnotherShardCountNeedsOverwriteAndRemovesTheOldSet) {
+  options_.output = (dir_ / "out" / "train").string();
+  options_.shards = 2;
+  ConvertCocoToTfRecord(coco_, options_);
+  options_.shards = 3;
+  try {
+    ConvertCocoToTfRecord(coco_, options_);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("coco2tfrecord: " + (dir_ / "out" / "train-00000-of-00002").string() +
+                                         ": exists"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("pass --overwrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(ExpandInputPaths(options_.output).size(), 2u);  // Untouched.
+  options_.overwrite = true;
+  ConvertCocoToTfRecord(coco_, options_);
+  const auto files = ExpandInputPaths(options_.output);
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0], dir_ / "out" / "train-00000-of-00003");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "out" / "train-00000-of-00002"));
+  size_t records = 0;
+  for (const auto& f : files) records += ReadAllRecords(f).size();
+  EXPECT_EQ(records, coco_.images.size());
+}
+
+TEST_F(SmallCocoSet, NeverReplacesAFileThatIsNotATfRecord) {
+  std::filesystem::create_directories(dir_ / "out");
+  WriteFileAtomic(options_.output, "my notes, not records");
+  for (const bool overwrite : {false, true}) {
+    options_.overwrite = overwrite;
+    try {
+      ConvertCocoToTfRecord(coco_, options_);
+      FAIL() << "expected UsageError";
+    } catch (const UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(options_.output + ": exists and is not a TFRecord output"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(ReadFile(options_.output), "my notes, not records");
+}
+
+TEST(ShardSets, GlobOverTwoSetsOfOnePrefixIsAnErrorNamingThem) {
+  TempDir dir;
+  for (const auto& name : {"train-00000-of-00002", "train-00001-of-00002", "train-00000-of-00001"}) {
+    TFRecordWriter w(dir / name);
+    w.Write("x");
+    w.Close();
+  }
+  for (const std::string item : {(dir / "train").string(), (dir / "train-*").string()}) {
+    try {
+      ExpandInputPaths(item);
+      FAIL() << "expected IoError for " << item;
+    } catch (const IoError& e) {
+      EXPECT_NE(std::string(e.what()).find(item + ": matches two shard sets of " + (dir / "train").string() +
+                                           " (1 of 1 and 2 of 2 shards)"),
+                std::string::npos)
+          << e.what();
+    }
+  }
+  EXPECT_EQ(ExpandInputPaths((dir / "train@2").string()).size(), 2u);  // An explicit set is fine.
+}
+
+TEST(ShardSets, GlobSkipsTemporaryFilesOfAKilledRunWithAWarning) {
+  TempDir dir;
+  {
+    TFRecordWriter w(dir / "a.record");
+    w.Write("x");
+    w.Close();
+  }
+  WriteFileAtomic(dir / "a.record.tmp-4242-0", "half written");
+  ::testing::internal::CaptureStderr();
+  const auto files = ExpandInputPaths((dir / "a.record*").string());
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0], dir / "a.record");
+  EXPECT_NE(err.find("ignoring " + (dir / "a.record.tmp-4242-0").string() +
+                     ", a temporary file left by an interrupted segtune run"),
+            std::string::npos)
+      << err;
+}
+
+
+TEST_F(SmallCocoSet, OutOfRangePolygonNamesTheImageAndAnnotation) {
+  coco_.annotations[0].segmentation.polygons = {{8, 4, 2e9, 4, 32, 24}};
+  options_.include_masks = true;
+  try {
+    ConvertCocoToTfRecord(coco_, options_);
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("image 1 (a.jpg): annotation 10: segmentation: polygon coordinate"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace segtune

@@ -505,3 +505,27 @@ TEST(Labelbox, SigtermAndSigintRemoveTheMaskTempFolder) {
     EXPECT_EQ(Entries(tmp.path()), std::vector<fs::path>{}) << "signal " << sig;
   }
 }
+
+// issue 18 item 11: a JSON object instead of an array converted to an empty COCO file with exit 0.
+TEST(Labelbox, JsonObjectInsteadOfAnArrayIsAnErrorNamingFileAndLine) {
+  TempDir dir;
+  const fs::path input = dir / "object.json";
+  segtune::WriteFileAtomic(input, R"({"ID": "a", "Labeled Data": "http://x/a.jpg", "Label": {"objects": []}})");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("object.json: line 1: a JSON object without \"data_row\" is not a Labelbox "
+                                         "export; expected a JSON array of rows"),
+              std::string::npos)
+        << e.what();
+  }
+  segtune::WriteFileAtomic(input, R"({"rows": []})");
+  const auto cli = segtune::testing::RunSegtune("labelbox2coco '" + input.string() + "' -o '" +
+                                                (dir / "out.json").string() + "'");
+  EXPECT_EQ(cli.exit_code, 1) << cli.output;
+  EXPECT_NE(cli.output.find("object.json: line 1"), std::string::npos) << cli.output;
+  EXPECT_FALSE(fs::exists(dir / "out.json"));
+  segtune::WriteFileAtomic(input, "42\n");
+  EXPECT_THROW(segtune::LabelboxToCoco(Options(input), nullptr), segtune::FormatError);
+}

@@ -9,6 +9,7 @@
 #include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/od_example.h"
+#include "segtune/data/example.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/tfrecord.h"
 #include "test_util.h"
@@ -84,6 +85,24 @@ TEST_F(RecordsSet, VerifyPassesIntactAndListsCorruptRecords) {
   EXPECT_NE(cli.output.find("data CRC mismatch"), std::string::npos) << cli.output;
 }
 
+// issue 18 item 11: `records info` exited 0 on a corrupt record and on a text file.
+TEST_F(RecordsSet, InfoExitsNonZeroOnCorruptOrTextFilesNamingThem) {
+  std::string bytes = ReadFile(files_[1]);
+  bytes[40] ^= 0x01;
+  std::ofstream(files_[1], std::ios::binary) << bytes;
+  const auto corrupt = RunSegtune("records info " + (dir_ / "train").string());
+  EXPECT_EQ(corrupt.exit_code, 1) << corrupt.output;
+  EXPECT_NE(corrupt.output.find("segtune: error: 1 unreadable record(s)"), std::string::npos) << corrupt.output;
+  EXPECT_NE(corrupt.output.find(files_[1].string() + ": record 0 at byte 0: data CRC mismatch"), std::string::npos)
+      << corrupt.output;
+  WriteFileAtomic(dir_ / "notes.txt", "just some text, not a TFRecord at all\n");
+  const auto text = RunSegtune("records info " + (dir_ / "notes.txt").string());
+  EXPECT_EQ(text.exit_code, 1) << text.output;
+  EXPECT_NE(text.output.find((dir_ / "notes.txt").string() + ": record 0"), std::string::npos) << text.output;
+  const auto intact = RunSegtune("records info " + files_[0].string());
+  EXPECT_EQ(intact.exit_code, 0) << intact.output;
+}
+
 TEST_F(RecordsSet, ExportRoundTripsToCocoWithImagesAndRleMasks) {
   const auto cli = RunSegtune("records export " + (dir_ / "train@2").string() + " --images-dir " +
                               (dir_ / "exported").string() + " -o " + (dir_ / "back.json").string());
@@ -149,6 +168,105 @@ TEST(Records, ExportRefusesWidthOrLabelThatDoesNotFitCoco) {
     }
     EXPECT_FALSE(std::filesystem::exists(dir / "out.json"));
   }
+}
+
+// A record as an attacker would write it: no image/filename, a path for image/source_id.
+std::string HostileRecord(const std::string& source_id, const std::string& format, const std::string& filename = "") {
+  tensorflow::Example ex;
+  SetBytes(&ex, "image/encoded", "not really an image");
+  SetBytes(&ex, "image/format", format);
+  SetBytes(&ex, "image/source_id", source_id);
+  if (!filename.empty()) SetBytes(&ex, "image/filename", filename);
+  SetInt64(&ex, "image/height", 4);
+  SetInt64(&ex, "image/width", 4);
+  return ex.SerializeAsString();
+}
+
+TEST(Records, ExportNeverWritesOutsideImagesDir) {
+  TempDir dir;
+  const std::filesystem::path images = dir / "a" / "b" / "images";
+  {
+    TFRecordWriter writer(dir / "evil.record");
+    writer.Write(HostileRecord("../../victim", "txt"));
+    writer.Write(HostileRecord((dir / "home").string() + "/", "bashrc"));
+    writer.Write(HostileRecord("7", "png", "../../../escape.png"));
+    writer.Write(HostileRecord("8", "png", ".."));
+    writer.Write(HostileRecord("x\x1b[2J", "jpeg"));
+    writer.Close();
+  }
+  std::filesystem::create_directories(dir / "home");
+  ::testing::internal::CaptureStderr();
+  const auto report = ExportRecordsToCoco({dir / "evil.record"}, {images, dir / "out.json"});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(report.images, 5);
+  EXPECT_FALSE(std::filesystem::exists(dir / "a" / "victim.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "home" / ".bashrc"));
+  EXPECT_TRUE(std::filesystem::is_empty(dir / "home"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "escape.png"));
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path())) {
+    if (!entry.is_regular_file()) continue;
+    const auto parent = entry.path().parent_path();
+    EXPECT_TRUE(parent == images || parent == dir.path()) << entry.path();
+    if (parent == images) {
+      ++files;
+      EXPECT_NE(entry.path().filename().string()[0], '.') << entry.path();  // No hidden files.
+      EXPECT_EQ(entry.path().filename().string().find('\x1b'), std::string::npos) << entry.path();
+    }
+  }
+  EXPECT_EQ(files, 5u);
+  const CocoDataset coco = LoadCoco(dir / "out.json");
+  EXPECT_EQ(coco.images[0].file_name, "_.._victim.img");  // "txt" is not an image format.
+  EXPECT_EQ(coco.images[2].file_name, "escape.png");
+  // Every rename is reported, naming the file and the record.
+  EXPECT_NE(err.find("evil.record: record 0: image/source_id: \"../../victim.img\" is unsafe"), std::string::npos) << err;
+  EXPECT_NE(err.find("evil.record: record 0: image/format \"txt\" is not an image format"), std::string::npos) << err;
+}
+
+TEST(Records, ExportMakesRepeatedNamesUniqueInsteadOfFailing) {
+  TempDir dir;
+  {
+    TFRecordWriter writer(dir / "dup.record");
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Write(HostileRecord("1", "png", "a.png"));
+    writer.Close();
+  }
+  ::testing::internal::CaptureStderr();
+  ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json"});
+  ::testing::internal::GetCapturedStderr();
+  const CocoDataset coco = LoadCoco(dir / "out.json");
+  ASSERT_EQ(coco.images.size(), 3u);
+  EXPECT_EQ(coco.images[0].file_name, "a.png");
+  EXPECT_EQ(coco.images[1].file_name, "1.png");
+  EXPECT_EQ(coco.images[2].file_name, "1_2.png");
+  for (const auto& im : coco.images) EXPECT_TRUE(std::filesystem::exists(dir / "img" / im.file_name));
+  // A second export into the same place replaces the first only with --overwrite.
+  EXPECT_THROW(ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json"}), UsageError);
+  ::testing::internal::CaptureStderr();
+  ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out.json", /*overwrite=*/true});
+  ::testing::internal::GetCapturedStderr();
+  WriteFileAtomic(dir / "img" / "notes.txt", "mine");  // Not an exported image: never written into.
+  EXPECT_THROW(ExportRecordsToCoco({dir / "dup.record"}, {dir / "img", dir / "out2.json", true}), UsageError);
+}
+
+TEST(Records, ExportCliKeepsImagesInsideAndWarns) {
+  TempDir dir;
+  {
+    TFRecordWriter writer(dir / "evil.record");
+    writer.Write(HostileRecord("../../victim", "txt"));
+    writer.Close();
+  }
+  std::filesystem::create_directories(dir / "x" / "y");
+  const auto cli = RunSegtune("records export " + (dir / "evil.record").string() + " --images-dir " +
+                              (dir / "x" / "y" / "img").string() + " -o " + (dir / "out.json").string());
+  EXPECT_EQ(cli.exit_code, 0) << cli.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "x" / "victim.txt"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "x" / "victim.img"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "x" / "y" / "img" / "_.._victim.img"));
+  EXPECT_NE(cli.output.find("segtune: warning: records export: " + (dir / "evil.record").string() + ": record 0"),
+            std::string::npos)
+      << cli.output;
 }
 
 }  // namespace

@@ -53,6 +53,8 @@ TEST(Synth, SameSeedGivesIdenticalFilesWhateverTheThreadCount) {
   GenerateSynthDataset(o);
   const auto first = ReadTree(tmp / "set");
   o.threads = 1;
+  EXPECT_THROW(GenerateSynthDataset(o), UsageError);  // Its own previous output, but no --overwrite.
+  o.overwrite = true;
   GenerateSynthDataset(o);  // Replaces its own previous output.
   const auto second = ReadTree(tmp / "set");
   ASSERT_EQ(first.size(), size_t(2 * 12 + 2));  // images, labels, export.json, synth.json
@@ -246,6 +248,9 @@ TEST(Synth, RefusesToReplaceADirectoryItDidNotWrite) {
   fs::create_directories(tmp / "mine");
   WriteFileAtomic(tmp / "mine" / "precious.txt", "keep me");
   EXPECT_THROW(GenerateSynthDataset(SmallOptions(tmp / "mine", 1)), UsageError);
+  SynthOptions o = SmallOptions(tmp / "mine", 1);
+  o.overwrite = true;
+  EXPECT_THROW(GenerateSynthDataset(o), UsageError);
   EXPECT_EQ(ReadFile(tmp / "mine" / "precious.txt"), "keep me");
 }
 

@@ -7,6 +7,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/crc32c.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -133,6 +134,26 @@ TEST(TFRecordReader, ReportsCorruptLengthHeader) {
         }
       },
       FormatError);
+}
+
+// issue 18 item 12: a length of 2^64-1 (with a valid CRC) was reported as "record of -1 bytes".
+TEST(TFRecordReader, HugeLengthIsPrintedUnsignedWithFileAndOffset) {
+  TempDir dir;
+  std::string bytes = WriteNumbered(dir / "a.record", 1);
+  std::string header(8, '\xff');
+  const uint32_t crc = MaskCrc(Crc32c(header));
+  for (int i = 0; i < 4; ++i) header.push_back(char((crc >> (8 * i)) & 0xff));
+  WriteRaw(dir / "a.record", bytes + header + "tail");
+  try {
+    ReadAllRecords(dir / "a.record");
+    FAIL() << "expected FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find((dir / "a.record").string() + ": record 1 at byte 24: truncated: record of "
+                                         "18,446,744,073,709,551,615 bytes"),
+              std::string::npos)
+        << e.what();
+    EXPECT_EQ(std::string(e.what()).find("-1 bytes"), std::string::npos) << e.what();
+  }
 }
 
 TEST(TFRecordReader, SkipCorruptContinuesPastBadData) {

@@ -42,7 +42,7 @@ struct StepTolerance {
 const std::set<std::string> kBatchNormAmplified{"backbone.body.0.0.weight", "backbone.body.16.0.weight",
                                                 "backbone.fpn.inner_blocks.0.0.weight"};
 // Float, segtune against torchvision, worst measured: losses 2e-7; gradients 5e-6, amplified ones 1.2e-2
-// (stem, native AVX-512; the report gave 2.7e-3); running means 2e-8.
+// (stem, with AVX2 and AVX-512 kernels; the report gave 2.7e-3); running means 2e-8.
 constexpr StepTolerance kFloatTolerance{1e-4, 1e-3, 5e-2, 1e-4};
 // Double: the tight comparison. Measured: 0 for every loss, gradient and mean (bit-identical); the
 // objectness loss is float32 on both sides (see below) and held to the float bound.

@@ -10,6 +10,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/tfrecord.h"
+#include "segtune/engine/checkpoint.h"
 #include "test_util.h"
 #include "train_fixture.h"
 
@@ -134,6 +135,43 @@ TEST(Trainer, NonFiniteLossStopsNamingTheStep) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("step 1: the loss is NaN"), std::string::npos) << e.what();
   }
+}
+
+
+// issue 18 item 2: a new run wrote its checkpoints, metrics.csv and pipeline.config into whatever
+// --train-dir held. Now: a directory that is not a previous run is never used; a previous run is
+// replaced only with --overwrite (its checkpoints go, so --resume cannot pick the old run's).
+TEST(Trainer, NewRunNeverMixesIntoAnExistingDirectory) {
+  Fixture f(2, 32, Config("  log_every_n_steps: 1\n  image_summary_every_n_steps: 0\n", 2, 32, kAdam));
+  std::filesystem::create_directories(f.dir / "mine");
+  WriteFileAtomic(f.dir / "mine" / "pipeline.config", "my own config");
+  TrainOptions o = f.Options("mine", 1);
+  o.overwrite = true;
+  try {
+    Train(o);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("train: " + (f.dir / "mine").string() +
+                                         ": exists and is not a segtune train output (no metrics.csv)"),
+              std::string::npos)
+        << e.what();
+  }
+  EXPECT_EQ(ReadFile(f.dir / "mine" / "pipeline.config"), "my own config");
+
+  Train(f.Options("run", 2));
+  ASSERT_TRUE(std::filesystem::exists(f.dir / "run" / "ckpt-000002.safetensors"));
+  try {
+    Train(f.Options("run", 1));
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds a previous segtune train output; pass --overwrite"), std::string::npos)
+        << e.what();
+  }
+  TrainOptions again = f.Options("run", 1);
+  again.overwrite = true;
+  Train(again);
+  EXPECT_FALSE(std::filesystem::exists(f.dir / "run" / "ckpt-000002.safetensors"));
+  EXPECT_EQ(ListStepCheckpoints(f.dir / "run").size(), 1u);
 }
 
 }  // namespace

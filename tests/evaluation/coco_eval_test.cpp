@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include "segtune/core/atomic_file.h"
 #include "segtune/data/rle.h"
+#include "test_util.h"
 
 namespace segtune {
 namespace {
@@ -308,6 +310,31 @@ TEST(CocoEval, SummaryHasPycocotoolsLayout) {
             std::string::npos);
   EXPECT_NE(text.find(" Average Recall     (AR) @[ IoU=0.50:0.95 | area=   all | maxDets=  1 ] = 1.000\n"),
             std::string::npos);
+}
+
+
+// issue 18 item 12: these errors did not say which file (nor which annotation) they were about.
+TEST(CocoEvalCli, MissingScoreAndOutOfRangePolygonNameTheFileAndTheEntry) {
+  testing::TempDir dir;
+  const std::string gt = R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 20, "height": 20}],
+    "categories": [{"id": 1, "name": "c"}],
+    "annotations": [{"id": 7, "image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "area": 25, "iscrowd": 0,
+                     "segmentation": [[0, 0, 2e9, 0, 5, 5]]}]})";
+  WriteFileAtomic(dir / "gt.json", gt);
+  WriteFileAtomic(dir / "noscore.json", R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5]}])");
+  const auto noscore = testing::RunSegtune("coco-eval --gt '" + (dir / "gt.json").string() + "' --dt '" +
+                                           (dir / "noscore.json").string() + "'");
+  EXPECT_EQ(noscore.exit_code, 1) << noscore.output;
+  EXPECT_NE(noscore.output.find((dir / "noscore.json").string() + ": results[0]: missing \"score\""),
+            std::string::npos)
+      << noscore.output;
+  WriteFileAtomic(dir / "dt.json", R"([{"image_id": 1, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.9}])");
+  const auto segm = testing::RunSegtune("coco-eval --type segm --gt '" + (dir / "gt.json").string() + "' --dt '" +
+                                        (dir / "dt.json").string() + "'");
+  EXPECT_EQ(segm.exit_code, 1) << segm.output;
+  EXPECT_NE(segm.output.find((dir / "gt.json").string() + ": annotation 7: segmentation: polygon coordinate"),
+            std::string::npos)
+      << segm.output;
 }
 
 }  // namespace

@@ -95,6 +95,59 @@ TEST(Export, MissingConfigAndUnwritableOutputGiveClearErrors) {
   EXPECT_THROW(ExportModel(r), IoError);
 }
 
+// issue 18 item 2: an existing --output-dir that is not a previous export (a dataset folder, a file)
+// is never deleted, with or without --overwrite; a previous export is replaced only with --overwrite.
+TEST(Export, NeverReplacesAnExistingDirectoryOrFileThatIsNotAnExport) {
+  TempDir dir;
+  ExportRequest r;
+  r.model_name = "lraspp_mobilenet_v3_large";
+  r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
+  std::filesystem::create_directories(dir / "dataset");
+  WriteFileAtomic(dir / "dataset" / "train.json", "precious");
+  WriteFileAtomic(dir / "notes.txt", "precious too");
+  for (const bool overwrite : {false, true}) {
+    for (const char* target : {"dataset", "notes.txt"}) {
+      r.output_dir = dir / target;
+      r.overwrite = overwrite;
+      try {
+        ExportModel(r);
+        FAIL() << "expected UsageError for " << target;
+      } catch (const UsageError& e) {
+        EXPECT_NE(std::string(e.what()).find((dir / target).string() + ": exists"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("choose another --output-dir"), std::string::npos) << e.what();
+      }
+    }
+  }
+  EXPECT_EQ(ReadFile(dir / "dataset" / "train.json"), "precious");
+  EXPECT_EQ(ReadFile(dir / "notes.txt"), "precious too");
+  const auto cli = testing::RunSegtune("export --model lraspp_mobilenet_v3_large --checkpoint '" +
+                                       (dir / "ckpt-1.safetensors").string() + "' --output-dir '" +
+                                       (dir / "dataset").string() + "' --overwrite");
+  EXPECT_EQ(cli.exit_code, 2) << cli.output;
+  EXPECT_NE(cli.output.find("is not a segtune export output (no model.json)"), std::string::npos) << cli.output;
+  EXPECT_EQ(ReadFile(dir / "dataset" / "train.json"), "precious");
+}
+
+TEST(Export, ReplacesAPreviousExportOnlyWithOverwrite) {
+  TempDir dir;
+  ExportRequest r;
+  r.model_name = "lraspp_mobilenet_v3_large";
+  r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
+  r.output_dir = dir / "exported";
+  ExportModel(r);
+  r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-2.safetensors");
+  try {
+    ExportModel(r);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("pass --overwrite"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(LoadBundle(r.output_dir).metadata.checkpoint_step, 1);
+  r.overwrite = true;
+  ExportModel(r);
+  EXPECT_EQ(LoadBundle(r.output_dir).metadata.checkpoint_step, 2);
+}
+
 TEST(Inspect, ExportDirectoryUsesTheExportedInputSizeFromModelJson) {
   TempDir dir;
   ExportRequest r;

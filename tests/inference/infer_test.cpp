@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -376,6 +377,107 @@ TEST(InferCli, AcceptsTfSpellingsShardGlobsAndImageListsAndEvalModesAgree) {
                                         (dir / "list.txt").string() + "' --masks-dir '" + (dir / "masks").string() + "'");
   ASSERT_EQ(list.exit_code, 0) << list.output;
   EXPECT_EQ(cv::imread((dir / "masks" / "a.png").string(), cv::IMREAD_UNCHANGED).size(), cv::Size(40, 24));
+}
+
+
+// image/filename and image/source_id come from the record: they must not pick a hidden file, a file
+// outside --masks-dir, or a name with terminal escapes.
+TEST(Inference, OutputNamesFromRecordsAreSanitized) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  const std::vector<std::string> ids = {"../../victim", ".hidden", "a\x1b[2Jb"};
+  {
+    TFRecordWriter writer(dir / "test.record");
+    for (size_t i = 0; i < ids.size(); ++i) {
+      tensorflow::Example e = ImageExample(Jpeg(24, 24, int(i)), 24, 24, ids[i]);
+      SetBytes(&e, "image/filename", "");
+      writer.Write(e.SerializeAsString());
+    }
+    tensorflow::Example e = ImageExample(Jpeg(24, 24, 5), 24, 24, "5");
+    SetBytes(&e, "image/filename", "../../../../escape.jpg");
+    writer.Write(e.SerializeAsString());
+    writer.Close();
+  }
+  std::filesystem::create_directories(dir / "deep" / "er");
+  InferenceRequest request;
+  request.model = dir / "model";
+  request.inputs = {(dir / "test.record").string()};
+  request.masks_dir = dir / "deep" / "er" / "masks";
+  ::testing::internal::CaptureStderr();
+  const auto summary = RunInference(request);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(summary.images, 4);
+  std::set<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(request.masks_dir)) {
+    names.insert(entry.path().filename().string());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{"_.._victim.png", "hidden.png", "a_[2Jb.png", "escape.png"}));
+  EXPECT_FALSE(std::filesystem::exists(dir / "deep" / "victim.png"));
+  EXPECT_NE(err.find("test.record: record 0: image/source_id \"../../victim\" is unsafe as a file name"),
+            std::string::npos)
+      << err;
+}
+
+// issue 18 item 2 (infer's outputs): nothing that is not a previous infer output is replaced.
+TEST(Inference, ExistingOutputsAreReplacedOnlyWithOverwriteAndOnlyIfTheirs) {
+  testing::TempDir dir;
+  InferenceRequest r;
+  r.output = dir / "notes.txt";
+  WriteFileAtomic(r.output, "my notes");
+  r.overwrite = true;
+  EXPECT_THROW(CheckInferenceOutputs(r), UsageError);
+  {
+    TFRecordWriter w(dir / "out.record");
+    w.Write("x");
+    w.Close();
+  }
+  r.output = dir / "out.record";
+  r.overwrite = false;
+  try {
+    CheckInferenceOutputs(r);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("infer: " + r.output.string() + ": exists (a previous TFRecord output); "
+                                         "pass --overwrite"),
+              std::string::npos)
+        << e.what();
+  }
+  r.overwrite = true;
+  EXPECT_NO_THROW(CheckInferenceOutputs(r));
+
+  std::filesystem::create_directories(dir / "photos");
+  WriteFileAtomic(dir / "photos" / "a.png", "a photo the masks would replace");
+  WriteFileAtomic(dir / "photos" / "b.jpg", "another photo");
+  r.masks_dir = dir / "photos";
+  try {
+    CheckInferenceOutputs(r);
+    FAIL() << "expected UsageError";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds b.jpg, which is not a previous infer output"), std::string::npos)
+        << e.what();
+  }
+  std::filesystem::remove(dir / "photos" / "b.jpg");
+  r.overwrite = false;
+  EXPECT_THROW(CheckInferenceOutputs(r), UsageError);
+  r.overwrite = true;
+  EXPECT_NO_THROW(CheckInferenceOutputs(r));
+}
+
+TEST(InferCli, FailsWhenEveryInputIsSkipped) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  {
+    TFRecordWriter writer(dir / "bad.record");
+    writer.Write(ImageExample("not a jpeg", 5, 5, "1").SerializeAsString());
+    writer.Write(ImageExample("nor this", 5, 5, "2").SerializeAsString());
+    writer.Close();
+  }
+  const auto r = testing::RunSegtune("infer -m '" + (dir / "model").string() + "' --input '" +
+                                     (dir / "bad.record").string() + "' --masks-dir '" + (dir / "masks").string() + "'");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("bad.record: record 0"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("segtune: error: infer: every input was skipped (2 unreadable item(s)"), std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -71,6 +71,22 @@ TEST(WeightsCli, InfoListsTensorsAndTotalParameters) {
   EXPECT_NE(result.output.find("3 tensors, 130 parameters"), std::string::npos) << result.output;  // 108 + 1 + 21.
 }
 
+// issue 18 item 12: tensor names and metadata from the file reached the terminal with their escapes.
+TEST(WeightsCli, InfoEscapesControlCharactersInNamesAndMetadata) {
+  TempDir dir;
+  NamedTensors t;
+  t.items = {{"evil\x1b]0;pwned\x07\x1b[2J.weight", torch::ones({2})}, {"line\nfake 999 tensors", torch::ones({1})}};
+  t.metadata = {{"note", "\x1b[31mred"}};
+  SaveSafetensors(t, dir / "evil.safetensors");
+  const auto result = testing::RunSegtune("weights info '" + (dir / "evil.safetensors").string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  EXPECT_EQ(result.output.find('\x1b'), std::string::npos) << result.output;
+  EXPECT_EQ(result.output.find('\x07'), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("evil\\x1b]0;pwned\\x07\\x1b[2J.weight"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("line\\nfake 999 tensors"), std::string::npos) << result.output;
+  EXPECT_NE(result.output.find("metadata note = \\x1b[31mred"), std::string::npos) << result.output;
+}
+
 TEST(WeightsCli, ConvertRoundTripsPthAndSafetensors) {
   TempDir dir;
   const NamedTensors model = Model();

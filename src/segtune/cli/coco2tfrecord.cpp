@@ -3,6 +3,7 @@
 
 #include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/coco.h"
 #include "segtune/data/coco2tfrecord.h"
@@ -25,6 +26,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--include-masks", opts->convert.include_masks, "Add image/object/mask: a 0/1 PNG per object");
   app.add_flag("--semantic-masks", opts->convert.semantic_masks,
                "Add image/segmentation/class/encoded: PNG of category ids (0 background, 255 crowd)");
+  app.add_flag("--overwrite", opts->convert.overwrite,
+               "Replace a previous output of this name: the file and every shard set of the prefix (stale sets "
+               "are removed); files that are not TFRecords are never replaced");
   app.add_flag("--download", opts->convert.download, "Fetch images given by URL instead of reading them from --images");
   segtune::cli::AddDownloadLimitOptions(&app, &opts->convert.fetch);
   app.footer("Keys and conventions follow TF's create_coco_tf_record.py; annotations with an empty box or a box "
@@ -33,7 +37,12 @@ segtune::cli::Runner Setup(CLI::App& app) {
     opts->convert.images_dir = opts->images_dir;
     opts->convert.threads = segtune::cli::Globals().threads;
     const segtune::CocoDataset coco = segtune::LoadCoco(opts->annotations);
-    const auto report = segtune::ConvertCocoToTfRecord(coco, opts->convert);
+    segtune::CocoToTfRecordReport report;
+    try {
+      report = segtune::ConvertCocoToTfRecord(coco, opts->convert);
+    } catch (const segtune::FormatError& e) {  // "image 3 (a.jpg): ..." of which file.
+      throw segtune::FormatError(opts->annotations + ": " + e.what());
+    }
     segtune::Info("coco2tfrecord: " + segtune::WithCommas(report.images) + " images, " +
                   segtune::WithCommas(report.annotations_written) + " objects written, " +
                   segtune::WithCommas(report.skipped_total()) + " annotations skipped");

@@ -9,6 +9,7 @@ namespace {
 struct Options {
   std::string pipeline_config, model, label_map, checkpoint, output_dir, input_type = "float", input_size;
   int64_t num_classes = 0;
+  bool overwrite = false;
 };
 
 segtune::cli::Runner Setup(CLI::App& app) {
@@ -25,6 +26,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->capture_default_str();
   app.add_option("--input-size", o->input_size,
                  "HxW: a fixed-size graph (batch 1, constant shapes; needed by OpenCV DNN). Default: dynamic N, H, W");
+  app.add_flag("--overwrite", o->overwrite,
+               "Replace an existing --output-dir that holds a previous export (model.json); anything else is never "
+               "replaced");
   app.footer("Writes OUTPUT/model.onnx, model.safetensors, model.json and label_map.pbtxt (see docs/export.md).");
   return [o] {
     segtune::ExportRequest r;
@@ -34,6 +38,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     r.label_map = o->label_map;
     r.checkpoint = o->checkpoint;
     r.output_dir = o->output_dir;
+    r.overwrite = o->overwrite;
     r.input_type = segtune::ParseOnnxInputType(o->input_type);
     if (!o->input_size.empty()) r.fixed_size = segtune::ParseImageSize(o->input_size, "--input-size");
     std::cout << segtune::ExportModel(r).string() << "\n";

@@ -29,6 +29,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--masks-dir", o->masks_dir, "Write class-index PNGs <image name>.png here");
   app.add_option("--overlays-dir", o->overlays_dir, "Write overlays (colored mask + legend) <image name>.jpg here");
   app.add_option("--coco-results", o->coco_results, "Write COCO results JSON (RLE segmentation per region)");
+  app.add_flag("--overwrite", o->request.overwrite,
+               "Replace existing outputs of a previous run (a TFRecord --output, a JSON --coco-results, masks/"
+               "overlays directories holding only .png/.jpg); anything else is never replaced");
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
   app.footer("Output keys and files: docs/inference.md");
@@ -53,6 +56,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (!o->output.empty()) std::cout << " -> " << o->output;
     std::cout << "\n" << segtune::FormatInferenceProblems(s);
     segtune::Info("time per stage (thread-seconds): " + segtune::FormatStageSeconds(s));
+    if (s.images == 0 && s.skipped > 0) {  // Skipping is for a few bad items, not for a run with no result.
+      throw segtune::Error("infer: every input was skipped (" + std::to_string(s.skipped) +
+                           " unreadable item(s), listed above); nothing was predicted");
+    }
     return 0;
   };
 }

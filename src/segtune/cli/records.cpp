@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/records.h"
 #include "segtune/data/tfrecord.h"
@@ -12,6 +13,7 @@ struct Options {
   std::vector<std::string> inputs;
   std::string images_dir;
   std::string output;
+  bool overwrite = false;
 };
 
 std::vector<std::filesystem::path> Expand(const std::vector<std::string>& inputs) {
@@ -36,10 +38,17 @@ segtune::cli::Runner Setup(CLI::App& app) {
   exp->add_option("inputs", opts->inputs, kInputHelp)->required();
   exp->add_option("--images-dir", opts->images_dir, "Directory for the image files")->required();
   exp->add_option("-o,--output", opts->output, "COCO JSON to write")->required();
+  exp->add_flag("--overwrite", opts->overwrite,
+                "Replace a previous export (a COCO JSON -o, an --images-dir holding only images)");
   return [opts, info, verify, exp] {
     const auto files = Expand(opts->inputs);
     if (info->parsed()) {
-      std::cout << segtune::FormatRecordsInfo(segtune::InspectRecords(files));
+      const segtune::RecordsInfo report = segtune::InspectRecords(files);
+      std::cout << segtune::FormatRecordsInfo(report);
+      if (!report.problems.empty()) {  // A corrupt or non-TFRecord input is not a dataset summary.
+        throw segtune::FormatError(std::to_string(report.problems.size()) + " unreadable record(s), so the counts "
+                                   "above cover only the readable ones; first: " + report.problems.front());
+      }
       return 0;
     }
     if (verify->parsed()) {
@@ -49,7 +58,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
                 << report.problems.size() << " problems\n";
       return report.problems.empty() ? 0 : 1;
     }
-    const auto report = segtune::ExportRecordsToCoco(files, {opts->images_dir, opts->output});
+    const auto report = segtune::ExportRecordsToCoco(files, {opts->images_dir, opts->output, opts->overwrite});
     segtune::Info("records export: " + segtune::WithCommas(report.images) + " images, " +
                   segtune::WithCommas(report.annotations) + " annotations");
     std::cout << opts->output << "\n";

@@ -37,6 +37,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--format", opts->format, "Export flavour: labelbox-v1 (JSON array) or labelbox-ndjson (export v2)")
       ->capture_default_str();
   app.add_option("--jpeg-quality", opts->synth.jpeg_quality, "JPEG quality 1..100")->capture_default_str();
+  app.add_flag("--overwrite", opts->synth.overwrite,
+               "Replace --out if it holds a previous synth output (synth.json); anything else is never replaced");
   app.add_flag("--label-maps", opts->synth.write_label_maps,
                "Also write labels/NAME.png: the exact per-pixel class index (0 = background)");
   app.footer(

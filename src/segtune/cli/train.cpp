@@ -17,6 +17,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
                  "Directory for checkpoints, metrics.csv and TensorBoard events")
       ->required();
   app.add_flag("--resume", opts->resume, "Continue from the newest checkpoint in --train-dir (bit-for-bit)");
+  app.add_flag("--overwrite", opts->overwrite,
+               "Start a new run in a --train-dir that holds a previous run (metrics.csv): its checkpoints and "
+               "metrics.csv are removed. Without --resume or --overwrite the directory must be new or empty");
   app.add_option("--num-steps,--num_train_steps", opts->num_steps, "Override train_config.num_steps");
   auto nproc = std::make_shared<int>(1);
   app.add_option("--nproc-per-node,--nproc_per_node", *nproc,
@@ -30,7 +33,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--dist-timeout", opts->distributed_timeout_seconds,
                  "Data-parallel: seconds to wait for a peer (rendezvous, each collective) before failing")
       ->check(CLI::Range(1, 86400));
-  app.footer("Ctrl-C saves a checkpoint and exits; continue with --resume. See docs/training.md.\n"
+  app.footer("Ctrl-C saves a checkpoint and exits 130 (SIGTERM: 143); continue with --resume. See docs/training.md.\n"
              "Multi-host: run one process per rank with torchrun's variables RANK, WORLD_SIZE, LOCAL_RANK, "
              "MASTER_ADDR, MASTER_PORT (rank 0 hosts the rendezvous); only rank 0 writes --train-dir. "
              "See docs/distributed.md.");
@@ -41,8 +44,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
       segtune::LaunchOptions launch;
       launch.nproc = *nproc;
       launch.grace = std::chrono::seconds(opts->distributed_timeout_seconds + 15);
-      segtune::LaunchLocalWorkers(launch);
-      return 0;
+      const int stop_signal = segtune::LaunchLocalWorkers(launch);
+      return stop_signal != 0 ? 128 + stop_signal : 0;
     }
     opts->threads = segtune::cli::Globals().threads;
     opts->device = segtune::cli::Globals().device;
@@ -51,7 +54,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
               << (result.interrupted ? " (interrupted)" : "") << "; checkpoint "
               << result.last_checkpoint.string() << "; this run: steps " << result.losses.size() << " data_wait_s "
               << result.data_wait_seconds << " compute_s " << result.compute_seconds << "\n";
-    return 0;
+    // Saved and resumable, but stopped by the user: 128 + signal, as shells and other tools report it.
+    return result.stop_signal != 0 ? 128 + result.stop_signal : 0;
   };
 }
 

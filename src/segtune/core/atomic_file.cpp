@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "segtune/core/error.h"
+#include "segtune/core/interrupt_cleanup.h"
 
 namespace fs = std::filesystem;
 
@@ -44,6 +45,7 @@ AtomicFile::AtomicFile(fs::path path, bool binary) : path_(std::move(path)) {
   CreateParent(path_);
   temp_ = path_;
   temp_ += UniqueSuffix();
+  RegisterInterruptCleanup(temp_);  // Before the file exists: Ctrl-C removes it until committed.
   errno = 0;
   out_.open(temp_, binary ? std::ios::binary | std::ios::trunc : std::ios::trunc);
   if (!out_) throw IoError(path_, "cannot open for writing");
@@ -54,6 +56,7 @@ AtomicFile::~AtomicFile() {
     out_.close();
     std::error_code ec;
     fs::remove(temp_, ec);
+    UnregisterInterruptCleanup(temp_);
   }
 }
 
@@ -70,6 +73,7 @@ void AtomicFile::Commit() {
   fs::rename(temp_, path_, ec);
   if (ec) throw IoError(path_.string() + ": cannot rename temporary file into place (" + ec.message() + ")");
   committed_ = true;
+  UnregisterInterruptCleanup(temp_);
 }
 
 void WriteFileAtomic(const fs::path& path, std::string_view bytes) {
@@ -97,6 +101,7 @@ AtomicDirectory::AtomicDirectory(fs::path path) : path_(std::move(path)) {
   CreateParent(fs::absolute(path_));
   temp_ = path_;
   temp_ += UniqueSuffix();
+  RegisterInterruptCleanup(temp_);  // Before the directory exists: Ctrl-C removes it until committed.
   std::error_code ec;
   fs::create_directories(temp_, ec);
   if (ec) throw IoError(temp_.string() + ": cannot create directory (" + ec.message() + ")");
@@ -106,6 +111,7 @@ AtomicDirectory::~AtomicDirectory() {
   if (!committed_) {
     std::error_code ec;
     fs::remove_all(temp_, ec);
+    UnregisterInterruptCleanup(temp_);
   }
 }
 
@@ -122,6 +128,7 @@ void AtomicDirectory::Commit() {
   fs::rename(temp_, path_, ec);
   if (ec) throw IoError(path_.string() + ": cannot rename the new directory into place (" + ec.message() + ")");
   committed_ = true;
+  UnregisterInterruptCleanup(temp_);
   if (!old.empty()) fs::remove_all(old, ec);
 }
 

@@ -11,12 +11,14 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/download.h"
 #include "segtune/data/example_wire.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/sha256.h"
+#include "segtune/data/shard_set.h"
 #include "segtune/data/tfrecord.h"
 
 namespace segtune {
@@ -201,7 +203,12 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
     if (ann->segmentation.empty()) {
       std::fill(pixels.begin(), pixels.end(), 0);
     } else {
-      const Rle rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
+      Rle rle;
+      try {
+        rle = AnnotationRle(*ann, uint32_t(height), uint32_t(width));
+      } catch (const FormatError& e) {  // The rasterizer does not know which annotation it was given.
+        throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": segmentation: " + e.what());
+      }
       if (rle.h != uint32_t(height) || rle.w != uint32_t(width)) {
         throw FormatError(source + ": annotation " + std::to_string(ann->id) + ": RLE size " + std::to_string(rle.w) +
                           "x" + std::to_string(rle.h) + " differs from the image");
@@ -230,6 +237,14 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   for (const auto& c : coco.categories) names[c.id] = c.name;
   std::unordered_map<std::string, std::vector<const CocoAnnotation*>> by_image;
   for (const auto& ann : coco.annotations) by_image[ann.image_id.text].push_back(&ann);
+
+  // Every file of this output name, whatever the shard count: a rerun with --shards 4 after --shards 2
+  // must not leave the 2-shard set beside the new one (a glob would read both).
+  std::vector<std::filesystem::path> previous = ExistingShards(options.output);
+  if (std::filesystem::exists(std::filesystem::symlink_status(options.output))) previous.emplace_back(options.output);
+  for (const auto& p : previous) {
+    CheckOutputFile(p, options.overwrite, {"coco2tfrecord", "--output", "TFRecord", {}}, LooksLikeTFRecord);
+  }
 
   CocoToTfRecordReport report;
   const int shard_count = std::max(1, options.shards);
@@ -265,6 +280,13 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   }
   for (auto& w : writers) w->Close();
   progress.Finish();
+  for (const auto& p : previous) {  // Only now that the new set is complete.
+    if (std::find(report.outputs.begin(), report.outputs.end(), p) != report.outputs.end()) continue;
+    std::error_code ec;
+    std::filesystem::remove(p, ec);
+    if (ec) throw IoError(p.string() + ": cannot remove this stale output of an earlier run (" + ec.message() + ")");
+    Info("coco2tfrecord: removed " + p.string() + " (an earlier run's output, replaced by --overwrite)");
+  }
   report.images = int64_t(coco.images.size());
   return report;
 }

@@ -24,6 +24,10 @@ struct CocoToTfRecordOptions {
   bool download = false;             // Fetch images given by URL (file_name, coco_url, flickr_url).
   DownloadOptions fetch;             // Limits (--max-bytes, --timeout) and retries for those fetches.
   int threads = 1;
+  // Replace a previous output of the same name: the file `output` and every shard set of that
+  // prefix (the ones the new run does not write are removed once it is complete). Without it, any
+  // of them existing is a UsageError; a file there that is not a TFRecord is never replaced.
+  bool overwrite = false;
 };
 
 struct CocoToTfRecordReport {

@@ -9,6 +9,8 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/printable.h"
+#include "segtune/core/safe_name.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/coco.h"
 
@@ -39,20 +41,14 @@ std::string PercentDecode(const std::string& s) {
   return out;
 }
 
-std::string Sanitize(const std::string& name) {
-  std::string out;
-  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
-  while (!out.empty() && out.front() == '.') out.erase(out.begin());  // No hidden files, no "..".
-  return out.empty() ? "image" : out;
-}
-
-// A plain relative path such as COCO's "000000397133.jpg" or "train/a.jpg", safe to use under DIR.
+// A plain relative path such as COCO's "000000397133.jpg" or "train/a.jpg", safe to use under DIR:
+// every component is one SanitizeFileName leaves alone (no "..", hidden files, control characters).
 bool IsSafeRelativePath(const std::string& file_name) {
   if (file_name.empty() || IsUrl(file_name)) return false;
   const fs::path p = fs::path(file_name).lexically_normal();
   if (p.is_absolute() || p.empty()) return false;
   for (const auto& part : p)
-    if (part == "..") return false;
+    if (part.empty() || SanitizeFileName(part.string(), "") != part.string()) return false;
   return true;
 }
 
@@ -84,9 +80,13 @@ Plan PlanDownloads(const CocoDataset& dataset, const fs::path& images_dir) {
   for (const CocoImage& image : dataset.images) {
     const std::string url = ImageUrl(image);
     if (url.empty() || plan.request_of_url.count(url)) continue;
-    const std::string wanted = IsSafeRelativePath(image.file_name)
-                                   ? fs::path(image.file_name).lexically_normal().string()
-                                   : FileNameForUrl(url);
+    const bool keep = IsSafeRelativePath(image.file_name);
+    const std::string wanted = keep ? fs::path(image.file_name).lexically_normal().string() : FileNameForUrl(url);
+    if (!keep && !image.file_name.empty() && !IsUrl(image.file_name)) {
+      Warn("download: image " + EscapeForTerminal(image.id.text) + ": file_name \"" +
+           EscapeForTerminal(image.file_name) + "\" is unsafe as a path under the images directory; saving as " +
+           EscapeForTerminal(wanted));
+    }
     plan.request_of_url[url] = plan.requests.size();
     plan.requests.push_back({url, images_dir / MakeUnique(wanted, &taken)});
   }
@@ -122,7 +122,7 @@ std::string FileNameForUrl(const std::string& url) {
   const size_t slash = path.find('/');
   path = slash == std::string::npos ? "" : path.substr(slash);
   while (!path.empty() && path.back() == '/') path.pop_back();
-  return Sanitize(PercentDecode(path.substr(path.rfind('/') + 1)));
+  return SanitizeFileName(PercentDecode(path.substr(path.rfind('/') + 1)), "image");
 }
 
 DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {

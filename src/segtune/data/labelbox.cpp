@@ -82,7 +82,15 @@ ParsedExport ReadExport(const fs::path& path) {
       pos = end + 1;
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       const std::string where = "line " + std::to_string(line_no);
-      AddRow(ParseJson(line, path, line_no), file + ": " + where, &out, &flavours);
+      const nlohmann::json row = ParseJson(line, path, line_no);
+      // Anything else would convert to an empty COCO file and look like success.
+      if (!row.is_object() || !row.contains("data_row")) {
+        throw FormatError(path, where,
+                          std::string("a JSON ") + row.type_name() + (row.is_object() ? " without \"data_row\"" : "") +
+                              " is not a Labelbox export; expected a JSON array of rows (export v1) or one "
+                              "export v2 data row (with \"data_row\") per line (NDJSON)");
+      }
+      AddRow(row, file + ": " + where, &out, &flavours);
     }
     for (auto f : std::set<std::string>(flavours))
       if (f == "export v2") flavours = {"export v2 NDJSON"};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cctype>
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -9,7 +10,10 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
+#include "segtune/core/printable.h"
 #include "segtune/core/progress.h"
+#include "segtune/core/safe_name.h"
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 #include "segtune/data/od_example.h"
@@ -45,9 +49,20 @@ void ForEachExample(const std::vector<std::filesystem::path>& files, std::vector
   progress.Finish();
 }
 
-std::string Extension(const std::string& format) {
-  if (format == "jpeg" || format == "jpg") return ".jpg";
-  return format.empty() ? ".img" : "." + format;
+// The file extension for an exported image. image/format comes from the record, so only a known
+// image format is trusted; anything else ("bashrc", "../x") is replaced by what the bytes are.
+std::string Extension(const std::string& format, const std::string& encoded, const std::string& source) {
+  std::string lower;
+  for (char c : format) lower += char(std::tolower(static_cast<unsigned char>(c)));
+  if (lower == "jpeg" || lower == "jpg") return ".jpg";
+  if (lower == "png" || lower == "gif" || lower == "bmp" || lower == "webp") return "." + lower;
+  const std::string detected = ImageFormatName(DetectImageFormat(encoded));
+  const std::string ext = detected == "jpeg" ? ".jpg" : detected.empty() ? ".img" : "." + detected;
+  if (!format.empty()) {
+    Warn("records export: " + source + ": image/format \"" + EscapeForTerminal(format) +
+         "\" is not an image format (expected jpeg, png, gif, bmp or webp); using " + ext);
+  }
+  return ext;
 }
 
 // `value` if it lies in [lo, hi]; else FormatError naming the record and feature.
@@ -133,9 +148,13 @@ VerifyReport VerifyRecords(const std::vector<std::filesystem::path>& files) {
 
 ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>& files,
                                        const ExportToCocoOptions& options) {
+  CheckOutputFile(options.output, options.overwrite, {"records export", "--output", "COCO JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
+  CheckOutputFilesDirectory(options.images_dir, options.overwrite, {"records export", "--images-dir", "records export", {}},
+                            {".jpg", ".png", ".gif", ".bmp", ".webp", ".img"});
   CocoDataset coco;
   std::map<int64_t, std::string> categories;
-  std::set<std::string> used_names;
+  SafeNamer names("records export");  // Record fields must not pick where files go.
   std::map<std::string, int64_t> text_ids;  // For records with class/text but no class/label.
   ExportToCocoReport report;
   int64_t next_annotation = 1;
@@ -145,10 +164,12 @@ ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>&
     const std::string sid = od.source_id.empty() ? std::to_string(coco.images.size() + 1) : od.source_id;
     const bool numeric = !sid.empty() && sid.size() < 18 && std::all_of(sid.begin(), sid.end(), ::isdigit);
     image.id = {sid, numeric};
-    std::string name = std::filesystem::path(od.filename).filename().string();
-    if (name.empty() || used_names.count(name)) name = sid + Extension(od.format);
-    if (used_names.count(name)) throw FormatError(source + ": two records would both be exported as " + name);
-    used_names.insert(name);
+    // image/filename's last component, else (absent, or the name is taken) "<source_id>.<format>".
+    const std::string base = od.filename.substr(od.filename.find_last_of('/') + 1);
+    const std::string clean = SanitizeFileName(base, "");
+    const std::string name = clean.empty() || names.Taken(clean)
+                                 ? names.Name(sid + Extension(od.format, od.encoded, source), source + ": image/source_id")
+                                 : names.Name(base, source + ": image/filename");
     image.file_name = name;
     // COCO's width/height and category ids have the ranges every COCO reader of segtune accepts
     // (data/coco.h): an out-of-range record value is an error, never a wrapped int in the JSON.

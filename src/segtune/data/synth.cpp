@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
@@ -46,15 +47,6 @@ std::vector<synth::ShapeKind> CheckOptions(const SynthOptions& o) {
     kinds.push_back(synth::ShapeKindFromName(name));
   }
   return kinds;
-}
-
-// Refuses to replace a directory that holds anything but a previous synth output.
-void CheckOutputDirectory(const fs::path& dir) {
-  if (!fs::exists(dir)) return;
-  if (!fs::is_directory(dir)) throw UsageError(dir.string() + ": exists and is not a directory; choose another --out");
-  if (fs::is_empty(dir) || fs::exists(dir / kManifest)) return;
-  throw UsageError(dir.string() + ": exists and is not a segtune synth output (no " + kManifest +
-                   "); choose another --out or remove it, synth will not replace it");
 }
 
 void WriteBytes(const fs::path& path, const std::vector<uchar>& bytes) {
@@ -129,7 +121,7 @@ SynthSummary GenerateSynthDataset(const SynthOptions& options) {
   const std::vector<synth::ShapeKind> kinds = CheckOptions(options);
   fs::path final_dir = fs::absolute(options.out_dir).lexically_normal();
   if (final_dir.filename().empty()) final_dir = final_dir.parent_path();  // "out/" -> "out".
-  CheckOutputDirectory(final_dir);
+  CheckOutputDirectory(final_dir, options.overwrite, {"synth", "--out", "segtune synth", {kManifest}});
 
   AtomicDirectory dir(final_dir);
   fs::create_directories(dir.temp_path() / "images");

@@ -35,6 +35,7 @@ struct SynthOptions {
   bool write_label_maps = false;
   int jpeg_quality = 90;
   int threads = 1;
+  bool overwrite = false;  // Replace out_dir if it holds a previous synth output (synth.json).
 };
 
 struct SynthSummary {
@@ -45,9 +46,10 @@ struct SynthSummary {
 };
 
 // Generates the dataset into options.out_dir, atomically: it is built in a temporary sibling and
-// renamed into place, replacing a previous synth output there. Throws UsageError for bad options
-// (unknown class, images < 1, size < 32) or if out_dir exists, is not empty and is not a previous
-// synth output (nothing of the user's is ever deleted); IoError if writing fails.
+// renamed into place, replacing a previous synth output there only with options.overwrite. Throws
+// UsageError for bad options (unknown class, images < 1, size < 32) or if out_dir exists, is not
+// empty and is not a previous synth output, or is one and overwrite is off (core/output_guard.h:
+// nothing of the user's is ever deleted); IoError if writing fails.
 SynthSummary GenerateSynthDataset(const SynthOptions& options);
 
 // Parses "labelbox-v1" / "labelbox-ndjson" (also "v1", "ndjson"). Throws UsageError.

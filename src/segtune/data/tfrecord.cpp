@@ -13,6 +13,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/crc32c.h"
+#include "segtune/data/shard_set.h"
 
 namespace segtune {
 namespace {
@@ -37,6 +38,17 @@ uint32_t GetLe32(const char* p) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = (v << 8) | uint8_t(p[i]);
   return v;
+}
+
+// A length field is unsigned 64-bit: 2^64-1 must print as such, not as -1.
+std::string UnsignedWithCommas(uint64_t n) {
+  const std::string digits = std::to_string(n);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
 }
 
 bool HeaderIsValid(const char* header) {
@@ -274,7 +286,7 @@ bool TFRecordReader::Next(std::string* record) {
     }
     const uint64_t length = GetLe64(header);
     if (length > MaxRecordBytes()) {  // Passed its CRC, but the file is too short to hold it.
-      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
                         " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(file_size_)));
       return false;
     }
@@ -283,7 +295,7 @@ bool TFRecordReader::Next(std::string* record) {
     const size_t data_got = ReadFully(record->data(), length);
     const size_t footer_got = data_got == length ? ReadFully(footer, kFooterBytes) : 0;
     if (data_got < length || footer_got < kFooterBytes) {
-      Report(start, "truncated: record of " + WithCommas(static_cast<long long>(length)) +
+      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
                         " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(offset_)));
       return false;
     }
@@ -357,7 +369,14 @@ std::vector<std::filesystem::path> Glob(const std::string& pattern) {
   std::vector<std::filesystem::path> out;
   if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
     for (size_t i = 0; i < g.gl_pathc; ++i) {
-      if (std::filesystem::is_regular_file(g.gl_pathv[i])) out.emplace_back(g.gl_pathv[i]);
+      const std::filesystem::path path = g.gl_pathv[i];
+      if (!std::filesystem::is_regular_file(path)) continue;
+      if (IsStaleTempName(path.filename().string())) {  // Half-written by a killed run: never data.
+        Warn(pattern + ": ignoring " + path.string() + ", a temporary file left by an interrupted segtune run; "
+             "delete it");
+        continue;
+      }
+      out.push_back(path);
     }
   }
   globfree(&g);
@@ -380,10 +399,12 @@ std::vector<std::filesystem::path> ExpandOne(const std::string& item) {
   if (item.find_first_of("*?[") != std::string::npos) {
     auto out = Glob(item);
     if (out.empty()) throw IoError(item + ": no file matches this pattern");
+    CheckShardSets(out, item);
     return out;
   }
   if (std::filesystem::exists(item)) return {item};
   auto shards = Glob(item + "-[0-9][0-9][0-9][0-9][0-9]-of-[0-9][0-9][0-9][0-9][0-9]");
+  CheckShardSets(shards, item);
   if (!shards.empty()) return shards;
   throw IoError(item + ": no such file (nor shards " + item + "-NNNNN-of-NNNNN)");
 }

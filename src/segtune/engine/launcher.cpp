@@ -25,7 +25,10 @@ constexpr int kMaxWorkers = 256;
 pid_t g_workers[kMaxWorkers];  // 0 = exited. Read by the signal handler.
 std::atomic<int> g_worker_count{0};
 
+std::atomic<int> g_forwarded{0};  // The last stop signal forwarded to the workers.
+
 extern "C" void ForwardSignal(int sig) {
+  g_forwarded = sig;
   for (int i = 0; i < g_worker_count.load(); ++i) {
     if (g_workers[i] > 0) kill(g_workers[i], sig);
   }
@@ -115,7 +118,7 @@ int FreeTcpPort(const std::string& address) {
   return ntohs(addr.sin_port);
 }
 
-void LaunchLocalWorkers(const LaunchOptions& options) {
+int LaunchLocalWorkers(const LaunchOptions& options) {
   if (options.nproc < 1 || options.nproc > kMaxWorkers) {
     throw UsageError("--nproc-per-node must be in [1, " + std::to_string(kMaxWorkers) + "]");
   }
@@ -124,6 +127,7 @@ void LaunchLocalWorkers(const LaunchOptions& options) {
   Info("launching " + std::to_string(options.nproc) + " workers (rendezvous " + options.master_addr + ":" +
        std::to_string(port) + ")");
   SignalForwarding forwarding;
+  g_forwarded = 0;
   g_worker_count = 0;
   for (int rank = 0; rank < options.nproc; ++rank) {
     g_workers[rank] = StartWorker(argv, rank, options.nproc, options, port);
@@ -140,7 +144,9 @@ void LaunchLocalWorkers(const LaunchOptions& options) {
       if (rank < 0) continue;
       g_workers[rank] = 0;
       --running;
-      if (failure.empty() && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+      // A worker that saved its checkpoint after a forwarded Ctrl-C exits 128 + signal: a clean stop.
+      const bool stopped = g_forwarded != 0 && WIFEXITED(status) && WEXITSTATUS(status) == 128 + g_forwarded;
+      if (failure.empty() && !stopped && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
         failure = "rank " + std::to_string(rank) + " (pid " + std::to_string(pid) + ") " + DescribeStatus(status);
         Warn(failure + "; waiting up to " + std::to_string(options.grace.count()) + " s for the other ranks to stop");
         deadline = std::chrono::steady_clock::now() + options.grace;
@@ -162,6 +168,7 @@ void LaunchLocalWorkers(const LaunchOptions& options) {
   }
   g_worker_count = 0;
   if (!failure.empty()) throw Error("distributed training failed: " + failure);
+  return g_forwarded;
 }
 
 }  // namespace segtune

@@ -22,9 +22,11 @@ struct LaunchOptions {
   std::vector<std::string> argv;           // Worker command line; empty: this process's (/proc/self/cmdline).
 };
 
-// Runs the workers to completion. Returns normally when all exited 0. Throws Error naming the first
-// failed rank, its pid and exit status (or signal) otherwise, and IoError if a worker cannot be started.
-void LaunchLocalWorkers(const LaunchOptions& options);
+// Runs the workers to completion. Returns 0 when all exited 0, or the stop signal it forwarded when
+// all stopped cleanly after it (each exits 128 + signal once its checkpoint is saved). Throws Error
+// naming the first failed rank, its pid and exit status (or signal) otherwise, and IoError if a worker
+// cannot be started.
+int LaunchLocalWorkers(const LaunchOptions& options);
 
 // A TCP port that is free on `address` right now (bind to port 0). Throws IoError.
 int FreeTcpPort(const std::string& address = "127.0.0.1");

@@ -15,6 +15,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/engine/checkpoint.h"
 #include "segtune/engine/config_validation.h"
@@ -199,9 +200,23 @@ std::string EvaluateAndKeepBest(Run& run, int64_t step, const std::filesystem::p
   return Join(e.csv_cells);
 }
 
+// A new run never mixes into a directory it did not write: nothing there is replaced unless the user
+// said --overwrite and the directory is a previous run's (metrics.csv), whose checkpoints then go
+// (else --resume would later pick the old run's newest checkpoint).
+void PrepareNewTrainDir(const TrainOptions& options) {
+  const std::filesystem::path& dir = options.train_dir;
+  CheckOutputDirectory(dir, options.overwrite, {"train", "--train-dir", "segtune train", {"metrics.csv"}});
+  if (!std::filesystem::exists(dir / "metrics.csv")) return;
+  for (const auto& ckpt : ListStepCheckpoints(dir)) std::filesystem::remove(ckpt);
+  std::filesystem::remove(dir / "metrics.csv");
+  Info("train: --overwrite: removed the previous run's checkpoints and metrics.csv from " + dir.string());
+}
+
 }  // namespace
 
 TrainResult Train(const TrainOptions& options) {
+  const bool chief = !options.distributed.active() || options.distributed.rank == 0;
+  if (!options.resume && chief) PrepareNewTrainDir(options);
   Run run;
   if (options.distributed.active()) JoinDataParallel(run, options);
   SetUp(run, options);
@@ -309,6 +324,8 @@ TrainResult Train(const TrainOptions& options) {
     }
     if (stop) {
       result.interrupted = true;
+      // A peer's vote stops this rank too; it was interrupted like the rest of the job.
+      result.stop_signal = g_stop_signal != 0 ? int(g_stop_signal) : (stop_voted ? SIGINT : 0);
       Info(std::string(g_stop_signal ? "interrupted" : "stopped") + " after step " + std::to_string(step) +
            "; checkpoint " + result.last_checkpoint.string() + " (continue with --resume)");
       break;

@@ -24,6 +24,10 @@ struct TrainOptions {
   std::filesystem::path pipeline_config;
   std::filesystem::path train_dir;
   bool resume = false;           // Continue from the newest ckpt-*.safetensors in train_dir.
+  // Without resume, train_dir must be new or empty; overwrite lets a new run replace a previous
+  // run's output there (its checkpoints and metrics.csv are removed first). A directory that is not
+  // a previous run's (no metrics.csv) is never used. See core/output_guard.h.
+  bool overwrite = false;
   int64_t num_steps = 0;         // > 0 overrides train_config.num_steps.
   int threads = 1;               // Compute threads (the caller sets at::set_num_threads) and decode workers.
   std::string device = "cpu";
@@ -40,6 +44,7 @@ struct TrainResult {
   std::vector<double> losses;         // Loss of each step run by this call.
   std::vector<std::vector<double>> loss_terms;  // Per step: the task's loss components (detection), else empty.
   bool interrupted = false;
+  int stop_signal = 0;                // SIGINT/SIGTERM that stopped the run (0: finished, or stop_after_step).
   bool evaluated = false;
   SemsegMetrics last_eval;            // Valid when evaluated (semantic segmentation).
   std::map<std::string, double> eval_metrics;  // Last evaluation by name: "mIoU", ... or "box_AP", "box_AP50", ...

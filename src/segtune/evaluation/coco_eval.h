@@ -52,6 +52,8 @@ struct CocoEvalParams {
   bool use_cats = true;  // false: categories are ignored, as in proposal scoring.
   CocoResultsKind results_kind = CocoResultsKind::kAuto;
   int threads = 0;       // 0: all hardware threads.
+  std::string gt_source = "ground truth";  // Names the inputs in errors: the files they came from.
+  std::string dt_source = "results";
 };
 
 // What was done with detections that cannot be evaluated (pycocotools would assert or drop them).

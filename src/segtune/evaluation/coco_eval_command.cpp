@@ -75,6 +75,8 @@ int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
   params.max_dets = o.max_dets;
   params.threads = o.threads;
   params.use_cats = o.use_cats;
+  params.gt_source = o.gt.string();
+  params.dt_source = o.dt.string();
   Info("coco-eval: loading " + o.gt.string());
   const CocoDataset gt = LoadCoco(o.gt);
   Info("coco-eval: loading " + o.dt.string());

@@ -27,6 +27,7 @@ struct ResolvedParams {
   bool use_cats = true;
   CocoResultsKind results_kind = CocoResultsKind::kAuto;
   int threads = 1;
+  std::string gt_source, dt_source;  // For errors.
 };
 
 struct GtItem {

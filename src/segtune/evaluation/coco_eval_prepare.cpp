@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
+#include <string>
 #include <thread>
 #include <unordered_map>
 
@@ -38,6 +40,8 @@ ResolvedParams Resolve(const CocoDataset& gt, const CocoEvalParams& p) {
   r.use_cats = p.use_cats;
   r.results_kind = p.results_kind;
   r.threads = p.threads;
+  r.gt_source = p.gt_source;
+  r.dt_source = p.dt_source;
   if (r.threads <= 0) r.threads = std::max(1u, std::thread::hardware_concurrency());
   if (p.img_ids.empty()) {
     for (const auto& im : gt.images) r.img_ids.push_back(im.id);
@@ -78,17 +82,22 @@ struct ImageSize {
   uint32_t h = 0, w = 0;
 };
 
-// annToRLE: polygons (frPyObjects + merge) at the image size, RLEs as they are.
-Rle AnnotationMask(const Segmentation& seg, const ImageSize& size) {
+// annToRLE: polygons (frPyObjects + merge) at the image size, RLEs as they are. `where` names the
+// annotation in errors (the rasterizer does not know it).
+Rle AnnotationMask(const Segmentation& seg, const ImageSize& size, const std::function<std::string()>& where) {
   if (seg.rle) return *seg.rle;
-  return RleFromPolygons(seg.polygons, size.h, size.w);
+  try {
+    return RleFromPolygons(seg.polygons, size.h, size.w);
+  } catch (const FormatError& e) {
+    throw FormatError(where() + ": segmentation: " + e.what());
+  }
 }
 
 bool IsZeroBox(const std::array<double, 4>& b) { return b[0] == 0 && b[1] == 0 && b[2] == 0 && b[3] == 0; }
 
 // loadRes's choice, made once from the first result.
 bool ResultsAreBoxes(const std::vector<CocoAnnotation>& dt, CocoResultsKind kind,
-                     const std::unordered_map<std::string, ImageSize>& sizes) {
+                     const std::unordered_map<std::string, ImageSize>& sizes, const std::string& dt_source) {
   if (kind != CocoResultsKind::kAuto) return kind == CocoResultsKind::kBoxes;
   if (dt.empty()) return true;
   const CocoAnnotation& first = dt[0];
@@ -96,7 +105,7 @@ bool ResultsAreBoxes(const std::vector<CocoAnnotation>& dt, CocoResultsKind kind
   if (IsZeroBox(first.bbox)) return false;
   auto it = sizes.find(first.image_id.text);
   const ImageSize size = it == sizes.end() ? ImageSize{} : it->second;
-  return RleToBbox(AnnotationMask(first.segmentation, size)) != first.bbox;
+  return RleToBbox(AnnotationMask(first.segmentation, size, [&] { return dt_source + ": results[0]"; })) != first.bbox;
 }
 
 // A CSR grouping: items sorted by (cell, order key), then offsets per cell.
@@ -175,7 +184,11 @@ PreparedEval PrepareCocoEval(const CocoDataset& gt, const std::vector<CocoAnnota
       g.area = ann.area;
       g.crowd = ann.iscrowd;
       g.box = ann.bbox;
-      if (segm) g.mask = AnnotationMask(ann.segmentation, sizes[ann.image_id.text]);
+      if (segm) {
+        g.mask = AnnotationMask(ann.segmentation, sizes[ann.image_id.text], [&] {
+          return p.gt_source + ": annotation " + std::to_string(ann.id);
+        });
+      }
     }
   });
   BuildCsr(gt_keyed, out.num_cells, &out.gt_begin, &out.gt_index);
@@ -183,7 +196,7 @@ PreparedEval PrepareCocoEval(const CocoDataset& gt, const std::vector<CocoAnnota
   // Detections, as loadRes builds them.
   std::unordered_map<int64_t, bool> known_cat;
   for (const auto& c : gt.categories) known_cat[c.id] = true;
-  const bool boxes = ResultsAreBoxes(dt, p.results_kind, sizes);
+  const bool boxes = ResultsAreBoxes(dt, p.results_kind, sizes, p.dt_source);
   out.report.total = dt.size();
   std::vector<Keyed> dt_keyed;
   std::vector<size_t> dt_source;
@@ -200,7 +213,8 @@ PreparedEval PrepareCocoEval(const CocoDataset& gt, const std::vector<CocoAnnota
       continue;
     }
     if (!ann.score) {
-      throw FormatError("results[" + std::to_string(j) + "]: missing \"score\" (every detection needs a confidence)");
+      throw FormatError(p.dt_source + ": results[" + std::to_string(j) +
+                        "]: missing \"score\" (every detection needs a confidence)");
     }
     auto ii = img_index.find(ann.image_id.text);
     auto ki = cat_index.find(ann.category_id);
@@ -214,6 +228,7 @@ PreparedEval PrepareCocoEval(const CocoDataset& gt, const std::vector<CocoAnnota
     for (size_t i = b; i < e; ++i) {
       const CocoAnnotation& ann = dt[dt_source[i]];
       const ImageSize size = sizes[ann.image_id.text];
+      const auto where = [&] { return p.dt_source + ": results[" + std::to_string(dt_source[i]) + "]"; };
       DtItem& d = out.dts[i];
       d.score = *ann.score;
       if (boxes) {
@@ -224,10 +239,10 @@ PreparedEval PrepareCocoEval(const CocoDataset& gt, const std::vector<CocoAnnota
           const double x1 = ann.bbox[0], x2 = ann.bbox[0] + ann.bbox[2];
           const double y1 = ann.bbox[1], y2 = ann.bbox[1] + ann.bbox[3];
           d.mask = ann.segmentation.empty() ? RleFromPolygon({x1, y1, x1, y2, x2, y2, x2, y1}, size.h, size.w)
-                                            : AnnotationMask(ann.segmentation, size);
+                                            : AnnotationMask(ann.segmentation, size, where);
         }
       } else {
-        Rle mask = AnnotationMask(ann.segmentation, size);
+        Rle mask = AnnotationMask(ann.segmentation, size, where);
         d.area = double(RleArea(mask));
         d.box = IsZeroBox(ann.bbox) ? RleToBbox(mask) : ann.bbox;
         if (segm) d.mask = std::move(mask);

@@ -8,6 +8,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/data/label_map.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/pipeline_config.h"
@@ -119,6 +120,8 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
   BundleMetadata meta;
   if (r.checkpoint.empty()) throw UsageError("export: --checkpoint is required");
   if (r.output_dir.empty()) throw UsageError("export: --output-dir is required");
+  // Before any work: an existing directory or file that is not a previous export is never replaced.
+  CheckOutputDirectory(r.output_dir, r.overwrite, {"export", "--output-dir", "segtune export", {"model.json"}});
   const std::optional<detection::DetectionModelOptions> detection_options = ApplyPipelineConfig(&r, &meta);
   if (!std::filesystem::exists(r.checkpoint)) throw IoError(r.checkpoint.string() + ": checkpoint not found");
   if (!r.label_map.empty() && !std::filesystem::exists(r.label_map)) {

@@ -18,7 +18,9 @@ struct ExportRequest {
   int64_t num_classes = 0;                // 0 = from the config (or the checkpoint's classifier).
   std::filesystem::path label_map;        // Optional; overrides the config's.
   std::filesystem::path checkpoint;       // Required.
-  std::filesystem::path output_dir;       // Required; replaced atomically if it exists.
+  std::filesystem::path output_dir;       // Required; must not exist, be empty, or (with overwrite)
+                                          // hold a previous export (model.json): see core/output_guard.h.
+  bool overwrite = false;                 // --overwrite: replace a previous export, atomically.
   OnnxInputType input_type = OnnxInputType::kFloat;
   std::optional<std::pair<int64_t, int64_t>> fixed_size;  // --input-size: fixed graph for OpenCV DNN.
 };

@@ -1,5 +1,6 @@
 #include "segtune/inference/decode_item.h"
 
+#include <atomic>
 #include <filesystem>
 #include <utility>
 
@@ -7,6 +8,9 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/core/printable.h"
+#include "segtune/core/safe_name.h"
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
 
@@ -19,12 +23,19 @@ std::string FirstBytes(const tensorflow::Example& example, const char* key) {
   return it->second.bytes_list().value(0);
 }
 
-std::string OutputName(const tensorflow::Example& example, int64_t index) {
-  std::string name = std::filesystem::path(FirstBytes(example, "image/filename")).stem().string();
-  if (name.empty()) name = FirstBytes(example, "image/source_id");
-  if (name.empty()) name = "image-" + std::to_string(index);
-  for (char& c : name) {
-    if (c == '/' || c == '\\') c = '_';
+// The record picks its output file names (masks, overlays), so they go through SanitizeFileName: a
+// crafted image/filename or image/source_id must not name a file outside --masks-dir/--overlays-dir.
+std::string OutputName(const tensorflow::Example& example, const InferenceItem& item) {
+  const std::string filename = FirstBytes(example, "image/filename");
+  std::string raw = filename.substr(filename.find_last_of('/') + 1);
+  raw = raw.substr(0, raw.rfind('.') == 0 || raw.rfind('.') == std::string::npos ? raw.size() : raw.rfind('.'));
+  const char* field = "image/filename";
+  if (SanitizeFileName(raw, "").empty()) raw = FirstBytes(example, "image/source_id"), field = "image/source_id";
+  const std::string name = SanitizeFileName(raw, "image-" + std::to_string(item.index));
+  static std::atomic<int> reported{0};  // Per process: enough to show the problem, not one line per image.
+  if (!raw.empty() && name != raw && reported++ < SafeNamer::kShown) {
+    Warn("infer: " + item.source + ": " + field + " \"" + EscapeForTerminal(raw) +
+         "\" is unsafe as a file name; output files named " + name);
   }
   return name;
 }
@@ -65,7 +76,7 @@ DecodedItem DecodeItem(InferenceItem* item) {
       d.problem = item->source + ": image does not decode";
       return d;
     }
-    d.name = OutputName(d.example, item->index);
+    d.name = OutputName(d.example, *item);
   } catch (const Error& e) {
     d.problem = e.what();
   }

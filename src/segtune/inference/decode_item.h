@@ -16,7 +16,7 @@ struct DecodedItem {
   // image/encoded, image/format, image/filename, image/source_id (the file name), image/height, image/width.
   tensorflow::Example example;
   cv::Mat bgr;          // 8-bit, 3 channels.
-  std::string name;     // image/filename's stem, else image/source_id, else "image-<index>"; '/' and '\' -> '_'.
+  std::string name;     // image/filename's stem, else image/source_id, else "image-<index>"; made safe by SanitizeFileName.
   std::string problem;  // Non-empty: the item is skipped (the message names its source).
 };
 

@@ -410,6 +410,7 @@ class ThreadPlan {
 }  // namespace
 
 InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink) {
+  CheckInferenceOutputs(request);
   if (IsDetectionBundle(request.model)) return RunDetectionInference(request);  // Boxes, not class maps: no sink.
   InferenceModel model = LoadInferenceModel(request.model);
   return RunInference(model, request, sink);

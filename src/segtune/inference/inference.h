@@ -51,7 +51,15 @@ struct InferenceRequest {
   int batch_size = 4;
   int threads = 1;
   std::string device = "cpu";
+  // Replace existing outputs: --output only if it is a TFRecord, --coco-results only if a JSON array,
+  // a non-empty --masks-dir/--overlays-dir only if it holds nothing but .png/.jpg files. Without it
+  // any existing output is a UsageError (CheckInferenceOutputs).
+  bool overwrite = false;
 };
+
+// Throws UsageError unless every output of `request` may be written (core/output_guard.h). Called by
+// RunInference before anything is read.
+void CheckInferenceOutputs(const InferenceRequest& request);
 
 // One predicted image, as handed to a PredictionSink.
 struct ImagePrediction {

@@ -8,6 +8,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/printable.h"
 #include "segtune/models/pth_reader.h"
 #include "segtune/models/safetensors.h"
 
@@ -57,20 +58,23 @@ NamedTensors LoadWeights(const std::filesystem::path& path) {
 }
 
 std::string DescribeWeights(const NamedTensors& tensors) {
+  // Names and metadata come from the file: escaped, so a crafted name cannot drive the terminal.
   size_t width = 4;
-  for (const auto& item : tensors.items) width = std::max(width, item.first.size());
+  for (const auto& item : tensors.items) width = std::max(width, EscapeForTerminal(item.first).size());
   std::ostringstream out;
   out << std::left << std::setw(int(width)) << "name" << "  " << std::setw(5) << "dtype" << "  shape\n";
   long long elements = 0;
   for (const auto& [name, tensor] : tensors.items) {
     std::string shape = "[";
     for (int64_t i = 0; i < tensor.dim(); ++i) shape += (i ? ", " : "") + std::to_string(tensor.size(i));
-    out << std::setw(int(width)) << name << "  " << std::setw(5) << SafetensorsDtypeName(tensor.scalar_type()) << "  "
+    out << std::setw(int(width)) << EscapeForTerminal(name) << "  " << std::setw(5) << SafetensorsDtypeName(tensor.scalar_type()) << "  "
         << shape << "]\n";
     elements += tensor.numel();
   }
   out << tensors.items.size() << " tensors, " << WithCommas(elements) << " parameters\n";
-  for (const auto& [key, value] : tensors.metadata) out << "metadata " << key << " = " << value << "\n";
+  for (const auto& [key, value] : tensors.metadata) {
+    out << "metadata " << EscapeForTerminal(key) << " = " << EscapeForTerminal(value) << "\n";
+  }
   return out.str();
 }
 
