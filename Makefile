@@ -18,7 +18,15 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   python3 python3-torch python3-torchvision python3-onnx python3-protobuf python3-numpy python3-pil \
   nodejs
 
-.PHONY: all build deps npm-deps test demo bench clean
+# Only for `make fuzz` (libFuzzer needs clang; Debian's clang-14 and its fuzzer runtime).
+# `make test-asan` uses g++ and needs nothing beyond DEB_PACKAGES.
+FUZZ_PACKAGES := clang-14 libclang-rt-14-dev libfuzzer-14-dev
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+ASAN_BUILD_DIR ?= build-asan
+
+.PHONY: all build deps npm-deps test demo bench clean fuzz fuzz-deps test-asan
 
 all: build
 
@@ -54,5 +62,30 @@ bench: deps
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_all
 	bench/run_all.sh $(BUILD_DIR)
 
+# libFuzzer + ASan + UBSan on every parser of user bytes (tests/fuzz), FUZZ_SECONDS each, one at a time;
+# FUZZ_TARGETS="coco rle" runs only those. Crashes are copied into tests/fuzz/corpus/<harness>/ as
+# regression inputs, which `make test` then runs (fuzz_corpus.* tests).
+fuzz-deps:
+	@tools/install-deps.sh $(FUZZ_PACKAGES)
+
+fuzz: deps fuzz-deps
+	@[ -f $(FUZZ_BUILD_DIR)/build.ninja ] || [ -f $(FUZZ_BUILD_DIR)/Makefile ] || \
+	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD_DIR) -G "$(GENERATOR)" \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGTUNE_FUZZ=ON -DSEGTUNE_SANITIZE=address,undefined
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
+	tools/run-fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The LibTorch-free test binaries (core, data, evaluation) and the torch-free fuzz corpus runs under
+# AddressSanitizer + UndefinedBehaviorSanitizer. Tests that run the CLI use the default build's binary
+# (not instrumented): the CLI links every layer, and an instrumented LibTorch build costs too much.
+test-asan: deps
+	@$(MAKE) --no-print-directory build
+	@[ -f $(ASAN_BUILD_DIR)/build.ninja ] || [ -f $(ASAN_BUILD_DIR)/Makefile ] || \
+	  cmake -S . -B $(ASAN_BUILD_DIR) -G "$(GENERATOR)" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	    -DSEGTUNE_TORCH_FREE=ON -DSEGTUNE_SANITIZE=address,undefined -DSEGTUNE_CLI_BINARY=$(CURDIR)/$(BUILD_DIR)/segtune
+	cmake --build $(ASAN_BUILD_DIR) -j $(JOBS)
+	cd $(ASAN_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) --timeout 900
+
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(FUZZ_BUILD_DIR) $(ASAN_BUILD_DIR)

@@ -86,6 +86,32 @@ TEST(Coco, ErrorsNameTheElement) {
   }
 }
 
+// RLE run lengths are uint32 in pycocotools: a larger or fractional number used to be cast (undefined
+// behaviour; fractions silently changed the runs). Found by fuzz_rle (tests/fuzz/corpus/rle/regression-*).
+TEST(Coco, RleNumbersOutsideTheirRangeAreErrorsNotTruncated) {
+  const auto annotation = [](const std::string& segmentation) {
+    return R"({"images":[{"id":1,"file_name":"a.png","width":1,"height":1}],"categories":[{"id":1,"name":"c"}],
+               "annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[0,0,1,1],"area":1,"iscrowd":1,
+               "segmentation":)" + segmentation + "}]}";
+  };
+  const auto message = [&](const std::string& segmentation) {
+    try {
+      ParseCoco(annotation(segmentation), "d.json");
+    } catch (const FormatError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(R"({"size":[4294967297,1],"counts":[1]})"),
+            "d.json: annotations[0].segmentation.size: expected integer sides from 0 to 2147483647, found 4294967297.0");
+  EXPECT_EQ(message(R"({"size":[1,2],"counts":[1.5,0.5]})"),
+            "d.json: annotations[0].segmentation.counts: run length 1.5 is not an integer from 0 to 4294967295");
+  EXPECT_EQ(message(R"({"size":[1,1],"counts":[1e308]})"),
+            "d.json: annotations[0].segmentation.counts: run length 1e+308 is not an integer from 0 to 4294967295");
+  EXPECT_EQ(message(R"({"size":[1,1],"counts":[-1]})"), "d.json: annotations[0].segmentation.counts: negative run length");
+  EXPECT_EQ(message(R"({"size":[2147483647,1],"counts":[2147483647]})"), "no error");  // The largest still read.
+}
+
 TEST(Coco, SaveAndLoadFile) {
   TempDir dir;
   CocoDataset d = ParseCoco(kStringIds, "t");

@@ -529,3 +529,27 @@ TEST(Labelbox, JsonObjectInsteadOfAnArrayIsAnErrorNamingFileAndLine) {
   segtune::WriteFileAtomic(input, "42\n");
   EXPECT_THROW(segtune::LabelboxToCoco(Options(input), nullptr), segtune::FormatError);
 }
+
+// A number JSON cannot hold as a double (1e400) is nlohmann's out_of_range, not a parse_error: it used
+// to escape as a raw "[json.exception.out_of_range.406] number overflow ..." without the file or line.
+// Found by fuzz_labelbox (tests/fuzz/corpus/labelbox/regression-number-overflow).
+TEST(Labelbox, NumberOverflowIsFormatErrorNamingFileAndLine) {
+  TempDir dir;
+  const fs::path input = dir / "over.ndjson";
+  segtune::WriteFileAtomic(input, "{\"data_row\": {\"id\": \"r1\"}}\n{\"data_row\": {\"id\": \"r2\"}, \"x\": 1e400}\n");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("over.ndjson: line 2: not valid JSON"), std::string::npos) << what;
+    EXPECT_NE(what.find("number overflow"), std::string::npos) << what;
+  }
+  segtune::WriteFileAtomic(input, "[{\"ID\": \"a\", \"Label\": {}, \"w\": -1e999}]");
+  try {
+    segtune::LabelboxToCoco(Options(input), nullptr);
+    FAIL() << "expected FormatError";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("over.ndjson: not valid JSON"), std::string::npos) << e.what();
+  }
+}

@@ -68,6 +68,22 @@ std::string ImageFormatName(ImageFormat format) {
   }
 }
 
+namespace {
+
+// cv::imdecode asserts (throws cv::Exception) on an empty buffer, and its decoders throw on some
+// malformed files: both mean "not a readable image", which the callers report with file and record.
+cv::Mat DecodeOrEmpty(std::string_view bytes) {
+  if (bytes.empty()) return {};
+  try {
+    const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
+    return cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  } catch (const cv::Exception&) {
+    return {};
+  }
+}
+
+}  // namespace
+
 std::optional<ImageSize> ReadImageSize(std::string_view bytes) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const size_t n = bytes.size();
@@ -87,8 +103,7 @@ std::optional<ImageSize> ReadImageSize(std::string_view bytes) {
     default:
       break;
   }
-  const cv::Mat raw(1, int(n), CV_8U, const_cast<char*>(bytes.data()));
-  const cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  const cv::Mat image = DecodeOrEmpty(bytes);
   if (image.empty()) return std::nullopt;
   return ImageSize{image.cols, image.rows};
 }
@@ -130,8 +145,7 @@ std::string EncodeGrayPng(const uint8_t* pixels, int height, int width) {
 }
 
 bool DecodeGray(std::string_view bytes, std::vector<uint8_t>* pixels, int* height, int* width) {
-  const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-  cv::Mat image = cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  cv::Mat image = DecodeOrEmpty(bytes);
   if (image.empty()) return false;
   if (image.depth() != CV_8U) image.convertTo(image, CV_8U);
   if (image.channels() == 3) cv::cvtColor(image, image, cv::COLOR_BGR2GRAY);

@@ -37,7 +37,7 @@ nlohmann::json ParseJson(const std::string& text, const fs::path& file, size_t l
   CheckJsonNesting(text, file.string(), int(std::max<size_t>(line, 1)));
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers like 1e400.
     throw FormatError(file, where, std::string("not valid JSON (") + e.what() + ")");
   }
 }

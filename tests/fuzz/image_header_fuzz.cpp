@@ -1,0 +1,24 @@
+// Image header sniffing (format from magic bytes, size from the JPEG SOF / PNG IHDR / GIF / BMP
+// header) and the gray decode used for masks. The decode runs only when the header gives a small
+// size: decompression bombs are a size-limit question (issue 18 item 7), not a parser bug, and would
+// only make every fuzz run stop at the first large header.
+#include <cstdint>
+#include <vector>
+
+#include "fuzz_util.h"
+#include "segtune/data/image_codec.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace segtune;
+  const auto bytes = fuzz::AsText(data, size);
+  fuzz::ExpectCleanOutcome([&] {
+    ImageFormatName(DetectImageFormat(bytes));
+    const auto image_size = ReadImageSize(bytes);
+    if (image_size && int64_t(image_size->width) * image_size->height <= (1 << 20)) {
+      std::vector<uint8_t> pixels;
+      int height = 0, width = 0;
+      DecodeGray(bytes, &pixels, &height, &width);
+    }
+  });
+  return 0;
+}
