@@ -129,7 +129,7 @@ TEST(DetectionExport, RejectsACheckpointOfAnotherArchitecture) {
 // detector_features.onnx in ONNX Runtime against the libtorch backbone, FPN and RPN head on the
 // transform's output for a batch of two at a size other than the traced one.
 void ExpectOnnxFeaturesMatch(const std::string& name, int64_t min_size, int64_t max_size) {
-  if (!testing::OrtAvailable()) GTEST_SKIP() << testing::kOrtMissing;
+  SEGTUNE_REQUIRE_TEST_DEPENDENCY(testing::OrtAvailable(), testing::kOrtMissing);
   testing::TempDir dir;
   const detection::DetectionModelOptions options = testing::SmallDetectionOptions(name, min_size, max_size);
   detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);

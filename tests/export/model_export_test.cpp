@@ -70,7 +70,7 @@ TEST_P(ModelExport, MatchesLibtorchInOnnxRuntimeAndOpenCvAndPassesChecker) {
   const auto dynamic_path = dir / "dynamic.onnx";
   WriteOnnx(ExportOnnx(*model, {}).model, dynamic_path);
   EXPECT_EQ(testing::CheckOnnx(dynamic_path), "");
-  if (!testing::OrtAvailable()) GTEST_SKIP() << "ONNX Runtime part not run: " << testing::kOrtMissing;
+  SEGTUNE_REQUIRE_TEST_DEPENDENCY(testing::OrtAvailable(), std::string("ONNX Runtime part not run: ") + testing::kOrtMissing);
   {
     const std::vector<std::pair<int64_t, int64_t>> sizes = {{64, 64}, {96, 80}};
     for (auto [h, w] : sizes) {

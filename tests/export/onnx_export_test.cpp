@@ -130,7 +130,7 @@ TEST(OnnxExport, FoldsBatchNormAndEmitsNoIdentityNodes) {
 }
 
 TEST(OnnxExport, DynamicToyModelMatchesLibtorchInOnnxRuntimeAtSeveralSizes) {
-  if (!testing::OrtAvailable()) GTEST_SKIP() << testing::kOrtMissing;
+  SEGTUNE_REQUIRE_TEST_DEPENDENCY(testing::OrtAvailable(), testing::kOrtMissing);
   ToySeg toy = MakeToy();
   TempDir dir;
   const auto path = ExportToy(toy, dir, "dynamic.onnx", {});
@@ -148,7 +148,7 @@ TEST(OnnxExport, DynamicToyModelMatchesLibtorchInOnnxRuntimeAtSeveralSizes) {
 }
 
 TEST(OnnxExport, Uint8InputMatchesFloatInputScaledBy255) {
-  if (!testing::OrtAvailable()) GTEST_SKIP() << testing::kOrtMissing;
+  SEGTUNE_REQUIRE_TEST_DEPENDENCY(testing::OrtAvailable(), testing::kOrtMissing);
   ToySeg toy = MakeToy();
   TempDir dir;
   OnnxExportOptions o;
