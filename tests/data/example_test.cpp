@@ -18,11 +18,12 @@ using segtune::testing::TempDir;
 std::string Base64Decode(const std::string& in) {
   static const std::string chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
-  int val = 0, bits = -8;
+  uint32_t val = 0;  // Unsigned: the high bits shift out (an int overflowed, found by make test-asan).
+  int bits = -8;
   for (char c : in) {
     const size_t d = chars.find(c);
     if (d == std::string::npos) break;
-    val = (val << 6) + int(d);
+    val = (val << 6) + uint32_t(d);
     bits += 6;
     if (bits >= 0) {
       out.push_back(char((val >> bits) & 0xff));
