@@ -36,6 +36,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   exp->add_option("inputs", opts->inputs, kInputHelp)->required();
   exp->add_option("--images-dir", opts->images_dir, "Directory for the image files")->required();
   exp->add_option("-o,--output", opts->output, "COCO JSON to write")->required();
+  segtune::cli::AddSkipCorruptFlag(*exp);  // info and verify always report and go on.
   return [opts, info, verify, exp] {
     const auto files = Expand(opts->inputs);
     if (info->parsed()) {

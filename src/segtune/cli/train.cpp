@@ -16,6 +16,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--train-dir,--train_dir,--model_dir", opts->train_dir,
                  "Directory for checkpoints, metrics.csv and TensorBoard events")
       ->required();
+  segtune::cli::AddSkipCorruptFlag(app);
   app.add_flag("--resume", opts->resume, "Continue from the newest checkpoint in --train-dir (bit-for-bit)");
   app.add_option("--num-steps,--num_train_steps", opts->num_steps, "Override train_config.num_steps");
   auto nproc = std::make_shared<int>(1);
