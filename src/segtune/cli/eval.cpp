@@ -1,4 +1,5 @@
 // `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/inference/infer_eval.h"
 

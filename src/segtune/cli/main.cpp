@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "segtune/cli/pixel_backstop.h"
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/suggest.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
@@ -158,7 +159,7 @@ int Main(int argc, char** argv) {
   try {
     SetVerbosity(quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
     ApplyGlobals(threads, device);
-    limits.skip_corrupt_records = Globals().skip_corrupt;
+    limits.skip_corrupt_records = SkipCorruptRequested();
     SetInputLimits(limits);
     auto parsed = app.get_subcommands();
     if (parsed.empty()) {

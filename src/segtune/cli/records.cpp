@@ -1,6 +1,7 @@
 // `segtune records info|verify|export`: look inside TFRecord datasets (segtune's or TF's).
 #include <iostream>
 
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/data/records.h"

@@ -1,6 +1,7 @@
 // `segtune train`: fine-tune a segmentation or detection model as a pipeline config describes.
 #include <iostream>
 
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/engine/distributed_env.h"
 #include "segtune/engine/launcher.h"

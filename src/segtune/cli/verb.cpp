@@ -14,11 +14,6 @@ GlobalOptions g_globals;
 const GlobalOptions& Globals() { return g_globals; }
 GlobalOptions& MutableGlobals() { return g_globals; }
 
-void AddSkipCorruptFlag(CLI::App& app) {
-  app.add_flag("--skip-corrupt", g_globals.skip_corrupt,
-               "Report and skip corrupt, truncated or oversized records instead of stopping");
-}
-
 bool RegisterVerb(VerbInfo info) {
   Registry().push_back(std::move(info));
   return true;

@@ -38,14 +38,9 @@ struct VerbInfo {
 struct GlobalOptions {
   int threads = 0;             // Threads in use (resolved: never 0 once main() has run).
   std::string device = "cpu";  // "cpu", "cuda" or "cuda:N".
-  bool skip_corrupt = false;   // --skip-corrupt of the verbs that read records (AddSkipCorruptFlag).
 };
 const GlobalOptions& Globals();
 GlobalOptions& MutableGlobals();
-
-// Adds --skip-corrupt to a verb (or sub-verb) that reads TFRecords: corrupt or oversized records are
-// reported and skipped instead of stopping the run (TFRecordReaderOptions::skip_corrupt).
-void AddSkipCorruptFlag(CLI::App& app);
 
 // Adds a verb at static-initialisation time. Returns true so it can initialise a global.
 bool RegisterVerb(VerbInfo info);
