@@ -378,11 +378,8 @@ bool TFRecordReader::Next(std::string* record) {
                         DescribeLimit(options_.max_record_bytes) +
                         " bytes (a corrupt or hostile length field, or a huge record: if the file is trusted, "
                         "raise the limit with --max-record-bytes)");
-      // Skipping: stream past the record without holding it.
-      if (!Discard(length + kFooterBytes)) {
-        Report(start, "truncated: record of " + Bytes(length) + " bytes, but the stream ends at byte " + Bytes(offset_));
-        return false;
-      }
+      // Skipping: stream past the record without holding it (already reported if the stream ends).
+      if (!Discard(length + kFooterBytes)) return false;
       ++next_index_;
       start = offset_;
       got = ReadFully(header, kHeaderBytes);
