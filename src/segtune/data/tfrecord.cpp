@@ -255,6 +255,11 @@ TFRecordReader::~TFRecordReader() = default;
 
 size_t TFRecordReader::ReadFully(char* buf, size_t n) {
   size_t total = 0;
+  if (pending_pos_ < pending_.size()) {  // Bytes the resync scan read past the header it found.
+    total = std::min(n, pending_.size() - pending_pos_);
+    std::memcpy(buf, pending_.data() + pending_pos_, total);
+    pending_pos_ += total;
+  }
   while (total < n) {
     const size_t got = source_->Read(buf + total, n - total);
     if (got == 0) break;
@@ -304,6 +309,12 @@ uint64_t TFRecordReader::RemainingBytes() const {
 
 uint64_t TFRecordReader::MaxRecordBytes() const { return std::min(RemainingBytes(), options_.max_record_bytes); }
 
+uint64_t TFRecordReader::MaxRecordBytesAt(uint64_t data_offset) const {
+  if (compression_ != kNone) return options_.max_record_bytes;
+  const uint64_t remaining = file_size_ > data_offset + kFooterBytes ? file_size_ - data_offset - kFooterBytes : 0;
+  return std::min(remaining, options_.max_record_bytes);
+}
+
 namespace {
 
 std::string Bytes(uint64_t n) {
@@ -331,13 +342,16 @@ bool TFRecordReader::Report(uint64_t offset, const std::string& what) {
   return true;
 }
 
-// After a corrupt length header: slides a 12-byte window forward one byte at a time until it holds
-// a header whose CRC matches. The corrupt header began a record of at most max_record_bytes, so the
-// next intact header starts within max_record_bytes + 16 bytes of it; the scan stops there rather
-// than crawl through the rest of a damaged (or hostile, endlessly decompressing) stream. Returns
-// false at end of file or when the scan gives up (reported).
+// After a corrupt length header: looks at every later byte position for a header whose CRC matches
+// (and whose length the limit and the file allow), scanning a buffer a chunk at a time; the bytes
+// read past the header found are handed back to ReadFully. The corrupt header began a record of at
+// most max_record_bytes, so the next intact header starts within max_record_bytes + 16 bytes of it;
+// the scan stops there rather than crawl through the rest of a damaged (or hostile, endlessly
+// decompressing) stream. Returns false at end of file or when the scan gives up (reported).
 bool TFRecordReader::Resync(char header[12], uint64_t bad_header_offset) {
+  constexpr size_t kScanChunk = 256 << 10;
   const uint64_t window = options_.max_record_bytes + kHeaderBytes + kFooterBytes;
+  std::string buf(header + 1, kHeaderBytes - 1);  // The bad header's start is not a header.
   for (;;) {
     if (offset_ - bad_header_offset > window) {
       Report(bad_header_offset, "no intact record header within " + Bytes(window) +
@@ -345,9 +359,21 @@ bool TFRecordReader::Resync(char header[12], uint64_t bad_header_offset) {
                                     "the rest of the file is not read");
       return false;
     }
-    std::memmove(header, header + 1, kHeaderBytes - 1);
-    if (ReadFully(header + kHeaderBytes - 1, 1) != 1) return false;
-    if (GetLe64(header) <= MaxRecordBytes() && HeaderIsValid(header)) return true;
+    const size_t old = buf.size();
+    buf.resize(old + kScanChunk);
+    const size_t got = ReadFully(buf.data() + old, kScanChunk);
+    buf.resize(old + got);
+    for (size_t p = 0; p + kHeaderBytes <= buf.size(); ++p) {
+      const uint64_t data_offset = offset_ - (buf.size() - p - kHeaderBytes);  // Where its data would start.
+      if (GetLe64(buf.data() + p) > MaxRecordBytesAt(data_offset) || !HeaderIsValid(buf.data() + p)) continue;
+      std::memcpy(header, buf.data() + p, kHeaderBytes);
+      pending_.assign(buf, p + kHeaderBytes, std::string::npos);
+      pending_pos_ = 0;
+      offset_ -= pending_.size();
+      return true;
+    }
+    if (got == 0) return false;
+    buf.erase(0, buf.size() - (kHeaderBytes - 1));
   }
 }
 

@@ -125,6 +125,7 @@ class TFRecordReader {
   bool Resync(char header[12], uint64_t bad_header_offset);
   uint64_t MaxRecordBytes() const;  // Longest record the limit and the rest of the file allow.
   uint64_t RemainingBytes() const;  // Longest record the rest of an uncompressed file can hold.
+  uint64_t MaxRecordBytesAt(uint64_t data_offset) const;  // MaxRecordBytes for data starting there.
 
   std::filesystem::path path_;
   TFRecordReaderOptions options_;
@@ -136,6 +137,8 @@ class TFRecordReader {
   int64_t last_index_ = -1;
   uint64_t last_offset_ = 0;
   std::vector<std::string> problems_;
+  std::string pending_;  // Read by Resync past the header it found; ReadFully returns these first.
+  size_t pending_pos_ = 0;
 };
 
 // Reads single records of an uncompressed TFRecord file by position (pread: safe to share between
