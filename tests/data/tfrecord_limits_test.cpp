@@ -86,7 +86,7 @@ TEST(TFRecordLimits, CompressedRecordBufferGrowsOnlyWithDecompressedBytes) {
 
 TEST(TFRecordLimits, SkipCorruptStreamsPastOversizedRecord) {
   TempDir dir;
-  const std::string big(5000, 'b');
+  const std::string big(3000, 'b');  // Within 4x the limit: streamed past.
   WriteRaw(dir / "z.record", Zlib(Framed("first") + Framed(big) + Framed("third")));
   TFRecordReaderOptions options;
   options.max_record_bytes = 1000;
@@ -98,6 +98,25 @@ TEST(TFRecordLimits, SkipCorruptStreamsPastOversizedRecord) {
   ASSERT_EQ(reader.problems().size(), 1u);
   EXPECT_NE(reader.problems()[0].find("record 1"), std::string::npos) << reader.problems()[0];
   EXPECT_NE(reader.problems()[0].find("limit of 1,000"), std::string::npos) << reader.problems()[0];
+}
+
+// The 2^33 bomb: skipping a record far above the limit would mean decompressing it (gigabytes
+// of zeros); the reader stops reading the file instead, with one report saying so.
+TEST(TFRecordLimits, SkipCorruptDoesNotInflateARecordFarAboveTheLimit) {
+  TempDir dir;
+  WriteRaw(dir / "z.record", Zlib(Framed("first") + Header(uint64_t(1) << 33) + std::string(1 << 20, '\0')));
+  TFRecordReaderOptions options;
+  options.max_record_bytes = 1000;
+  options.skip_corrupt = true;
+  TFRecordReader reader(dir / "z.record", options);
+  std::vector<std::string> got;
+  for (std::string r; reader.Next(&r);) got.push_back(r);
+  EXPECT_EQ(got, std::vector<std::string>{"first"});
+  ASSERT_EQ(reader.problems().size(), 1u);
+  EXPECT_NE(reader.problems()[0].find("record 1 at byte 21: record of 8,589,934,592 bytes is larger than the limit"),
+            std::string::npos)
+      << reader.problems()[0];
+  EXPECT_NE(reader.problems()[0].find("the rest of the file is not read"), std::string::npos) << reader.problems()[0];
 }
 
 // After a corrupt length header, the scan for the next intact header stops once it has passed the

@@ -400,12 +400,17 @@ bool TFRecordReader::Next(std::string* record) {
       return false;
     }
     if (length > options_.max_record_bytes) {
+      // Skipping means streaming past the record without holding it. In a compressed file that costs
+      // decompressing it: done only up to 4x the limit, so a bomb's endless zeros are not inflated.
+      const bool can_skip = compression_ == kNone || length / 4 <= options_.max_record_bytes;
       Report(start, "record of " + Bytes(length) + " bytes is larger than the limit of " +
                         DescribeLimit(options_.max_record_bytes) +
                         " bytes (a corrupt or hostile length field, or a huge record: if the file is trusted, "
-                        "raise the limit with --max-record-bytes)");
-      // Skipping: stream past the record without holding it (already reported if the stream ends).
-      if (!Discard(length + kFooterBytes)) return false;
+                        "raise the limit with --max-record-bytes)" +
+                        (options_.skip_corrupt && !can_skip
+                             ? "; the rest of the file is not read (skipping the record would mean decompressing it)"
+                             : ""));
+      if (!can_skip || !Discard(length + kFooterBytes)) return false;  // A short stream was reported above.
       ++next_index_;
       start = offset_;
       got = ReadFully(header, kHeaderBytes);
