@@ -114,6 +114,31 @@ TEST(SegmentationDataset, CorruptRecordFailsWhenTheDatasetIsBuilt) {
   EXPECT_THROW(SegmentationDataset(EvalOptions({dir / "a.record"})), FormatError);
 }
 
+// Issue 18 item 9: an empty image/encoded stopped training with OpenCV's assertion text; the error
+// now names the file, the record and the key.
+TEST(SegmentationDataset, UndecodableImageNamesFileRecordAndKey) {
+  TempDir dir;
+  testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);
+  std::vector<std::string> records = ReadAllRecords(dir / "a.record");
+  tensorflow::Example broken = ParseExample(records[1], "fixture");
+  SetBytes(&broken, "image/encoded", "");
+  {
+    TFRecordWriter writer(dir / "b.record");
+    writer.Write(records[0]);
+    writer.Write(broken.SerializeAsString());
+    writer.Close();
+  }
+  const SegmentationDataset data(EvalOptions({dir / "b.record"}));
+  EXPECT_EQ(data.MakeBatch(0).n, 1);
+  try {
+    data.MakeBatch(1);
+    FAIL() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("b.record: record 1: image/encoded: empty (0 bytes)"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(SegmentationDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "plain.record", 3, 32, 7);

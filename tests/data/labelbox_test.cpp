@@ -6,6 +6,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstring>
 
@@ -228,6 +229,41 @@ TEST(Labelbox, BottomOriginFlipsYUsingTheDownloadedImageHeightAndSubtractsHoles)
                           double(RleArea(RleFromPolygon({60, 40, 70, 40, 70, 30, 60, 30}, 100, 120)));
   EXPECT_DOUBLE_EQ(bottle.area, expected);
   EXPECT_EQ(server.Hits("/images/w.png"), 1);
+}
+
+// Issue 18 item 7: a mask PNG declaring 30000x30000 pixels (a few KB) took 5.4 GB and set the image
+// size to 30000x30000. Its header is now checked before decoding: the mask is skipped, with a
+// warning naming the mask and --max-pixels, and the image size does not come from it.
+TEST(Labelbox, MaskBombIsRejectedFromItsHeader) {
+  HttpServer server;
+  TempDir dir;
+  std::string ihdr;
+  for (uint32_t v : {30000u, 30000u}) {
+    for (int i = 3; i >= 0; --i) ihdr.push_back(char(v >> (8 * i)));
+  }
+  ihdr += std::string("\x08\x02\x00\x00\x00", 5);  // 8-bit RGB.
+  auto chunk = [](const std::string& type, const std::string& data) {
+    std::string out;
+    for (int i = 3; i >= 0; --i) out.push_back(char(data.size() >> (8 * i)));
+    const std::string body = type + data;
+    out += body;
+    const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(body.data()), uInt(body.size()));
+    for (int i = 3; i >= 0; --i) out.push_back(char(crc >> (8 * i)));
+    return out;
+  };
+  HttpRoute route;
+  route.body = std::string("\x89PNG\r\n\x1a\n", 8) + chunk("IHDR", ihdr) + chunk("IEND", "");
+  server.SetRoute("/masks/ckl1feat0005.png", route);
+  LabelboxReport report;
+  ::testing::internal::CaptureStderr();
+  const CocoDataset d = segtune::LabelboxToCoco(Options(Fixture("v1_export.json", dir, &server)), &report);
+  const std::string warnings = ::testing::internal::GetCapturedStderr();
+  ASSERT_EQ(d.images.size(), 1u);
+  EXPECT_NE(d.images[0].width, 30000);
+  EXPECT_EQ(report.skipped_objects.at("mask unreadable"), 1);
+  EXPECT_NE(warnings.find("/masks/ckl1feat0005.png: PNG header declares 30000x30000 pixels"), std::string::npos)
+      << warnings;
+  EXPECT_NE(warnings.find("--max-pixels"), std::string::npos) << warnings;
 }
 
 TEST(Labelbox, MaskDownloadFailureIsCountedNotFatal) {

@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (image_size && int64_t(image_size->width) * image_size->height <= (1 << 20)) {
       std::vector<uint8_t> pixels;
       int height = 0, width = 0;
-      DecodeGray(bytes, &pixels, &height, &width);
+      DecodeGray(bytes, "fuzz input", "image", &pixels, &height, &width);  // Throws FormatError when unreadable.
     }
   });
   return 0;

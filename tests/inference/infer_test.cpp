@@ -2,6 +2,7 @@
 // known class map.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <zlib.h>
 
 #include <fstream>
 #include <map>
@@ -137,7 +138,7 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
     EXPECT_EQ(*GetBytes(e, "image/source_id", ""), std::to_string(i + 1));
     std::vector<uint8_t> predicted;
     int ph = 0, pw = 0;
-    ASSERT_TRUE(DecodeGray(*GetBytes(e, "image/segmentation/class/predicted", ""), &predicted, &ph, &pw));
+    DecodeGray(*GetBytes(e, "image/segmentation/class/predicted", ""), "test", "predicted", &predicted, &ph, &pw);
     EXPECT_EQ(ph, h);
     EXPECT_EQ(pw, w);
     // The predicted map is the model's argmax on the normalized decoded image.
@@ -182,6 +183,40 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
     EXPECT_TRUE(d["image_id"].is_number_integer());
     EXPECT_TRUE(d["segmentation"]["counts"].is_string());
   }
+}
+
+// Issue 18 item 9: an empty image/encoded and a PNG header claiming 100000x100000 used to stop the
+// whole run with OpenCV's assertion text; they are skipped and reported with file and record.
+TEST(Inference, SkipsEmptyAndOversizedImagesNamingFileAndRecord) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  // A PNG signature and an IHDR (valid CRC) declaring 100000x100000 8-bit gray pixels, then IEND.
+  std::string bomb("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\x01\x86\xa0\0\x01\x86\xa0\x08\0\0\0\0", 29);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(bomb.data() + 12), 17);
+  for (int i = 3; i >= 0; --i) bomb.push_back(char(crc >> (8 * i)));
+  bomb += std::string("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  {
+    TFRecordWriter writer(dir / "bad.record");
+    writer.Write(ImageExample(Jpeg(32, 40, 1), 32, 40, "1").SerializeAsString());
+    writer.Write(ImageExample("", 5, 5, "2").SerializeAsString());
+    writer.Write(ImageExample(bomb, 100000, 100000, "3").SerializeAsString());
+    writer.Write(ImageExample(Jpeg(32, 40, 2), 32, 40, "4").SerializeAsString());
+    writer.Close();
+  }
+  InferenceRequest request;
+  request.model = dir / "model";
+  request.inputs = {(dir / "bad.record").string()};
+  request.masks_dir = dir / "masks";
+  const InferenceSummary summary = RunInference(request);
+  EXPECT_EQ(summary.images, 2);
+  EXPECT_EQ(summary.skipped, 2);
+  ASSERT_EQ(summary.problems.size(), 2u);
+  EXPECT_NE(summary.problems[0].find("bad.record: record 1: image/encoded: empty (0 bytes)"), std::string::npos)
+      << summary.problems[0];
+  EXPECT_NE(summary.problems[1].find("bad.record: record 2: image/encoded: PNG header declares 100000x100000"),
+            std::string::npos)
+      << summary.problems[1];
+  EXPECT_NE(summary.problems[1].find("--max-pixels"), std::string::npos) << summary.problems[1];
 }
 
 TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {

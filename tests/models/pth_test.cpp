@@ -175,5 +175,57 @@ TEST(PthReader, NotAStateDictIsAFormatError) {
   EXPECT_THROW(LoadWeights(out / "text.pth"), FormatError);
 }
 
+// Issue 18 item 7: a 4.6 MB deflated .pth declaring 2.2 GB made `weights info` inflate it all. The
+// directory's declared sizes are now checked before anything is inflated.
+TEST(PthReader, DeflatedEntriesDeclaringFarMoreThanTheFileAreRefusedBeforeInflating) {
+  TempDir out;
+  NamedTensors small;
+  small.items.emplace_back("w", torch::zeros({16}));
+  SavePth(small, out / "small.pth");
+  const auto result = testing::RunPython(testing::SourcePath("tests/models/reference/deflate_pth.py") + " '" +
+                                         (out / "small.pth").string() + "' '" + (out / "bomb.pth").string() +
+                                         "' data/0 " + std::to_string(96 << 20));
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  ASSERT_LT(std::filesystem::file_size(out / "bomb.pth"), 1u << 20);
+  for (bool shapes_only : {false, true}) {
+    try {
+      shapes_only ? LoadWeightShapes(out / "bomb.pth") : LoadWeights(out / "bomb.pth");
+      ADD_FAILURE() << "no error";
+    } catch (const FormatError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("bomb.pth: zip: compressed entries declare"), std::string::npos) << message;
+      EXPECT_NE(message.find("decompression bomb"), std::string::npos) << message;
+    }
+  }
+}
+
+TEST(PthReader, DeflatedArchiveWithinTheLimitStillLoads) {
+  TempDir out;
+  NamedTensors small;
+  small.items.emplace_back("w", torch::arange(16, torch::kFloat));
+  SavePth(small, out / "small.pth");
+  const auto result = testing::RunPython(testing::SourcePath("tests/models/reference/deflate_pth.py") + " '" +
+                                         (out / "small.pth").string() + "' '" + (out / "deflated.pth").string() + "'");
+  ASSERT_EQ(result.exit_code, 0) << result.output;
+  const NamedTensors loaded = LoadWeights(out / "deflated.pth");
+  ASSERT_EQ(loaded.items.size(), 1u);
+  EXPECT_TRUE(torch::equal(loaded.items[0].second, torch::arange(16, torch::kFloat)));
+}
+
+// `weights info` needs names, dtypes and shapes only: no tensor data is inflated or copied.
+TEST(PthReader, WeightShapesAreMetaTensorsWithTheRightShapes) {
+  TempDir out;
+  NamedTensors tensors;
+  tensors.items.emplace_back("conv.weight", torch::ones({8, 3, 3, 3}));
+  tensors.items.emplace_back("bn.num_batches_tracked", torch::zeros({}, torch::kLong));
+  SavePth(tensors, out / "m.pth");
+  const NamedTensors shapes = LoadWeightShapes(out / "m.pth");
+  ASSERT_EQ(shapes.items.size(), 2u);
+  EXPECT_TRUE(shapes.items[0].second.is_meta());
+  EXPECT_EQ(shapes.items[0].second.sizes().vec(), (std::vector<int64_t>{8, 3, 3, 3}));
+  EXPECT_EQ(shapes.items[1].second.scalar_type(), torch::kLong);
+  EXPECT_NE(DescribeWeights(shapes).find("2 tensors, 217 parameters"), std::string::npos) << DescribeWeights(shapes);
+}
+
 }  // namespace
 }  // namespace segtune

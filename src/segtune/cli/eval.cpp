@@ -1,4 +1,5 @@
 // `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/inference/infer_eval.h"
 
@@ -16,6 +17,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");
   app.add_option("--ignore-label", o->ignore_label, "Ground-truth value not counted")->capture_default_str();
   app.add_option("--batch-size", o->batch_size, "Images per forward pass with --model")->capture_default_str();
+  segtune::cli::AddSkipCorruptFlag(app);
   app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed). Detection "
              "predictions (image/detection/* keys) and detection models are scored with COCO AP (docs/detection.md).");
   return [o] {

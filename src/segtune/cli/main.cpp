@@ -11,9 +11,12 @@
 #include <sstream>
 #include <thread>
 
+#include "segtune/cli/pixel_backstop.h"
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/suggest.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
 #include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
 
@@ -30,7 +33,8 @@ void PrintError(const std::string& message) {
 
 // The first argument that is neither an option nor an option's value: the verb the user typed.
 std::string FindVerbArgument(int argc, char** argv) {
-  static const std::vector<std::string> kGlobalsWithValue = {"--threads", "--device"};
+  static const std::vector<std::string> kGlobalsWithValue = {"--threads", "--device", "--max-pixels",
+                                                             "--max-record-bytes"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--") return "";
@@ -112,6 +116,16 @@ int Main(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Print only errors and warnings");
   app.add_option("--threads", threads, "CPU threads to use (default: all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--device", device, "Compute device: cpu, cuda or cuda:N")->capture_default_str();
+  // Limits on what one input item may make segtune allocate (docs/security.md); they apply to every verb.
+  InputLimits limits;
+  app.add_option("--max-pixels", limits.max_image_pixels,
+                 "Largest image (width x height) any decoder accepts; checked from the header before decoding")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--max-record-bytes", limits.max_record_bytes,
+                 "Largest TFRecord record read (bytes, or with a unit: 512M, 2G)")
+      ->transform(CLI::AsSizeValue(false))
+      ->capture_default_str();
 
   std::map<std::string, Runner> runners;
   std::vector<std::string> verb_names;
@@ -145,6 +159,8 @@ int Main(int argc, char** argv) {
   try {
     SetVerbosity(quiet ? Verbosity::kQuiet : verbose ? Verbosity::kVerbose : Verbosity::kNormal);
     ApplyGlobals(threads, device);
+    limits.skip_corrupt_records = SkipCorruptRequested();
+    SetInputLimits(limits);
     auto parsed = app.get_subcommands();
     if (parsed.empty()) {
       std::cout << app.help();
@@ -173,6 +189,7 @@ int Main(int argc, char** argv) {
 }  // namespace segtune::cli
 
 int main(int argc, char** argv) {
+  segtune::cli::ApplyOpenCvPixelBackstop(argc, argv);  // May re-execute: before anything is installed.
   segtune::InstallInterruptCleanup();  // Ctrl-C removes the temporaries of unfinished outputs.
   return segtune::cli::Main(argc, argv);
 }

@@ -1,6 +1,7 @@
 // `segtune records info|verify|export`: look inside TFRecord datasets (segtune's or TF's).
 #include <iostream>
 
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
@@ -40,6 +41,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   exp->add_option("-o,--output", opts->output, "COCO JSON to write")->required();
   exp->add_flag("--overwrite", opts->overwrite,
                 "Replace a previous export (a COCO JSON -o, an --images-dir holding only images)");
+  segtune::cli::AddSkipCorruptFlag(*exp);  // info and verify always report and go on.
   return [opts, info, verify, exp] {
     const auto files = Expand(opts->inputs);
     if (info->parsed()) {

@@ -1,6 +1,7 @@
 // `segtune train`: fine-tune a segmentation or detection model as a pipeline config describes.
 #include <iostream>
 
+#include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/engine/distributed_env.h"
 #include "segtune/engine/launcher.h"
@@ -16,6 +17,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--train-dir,--train_dir,--model_dir", opts->train_dir,
                  "Directory for checkpoints, metrics.csv and TensorBoard events")
       ->required();
+  segtune::cli::AddSkipCorruptFlag(app);
   app.add_flag("--resume", opts->resume, "Continue from the newest checkpoint in --train-dir (bit-for-bit)");
   app.add_flag("--overwrite", opts->overwrite,
                "Start a new run in a --train-dir that holds a previous run (metrics.csv): its checkpoints and "

@@ -47,7 +47,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   return [opts, list, info, download, convert] {
     if (list->parsed()) return ListCatalog();
     if (info->parsed()) {
-      std::cout << segtune::DescribeWeights(segtune::LoadWeights(opts->file));
+      std::cout << segtune::DescribeWeights(segtune::LoadWeightShapes(opts->file));
       return 0;
     }
     if (download->parsed()) {

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <opencv2/imgproc.hpp>
 
+#include "segtune/core/error.h"
+
 namespace segtune {
 
 bool AugmentOptions::enabled() const {
@@ -116,7 +118,13 @@ cv::Size KeepAspectRatioSize(int height, int width, int min_dimension, int max_d
 
 void ApplyResize(const ResizePolicy& p, int ignore_label, cv::Mat* image, cv::Mat* label) {
   cv::Size size(image->cols, image->rows);
-  if (p.kind == ResizePolicy::Kind::kFixedShape) size = cv::Size(p.width, p.height);
+  if (p.kind == ResizePolicy::Kind::kFixedShape) {
+    if (p.width < 1 || p.height < 1) {
+      throw Error("fixed_shape_resizer: height and width must be >= 1, got " + std::to_string(p.height) + "x" +
+                  std::to_string(p.width) + " (pipeline config image_resizer)");
+    }
+    size = cv::Size(p.width, p.height);
+  }
   if (p.kind == ResizePolicy::Kind::kKeepAspectRatio) {
     size = KeepAspectRatioSize(image->rows, image->cols, p.min_dimension, p.max_dimension);
   }

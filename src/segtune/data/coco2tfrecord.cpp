@@ -16,6 +16,7 @@
 #include "segtune/data/download.h"
 #include "segtune/data/example_wire.h"
 #include "segtune/data/image_codec.h"
+#include "segtune/data/image_header.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/sha256.h"
 #include "segtune/data/shard_set.h"
@@ -172,6 +173,8 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
   }
   const int width = image.width > 0 ? image.width : size->width;
   const int height = image.height > 0 ? image.height : size->height;
+  // Masks are painted at this size, and training decodes the image: the same limit as every decoder.
+  CheckImagePixels(width, height, source, "", ImageFormatName(format) + " image of");
   od.format = ImageFormatName(format);
   od.sha256 = Sha256Hex(encoded);
   od.encoded = std::move(encoded);

@@ -7,6 +7,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/data/example.h"
+#include "segtune/data/image_decode.h"
 #include "segtune/data/od_example.h"
 #include "segtune/data/semantic_target.h"
 #include "segtune/data/tfrecord.h"
@@ -16,9 +17,7 @@ namespace segtune {
 namespace {
 
 cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source) {
-  const cv::Mat raw(1, static_cast<int>(ex.encoded.size()), CV_8UC1, const_cast<char*>(ex.encoded.data()));
-  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw FormatError(source, "image/encoded", "image does not decode (corrupt or unsupported format)");
+  const cv::Mat bgr = DecodeImageBytes(ex.encoded, cv::IMREAD_COLOR, source, "image/encoded");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
@@ -92,11 +91,16 @@ void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* la
   *label = SemanticTarget(ex, rgb->rows, rgb->cols, *source, options_.class_ids);
   CheckLabelValues(*label, *source,
                    ex.semantic_mask.empty() ? "image/object/class/label" : "image/segmentation/class/encoded");
-  if (options_.train && options_.augment.enabled()) {
-    std::mt19937_64 rng(MixSeed(options_.seed ^ MixSeed(static_cast<uint64_t>(position))));
-    Augment(options_.augment, rng, options_.ignore_label, rgb, label);
+  try {  // An OpenCV assertion below is still about this record: say which one.
+    if (options_.train && options_.augment.enabled()) {
+      std::mt19937_64 rng(MixSeed(options_.seed ^ MixSeed(static_cast<uint64_t>(position))));
+      Augment(options_.augment, rng, options_.ignore_label, rgb, label);
+    }
+    ApplyResize(options_.resize, options_.ignore_label, rgb, label);
+  } catch (const cv::Exception& e) {
+    throw FormatError(*source, "", "augmenting or resizing the " + std::to_string(rgb->cols) + "x" +
+                                       std::to_string(rgb->rows) + " image failed (OpenCV: " + e.err + ")");
   }
-  ApplyResize(options_.resize, options_.ignore_label, rgb, label);
 }
 
 // A value the model has no class for would make the loss index outside its logits, or, when a whole

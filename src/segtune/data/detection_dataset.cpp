@@ -8,6 +8,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/data/example.h"
+#include "segtune/data/image_decode.h"
 #include "segtune/data/od_example.h"
 #include "segtune/data/tfrecord.h"
 
@@ -16,9 +17,7 @@ namespace segtune {
 namespace {
 
 cv::Mat DecodeRgb(const std::string& bytes, const std::string& source) {
-  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-  cv::Mat bgr = cv::imdecode(raw, cv::IMREAD_COLOR);
-  if (bgr.empty()) throw FormatError(source, "image/encoded", "image does not decode (corrupt or unsupported format)");
+  const cv::Mat bgr = DecodeImageBytes(bytes, cv::IMREAD_COLOR, source, "image/encoded");
   cv::Mat rgb;
   cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
   return rgb;
@@ -26,10 +25,8 @@ cv::Mat DecodeRgb(const std::string& bytes, const std::string& source) {
 
 // Instance mask k as 0/1, the image's size.
 cv::Mat DecodeMask(const std::string& png, size_t k, const cv::Mat& rgb, const std::string& source) {
-  const cv::Mat raw(1, static_cast<int>(png.size()), CV_8UC1, const_cast<char*>(png.data()));
-  cv::Mat mask = cv::imdecode(raw, cv::IMREAD_GRAYSCALE);
   const std::string where = "image/object/mask[" + std::to_string(k) + "]";
-  if (mask.empty()) throw FormatError(source, where, "mask does not decode (expected an 8-bit gray PNG)");
+  const cv::Mat mask = DecodeImageBytes(png, cv::IMREAD_GRAYSCALE, source, where);
   if (mask.rows != rgb.rows || mask.cols != rgb.cols) {
     throw FormatError(source, where,
                       "mask is " + std::to_string(mask.cols) + "x" + std::to_string(mask.rows) + ", expected the image's " +

@@ -13,6 +13,7 @@
 #include "segtune/core/safe_name.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/coco.h"
+#include "segtune/data/image_decode.h"
 
 namespace fs = std::filesystem;
 
@@ -158,13 +159,13 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
     if (!r.ok && r.attempts == 0 && FileUrlPath(url) && options.download.file_url_roots.empty())
       error += " (pass --allow-file-urls DIR to copy local files from DIR)";
     if (r.ok && (image.width <= 0 || image.height <= 0)) {
-      const cv::Mat decoded = cv::imread(r.destination.string(), cv::IMREAD_UNCHANGED);
-      if (decoded.empty()) {
-        error = "downloaded, but not a readable image (removed " + r.destination.string() + ")";
-        fs::remove(r.destination, ec);
-      } else {
+      try {  // Header checked (size limit) before anything is decoded.
+        const cv::Mat decoded = DecodeImageFile(r.destination, cv::IMREAD_UNCHANGED);
         image.width = decoded.cols;
         image.height = decoded.rows;
+      } catch (const Error& e) {
+        error = std::string("downloaded, but not a usable image: ") + e.what() + " (removed)";
+        fs::remove(r.destination, ec);
       }
     }
     if (!error.empty()) {

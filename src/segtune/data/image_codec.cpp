@@ -2,49 +2,18 @@
 
 #include <zlib.h>
 
+#include <climits>
 #include <cstring>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/data/image_decode.h"
+#include "segtune/data/image_header.h"
 #include "segtune/data/run_deflate.h"
 
 namespace segtune {
-namespace {
-
-uint32_t Be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
-uint32_t Be32(const uint8_t* p) { return Be16(p) << 16 | Be16(p + 2); }
-uint32_t Le16(const uint8_t* p) { return uint32_t(p[1]) << 8 | p[0]; }
-int32_t Le32(const uint8_t* p) { return int32_t(Le16(p + 2) << 16 | Le16(p)); }
-
-// Walks the JPEG marker segments up to the first start-of-frame, which holds the size.
-std::optional<ImageSize> JpegSize(const uint8_t* p, size_t n) {
-  size_t i = 2;
-  while (i + 4 <= n) {
-    if (p[i] != 0xFF) return std::nullopt;
-    const uint8_t marker = p[i + 1];
-    if (marker == 0xFF) {  // Fill byte.
-      ++i;
-      continue;
-    }
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // No length.
-      i += 2;
-      continue;
-    }
-    const size_t length = Be16(p + i + 2);
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) {
-      if (i + 9 > n) return std::nullopt;
-      return ImageSize{int(Be16(p + i + 7)), int(Be16(p + i + 5))};
-    }
-    if (marker == 0xD9 || marker == 0xDA) return std::nullopt;  // End or scan data before any SOF.
-    i += 2 + length;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 ImageFormat DetectImageFormat(std::string_view bytes) {
   const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -68,44 +37,10 @@ std::string ImageFormatName(ImageFormat format) {
   }
 }
 
-namespace {
-
-// cv::imdecode asserts (throws cv::Exception) on an empty buffer, and its decoders throw on some
-// malformed files: both mean "not a readable image", which the callers report with file and record.
-cv::Mat DecodeOrEmpty(std::string_view bytes) {
-  if (bytes.empty()) return {};
-  try {
-    const cv::Mat raw(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data()));
-    return cv::imdecode(raw, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception&) {
-    return {};
-  }
-}
-
-}  // namespace
-
 std::optional<ImageSize> ReadImageSize(std::string_view bytes) {
-  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
-  const size_t n = bytes.size();
-  switch (DetectImageFormat(bytes)) {
-    case ImageFormat::kJpeg:
-      if (auto size = JpegSize(p, n)) return size;
-      break;
-    case ImageFormat::kPng:
-      if (n >= 24 && std::memcmp(p + 12, "IHDR", 4) == 0) return ImageSize{int(Be32(p + 16)), int(Be32(p + 20))};
-      break;
-    case ImageFormat::kGif:
-      if (n >= 10) return ImageSize{int(Le16(p + 6)), int(Le16(p + 8))};
-      break;
-    case ImageFormat::kBmp:
-      if (n >= 26) return ImageSize{std::abs(Le32(p + 18)), std::abs(Le32(p + 22))};
-      break;
-    default:
-      break;
-  }
-  const cv::Mat image = DecodeOrEmpty(bytes);
-  if (image.empty()) return std::nullopt;
-  return ImageSize{image.cols, image.rows};
+  const std::optional<ImageHeader> header = ReadImageHeader(bytes);
+  if (!header || header->width > INT_MAX || header->height > INT_MAX) return std::nullopt;
+  return ImageSize{int(header->width), int(header->height)};
 }
 
 namespace {
@@ -144,9 +79,9 @@ std::string EncodeGrayPng(const uint8_t* pixels, int height, int width) {
   return png;
 }
 
-bool DecodeGray(std::string_view bytes, std::vector<uint8_t>* pixels, int* height, int* width) {
-  cv::Mat image = DecodeOrEmpty(bytes);
-  if (image.empty()) return false;
+void DecodeGray(std::string_view bytes, const std::string& source, const std::string& key, std::vector<uint8_t>* pixels,
+                int* height, int* width) {
+  cv::Mat image = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, source, key);
   if (image.depth() != CV_8U) image.convertTo(image, CV_8U);
   if (image.channels() == 3) cv::cvtColor(image, image, cv::COLOR_BGR2GRAY);
   if (image.channels() == 4) cv::cvtColor(image, image, cv::COLOR_BGRA2GRAY);
@@ -154,7 +89,6 @@ bool DecodeGray(std::string_view bytes, std::vector<uint8_t>* pixels, int* heigh
   *width = image.cols;
   pixels->resize(size_t(image.rows) * image.cols);
   for (int y = 0; y < image.rows; ++y) std::memcpy(pixels->data() + size_t(y) * image.cols, image.ptr(y), image.cols);
-  return true;
 }
 
 }  // namespace segtune

@@ -21,15 +21,18 @@ struct ImageSize {
   int height = 0;
 };
 
-// Width and height from the file header (JPEG SOF, PNG IHDR, GIF, BMP), falling back to a full
-// decode for other formats. The stored size: EXIF orientation is ignored, as TF's decoders do.
-// Returns nullopt if the bytes are not a readable image.
+// Width and height from the file header (JPEG SOF, PNG IHDR, GIF, BMP, WebP; image_header.h), never
+// decoding. The stored size: EXIF orientation is ignored, as TF's decoders do.
+// Returns nullopt if the bytes are not one of those formats or the header is malformed.
 std::optional<ImageSize> ReadImageSize(std::string_view bytes);
 
 // Encodes a row-major h x w 8-bit single-channel buffer as a grayscale PNG. Throws Error on failure.
 std::string EncodeGrayPng(const uint8_t* pixels, int height, int width);
-// Decodes a PNG (or any image) to a row-major 8-bit single-channel buffer (no color conversion of
-// gray images; color images are converted to gray). Returns false if undecodable.
-bool DecodeGray(std::string_view bytes, std::vector<uint8_t>* pixels, int* height, int* width);
+// Decodes a PNG (or any image DecodeImageBytes accepts) to a row-major 8-bit single-channel buffer
+// (no color conversion of gray images; color images are converted to gray). Throws FormatError
+// "<source>: <key>: ..." if the header is rejected (image_header.h: format, size limit) or the
+// bytes do not decode.
+void DecodeGray(std::string_view bytes, const std::string& source, const std::string& key, std::vector<uint8_t>* pixels,
+                int* height, int* width);
 
 }  // namespace segtune

@@ -14,6 +14,8 @@
 #include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
+#include "segtune/data/image_decode.h"
+#include "segtune/data/image_header.h"
 #include "segtune/data/labelbox_rows.h"
 #include "segtune/data/nesting_limit.h"
 #include "segtune/data/rle.h"
@@ -170,10 +172,16 @@ std::map<std::string, fs::path> FetchMasks(const std::vector<LabelboxRow>& rows,
   return file_of;
 }
 
-// The instance mask (0/1, row-major) of a mask shape; empty Mat if the file is unreadable.
-cv::Mat InstanceMask(const LabelboxShape& shape, const fs::path& file) {
-  cv::Mat image = cv::imread(file.string(), cv::IMREAD_UNCHANGED);
-  if (image.empty()) return image;
+// The instance mask (0/1, row-major) of a mask shape; empty Mat (with a warning naming the mask
+// and why) if the file is unreadable or its header is rejected (format, --max-pixels).
+cv::Mat InstanceMask(const LabelboxShape& shape, const std::string& url, const fs::path& file) {
+  cv::Mat image;
+  try {
+    image = DecodeImageBytes(ReadFile(file), cv::IMREAD_UNCHANGED, "labelbox2coco: mask " + RedactUrl(url), "");
+  } catch (const Error& e) {
+    Warn(e.what());
+    return cv::Mat();
+  }
   if (image.depth() != CV_8U) image.convertTo(image, CV_8U, 1.0 / 256);
   cv::Mat bgr;
   if (image.channels() == 1) cv::cvtColor(image, bgr, cv::COLOR_GRAY2BGR);
@@ -264,12 +272,11 @@ class Converter {
     if (image->height > 0) return;
     if (row.url.empty()) throw FormatError(row.where + ": the image height is needed to flip y, and the row has no URL");
     const std::string bytes = FetchUrl(row.url, WithApiKey(options_.download, options_));
-    const cv::Mat decoded = cv::imdecode(cv::Mat(1, int(bytes.size()), CV_8U, const_cast<char*>(bytes.data())),
-                                         cv::IMREAD_UNCHANGED);
-    if (decoded.empty())
-      throw FormatError(row.where + ": " + RedactUrl(row.url) + ": not a readable image (needed to flip y)");
-    image->width = decoded.cols;
-    image->height = decoded.rows;
+    // Only the size is needed: read from the header, checked against --max-pixels, never decoded.
+    const ImageHeader header =
+        CheckImageHeader(bytes, row.where + ": " + RedactUrl(row.url), "image (needed to flip y)");
+    image->width = int(header.width);
+    image->height = int(header.height);
   }
 
   void ConvertRow(const LabelboxRow& row) {
@@ -282,7 +289,7 @@ class Converter {
     std::map<std::string, cv::Mat> decoded;  // This row's masks (a composite mask serves many objects).
     for (const auto& s : row.shapes) {
       if (s.kind != Kind::kMask || !masks_.count(s.mask_url) || decoded.count(s.mask_url + Key(s))) continue;
-      cv::Mat m = InstanceMask(s, masks_.at(s.mask_url));
+      cv::Mat m = InstanceMask(s, s.mask_url, masks_.at(s.mask_url));
       if (!m.empty() && image.width == 0) image.width = m.cols, image.height = m.rows;
       decoded[s.mask_url + Key(s)] = m;
     }

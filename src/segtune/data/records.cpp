@@ -9,6 +9,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/printable.h"
@@ -27,20 +28,23 @@ std::string RecordName(const std::filesystem::path& file, int64_t index) {
   return file.string() + ": record " + std::to_string(index);
 }
 
-// Calls fn(example, source) for each record; corrupt records go to *problems (if given) or throw.
+// Calls fn(example, source) for each record; corrupt records go to *problems (if given), else are
+// skipped with a warning under --skip-corrupt, else throw.
 template <typename Fn>
 void ForEachExample(const std::vector<std::filesystem::path>& files, std::vector<std::string>* problems, Fn fn) {
   Progress progress("records", -1, "rec");
+  const bool skip = problems != nullptr || GetInputLimits().skip_corrupt_records;
   for (const auto& file : files) {
-    TFRecordReader reader(file, {/*skip_corrupt=*/problems != nullptr});
+    TFRecordReader reader(file, {/*skip_corrupt=*/skip});
     std::string bytes;
     while (reader.Next(&bytes)) {
       const std::string source = RecordName(file, reader.record_index());
       try {
         fn(ParseExample(bytes, source), source);
       } catch (const FormatError& e) {
-        if (!problems) throw;
-        problems->push_back(e.what());
+        if (!skip) throw;
+        if (problems) problems->push_back(e.what());
+        else Warn(std::string(e.what()) + " (skipped)");
       }
       progress.Advance();
     }
@@ -205,9 +209,7 @@ ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>&
       if (i < od.instance_masks.size()) {
         std::vector<uint8_t> pixels;
         int mh = 0, mw = 0;
-        if (!DecodeGray(od.instance_masks[i], &pixels, &mh, &mw)) {
-          throw FormatError(source + ": image/object/mask[" + std::to_string(i) + "]: not a decodable PNG");
-        }
+        DecodeGray(od.instance_masks[i], source, "image/object/mask[" + std::to_string(i) + "]", &pixels, &mh, &mw);
         ann.segmentation.rle = RleEncode(pixels.data(), uint32_t(mh), uint32_t(mw));
         if (i >= od.area.size()) ann.area = double(RleArea(*ann.segmentation.rle));
       }

@@ -5,15 +5,14 @@
 #include <vector>
 
 #include "segtune/core/error.h"
+#include "segtune/data/image_decode.h"
 
 namespace segtune {
 
 namespace {
 
 cv::Mat DecodeGray(const std::string& png, int height, int width, const std::string& source, const std::string& key) {
-  const cv::Mat raw(1, static_cast<int>(png.size()), CV_8UC1, const_cast<char*>(png.data()));
-  cv::Mat mask = cv::imdecode(raw, cv::IMREAD_UNCHANGED);
-  if (mask.empty()) throw FormatError(source, key, "not a decodable PNG");
+  cv::Mat mask = DecodeImageBytes(png, cv::IMREAD_UNCHANGED, source, key);
   if (mask.channels() != 1) throw FormatError(source, key, "expected a 1-channel (grayscale) PNG");
   if (mask.depth() != CV_8U) {
     // A 16-bit PNG is fine while its values fit a class id; converting would saturate 300 to 255 (ignore).

@@ -40,17 +40,6 @@ uint32_t GetLe32(const char* p) {
   return v;
 }
 
-// A length field is unsigned 64-bit: 2^64-1 must print as such, not as -1.
-std::string UnsignedWithCommas(uint64_t n) {
-  const std::string digits = std::to_string(n);
-  std::string out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
 bool HeaderIsValid(const char* header) {
   return MaskCrc(Crc32cExtend(0, header, 8)) == GetLe32(header + 8);
 }
@@ -175,6 +164,7 @@ class TFRecordReader::Source {
         throw FormatError(path_, "", "cannot initialise zlib");
       }
       in_.resize(kBufferBytes);
+      out_.resize(kOutBufferBytes);
     }
     return compression_;
   }
@@ -186,28 +176,64 @@ class TFRecordReader::Source {
       if (got < n && std::ferror(file_)) throw IoError(path_, "read failed");
       return got;
     }
-    return Inflate(buf, n);
+    // Small reads (headers, footers, the resync scan's single bytes) are served from a buffer of
+    // decompressed bytes; large ones decompress straight into the caller's memory.
+    size_t total = 0;
+    while (total < n) {
+      if (out_pos_ < out_end_) {
+        const size_t take = std::min(n - total, out_end_ - out_pos_);
+        std::memcpy(buf + total, out_.data() + out_pos_, take);
+        out_pos_ += take;
+        total += take;
+        continue;
+      }
+      if (n - total >= out_.size()) {
+        const size_t got = Inflate(buf + total, n - total);
+        total += got;
+        if (got == 0) break;
+        continue;
+      }
+      out_pos_ = 0;
+      out_end_ = Inflate(out_.data(), out_.size());
+      if (out_end_ == 0) break;
+    }
+    return total;
   }
 
  private:
+  static constexpr size_t kOutBufferBytes = 256 << 10;
+  // zlib counts in 32-bit uInt: at most this much per inflate() call.
+  static constexpr size_t kMaxInflateChunk = size_t(1) << 30;
+
+  // Fills buf with up to n decompressed bytes; fewer only at the end of the (possibly truncated)
+  // stream.
   size_t Inflate(char* buf, size_t n) {
-    zs_.next_out = reinterpret_cast<Bytef*>(buf);
-    zs_.avail_out = uInt(n);
-    while (zs_.avail_out > 0 && !stream_end_) {
+    size_t done = 0;
+    while (done < n && !stream_end_) {
       if (zs_.avail_in == 0) {
         const size_t got = std::fread(in_.data(), 1, in_.size(), file_);
-        if (got == 0) break;  // Compressed stream truncated: the caller reports a short record.
+        if (got == 0) {  // Compressed stream truncated: the caller reports a short record.
+          if (std::ferror(file_)) throw IoError(path_, "read failed");
+          break;
+        }
         zs_.next_in = reinterpret_cast<Bytef*>(in_.data());
         zs_.avail_in = uInt(got);
       }
+      const uInt chunk = uInt(std::min(n - done, kMaxInflateChunk));
+      zs_.next_out = reinterpret_cast<Bytef*>(buf + done);
+      zs_.avail_out = chunk;
+      const uInt in_before = zs_.avail_in;
       const int rc = inflate(&zs_, Z_NO_FLUSH);
+      done += chunk - zs_.avail_out;
       if (rc == Z_STREAM_END) {
         stream_end_ = true;
       } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
         throw FormatError(path_, "compressed stream", std::string("zlib error: ") + (zs_.msg ? zs_.msg : "corrupt data"));
+      } else if (zs_.avail_out == chunk && zs_.avail_in == in_before && zs_.avail_in > 0) {
+        throw FormatError(path_, "compressed stream", "zlib made no progress (corrupt data)");
       }
     }
-    return n - zs_.avail_out;
+    return done;
   }
 
   std::filesystem::path path_;
@@ -215,6 +241,8 @@ class TFRecordReader::Source {
   int compression_ = kNone;
   z_stream zs_{};
   std::string in_;
+  std::string out_;  // Decompressed bytes not yet returned: out_[out_pos_, out_end_).
+  size_t out_pos_ = 0, out_end_ = 0;
   bool stream_end_ = false;
 };
 
@@ -228,6 +256,11 @@ TFRecordReader::~TFRecordReader() = default;
 
 size_t TFRecordReader::ReadFully(char* buf, size_t n) {
   size_t total = 0;
+  if (pending_pos_ < pending_.size()) {  // Bytes the resync scan read past the header it found.
+    total = std::min(n, pending_.size() - pending_pos_);
+    std::memcpy(buf, pending_.data() + pending_pos_, total);
+    pending_pos_ += total;
+  }
   while (total < n) {
     const size_t got = source_->Read(buf + total, n - total);
     if (got == 0) break;
@@ -237,33 +270,111 @@ size_t TFRecordReader::ReadFully(char* buf, size_t n) {
   return total;
 }
 
-uint64_t TFRecordReader::MaxRecordBytes() const {
-  if (file_size_ == 0) return uint64_t(1) << 40;  // Compressed: the stream length is unknown.
+// An uncompressed record's length is already checked against the file size, so its buffer is
+// sized at once. A compressed stream's length field is only a claim: the buffer grows with the
+// bytes that actually arrive, so a short stream claiming gigabytes costs only what it holds.
+bool TFRecordReader::ReadData(std::string* record, uint64_t length) {
+  if (compression_ == kNone) {
+    record->resize(length);
+    return ReadFully(record->data(), length) == length;
+  }
+  constexpr uint64_t kChunk = 4 << 20;
+  record->clear();
+  while (record->size() < length) {
+    const size_t have = record->size();
+    const size_t want = size_t(std::min<uint64_t>(length - have, std::max<uint64_t>(kChunk, have)));
+    record->resize(have + want);
+    const size_t got = ReadFully(record->data() + have, want);
+    if (got < want) {
+      record->resize(have + got);
+      return false;
+    }
+  }
+  return true;
+}
+
+bool TFRecordReader::Discard(uint64_t n) {
+  char scratch[64 << 10];
+  while (n > 0) {
+    const size_t want = size_t(std::min<uint64_t>(n, sizeof scratch));
+    if (ReadFully(scratch, want) < want) return false;
+    n -= want;
+  }
+  return true;
+}
+
+uint64_t TFRecordReader::RemainingBytes() const {
+  if (compression_ != kNone) return UINT64_MAX;  // The stream length is unknown.
   return file_size_ > offset_ + kFooterBytes ? file_size_ - offset_ - kFooterBytes : 0;
 }
 
+uint64_t TFRecordReader::MaxRecordBytes() const { return std::min(RemainingBytes(), options_.max_record_bytes); }
+
+uint64_t TFRecordReader::MaxRecordBytesAt(uint64_t data_offset) const {
+  if (compression_ != kNone) return options_.max_record_bytes;
+  const uint64_t remaining = file_size_ > data_offset + kFooterBytes ? file_size_ - data_offset - kFooterBytes : 0;
+  return std::min(remaining, options_.max_record_bytes);
+}
+
+namespace {
+
+std::string Bytes(uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
 void TFRecordReader::Fail(uint64_t offset, const std::string& what) {
-  throw FormatError(path_,
-                    "record " + WithCommas(next_index_) + " at byte " + WithCommas(static_cast<long long>(offset)),
+  throw FormatError(path_, "record " + WithCommas(next_index_) + " at byte " + Bytes(offset),
                     what + (options_.skip_corrupt ? "" : "; rerun with --skip-corrupt to continue past it"));
 }
 
 bool TFRecordReader::Report(uint64_t offset, const std::string& what) {
   if (!options_.skip_corrupt) Fail(offset, what);
-  const std::string message = path_.string() + ": record " + WithCommas(next_index_) + " at byte " +
-                              WithCommas(static_cast<long long>(offset)) + ": " + what + " (skipped)";
+  const std::string message =
+      path_.string() + ": record " + WithCommas(next_index_) + " at byte " + Bytes(offset) + ": " + what + " (skipped)";
   problems_.push_back(message);
   Warn(message);
   return true;
 }
 
-// After a corrupt length header: slides a 12-byte window forward one byte at a time until it holds
-// a header whose CRC matches. Returns false at end of file.
-bool TFRecordReader::Resync(char header[12]) {
+// After a corrupt length header: looks at every later byte position for a header whose CRC matches
+// (and whose length the limit and the file allow), scanning a buffer a chunk at a time; the bytes
+// read past the header found are handed back to ReadFully. The corrupt header began a record of at
+// most max_record_bytes, so the next intact header starts within max_record_bytes + 16 bytes of it;
+// the scan stops there rather than crawl through the rest of a damaged (or hostile, endlessly
+// decompressing) stream. Returns false at end of file or when the scan gives up (reported).
+bool TFRecordReader::Resync(char header[12], uint64_t bad_header_offset) {
+  constexpr size_t kScanChunk = 256 << 10;
+  const uint64_t window = options_.max_record_bytes + kHeaderBytes + kFooterBytes;
+  std::string buf(header + 1, kHeaderBytes - 1);  // The bad header's start is not a header.
   for (;;) {
-    std::memmove(header, header + 1, kHeaderBytes - 1);
-    if (ReadFully(header + kHeaderBytes - 1, 1) != 1) return false;
-    if (HeaderIsValid(header) && GetLe64(header) <= MaxRecordBytes()) return true;
+    if (offset_ - bad_header_offset > window) {
+      Report(bad_header_offset, "no intact record header within " + Bytes(window) +
+                                    " bytes after a corrupt one (the longest record --max-record-bytes allows); "
+                                    "the rest of the file is not read");
+      return false;
+    }
+    const size_t old = buf.size();
+    buf.resize(old + kScanChunk);
+    const size_t got = ReadFully(buf.data() + old, kScanChunk);
+    buf.resize(old + got);
+    for (size_t p = 0; p + kHeaderBytes <= buf.size(); ++p) {
+      const uint64_t data_offset = offset_ - (buf.size() - p - kHeaderBytes);  // Where its data would start.
+      if (GetLe64(buf.data() + p) > MaxRecordBytesAt(data_offset) || !HeaderIsValid(buf.data() + p)) continue;
+      std::memcpy(header, buf.data() + p, kHeaderBytes);
+      pending_.assign(buf, p + kHeaderBytes, std::string::npos);
+      pending_pos_ = 0;
+      offset_ -= pending_.size();
+      return true;
+    }
+    if (got == 0) return false;
+    buf.erase(0, buf.size() - (kHeaderBytes - 1));
   }
 }
 
@@ -280,23 +391,37 @@ bool TFRecordReader::Next(std::string* record) {
     if (!HeaderIsValid(header)) {
       Report(start, "length CRC mismatch (file truncated or corrupted)");
       ++next_index_;
-      if (!Resync(header)) return false;
+      if (!Resync(header, start)) return false;
       start = offset_ - kHeaderBytes;
       continue;
     }
     const uint64_t length = GetLe64(header);
-    if (length > MaxRecordBytes()) {  // Passed its CRC, but the file is too short to hold it.
-      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
-                        " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(file_size_)));
+    if (length > RemainingBytes()) {  // Passed its CRC, but the file is too short to hold it.
+      Report(start, "truncated: record of " + Bytes(length) + " bytes, but the file ends at byte " + Bytes(file_size_));
       return false;
     }
-    record->resize(length);
+    if (length > options_.max_record_bytes) {
+      // Skipping means streaming past the record without holding it. In a compressed file that costs
+      // decompressing it: done only up to 4x the limit, so a bomb's endless zeros are not inflated.
+      const bool can_skip = compression_ == kNone || length / 4 <= options_.max_record_bytes;
+      Report(start, "record of " + Bytes(length) + " bytes is larger than the limit of " +
+                        DescribeLimit(options_.max_record_bytes) +
+                        " bytes (a corrupt or hostile length field, or a huge record: if the file is trusted, "
+                        "raise the limit with --max-record-bytes)" +
+                        (options_.skip_corrupt && !can_skip
+                             ? "; the rest of the file is not read (skipping the record would mean decompressing it)"
+                             : ""));
+      if (!can_skip || !Discard(length + kFooterBytes)) return false;  // A short stream was reported above.
+      ++next_index_;
+      start = offset_;
+      got = ReadFully(header, kHeaderBytes);
+      continue;
+    }
     char footer[kFooterBytes];
-    const size_t data_got = ReadFully(record->data(), length);
-    const size_t footer_got = data_got == length ? ReadFully(footer, kFooterBytes) : 0;
-    if (data_got < length || footer_got < kFooterBytes) {
-      Report(start, "truncated: record of " + UnsignedWithCommas(length) +
-                        " bytes, but the file ends at byte " + WithCommas(static_cast<long long>(offset_)));
+    const bool data_complete = ReadData(record, length);
+    const size_t footer_got = data_complete ? ReadFully(footer, kFooterBytes) : 0;
+    if (!data_complete || footer_got < kFooterBytes) {
+      Report(start, "truncated: record of " + Bytes(length) + " bytes, but the file ends at byte " + Bytes(offset_));
       return false;
     }
     if (MaskCrc(Crc32c(*record)) != GetLe32(footer)) {

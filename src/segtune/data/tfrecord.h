@@ -13,6 +13,8 @@
 #include <string_view>
 #include <vector>
 
+#include "segtune/core/input_limits.h"
+
 namespace segtune {
 
 class AtomicFile;
@@ -72,16 +74,25 @@ constexpr size_t kTFRecordHeaderBytes = 12;
 // Requires buffer->size() >= kTFRecordHeaderBytes; the data is everything after the header bytes.
 void FinishTFRecordFrame(std::string* buffer);
 
+// Both default to the process-wide input limits (core/input_limits.h: --skip-corrupt,
+// --max-record-bytes).
 struct TFRecordReaderOptions {
   // false: a corrupt or truncated record throws FormatError.
   // true: it is reported (Warn() + problems()) and reading continues with the next intact record
-  // (after a bad length header the reader scans forward for the next valid header).
-  bool skip_corrupt = false;
+  // (after a bad length header the reader scans forward for the next valid header, at most
+  // max_record_bytes + 16 bytes: no intact record can start further away).
+  bool skip_corrupt = GetInputLimits().skip_corrupt_records;
+  // A record whose length field (CRC-valid) says more is an error naming this limit (skipped with
+  // skip_corrupt: its bytes are streamed past, never held). In an uncompressed file the length is
+  // also checked against what remains of the file.
+  uint64_t max_record_bytes = GetInputLimits().max_record_bytes;
 };
 
 // Reads a TFRecord file one record at a time, checking every length and data CRC32C.
 // ZLIB- and GZIP-compressed TFRecord files (TF's RecordWriterOptions ZLIB/GZIP) are detected from
 // their first bytes and decompressed on the fly; byte offsets then refer to the decompressed stream.
+// A compressed record is decompressed in chunks, so memory grows only with the bytes that actually
+// arrive, whatever its length field claims.
 class TFRecordReader {
  public:
   // Throws IoError if the file cannot be opened.
@@ -107,10 +118,14 @@ class TFRecordReader {
  private:
   class Source;
   size_t ReadFully(char* buf, size_t n);
+  bool ReadData(std::string* record, uint64_t length);  // False if the stream ends first.
+  bool Discard(uint64_t n);                              // False if the stream ends first.
   [[noreturn]] void Fail(uint64_t offset, const std::string& what);
   bool Report(uint64_t offset, const std::string& what);  // Throws, or records and returns true.
-  bool Resync(char header[12]);
-  uint64_t MaxRecordBytes() const;  // Longest record the rest of the file can hold.
+  bool Resync(char header[12], uint64_t bad_header_offset);
+  uint64_t MaxRecordBytes() const;  // Longest record the limit and the rest of the file allow.
+  uint64_t RemainingBytes() const;  // Longest record the rest of an uncompressed file can hold.
+  uint64_t MaxRecordBytesAt(uint64_t data_offset) const;  // MaxRecordBytes for data starting there.
 
   std::filesystem::path path_;
   TFRecordReaderOptions options_;
@@ -122,6 +137,8 @@ class TFRecordReader {
   int64_t last_index_ = -1;
   uint64_t last_offset_ = 0;
   std::vector<std::string> problems_;
+  std::string pending_;  // Read by Resync past the header it found; ReadFully returns these first.
+  size_t pending_pos_ = 0;
 };
 
 // Reads single records of an uncompressed TFRecord file by position (pread: safe to share between

@@ -15,6 +15,7 @@
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/download.h"
+#include "segtune/data/image_decode.h"
 #include "segtune/data/rle.h"
 #include "segtune/data/wkt.h"
 
@@ -85,9 +86,13 @@ std::vector<ImageFileInfo> ReadImageFiles(const std::vector<CocoImage>& images, 
         std::error_code ec;
         f.exists = fs::is_regular_file(f.path, ec);
         if (f.exists) {
-          const cv::Mat m = cv::imread(f.path.string(), cv::IMREAD_UNCHANGED);
-          f.readable = !m.empty();
-          f.width = m.cols, f.height = m.rows;
+          try {  // Header checked (format, --max-pixels) before decoding.
+            const cv::Mat m = DecodeImageFile(f.path, cv::IMREAD_UNCHANGED);
+            f.readable = true;
+            f.width = m.cols, f.height = m.rows;
+          } catch (const Error& e) {
+            Warn(e.what());
+          }
         }
       }
       progress.Advance();

@@ -18,9 +18,7 @@ constexpr const char* kDetectionMaskKey = "image/detection/mask";
 Rle MaskRle(const std::string& png, const std::string& source, const char* key, size_t index) {
   std::vector<uint8_t> pixels;
   int h = 0, w = 0;
-  if (!DecodeGray(png, &pixels, &h, &w)) {
-    throw FormatError(source + ": " + key + "[" + std::to_string(index) + "] does not decode as PNG");
-  }
+  DecodeGray(png, source, std::string(key) + "[" + std::to_string(index) + "]", &pixels, &h, &w);
   return RleEncode(pixels.data(), static_cast<uint32_t>(h), static_cast<uint32_t>(w));
 }
 

@@ -53,7 +53,7 @@ cv::Mat DecodePredicted(const tensorflow::Example& example, const std::string& s
   if (!png) throw FormatError(source + ": no " + kPredictedKey + " (not written by segtune infer?)");
   std::vector<uint8_t> pixels;
   int h = 0, w = 0;
-  if (!DecodeGray(*png, &pixels, &h, &w)) throw FormatError(source + ": " + kPredictedKey + " does not decode as PNG");
+  DecodeGray(*png, source, kPredictedKey, &pixels, &h, &w);
   return cv::Mat(h, w, CV_8UC1, pixels.data()).clone();
 }
 

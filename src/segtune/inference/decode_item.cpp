@@ -13,6 +13,7 @@
 #include "segtune/core/safe_name.h"
 #include "segtune/data/example.h"
 #include "segtune/data/image_codec.h"
+#include "segtune/data/image_decode.h"
 
 namespace segtune {
 namespace {
@@ -40,10 +41,6 @@ std::string OutputName(const tensorflow::Example& example, const InferenceItem& 
   return name;
 }
 
-cv::Mat DecodeBgr(const std::string& encoded) {
-  return cv::imdecode(cv::Mat(1, static_cast<int>(encoded.size()), CV_8U, const_cast<char*>(encoded.data())),
-                      cv::IMREAD_COLOR);
-}
 
 }  // namespace
 
@@ -58,27 +55,24 @@ DecodedItem DecodeItem(InferenceItem* item) {
         d.problem = item->source + ": no image/encoded";
         return d;
       }
-      d.bgr = DecodeBgr(it->second.bytes_list().value(0));  // Decoded in place, no copy of the bytes.
+      // Decoded in place, no copy of the bytes.
+      d.bgr = DecodeImageBytes(it->second.bytes_list().value(0), cv::IMREAD_COLOR, item->source, "image/encoded");
     } else {
       std::string encoded = ReadFile(item->image_path);
-      d.bgr = DecodeBgr(encoded);
-      if (!d.bgr.empty()) {
-        const std::string filename = item->image_path.filename().string();
-        SetBytes(&d.example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
-        SetBytes(&d.example, "image/encoded", encoded);
-        SetBytes(&d.example, "image/filename", filename);
-        SetBytes(&d.example, "image/source_id", filename);
-        SetInt64(&d.example, "image/height", d.bgr.rows);
-        SetInt64(&d.example, "image/width", d.bgr.cols);
-      }
-    }
-    if (d.bgr.empty()) {
-      d.problem = item->source + ": image does not decode";
-      return d;
+      d.bgr = DecodeImageBytes(encoded, cv::IMREAD_COLOR, item->source, "");
+      const std::string filename = item->image_path.filename().string();
+      SetBytes(&d.example, "image/format", ImageFormatName(DetectImageFormat(encoded)));
+      SetBytes(&d.example, "image/encoded", encoded);
+      SetBytes(&d.example, "image/filename", filename);
+      SetBytes(&d.example, "image/source_id", filename);
+      SetInt64(&d.example, "image/height", d.bgr.rows);
+      SetInt64(&d.example, "image/width", d.bgr.cols);
     }
     d.name = OutputName(d.example, *item);
   } catch (const Error& e) {
     d.problem = e.what();
+  } catch (const std::exception& e) {  // bad_alloc and the like: this item only, the run goes on.
+    d.problem = item->source + ": " + e.what();
   }
   return d;
 }

@@ -49,13 +49,20 @@ uint32_t U32At(const std::string& b, size_t at) {
 }
 uint16_t U16At(const std::string& b, size_t at) { return uint16_t(uint8_t(b[at]) | uint8_t(b[at + 1]) << 8); }
 
-// The CRC-32 of every entry in the zip's central directory, keyed by the name without its top
-// directory ("data/0"). libtorch's zip reader is built without CRC checks, so a flipped byte in a
-// storage would otherwise load as silently wrong weights. Empty for zip64 or unparsable archives
-// (the zip reader then reports the damage itself, or the CRC check is skipped).
-std::map<std::string, uint32_t> CentralDirectoryCrcs(const std::string& b) {
-  std::map<std::string, uint32_t> crcs;
-  if (b.size() < 22) return crcs;
+// One entry of the zip's central directory, keyed by its name without the top directory ("data/0").
+struct ZipEntry {
+  uint32_t crc = 0;
+  uint16_t method = 0;  // 0 stored, 8 deflate.
+  uint64_t compressed = 0, uncompressed = 0;
+};
+
+// The central directory's entries. libtorch's zip reader is built without CRC checks, so a flipped
+// byte in a storage would otherwise load as silently wrong weights; and the declared sizes are what
+// the reader would allocate and inflate, checked here first (CheckDeclaredSizes). Empty for zip64 or
+// unparsable archives (the zip reader then reports the damage itself, or the checks are skipped).
+std::map<std::string, ZipEntry> CentralDirectory(const std::string& b) {
+  std::map<std::string, ZipEntry> entries;
+  if (b.size() < 22) return entries;
   size_t eocd = std::string::npos;
   for (size_t at = b.size() - 22 + 1; at-- > 0 && b.size() - at <= 22 + 65535;) {
     if (U32At(b, at) == 0x06054b50) {
@@ -63,26 +70,62 @@ std::map<std::string, uint32_t> CentralDirectoryCrcs(const std::string& b) {
       break;
     }
   }
-  if (eocd == std::string::npos) return crcs;
+  if (eocd == std::string::npos) return entries;
   const size_t count = U16At(b, eocd + 10);
   size_t at = U32At(b, eocd + 16);
-  if (U32At(b, eocd + 16) == 0xffffffffu) return crcs;  // zip64: sizes and offsets live elsewhere.
+  if (U32At(b, eocd + 16) == 0xffffffffu) return entries;  // zip64: sizes and offsets live elsewhere.
   for (size_t i = 0; i < count; ++i) {
     if (at + 46 > b.size() || U32At(b, at) != 0x02014b50) return {};
     const size_t name_len = U16At(b, at + 28), extra_len = U16At(b, at + 30), comment_len = U16At(b, at + 32);
     if (at + 46 + name_len > b.size()) return {};
     const std::string name = b.substr(at + 46, name_len);
     const size_t slash = name.find('/');
-    crcs[slash == std::string::npos ? name : name.substr(slash + 1)] = U32At(b, at + 16);
+    ZipEntry& e = entries[slash == std::string::npos ? name : name.substr(slash + 1)];
+    e.method = U16At(b, at + 10);
+    e.crc = U32At(b, at + 16);
+    e.compressed = U32At(b, at + 20);
+    e.uncompressed = U32At(b, at + 24);
     at += 46 + name_len + extra_len + comment_len;
   }
-  return crcs;
+  return entries;
 }
 
-void CheckCrc(const std::map<std::string, uint32_t>& crcs, const std::string& record, const void* data, size_t size,
+// torch.save stores every entry uncompressed, so each holds at most the file's bytes. A deflated
+// entry is someone else's zip; its declared size is what inflating it would allocate, and a 4.6 MB
+// archive can declare gigabytes. Real weights deflate by well under 2x, so more than
+// kMaxDeflateExpansion times the file size in total (and more than kMaxDeflateFloor) is refused
+// before anything is inflated.
+constexpr uint64_t kMaxDeflateExpansion = 4;
+constexpr uint64_t kMaxDeflateFloor = 64 << 20;
+void CheckDeclaredSizes(const std::map<std::string, ZipEntry>& entries, uint64_t file_size,
+                        const std::filesystem::path& path) {
+  uint64_t inflated = 0;
+  for (const auto& [name, e] : entries) {
+    if (e.method == 0 && e.uncompressed != e.compressed) {
+      throw FormatError(path, name, "stored entry declares " + std::to_string(e.uncompressed) + " bytes but holds " +
+                                        std::to_string(e.compressed) + " (corrupt zip directory)");
+    }
+    if (e.compressed > file_size) {
+      throw FormatError(path, name, "entry declares " + std::to_string(e.compressed) + " compressed bytes in a " +
+                                        std::to_string(file_size) + "-byte file (corrupt or truncated zip)");
+    }
+    if (e.method != 0) inflated += e.uncompressed;
+  }
+  const uint64_t limit = std::max(kMaxDeflateFloor, kMaxDeflateExpansion * file_size);
+  if (inflated > limit) {
+    throw FormatError(path, "zip",
+                      "compressed entries declare " + std::to_string(inflated) + " bytes once inflated, from a " +
+                          std::to_string(file_size) + "-byte file (the limit is " + std::to_string(kMaxDeflateExpansion) +
+                          "x the file size, at least " + std::to_string(kMaxDeflateFloor) +
+                          " bytes): a decompression bomb? torch.save stores tensors uncompressed; re-save trusted "
+                          "weights with torch.save (no option raises this limit)");
+  }
+}
+
+void CheckCrc(const std::map<std::string, ZipEntry>& entries, const std::string& record, const void* data, size_t size,
               const std::filesystem::path& path) {
-  auto it = crcs.find(record);
-  if (it == crcs.end()) return;
+  auto it = entries.find(record);
+  if (it == entries.end()) return;
   uLong crc = crc32(0L, Z_NULL, 0);
   const auto* p = static_cast<const Bytef*>(data);
   for (size_t done = 0; done < size;) {  // zlib takes 32-bit lengths.
@@ -90,7 +133,7 @@ void CheckCrc(const std::map<std::string, uint32_t>& crcs, const std::string& re
     crc = crc32(crc, p + done, n);
     done += n;
   }
-  if (uint32_t(crc) != it->second) {
+  if (uint32_t(crc) != it->second.crc) {
     throw FormatError(path, record, "CRC-32 mismatch (file corrupted); download or copy it again");
   }
 }
@@ -108,12 +151,13 @@ torch::Dtype StorageDtype(const std::string& cls, const std::filesystem::path& p
 }
 
 // Reads the zip records behind each ('storage', cls, key, location, numel) persistent id, once per
-// key: views that share a storage share the loaded tensor.
+// key: views that share a storage share the loaded tensor. With shapes_only, storages are meta
+// tensors: names, dtypes and shapes come out, and no tensor data is inflated or copied.
 class StorageLoader {
  public:
-  StorageLoader(caffe2::serialize::PyTorchStreamReader& zip, const std::map<std::string, uint32_t>& crcs,
-                const std::filesystem::path& path)
-      : zip_(zip), crcs_(crcs), path_(path) {}
+  StorageLoader(caffe2::serialize::PyTorchStreamReader& zip, const std::map<std::string, ZipEntry>& entries,
+                const std::filesystem::path& path, bool shapes_only)
+      : zip_(zip), entries_(entries), path_(path), shapes_only_(shapes_only) {}
 
   PickleValuePtr operator()(const PickleValue& pid) {
     using Kind = PickleValue::Kind;
@@ -129,14 +173,26 @@ class StorageLoader {
     const int64_t numel = pid.items[4]->integer;
     const std::string record = "data/" + key;
     if (!zip_.hasRecord(record)) throw FormatError(path_, record, "storage record missing from the archive");
-    auto [data, bytes] = zip_.getRecord(record);
-    CheckCrc(crcs_, record, data.get(), bytes, path_);
     const size_t element = torch::elementSize(dtype);
-    if (numel < 0 || uint64_t(numel) > bytes / element) {
+    // The pickle's numel against the directory's declared size, before anything is inflated.
+    const auto entry = entries_.find(record);
+    if (numel < 0) throw FormatError(path_, record, "negative element count " + std::to_string(numel));
+    if (entry != entries_.end() && uint64_t(numel) > entry->second.uncompressed / element) {
+      throw FormatError(path_, record, "declares " + std::to_string(entry->second.uncompressed) + " bytes, expected " +
+                                           std::to_string(numel) + " elements of " + std::to_string(element) + " bytes");
+    }
+    auto storage = PickleValue::Make(Kind::kTensor);
+    if (shapes_only_) {
+      storage->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype).device(torch::kMeta));
+      storages_[key] = storage;
+      return storage;
+    }
+    auto [data, bytes] = zip_.getRecord(record);
+    CheckCrc(entries_, record, data.get(), bytes, path_);
+    if (uint64_t(numel) > bytes / element) {
       throw FormatError(path_, record, "holds " + std::to_string(bytes) + " bytes, expected " + std::to_string(numel) +
                                            " elements of " + std::to_string(element) + " bytes");
     }
-    auto storage = PickleValue::Make(Kind::kTensor);
     storage->tensor = torch::empty({numel}, torch::TensorOptions().dtype(dtype));
     if (numel) std::memcpy(storage->tensor.data_ptr(), data.get(), size_t(numel) * element);
     storages_[key] = storage;
@@ -145,8 +201,9 @@ class StorageLoader {
 
  private:
   caffe2::serialize::PyTorchStreamReader& zip_;
-  const std::map<std::string, uint32_t>& crcs_;
+  const std::map<std::string, ZipEntry>& entries_;
   const std::filesystem::path& path_;
+  bool shapes_only_;
   std::map<std::string, PickleValuePtr> storages_;
 };
 
@@ -191,7 +248,9 @@ NamedTensors ExtractStateDict(const PickleValuePtr& root, const std::filesystem:
   return result;
 }
 
-NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path) {
+NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path, bool shapes_only) {
+  const std::map<std::string, ZipEntry> entries = CentralDirectory(bytes);
+  CheckDeclaredSizes(entries, bytes.size(), path);
   auto adapter = std::make_shared<BoundedReadAdapter>(bytes);
   caffe2::serialize::PyTorchStreamReader zip(adapter);
   if (zip.hasRecord("byteorder")) {
@@ -201,10 +260,9 @@ NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path
     }
   }
   if (!zip.hasRecord("data.pkl")) throw FormatError(path, "data.pkl", "record missing: not a torch.save archive");
-  const std::map<std::string, uint32_t> crcs = CentralDirectoryCrcs(bytes);
   auto [pickle, size] = zip.getRecord("data.pkl");
-  CheckCrc(crcs, "data.pkl", pickle.get(), size, path);
-  StorageLoader loader(zip, crcs, path);
+  CheckCrc(entries, "data.pkl", pickle.get(), size, path);
+  StorageLoader loader(zip, entries, path, shapes_only);
   PickleValuePtr root = Unpickle(std::string_view(static_cast<const char*>(pickle.get()), size),
                                  [&loader](const PickleValue& pid) { return loader(pid); }, path.string() + ": data.pkl");
   return ExtractStateDict(root, path);
@@ -212,7 +270,7 @@ NamedTensors ReadZip(const std::string& bytes, const std::filesystem::path& path
 
 }  // namespace
 
-NamedTensors ReadPth(const std::filesystem::path& path) {
+NamedTensors ReadPth(const std::filesystem::path& path, bool shapes_only) {
   const std::string bytes = ReadFile(path);
   if (LooksLikeLegacyTorchSave(bytes)) {
     throw FormatError(path, "", "legacy (PyTorch < 1.6, non-zip) torch.save format is not supported; re-save it "
@@ -220,7 +278,7 @@ NamedTensors ReadPth(const std::filesystem::path& path) {
   }
   if (!LooksLikeZip(bytes)) throw FormatError(path, "", "not a zip archive (a torch.save .pth file starts with PK)");
   try {
-    return ReadZip(bytes, path);
+    return ReadZip(bytes, path, shapes_only);
   } catch (const Error&) {
     throw;
   } catch (const c10::Error& e) {

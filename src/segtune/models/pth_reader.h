@@ -24,7 +24,10 @@ bool LooksLikeLegacyTorchSave(std::string_view head);
 // does not), except in zip64 archives (> 4 GiB).
 // Throws FormatError naming the file and what was wrong (missing record, unsupported opcode or
 // storage type, truncated or corrupt zip, CRC mismatch, view outside its storage, no tensors);
-// never crashes.
-NamedTensors ReadPth(const std::filesystem::path& path);
+// never crashes. The zip directory's declared sizes are checked before anything is inflated: a stored
+// entry holds at most the file, deflated entries (torch.save never writes them) may expand to at
+// most 4x the file size in total (64 MiB at least), and each storage's numel must fit its entry.
+// shapes_only: tensors are meta tensors (names, dtypes, shapes; no data inflated or copied).
+NamedTensors ReadPth(const std::filesystem::path& path, bool shapes_only = false);
 
 }  // namespace segtune

@@ -36,7 +36,9 @@ NamedTensors ModelTensorsOfCheckpoint(const NamedTensors& checkpoint) {
   return model;
 }
 
-NamedTensors LoadWeights(const std::filesystem::path& path) {
+namespace {
+
+NamedTensors Load(const std::filesystem::path& path, bool shapes_only) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path, "cannot open weights file");
   std::string head(16, '\0');
@@ -44,7 +46,7 @@ NamedTensors LoadWeights(const std::filesystem::path& path) {
   head.resize(size_t(in.gcount()));
   std::error_code ec;
   const uint64_t size = std::filesystem::file_size(path, ec);
-  if (LooksLikeZip(head) || LooksLikeLegacyTorchSave(head)) return ReadPth(path);
+  if (LooksLikeZip(head) || LooksLikeLegacyTorchSave(head)) return ReadPth(path, shapes_only);
   if (LooksLikeSafetensors(head, ec ? 0 : size)) {
     NamedTensors tensors = ReadSafetensors(path);
     if (!IsSegtuneCheckpoint(tensors)) return tensors;
@@ -56,6 +58,11 @@ NamedTensors LoadWeights(const std::filesystem::path& path) {
   }
   throw FormatError(path, "", "not a weights file: expected a torch.save .pth zip archive or a .safetensors file");
 }
+
+}  // namespace
+
+NamedTensors LoadWeights(const std::filesystem::path& path) { return Load(path, false); }
+NamedTensors LoadWeightShapes(const std::filesystem::path& path) { return Load(path, true); }
 
 std::string DescribeWeights(const NamedTensors& tensors) {
   // Names and metadata come from the file: escaped, so a crafted name cannot drive the terminal.

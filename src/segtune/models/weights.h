@@ -34,6 +34,9 @@ inline constexpr const char* kCheckpointModelPrefix = "model.";
 //  - .safetensors: every tensor, metadata = __metadata__.
 //  - segtune checkpoint: only the "model." tensors, with the prefix stripped; metadata = __metadata__.
 NamedTensors LoadWeights(const std::filesystem::path& path);
+// As LoadWeights, but a .pth file's tensors are meta tensors (names, dtypes, shapes, no data): what
+// `weights info` needs, without inflating or copying tensor data.
+NamedTensors LoadWeightShapes(const std::filesystem::path& path);
 
 // True if the metadata marks a segtune checkpoint.
 bool IsSegtuneCheckpoint(const NamedTensors& tensors);

@@ -1,0 +1,32 @@
+#include "segtune/data/image_decode.h"
+
+#include <climits>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/image_header.h"
+
+namespace segtune {
+
+cv::Mat DecodeImageBytes(std::string_view bytes, int flags, const std::string& source, const std::string& key) {
+  CheckImageHeader(bytes, source, key);
+  if (bytes.size() > size_t(INT_MAX)) throw FormatError(source, key, "image of more than 2 GiB of encoded bytes");
+  cv::Mat image;
+  try {
+    // imdecode only reads the buffer; the const_cast is for cv::Mat's constructor.
+    const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+    image = cv::imdecode(raw, flags);
+  } catch (const cv::Exception& e) {
+    throw FormatError(source, key, "image does not decode (OpenCV: " + e.err + ")");
+  }
+  if (image.empty()) throw FormatError(source, key, "image does not decode (truncated or corrupt data)");
+  return image;
+}
+
+cv::Mat DecodeImageFile(const std::filesystem::path& path, int flags) {
+  return DecodeImageBytes(ReadFile(path), flags, path.string(), "");
+}
+
+}  // namespace segtune
