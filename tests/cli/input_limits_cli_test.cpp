@@ -73,7 +73,8 @@ TEST(InputLimitsCli, RecordsExportSkipCorruptContinuesPastABadRecord) {
   EXPECT_EQ(strict.exit_code, 1) << strict.output;
   EXPECT_NE(strict.output.find("a.record: record 1 at byte"), std::string::npos) << strict.output;
   EXPECT_NE(strict.output.find("rerun with --skip-corrupt"), std::string::npos) << strict.output;
-  const auto skipping = RunSegtune("records export --skip-corrupt " + args);
+  // The strict run exported record 0's image before it stopped: replacing it needs --overwrite.
+  const auto skipping = RunSegtune("records export --skip-corrupt --overwrite " + args);
   EXPECT_EQ(skipping.exit_code, 0) << skipping.output;
   EXPECT_NE(skipping.output.find("record 1 at byte"), std::string::npos) << skipping.output;
   EXPECT_NE(skipping.output.find("(skipped)"), std::string::npos) << skipping.output;
@@ -105,7 +106,7 @@ TEST(InputLimitsCli, MaxPixelsIsAppliedAndNamedInTheError) {
   const std::string args = "records export " + Quote(dir / "a.record") + " --images-dir " + Quote(dir / "images") +
                             " -o " + Quote(dir / "coco.json");
   EXPECT_EQ(RunSegtune(args).exit_code, 0);
-  const auto r = RunSegtune("--max-pixels 500 " + args);
+  const auto r = RunSegtune("--max-pixels 500 " + args + " --overwrite");
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("a.record: record 0: image/object/mask[0]: PNG header declares 30x20 pixels, above the "
                           "limit of 500 pixels"),

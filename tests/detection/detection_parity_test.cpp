@@ -59,14 +59,24 @@ const std::vector<std::string>& AllModels() {
   return names;
 }
 
-// <name>.pth and <name>.ref.pt for every model, generated on first use in /dev/shm when available.
+// <name>.pth, <name>.ref.pt (and <name>.double.ref.pt) generated on first use, one model at a time: CTest
+// runs every test in a process of its own, and generating all four models (and the double runs) for
+// each would cost a minute per test. In /dev/shm when available.
 class DetectionReference {
  public:
-  static const DetectionReference& Get() {
+  static DetectionReference& Get() {
     static DetectionReference files;
     return files;
   }
-  const std::string& error() const { return error_; }
+  // Generates `model`'s files (with the double reference when asked) unless present; returns the
+  // generator's output on failure, "" on success.
+  std::string Ensure(const std::string& model, bool with_double = false) {
+    if (std::filesystem::exists(Path(model, with_double ? ".double.ref.pt" : ".ref.pt"))) return "";
+    const CommandResult result =
+        RunPython(SourcePath("tests/detection/reference/make_detection_reference.py") + " '" + dir_.string() +
+                  "' --models " + model + (with_double ? " --double-models " + model : ""));
+    return result.exit_code == 0 ? "" : "reference generation failed:\n" + result.output;
+  }
   std::filesystem::path Path(const std::string& model, const std::string& ext) const { return dir_ / (model + ext); }
   ~DetectionReference() {
     std::error_code ec;
@@ -79,15 +89,8 @@ class DetectionReference {
         std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path().string();
     std::string tmpl = base + "/segtune-detection-ref-XXXXXX";
     dir_ = mkdtemp(tmpl.data());
-    std::string models, double_models;
-    for (const auto& name : AllModels()) models += (models.empty() ? "" : ",") + name;
-    for (const auto& name : DoubleModels()) double_models += (double_models.empty() ? "" : ",") + name;
-    const CommandResult result = RunPython(SourcePath("tests/detection/reference/make_detection_reference.py") + " '" +
-                                           dir_.string() + "' --models " + models + " --double-models " + double_models);
-    if (result.exit_code != 0) error_ = "reference generation failed:\n" + result.output;
   }
   std::filesystem::path dir_;
-  std::string error_;
 };
 
 // The model built with torchvision's defaults and the reference's test-size overrides.
@@ -110,7 +113,7 @@ GeneralizedRCNN LoadReferenceModel(const std::string& name, const std::map<std::
 
 class DetectionParity : public ::testing::TestWithParam<std::string> {
  protected:
-  void SetUp() override { ASSERT_EQ(DetectionReference::Get().error(), ""); }
+  void SetUp() override { ASSERT_EQ(DetectionReference::Get().Ensure(GetParam()), ""); }
 };
 
 TEST_P(DetectionParity, StateDictNamesAndShapesAreTorchvisions) {
@@ -203,7 +206,10 @@ INSTANTIATE_TEST_SUITE_P(Models, DetectionParity, ::testing::ValuesIn(AllModels(
                          [](const ::testing::TestParamInfo<std::string>& info) { return info.param; });
 
 // The same comparisons with both sides in float64: tight bounds, every detection at its own position.
-class DetectionParityDouble : public DetectionParity {};
+class DetectionParityDouble : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { ASSERT_EQ(DetectionReference::Get().Ensure(GetParam(), /*with_double=*/true), ""); }
+};
 
 TEST_P(DetectionParityDouble, FeaturesAndDetectionsMatchTorchvisionInDouble) {
   const std::string name = GetParam();
@@ -224,8 +230,8 @@ const std::set<std::string> kMaskRcnnClassTensors{
     "roi_heads.mask_predictor.mask_fcn_logits.weight", "roi_heads.mask_predictor.mask_fcn_logits.bias"};
 
 TEST(DetectionSurgery, CocoCheckpointInto3ClassesKeepsAllButPredictorsBitIdentical) {
-  ASSERT_EQ(DetectionReference::Get().error(), "");
   const std::string name = "maskrcnn_resnet50_fpn";
+  ASSERT_EQ(DetectionReference::Get().Ensure(name), "");
   const NamedTensors checkpoint = LoadWeights(DetectionReference::Get().Path(name, ".pth"));
   ASSERT_EQ(checkpoint.Find("roi_heads.box_predictor.cls_score.weight")->size(0), 91);
   DetectionModelOptions options = DefaultDetectionOptions(name);
@@ -255,8 +261,8 @@ TEST(DetectionSurgery, CocoCheckpointInto3ClassesKeepsAllButPredictorsBitIdentic
 }
 
 TEST(DetectionSurgery, ClassMismatchWithoutTransferIsAnError) {
-  ASSERT_EQ(DetectionReference::Get().error(), "");
   const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  ASSERT_EQ(DetectionReference::Get().Ensure(name), "");
   DetectionModelOptions options = DefaultDetectionOptions(name);
   options.num_classes = 3;
   GeneralizedRCNN model = BuildDetectionModel(name, options);
