@@ -113,7 +113,7 @@ TEST(InputLimitsCli, MaxPixelsIsAppliedAndNamedInTheError) {
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("--max-pixels"), std::string::npos) << r.output;
-  EXPECT_EQ(RunSegtune(args + " --max-pixels 600").exit_code, 0);  // Also accepted after the verb.
+  EXPECT_EQ(RunSegtune(args + " --max-pixels 600 --overwrite").exit_code, 0);  // Also accepted after the verb.
 }
 
 // A 100-byte GZIP-less ZLIB file whose first header claims 2 GB: an error naming the limit, not 2 GB
