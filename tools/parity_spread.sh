@@ -47,8 +47,9 @@ for cap in "${caps[@]}"; do run "ATEN_CPU_CAPABILITY=$cap" ATEN_CPU_CAPABILITY="
 awk '{
   n = NF; value = $(n - 2); limit = $n; kind = $(n - 1); what = $3;
   for (i = 4; i <= n - 3; ++i) what = what " " $i;
-  worse = (kind == "floor") ? value + 0 < worst[what] + 0 : value + 0 > worst[what] + 0;
-  if (!(what in worst) || worse) { worst[what] = value; where[what] = $1; limits[what] = kind " " limit }
+  seen = (what in worst);  # Test before worst[what] is read: reading an awk array entry creates it.
+  worse = !seen || ((kind == "floor") ? value + 0 < worst[what] + 0 : value + 0 > worst[what] + 0);
+  if (worse) { worst[what] = value; where[what] = $1; limits[what] = kind " " limit }
 } END {
   for (w in worst) printf "%-75s worst %s  %s  (%s)\n", w, worst[w], limits[w], where[w]
 }' "$out/measured" | sort

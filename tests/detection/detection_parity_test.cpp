@@ -36,7 +36,7 @@ using segtune::testing::SourcePath;
 // CPU. Each bound is a margin over the worst case measured across DNNL_MAX_CPU_ISA=SSE41|AVX|AVX2|
 // AVX512_CORE|AVX512_CORE_BF16 and ATEN_CPU_CAPABILITY=default|avx2 (tools/parity_spread.sh); the
 // measured worst case is next to each. Detections are matched where scores are tied (detection_match.h).
-constexpr double kFeatureTolerance = 1e-4;  // Relative to the level's max |value|. Measured: 3.7e-5.
+constexpr double kFeatureTolerance = 3e-4;  // Relative to the level's max |value|. Measured: 5.5e-5 (SSE41).
 constexpr segtune::testing::DetectionTolerance kFloatTolerance{
     /*box=*/1e-2,    // Pixels in ~200 px images. Measured: 2.4e-3 (fasterrcnn_resnet50_fpn, AVX).
     /*score=*/5e-4,  // Measured: 1.5e-4 (maskrcnn_resnet50_fpn, SSE41); the report gave 1e-4 (AVX-512).
