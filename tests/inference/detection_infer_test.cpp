@@ -154,12 +154,15 @@ TEST_F(DetectionInfer, RecordsHoldExactlyTheDetectionKeysOfTheModel) {
     ASSERT_EQ(ymin.size(), n);
     ASSERT_EQ(label.size(), n);
     ASSERT_EQ(masks.size(), n);
+    // Normalized coordinates. infer's path rounds differently from the eager model; measured 1.5e-5 with
+    // DNNL_MAX_CPU_ISA=SSE41 (under 1e-5 with AVX-512), so 1e-4 (~0.01 px here).
+    constexpr double kBoxTolerance = 1e-4;
     for (size_t k = 0; k < n; ++k) {
       const auto b = ref.boxes[static_cast<int64_t>(k)];
-      EXPECT_NEAR(xmin[k], b[0].item<float>() / w, 1e-5);
-      EXPECT_NEAR(ymin[k], b[1].item<float>() / h, 1e-5);
-      EXPECT_NEAR(xmax[k], b[2].item<float>() / w, 1e-5);
-      EXPECT_NEAR(ymax[k], b[3].item<float>() / h, 1e-5);
+      EXPECT_NEAR(xmin[k], b[0].item<float>() / w, kBoxTolerance);
+      EXPECT_NEAR(ymin[k], b[1].item<float>() / h, kBoxTolerance);
+      EXPECT_NEAR(xmax[k], b[2].item<float>() / w, kBoxTolerance);
+      EXPECT_NEAR(ymax[k], b[3].item<float>() / h, kBoxTolerance);
       EXPECT_GE(xmin[k], 0.0f);
       EXPECT_LE(xmax[k], 1.0f);
       EXPECT_NEAR(score[k], ref.scores[static_cast<int64_t>(k)].item<float>(), 1e-5);
