@@ -2,6 +2,8 @@
 // problem, and skip corrupt records).
 #pragma once
 
+#include <zlib.h>
+
 #include <string>
 #include <string_view>
 
@@ -22,6 +24,23 @@ inline void ReadEveryRecord(std::string_view file_bytes) {
       }
     });
   }
+}
+
+// Compresses `data` (a decompressed record stream) with zlib's `window_bits` (15: ZLIB, 15 + 16: GZIP)
+// and reads the records of the result. Compressing here lets mutations reach the framing checks behind
+// the decompressor: a mutated compressed file would almost never inflate.
+inline void ReadEveryRecordCompressed(const uint8_t* data, size_t size, int window_bits) {
+  z_stream zs{};
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) return;
+  std::string compressed(deflateBound(&zs, uLong(size)), '\0');
+  zs.next_in = const_cast<Bytef*>(data);
+  zs.avail_in = uInt(size);
+  zs.next_out = reinterpret_cast<Bytef*>(compressed.data());
+  zs.avail_out = uInt(compressed.size());
+  const int status = deflate(&zs, Z_FINISH);
+  compressed.resize(zs.total_out);
+  deflateEnd(&zs);
+  if (status == Z_STREAM_END) ReadEveryRecord(compressed);
 }
 
 }  // namespace segtune::fuzz
