@@ -262,10 +262,17 @@ TEST_F(DetectionInfer, EvalOfRecordsAgreesWithCocoEvalOfResults) {
 
 // `segtune eval --model DIR --data RECORDS` runs the bundle and scores it: the same numbers as
 // evaluating the records `segtune infer` wrote.
+// eval --model stops at the corrupt record (metrics of 3 of 4 images must be asked for); with
+// --skip-corrupt it agrees with eval of infer's records, which skipped it too.
 TEST_F(DetectionInfer, EvalOfTheModelAgreesWithEvalOfItsPredictions) {
-  const auto by_model = testing::RunSegtune("eval --model '" + (f_->dir / "export").string() + "' --data '" +
-                                            (f_->dir / "in.record").string() + "' -o '" +
-                                            (f_->dir / "model_metrics.json").string() + "'");
+  const std::string args = "eval --model '" + (f_->dir / "export").string() + "' --data '" +
+                           (f_->dir / "in.record").string() + "' -o '" + (f_->dir / "model_metrics.json").string() + "'";
+  const auto strict = testing::RunSegtune(args);
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_NE(strict.output.find("segtune: error: in.record: record 3: image/encoded"), std::string::npos) << strict.output;
+  EXPECT_NE(strict.output.find("rerun with --skip-corrupt"), std::string::npos) << strict.output;
+  EXPECT_FALSE(std::filesystem::exists(f_->dir / "model_metrics.json"));
+  const auto by_model = testing::RunSegtune(args + " --skip-corrupt");
   ASSERT_EQ(by_model.exit_code, 0) << by_model.output;
   const auto by_records = testing::RunSegtune("eval --predictions '" + (f_->dir / "out.record").string() + "' -o '" +
                                               (f_->dir / "records_metrics.json").string() + "'");

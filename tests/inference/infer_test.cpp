@@ -515,5 +515,51 @@ TEST(InferCli, FailsWhenEveryInputIsSkipped) {
       << r.output;
 }
 
+// Issue 18: eval --model skipped undecodable images silently and wrote metrics of 0 images with exit 0.
+// Now it stops naming the record unless --skip-corrupt, and never writes metrics of nothing.
+TEST(EvalCli, ModelEvalStopsAtAnUnreadableImageUnlessSkipCorrupt) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  auto labeled = [](int seed, const std::string& id) {
+    tensorflow::Example e = ImageExample(Jpeg(32, 32, seed), 32, 32, id);
+    cv::Mat truth(32, 32, CV_8UC1, cv::Scalar(1));
+    SetBytes(&e, "image/segmentation/class/encoded", EncodeGrayPng(truth.data, 32, 32));
+    SetBytes(&e, "image/segmentation/class/format", "png");
+    return e.SerializeAsString();
+  };
+  {
+    TFRecordWriter writer(dir / "mixed.record");
+    writer.Write(labeled(1, "1"));
+    writer.Write(ImageExample("not a jpeg", 32, 32, "2").SerializeAsString());
+    writer.Write(labeled(2, "3"));
+    writer.Close();
+    TFRecordWriter bad(dir / "bad.record");
+    bad.Write(ImageExample("not a jpeg", 32, 32, "1").SerializeAsString());
+    bad.Close();
+  }
+  auto eval = [&](const std::string& data, const std::string& out, const std::string& flags) {
+    return testing::RunSegtune("eval --model '" + (dir / "model").string() + "' --data '" + (dir / data).string() +
+                               "' -o '" + (dir / out).string() + "' " + flags);
+  };
+  const auto strict = eval("mixed.record", "strict.json", "");
+  EXPECT_EQ(strict.exit_code, 1) << strict.output;
+  EXPECT_NE(strict.output.find("segtune: error: mixed.record: record 1: image/encoded"), std::string::npos)
+      << strict.output;
+  EXPECT_NE(strict.output.find("rerun with --skip-corrupt"), std::string::npos) << strict.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "strict.json"));
+
+  const auto skipping = eval("mixed.record", "skipping.json", "--skip-corrupt");
+  ASSERT_EQ(skipping.exit_code, 0) << skipping.output;
+  EXPECT_NE(skipping.output.find("skipped mixed.record: record 1"), std::string::npos) << skipping.output;
+  EXPECT_NE(skipping.output.find("2 images"), std::string::npos) << skipping.output;
+  EXPECT_TRUE(std::filesystem::exists(dir / "skipping.json"));
+
+  const auto nothing = eval("bad.record", "nothing.json", "--skip-corrupt");
+  EXPECT_EQ(nothing.exit_code, 1) << nothing.output;
+  EXPECT_NE(nothing.output.find("bad.record: no image could be evaluated (1 skipped as unreadable)"), std::string::npos)
+      << nothing.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "nothing.json"));
+}
+
 }  // namespace
 }  // namespace segtune

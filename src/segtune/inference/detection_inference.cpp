@@ -158,7 +158,7 @@ InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceR
   InferenceSummary summary;
   summary.class_names = bundle.metadata.common.class_names;
   summary.num_classes = bundle.metadata.common.num_classes;
-  InferenceInputs inputs(request.inputs);
+  InferenceInputs inputs(request.inputs, request.skip_unreadable);
   Progress progress("infer", inputs.KnownTotal(), "img");
   Writer writer(request, bundle.metadata);
   StageSeconds seconds;
@@ -179,6 +179,7 @@ InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceR
     std::vector<Image*> ok;
     for (Image& im : chunk) {
       if (!im.problem.empty()) {
+        CheckSkippable(request, im.problem);
         Warn("skipped " + im.problem);
         summary.problems.push_back(im.problem);
         ++summary.skipped;

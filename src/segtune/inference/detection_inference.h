@@ -7,7 +7,8 @@
 // Each image goes through the model at its own size (the model resizes inside, as torchvision);
 // up to batch_size consecutive images of the same size share one forward pass (padding would change
 // a smaller image's detections). Images are decoded on --threads workers.
-// A record or image that cannot be parsed or decoded is skipped and listed in the summary.
+// A record or image that cannot be parsed or decoded is skipped and listed in the summary (unless
+// request.skip_unreadable is false).
 #pragma once
 
 #include <functional>

@@ -4,6 +4,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
 #include "segtune/core/log.h"
 #include "segtune/data/label_map.h"
 #include "segtune/data/od_example.h"
@@ -23,7 +24,16 @@ InferenceRequest RecordsRequest(const EvalCommand& command) {
   request.threads = command.threads;
   request.batch_size = command.batch_size;
   request.device = command.device;
+  // Metrics over fewer images than the records hold must be asked for (--skip-corrupt).
+  request.skip_unreadable = GetInputLimits().skip_corrupt_records;
   return request;
+}
+
+// Metrics of no image are not a result.
+void CheckSomethingEvaluated(const EvalCommand& command, int64_t images, const InferenceSummary& summary) {
+  if (images > 0) return;
+  throw FormatError(command.data + ": no image could be evaluated (" + std::to_string(summary.skipped) +
+                    " skipped as unreadable)");
 }
 
 }  // namespace
@@ -41,6 +51,7 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
     confusion.Add(target.data, p.class_map.data, target.total());
     ++result.images;
   });
+  CheckSomethingEvaluated(command, result.images, summary);
   result.warnings = summary.problems;
   result.metrics = ComputeSemsegMetrics(confusion);
   return result;
@@ -54,6 +65,7 @@ DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, 
   const InferenceSummary summary = RunDetectionInference(bundle, request, [&](const DetectionImage& image) {
     builder.Add(*image.example, *image.example, image.source);
   });
+  CheckSomethingEvaluated(command, summary.images, summary);
   DetectionEvalResult result = builder.Evaluate(*class_names, command.threads);
   result.matched_by = "same record";
   result.warnings = summary.problems;

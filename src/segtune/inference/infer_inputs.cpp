@@ -44,7 +44,8 @@ std::vector<std::filesystem::path> ImagesInList(const std::filesystem::path& lis
 
 }  // namespace
 
-InferenceInputs::InferenceInputs(const std::vector<std::string>& specs) {
+InferenceInputs::InferenceInputs(const std::vector<std::string>& specs, bool skip_corrupt_records)
+    : skip_corrupt_records_(skip_corrupt_records) {
   bool any_record = false;
   for (const std::string& spec : specs) {
     const std::filesystem::path path(spec);
@@ -88,7 +89,7 @@ bool InferenceInputs::Next(InferenceItem* item) {
     const Source& source = sources_[next_source_++];
     if (source.is_record) {
       TFRecordReaderOptions options;
-      options.skip_corrupt = true;
+      options.skip_corrupt = skip_corrupt_records_;
       reader_ = std::make_unique<TFRecordReader>(source.path, options);
       continue;
     }

@@ -23,11 +23,12 @@ struct InferenceItem {
   int64_t index = 0;     // 0-based position among all items.
 };
 
-// Streams the inputs in the order given. Corrupt TFRecord framing is skipped and listed in problems().
+// Streams the inputs in the order given. Corrupt TFRecord framing is skipped and listed in problems()
+// when skip_corrupt_records is set; otherwise it throws FormatError naming the file and record.
 class InferenceInputs {
  public:
   // Resolves every spec now. Throws IoError naming a spec that matches nothing.
-  explicit InferenceInputs(const std::vector<std::string>& specs);
+  InferenceInputs(const std::vector<std::string>& specs, bool skip_corrupt_records);
   ~InferenceInputs();
 
   // Fills *item with the next item; false at the end.
@@ -45,6 +46,7 @@ class InferenceInputs {
   std::vector<Source> sources_;
   size_t next_source_ = 0;
   std::unique_ptr<TFRecordReader> reader_;
+  bool skip_corrupt_records_ = true;
   std::vector<std::string> finished_problems_;
   int64_t next_index_ = 0;
   int64_t known_total_ = 0;

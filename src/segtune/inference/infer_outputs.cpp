@@ -1,4 +1,6 @@
-// `segtune infer` never replaces what it did not write: see core/output_guard.h and docs/security.md.
+// Checks on an InferenceRequest: `segtune infer` never replaces what it did not write (see
+// core/output_guard.h and docs/security.md), and skips unreadable inputs only where the request says so.
+#include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/data/shard_set.h"
 #include "segtune/inference/inference.h"
@@ -13,6 +15,12 @@ void CheckInferenceOutputs(const InferenceRequest& r) {
   }
   CheckOutputFilesDirectory(r.masks_dir, r.overwrite, {"infer", "--masks-dir", "infer", {}}, {".png"});
   CheckOutputFilesDirectory(r.overlays_dir, r.overwrite, {"infer", "--overlays-dir", "infer", {}}, {".jpg"});
+}
+
+
+void CheckSkippable(const InferenceRequest& request, const std::string& problem) {
+  if (request.skip_unreadable) return;
+  throw FormatError(problem + "; rerun with --skip-corrupt to skip unreadable records");
 }
 
 }  // namespace segtune

@@ -285,6 +285,7 @@ class JobFinisher {
     StageClock::Scope timed(clock_, kWrite);
     for (auto& w : job.works) {
       if (!w.problem.empty()) {
+        CheckSkippable(request_, w.problem);
         Warn("skipped " + w.problem);
         summary_.problems.push_back(w.problem);
         ++summary_.skipped;
@@ -429,7 +430,7 @@ InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& req
   InferenceSummary summary;
   summary.class_names = model.class_names;
   summary.num_classes = model.num_classes;
-  InferenceInputs inputs(request.inputs);
+  InferenceInputs inputs(request.inputs, request.skip_unreadable);
   const SideOutputs side{request, model.class_names, model.num_classes};
   Progress progress("infer", inputs.KnownTotal(), "img");
   StageClock clock;

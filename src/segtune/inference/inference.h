@@ -18,7 +18,8 @@
 // Image inputs get an Example with image/encoded, format, filename, source_id (the file name), height
 // and width. Preprocessing: RGB in [0,1] normalized with the bundle's mean/std at the image's own size
 // (the models are fully convolutional and return logits at the input size).
-// A record or image that cannot be parsed or decoded is skipped and listed in the summary.
+// A record or image that cannot be parsed or decoded is skipped and listed in the summary (unless
+// request.skip_unreadable is false).
 //
 // Pipeline: the calling thread reads the inputs in batches; each of --threads workers takes a whole
 // batch (decode, model, class map, regions, PNG, overlay, serialized record) on one core; the calling
@@ -55,7 +56,14 @@ struct InferenceRequest {
   // a non-empty --masks-dir/--overlays-dir only if it holds nothing but .png/.jpg files. Without it
   // any existing output is a UsageError (CheckInferenceOutputs).
   bool overwrite = false;
+  // true (infer): an unreadable record or image is reported and skipped. false (eval --model without
+  // --skip-corrupt): it throws FormatError naming it, since metrics over a silently smaller set would
+  // look whole.
+  bool skip_unreadable = true;
 };
+
+// Throws FormatError for `problem` (a skipped item's message) unless the request skips unreadable items.
+void CheckSkippable(const InferenceRequest& request, const std::string& problem);
 
 // Throws UsageError unless every output of `request` may be written (core/output_guard.h). Called by
 // RunInference before anything is read.
