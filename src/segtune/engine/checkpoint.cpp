@@ -82,6 +82,36 @@ std::vector<std::filesystem::path> ListStepCheckpoints(const std::filesystem::pa
   return out;
 }
 
+namespace {
+
+// "ckpt-000001.safetensors, ckpt-000002.safetensors, best.safetensors" or "no checkpoints".
+std::string CheckpointsIn(const std::filesystem::path& dir) {
+  std::string list;
+  auto all = ListStepCheckpoints(dir);
+  if (std::filesystem::exists(dir / "best.safetensors")) all.push_back(dir / "best.safetensors");
+  for (const auto& p : all) list += (list.empty() ? "" : ", ") + p.filename().string();
+  return list.empty() ? "no segtune checkpoints" : list;
+}
+
+}  // namespace
+
+std::filesystem::path ResolveCheckpointPath(const std::filesystem::path& given) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(given, ec)) {
+    throw IoError(given.string() + ": is a directory; pass one of its checkpoints (" + CheckpointsIn(given) + ")");
+  }
+  if (std::filesystem::exists(given, ec)) return given;
+  static const std::regex prefix(R"(ckpt-(\d{1,18})(\.index|\.data-\d+-of-\d+)?)");
+  std::smatch m;
+  const std::string name = given.filename().string();
+  const std::filesystem::path dir = given.has_parent_path() ? given.parent_path() : std::filesystem::path(".");
+  if (std::regex_match(name, m, prefix)) {
+    const std::filesystem::path file = dir / CheckpointFileName(std::stoll(m[1].str()));
+    if (std::filesystem::exists(file, ec)) return file;
+  }
+  throw IoError(given.string() + ": checkpoint not found (" + dir.string() + " holds " + CheckpointsIn(dir) + ")");
+}
+
 void PruneStepCheckpoints(const std::filesystem::path& dir, int keep) {
   auto all = ListStepCheckpoints(dir);
   for (size_t i = 0; i + std::max(1, keep) < all.size(); ++i) std::filesystem::remove(all[i]);

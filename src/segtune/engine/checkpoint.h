@@ -39,6 +39,11 @@ CheckpointInfo LoadTrainingCheckpoint(const std::filesystem::path& path, torch::
 std::string CheckpointFileName(int64_t step);
 // Step checkpoints in `dir`, oldest first.
 std::vector<std::filesystem::path> ListStepCheckpoints(const std::filesystem::path& dir);
+// The checkpoint file a user means by `given`: `given` itself if it exists, else for a TF-style
+// prefix ".../ckpt-N" (also "ckpt-N.index" or "ckpt-N.data-00000-of-00001", what TF's exporter is
+// given) the file ".../ckpt-00000N.safetensors". Throws IoError naming `given` and listing the
+// checkpoints its directory holds when there is no such file, or when `given` is a directory.
+std::filesystem::path ResolveCheckpointPath(const std::filesystem::path& given);
 // Deletes all but the newest `keep` step checkpoints (never best.safetensors).
 void PruneStepCheckpoints(const std::filesystem::path& dir, int keep);
 

@@ -7,6 +7,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/engine/checkpoint.h"
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/data/label_map.h"
@@ -53,7 +54,7 @@ std::optional<detection::DetectionModelOptions> ApplyPipelineConfig(ExportReques
 }
 
 int64_t CheckpointStep(const NamedTensors& weights, const std::filesystem::path& path) {
-  for (const char* key : {"step", "global_step"}) {
+  for (const char* key : {"segtune.step", "step", "global_step"}) {
     const auto it = weights.metadata.find(key);
     if (it != weights.metadata.end()) {
       try {
@@ -62,7 +63,7 @@ int64_t CheckpointStep(const NamedTensors& weights, const std::filesystem::path&
       }
     }
   }
-  static const std::regex ckpt("ckpt-([0-9]+)");
+  static const std::regex ckpt("ckpt-([0-9]{1,18})");
   std::smatch m;
   const std::string name = path.filename().string();
   return std::regex_search(name, m, ckpt) ? std::stoll(m[1]) : -1;
@@ -123,7 +124,7 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
   // Before any work: an existing directory or file that is not a previous export is never replaced.
   CheckOutputDirectory(r.output_dir, r.overwrite, {"export", "--output-dir", "segtune export", {"model.json"}});
   const std::optional<detection::DetectionModelOptions> detection_options = ApplyPipelineConfig(&r, &meta);
-  if (!std::filesystem::exists(r.checkpoint)) throw IoError(r.checkpoint.string() + ": checkpoint not found");
+  r.checkpoint = ResolveCheckpointPath(r.checkpoint);
   if (!r.label_map.empty() && !std::filesystem::exists(r.label_map)) {
     throw IoError(r.label_map.string() + ": label map not found");
   }
