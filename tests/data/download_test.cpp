@@ -359,9 +359,13 @@ TEST(DownloadImages, FetchesUrlsReportsFailuresAndResumesOnRerun) {
   EXPECT_EQ(report[0]["status"], 404);
   EXPECT_NE(report[1]["error"].get<std::string>().find("stalled"), std::string::npos) << report.dump();
 
-  // The server recovers; a rerun fetches only what is missing, resuming the stalled file.
+  // The server recovers; a rerun fetches only what is missing, resuming the stalled file. It replaces
+  // local.json and its report, so it needs overwrite: without, it is refused before any request.
   server.SetRoute("/img/gone.png", Serving(PngBytes(7, 7)));
   server.SetRoute("/img/slow.png", Serving(stalled_png));
+  EXPECT_THROW(segtune::DownloadImages(options), segtune::UsageError);
+  EXPECT_EQ(server.Hits("/img/gone.png"), 1);
+  options.overwrite = true;
   summary = segtune::DownloadImages(options);
   EXPECT_EQ(summary.failed, 0);
   EXPECT_EQ(summary.downloaded, 2);

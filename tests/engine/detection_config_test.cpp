@@ -249,6 +249,7 @@ TEST(DetectionConfig, ConfigCheckReportsMaskRcnnEvalRecordsWithoutMasks) {
   EXPECT_NE(report.errors[0].find("--include-masks"), std::string::npos) << report.errors[0];
 
   o.model = "fasterrcnn_resnet50_fpn";  // Boxes only: the same records are fine.
+  o.overwrite = true;                   // Replaces the Mask R-CNN config just written.
   WritePipelineConfig(o);
   const ConfigCheckReport boxes = CheckPipelineConfig(o.output);
   EXPECT_TRUE(boxes.ok()) << boxes.errors[0];

@@ -18,6 +18,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--no-cats{false}", o->use_cats,
                "Ignore categories: any detection may match any ground truth (pycocotools useCats=0)");
   app.add_option("-o,--output", o->output, "metrics.json path (default: next to --dt)");
+  app.add_flag("--overwrite", o->overwrite,
+               "Replace a previous metrics file of this name (a JSON object); other files are never replaced");
   app.footer("Prints the 12-line COCOeval summary (same numbers as pycocotools) and writes metrics.json.");
   return [o] {
     o->threads = segtune::cli::Globals().threads;

@@ -24,6 +24,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   init->add_option("-o,--output", opts->init.output, "Config file to write")->required();
   init->add_option("--batch-size", opts->init.batch_size, "Batch size")->capture_default_str();
   init->add_option("--num-steps", opts->init.num_steps, "Training steps")->capture_default_str();
+  init->add_flag("--overwrite", opts->init.overwrite,
+                 "Replace a previous pipeline config of this name; files that are not pipeline configs are "
+                 "never replaced");
   init->add_option("--input-size", opts->init.input_size,
                    "Training crop / input size (default 512); detection models: images fit in this square "
                    "(min_size = max_size), default torchvision's sizes");

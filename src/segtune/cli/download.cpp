@@ -33,14 +33,18 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--allow-file-urls", opts->download.file_url_roots,
                  "Also copy file:// URLs whose file lies inside DIR (repeatable; e.g. the folder of `segtune synth`)")
       ->check(CLI::ExistingDirectory);
+  app.add_flag("--overwrite", opts->overwrite,
+               "Replace a previous output of this name and its .failures.json (needed to rerun into the same "
+               "-o); other files are never replaced, nor files in --images-dir");
   app.add_flag("--absolute-paths", opts->absolute_paths,
                "Write absolute file_names (default: relative to the output JSON's directory)");
   app.footer(
       "Images whose file_name or coco_url is a URL are fetched into --images-dir; a rerun skips complete\n"
-      "files and resumes partial ones. Failed images are left out of the output (with their\n"
-      "annotations) and listed in <output>.failures.json; the exit code is then 1. Only http and https\n"
-      "URLs are fetched (file:// only inside --allow-file-urls). Each file is limited by --max-bytes and\n"
-      "--timeout. Without --header-host, --header values go to every host the COCO file names.");
+      "files and resumes partial ones (a file already there is never replaced). Failed images are left\n"
+      "out of the output (with their annotations) and listed in <output>.failures.json; the exit code is\n"
+      "then 1: rerun with --overwrite to retry them. Only http and https URLs are fetched (file:// only\n"
+      "inside --allow-file-urls). Each file is limited by --max-bytes and --timeout. Without\n"
+      "--header-host, --header values go to every host the COCO file names.");
   return [all, opts] {
     (all->header_hosts.empty() ? opts->download.headers : opts->download.credential_headers) = all->headers;
     opts->download.credential_hosts = all->header_hosts;
@@ -52,7 +56,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (s.failed > 0) {
       segtune::Warn(WithCommas(s.failed) + " images (" + WithCommas(s.annotations_dropped) +
                     " annotations) left out of " + opts->output.string() + "; see " + s.failures_path.string() +
-                    "; rerun to retry them");
+                    "; rerun with --overwrite to retry them");
     }
     std::cout << "wrote " << opts->output.string() << "\n";
     return s.failed > 0 ? 1 : 0;

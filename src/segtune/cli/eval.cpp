@@ -12,6 +12,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--model", o->model, "Export directory to evaluate (with --data)");
   app.add_option("--data", o->data, "Ground-truth records to run --model over");
   app.add_option("--output,-o", o->output, "metrics.json to write")->capture_default_str();
+  app.add_flag("--overwrite", o->overwrite,
+               "Replace a previous metrics file of this name (a JSON object); other files are never replaced");
   app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the eval/* scalars here");
   app.add_option("--label-map", o->label_map, "label_map.pbtxt naming the classes");
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");

@@ -19,6 +19,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("input", opts->convert.input, "Labelbox export: JSON array (v1 / 2018) or NDJSON (export v2)")
       ->required()->check(CLI::ExistingFile);
   app.add_option("-o,--output", opts->convert.output, "COCO JSON to write")->required();
+  app.add_flag("--overwrite", opts->convert.overwrite,
+               "Replace a previous output of this name (a COCO JSON file); other files are never replaced");
   app.add_option("--api-key", opts->convert.api_key, "Labelbox API key for mask URLs (default: $LABELBOX_API_KEY)");
   app.add_option("--api-key-host", opts->api_key_hosts,
                  "Another host that may receive the API key (repeatable; labelbox.com and its subdomains always "

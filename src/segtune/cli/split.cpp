@@ -18,10 +18,12 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--train", opts->train, "Fraction of images for training")->capture_default_str();
   app.add_option("--val", opts->val, "Fraction of images for validation")->capture_default_str();
   app.add_option("--test", opts->test, "Fraction of images for testing")->capture_default_str();
+  app.add_flag("--overwrite", opts->split.overwrite,
+               "Replace previous PREFIX_<part>.json outputs (COCO JSON files); other files are never replaced");
   app.add_option("--seed", opts->split.seed, "Shuffle seed; the same seed gives the same split")
       ->capture_default_str();
   app.footer("Splits by image (annotations follow their image); fractions must sum to 1; a part with\n"
-             "fraction 0 is not written.");
+             "fraction 0 is not written. Every part file is checked before any is written.");
   return [opts] {
     opts->split.parts = {{"train", opts->train}, {"val", opts->val}, {"test", opts->test}};
     for (const auto& path : segtune::SplitCocoFile(opts->split)) std::cout << "wrote " << path.string() << "\n";

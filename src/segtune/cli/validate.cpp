@@ -10,6 +10,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--images-dir", opts->images_dir, "Also open every image (file_name relative to DIR)");
   app.add_flag("--fix", opts->fix, "Write a corrected copy to --output");
   app.add_option("-o,--output", opts->output, "Corrected COCO JSON (with --fix)");
+  app.add_flag("--overwrite", opts->overwrite,
+               "With --fix: replace a previous corrected copy (a COCO JSON file), or the input itself when -o "
+               "names it; other files are never replaced");
   app.footer(
       "Reports, with counts and up to 5 examples each: duplicate ids, annotations on unknown images or\n"
       "categories, degenerate polygons, annotations out of bounds, bboxes inconsistent with their\n"

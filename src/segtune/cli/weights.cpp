@@ -18,6 +18,7 @@ struct Options {
   std::string out;
   std::string dir = ".";
   std::string mirror;
+  bool overwrite = false;
   segtune::DownloadOptions download = segtune::WeightDownloadOptions();
 };
 
@@ -44,6 +45,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   CLI::App* convert = app.add_subcommand("convert", "Convert between .pth and .safetensors (by OUT's extension)");
   convert->add_option("in", opts->in, "Input weights file")->required()->check(CLI::ExistingFile);
   convert->add_option("out", opts->out, "Output file: .safetensors, .pth or .pt")->required();
+  convert->add_flag("--overwrite", opts->overwrite,
+                    "Replace a previous weights file of this name (.pth / .safetensors that loads); other files "
+                    "are never replaced");
   return [opts, list, info, download, convert] {
     if (list->parsed()) return ListCatalog();
     if (info->parsed()) {
@@ -59,7 +63,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
       return 0;
     }
     if (convert->parsed()) {
-      segtune::ConvertWeights(opts->in, opts->out);
+      segtune::ConvertWeights(opts->in, opts->out, opts->overwrite);
       std::cout << opts->out << "\n";
       return 0;
     }

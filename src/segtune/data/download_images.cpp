@@ -9,6 +9,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/printable.h"
 #include "segtune/core/safe_name.h"
 #include "segtune/core/progress.h"
@@ -127,10 +128,15 @@ std::string FileNameForUrl(const std::string& url) {
 }
 
 DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
-  CocoDataset dataset = LoadCoco(options.input);
   DownloadImagesSummary summary;
-  summary.images = int(dataset.images.size());
   summary.failures_path = options.output.string() + ".failures.json";
+  // Both files a run writes or removes, before anything is fetched: a refusal leaves no half-done run.
+  CheckOutputFile(options.output, options.overwrite, {"download", "--output", "COCO JSON", {}},
+                  [](const fs::path& p) { return FileStartsWith(p, '{'); });
+  CheckOutputFile(summary.failures_path, options.overwrite, {"download", "--output", "download failure report", {}},
+                  [](const fs::path& p) { return FileStartsWith(p, '['); });
+  CocoDataset dataset = LoadCoco(options.input);
+  summary.images = int(dataset.images.size());
   const Plan plan = PlanDownloads(dataset, options.images_dir);
   std::error_code ec;
   fs::create_directories(options.images_dir, ec);
@@ -164,8 +170,13 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
         image.width = decoded.cols;
         image.height = decoded.rows;
       } catch (const Error& e) {
-        error = std::string("downloaded, but not a usable image: ") + e.what() + " (removed)";
-        fs::remove(r.destination, ec);
+        if (r.skipped) {  // Not fetched by this run: it may be the user's file. Never removed.
+          error = r.destination.string() + " was already in --images-dir and is not a usable image (" + e.what() +
+                  "); it is left in place: move it away to download this image";
+        } else {
+          error = std::string("downloaded, but not a usable image: ") + e.what() + " (removed)";
+          fs::remove(r.destination, ec);
+        }
       }
     }
     if (!error.empty()) {

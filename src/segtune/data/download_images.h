@@ -16,6 +16,9 @@ struct DownloadImagesOptions {
   std::filesystem::path output;      // COCO JSON pointing at the local files.
   bool absolute_paths = false;       // file_name absolute instead of relative to output's directory.
   DownloadOptions download;
+  // Replace an existing output (a JSON object) and "<output>.failures.json" (a JSON array): a rerun
+  // into the same output, to retry failed images, needs it. Never concerns the images directory.
+  bool overwrite = false;
 };
 
 struct DownloadImagesSummary {
@@ -39,6 +42,11 @@ struct DownloadImagesSummary {
 // with their annotations, and listed (url, status, error) in "<output>.failures.json"; a stale
 // report from an earlier run is removed when nothing failed. Throws FormatError / IoError for an
 // unreadable input or an unwritable output, never for a failed URL.
+//
+// Existing files (core/output_guard.h): the output and the failure report are checked before
+// anything is read or fetched, and replaced only with options.overwrite (UsageError otherwise). A
+// file already in images_dir under an image's local name is taken as that image (the resume) and is
+// never replaced or removed: if it is not a readable image, that image fails and the file stays.
 DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options);
 
 // A file name for a URL: its last path segment, percent-decoded, reduced to [A-Za-z0-9._-].

@@ -42,6 +42,10 @@ std::string LabelMapToText(const LabelMap& map);
 // Writes LabelMapToText atomically.
 void SaveLabelMap(const LabelMap& map, const std::filesystem::path& path);
 
+// True if the file is label map text with at least one item: what `segtune labelmap --overwrite` may
+// replace (core/output_guard.h). False for anything else, binary or unreadable (never throws).
+bool LooksLikeLabelMapFile(const std::filesystem::path& path);
+
 // One item per COCO category: id = category id, name = category name (in the file's order).
 LabelMap LabelMapFromCoco(const CocoDataset& coco);
 

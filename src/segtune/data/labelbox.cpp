@@ -13,6 +13,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/interrupt_cleanup.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/image_decode.h"
 #include "segtune/data/image_header.h"
@@ -423,6 +424,9 @@ CocoDataset LabelboxToCoco(const LabelboxOptions& options, LabelboxReport* repor
 }
 
 LabelboxReport ConvertLabelbox(const LabelboxOptions& options) {
+  // Before the masks are fetched: a refusal must not come after minutes of downloads.
+  CheckOutputFile(options.output, options.overwrite, {"labelbox2coco", "--output", "COCO JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
   LabelboxReport report;
   const CocoDataset dataset = LabelboxToCoco(options, &report);
   SaveCoco(dataset, options.output);

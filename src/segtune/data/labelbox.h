@@ -28,6 +28,7 @@ struct LabelboxOptions {
   std::vector<std::string> api_key_hosts = {"labelbox.com"};
   YOrigin y_origin = YOrigin::kAuto;
   DownloadOptions download;     // For masks (and image sizes needed by a y flip); limits per file.
+  bool overwrite = false;       // Replace an existing output that is a JSON object (core/output_guard.h).
 };
 
 struct LabelboxReport {
@@ -64,7 +65,9 @@ struct LabelboxReport {
 // input cannot be read. Masks that fail to download are skipped and counted in mask_failures.
 CocoDataset LabelboxToCoco(const LabelboxOptions& options, LabelboxReport* report);
 
-// LabelboxToCoco, then writes options.output and prints the report to stderr.
+// Checks options.output first (CheckOutputFile: an existing file is replaced only with overwrite and
+// only when it is a JSON object), then LabelboxToCoco, writes options.output and prints the report to
+// stderr.
 LabelboxReport ConvertLabelbox(const LabelboxOptions& options);
 
 }  // namespace segtune

@@ -7,6 +7,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 
 namespace segtune {
 namespace {
@@ -53,6 +54,10 @@ std::vector<size_t> PartSizes(size_t n, const std::vector<SplitPart>& parts) {
   return sizes;
 }
 
+std::filesystem::path PartPath(const std::string& prefix, const SplitPart& part) {
+  return prefix + "_" + part.name + ".json";
+}
+
 }  // namespace
 
 std::vector<CocoDataset> SplitByImage(const CocoDataset& dataset, const std::vector<SplitPart>& parts, uint64_t seed) {
@@ -83,6 +88,18 @@ std::vector<CocoDataset> SplitByImage(const CocoDataset& dataset, const std::vec
 
 std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options) {
   CheckFractions(options.parts);
+  // Every part before any is written: a refusal of the last must not leave the first replaced.
+  for (const auto& part : options.parts) {
+    if (part.fraction <= 0) {
+      // Not written, so not removed either (it may be the user's): say it does not belong to this split.
+      if (std::filesystem::exists(std::filesystem::symlink_status(PartPath(options.prefix, part))))
+        Warn("split: " + PartPath(options.prefix, part).string() + " exists and is not part of this split (" +
+             part.name + " fraction 0); it is left as it is");
+      continue;
+    }
+    CheckOutputFile(PartPath(options.prefix, part), options.overwrite, {"split", "--output", "COCO JSON", {}},
+                    [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
+  }
   const CocoDataset dataset = LoadCoco(options.input);
   const std::vector<CocoDataset> split = SplitByImage(dataset, options.parts, options.seed);
   std::vector<std::filesystem::path> written;
@@ -90,7 +107,7 @@ std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options) {
   for (size_t p = 0; p < split.size(); ++p) {
     orphans -= split[p].annotations.size();
     if (options.parts[p].fraction <= 0) continue;
-    const std::filesystem::path path = options.prefix + "_" + options.parts[p].name + ".json";
+    const std::filesystem::path path = PartPath(options.prefix, options.parts[p]);
     SaveCoco(split[p], path);
     written.push_back(path);
     Info("split: " + options.parts[p].name + ": " + WithCommas((long long)split[p].images.size()) + " images, " +

@@ -28,9 +28,12 @@ struct SplitOptions {
   std::string prefix;  // Writes "<prefix>_<name>.json" for every part with a fraction > 0.
   std::vector<SplitPart> parts;
   uint64_t seed = 0;
+  bool overwrite = false;  // Replace existing part files that are JSON objects (core/output_guard.h).
 };
 
-// Loads, splits and writes the parts atomically; returns the paths written. Prints counts per part.
+// Checks every part file it will write (CheckOutputFile: an existing one is replaced only with
+// overwrite, and only when it is a JSON object) before reading anything, then loads, splits and
+// writes the parts atomically; returns the paths written. Prints counts per part.
 std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options);
 
 }  // namespace segtune

@@ -13,6 +13,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/download.h"
 #include "segtune/data/image_decode.h"
@@ -361,8 +362,29 @@ CocoDataset FixCoco(const CocoDataset& dataset, const fs::path& images_dir, std:
   return out;
 }
 
+namespace {
+
+// Fixing in place is a reasonable request, but it destroys the original: only with --overwrite, and
+// said plainly rather than as "a previous output". The input is read in full before the fixed copy
+// replaces it atomically.
+void CheckFixOutput(const ValidateOptions& options) {
+  std::error_code ec;  // A symlink to the input is an output CheckOutputFile refuses, like any symlink.
+  if (!std::filesystem::is_symlink(options.output, ec) && std::filesystem::equivalent(options.input, options.output, ec)) {
+    if (!options.overwrite) {
+      throw UsageError("validate: " + options.output.string() + ": is the input file; pass --overwrite to replace it " +
+                       "with the fixed copy, or choose another --output");
+    }
+    return;
+  }
+  CheckOutputFile(options.output, options.overwrite, {"validate", "--output", "COCO JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
+}
+
+}  // namespace
+
 int RunValidate(const ValidateOptions& options) {
   if (options.fix && options.output.empty()) throw UsageError("validate: --fix needs -o/--output FILE");
+  if (options.fix) CheckFixOutput(options);
   const CocoDataset dataset = LoadCoco(options.input);
   const ValidationReport report = ValidateCoco(dataset, options.images_dir);
   std::cout << options.input.string() << ": " << WithCommas((long long)dataset.images.size()) << " images, "

@@ -59,10 +59,14 @@ struct ValidateOptions {
   std::filesystem::path images_dir;  // Empty: image files are not checked.
   bool fix = false;
   std::filesystem::path output;      // Required with fix.
+  // Replace an existing output that is a JSON object, or the input itself when output names it
+  // (fixing in place). Without it either is refused (core/output_guard.h).
+  bool overwrite = false;
 };
 
-// Loads, validates, prints the report to stdout, and with fix writes the corrected copy. Returns
-// the exit code: 1 when problems were found in the input, else 0.
+// Loads, validates, prints the report to stdout, and with fix writes the corrected copy (its output
+// checked before anything is read). Returns the exit code: 1 when problems were found in the input,
+// else 0.
 int RunValidate(const ValidateOptions& options);
 
 }  // namespace segtune

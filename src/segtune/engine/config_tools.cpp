@@ -6,6 +6,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/data/label_map.h"
 #include "segtune/engine/config_validation.h"
 #include "segtune/engine/detection_config.h"
@@ -179,8 +180,29 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   return t;
 }
 
+namespace {
+
+// What `config init --overwrite` may replace. A config is small text; a large file is something else
+// and is not read.
+bool LooksLikePipelineConfigFile(const std::filesystem::path& path) {
+  constexpr uintmax_t kMaxBytes = 16 << 20;
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxBytes) return false;
+  try {
+    ParsePipelineConfig(ReadFile(path), path);  // Throws unless it parses and names a usable model.
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 void WritePipelineConfig(const ConfigInitOptions& options) {
   if (options.output.empty()) throw UsageError("config init: -o/--output is required");
+  CheckOutputFile(options.output, options.overwrite, {"config init", "--output", "pipeline config", {}},
+                  LooksLikePipelineConfigFile);
   WriteFileAtomic(options.output, MakePipelineConfigText(options));
 }
 
@@ -238,7 +260,7 @@ bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classe
     *num_classes = seg.num_classes();
     r->notes.push_back("model " + *name + mapped);
     return true;
-  } catch (const Error&) {
+  } catch (const std::exception&) {
     return false;
   }
 }

@@ -20,12 +20,15 @@ struct ConfigInitOptions {
   // Segmentation: the training crop and fixed_shape_resizer size (0: 512). Detection: min_size =
   // max_size = input_size, so images fit in an input_size square (0: torchvision's sizes).
   int input_size = 0;
+  // Replace an existing output that is a pipeline config (it parses and names a model); anything else
+  // is never replaced (core/output_guard.h).
+  bool overwrite = false;
 };
 
 // The config text (paths written relative to the output's directory when below it). Throws UsageError
 // for an unknown model, FormatError/IoError for an unreadable label map.
 std::string MakePipelineConfigText(const ConfigInitOptions& options);
-// Writes MakePipelineConfigText atomically to options.output.
+// Checks options.output (see overwrite), then writes MakePipelineConfigText atomically to it.
 void WritePipelineConfig(const ConfigInitOptions& options);
 
 struct ConfigCheckReport {

@@ -10,6 +10,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/data/coco.h"
 #include "segtune/evaluation/coco_eval.h"
 
@@ -68,6 +69,10 @@ void ReportDroppedResults(const CocoResultsReport& report, const std::filesystem
 }  // namespace
 
 int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
+  // The default sits next to the results, where `eval -o` may have put its own metrics.json.
+  const std::filesystem::path out = o.output.empty() ? o.dt.parent_path() / "metrics.json" : o.output;
+  CheckOutputFile(out, o.overwrite, {"coco-eval", "--output", "metrics JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
   CocoEvalParams params;
   params.iou_type = ParseCocoIouType(o.type);
   for (const auto& s : o.img_ids) params.img_ids.push_back(ParseImageId(s));
@@ -92,7 +97,6 @@ int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
   std::cout << FormatCocoSummary(result);
   if (o.per_class) std::cout << "\n" << FormatCocoPerClass(result);
 
-  const std::filesystem::path out = o.output.empty() ? o.dt.parent_path() / "metrics.json" : o.output;
   nlohmann::json j = CocoEvalResultToJson(result);
   j["gt"] = o.gt.string();
   j["dt"] = o.dt.string();

@@ -19,11 +19,12 @@ struct CocoEvalCommandOptions {
   bool per_class = false;
   bool use_cats = true;  // false: --no-cats, pycocotools' params.useCats = 0 (categories ignored).
   std::filesystem::path output;  // metrics.json; empty: next to the results file.
+  bool overwrite = false;        // Replace an existing output that is a JSON object (core/output_guard.h).
   int threads = 0;
 };
 
 // Returns the exit code (0). Throws FormatError/IoError for unreadable inputs, UsageError for bad
-// options. Warns (stderr) about results on unknown images or categories.
+// options and (before loading anything) for an output that exists and may not be replaced. Warns (stderr) about results on unknown images or categories.
 int RunCocoEvalCommand(const CocoEvalCommandOptions& options);
 
 // Whether the first element of a results array has a non-empty "bbox" — COCO.loadRes's test for

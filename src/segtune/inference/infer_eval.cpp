@@ -6,6 +6,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/input_limits.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/data/label_map.h"
 #include "segtune/data/od_example.h"
 #include "segtune/data/semantic_target.h"
@@ -124,6 +125,9 @@ int RunEvalCommand(const EvalCommand& command) {
     throw UsageError("segtune eval: pass either --predictions [--groundtruth] or --model with --data");
   }
   if (from_model && command.data.empty()) throw UsageError("segtune eval --model: --data (ground-truth records) is required");
+  // Before the evaluation, which may run a model over every record.
+  CheckOutputFile(command.output, command.overwrite, {"eval", "--output", "metrics JSON", {}},
+                  [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
   std::vector<std::string> names = NamesFromLabelMap(command.label_map);
   if (from_predictions ? HasDetectionPredictions(command.predictions) : IsDetectionBundle(command.model)) {
     return RunDetectionEval(command, names);

@@ -18,6 +18,7 @@ struct EvalCommand {
   std::filesystem::path model;     // Or: an export directory ...
   std::string data;                // ... run over these ground-truth records.
   std::filesystem::path output = "metrics.json";
+  bool overwrite = false;          // Replace an existing output that is a JSON object (core/output_guard.h).
   std::filesystem::path logdir;    // TensorBoard; empty = none.
   std::string label_map;           // Class names (the bundle's are used with --model).
   int num_classes = 0;
@@ -36,7 +37,8 @@ DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, 
 
 // The whole verb (a detection bundle, or prediction records with image/detection keys and no
 // semantic prediction, are scored with evaluation/detection_eval.h): evaluates, prints the table and warnings to stdout, writes the outputs. Returns the
-// exit code (0). Throws UsageError for a bad combination of options.
+// exit code (0). Throws UsageError for a bad combination of options, and (before evaluating) when
+// command.output exists and may not be replaced (CheckOutputFile).
 int RunEvalCommand(const EvalCommand& command);
 
 }  // namespace segtune

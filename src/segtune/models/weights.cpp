@@ -4,10 +4,12 @@
 #include <iomanip>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/core/printable.h"
 #include "segtune/models/pth_reader.h"
 #include "segtune/models/safetensors.h"
@@ -85,11 +87,35 @@ std::string DescribeWeights(const NamedTensors& tensors) {
   return out.str();
 }
 
-void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out) {
+bool LooksLikeWeightsFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string head(16, '\0');
+  in.read(head.data(), head.size());
+  head.resize(size_t(in.gcount()));
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return false;
+  try {
+    if (LooksLikeZip(head)) return !ReadPth(path, /*shapes_only=*/true).items.empty();
+    if (!LooksLikeSafetensors(head, size)) return false;
+    uint64_t n = 0;  // Little-endian header length, at most 100 MB (LooksLikeSafetensors checked).
+    for (int i = 7; i >= 0; --i) n = (n << 8) | uint8_t(head[i]);
+    std::string header(n, '\0');
+    in.clear();
+    in.seekg(8);
+    in.read(header.data(), std::streamsize(n));
+    return uint64_t(in.gcount()) == n && nlohmann::json::parse(header, nullptr, false).is_object();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out, bool overwrite) {
   const std::string ext = out.extension().string();
   if (ext != ".safetensors" && ext != ".pth" && ext != ".pt") {
     throw UsageError(out.string() + ": unknown output extension '" + ext + "'; use .safetensors, .pth or .pt");
   }
+  CheckOutputFile(out, overwrite, {"weights convert", "output file", "weights file", {}}, LooksLikeWeightsFile);
   NamedTensors tensors = LoadWeights(in);
   tensors.metadata.erase(kCheckpointKindKey);  // The output holds only the model: not a checkpoint.
   if (ext == ".safetensors") {

@@ -54,7 +54,12 @@ std::string DescribeWeights(const NamedTensors& tensors);
 
 // Loads `in` (anything LoadWeights reads; a checkpoint gives its model tensors) and writes `out`
 // as .safetensors or .pth/.pt, chosen by `out`'s extension. Metadata is kept in .safetensors output,
-// except the checkpoint marker. Throws UsageError for another extension.
-void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out);
+// except the checkpoint marker. Throws UsageError for another extension, and (before loading) when
+// `out` exists unless `overwrite` is set and LooksLikeWeightsFile(out) (core/output_guard.h).
+void ConvertWeights(const std::filesystem::path& in, const std::filesystem::path& out, bool overwrite = false);
+
+// True if the file is a .pth zip whose state dict reads (shapes only: nothing inflated) or starts
+// with a safetensors header that parses: what `weights convert --overwrite` may replace. Never throws.
+bool LooksLikeWeightsFile(const std::filesystem::path& path);
 
 }  // namespace segtune
