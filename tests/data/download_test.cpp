@@ -1,6 +1,7 @@
 #include "segtune/data/download.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <chrono>
 #include <opencv2/imgcodecs.hpp>
@@ -379,6 +380,49 @@ TEST(DownloadImages, FetchesUrlsReportsFailuresAndResumesOnRerun) {
   out = segtune::LoadCoco(options.output);
   EXPECT_EQ(out.images.size(), 5u);
   EXPECT_EQ(out.annotations.size(), 5u);
+}
+
+// Issue 18 item 7: an image whose COCO entry gives its size was never looked at, so a PNG declaring
+// 20000x20000 (or any image of another size than the COCO says) passed download with exit 0 and
+// failed only later. Every file's header is now checked: over --max-pixels it is removed and named,
+// a size that contradicts the COCO entry fails the image and keeps the file.
+TEST(DownloadImages, ChecksEveryHeaderAgainstTheLimitAndTheCocoSize) {
+  HttpServer server;
+  TempDir dir;
+  // A PNG signature and an IHDR (valid CRC) declaring 20000x20000 8-bit gray pixels, then IEND.
+  std::string bomb("\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\x4e\x20\0\0\x4e\x20\x08\0\0\0\0", 29);
+  const uLong crc = crc32(0, reinterpret_cast<const Bytef*>(bomb.data() + 12), 17);
+  for (int i = 3; i >= 0; --i) bomb.push_back(char(crc >> (8 * i)));
+  bomb += std::string("\0\0\0\0IEND\xae\x42\x60\x82", 12);
+  server.SetRoute("/bomb.png", Serving(bomb));
+  server.SetRoute("/wide.png", Serving(PngBytes(16, 12)));
+  server.SetRoute("/right.png", Serving(PngBytes(8, 6)));
+  segtune::CocoDataset d;
+  d.images = {UrlImage("bomb", server.Url("/bomb.png"), ""), UrlImage("wide", server.Url("/wide.png"), ""),
+              UrlImage("right", server.Url("/right.png"), "")};
+  for (auto& image : d.images) image.width = 8, image.height = 6;
+  segtune::SaveCoco(d, dir / "in.json");
+  segtune::DownloadImagesOptions options;
+  options.input = dir / "in.json";
+  options.images_dir = dir / "images";
+  options.output = dir / "local.json";
+  options.download = FastOptions();
+  const auto summary = segtune::DownloadImages(options);
+  EXPECT_EQ(summary.failed, 2);
+  const auto report = nlohmann::json::parse(segtune::ReadFile(summary.failures_path));
+  ASSERT_EQ(report.size(), 2u);
+  const std::string bomb_error = report[0]["error"];
+  EXPECT_NE(bomb_error.find("bomb.png: header: PNG header declares 20000x20000 pixels, above the limit"),
+            std::string::npos) << bomb_error;
+  EXPECT_NE(bomb_error.find("--max-pixels"), std::string::npos) << bomb_error;
+  EXPECT_FALSE(fs::exists(dir / "images/bomb.png"));
+  const std::string wide_error = report[1]["error"];
+  EXPECT_NE(wide_error.find("the COCO file says 8x6 but " + (dir / "images/wide.png").string() + " is 16x12"),
+            std::string::npos) << wide_error;
+  EXPECT_TRUE(fs::exists(dir / "images/wide.png"));
+  const auto out = segtune::LoadCoco(options.output);
+  ASSERT_EQ(out.images.size(), 1u);
+  EXPECT_EQ(out.images[0].id.text, "right");
 }
 
 TEST(DownloadImages, CliExitsOneAndNamesTheFailureReport) {

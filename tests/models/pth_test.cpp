@@ -166,6 +166,21 @@ TEST(PthReader, UnsupportedOpcodeNamesTheByteOffset) {
   }
 }
 
+// Found by fuzz_pickle (tests/fuzz/corpus/pickle/leak-*): a list appended to itself through the memo
+// (PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP) is a shared_ptr cycle that leaked. The values
+// of one Unpickle call are freed together once the result is released.
+TEST(PthReader, SelfReferencingValuesAreFreedWithTheResult) {
+  const std::string pickle("\x80\x02]q\x00h\x00" "a.", 9);
+  PickleValuePtr root =
+      Unpickle(pickle, [](const PickleValue&) -> PickleValuePtr { return nullptr; }, "x.pth: data.pkl");
+  ASSERT_EQ(root->kind, PickleValue::Kind::kList);
+  ASSERT_EQ(root->items.size(), 1u);
+  EXPECT_EQ(root->items[0].get(), root.get());  // It holds itself.
+  std::weak_ptr<PickleValue> list = root->items[0];
+  root.reset();
+  EXPECT_TRUE(list.expired());
+}
+
 TEST(PthReader, NotAStateDictIsAFormatError) {
   TempDir out;
   NamedTensors none;  // A state dict with no tensors is not a usable weights file.

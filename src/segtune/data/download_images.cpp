@@ -15,6 +15,7 @@
 #include "segtune/core/progress.h"
 #include "segtune/data/coco.h"
 #include "segtune/data/image_decode.h"
+#include "segtune/data/image_header.h"
 
 namespace fs = std::filesystem;
 
@@ -116,6 +117,37 @@ void WriteFailures(const std::vector<Failure>& failures, const fs::path& path) {
   WriteFileAtomic(path, report.dump(2) + "\n");
 }
 
+
+// Checks a file that download placed (or found) in --images-dir against the COCO entry, and fills in an
+// unknown width/height. Every file's header is read (size limit, format) so that an image the COCO file
+// gets wrong is reported here, not as silently misplaced boxes later. Returns the failure, or "".
+std::string CheckDownloadedImage(const DownloadResult& r, CocoImage* image) {
+  std::string problem;
+  try {
+    if (image->width <= 0 || image->height <= 0) {  // Unknown size (Labelbox): decode proves it usable.
+      const cv::Mat decoded = DecodeImageFile(r.destination, cv::IMREAD_UNCHANGED);
+      image->width = decoded.cols;
+      image->height = decoded.rows;
+      return "";
+    }
+    const ImageHeader header = CheckImageHeader(ReadFile(r.destination), r.destination.string(), "header");
+    if (header.width == image->width && header.height == image->height) return "";
+    problem = "the COCO file says " + std::to_string(image->width) + "x" + std::to_string(image->height) +
+              " but " + r.destination.string() + " is " + std::to_string(header.width) + "x" +
+              std::to_string(header.height) + " (its boxes and masks would not fit; fix the COCO entry)";
+    return r.skipped ? problem : "downloaded, but " + problem + " (kept)";
+  } catch (const Error& e) {
+    problem = e.what();
+  }
+  if (r.skipped) {  // Not fetched by this run: it may be the user's file. Never removed.
+    return r.destination.string() + " was already in --images-dir and is not a usable image (" + problem +
+           "); it is left in place: move it away to download this image";
+  }
+  std::error_code ec;
+  std::filesystem::remove(r.destination, ec);
+  return "downloaded, but not a usable image: " + problem + " (removed)";
+}
+
 }  // namespace
 
 std::string FileNameForUrl(const std::string& url) {
@@ -164,21 +196,7 @@ DownloadImagesSummary DownloadImages(const DownloadImagesOptions& options) {
     std::string error = r.ok ? "" : r.error;
     if (!r.ok && r.attempts == 0 && FileUrlPath(url) && options.download.file_url_roots.empty())
       error += " (pass --allow-file-urls DIR to copy local files from DIR)";
-    if (r.ok && (image.width <= 0 || image.height <= 0)) {
-      try {  // Header checked (size limit) before anything is decoded.
-        const cv::Mat decoded = DecodeImageFile(r.destination, cv::IMREAD_UNCHANGED);
-        image.width = decoded.cols;
-        image.height = decoded.rows;
-      } catch (const Error& e) {
-        if (r.skipped) {  // Not fetched by this run: it may be the user's file. Never removed.
-          error = r.destination.string() + " was already in --images-dir and is not a usable image (" + e.what() +
-                  "); it is left in place: move it away to download this image";
-        } else {
-          error = std::string("downloaded, but not a usable image: ") + e.what() + " (removed)";
-          fs::remove(r.destination, ec);
-        }
-      }
-    }
+    if (r.ok) error = CheckDownloadedImage(r, &image);
     if (!error.empty()) {
       failures.push_back({image.id.text, url, error, r.http_status, r.attempts});
       failed_ids.insert(image.id.text);

@@ -44,6 +44,19 @@ namespace {
 
 using Kind = PickleValue::Kind;
 
+// Owns every value one Unpickle call creates. A pickle can reference a container from inside itself
+// (a list appended to itself through the memo), and shared_ptr alone would leak such a cycle; the
+// arena cuts every container's links when the last user of the result lets go.
+struct Arena {
+  std::vector<PickleValuePtr> values;
+  ~Arena() {
+    for (auto& v : values) {
+      v->items.clear();
+      v->entries.clear();
+    }
+  }
+};
+
 // Rebuilds a tensor from torch._utils._rebuild_tensor_v2's arguments: a view (offset, size,
 // stride) into a 1-D storage tensor, copied out contiguous so the storage can be freed.
 class Unpickler {
@@ -60,7 +73,7 @@ class Unpickler {
       Step();
     }
     if (stack_.size() != 1) Fail("STOP with " + std::to_string(stack_.size()) + " values on the stack, expected 1");
-    return stack_.back();
+    return PickleValuePtr(arena_, stack_.back().get());  // Shares the arena's lifetime.
   }
 
  private:
@@ -111,17 +124,17 @@ class Unpickler {
     return items;
   }
   PickleValuePtr MakeTuple(std::vector<PickleValuePtr> items) {
-    auto t = PickleValue::Make(Kind::kTuple);
+    auto t = New(Kind::kTuple);
     t->items = std::move(items);
     return t;
   }
   PickleValuePtr MakeString(Kind kind, std::string_view bytes) {
-    auto s = PickleValue::Make(kind);
+    auto s = New(kind);
     s->text = std::string(bytes);
     return s;
   }
   PickleValuePtr MakeInt(int64_t v) {
-    auto i = PickleValue::Make(Kind::kInt);
+    auto i = New(Kind::kInt);
     i->integer = v;
     return i;
   }
@@ -152,6 +165,11 @@ class Unpickler {
 
   void Step();
   PickleValuePtr Reduce(const PickleValuePtr& callable, const PickleValuePtr& args);
+  // A new value owned by the arena.
+  PickleValuePtr New(Kind kind) {
+    arena_->values.push_back(PickleValue::Make(kind));
+    return arena_->values.back();
+  }
   PickleValuePtr RebuildTensor(const std::vector<PickleValuePtr>& args, bool has_stride);
   std::vector<int64_t> IntTuple(const PickleValuePtr& v, const char* what);
 
@@ -164,6 +182,7 @@ class Unpickler {
   std::vector<PickleValuePtr> stack_;
   std::vector<size_t> marks_;
   std::unordered_map<uint64_t, PickleValuePtr> memo_;
+  std::shared_ptr<Arena> arena_ = std::make_shared<Arena>();
 };
 
 void Unpickler::Step() {
@@ -171,10 +190,10 @@ void Unpickler::Step() {
     case 0x80: Take(1); break;  // PROTO n
     case 0x95: Take(8); break;  // FRAME: frames only matter for streaming readers.
     case '(': marks_.push_back(stack_.size()); break;
-    case 'N': Push(PickleValue::Make(Kind::kNone)); break;
+    case 'N': Push(New(Kind::kNone)); break;
     case 0x88:
     case 0x89: {
-      auto b = PickleValue::Make(Kind::kBool);
+      auto b = New(Kind::kBool);
       b->boolean = op_ == 0x88;
       Push(b);
       break;
@@ -195,7 +214,7 @@ void Unpickler::Step() {
       std::string_view b = Take(8);
       uint64_t bits = 0;
       for (char c : b) bits = (bits << 8) | uint8_t(c);
-      auto f = PickleValue::Make(Kind::kFloat);
+      auto f = New(Kind::kFloat);
       std::memcpy(&f->real, &bits, 8);
       Push(f);
       break;
@@ -208,17 +227,17 @@ void Unpickler::Step() {
     case 'B': Push(MakeString(Kind::kBytes, Take(UnsignedLE(4)))); break;
     case 'C': Push(MakeString(Kind::kBytes, Take(UnsignedLE(1)))); break;
     case 0x8e: Push(MakeString(Kind::kBytes, Take(UnsignedLE(8)))); break;
-    case '}': Push(PickleValue::Make(Kind::kDict)); break;
-    case ']': Push(PickleValue::Make(Kind::kList)); break;
+    case '}': Push(New(Kind::kDict)); break;
+    case ']': Push(New(Kind::kList)); break;
     case ')': Push(MakeTuple({})); break;
     case 'd': {
-      auto dict = PickleValue::Make(Kind::kDict);
+      auto dict = New(Kind::kDict);
       AddItems(*dict, PopToMark());
       Push(dict);
       break;
     }
     case 'l': {
-      auto list = PickleValue::Make(Kind::kList);
+      auto list = New(Kind::kList);
       list->items = PopToMark();
       Push(list);
       break;
@@ -339,7 +358,7 @@ PickleValuePtr Unpickler::RebuildTensor(const std::vector<PickleValuePtr>& args,
     last += (size[i] - 1) * stride[i];
     if (last >= numel) Fail("tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(numel));
   }
-  auto tensor = PickleValue::Make(Kind::kTensor);
+  auto tensor = New(Kind::kTensor);
   if (empty) {
     tensor->tensor = torch::empty(size, storage.options());
   } else {
@@ -360,7 +379,7 @@ PickleValuePtr Unpickler::Reduce(const PickleValuePtr& callable, const PickleVal
       return a[0];
     }
     if (name == "collections.OrderedDict" || name == "builtins.dict" || name == "__builtin__.dict") {
-      auto dict = PickleValue::Make(Kind::kDict);
+      auto dict = New(Kind::kDict);
       if (!a.empty() && a[0]->kind == Kind::kList) {  // OrderedDict([(k, v), ...])
         for (const auto& pair : a[0]->items) {
           if (pair->kind != Kind::kTuple || pair->items.size() != 2) Fail("OrderedDict item is not a pair");
@@ -370,7 +389,7 @@ PickleValuePtr Unpickler::Reduce(const PickleValuePtr& callable, const PickleVal
       return dict;
     }
   }
-  auto object = PickleValue::Make(Kind::kObject);
+  auto object = New(Kind::kObject);
   object->text = callable->kind == Kind::kGlobal ? callable->text : callable->TypeName();
   object->items = a;
   return object;
