@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
+#include <cmath>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -132,6 +134,8 @@ TEST_F(DetectionInfer, RecordsHoldExactlyTheDetectionKeysOfTheModel) {
                                        "image/detection/score",     "image/detection/label",
                                        "image/detection/mask"};
   const auto in = ReadRecords(f_->dir / "in.record");
+  double worst_box = 0, worst_score = 0;  // Normalized coordinates; probabilities.
+  int64_t worst_mask_pixels = 0;          // Pixels of one pasted mask (masks here have 300-2000).
   for (size_t i = 0; i < out.size(); ++i) {
     std::set<std::string> keys, expected = added;
     for (const auto& [key, value] : out[i].features().feature()) keys.insert(key);
@@ -154,18 +158,14 @@ TEST_F(DetectionInfer, RecordsHoldExactlyTheDetectionKeysOfTheModel) {
     ASSERT_EQ(ymin.size(), n);
     ASSERT_EQ(label.size(), n);
     ASSERT_EQ(masks.size(), n);
-    // Normalized coordinates. infer's path rounds differently from the eager model; measured 1.5e-5 with
-    // DNNL_MAX_CPU_ISA=SSE41 (under 1e-5 with AVX-512), so 1e-4 (~0.01 px here).
-    constexpr double kBoxTolerance = 1e-4;
     for (size_t k = 0; k < n; ++k) {
       const auto b = ref.boxes[static_cast<int64_t>(k)];
-      EXPECT_NEAR(xmin[k], b[0].item<float>() / w, kBoxTolerance);
-      EXPECT_NEAR(ymin[k], b[1].item<float>() / h, kBoxTolerance);
-      EXPECT_NEAR(xmax[k], b[2].item<float>() / w, kBoxTolerance);
-      EXPECT_NEAR(ymax[k], b[3].item<float>() / h, kBoxTolerance);
+      worst_box = std::max({worst_box, std::abs(xmin[k] - b[0].item<double>() / w),
+                            std::abs(ymin[k] - b[1].item<double>() / h), std::abs(xmax[k] - b[2].item<double>() / w),
+                            std::abs(ymax[k] - b[3].item<double>() / h)});
       EXPECT_GE(xmin[k], 0.0f);
       EXPECT_LE(xmax[k], 1.0f);
-      EXPECT_NEAR(score[k], ref.scores[static_cast<int64_t>(k)].item<float>(), 1e-5);
+      worst_score = std::max(worst_score, std::abs(score[k] - ref.scores[static_cast<int64_t>(k)].item<double>()));
       EXPECT_EQ(label[k], ref.labels[static_cast<int64_t>(k)].item<int64_t>());
       std::vector<uint8_t> pixels;
       int mh = 0, mw = 0;
@@ -178,9 +178,16 @@ TEST_F(DetectionInfer, RecordsHoldExactlyTheDetectionKeysOfTheModel) {
         ones += p;
       }
       const int64_t ref_ones = ref.masks[static_cast<int64_t>(k)].gt(0.5).sum().item<int64_t>();
-      EXPECT_EQ(ones, ref_ones) << "mask " << k;
+      worst_mask_pixels = std::max(worst_mask_pixels, std::abs(ones - ref_ones));
     }
   }
+  // infer's path (the exported bundle, images batched by size) rounds differently from the eager model.
+  // Worst measured across DNNL_MAX_CPU_ISA / ATEN_CPU_CAPABILITY settings (docs/testing.md): boxes 1.5e-5
+  // (SSE41), scores 2.0e-5 (AVX with ATen default), mask pixels 0. Bounds: 1e-4 (~0.01 px here), 1e-4,
+  // and 4 pixels (a probability within rounding of 0.5 may flip; a misplaced mask moves hundreds).
+  EXPECT_LT(testing::ReportMeasured("detection infer boxes normalized", worst_box, 1e-4), 1e-4);
+  EXPECT_LT(testing::ReportMeasured("detection infer scores", worst_score, 1e-4), 1e-4);
+  EXPECT_LE(testing::ReportMeasured("detection infer mask pixels", double(worst_mask_pixels), 4), 4);
 }
 
 TEST_F(DetectionInfer, CocoResultsCarryBoxesRleMasksAndNumericImageIds) {
