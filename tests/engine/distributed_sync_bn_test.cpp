@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "segtune/models/layers.h"
+#include "test_util.h"
 
 namespace segtune {
 namespace {
@@ -101,14 +102,14 @@ TEST(SyncBatchNorm, TwoReplicasOnHalfBatchesEqualOneOnTheWholeBatch) {
   }
   for (auto& t : threads) t.join();
 
-  EXPECT_LE(MaxDiff(torch::cat({passes[0].output, passes[1].output}), expected.output), 1e-5);
-  EXPECT_LE(MaxDiff(torch::cat({passes[0].input_grad, passes[1].input_grad}), expected.input_grad), 1e-5);
+  EXPECT_LE(testing::ReportMeasured("syncbn output", MaxDiff(torch::cat({passes[0].output, passes[1].output}), expected.output), 1e-5), 1e-5);
+  EXPECT_LE(testing::ReportMeasured("syncbn input gradient", MaxDiff(torch::cat({passes[0].input_grad, passes[1].input_grad}), expected.input_grad), 1e-5), 1e-5);
   // Each replica's weight gradient is its own samples' share; their sum is the whole batch's.
-  EXPECT_LE(MaxDiff(passes[0].weight_grad + passes[1].weight_grad, expected.weight_grad), 1e-4);
-  EXPECT_LE(MaxDiff(passes[0].bias_grad + passes[1].bias_grad, expected.bias_grad), 1e-4);
+  EXPECT_LE(testing::ReportMeasured("syncbn weight gradient", MaxDiff(passes[0].weight_grad + passes[1].weight_grad, expected.weight_grad), 1e-4), 1e-4);
+  EXPECT_LE(testing::ReportMeasured("syncbn bias gradient", MaxDiff(passes[0].bias_grad + passes[1].bias_grad, expected.bias_grad), 1e-4), 1e-4);
   for (const Pass& p : passes) {
-    EXPECT_LE(MaxDiff(p.running_mean, expected.running_mean), 1e-6);
-    EXPECT_LE(MaxDiff(p.running_var, expected.running_var), 1e-5);
+    EXPECT_LE(testing::ReportMeasured("syncbn running mean", MaxDiff(p.running_mean, expected.running_mean), 1e-6), 1e-6);
+    EXPECT_LE(testing::ReportMeasured("syncbn running var", MaxDiff(p.running_var, expected.running_var), 1e-5), 1e-5);
   }
   EXPECT_EQ(replicas[0]->num_batches_tracked.item<int64_t>(), 2);
 
