@@ -358,6 +358,10 @@ PickleValuePtr Unpickler::RebuildTensor(const std::vector<PickleValuePtr>& args,
     last += (size[i] - 1) * stride[i];
     if (last >= numel) Fail("tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(numel));
   }
+  // A 0-dim tensor has no size to walk: its one element is at the offset, which must be inside too.
+  if (!empty && last >= numel) {
+    Fail("tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(numel));
+  }
   auto tensor = New(Kind::kTensor);
   if (empty) {
     tensor->tensor = torch::empty(size, storage.options());
