@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "segtune/core/log.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/data/coco2tfrecord.h"
 
 namespace {

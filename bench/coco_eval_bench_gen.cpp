@@ -7,7 +7,7 @@
 #include <string>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 
 namespace {
 

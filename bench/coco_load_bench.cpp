@@ -8,7 +8,7 @@
 #include <string>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 
 namespace {
 

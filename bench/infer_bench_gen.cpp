@@ -9,8 +9,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/export/bundle.h"
 #include "segtune/models/registry.h"
 #include "segtune/models/safetensors.h"

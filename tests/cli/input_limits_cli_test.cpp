@@ -8,8 +8,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/tfrecord.h"
 #include "test_util.h"
 
 namespace segtune {

@@ -7,10 +7,10 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/tfrecord.h"
 #include "http_server.h"
 #include "test_util.h"
 

@@ -9,9 +9,9 @@
 #include "engine/train_fixture.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 #include "test_util.h"
 
 namespace segtune {

@@ -16,7 +16,7 @@
 #include "http_server.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 #include "test_util.h"
 
 extern char** environ;

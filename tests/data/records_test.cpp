@@ -1,4 +1,5 @@
 #include "segtune/data/records.h"
+#include "segtune/data/records_export.h"
 
 #include <gtest/gtest.h>
 
@@ -8,10 +9,10 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/example.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/tfrecord.h"
 #include "test_util.h"
 
 namespace segtune {

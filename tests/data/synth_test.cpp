@@ -1,4 +1,4 @@
-#include "segtune/data/synth.h"
+#include "segtune/data/synth/synth.h"
 
 #include <gtest/gtest.h>
 
@@ -10,8 +10,8 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/labelbox.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/synth_scene.h"
+#include "segtune/formats/rle.h"
+#include "segtune/data/synth/synth_scene.h"
 #include "test_util.h"
 
 namespace segtune {

@@ -12,8 +12,8 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/engine/config_tools.h"
 #include "segtune/engine/trainer.h"
 #include "segtune/models/weights.h"

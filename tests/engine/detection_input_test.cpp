@@ -11,11 +11,11 @@
 #include "example.pb.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/ordered_loader.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/tfrecord.h"
 #include "test_util.h"
 
 namespace segtune {

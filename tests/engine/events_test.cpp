@@ -9,7 +9,7 @@
 
 #include "event.pb.h"
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/crc32c.h"
+#include "segtune/formats/crc32c.h"
 #include "test_util.h"
 
 namespace segtune {

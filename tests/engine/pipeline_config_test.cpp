@@ -265,7 +265,7 @@ TEST(PipelineConfig, WarnsAboutIgnoredAugmentationResizerAndInputSettings) {
 
 #include "segtune/engine/config_tools.h"
 #include "segtune/engine/trainer.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 #include "train_fixture.h"
 
 namespace segtune {

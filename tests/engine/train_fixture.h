@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune::testing {
 

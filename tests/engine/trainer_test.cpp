@@ -9,7 +9,7 @@
 #include "event.pb.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/engine/checkpoint.h"
 #include "test_util.h"
 #include "train_fixture.h"

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "segtune/data/coco.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/coco.h"
+#include "segtune/formats/rle.h"
 #include "segtune/evaluation/coco_eval.h"
 #include "segtune/evaluation/coco_eval_command.h"
 #include "test_util.h"

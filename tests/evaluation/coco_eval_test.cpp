@@ -7,7 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 #include "test_util.h"
 
 namespace segtune {

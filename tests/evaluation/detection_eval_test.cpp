@@ -5,10 +5,10 @@
 #include <nlohmann/json.hpp>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/evaluation/detection_eval.h"
 #include "test_util.h"
 

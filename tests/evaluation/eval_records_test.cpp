@@ -8,9 +8,9 @@
 #include <nlohmann/json.hpp>
 
 #include "segtune/core/atomic_file.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/evaluation/semseg_eval.h"
 #include "test_util.h"
 

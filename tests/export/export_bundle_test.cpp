@@ -7,7 +7,7 @@
 #include "event.pb.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/export/bundle.h"
 #include "segtune/export/export_model.h"
 #include "segtune/export/inspect.h"

@@ -2,7 +2,7 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace segtune;

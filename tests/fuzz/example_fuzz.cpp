@@ -3,8 +3,8 @@
 #include <cstdint>
 
 #include "fuzz_util.h"
-#include "segtune/data/example.h"
-#include "segtune/data/od_example.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/od_example.h"
 #include "segtune/data/semantic_target.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "segtune/data/image_codec.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/data/image_decode.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace segtune;

@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "fuzz_util.h"
-#include "segtune/data/coco.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/coco.h"
+#include "segtune/formats/rle.h"
 
 namespace {
 

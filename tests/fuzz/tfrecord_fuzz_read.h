@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz_util.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune::fuzz {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "segtune/data/wkt.h"
+#include "segtune/formats/wkt.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace segtune;

@@ -13,12 +13,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "export/detection_fixture.h"
-#include "segtune/data/coco.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/coco.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/data/image_decode.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/inference/inference.h"
 #include "test_util.h"
 

@@ -15,9 +15,10 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/data/image_decode.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/export/export_model.h"
 #include "segtune/inference/inference.h"
 #include "segtune/inference/predict_overlay.h"

@@ -7,7 +7,7 @@
 #include "http_server.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/sha256.h"
+#include "segtune/core/sha256.h"
 #include "segtune/models/safetensors.h"
 #include "segtune/models/weight_catalog.h"
 #include "test_util.h"

@@ -5,7 +5,7 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/data/coco2tfrecord.h"
 
 namespace {

@@ -1,15 +1,18 @@
 // `segtune config init` / `segtune config check`: write and validate pipeline configs.
-#include <iostream>
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
-#include "segtune/engine/config_tools.h"
+#include "segtune/engine/config_tools.h"  // Options types only: the front end links no engine code.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#endif
 
 namespace {
 
 struct Options {
   segtune::ConfigInitOptions init;
   std::filesystem::path check_path;
+  bool run_init = false;  // init, else check.
 };
 
 segtune::cli::Runner Setup(CLI::App& app) {
@@ -32,21 +35,29 @@ segtune::cli::Runner Setup(CLI::App& app) {
                    "(min_size = max_size), default torchvision's sizes");
   CLI::App* check = app.add_subcommand("check", "Validate a pipeline config: paths, classes, model vs checkpoint");
   check->add_option("config", opts->check_path, "Pipeline config")->required();
-  return [opts, init, check] {
-    if (init->parsed()) {
-      segtune::WritePipelineConfig(opts->init);
-      std::cout << "wrote " << opts->init.output.string() << "\n";
-      return 0;
-    }
-    const segtune::ConfigCheckReport report = segtune::CheckPipelineConfig(opts->check_path);
-    for (const auto& n : report.notes) std::cout << "ok: " << n << "\n";
-    for (const auto& w : report.warnings) std::cout << "warning: " << w << "\n";
-    for (const auto& e : report.errors) std::cout << "error: " << e << "\n";
-    std::cout << opts->check_path.string() << ": " << (report.ok() ? "OK" : "has errors") << "\n";
-    return report.ok() ? 0 : 1;
+  return [opts, init] {
+    opts->run_init = init->parsed();
+    return segtune::cli::RunInPlugin("config", *opts);
   };
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& opts) {
+  if (opts.run_init) {
+    segtune::WritePipelineConfig(opts.init);
+    std::cout << "wrote " << opts.init.output.string() << "\n";
+    return 0;
+  }
+  const segtune::ConfigCheckReport report = segtune::CheckPipelineConfig(opts.check_path);
+  for (const auto& n : report.notes) std::cout << "ok: " << n << "\n";
+  for (const auto& w : report.warnings) std::cout << "warning: " << w << "\n";
+  for (const auto& e : report.errors) std::cout << "error: " << e << "\n";
+  std::cout << opts.check_path.string() << ": " << (report.ok() ? "OK" : "has errors") << "\n";
+  return report.ok() ? 0 : 1;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(config, 30, "Write (init) or validate (check) a pipeline config", Setup);
+SEGTUNE_PLUGIN_RUN(config, Options, Run);

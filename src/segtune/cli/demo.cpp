@@ -1,9 +1,11 @@
 // `segtune demo`: the whole workflow on generated data, running the real verbs and printing each one.
-#include <iostream>
 #include <thread>
 
 #include "segtune/cli/verb.h"
-#include "segtune/engine/demo.h"
+#include "segtune/engine/demo.h"  // Options types only.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#endif
 
 namespace {
 
@@ -22,20 +24,26 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "Generates a source set (balls, cups, signs) and a small target set (bottles, cans, boxes), pre-trains on the\n"
       "source set, fine-tunes on the target set and trains the same from scratch, then prints both mIoUs.\n"
       "Every step runs this segtune binary and is printed first (\"+ segtune ...\"); workdir/commands.sh lists them.");
-  return [opts] {
-    opts->demo.scale = segtune::ParseDemoScale(opts->scale);
-    opts->demo.segtune_binary = "/proc/self/exe";
-    const auto& g = segtune::cli::Globals();
-    if (g.threads != int(std::thread::hardware_concurrency())) {  // Set by --threads: the steps get it too.
-      opts->demo.global_args = {"--threads", std::to_string(g.threads)};
-    }
-    if (g.device != "cpu") opts->demo.global_args.insert(opts->demo.global_args.end(), {"--device", g.device});
-    const segtune::DemoResult result = segtune::RunDemo(opts->demo);
-    std::cout << "finetuned_miou=" << result.finetuned_miou << " scratch_miou=" << result.scratch_miou << "\n";
-    return 0;
-  };
+  return segtune::cli::InPlugin("demo", opts);
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& opts) {
+  segtune::DemoOptions demo = opts.demo;
+  demo.scale = segtune::ParseDemoScale(opts.scale);
+  demo.segtune_binary = "/proc/self/exe";
+  const auto& g = segtune::cli::Globals();
+  if (g.threads != int(std::thread::hardware_concurrency())) {  // Set by --threads: the steps get it too.
+    demo.global_args = {"--threads", std::to_string(g.threads)};
+  }
+  if (g.device != "cpu") demo.global_args.insert(demo.global_args.end(), {"--device", g.device});
+  const segtune::DemoResult result = segtune::RunDemo(demo);
+  std::cout << "finetuned_miou=" << result.finetuned_miou << " scratch_miou=" << result.scratch_miou << "\n";
+  return 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(demo, 95, "Run the whole workflow on generated data, fine-tuned vs from scratch", Setup);
+SEGTUNE_PLUGIN_RUN(demo, Options, Run);

@@ -1,10 +1,11 @@
 // `segtune download`: fetch the images of a COCO file given by URL.
-#include <iostream>
-
 #include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
-#include "segtune/data/download_images.h"
+#include "segtune/data/download_images.h"  // Options types only.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#endif
 
 namespace {
 
@@ -48,21 +49,28 @@ segtune::cli::Runner Setup(CLI::App& app) {
   return [all, opts] {
     (all->header_hosts.empty() ? opts->download.headers : opts->download.credential_headers) = all->headers;
     opts->download.credential_hosts = all->header_hosts;
-    const segtune::DownloadImagesSummary s = segtune::DownloadImages(*opts);
-    using segtune::WithCommas;
-    segtune::Info("download: " + WithCommas(s.images) + " images: " + WithCommas(s.downloaded) + " downloaded, " +
-                  WithCommas(s.already_present) + " already present, " + WithCommas(s.local) +
-                  " without URL (kept), " + WithCommas(s.failed) + " failed");
-    if (s.failed > 0) {
-      segtune::Warn(WithCommas(s.failed) + " images (" + WithCommas(s.annotations_dropped) +
-                    " annotations) left out of " + opts->output.string() + "; see " + s.failures_path.string() +
-                    "; rerun with --overwrite to retry them");
-    }
-    std::cout << "wrote " << opts->output.string() << "\n";
-    return s.failed > 0 ? 1 : 0;
+    return segtune::cli::RunInPlugin("download", *opts);  // Each image is decoded (OpenCV) to check it.
   };
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const segtune::DownloadImagesOptions& opts) {
+  const segtune::DownloadImagesSummary s = segtune::DownloadImages(opts);
+  using segtune::WithCommas;
+  segtune::Info("download: " + WithCommas(s.images) + " images: " + WithCommas(s.downloaded) + " downloaded, " +
+                WithCommas(s.already_present) + " already present, " + WithCommas(s.local) +
+                " without URL (kept), " + WithCommas(s.failed) + " failed");
+  if (s.failed > 0) {
+    segtune::Warn(WithCommas(s.failed) + " images (" + WithCommas(s.annotations_dropped) +
+                  " annotations) left out of " + opts.output.string() + "; see " + s.failures_path.string() +
+                  "; rerun with --overwrite to retry them");
+  }
+  std::cout << "wrote " << opts.output.string() << "\n";
+  return s.failed > 0 ? 1 : 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(download, 11, "Download the images of a COCO file listed by URL", Setup);
+SEGTUNE_PLUGIN_RUN(download, segtune::DownloadImagesOptions, Run);

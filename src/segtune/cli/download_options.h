@@ -4,7 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "segtune/data/download.h"
+#include "segtune/core/download.h"
 
 namespace segtune::cli {
 

@@ -1,7 +1,7 @@
 // `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
-#include "segtune/inference/infer_eval.h"
+#include "segtune/inference/infer_eval.h"  // EvalCommand only: the front end links no inference code.
 
 namespace {
 
@@ -22,14 +22,19 @@ segtune::cli::Runner Setup(CLI::App& app) {
   segtune::cli::AddSkipCorruptFlag(app);
   app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed). Detection "
              "predictions (image/detection/* keys) and detection models are scored with COCO AP (docs/detection.md).");
-  return [o] {
-    segtune::EvalCommand c = *o;
-    c.threads = segtune::cli::Globals().threads;
-    c.device = segtune::cli::Globals().device;
-    return segtune::RunEvalCommand(c);
-  };
+  return segtune::cli::InPlugin("eval", o);
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const segtune::EvalCommand& o) {
+  segtune::EvalCommand c = o;
+  c.threads = segtune::cli::Globals().threads;
+  c.device = segtune::cli::Globals().device;
+  return segtune::RunEvalCommand(c);
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(eval, 51, "Evaluate predictions or a model: mIoU for segmentation, COCO box/mask AP for detection", Setup);
+SEGTUNE_PLUGIN_RUN(eval, segtune::EvalCommand, Run);

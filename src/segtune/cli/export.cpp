@@ -1,8 +1,10 @@
 // `segtune export`: a trained checkpoint -> model.onnx + native bundle (export/export_model.h).
-#include <iostream>
 
 #include "segtune/cli/verb.h"
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
 #include "segtune/export/export_model.h"
+#endif
 
 namespace {
 
@@ -30,22 +32,27 @@ segtune::cli::Runner Setup(CLI::App& app) {
                "Replace an existing --output-dir that holds a previous export (model.json); anything else is never "
                "replaced");
   app.footer("Writes OUTPUT/model.onnx, model.safetensors, model.json and label_map.pbtxt (see docs/export.md).");
-  return [o] {
-    segtune::ExportRequest r;
-    r.pipeline_config = o->pipeline_config;
-    r.model_name = o->model;
-    r.num_classes = o->num_classes;
-    r.label_map = o->label_map;
-    r.checkpoint = o->checkpoint;
-    r.output_dir = o->output_dir;
-    r.overwrite = o->overwrite;
-    r.input_type = segtune::ParseOnnxInputType(o->input_type);
-    if (!o->input_size.empty()) r.fixed_size = segtune::ParseImageSize(o->input_size, "--input-size");
-    std::cout << segtune::ExportModel(r).string() << "\n";
-    return 0;
-  };
+  return segtune::cli::InPlugin("export", o);
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& o) {
+  segtune::ExportRequest r;
+  r.pipeline_config = o.pipeline_config;
+  r.model_name = o.model;
+  r.num_classes = o.num_classes;
+  r.label_map = o.label_map;
+  r.checkpoint = o.checkpoint;
+  r.output_dir = o.output_dir;
+  r.overwrite = o.overwrite;
+  r.input_type = segtune::ParseOnnxInputType(o.input_type);
+  if (!o.input_size.empty()) r.fixed_size = segtune::ParseImageSize(o.input_size, "--input-size");
+  std::cout << segtune::ExportModel(r).string() << "\n";
+  return 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(export, 40, "Export a checkpoint as a frozen inference model (ONNX + native bundle)", Setup);
+SEGTUNE_PLUGIN_RUN(export, Options, Run);

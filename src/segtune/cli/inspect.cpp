@@ -1,11 +1,13 @@
 // `segtune inspect`: layer table, totals and inputs/outputs; --logdir writes the TensorBoard graph.
-#include <iostream>
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
 #include "segtune/export/inspect.h"
 #include "segtune/export/onnx_export.h"
+#endif
 
 namespace {
 
@@ -22,24 +24,29 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--input-size", o->input_size,
                  "HxW used for shapes and FLOPs (default: the export's model.json size, else 520x520)");
   app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the graph here");
-  return [o] {
-    segtune::InspectRequest r;
-    r.model = o->model;
-    r.model_name = o->model_name;
-    r.num_classes = o->num_classes;
-    if (!o->input_size.empty()) r.input_size = segtune::ParseImageSize(o->input_size, "--input-size");
-    r.log_dir = o->logdir;
-    if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
-    const segtune::InspectResult result = segtune::Inspect(r);
-    segtune::PrintLayerTable(result.table, std::cout);
-    if (result.model_parameters >= 0) {
-      std::cout << "model parameters: " << segtune::WithCommas(result.model_parameters) << "\n";
-    }
-    if (!result.event_file.empty()) std::cout << result.event_file.string() << "\n";
-    return 0;
-  };
+  return segtune::cli::InPlugin("inspect", o);
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& o) {
+  segtune::InspectRequest r;
+  r.model = o.model;
+  r.model_name = o.model_name;
+  r.num_classes = o.num_classes;
+  if (!o.input_size.empty()) r.input_size = segtune::ParseImageSize(o.input_size, "--input-size");
+  r.log_dir = o.logdir;
+  if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
+  const segtune::InspectResult result = segtune::Inspect(r);
+  segtune::PrintLayerTable(result.table, std::cout);
+  if (result.model_parameters >= 0) {
+    std::cout << "model parameters: " << segtune::WithCommas(result.model_parameters) << "\n";
+  }
+  if (!result.event_file.empty()) std::cout << result.event_file.string() << "\n";
+  return 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(inspect, 41, "Print a model's layer table; write its graph for TensorBoard", Setup);
+SEGTUNE_PLUGIN_RUN(inspect, Options, Run);

@@ -1,10 +1,12 @@
 // `segtune labelbox2coco`: a Labelbox export (any flavour) to COCO JSON.
 #include <cstdlib>
-#include <iostream>
 
 #include "segtune/cli/download_options.h"
 #include "segtune/cli/verb.h"
-#include "segtune/data/labelbox.h"
+#include "segtune/data/labelbox.h"  // Options types only.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#endif
 
 namespace {
 
@@ -42,12 +44,19 @@ segtune::cli::Runner Setup(CLI::App& app) {
     opts->convert.y_origin = opts->y_origin == "top"      ? segtune::YOrigin::kTop
                              : opts->y_origin == "bottom" ? segtune::YOrigin::kBottom
                                                           : segtune::YOrigin::kAuto;
-    const segtune::LabelboxReport report = segtune::ConvertLabelbox(opts->convert);
-    std::cout << "wrote " << opts->convert.output.string() << "\n";
-    return report.mask_failures > 0 ? 1 : 0;
+    return segtune::cli::RunInPlugin("labelbox2coco", opts->convert);  // Masks are decoded with OpenCV.
   };
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const segtune::LabelboxOptions& options) {
+  const segtune::LabelboxReport report = segtune::ConvertLabelbox(options);
+  std::cout << "wrote " << options.output.string() << "\n";
+  return report.mask_failures > 0 ? 1 : 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(labelbox2coco, 10, "Convert a Labelbox export (JSON or NDJSON) to COCO JSON", Setup);
+SEGTUNE_PLUGIN_RUN(labelbox2coco, segtune::LabelboxOptions, Run);

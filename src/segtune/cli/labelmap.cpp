@@ -4,8 +4,8 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
-#include "segtune/data/coco.h"
-#include "segtune/data/label_map.h"
+#include "segtune/formats/coco.h"
+#include "segtune/formats/label_map.h"
 
 namespace {
 

@@ -6,7 +6,10 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/records.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
+#if SEGTUNE_PLUGIN  // The work of `records export`: plugin only (verb.h).
+#include "segtune/data/records_export.h"
+#endif
 
 namespace {
 
@@ -42,9 +45,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   exp->add_flag("--overwrite", opts->overwrite,
                 "Replace a previous export (a COCO JSON -o, an --images-dir holding only images)");
   segtune::cli::AddSkipCorruptFlag(*exp);  // info and verify always report and go on.
-  return [opts, info, verify, exp] {
-    const auto files = Expand(opts->inputs);
+  return [opts, info, verify] {
     if (info->parsed()) {
+      const auto files = Expand(opts->inputs);
       const segtune::RecordsInfo report = segtune::InspectRecords(files);
       std::cout << segtune::FormatRecordsInfo(report);
       if (!report.problems.empty()) {  // A corrupt or non-TFRecord input is not a dataset summary.
@@ -54,20 +57,28 @@ segtune::cli::Runner Setup(CLI::App& app) {
       return 0;
     }
     if (verify->parsed()) {
+      const auto files = Expand(opts->inputs);
       const auto report = segtune::VerifyRecords(files);
       for (const auto& p : report.problems) std::cout << p << "\n";
       std::cout << report.files << " files, " << segtune::WithCommas(report.records) << " records ok, "
                 << report.problems.size() << " problems\n";
       return report.problems.empty() ? 0 : 1;
     }
-    const auto report = segtune::ExportRecordsToCoco(files, {opts->images_dir, opts->output, opts->overwrite});
-    segtune::Info("records export: " + segtune::WithCommas(report.images) + " images, " +
-                  segtune::WithCommas(report.annotations) + " annotations");
-    std::cout << opts->output << "\n";
-    return 0;
+    return segtune::cli::RunInPlugin("records_export", *opts);  // Instance masks are decoded with OpenCV.
   };
 }
+
+#if SEGTUNE_PLUGIN
+int RunExport(const Options& opts) {
+  const auto report = segtune::ExportRecordsToCoco(Expand(opts.inputs), {opts.images_dir, opts.output, opts.overwrite});
+  segtune::Info("records export: " + segtune::WithCommas(report.images) + " images, " +
+                segtune::WithCommas(report.annotations) + " annotations");
+  std::cout << opts.output << "\n";
+  return 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(records, 21, "Inspect, verify or export TFRecord datasets (info, verify, export)", Setup);
+SEGTUNE_PLUGIN_RUN(records_export, Options, RunExport);

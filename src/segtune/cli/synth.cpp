@@ -1,11 +1,13 @@
 // `segtune synth`: generate a synthetic segmentation dataset as a Labelbox export plus JPEGs.
-#include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
-#include "segtune/data/synth.h"
+#include "segtune/data/synth/synth.h"  // Options types only.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#include <sstream>
+#endif
 
 namespace {
 
@@ -16,6 +18,7 @@ struct Options {
   std::string format = "labelbox-v1";
 };
 
+#if SEGTUNE_PLUGIN
 std::vector<std::string> SplitCommas(const std::string& text) {
   std::vector<std::string> parts;
   std::stringstream in(text);
@@ -26,6 +29,7 @@ std::vector<std::string> SplitCommas(const std::string& text) {
   }
   return parts;
 }
+#endif
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto opts = std::make_shared<Options>();
@@ -46,20 +50,26 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "the object's full silhouette and later objects in a row occlude earlier ones. \"Labeled Data\" is a file://\n"
       "URL. Use a different --classes set (e.g. ball,cup,sign) for a pre-training source dataset.\n"
       "Example: segtune synth --out data/target --images 200 --classes bottle,can,box --seed 1");
-  return [opts] {
-    opts->synth.classes = SplitCommas(opts->classes);
-    segtune::ParseImageSize(opts->size, &opts->synth.width, &opts->synth.height);
-    opts->synth.format = segtune::ParseSynthExportFormat(opts->format);
-    opts->synth.threads = segtune::cli::Globals().threads;
-    const segtune::SynthSummary summary = segtune::GenerateSynthDataset(opts->synth);
-    std::string counts;
-    for (const auto& [name, n] : summary.objects_per_class) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(n);
-    std::cout << "wrote " << summary.images << " images with " << summary.objects << " objects (" << counts << ") to "
-              << summary.export_path.parent_path().string() << "; export: " << summary.export_path.string() << "\n";
-    return 0;
-  };
+  return segtune::cli::InPlugin("synth", opts);
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& args) {
+  Options opts = args;
+  opts.synth.classes = SplitCommas(opts.classes);
+  segtune::ParseImageSize(opts.size, &opts.synth.width, &opts.synth.height);
+  opts.synth.format = segtune::ParseSynthExportFormat(opts.format);
+  opts.synth.threads = segtune::cli::Globals().threads;
+  const segtune::SynthSummary summary = segtune::GenerateSynthDataset(opts.synth);
+  std::string counts;
+  for (const auto& [name, n] : summary.objects_per_class) counts += (counts.empty() ? "" : ", ") + name + " " + std::to_string(n);
+  std::cout << "wrote " << summary.images << " images with " << summary.objects << " objects (" << counts << ") to "
+            << summary.export_path.parent_path().string() << "; export: " << summary.export_path.string() << "\n";
+  return 0;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(synth, 5, "Generate a synthetic segmentation dataset as a Labelbox export plus images", Setup);
+SEGTUNE_PLUGIN_RUN(synth, Options, Run);

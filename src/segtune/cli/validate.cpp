@@ -18,9 +18,14 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "categories, degenerate polygons, annotations out of bounds, bboxes inconsistent with their\n"
       "segmentation, y-flipped bboxes of old Labelbox exports, and (with --images-dir) missing or\n"
       "unreadable images and wrong width/height. Exit 1 when problems are found.");
-  return [opts] { return segtune::RunValidate(*opts); };
+  return segtune::cli::InPlugin("validate", opts);  // Opening images needs OpenCV.
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const segtune::ValidateOptions& opts) { return segtune::RunValidate(opts); }
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(validate, 13, "Check a COCO file for bad boxes, flipped y, unknown ids and missing images", Setup);
+SEGTUNE_PLUGIN_RUN(validate, segtune::ValidateOptions, Run);

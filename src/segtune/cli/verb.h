@@ -11,6 +11,27 @@
 //   }  // namespace
 //   SEGTUNE_VERB(labelbox2coco, 10, "Convert a Labelbox export to COCO JSON", Setup);
 //
+// Work that needs LibTorch or OpenCV runs in the plugin, libsegtune_plugin.so beside the binary,
+// loaded only when such work runs: `segtune --help`, every verb's --help and the light verbs
+// (labelmap, records info, coco-eval, ...) then start in milliseconds (docs/architecture.md). Such a
+// verb keeps its options in the front end and its work in the plugin, in the same file:
+//
+//   struct Args { ... };                       // Plain data, filled by CLI11, read by Run.
+//   segtune::cli::Runner Setup(CLI::App& app) {
+//     auto args = std::make_shared<Args>();
+//     app.add_option("input", args->input, "...")->required();
+//     return segtune::cli::InPlugin("train", args);
+//   }
+//   #if SEGTUNE_PLUGIN
+//   int Run(const Args& args) { return segtune::DoTheThing(args); }  // Plugin only.
+//   #endif
+//   SEGTUNE_VERB(train, 35, "Fine-tune ...", Setup);  // Front end only.
+//   SEGTUNE_PLUGIN_RUN(train, Args, Run);              // Plugin only.
+//
+// The file is compiled twice, into the executable (SEGTUNE_PLUGIN=0) and into the plugin
+// (SEGTUNE_PLUGIN=1), so both see one definition of Args; includes that only Run needs go inside
+// the #if, which keeps LibTorch and OpenCV headers out of the front end.
+//
 // The verb parses options and calls one library function; the logic lives in the library. Errors
 // are thrown (segtune::Error and subclasses); main() prints them and chooses the exit code.
 // `order` sorts `segtune --help` in workflow order (10s dataset, 20s records, 30s config/train,
@@ -18,9 +39,16 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <cstddef>
 #include <functional>
+#include <memory>
 #include <string>
+#include <typeinfo>
 #include <vector>
+
+#ifndef SEGTUNE_PLUGIN
+#define SEGTUNE_PLUGIN 0
+#endif
 
 namespace segtune::cli {
 
@@ -47,8 +75,37 @@ bool RegisterVerb(VerbInfo info);
 // All registered verbs, sorted by (order, name).
 std::vector<VerbInfo> RegisteredVerbs();
 
+// Front end: runs the plugin's work `key` on `args` (plugin_loader.cpp). `args_size` and `args_type`
+// must match what the plugin registered under `key`: a front end and plugin from different builds
+// fail with a clear error instead of reading the wrong layout.
+int RunPluginWork(const std::string& key, const void* args, size_t args_size, const char* args_type);
+
+// Front end: runs the plugin's work `key` on `args` and returns its exit code.
+template <typename Args>
+int RunInPlugin(const char* key, const Args& args) {
+  return RunPluginWork(key, &args, sizeof(Args), typeid(Args).name());
+}
+
+// Front end: a Runner that runs the plugin's work `key` on *args once CLI11 has filled it.
+template <typename Args>
+Runner InPlugin(const char* key, std::shared_ptr<Args> args) {
+  return [key, args] { return RunInPlugin(key, *args); };
+}
+
+// Plugin: adds the work `key` at load time (plugin_entry.cpp). Returns true to initialise a global.
+using PluginRunFn = int (*)(const void* args);
+bool RegisterPluginRun(const char* key, size_t args_size, const char* args_type, PluginRunFn run);
+
 }  // namespace segtune::cli
 
+#if SEGTUNE_PLUGIN
+#define SEGTUNE_VERB(name, order, summary, setup)
+#define SEGTUNE_PLUGIN_RUN(key, Args, run)                                                      \
+  static const bool segtune_plugin_run_##key [[maybe_unused]] = ::segtune::cli::RegisterPluginRun( \
+      #key, sizeof(Args), typeid(Args).name(), [](const void* a) { return run(*static_cast<const Args*>(a)); })
+#else
 #define SEGTUNE_VERB(name, order, summary, setup)                                               \
   static const bool segtune_verb_registered_##name [[maybe_unused]] =                          \
       ::segtune::cli::RegisterVerb({#name, order, summary, setup})
+#define SEGTUNE_PLUGIN_RUN(key, Args, run)
+#endif

@@ -6,8 +6,11 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
+#include "segtune/models/weight_download_options.h"
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include "segtune/models/weight_catalog.h"
 #include "segtune/models/weights.h"
+#endif
 
 namespace {
 
@@ -20,8 +23,10 @@ struct Options {
   std::string mirror;
   bool overwrite = false;
   segtune::DownloadOptions download = segtune::WeightDownloadOptions();
+  std::string command;  // list, info, download or convert.
 };
 
+#if SEGTUNE_PLUGIN
 int ListCatalog() {
   for (const segtune::CatalogEntry& e : segtune::WeightCatalog()) {
     const bool backbone = e.fits == segtune::CatalogEntry::Fits::kBackbone;
@@ -30,11 +35,12 @@ int ListCatalog() {
   }
   return 0;
 }
+#endif
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   app.require_subcommand(1, 1);
-  CLI::App* list = app.add_subcommand("list", "List the torchvision model-zoo files segtune knows");
+  app.add_subcommand("list", "List the torchvision model-zoo files segtune knows");
   CLI::App* info = app.add_subcommand("info", "Show every tensor of a .pth/.safetensors/checkpoint file");
   info->add_option("file", opts->file, "Weights file")->required()->check(CLI::ExistingFile);
   CLI::App* download = app.add_subcommand("download", "Download a zoo file (resumable) and verify its sha256");
@@ -48,29 +54,37 @@ segtune::cli::Runner Setup(CLI::App& app) {
   convert->add_flag("--overwrite", opts->overwrite,
                     "Replace a previous weights file of this name (.pth / .safetensors that loads); other files "
                     "are never replaced");
-  return [opts, list, info, download, convert] {
-    if (list->parsed()) return ListCatalog();
-    if (info->parsed()) {
-      std::cout << segtune::DescribeWeights(segtune::LoadWeightShapes(opts->file));
-      return 0;
-    }
-    if (download->parsed()) {
-      const segtune::CatalogEntry& entry = segtune::FindCatalogEntry(opts->name);
-      segtune::Progress progress("download " + entry.file, 1, "file");
-      const auto path = segtune::DownloadWeights(entry, opts->dir, opts->mirror, &progress, opts->download);
-      progress.Finish();
-      std::cout << path.string() << "\n";
-      return 0;
-    }
-    if (convert->parsed()) {
-      segtune::ConvertWeights(opts->in, opts->out, opts->overwrite);
-      std::cout << opts->out << "\n";
-      return 0;
-    }
-    return 2;
+  return [opts, app = &app] {
+    opts->command = app->get_subcommands().at(0)->get_name();
+    return segtune::cli::RunInPlugin("weights", *opts);
   };
 }
+
+#if SEGTUNE_PLUGIN
+int Run(const Options& o) {
+  if (o.command == "list") return ListCatalog();
+  if (o.command == "info") {
+    std::cout << segtune::DescribeWeights(segtune::LoadWeightShapes(o.file));
+    return 0;
+  }
+  if (o.command == "download") {
+    const segtune::CatalogEntry& entry = segtune::FindCatalogEntry(o.name);
+    segtune::Progress progress("download " + entry.file, 1, "file");
+    const auto path = segtune::DownloadWeights(entry, o.dir, o.mirror, &progress, o.download);
+    progress.Finish();
+    std::cout << path.string() << "\n";
+    return 0;
+  }
+  if (o.command == "convert") {
+    segtune::ConvertWeights(o.in, o.out, o.overwrite);
+    std::cout << o.out << "\n";
+    return 0;
+  }
+  return 2;
+}
+#endif
 
 }  // namespace
 
 SEGTUNE_VERB(weights, 60, "List, download, inspect and convert model weights", Setup);
+SEGTUNE_PLUGIN_RUN(weights, Options, Run);

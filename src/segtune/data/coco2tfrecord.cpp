@@ -13,14 +13,14 @@
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
-#include "segtune/data/download.h"
-#include "segtune/data/example_wire.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/image_header.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/sha256.h"
-#include "segtune/data/shard_set.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/core/download.h"
+#include "segtune/formats/example_wire.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/formats/image_header.h"
+#include "segtune/formats/rle.h"
+#include "segtune/core/sha256.h"
+#include "segtune/formats/shard_set.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 namespace {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/coco.h"
-#include "segtune/data/download.h"
-#include "segtune/data/od_example.h"
+#include "segtune/formats/coco.h"
+#include "segtune/core/download.h"
+#include "segtune/formats/od_example.h"
 
 namespace segtune {
 

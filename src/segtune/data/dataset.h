@@ -31,7 +31,7 @@
 #include "segtune/data/augment.h"
 #include "segtune/data/epoch_order.h"
 #include "segtune/data/ordered_loader.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 

@@ -7,10 +7,10 @@
 #include <random>
 
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
+#include "segtune/formats/example.h"
 #include "segtune/data/image_decode.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 

@@ -13,9 +13,9 @@
 #include "segtune/core/printable.h"
 #include "segtune/core/safe_name.h"
 #include "segtune/core/progress.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/data/image_decode.h"
-#include "segtune/data/image_header.h"
+#include "segtune/formats/image_header.h"
 
 namespace fs = std::filesystem;
 

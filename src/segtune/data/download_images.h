@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/download.h"
+#include "segtune/core/download.h"
 
 namespace segtune {
 

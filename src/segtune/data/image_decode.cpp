@@ -1,12 +1,14 @@
 #include "segtune/data/image_decode.h"
 
 #include <climits>
+#include <cstring>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/image_header.h"
+#include "segtune/formats/image_header.h"
 
 namespace segtune {
 
@@ -27,6 +29,18 @@ cv::Mat DecodeImageBytes(std::string_view bytes, int flags, const std::string& s
 
 cv::Mat DecodeImageFile(const std::filesystem::path& path, int flags) {
   return DecodeImageBytes(ReadFile(path), flags, path.string(), "");
+}
+
+void DecodeGray(std::string_view bytes, const std::string& source, const std::string& key, std::vector<uint8_t>* pixels,
+                int* height, int* width) {
+  cv::Mat image = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, source, key);
+  if (image.depth() != CV_8U) image.convertTo(image, CV_8U);
+  if (image.channels() == 3) cv::cvtColor(image, image, cv::COLOR_BGR2GRAY);
+  if (image.channels() == 4) cv::cvtColor(image, image, cv::COLOR_BGRA2GRAY);
+  *height = image.rows;
+  *width = image.cols;
+  pixels->resize(size_t(image.rows) * image.cols);
+  for (int y = 0; y < image.rows; ++y) std::memcpy(pixels->data() + size_t(y) * image.cols, image.ptr(y), image.cols);
 }
 
 }  // namespace segtune

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <opencv2/core.hpp>
 
@@ -21,5 +22,12 @@ cv::Mat DecodeImageBytes(std::string_view bytes, int flags, const std::string& s
 // Reads an image file and decodes it as DecodeImageBytes (source = the path). Throws IoError if the
 // file cannot be read.
 cv::Mat DecodeImageFile(const std::filesystem::path& path, int flags);
+
+// Decodes a PNG (or any image DecodeImageBytes accepts) to a row-major 8-bit single-channel buffer
+// (no color conversion of gray images; color images are converted to gray). Throws FormatError
+// "<source>: <key>: ..." if the header is rejected (image_header.h: format, size limit) or the
+// bytes do not decode.
+void DecodeGray(std::string_view bytes, const std::string& source, const std::string& key, std::vector<uint8_t>* pixels,
+                int* height, int* width);
 
 }  // namespace segtune

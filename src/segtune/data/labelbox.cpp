@@ -16,10 +16,10 @@
 #include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/image_decode.h"
-#include "segtune/data/image_header.h"
+#include "segtune/formats/image_header.h"
 #include "segtune/data/labelbox_rows.h"
-#include "segtune/data/nesting_limit.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/nesting_limit.h"
+#include "segtune/formats/rle.h"
 
 namespace fs = std::filesystem;
 

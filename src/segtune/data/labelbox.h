@@ -1,4 +1,4 @@
-// `segtune labelbox2coco`: every Labelbox export flavour (FORMATS.md §9) to COCO JSON.
+// `segtune labelbox2coco`: every Labelbox export flavour (docs/formats.md §9) to COCO JSON.
 //
 // Flavours, detected from the content: the legacy JSON array with v1 rows (Label.objects[]: polygon,
 // bbox, point, line, instanceURI mask), the 2018 JSON array formats (Label = {class: XY point lists,
@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/coco.h"
-#include "segtune/data/download.h"
+#include "segtune/formats/coco.h"
+#include "segtune/core/download.h"
 
 namespace segtune {
 

@@ -1,4 +1,4 @@
-// Labelbox export v2 rows (NDJSON, one data row per line). Field names: FORMATS.md §9.
+// Labelbox export v2 rows (NDJSON, one data row per line). Field names: docs/formats.md §9.
 #include <climits>
 #include <cmath>
 #include <string>

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "segtune/data/wkt.h"
+#include "segtune/formats/wkt.h"
 
 namespace segtune {
 

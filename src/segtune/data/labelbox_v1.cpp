@@ -1,5 +1,5 @@
 // Labelbox's legacy JSON array exports: v1 rows (Label.objects[]) and the 2018 formats
-// (Label = {class: geometry}). Field names: FORMATS.md §9.
+// (Label = {class: geometry}). Field names: docs/formats.md §9.
 #include <string>
 
 #include "segtune/core/error.h"

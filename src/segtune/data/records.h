@@ -1,14 +1,17 @@
-// Looking inside TFRecord datasets of tf.train.Example: summary statistics, full verification, and
-// export back to COCO JSON + image files (works on records from segtune or from TF's tools).
+// Looking inside TFRecord datasets of tf.train.Example: summary statistics and full verification
+// (works on records from segtune or from TF's tools). Export to COCO: records_export.h.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
-#include "segtune/data/coco.h"
+namespace tensorflow {
+class Example;
+}
 
 namespace segtune {
 
@@ -41,26 +44,10 @@ struct VerifyReport {
 // object-detection keys are consistent (types, per-object list lengths). Never throws for bad data.
 VerifyReport VerifyRecords(const std::vector<std::filesystem::path>& files);
 
-struct ExportToCocoOptions {
-  std::filesystem::path images_dir;  // Where image/encoded bytes are written.
-  std::filesystem::path output;      // COCO JSON path.
-  // Replace a previous export: output if it is a JSON object, images_dir if it holds only image
-  // files. Without it, an existing output or a non-empty images_dir is a UsageError.
-  bool overwrite = false;
-};
-
-struct ExportToCocoReport {
-  int64_t images = 0;
-  int64_t annotations = 0;
-};
-
-// Writes one COCO image per record (id = image/source_id, as a number if it is one; file_name =
-// image/filename's last component, or "<source_id>.<ext>" when absent or repeated, always passed
-// through SafeNamer so a record cannot name a file outside images_dir; <ext> from image/format
-// when it is an image format, else from the bytes), categories from
-// (class/label, class/text), boxes converted back to pixels, image/object/mask PNGs as compressed
-// RLE. Throws FormatError naming the file and record on a corrupt record.
-ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>& files,
-                                       const ExportToCocoOptions& options);
+// Calls fn(example, source) for each record of `files` in order, showing progress; source is
+// "<file>: record N". Corrupt records and unparsable Examples go to *problems when it is given, are
+// skipped with a warning under --skip-corrupt, and otherwise throw FormatError.
+void ForEachExample(const std::vector<std::filesystem::path>& files, std::vector<std::string>* problems,
+                    const std::function<void(const tensorflow::Example&, const std::string&)>& fn);
 
 }  // namespace segtune

@@ -6,7 +6,7 @@
 
 #include <opencv2/core.hpp>
 
-#include "segtune/data/od_example.h"
+#include "segtune/formats/od_example.h"
 
 namespace segtune {
 

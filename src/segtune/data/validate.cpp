@@ -15,10 +15,10 @@
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
-#include "segtune/data/download.h"
+#include "segtune/core/download.h"
 #include "segtune/data/image_decode.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/wkt.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/wkt.h"
 
 namespace fs = std::filesystem;
 

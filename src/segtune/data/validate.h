@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 
 namespace segtune {
 

@@ -7,7 +7,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
-#include "segtune/data/label_map.h"
+#include "segtune/formats/label_map.h"
 #include "segtune/engine/config_validation.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/finetune.h"

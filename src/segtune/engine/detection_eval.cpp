@@ -2,7 +2,7 @@
 
 #include <torch/torch.h>
 
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 
 namespace segtune {
 

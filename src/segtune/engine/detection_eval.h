@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/data/detection_dataset.h"
 #include "segtune/evaluation/coco_eval.h"
 #include "segtune/models/detection/types.h"

@@ -11,7 +11,7 @@
 
 #include "event.pb.h"
 #include "segtune/core/error.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 

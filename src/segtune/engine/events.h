@@ -5,7 +5,7 @@
 //   events.AddImage("overlay/0", bgr_mat, step);  // Summary.Image with PNG bytes
 //   events.AddGraph(graph_def);                   // Event.graph_def (serialized GraphDef)
 //
-// The file is TFRecord-framed `tensorboard.Event` protos (proto/event.proto, FORMATS.md §5). The first
+// The file is TFRecord-framed `tensorboard.Event` protos (proto/event.proto, docs/formats.md §5). The first
 // record is Event{wall_time, file_version: "brain.Event:2"}. Every Add*() writes one Event and flushes,
 // so a TensorBoard polling the directory sees it at once and a killed run loses nothing already added.
 // Not thread-safe: use one writer per thread (or guard it).

@@ -3,8 +3,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
-#include "segtune/data/label_map.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/label_map.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 

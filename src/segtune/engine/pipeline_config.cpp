@@ -10,7 +10,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/data/nesting_limit.h"
+#include "segtune/formats/nesting_limit.h"
 #include "segtune/engine/config_audit.h"
 #include "segtune/engine/detection_config.h"
 

@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 
 namespace segtune {
 

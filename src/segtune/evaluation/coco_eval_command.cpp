@@ -11,7 +11,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/evaluation/coco_eval.h"
 
 namespace segtune {

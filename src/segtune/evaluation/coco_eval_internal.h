@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 #include "segtune/evaluation/coco_eval.h"
 
 namespace segtune::coco_eval_internal {

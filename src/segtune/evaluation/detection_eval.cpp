@@ -4,11 +4,12 @@
 #include <set>
 
 #include "segtune/core/error.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/od_example.h"
-#include "segtune/data/rle.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/data/image_decode.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/rle.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 namespace {

@@ -23,7 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "example.pb.h"
-#include "segtune/data/coco.h"
+#include "segtune/formats/coco.h"
 #include "segtune/evaluation/coco_eval.h"
 
 namespace segtune {

@@ -10,7 +10,7 @@
 #include "segtune/engine/checkpoint.h"
 #include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
-#include "segtune/data/label_map.h"
+#include "segtune/formats/label_map.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/pipeline_config.h"
 #include "segtune/export/bundle.h"
@@ -18,7 +18,7 @@
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/registry.h"
-#include "segtune/data/sha256.h"
+#include "segtune/core/sha256.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {

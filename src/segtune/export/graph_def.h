@@ -1,5 +1,5 @@
 // The model graph for TensorBoard's Graphs tab, as PyTorch's SummaryWriter.add_graph writes it
-// (FORMATS.md §5): one NodeDef per operation, named by its module scope path with '/' separators
+// (docs/formats.md §5): one NodeDef per operation, named by its module scope path with '/' separators
 // ("backbone/1/block/0/0/Conv"), so TensorBoard draws nested, collapsible scopes (backbone / classifier
 // ...), each node with an "_output_shapes" attribute and its ONNX attributes as a string "attr".
 #pragma once

@@ -11,8 +11,8 @@
 #include "segtune/core/log.h"
 #include "segtune/core/printable.h"
 #include "segtune/core/safe_name.h"
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
 #include "segtune/data/image_decode.h"
 
 namespace segtune {

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "segtune/data/example.h"
-#include "segtune/data/image_codec.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
+#include "segtune/formats/rle.h"
 
 namespace segtune {
 

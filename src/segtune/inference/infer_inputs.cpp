@@ -5,7 +5,7 @@
 #include <fstream>
 
 #include "segtune/core/error.h"
-#include "segtune/data/tfrecord.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 

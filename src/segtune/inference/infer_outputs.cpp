@@ -2,7 +2,7 @@
 // core/output_guard.h and docs/security.md), and skips unreadable inputs only where the request says so.
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
-#include "segtune/data/shard_set.h"
+#include "segtune/formats/shard_set.h"
 #include "segtune/inference/inference.h"
 
 namespace segtune {

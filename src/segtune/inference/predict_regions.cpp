@@ -3,7 +3,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
-#include "segtune/data/rle.h"
+#include "segtune/formats/rle.h"
 
 namespace segtune {
 

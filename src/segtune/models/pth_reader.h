@@ -1,5 +1,5 @@
 // Reads torch.save zip archives (`.pth` / `.pt` written by PyTorch >= 1.6) without libtorch's
-// unpickler, which cannot read an OrderedDict state_dict (see FORMATS.md §7).
+// unpickler, which cannot read an OrderedDict state_dict (see docs/formats.md §7).
 #pragma once
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// The .safetensors format (FORMATS.md §6): u64 LE header length N, N bytes of JSON, then the raw
+// The .safetensors format (docs/formats.md §6): u64 LE header length N, N bytes of JSON, then the raw
 // little-endian, C-order tensor data. Reading validates the file the way the reference reader does.
 #pragma once
 

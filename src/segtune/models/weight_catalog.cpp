@@ -2,8 +2,8 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
-#include "segtune/data/download.h"
-#include "segtune/data/sha256.h"
+#include "segtune/core/download.h"
+#include "segtune/core/sha256.h"
 #include "segtune/models/transfer_keys.h"
 
 namespace segtune {
@@ -80,13 +80,6 @@ const CatalogEntry& FindCatalogEntry(const std::string& name) {
     names += (names.empty() ? "" : ", ") + e.name;
   }
   throw UsageError("unknown weights '" + name + "'; known: " + names + " (see: segtune weights list)");
-}
-
-DownloadOptions WeightDownloadOptions() {
-  DownloadOptions options;
-  options.max_bytes = 2LL << 30;
-  options.timeout_seconds = 3600;
-  return options;
 }
 
 std::filesystem::path DownloadWeights(const CatalogEntry& entry, const std::filesystem::path& dir,

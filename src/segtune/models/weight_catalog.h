@@ -7,8 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "segtune/data/download.h"
+#include "segtune/core/download.h"
 #include "segtune/models/load_state.h"
+#include "segtune/models/weight_download_options.h"
 
 namespace segtune {
 
@@ -37,10 +38,6 @@ struct CatalogEntry {
 const std::vector<CatalogEntry>& WeightCatalog();
 // The entry called `name` (or whose file name is `name`). Throws UsageError listing close names.
 const CatalogEntry& FindCatalogEntry(const std::string& name);
-
-// Download limits for model files: --max-bytes 2 GiB (the largest zoo file is ~240 MB, above the
-// image default) and --timeout one hour.
-DownloadOptions WeightDownloadOptions();
 
 // Downloads `entry` into directory `dir` (resuming a partial "<file>.part"), from
 // `mirror` + "/" + file when `mirror` is not empty (a local copy of download.pytorch.org/models),

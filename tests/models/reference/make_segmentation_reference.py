@@ -52,7 +52,7 @@ DTYPES = {torch.float32: ("F32", 4), torch.int64: ("I64", 8), torch.float64: ("F
 
 
 def write_safetensors(tensors, path):
-    """safetensors by hand (FORMATS.md section 6): u64 LE header size, JSON header, raw data.
+    """safetensors by hand (docs/formats.md §6): u64 LE header size, JSON header, raw data.
     Tensor bytes are written straight from their memory (no copies: the ResNet-101 files are 240 MB)."""
     items = sorted(tensors.items(), key=lambda kv: (-DTYPES[kv[1].dtype][1], kv[0]))
     header, arrays, offset = {}, [], 0

@@ -1,0 +1,19 @@
+// The one function the plugin (libsegtune_plugin.so) exports, called by the front end
+// (plugin_loader.cpp) through dlsym. Both sides are built from this header in one build.
+#pragma once
+
+#include <cstddef>
+
+#include "segtune/cli/verb.h"
+
+// Runs the work registered under `key` (SEGTUNE_PLUGIN_RUN) on `args` with the front end's global
+// options, and returns its exit code. Throws segtune::Error (or UsageError) like any verb;
+// LibTorch's and OpenCV's own exceptions are turned into segtune::Error inside the plugin, so the
+// front end needs neither library to catch them.
+extern "C" int segtune_plugin_run(const char* key, const void* args, size_t args_size, const char* args_type,
+                                  const segtune::cli::GlobalOptions* globals);
+
+// The symbol name, for dlsym.
+inline constexpr const char* kPluginRunSymbol = "segtune_plugin_run";
+// The plugin's file name, looked up beside the executable.
+inline constexpr const char* kPluginFileName = "libsegtune_plugin.so";

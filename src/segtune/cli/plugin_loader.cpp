@@ -1,0 +1,54 @@
+// Front end: loads libsegtune_plugin.so when a verb's work needs LibTorch or OpenCV (verb.h).
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <climits>
+#include <filesystem>
+
+#include "segtune/cli/plugin_abi.h"
+#include "segtune/cli/verb.h"
+#include "segtune/core/error.h"
+#include "segtune/core/log.h"
+
+namespace segtune::cli {
+namespace {
+
+using PluginRun = decltype(&segtune_plugin_run);
+
+// The plugin beside the executable; SEGTUNE_PLUGIN_PATH overrides it (tests of a separate build).
+std::filesystem::path PluginPath() {
+  if (const char* path = std::getenv("SEGTUNE_PLUGIN_PATH"); path != nullptr && *path != '\0') return path;
+  char self[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n <= 0) throw Error("cannot locate the segtune executable (/proc/self/exe) to find " + std::string(kPluginFileName));
+  return std::filesystem::path(std::string(self, size_t(n))).parent_path() / kPluginFileName;
+}
+
+PluginRun LoadPlugin() {
+  static PluginRun run = nullptr;
+  if (run != nullptr) return run;
+  const auto start = std::chrono::steady_clock::now();
+  const std::filesystem::path path = PluginPath();
+  // RTLD_LOCAL: the plugin's LibTorch and OpenCV symbols stay its own; it finds segtune's shared
+  // layers (libsegtune_core.so, libsegtune_formats.so) through its own dependencies, the same copies
+  // the executable uses, so logging, input limits and interrupt cleanup are shared.
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    throw Error(path.string() + ": cannot load segtune's plugin (the verbs that need LibTorch or OpenCV): " +
+                dlerror() + " (expected beside the segtune executable; rebuild with `make build`)");
+  }
+  run = reinterpret_cast<PluginRun>(dlsym(handle, kPluginRunSymbol));
+  if (run == nullptr) throw Error(path.string() + ": not a segtune plugin (no " + kPluginRunSymbol + ")");
+  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  Debug("loaded " + path.string() + " in " + std::to_string(int(ms)) + " ms");
+  return run;
+}
+
+}  // namespace
+
+int RunPluginWork(const std::string& key, const void* args, size_t args_size, const char* args_type) {
+  return LoadPlugin()(key.c_str(), args, args_size, args_type, &Globals());
+}
+
+}  // namespace segtune::cli

@@ -1,0 +1,104 @@
+// The front end starts without LibTorch or OpenCV (cli/verb.h, docs/architecture.md): --version,
+// --help, every verb's --help and the light verbs must not map either library, while a verb whose
+// work needs them loads the plugin. Checked from the process's own /proc/self/maps at exit
+// (preload/maps_dump.cpp). Start-up time and memory are measured by bench/startup_bench.sh.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "segtune/formats/example.h"
+#include "segtune/formats/tfrecord.h"
+#include "test_util.h"
+
+namespace {
+
+using segtune::testing::RunCommand;
+using segtune::testing::TempDir;
+
+// Runs segtune with `args` and returns what it had mapped when it exited.
+std::string MapsAfter(const TempDir& dir, const std::string& args, int expected_exit = 0) {
+  const std::string maps = (dir / "maps.txt").string();
+  std::filesystem::remove(maps);
+  const auto r = RunCommand("SEGTUNE_TEST_MAPS_OUT='" + maps + "' LD_PRELOAD='" + SEGTUNE_TEST_MAPS_DUMP + "' '" +
+                            SEGTUNE_BINARY + "' " + args);
+  EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
+  std::ifstream in(maps);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << "no maps written for: " << args;
+  return text.str();
+}
+
+// The loaded files whose names contain any of `names`, one per line ("" if none).
+std::string Loaded(const std::string& maps, const std::vector<std::string>& names) {
+  std::string found;
+  std::istringstream lines(maps);
+  for (std::string line; std::getline(lines, line);) {
+    for (const auto& n : names) {
+      if (line.find(n) != std::string::npos && found.find(line.substr(line.rfind(' ') + 1)) == std::string::npos) {
+        found += line.substr(line.rfind(' ') + 1) + "\n";
+      }
+    }
+  }
+  return found;
+}
+
+const std::vector<std::string> kHeavy = {"libtorch", "libc10", "libopencv", "libsegtune_plugin"};
+
+class Startup : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    coco_ = (dir_ / "coco.json").string();
+    std::ofstream(coco_) << R"({"images":[{"id":1,"file_name":"a.jpg","width":10,"height":10}],
+      "annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[1,1,4,4],"area":16,"iscrowd":0}],
+      "categories":[{"id":1,"name":"bottle"}]})";
+    dt_ = (dir_ / "dt.json").string();
+    std::ofstream(dt_) << R"([{"image_id":1,"category_id":1,"bbox":[1,1,4,4],"score":0.9}])";
+    records_ = (dir_ / "a.record").string();
+    tensorflow::Example example;
+    (*example.mutable_features()->mutable_feature())["image/height"].mutable_int64_list()->add_value(10);
+    segtune::TFRecordWriter writer(records_);
+    writer.Write(example.SerializeAsString());
+    writer.Close();
+  }
+  TempDir dir_;
+  std::string coco_, dt_, records_;
+};
+
+TEST_F(Startup, LightCommandsLoadNeitherLibTorchNorOpenCv) {
+  const std::vector<std::string> commands = {
+      "--version",
+      "--help",
+      "train --help",
+      "infer --help",
+      "labelmap '" + coco_ + "' -o '" + (dir_ / "label_map.pbtxt").string() + "'",
+      "records info '" + records_ + "'",
+      "coco-eval --gt '" + coco_ + "' --dt '" + dt_ + "' -o '" + (dir_ / "metrics.json").string() + "'",
+  };
+  for (const auto& args : commands) {
+    const std::string maps = MapsAfter(dir_, args);
+    EXPECT_EQ(Loaded(maps, kHeavy), "") << "segtune " << args;
+    EXPECT_NE(Loaded(maps, {"libsegtune_core"}), "") << "segtune " << args << ": not the shared-core build?";
+  }
+}
+
+// The control: the check above would pass for a binary that never loads anything.
+TEST_F(Startup, WorkThatNeedsLibTorchLoadsThePlugin) {
+  const std::string maps = MapsAfter(dir_, "models");
+  EXPECT_NE(Loaded(maps, {"libsegtune_plugin"}), "") << maps;
+  EXPECT_NE(Loaded(maps, {"libtorch"}), "") << maps;
+}
+
+TEST_F(Startup, MissingPluginIsAClearError) {
+  const auto r = RunCommand("SEGTUNE_PLUGIN_PATH='" + (dir_ / "nowhere.so").string() + "' '" + SEGTUNE_BINARY +
+                            "' models");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("nowhere.so: cannot load segtune's plugin"), std::string::npos) << r.output;
+  // The light verbs do not need it.
+  const auto light = RunCommand("SEGTUNE_PLUGIN_PATH='" + (dir_ / "nowhere.so").string() + "' '" + SEGTUNE_BINARY +
+                                "' records info '" + records_ + "'");
+  EXPECT_EQ(light.exit_code, 0) << light.output;
+}
+
+}  // namespace
