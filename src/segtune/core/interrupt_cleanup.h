@@ -2,7 +2,7 @@
 // are removed when the process is stopped by SIGINT, SIGTERM or SIGHUP, so Ctrl-C leaves nothing
 // behind. The signal handler itself only writes the signal number to a pipe (async-signal-safe); a
 // watcher thread removes the registered paths with ordinary code and exits 128 + signal.
-// (SIGKILL cannot be caught: readers skip stale temporaries by name, data/shard_set.h.)
+// (SIGKILL cannot be caught: readers skip stale temporaries by name, formats/shard_set.h.)
 #pragma once
 
 #include <filesystem>

@@ -97,7 +97,7 @@ LabelboxRow ParseLabelboxNdjsonRow(const nlohmann::json& row, const std::string&
   out.url = StringField(data_row, "row_data");
   out.external_id = StringField(data_row, "external_id");
   if (row.contains("media_attributes")) {
-    // As COCO's width/height (data/coco.h): 0 when unknown, at most what an int holds.
+    // As COCO's width/height (formats/coco.h): 0 when unknown, at most what an int holds.
     out.width = IntField(row["media_attributes"], "width", where + ": media_attributes", 0, INT32_MAX);
     out.height = IntField(row["media_attributes"], "height", where + ": media_attributes", 0, INT32_MAX);
   }

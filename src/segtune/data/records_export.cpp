@@ -75,7 +75,7 @@ ExportToCocoReport ExportRecordsToCoco(const std::vector<std::filesystem::path>&
                                  : names.Name(base, source + ": image/filename");
     image.file_name = name;
     // COCO's width/height and category ids have the ranges every COCO reader of segtune accepts
-    // (data/coco.h): an out-of-range record value is an error, never a wrapped int in the JSON.
+    // (formats/coco.h): an out-of-range record value is an error, never a wrapped int in the JSON.
     image.width = static_cast<int>(InCocoRange(od.width, 0, INT32_MAX, source, "image/width"));
     image.height = static_cast<int>(InCocoRange(od.height, 0, INT32_MAX, source, "image/height"));
     if (!od.encoded.empty()) {
