@@ -43,7 +43,7 @@ dt = [d for d in json.load(open(f"{work}/dt_{kind}.json")) if d["image_id"] in k
 json.dump(dt, open(f"{work}/sub_{kind}_{n}.dt.json", "w"))
 PYEOF
   t0=$(date +%s.%N)
-  "$BUILD/segtune" --quiet coco-eval --overwrite --gt "$WORK/gt.json" --dt "$WORK/dt_$type.json" --type "$type" \
+  "$BUILD/segtune" --quiet coco-eval --overwrite --groundtruth "$WORK/gt.json" --predictions "$WORK/dt_$type.json" --type "$type" \
     -o "$WORK/metrics_$type.json" > "$WORK/summary_$type.txt"
   wall=$(echo "$(date +%s.%N) - $t0" | bc -l)
   full_s=$(seconds_of "$WORK/metrics_$type.json")
@@ -51,7 +51,7 @@ PYEOF
     "$type" "$IMAGES" "$wall" "$(rate "$IMAGES" "$wall")" "$full_s" "$(rate "$IMAGES" "$full_s")"
   head -1 "$WORK/summary_$type.txt"
 
-  "$BUILD/segtune" --quiet coco-eval --overwrite --gt "$WORK/sub_${type}_$n.gt.json" --dt "$WORK/sub_${type}_$n.dt.json" \
+  "$BUILD/segtune" --quiet coco-eval --overwrite --groundtruth "$WORK/sub_${type}_$n.gt.json" --predictions "$WORK/sub_${type}_$n.dt.json" \
     --type "$type" -o "$WORK/metrics_sub_$type.json" > /dev/null
   sub_s=$(seconds_of "$WORK/metrics_sub_$type.json")
   $PY "$SRC/tests/evaluation/pycocotools_cocoeval_transliteration.py" "$WORK/sub_${type}_$n.gt.json" \

@@ -27,7 +27,7 @@ have_pycocotools=$($PY -c "import pycocotools" 2>/dev/null && echo 1 || echo 0)
 for type in bbox segm; do
   runs=()
   for _ in 1 2 3 4 5; do
-    runs+=("$(wall "$BUILD/segtune" --quiet coco-eval --overwrite --gt "$WORK/gt.json" --dt "$WORK/dt_$type.json" \
+    runs+=("$(wall "$BUILD/segtune" --quiet coco-eval --overwrite --groundtruth "$WORK/gt.json" --predictions "$WORK/dt_$type.json" \
                --type "$type" -o "$WORK/metrics_$type.json")")
   done
   ours=$(median "${runs[@]}")

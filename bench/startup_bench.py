@@ -74,7 +74,7 @@ def main():
                     "open(sys.argv[1],'wb').write(b'\\x89PNG\\r\\n\\x1a\\n'+chunk(b'IHDR',struct.pack('>IIBBBBB',10,10,8,2,0,0,0))"
                     "+chunk(b'IDAT',zlib.compress(raw))+chunk(b'IEND',b''))", img], check=True)
     records = os.path.join(work, "a.record")
-    subprocess.run([segtune, "-q", "coco2tfrecord", "--annotations", coco, "--images", work, "-o", records],
+    subprocess.run([segtune, "-q", "coco2tfrecord", "--annotations", coco, "--images-dir", work, "-o", records],
                    check=True, stdout=subprocess.DEVNULL)
     label_map = os.path.join(work, "label_map.pbtxt")
     metrics = os.path.join(work, "metrics.json")
@@ -84,7 +84,7 @@ def main():
         ("train --help", [segtune, "train", "--help"]),
         ("labelmap", [segtune, "labelmap", coco, "-o", label_map, "--overwrite"]),
         ("records info", [segtune, "records", "info", records]),
-        ("coco-eval (1 image)", [segtune, "coco-eval", "--gt", coco, "--dt", dt, "-o", metrics, "--overwrite"]),
+        ("coco-eval (1 image)", [segtune, "coco-eval", "--groundtruth", coco, "--predictions", dt, "-o", metrics, "--overwrite"]),
         ("models (loads the plugin)", [segtune, "models"]),
     ]
     print("machine: %d cores, load %s; %d runs each, medians" % (os.cpu_count(), os.getloadavg()[0], runs))

@@ -18,7 +18,7 @@ quiet "$S" synth --out syn -n 6 --size 128x128
 quiet "$S" labelbox2coco syn/export.json -o lb.json
 quiet "$S" download lb.json --images-dir images -o coco.json --allow-file-urls syn
 quiet "$S" labelmap coco.json -o label_map.pbtxt
-quiet "$S" coco2tfrecord --annotations coco.json --images . -o train.record --include-masks --semantic-masks
+quiet "$S" coco2tfrecord --annotations coco.json --images-dir . -o train.record --include-masks --semantic-masks
 python3 "$tools/bomb_inputs.py" . syn/images/synth_000000.jpg
 config() {  # config MODEL RECORD OUT
   quiet "$S" config init --model "$1" --label-map label_map.pbtxt --train "$2" -o "$3" --batch-size 1 \
@@ -78,9 +78,9 @@ measure "eval --predictions pred_bomb" "$S" eval --predictions pred_bomb.record 
 measure "infer lraspp bomb20k.png" "$S" infer -m sem-export -i bomb20k.png --masks-dir out-masks
 measure "labelbox2coco 30k mask URL" "$S" labelbox2coco lb_bomb.json -o out-lb.json
 measure "download bomb20k.png" "$S" download coco_url_bomb.json --images-dir out-dl -o out-dl.json
-measure "coco2tfrecord --download bomb20k.png" "$S" coco2tfrecord --annotations coco_url_bomb.json --images out-c2t \
+measure "coco2tfrecord --download bomb20k.png" "$S" coco2tfrecord --annotations coco_url_bomb.json --images-dir out-c2t \
   --download -o out-c2t.record
-measure "coco2tfrecord local bomb20k.png" "$S" coco2tfrecord --annotations coco_local_bomb.json --images . \
+measure "coco2tfrecord local bomb20k.png" "$S" coco2tfrecord --annotations coco_local_bomb.json --images-dir . \
   -o out-c2t2.record --include-masks
 measure "validate local bomb20k.png" "$S" validate coco_local_bomb.json --images-dir .
 if [ "$with_8k" = --with-8k ]; then

@@ -68,3 +68,21 @@ TEST(CliFrame, QuietSilencesInfoButNotResults) {
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_NE(r.output.find("self-check passed"), std::string::npos);
 }
+
+// Issue 19: one spelling per idea across verbs; the old spellings still work and --help lists them.
+TEST(CliFrame, RenamedFlagsKeepTheirOldSpellingsAsAliases) {
+  const struct {
+    const char* verb;
+    std::vector<std::string> names;
+  } cases[] = {{"coco2tfrecord", {"--images-dir", "--images"}},
+               {"synth", {"--num-images", "-n", "--images"}},
+               {"coco-eval", {"--groundtruth", "--gt", "--predictions", "--dt"}}};
+  for (const auto& c : cases) {
+    const auto r = RunSegtune(std::string(c.verb) + " --help");
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    for (const auto& name : c.names) {
+      const bool listed = r.output.find(name + ",") != std::string::npos || r.output.find(name + " ") != std::string::npos;
+      EXPECT_TRUE(listed) << c.verb << " --help does not list " << name << "\n" << r.output;
+    }
+  }
+}

@@ -74,7 +74,7 @@ TEST_F(Startup, LightCommandsLoadNeitherLibTorchNorOpenCv) {
       "infer --help",
       "labelmap '" + coco_ + "' -o '" + (dir_ / "label_map.pbtxt").string() + "'",
       "records info '" + records_ + "'",
-      "coco-eval --gt '" + coco_ + "' --dt '" + dt_ + "' -o '" + (dir_ / "metrics.json").string() + "'",
+      "coco-eval --groundtruth '" + coco_ + "' --predictions '" + dt_ + "' -o '" + (dir_ / "metrics.json").string() + "'",
   };
   for (const auto& args : commands) {
     const std::string maps = MapsAfter(dir_, args);

@@ -19,7 +19,7 @@ struct Options {
 segtune::cli::Runner Setup(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   app.add_option("--annotations", opts->annotations, "COCO JSON (instances)")->required();
-  app.add_option("--images", opts->images_dir, "Directory the COCO file_names are relative to")->required();
+  app.add_option("--images-dir,--images", opts->images_dir, "Directory the COCO file_names are relative to")->required();
   app.add_option("-o,--output", opts->convert.output, "Output TFRecord (the shard prefix with --shards)")->required();
   app.add_option("--shards", opts->convert.shards, "Write N shards PATH-0000i-of-0000N (image k -> shard k % N)")
       ->check(CLI::PositiveNumber);
@@ -29,7 +29,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--overwrite", opts->convert.overwrite,
                "Replace a previous output of this name: the file and every shard set of the prefix (stale sets "
                "are removed); files that are not TFRecords are never replaced");
-  app.add_flag("--download", opts->convert.download, "Fetch images given by URL instead of reading them from --images");
+  app.add_flag("--download", opts->convert.download, "Fetch images given by URL instead of reading them from --images-dir");
   segtune::cli::AddDownloadLimitOptions(&app, &opts->convert.fetch);
   app.footer("Keys and conventions follow TF's create_coco_tf_record.py; annotations with an empty box or a box "
              "past the image are skipped and counted.");

@@ -8,8 +8,8 @@ namespace {
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto o = std::make_shared<segtune::CocoEvalCommandOptions>();
-  app.add_option("--gt", o->gt, "Ground truth COCO JSON (instances.json)")->required();
-  app.add_option("--dt", o->dt, "Detections: a COCO results JSON array")->required();
+  app.add_option("--groundtruth,--gt", o->gt, "Ground truth COCO JSON (instances.json)")->required();
+  app.add_option("--predictions,--dt", o->dt, "Detections: a COCO results JSON array")->required();
   app.add_option("--type", o->type, "bbox or segm")->check(CLI::IsMember({"bbox", "segm"}));
   app.add_option("--img-ids", o->img_ids, "Evaluate only these image ids")->delimiter(',');
   app.add_option("--cat-ids", o->cat_ids, "Evaluate only these category ids")->delimiter(',');
@@ -17,7 +17,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--per-class", o->per_class, "Also print AP and AP50 per category");
   app.add_flag("--no-cats{false}", o->use_cats,
                "Ignore categories: any detection may match any ground truth (pycocotools useCats=0)");
-  app.add_option("-o,--output", o->output, "metrics.json path (default: next to --dt)");
+  app.add_option("-o,--output", o->output, "metrics.json path (default: next to --predictions)");
   app.add_flag("--overwrite", o->overwrite,
                "Replace a previous metrics file of this name (a JSON object); other files are never replaced");
   app.footer("Prints the 12-line COCOeval summary (same numbers as pycocotools) and writes metrics.json.");

@@ -34,7 +34,7 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 segtune::cli::Runner Setup(CLI::App& app) {
   auto opts = std::make_shared<Options>();
   app.add_option("--out,--output,-o", opts->synth.out_dir, "Output directory (images/, export.json, synth.json)")->required();
-  app.add_option("--images,-n", opts->synth.images, "Number of images")->capture_default_str();
+  app.add_option("--num-images,-n,--images", opts->synth.images, "Number of images")->capture_default_str();
   app.add_option("--classes", opts->classes, "Comma-separated classes: bottle, can, box, ball, cup, sign")->capture_default_str();
   app.add_option("--seed", opts->synth.seed, "Random seed (same seed, same files)")->capture_default_str();
   app.add_option("--size", opts->size, "Image size WIDTHxHEIGHT")->capture_default_str();
@@ -49,7 +49,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "Objects are drawn with shading, texture, shadows and occlusion over cluttered backgrounds; each polygon is\n"
       "the object's full silhouette and later objects in a row occlude earlier ones. \"Labeled Data\" is a file://\n"
       "URL. Use a different --classes set (e.g. ball,cup,sign) for a pre-training source dataset.\n"
-      "Example: segtune synth --out data/target --images 200 --classes bottle,can,box --seed 1");
+      "Example: segtune synth --out data/target --num-images 200 --classes bottle,can,box --seed 1");
   return segtune::cli::InPlugin("synth", opts);
 }
 

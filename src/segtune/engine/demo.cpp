@@ -115,7 +115,7 @@ class DemoRunner {
   void PrepareDataset(const std::string& name, const std::string& classes, int images, int seed, int val_images) {
     const double val = double(val_images) / images;
     Step("dataset '" + name + "': Labelbox export -> COCO -> local images -> checks -> splits -> label map -> TFRecords");
-    Seg({"synth", "--out", name + "/labelbox", "--images", std::to_string(images), "--classes", classes, "--seed",
+    Seg({"synth", "--out", name + "/labelbox", "--num-images", std::to_string(images), "--classes", classes, "--seed",
          std::to_string(seed), "--size", sizes_.image_size});
     Seg({"labelbox2coco", name + "/labelbox/export.json", "-o", name + "/coco_urls.json"});
     Seg({"download", name + "/coco_urls.json", "--images-dir", name + "/images", "-o", name + "/coco.json",
@@ -125,7 +125,7 @@ class DemoRunner {
          std::to_string(seed), "-o", name + "/split"});
     Seg({"labelmap", name + "/coco.json", "-o", name + "/label_map.pbtxt"});
     for (const std::string part : {"train", "val"}) {
-      Seg({"coco2tfrecord", "--annotations", name + "/split_" + part + ".json", "--images", name, "--output",
+      Seg({"coco2tfrecord", "--annotations", name + "/split_" + part + ".json", "--images-dir", name, "--output",
            name + "/records/" + part + ".record", "--shards", "2", "--semantic-masks"});
     }
   }

@@ -33,7 +33,7 @@ std::string ImageName(int index) {
 
 std::vector<synth::ShapeKind> CheckOptions(const SynthOptions& o) {
   if (o.out_dir.empty()) throw UsageError("synth: --out is required");
-  if (o.images < 1) throw UsageError("synth: --images must be at least 1 (got " + std::to_string(o.images) + ")");
+  if (o.images < 1) throw UsageError("synth: --num-images must be at least 1 (got " + std::to_string(o.images) + ")");
   if (o.width < 32 || o.height < 32 || o.width > 8192 || o.height > 8192) {
     throw UsageError("synth: --size " + std::to_string(o.width) + "x" + std::to_string(o.height) +
                      ": each side must be between 32 and 8192 pixels");
