@@ -19,7 +19,7 @@ namespace fs = std::filesystem;
 
 // Bottom to top. A file in layer i may include segtune/<layer j>/ only for j <= i.
 const std::vector<std::string> kLayers = {"core",   "formats", "data",      "evaluation", "models",
-                                          "engine", "export",  "inference", "cli"};
+                                          "engine", "export",  "inference", "apps", "cli"};
 
 struct Include {
   std::string file;

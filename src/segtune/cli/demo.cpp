@@ -2,7 +2,7 @@
 #include <thread>
 
 #include "segtune/cli/verb.h"
-#include "segtune/engine/demo.h"  // Options types only.
+#include "segtune/apps/demo.h"  // Options types only.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
 #endif

@@ -1,4 +1,4 @@
-#include "segtune/engine/demo.h"
+#include "segtune/apps/demo.h"
 
 #include <sys/wait.h>
 #include <unistd.h>
