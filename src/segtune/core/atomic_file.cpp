@@ -97,6 +97,17 @@ std::string ReadFile(const fs::path& path) {
   return data;
 }
 
+std::optional<std::string> ReadSmallFile(const fs::path& path, uintmax_t max_bytes) {
+  std::error_code ec;
+  const uintmax_t size = fs::file_size(path, ec);
+  if (ec || size > max_bytes) return std::nullopt;
+  try {
+    return ReadFile(path);
+  } catch (const IoError&) {
+    return std::nullopt;
+  }
+}
+
 AtomicDirectory::AtomicDirectory(fs::path path) : path_(std::move(path)) {
   CreateParent(fs::absolute(path_));
   temp_ = path_;

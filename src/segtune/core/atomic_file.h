@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -36,6 +37,10 @@ class AtomicFile {
 void WriteFileAtomic(const std::filesystem::path& path, std::string_view bytes);
 // Reads a whole file. Throws IoError naming the path if it cannot be read.
 std::string ReadFile(const std::filesystem::path& path);
+// The bytes of `path` if it is a readable file of at most `max_bytes`; nullopt otherwise (missing,
+// unreadable, larger). For "is this a file segtune wrote?" checks (output_guard.h), which must not
+// read a large file someone else left under the output's name.
+std::optional<std::string> ReadSmallFile(const std::filesystem::path& path, uintmax_t max_bytes);
 
 // A directory being built (e.g. an export). Files go into temp_path(); Commit() renames it onto
 // path, replacing an existing directory only after the new one is complete.

@@ -185,12 +185,10 @@ namespace {
 // What `config init --overwrite` may replace. A config is small text; a large file is something else
 // and is not read.
 bool LooksLikePipelineConfigFile(const std::filesystem::path& path) {
-  constexpr uintmax_t kMaxBytes = 16 << 20;
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxBytes) return false;
+  const std::optional<std::string> text = ReadSmallFile(path, 16 << 20);
+  if (!text) return false;
   try {
-    ParsePipelineConfig(ReadFile(path), path);  // Throws unless it parses and names a usable model.
+    ParsePipelineConfig(*text, path);  // Throws unless it parses and names a usable model.
     return true;
   } catch (const std::exception&) {
     return false;

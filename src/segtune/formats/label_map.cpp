@@ -120,13 +120,10 @@ LabelMap LoadLabelMap(const std::filesystem::path& path) {
 bool LooksLikeLabelMapFile(const std::filesystem::path& path) {
   // Label maps are small text; a large file or a NUL byte is something else (ParseLabelMap would try
   // the binary form on it, which accepts many byte strings).
-  constexpr uintmax_t kMaxBytes = 16 << 20;
-  std::error_code ec;
-  const uintmax_t size = std::filesystem::file_size(path, ec);
-  if (ec || size > kMaxBytes) return false;
+  const std::optional<std::string> bytes = ReadSmallFile(path, 16 << 20);
+  if (!bytes) return false;
   try {
-    const std::string bytes = ReadFile(path);
-    return bytes.find('\0') == std::string::npos && ParseLabelMap(bytes, path.string()).item_size() > 0;
+    return bytes->find('\0') == std::string::npos && ParseLabelMap(*bytes, path.string()).item_size() > 0;
   } catch (const std::exception&) {
     return false;
   }
