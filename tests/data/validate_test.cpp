@@ -134,6 +134,85 @@ TEST(Validate, FixedCopyValidatesClean) {
   EXPECT_NE(all.find("duplicate annotation ids renumbered: 1"), std::string::npos) << all;
 }
 
+// The verb's back-end returns what it found and changed (the CLI prints it and picks the exit code).
+TEST(Validate, RunValidateReturnsTheReportAndWhatTheFixChanged) {
+  TempDir dir;
+  segtune::SaveCoco(ProblemDataset(), dir / "bad.json");
+  segtune::ValidateOptions options;
+  options.input = dir / "bad.json";
+  options.fix = true;
+  options.output = dir / "fixed.json";
+  const segtune::ValidateResult result = segtune::RunValidate(options);
+  EXPECT_EQ(result.input, dir / "bad.json");
+  EXPECT_EQ(result.images, 3u);
+  EXPECT_EQ(result.categories, 2u);
+  EXPECT_EQ(result.annotations, 8u);
+  EXPECT_EQ(result.report.total(), 9);  // One of each annotation-level kind.
+  EXPECT_EQ(Count(result.report, CocoProblem::kYFlippedBbox), 1);
+  ASSERT_TRUE(result.fix.has_value());
+  EXPECT_EQ(result.fix->output, dir / "fixed.json");
+  EXPECT_EQ(result.fix->remaining.total(), 0);
+  std::string changes;
+  for (const auto& c : result.fix->changes) changes += c + "\n";
+  EXPECT_NE(changes.find("duplicate annotation ids renumbered: 1"), std::string::npos) << changes;
+  EXPECT_EQ(segtune::LoadCoco(dir / "fixed.json").annotations.size(), 5u);
+
+  const std::string text = segtune::FormatValidateResult(result);
+  EXPECT_EQ(text.rfind((dir / "bad.json").string() + ": 3 images, 2 categories, 8 annotations\n", 0), 0u) << text;
+  EXPECT_NE(text.find("error: y-flipped bboxes (old Labelbox COCO export: y' = H - y - h): 1\n"
+                      "  annotations[4] (id 5, image 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("note: image files not checked (pass --images-dir DIR)\n9 problems found\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("fixed: duplicate annotation ids renumbered: 1\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("still"), std::string::npos) << "the fixed copy is clean: " << text;
+  EXPECT_EQ(text.find("wrote"), std::string::npos) << "the CLI says where outputs went: " << text;
+}
+
+// Without --fix there is no fix part, and a clean file says so.
+TEST(Validate, RunValidateWithoutFixReportsOnly) {
+  TempDir dir;
+  CocoDataset d;
+  d.images = {Image("1", "a.png", 100, 80)};
+  d.categories = {{1, "bottle", "", {}}};
+  d.annotations = {Rect(1, "1", 1, 10, 10, 10, 10)};
+  segtune::SaveCoco(d, dir / "good.json");
+  segtune::ValidateOptions options;
+  options.input = dir / "good.json";
+  const segtune::ValidateResult result = segtune::RunValidate(options);
+  EXPECT_EQ(result.report.total(), 0);
+  EXPECT_FALSE(result.fix.has_value());
+  EXPECT_EQ(segtune::FormatValidateResult(result),
+            (dir / "good.json").string() + ": 1 images, 1 categories, 1 annotations\n"
+            "note: image files not checked (pass --images-dir DIR)\nno problems found\n");
+}
+
+// A missing image cannot be fixed: the fix part says what the fixed copy still has.
+TEST(Validate, RunValidateCountsWhatTheFixCannotRepair) {
+  TempDir dir;
+  CocoDataset d;
+  d.images = {Image("1", "gone.png", 100, 80)};
+  d.categories = {{1, "bottle", "", {}}};
+  d.annotations = {Rect(1, "1", 1, 10, 10, 10, 10)};
+  segtune::SaveCoco(d, dir / "in.json");
+  segtune::ValidateOptions options;
+  options.input = dir / "in.json";
+  options.images_dir = dir.path();
+  options.fix = true;
+  options.output = dir / "fixed.json";
+  const segtune::ValidateResult result = segtune::RunValidate(options);
+  EXPECT_EQ(Count(result.report, CocoProblem::kMissingImage), 1);
+  ASSERT_TRUE(result.fix.has_value());
+  EXPECT_TRUE(result.fix->changes.empty());
+  EXPECT_EQ(Count(result.fix->remaining, CocoProblem::kMissingImage), 1);
+  const std::string text = segtune::FormatValidateResult(result);
+  EXPECT_NE(text.find("1 problems found\nfixed: nothing to change\n"
+                      "still 1 problems in the fixed copy (missing/unreadable images are not fixed)\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(Validate, CliExitsOneOnProblemsAndTheFixedFileValidatesClean) {
   TempDir dir;
   segtune::SaveCoco(ProblemDataset(), dir / "bad.json");

@@ -213,6 +213,37 @@ TEST(CocoEvalCommand, PrintsSummaryAndWritesMetrics) {
   EXPECT_EQ(metrics["results"]["unknown_image"], 1);
 }
 
+// The verb's back-end returns the evaluation, the warnings and the output it wrote; the CLI prints them.
+TEST(CocoEvalCommand, ReturnsTheResultAndWarningsAndWritesMetrics) {
+  testing::TempDir dir;
+  WriteRandomDataset(dir / "gt.json", dir / "dt.json", 4);
+  nlohmann::json dt;
+  std::ifstream(dir / "dt.json") >> dt;
+  dt.push_back({{"image_id", 123456}, {"category_id", 3}, {"bbox", {0, 0, 5, 5}}, {"score", 0.5}});
+  std::ofstream(dir / "dt.json") << dt.dump();
+  CocoEvalCommandOptions options;
+  options.gt = dir / "gt.json";
+  options.dt = dir / "dt.json";
+  options.output = dir / "out" / "m.json";
+  std::filesystem::create_directories(dir / "out");
+  const CocoEvalCommandResult result = RunCocoEvalCommand(options);
+
+  CocoEvalParams params;  // The same evaluation through the library's own entry point.
+  params.results_kind = CocoResultsKind::kBoxes;
+  const CocoEvalResult direct = EvaluateCoco(LoadCoco(dir / "gt.json"), LoadCocoResults(dir / "dt.json"), params);
+  for (int i = 0; i < 12; ++i) EXPECT_DOUBLE_EQ(result.eval.stats[i], direct.stats[i]) << "stat " << i;
+  EXPECT_EQ(result.eval.report.unknown_image, 1u);
+  ASSERT_EQ(result.warnings.size(), 1u);
+  EXPECT_EQ(result.warnings[0].rfind((dir / "dt.json").string() + ": 1 of ", 0), 0u) << result.warnings[0];
+  EXPECT_NE(result.warnings[0].find("image_id 123456"), std::string::npos) << result.warnings[0];
+  EXPECT_EQ(result.output, dir / "out" / "m.json");
+  nlohmann::json metrics;
+  std::ifstream(dir / "out" / "m.json") >> metrics;
+  ASSERT_EQ(metrics["stats_list"].size(), 12u);
+  EXPECT_DOUBLE_EQ(metrics["stats_list"][0].get<double>(), direct.stats[0]);
+  EXPECT_FALSE(std::filesystem::exists(dir / "metrics.json")) << "-o is honoured";
+}
+
 TEST(CocoEvalCommand, RejectsUnknownType) {
   const auto run = testing::RunSegtune("coco-eval --gt a.json --dt b.json --type keypoints");
   EXPECT_NE(run.exit_code, 0);

@@ -1,10 +1,29 @@
 // `segtune coco-eval`: COCO bbox/segm metrics with pycocotools' semantics.
+#include <iostream>
 #include <memory>
+#include <string>
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/log.h"
 #include "segtune/evaluation/coco_eval_command.h"
 
 namespace {
+
+// Runs in the front end (no plugin): evaluation/ needs neither LibTorch nor OpenCV, so coco-eval
+// starts in milliseconds (tests/cli/startup_test.cpp).
+int Run(const segtune::CocoEvalCommandOptions& options) {
+  const segtune::CocoEvalCommandResult result = segtune::RunCocoEvalCommand(options);
+  for (const auto& w : result.warnings) segtune::Warn(w);
+  const segtune::CocoEvalResult& r = result.eval;
+  segtune::Info("coco-eval: " + std::string(segtune::CocoIouTypeName(r.iou_type)) + ", " +
+                segtune::WithCommas(long(r.num_images)) + " images, " + segtune::WithCommas(long(r.num_gt)) +
+                " ground truths, " + segtune::WithCommas(long(r.num_dt)) + " detections, evaluated in " +
+                std::to_string(r.seconds) + " s");
+  std::cout << segtune::FormatCocoSummary(r);
+  if (options.per_class) std::cout << "\n" << segtune::FormatCocoPerClass(r);
+  std::cout << "wrote " << result.output.string() << "\n";
+  return 0;
+}
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto o = std::make_shared<segtune::CocoEvalCommandOptions>();
@@ -23,7 +42,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.footer("Prints the 12-line COCOeval summary (same numbers as pycocotools) and writes metrics.json.");
   return [o] {
     o->threads = segtune::cli::Globals().threads;
-    return segtune::RunCocoEvalCommand(*o);
+    return Run(*o);
   };
 }
 

@@ -2,6 +2,11 @@
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/inference/infer_eval.h"  // EvalCommand only: the front end links no inference code.
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+
+#include "segtune/core/log.h"
+#endif
 
 namespace {
 
@@ -30,7 +35,11 @@ int Run(const segtune::EvalCommand& o) {
   segtune::EvalCommand c = o;
   c.threads = segtune::cli::Globals().threads;
   c.device = segtune::cli::Globals().device;
-  return segtune::RunEvalCommand(c);
+  const segtune::EvalCommandResult result = segtune::RunEvalCommand(c);
+  for (const auto& w : result.warnings()) segtune::Warn(w);
+  std::cout << segtune::FormatEvalCommandResult(result);
+  std::cout << "wrote " << result.output.string() << "\n";
+  return 0;
 }
 #endif
 

@@ -1,6 +1,9 @@
 // `segtune validate`: report (and optionally fix) problems in a COCO file.
 #include "segtune/cli/verb.h"
 #include "segtune/data/validate.h"
+#if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <iostream>
+#endif
 
 namespace {
 
@@ -22,7 +25,12 @@ segtune::cli::Runner Setup(CLI::App& app) {
 }
 
 #if SEGTUNE_PLUGIN
-int Run(const segtune::ValidateOptions& opts) { return segtune::RunValidate(opts); }
+int Run(const segtune::ValidateOptions& opts) {
+  const segtune::ValidateResult result = segtune::RunValidate(opts);
+  std::cout << segtune::FormatValidateResult(result);
+  if (result.fix) std::cout << "wrote " << result.fix->output.string() << "\n";
+  return result.report.total() == 0 ? 0 : 1;  // Problems in the input, even if --fix repaired them.
+}
 #endif
 
 }  // namespace

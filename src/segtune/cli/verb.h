@@ -6,7 +6,10 @@
 //   segtune::cli::Runner Setup(CLI::App& app) {
 //     auto opts = std::make_shared<Options>();
 //     app.add_option("input", opts->input, "...")->required();
-//     return [opts] { return segtune::DoTheThing(*opts); };  // Returns the exit code.
+//     return [opts] {
+//       std::cout << segtune::FormatThing(segtune::DoTheThing(*opts));  // The library returns, the verb prints.
+//       return 0;                                                      // The exit code.
+//     };
 //   }
 //   }  // namespace
 //   SEGTUNE_VERB(labelbox2coco, 10, "Convert a Labelbox export to COCO JSON", Setup);
@@ -23,7 +26,7 @@
 //     return segtune::cli::InPlugin("train", args);
 //   }
 //   #if SEGTUNE_PLUGIN
-//   int Run(const Args& args) { return segtune::DoTheThing(args); }  // Plugin only.
+//   int Run(const Args& args) { ... }  // Plugin only: as the lambda above.
 //   #endif
 //   SEGTUNE_VERB(train, 35, "Fine-tune ...", Setup);  // Front end only.
 //   SEGTUNE_PLUGIN_RUN(train, Args, Run);              // Plugin only.
@@ -32,8 +35,10 @@
 // (SEGTUNE_PLUGIN=1), so both see one definition of Args; includes that only Run needs go inside
 // the #if, which keeps LibTorch and OpenCV headers out of the front end.
 //
-// The verb parses options and calls one library function; the logic lives in the library. Errors
-// are thrown (segtune::Error and subclasses); main() prints them and chooses the exit code.
+// The verb parses options and calls one library function; the logic lives in the library, which
+// returns results and never prints to stdout: the verb prints them and decides the exit code (so
+// tests and other callers get the numbers, not text). Errors are thrown (segtune::Error and
+// subclasses); main() prints them and chooses the exit code.
 // `order` sorts `segtune --help` in workflow order (10s dataset, 20s records, 30s config/train,
 // 40s export/inspect, 50s infer/eval, 60s models/weights, 90s utilities).
 #pragma once

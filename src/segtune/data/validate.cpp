@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <iostream>
 #include <map>
 #include <optional>
 #include <opencv2/imgcodecs.hpp>
@@ -382,32 +381,48 @@ void CheckFixOutput(const ValidateOptions& options) {
 
 }  // namespace
 
-int RunValidate(const ValidateOptions& options) {
+ValidateResult RunValidate(const ValidateOptions& options) {
   if (options.fix && options.output.empty()) throw UsageError("validate: --fix needs -o/--output FILE");
   if (options.fix) CheckFixOutput(options);
   const CocoDataset dataset = LoadCoco(options.input);
-  const ValidationReport report = ValidateCoco(dataset, options.images_dir);
-  std::cout << options.input.string() << ": " << WithCommas((long long)dataset.images.size()) << " images, "
-            << WithCommas((long long)dataset.categories.size()) << " categories, "
-            << WithCommas((long long)dataset.annotations.size()) << " annotations\n";
-  for (const auto& [kind, f] : report.findings) {
-    std::cout << "error: " << DescribeProblem(kind) << ": " << WithCommas(f.count) << "\n";
-    for (const auto& e : f.examples) std::cout << "  " << e << "\n";
-  }
-  if (!report.images_checked) std::cout << "note: image files not checked (pass --images-dir DIR)\n";
-  std::cout << (report.total() == 0 ? "no problems found\n" : WithCommas(report.total()) + " problems found\n");
+  ValidateResult result;
+  result.input = options.input;
+  result.images = dataset.images.size();
+  result.categories = dataset.categories.size();
+  result.annotations = dataset.annotations.size();
+  result.report = ValidateCoco(dataset, options.images_dir);
   if (options.fix) {
-    std::vector<std::string> changes;
-    const CocoDataset fixed = FixCoco(dataset, options.images_dir, &changes);
+    ValidateFixResult fix;
+    const CocoDataset fixed = FixCoco(dataset, options.images_dir, &fix.changes);
     SaveCoco(fixed, options.output);
-    for (const auto& c : changes) std::cout << "fixed: " << c << "\n";
-    if (changes.empty()) std::cout << "fixed: nothing to change\n";
-    const ValidationReport after = ValidateCoco(fixed, options.images_dir, 0);
-    if (after.total() > 0)
-      std::cout << "still " << WithCommas(after.total()) << " problems in the fixed copy (missing/unreadable images are not fixed)\n";
-    std::cout << "wrote " << options.output.string() << "\n";
+    fix.remaining = ValidateCoco(fixed, options.images_dir, 0);
+    fix.output = options.output;
+    result.fix = std::move(fix);
   }
-  return report.total() == 0 ? 0 : 1;
+  return result;
+}
+
+std::string FormatValidateResult(const ValidateResult& result) {
+  std::ostringstream out;
+  out << result.input.string() << ": " << WithCommas((long long)result.images) << " images, "
+      << WithCommas((long long)result.categories) << " categories, " << WithCommas((long long)result.annotations)
+      << " annotations\n";
+  const ValidationReport& report = result.report;
+  for (const auto& [kind, f] : report.findings) {
+    out << "error: " << DescribeProblem(kind) << ": " << WithCommas(f.count) << "\n";
+    for (const auto& e : f.examples) out << "  " << e << "\n";
+  }
+  if (!report.images_checked) out << "note: image files not checked (pass --images-dir DIR)\n";
+  out << (report.total() == 0 ? "no problems found\n" : WithCommas(report.total()) + " problems found\n");
+  if (result.fix) {
+    for (const auto& c : result.fix->changes) out << "fixed: " << c << "\n";
+    if (result.fix->changes.empty()) out << "fixed: nothing to change\n";
+    if (result.fix->remaining.total() > 0) {
+      out << "still " << WithCommas(result.fix->remaining.total())
+          << " problems in the fixed copy (missing/unreadable images are not fixed)\n";
+    }
+  }
+  return out.str();
 }
 
 }  // namespace segtune

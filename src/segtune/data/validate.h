@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -64,9 +65,30 @@ struct ValidateOptions {
   bool overwrite = false;
 };
 
-// Loads, validates, prints the report to stdout, and with fix writes the corrected copy (its output
-// checked before anything is read). Returns the exit code: 1 when problems were found in the input,
-// else 0.
-int RunValidate(const ValidateOptions& options);
+// What `segtune validate --fix` changed and wrote.
+struct ValidateFixResult {
+  std::vector<std::string> changes;  // FixCoco's; empty when nothing needed changing.
+  ValidationReport remaining;        // The fixed copy validated again (counts only): what FixCoco cannot fix.
+  std::filesystem::path output;      // Where the fixed copy was written.
+};
+
+// What `segtune validate` found, and with --fix what it did.
+struct ValidateResult {
+  std::filesystem::path input;
+  size_t images = 0, categories = 0, annotations = 0;  // In the input, for the report's first line.
+  ValidationReport report;                             // Of the input: its total() decides the exit code.
+  std::optional<ValidateFixResult> fix;                // With options.fix.
+};
+
+// Loads, validates, and with fix writes the corrected copy (its output checked before anything is
+// read). Problems in the data are results, not errors: the caller decides the exit code. Throws
+// UsageError for --fix without an output or an output that may not be replaced, IoError/FormatError
+// for an input that cannot be read as COCO.
+ValidateResult RunValidate(const ValidateOptions& options);
+
+// The report `segtune validate` prints: the input's counts, each problem kind with its examples, the
+// total, and with fix the changes and what the fixed copy still has. Not the "wrote" line: the CLI
+// prints where outputs went.
+std::string FormatValidateResult(const ValidateResult& result);
 
 }  // namespace segtune

@@ -1,11 +1,9 @@
-// The coco-eval verb's work: files in, summary and metrics.json out.
+// The coco-eval verb's work: files in, metrics and metrics.json out (the CLI prints them).
 #include "segtune/evaluation/coco_eval_command.h"
 
 #include <simdjson.h>
 
 #include <cctype>
-
-#include <iostream>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -49,26 +47,30 @@ ImageId ParseImageId(const std::string& text) {
   return id;
 }
 
-void ReportDroppedResults(const CocoResultsReport& report, const std::filesystem::path& dt) {
+std::vector<std::string> DroppedResultsWarnings(const CocoResultsReport& report, const std::filesystem::path& dt) {
+  std::vector<std::string> warnings;
   if (report.unknown_image) {
     std::string ids;
     for (const auto& s : report.unknown_image_examples) ids += (ids.empty() ? "" : ", ") + s;
-    Warn(dt.string() + ": " + WithCommas(long(report.unknown_image)) + " of " + WithCommas(long(report.total)) +
-         " results are on images that are not in the ground truth (e.g. image_id " + ids +
-         "); they were left out (pycocotools refuses such a file: \"Results do not correspond to current coco set\")");
+    warnings.push_back(dt.string() + ": " + WithCommas(long(report.unknown_image)) + " of " +
+                       WithCommas(long(report.total)) +
+                       " results are on images that are not in the ground truth (e.g. image_id " + ids +
+                       "); they were left out (pycocotools refuses such a file: "
+                       "\"Results do not correspond to current coco set\")");
   }
   if (report.unknown_category) {
     std::string ids;
     for (auto c : report.unknown_category_examples) ids += (ids.empty() ? "" : ", ") + std::to_string(c);
-    Warn(dt.string() + ": " + WithCommas(long(report.unknown_category)) +
-         " results have a category_id that is not in the ground truth (e.g. " + ids +
-         "); they cannot match anything and were left out");
+    warnings.push_back(dt.string() + ": " + WithCommas(long(report.unknown_category)) +
+                       " results have a category_id that is not in the ground truth (e.g. " + ids +
+                       "); they cannot match anything and were left out");
   }
+  return warnings;
 }
 
 }  // namespace
 
-int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
+CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
   // The default sits next to the results, where `eval -o` may have put its own metrics.json.
   const std::filesystem::path out = o.output.empty() ? o.dt.parent_path() / "metrics.json" : o.output;
   CheckOutputFile(out, o.overwrite, {"coco-eval", "--output", "metrics JSON", {}},
@@ -89,20 +91,15 @@ int RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
   params.results_kind = FirstResultHasBox(o.dt) ? CocoResultsKind::kBoxes : CocoResultsKind::kMasks;
   if (dt.empty()) params.results_kind = CocoResultsKind::kBoxes;
 
-  const CocoEvalResult result = EvaluateCoco(gt, dt, params);
-  ReportDroppedResults(result.report, o.dt);
-  Info("coco-eval: " + std::string(CocoIouTypeName(result.iou_type)) + ", " + WithCommas(long(result.num_images)) +
-       " images, " + WithCommas(long(result.num_gt)) + " ground truths, " + WithCommas(long(result.num_dt)) +
-       " detections, evaluated in " + std::to_string(result.seconds) + " s");
-  std::cout << FormatCocoSummary(result);
-  if (o.per_class) std::cout << "\n" << FormatCocoPerClass(result);
-
-  nlohmann::json j = CocoEvalResultToJson(result);
+  CocoEvalCommandResult result;
+  result.eval = EvaluateCoco(gt, dt, params);
+  result.warnings = DroppedResultsWarnings(result.eval.report, o.dt);
+  nlohmann::json j = CocoEvalResultToJson(result.eval);
   j["gt"] = o.gt.string();
   j["dt"] = o.dt.string();
   WriteFileAtomic(out, j.dump(2) + "\n");
-  std::cout << "wrote " << out.string() << "\n";
-  return 0;
+  result.output = out;
+  return result;
 }
 
 }  // namespace segtune

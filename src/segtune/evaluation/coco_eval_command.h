@@ -1,11 +1,13 @@
-// `segtune coco-eval`: load a COCO ground truth and a results file, evaluate, print the pycocotools
-// summary (and optionally the per-class table) on stdout, and write metrics.json.
+// `segtune coco-eval`: load a COCO ground truth and a results file, evaluate, and write metrics.json.
+// The CLI prints the pycocotools summary (and optionally the per-class table) from the result.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "segtune/evaluation/coco_eval.h"
 
 namespace segtune {
 
@@ -23,9 +25,17 @@ struct CocoEvalCommandOptions {
   int threads = 0;
 };
 
-// Returns the exit code (0). Throws FormatError/IoError for unreadable inputs, UsageError for bad
-// options and (before loading anything) for an output that exists and may not be replaced. Warns (stderr) about results on unknown images or categories.
-int RunCocoEvalCommand(const CocoEvalCommandOptions& options);
+struct CocoEvalCommandResult {
+  CocoEvalResult eval;
+  // Results left out (on images or categories not in the ground truth), one sentence each, naming
+  // the results file: pycocotools refuses such a file, so the user must hear of it.
+  std::vector<std::string> warnings;
+  std::filesystem::path output;  // The metrics.json written.
+};
+
+// Throws FormatError/IoError for unreadable inputs, UsageError for bad options and (before loading
+// anything) for an output that exists and may not be replaced.
+CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalCommandOptions& options);
 
 // Whether the first element of a results array has a non-empty "bbox" — COCO.loadRes's test for
 // box results. False for an empty array. Throws FormatError if the file is not a JSON array.

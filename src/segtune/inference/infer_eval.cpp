@@ -1,11 +1,8 @@
 #include "segtune/inference/infer_eval.h"
 
-#include <iostream>
-
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/input_limits.h"
-#include "segtune/core/log.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/formats/label_map.h"
 #include "segtune/formats/od_example.h"
@@ -76,17 +73,15 @@ DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, 
 namespace {
 
 // The detection branch of RunEvalCommand: COCO box (and mask) AP.
-int RunDetectionEval(const EvalCommand& command, std::vector<std::string> names) {
+DetectionEvalResult EvaluateDetection(const EvalCommand& command, std::vector<std::string>* names) {
   DetectionEvalResult result;
   if (!command.predictions.empty()) {
-    result = EvaluateDetectionRecords(command.predictions, command.groundtruth, names, command.threads);
+    result = EvaluateDetectionRecords(command.predictions, command.groundtruth, *names, command.threads);
   } else {
     std::vector<std::string> bundle_names;
     result = EvaluateDetectionModelOnRecords(command, &bundle_names);
-    if (names.empty()) names = bundle_names;
+    if (names->empty()) *names = bundle_names;
   }
-  for (const auto& w : result.warnings) Warn(w);
-  std::cout << result.images << " images, matched by " << result.matched_by << "\n" << FormatDetectionEval(result);
   WriteFileAtomic(command.output, DetectionMetricsToJson(result));
   if (!command.logdir.empty()) {
     EventWriter events(command.logdir);
@@ -94,8 +89,7 @@ int RunDetectionEval(const EvalCommand& command, std::vector<std::string> names)
     events.AddScalar("eval/DetectionBoxes_Precision/mAP@.50IOU", result.bbox.stats[1], 0);
     if (result.segm) events.AddScalar("eval/DetectionMasks_Precision/mAP", result.segm->stats[0], 0);
   }
-  std::cout << "wrote " << command.output.string() << "\n";
-  return 0;
+  return result;
 }
 
 std::vector<std::string> NamesFromLabelMap(const std::string& path) {
@@ -118,7 +112,7 @@ void WriteEvents(const std::filesystem::path& logdir, const SemsegMetrics& m, co
 
 }  // namespace
 
-int RunEvalCommand(const EvalCommand& command) {
+EvalCommandResult RunEvalCommand(const EvalCommand& command) {
   const bool from_predictions = !command.predictions.empty();
   const bool from_model = !command.model.empty();
   if (from_predictions == from_model) {
@@ -128,9 +122,12 @@ int RunEvalCommand(const EvalCommand& command) {
   // Before the evaluation, which may run a model over every record.
   CheckOutputFile(command.output, command.overwrite, {"eval", "--output", "metrics JSON", {}},
                   [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
-  std::vector<std::string> names = NamesFromLabelMap(command.label_map);
+  EvalCommandResult out;
+  out.class_names = NamesFromLabelMap(command.label_map);
+  out.output = command.output;
   if (from_predictions ? HasDetectionPredictions(command.predictions) : IsDetectionBundle(command.model)) {
-    return RunDetectionEval(command, names);
+    out.detection = EvaluateDetection(command, &out.class_names);
+    return out;
   }
   SemsegEvalResult result;
   if (from_predictions) {
@@ -143,15 +140,27 @@ int RunEvalCommand(const EvalCommand& command) {
   } else {
     std::vector<std::string> bundle_names;
     result = EvaluateModelOnRecords(command, &bundle_names);
-    if (names.empty()) names = bundle_names;
+    if (out.class_names.empty()) out.class_names = bundle_names;
   }
-  for (const auto& w : result.warnings) Warn(w);
-  std::cout << result.images << " images, matched by " << result.matched_by << "\n"
-            << FormatSemsegTable(result.metrics, names);
-  WriteFileAtomic(command.output, SemsegMetricsToJson(result.metrics, names));
-  if (!command.logdir.empty()) WriteEvents(command.logdir, result.metrics, names);
-  std::cout << "wrote " << command.output.string() << "\n";
-  return 0;
+  WriteFileAtomic(command.output, SemsegMetricsToJson(result.metrics, out.class_names));
+  if (!command.logdir.empty()) WriteEvents(command.logdir, result.metrics, out.class_names);
+  out.semseg = std::move(result);
+  return out;
+}
+
+const std::vector<std::string>& EvalCommandResult::warnings() const {
+  static const std::vector<std::string> kNone;
+  return detection ? detection->warnings : semseg ? semseg->warnings : kNone;
+}
+
+std::string FormatEvalCommandResult(const EvalCommandResult& result) {
+  if (result.detection) {
+    return std::to_string(result.detection->images) + " images, matched by " + result.detection->matched_by + "\n" +
+           FormatDetectionEval(*result.detection);
+  }
+  if (!result.semseg) return "";
+  return std::to_string(result.semseg->images) + " images, matched by " + result.semseg->matched_by + "\n" +
+         FormatSemsegTable(result.semseg->metrics, result.class_names);
 }
 
 }  // namespace segtune

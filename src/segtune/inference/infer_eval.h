@@ -1,11 +1,13 @@
 // `segtune eval`: metrics of predictions against ground truth, either from records `segtune infer`
 // wrote (evaluation/semseg_eval.h) or by running an export directory over ground-truth records.
-// Prints the table (evaluation/semseg.h), writes metrics.json and optionally a TensorBoard event file
-// with the eval/* scalars `segtune train` logs.
+// Writes metrics.json and optionally a TensorBoard event file with the eval/* scalars `segtune train`
+// logs; the CLI prints the table (FormatEvalCommandResult).
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "segtune/evaluation/detection_eval.h"
 #include "segtune/evaluation/semseg_eval.h"
@@ -35,10 +37,25 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
 // The same for a detection export directory: COCO box (and mask) AP of its detections on the records.
 DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names);
 
+// What `segtune eval` measured: exactly one of semseg and detection is set.
+struct EvalCommandResult {
+  std::optional<SemsegEvalResult> semseg;        // Semantic predictions or model: mIoU and the per-class table.
+  std::optional<DetectionEvalResult> detection;  // Detection predictions or bundle: COCO box (and mask) AP.
+  std::vector<std::string> class_names;          // --label-map's, else the model's; may be empty.
+  std::filesystem::path output;                  // The metrics.json written.
+  // The set result's warnings (unmatched predictions, ...), for the log.
+  const std::vector<std::string>& warnings() const;
+};
+
 // The whole verb (a detection bundle, or prediction records with image/detection keys and no
-// semantic prediction, are scored with evaluation/detection_eval.h): evaluates, prints the table and warnings to stdout, writes the outputs. Returns the
-// exit code (0). Throws UsageError for a bad combination of options, and (before evaluating) when
+// semantic prediction, are scored with evaluation/detection_eval.h): evaluates and writes the
+// outputs. Throws UsageError for a bad combination of options, and (before evaluating) when
 // command.output exists and may not be replaced (CheckOutputFile).
-int RunEvalCommand(const EvalCommand& command);
+EvalCommandResult RunEvalCommand(const EvalCommand& command);
+
+// What `segtune eval` prints: "N images, matched by ..." and the metrics table (semseg.h) or the
+// pycocotools summaries (detection_eval.h). The warnings in the result are not included: they go to
+// the log.
+std::string FormatEvalCommandResult(const EvalCommandResult& result);
 
 }  // namespace segtune
