@@ -17,11 +17,12 @@ using segtune::testing::RunCommand;
 using segtune::testing::TempDir;
 
 // Runs segtune with `args` and returns what it had mapped when it exited.
-std::string MapsAfter(const TempDir& dir, const std::string& args, int expected_exit = 0) {
+std::string MapsAfter(const TempDir& dir, const std::string& args, int expected_exit = 0,
+                      const std::string& binary = SEGTUNE_BINARY) {
   const std::string maps = (dir / "maps.txt").string();
   std::filesystem::remove(maps);
   const auto r = RunCommand("SEGTUNE_TEST_MAPS_OUT='" + maps + "' LD_PRELOAD='" + SEGTUNE_TEST_MAPS_DUMP + "' '" +
-                            SEGTUNE_BINARY + "' " + args);
+                            binary + "' " + args);
   EXPECT_EQ(r.exit_code, expected_exit) << args << "\n" << r.output;
   std::ifstream in(maps);
   std::stringstream text;
@@ -99,6 +100,23 @@ TEST_F(Startup, MissingPluginIsAClearError) {
   const auto light = RunCommand("SEGTUNE_PLUGIN_PATH='" + (dir_ / "nowhere.so").string() + "' '" + SEGTUNE_BINARY +
                                 "' records info '" + records_ + "'");
   EXPECT_EQ(light.exit_code, 0) << light.output;
+}
+
+// The executable finds its plugin and libraries in its own folder (RUNPATH $ORIGIN), so the four
+// files work wherever they are copied together (README).
+TEST_F(Startup, TheFilesCopiedTogetherRunElsewhere) {
+  const std::filesystem::path from = std::filesystem::path(SEGTUNE_BINARY).parent_path();
+  const std::filesystem::path to = dir_ / "elsewhere";
+  std::filesystem::create_directories(to);
+  for (const char* name : {"segtune", "libsegtune_plugin.so", "libsegtune_core.so", "libsegtune_formats.so"}) {
+    std::filesystem::copy_file(from / name, to / name);
+  }
+  // Each library from the copy, none from the build folder.
+  const std::string maps = MapsAfter(dir_, "models", 0, (to / "segtune").string());
+  for (const char* name : {"libsegtune_plugin.so", "libsegtune_core.so", "libsegtune_formats.so"}) {
+    EXPECT_NE(Loaded(maps, {(to / name).string()}), "") << name << "\n" << Loaded(maps, {"libsegtune"});
+    EXPECT_EQ(Loaded(maps, {(from / name).string()}), "") << name << "\n" << Loaded(maps, {"libsegtune"});
+  }
 }
 
 }  // namespace

@@ -28,13 +28,8 @@ cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source)
 SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std::move(options)) {
   int64_t seen = 0;
   for (size_t f = 0; f < options_.files.size() && !Full(); ++f) IndexFile(static_cast<uint32_t>(f), &seen);
-  if (records_.empty()) {
-    throw FormatError(options_.files.empty() ? std::filesystem::path("(no input files)") : options_.files.front(), "",
-                      "no records to read");
-  }
-  if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
-  order_ = std::make_unique<EpochOrder>(static_cast<int64_t>(records_.size()), options_.seed,
-                                        options_.train && options_.shuffle);
+  order_ = StartEpochOrder(records_.size(), options_.files, options_.batch_size, options_.seed,
+                           options_.train && options_.shuffle);
   if (options_.num_shards < 1 || options_.shard < 0 || options_.shard >= options_.num_shards ||
       (options_.train && options_.batch_size % options_.num_shards != 0)) {
     throw UsageError("batch size " + std::to_string(options_.batch_size) + " cannot be split into " +
@@ -76,8 +71,7 @@ std::string SegmentationDataset::SourceOf(const RecordRef& ref) const {
 }
 
 int64_t SegmentationDataset::BatchesPerEpoch() const {
-  const int64_t n = static_cast<int64_t>(records_.size()), b = options_.batch_size;
-  return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
+  return segtune::BatchesPerEpoch(static_cast<int64_t>(records_.size()), options_.batch_size, options_.train);
 }
 
 size_t SegmentationDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }

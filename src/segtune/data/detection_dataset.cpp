@@ -82,18 +82,12 @@ DetectionDataset::DetectionDataset(DetectionDatasetOptions options) : options_(s
     }
     if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
   }
-  if (records_.empty()) {
-    throw FormatError(options_.files.empty() ? std::filesystem::path("(no input files)") : options_.files.front(), "",
-                      "no records to read");
-  }
-  if (options_.batch_size < 1) throw UsageError("batch size must be >= 1");
-  order_ = std::make_unique<EpochOrder>(static_cast<int64_t>(records_.size()), options_.seed,
-                                        options_.train && options_.shuffle);
+  order_ = StartEpochOrder(records_.size(), options_.files, options_.batch_size, options_.seed,
+                           options_.train && options_.shuffle);
 }
 
 int64_t DetectionDataset::BatchesPerEpoch() const {
-  const int64_t n = static_cast<int64_t>(records_.size()), b = options_.batch_size;
-  return options_.train ? std::max<int64_t>(1, n / b) : (n + b - 1) / b;
+  return segtune::BatchesPerEpoch(static_cast<int64_t>(records_.size()), options_.batch_size, options_.train);
 }
 
 size_t DetectionDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }

@@ -1,8 +1,11 @@
 #include "segtune/data/epoch_order.h"
 
+#include <algorithm>
 #include <numeric>
 #include <random>
 #include <utility>
+
+#include "segtune/core/error.h"
 
 namespace segtune {
 
@@ -30,6 +33,19 @@ size_t EpochOrder::RecordAt(int64_t position) const {
     it = permutations_.emplace(epoch, std::move(order)).first;
   }
   return it->second[static_cast<size_t>(i)];
+}
+
+int64_t BatchesPerEpoch(int64_t records, int64_t batch_size, bool train) {
+  return train ? std::max<int64_t>(1, records / batch_size) : (records + batch_size - 1) / batch_size;
+}
+
+std::unique_ptr<EpochOrder> StartEpochOrder(size_t records, const std::vector<std::filesystem::path>& files,
+                                            int batch_size, uint64_t seed, bool shuffle) {
+  if (records == 0) {
+    throw FormatError(files.empty() ? std::filesystem::path("(no input files)") : files.front(), "", "no records to read");
+  }
+  if (batch_size < 1) throw UsageError("batch size must be >= 1");
+  return std::make_unique<EpochOrder>(static_cast<int64_t>(records), seed, shuffle);
 }
 
 }  // namespace segtune

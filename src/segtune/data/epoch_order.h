@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -33,5 +35,14 @@ class EpochOrder {
   mutable std::mutex mutex_;
   mutable std::map<int64_t, std::vector<uint32_t>> permutations_;  // Epoch -> order (recent epochs).
 };
+
+// Batches in one epoch of `records`: training drops the last partial batch (but runs at least one),
+// evaluation keeps it.
+int64_t BatchesPerEpoch(int64_t records, int64_t batch_size, bool train);
+
+// What both datasets check once their records are indexed, then their order: FormatError naming
+// the first of `files` when there is no record, UsageError for batch_size < 1.
+std::unique_ptr<EpochOrder> StartEpochOrder(size_t records, const std::vector<std::filesystem::path>& files,
+                                            int batch_size, uint64_t seed, bool shuffle);
 
 }  // namespace segtune
