@@ -1,6 +1,7 @@
 // `segtune export`: a trained checkpoint -> model.onnx + native bundle (export/export_model.h).
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/dimensions.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
 #include "segtune/export/export_model.h"
@@ -46,7 +47,7 @@ int Run(const Options& o) {
   r.output_dir = o.output_dir;
   r.overwrite = o.overwrite;
   r.input_type = segtune::ParseOnnxInputType(o.input_type);
-  if (!o.input_size.empty()) r.fixed_size = segtune::ParseImageSize(o.input_size, "--input-size");
+  if (!o.input_size.empty()) r.fixed_size = segtune::ParseTwoDimensions(o.input_size, "--input-size", "HEIGHTxWIDTH", 16384);
   std::cout << segtune::ExportModel(r).string() << "\n";
   return 0;
 }

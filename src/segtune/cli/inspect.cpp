@@ -1,6 +1,7 @@
 // `segtune inspect`: layer table, totals and inputs/outputs; --logdir writes the TensorBoard graph.
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/dimensions.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
@@ -33,7 +34,7 @@ int Run(const Options& o) {
   r.model = o.model;
   r.model_name = o.model_name;
   r.num_classes = o.num_classes;
-  if (!o.input_size.empty()) r.input_size = segtune::ParseImageSize(o.input_size, "--input-size");
+  if (!o.input_size.empty()) r.input_size = segtune::ParseTwoDimensions(o.input_size, "--input-size", "HEIGHTxWIDTH", 16384);
   r.log_dir = o.logdir;
   if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
   const segtune::InspectResult result = segtune::Inspect(r);

@@ -2,6 +2,7 @@
 #include <memory>
 
 #include "segtune/cli/verb.h"
+#include "segtune/core/dimensions.h"
 #include "segtune/core/log.h"
 #include "segtune/data/synth/synth.h"  // Options types only.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
@@ -57,7 +58,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
 int Run(const Options& args) {
   Options opts = args;
   opts.synth.classes = SplitCommas(opts.classes);
-  segtune::ParseImageSize(opts.size, &opts.synth.width, &opts.synth.height);
+  const auto [width, height] = segtune::ParseTwoDimensions(opts.size, "--size", "WIDTHxHEIGHT", 16384);
+  opts.synth.width = int(width);  // synth checks its own 32..8192 range next.
+  opts.synth.height = int(height);
   opts.synth.format = segtune::ParseSynthExportFormat(opts.format);
   opts.synth.threads = segtune::cli::Globals().threads;
   const segtune::SynthSummary summary = segtune::GenerateSynthDataset(opts.synth);

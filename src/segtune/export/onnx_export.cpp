@@ -17,16 +17,6 @@ OnnxInputType ParseOnnxInputType(const std::string& text) {
 
 std::string ToString(OnnxInputType type) { return type == OnnxInputType::kUint8 ? "uint8" : "float"; }
 
-std::pair<int64_t, int64_t> ParseImageSize(const std::string& text, const std::string& option) {
-  static const std::regex pattern("([0-9]+)[xX]([0-9]+)");
-  std::smatch m;
-  if (!std::regex_match(text, m, pattern) || std::stoll(m[1]) < 1 || std::stoll(m[2]) < 1 ||
-      std::stoll(m[1]) > 16384 || std::stoll(m[2]) > 16384) {
-    throw UsageError(option + " " + text + ": expected HEIGHTxWIDTH, e.g. 512x512");
-  }
-  return {std::stoll(m[1]), std::stoll(m[2])};
-}
-
 namespace {
 
 // (x * k - mean) / std as x * (k / std) + (-mean / std), with k = 1/255 for uint8 input.

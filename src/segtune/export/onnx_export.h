@@ -64,7 +64,5 @@ void WriteOnnx(const onnx::ModelProto& model, const std::filesystem::path& path)
 // Parses an .onnx file. Throws IoError / FormatError naming the file.
 onnx::ModelProto ReadOnnx(const std::filesystem::path& path);
 
-// Parses "HxW" (e.g. "512x512"). Throws UsageError naming `option`.
-std::pair<int64_t, int64_t> ParseImageSize(const std::string& text, const std::string& option);
 
 }  // namespace segtune

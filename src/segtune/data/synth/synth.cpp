@@ -163,17 +163,4 @@ SynthExportFormat ParseSynthExportFormat(const std::string& text) {
   throw UsageError("--format " + text + ": expected labelbox-v1 or labelbox-ndjson");
 }
 
-void ParseImageSize(const std::string& text, int* width, int* height) {
-  const size_t x = text.find_first_of("xX");
-  try {
-    size_t used_w = 0, used_h = 0;
-    if (x == std::string::npos) throw std::invalid_argument("no x");
-    *width = std::stoi(text.substr(0, x), &used_w);
-    *height = std::stoi(text.substr(x + 1), &used_h);
-    if (used_w != x || used_h != text.size() - x - 1) throw std::invalid_argument("trailing");
-  } catch (const std::exception&) {
-    throw UsageError("--size " + text + ": expected WIDTHxHEIGHT, e.g. 256x256");
-  }
-}
-
 }  // namespace segtune

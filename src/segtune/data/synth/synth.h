@@ -54,7 +54,5 @@ SynthSummary GenerateSynthDataset(const SynthOptions& options);
 
 // Parses "labelbox-v1" / "labelbox-ndjson" (also "v1", "ndjson"). Throws UsageError.
 SynthExportFormat ParseSynthExportFormat(const std::string& text);
-// Parses "WxH" (e.g. "256x256") into width and height. Throws UsageError.
-void ParseImageSize(const std::string& text, int* width, int* height);
 
 }  // namespace segtune
