@@ -7,7 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "segtune/core/atomic_file.h"
 #include "segtune/formats/example.h"
+#include "segtune/formats/image_codec.h"
 #include "segtune/formats/tfrecord.h"
 #include "test_util.h"
 
@@ -51,11 +53,14 @@ class Startup : public ::testing::Test {
  protected:
   void SetUp() override {
     coco_ = (dir_ / "coco.json").string();
-    std::ofstream(coco_) << R"({"images":[{"id":1,"file_name":"a.jpg","width":10,"height":10}],
-      "annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[1,1,4,4],"area":16,"iscrowd":0}],
+    std::ofstream(coco_) << R"({"images":[{"id":1,"file_name":"a.png","width":10,"height":10}],
+      "annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[1,1,4,4],"area":16,"iscrowd":0,
+                      "segmentation":[[1,1,5,1,5,5,1,5]]}],
       "categories":[{"id":1,"name":"bottle"}]})";
     dt_ = (dir_ / "dt.json").string();
     std::ofstream(dt_) << R"([{"image_id":1,"category_id":1,"bbox":[1,1,4,4],"score":0.9}])";
+    const std::vector<uint8_t> pixels(100, 128);
+    segtune::WriteFileAtomic(dir_ / "a.png", segtune::EncodeGrayPng(pixels.data(), 10, 10));
     records_ = (dir_ / "a.record").string();
     tensorflow::Example example;
     (*example.mutable_features()->mutable_feature())["image/height"].mutable_int64_list()->add_value(10);
@@ -75,6 +80,10 @@ TEST_F(Startup, LightCommandsLoadNeitherLibTorchNorOpenCv) {
       "infer --help",
       "labelmap '" + coco_ + "' -o '" + (dir_ / "label_map.pbtxt").string() + "'",
       "records info '" + records_ + "'",
+      "records verify '" + records_ + "'",
+      "coco2tfrecord --annotations '" + coco_ + "' --images-dir '" + dir_.path().string() + "' -o '" +
+          (dir_ / "out.record").string() + "' --include-masks --semantic-masks",
+      "split '" + coco_ + "' --train 1 --val 0 --test 0 -o '" + (dir_ / "split").string() + "'",
       "coco-eval --groundtruth '" + coco_ + "' --predictions '" + dt_ + "' -o '" + (dir_ / "metrics.json").string() + "'",
   };
   for (const auto& args : commands) {
