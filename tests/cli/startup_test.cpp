@@ -111,6 +111,24 @@ TEST_F(Startup, MissingPluginIsAClearError) {
   EXPECT_EQ(light.exit_code, 0) << light.output;
 }
 
+// Checks on plain options run in the front end: the usage error comes without loading the plugin.
+TEST_F(Startup, PlainOptionErrorsNeedNoPlugin) {
+  const std::string no_plugin = "SEGTUNE_PLUGIN_PATH='" + (dir_ / "nowhere.so").string() + "' '" + SEGTUNE_BINARY + "' ";
+  const struct {
+    std::string args, message;
+  } cases[] = {{"infer --model m", "pass --input"},
+               {"infer --model m --input x.record", "nothing to write"},
+               {"inspect", "give MODEL or --model NAME"},
+               {"export --checkpoint c.pth -o out --input-size 5x", "--input-size 5x: expected HEIGHTxWIDTH"},
+               {"synth --out s --size 0x5", "--size 0x5: expected WIDTHxHEIGHT"}};
+  for (const auto& c : cases) {
+    const auto r = RunCommand(no_plugin + c.args);
+    EXPECT_EQ(r.exit_code, 2) << c.args << "\n" << r.output;
+    EXPECT_NE(r.output.find(c.message), std::string::npos) << c.args << "\n" << r.output;
+    EXPECT_EQ(r.output.find("cannot load segtune's plugin"), std::string::npos) << c.args << "\n" << r.output;
+  }
+}
+
 // The executable finds its plugin and libraries in its own folder (RUNPATH $ORIGIN), so the four
 // files work wherever they are copied together (README).
 TEST_F(Startup, TheFilesCopiedTogetherRunElsewhere) {

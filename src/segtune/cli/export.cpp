@@ -1,5 +1,8 @@
 // `segtune export`: a trained checkpoint -> model.onnx + native bundle (export/export_model.h).
 
+#include <optional>
+#include <utility>
+
 #include "segtune/cli/verb.h"
 #include "segtune/core/dimensions.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
@@ -13,6 +16,7 @@ struct Options {
   std::string pipeline_config, model, label_map, checkpoint, output_dir, input_type = "float", input_size;
   int64_t num_classes = 0;
   bool overwrite = false;
+  std::optional<std::pair<int64_t, int64_t>> size;  // --input-size, parsed by the front end.
 };
 
 segtune::cli::Runner Setup(CLI::App& app) {
@@ -33,7 +37,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
                "Replace an existing --output-dir that holds a previous export (model.json); anything else is never "
                "replaced");
   app.footer("Writes OUTPUT/model.onnx, model.safetensors, model.json and label_map.pbtxt (see docs/export.md).");
-  return segtune::cli::InPlugin("export", o);
+  return [o] {  // A malformed size is a usage error before the plugin loads.
+    if (!o->input_size.empty()) o->size = segtune::ParseTwoDimensions(o->input_size, "--input-size", "HEIGHTxWIDTH", 16384);
+    return segtune::cli::RunInPlugin("export", *o);
+  };
 }
 
 #if SEGTUNE_PLUGIN
@@ -47,7 +54,7 @@ int Run(const Options& o) {
   r.output_dir = o.output_dir;
   r.overwrite = o.overwrite;
   r.input_type = segtune::ParseOnnxInputType(o.input_type);
-  if (!o.input_size.empty()) r.fixed_size = segtune::ParseTwoDimensions(o.input_size, "--input-size", "HEIGHTxWIDTH", 16384);
+  if (o.size) r.fixed_size = *o.size;
   std::cout << segtune::ExportModel(r).string() << "\n";
   return 0;
 }

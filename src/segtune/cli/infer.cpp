@@ -37,7 +37,15 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
   app.footer("Output keys and files: docs/inference.md");
-  return segtune::cli::InPlugin("infer", o);
+  return [o] {  // Usage errors before the plugin loads.
+    if (o->inputs.empty() && o->tf_inputs.empty()) {
+      throw segtune::UsageError("segtune infer: pass --input (or --input_tfrecord_paths)");
+    }
+    if (o->output.empty() && o->masks_dir.empty() && o->overlays_dir.empty() && o->coco_results.empty()) {
+      throw segtune::UsageError("segtune infer: nothing to write; pass --output, --masks-dir, --overlays-dir or --coco-results");
+    }
+    return segtune::cli::RunInPlugin("infer", *o);
+  };
 }
 
 #if SEGTUNE_PLUGIN
@@ -48,10 +56,6 @@ int Run(const Options& o) {
   r.model = o.model;
   r.inputs = o.inputs;
   if (!o.tf_inputs.empty()) r.inputs.push_back(o.tf_inputs);  // ExpandInputPaths splits commas.
-  if (r.inputs.empty()) throw segtune::UsageError("segtune infer: pass --input (or --input_tfrecord_paths)");
-  if (o.output.empty() && o.masks_dir.empty() && o.overlays_dir.empty() && o.coco_results.empty()) {
-    throw segtune::UsageError("segtune infer: nothing to write; pass --output, --masks-dir, --overlays-dir or --coco-results");
-  }
   r.output = o.output;
   r.masks_dir = o.masks_dir;
   r.overlays_dir = o.overlays_dir;

@@ -1,5 +1,8 @@
 // `segtune inspect`: layer table, totals and inputs/outputs; --logdir writes the TensorBoard graph.
 
+#include <optional>
+#include <utility>
+
 #include "segtune/cli/verb.h"
 #include "segtune/core/dimensions.h"
 #include "segtune/core/error.h"
@@ -14,6 +17,7 @@ namespace {
 
 struct Options {
   std::string model, model_name, logdir, input_size;
+  std::optional<std::pair<int64_t, int64_t>> size;  // --input-size, parsed by the front end.
   int64_t num_classes = 0;
 };
 
@@ -25,7 +29,11 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--input-size", o->input_size,
                  "HxW used for shapes and FLOPs (default: the export's model.json size, else 520x520)");
   app.add_option("--logdir", o->logdir, "Also write a TensorBoard event file with the graph here");
-  return segtune::cli::InPlugin("inspect", o);
+  return [o] {  // Usage errors before the plugin loads.
+    if (o->model.empty() && o->model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
+    if (!o->input_size.empty()) o->size = segtune::ParseTwoDimensions(o->input_size, "--input-size", "HEIGHTxWIDTH", 16384);
+    return segtune::cli::RunInPlugin("inspect", *o);
+  };
 }
 
 #if SEGTUNE_PLUGIN
@@ -34,9 +42,8 @@ int Run(const Options& o) {
   r.model = o.model;
   r.model_name = o.model_name;
   r.num_classes = o.num_classes;
-  if (!o.input_size.empty()) r.input_size = segtune::ParseTwoDimensions(o.input_size, "--input-size", "HEIGHTxWIDTH", 16384);
+  if (o.size) r.input_size = *o.size;
   r.log_dir = o.logdir;
-  if (r.model.empty() && r.model_name.empty()) throw segtune::UsageError("inspect: give MODEL or --model NAME");
   const segtune::InspectResult result = segtune::Inspect(r);
   segtune::PrintLayerTable(result.table, std::cout);
   if (result.model_parameters >= 0) {

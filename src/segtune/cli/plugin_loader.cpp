@@ -1,9 +1,7 @@
 // Front end: loads libsegtune_plugin.so when a verb's work needs LibTorch or OpenCV (verb.h).
 #include <dlfcn.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <climits>
 #include <filesystem>
 
 #include "segtune/cli/plugin_abi.h"
@@ -19,10 +17,10 @@ using PluginRun = decltype(&segtune_plugin_run);
 // The plugin beside the executable; SEGTUNE_PLUGIN_PATH overrides it (tests of a separate build).
 std::filesystem::path PluginPath() {
   if (const char* path = std::getenv("SEGTUNE_PLUGIN_PATH"); path != nullptr && *path != '\0') return path;
-  char self[PATH_MAX];
-  const ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-  if (n <= 0) throw Error("cannot locate the segtune executable (/proc/self/exe) to find " + std::string(kPluginFileName));
-  return std::filesystem::path(std::string(self, size_t(n))).parent_path() / kPluginFileName;
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) throw Error("cannot locate the segtune executable (/proc/self/exe) to find " + std::string(kPluginFileName));
+  return self.parent_path() / kPluginFileName;
 }
 
 PluginRun LoadPlugin() {

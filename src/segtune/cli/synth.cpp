@@ -51,16 +51,18 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "the object's full silhouette and later objects in a row occlude earlier ones. \"Labeled Data\" is a file://\n"
       "URL. Use a different --classes set (e.g. ball,cup,sign) for a pre-training source dataset.\n"
       "Example: segtune synth --out data/target --num-images 200 --classes bottle,can,box --seed 1");
-  return segtune::cli::InPlugin("synth", opts);
+  return [opts] {  // A malformed --size is a usage error before the plugin loads.
+    const auto [width, height] = segtune::ParseTwoDimensions(opts->size, "--size", "WIDTHxHEIGHT", 16384);
+    opts->synth.width = int(width);  // synth checks its own 32..8192 range.
+    opts->synth.height = int(height);
+    return segtune::cli::RunInPlugin("synth", *opts);
+  };
 }
 
 #if SEGTUNE_PLUGIN
 int Run(const Options& args) {
   Options opts = args;
   opts.synth.classes = SplitCommas(opts.classes);
-  const auto [width, height] = segtune::ParseTwoDimensions(opts.size, "--size", "WIDTHxHEIGHT", 16384);
-  opts.synth.width = int(width);  // synth checks its own 32..8192 range next.
-  opts.synth.height = int(height);
   opts.synth.format = segtune::ParseSynthExportFormat(opts.format);
   opts.synth.threads = segtune::cli::Globals().threads;
   const segtune::SynthSummary summary = segtune::GenerateSynthDataset(opts.synth);
