@@ -15,7 +15,7 @@
 
 #include "segtune/export/onnx_export.h"
 #include "segtune/export/prepare_inference.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "bench_timing.h"
 
 namespace {
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 10;
   std::filesystem::create_directories(out);
   torch::manual_seed(0);
-  auto model = segtune::CreateSegmentationModel(name, 21, false);
+  auto model = segtune::CreateSemanticModel(name, 21, false);
   model->eval();
   torch::NoGradGuard no_grad;
   segtune::OnnxExportOptions options;

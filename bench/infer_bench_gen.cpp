@@ -11,8 +11,8 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/export/bundle.h"
-#include "segtune/models/registry.h"
+#include "segtune/export/semantic_bundle.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/safetensors.h"
 
 int main(int argc, char** argv) {
@@ -23,12 +23,12 @@ int main(int argc, char** argv) {
   const std::filesystem::path work = argv[1];
   const int n = std::stoi(argv[2]);
   torch::manual_seed(1);
-  auto model = segtune::CreateSegmentationModel("lraspp_mobilenet_v3_large", 21);
+  auto model = segtune::CreateSemanticModel("lraspp_mobilenet_v3_large", 21);
   segtune::NamedTensors tensors;
   for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
   for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
   segtune::WriteFileAtomic(work / "model" / "model.safetensors", segtune::SerializeSafetensors(tensors));
-  segtune::BundleMetadata meta;
+  segtune::SemanticBundleMetadata meta;
   meta.architecture = "lraspp_mobilenet_v3_large";
   meta.num_classes = 21;
   meta.class_names.assign(21, "");

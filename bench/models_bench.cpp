@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "segtune/export/prepare_inference.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "bench_timing.h"
 
 namespace {
@@ -52,8 +52,8 @@ int main(int argc, char** argv) {
     return cpu_time ? MedianCpuMs(n, run) : MedianMs(n, run);
   };
   torch::manual_seed(0);
-  const auto& info = segtune::FindModelInfo(name);
-  segtune::SegmentationModel model = segtune::CreateSegmentationModel(name, 21, info.supports_aux);
+  const auto& info = segtune::FindSemanticModelInfo(name);
+  segtune::SemanticModel model = segtune::CreateSemanticModel(name, 21, info.supports_aux);
   model->SetChannelsLast(channels_last);
   // The input in the model's layout, made before timing, as the peer does (models_bench.py).
   const torch::Tensor x = torch::randn({batch, 3, size, size})
@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9));
   const double train_ms = median(repeat, [&] {
     optimizer.zero_grad();
-    const segtune::SegmentationOutput out = model->forward(x);
+    const segtune::SemanticOutput out = model->forward(x);
     torch::Tensor loss = torch::nn::functional::cross_entropy(out.out, target);
     if (out.aux.defined()) loss = loss + 0.5 * torch::nn::functional::cross_entropy(out.aux, target);
     loss.backward();

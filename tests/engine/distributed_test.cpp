@@ -18,7 +18,7 @@
 #include "segtune/engine/checkpoint.h"
 #include "segtune/engine/launcher.h"
 #include "segtune/engine/trainer.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/safetensors.h"
 #include "test_util.h"
 #include "train_fixture.h"
@@ -107,7 +107,7 @@ TEST(DataParallel, TwoRanksMatchOneProcessOnTheGlobalBatch) {
   ASSERT_EQ(actual.size(), expected.size());
   const auto initial = [] {
     torch::manual_seed(5);
-    auto model = CreateSegmentationModel("lraspp_mobilenet_v3_large", 3, false);
+    auto model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3, false);
     std::map<std::string, torch::Tensor> params;
     for (const auto& p : model->named_parameters()) params["model." + p.key()] = p.value();
     return params;
@@ -209,7 +209,7 @@ TEST(DataParallel, CrashedRankStopsTheOtherNamingItAndTheCheckpointLoads) {
   const auto checkpoints = ListStepCheckpoints(job.dir / "run");
   ASSERT_EQ(checkpoints.size(), 1u);
   EXPECT_EQ(checkpoints.back().filename(), "ckpt-000002.safetensors");
-  auto model = CreateSegmentationModel("lraspp_mobilenet_v3_large", 3, false);
+  auto model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3, false);
   EXPECT_EQ(LoadTrainingCheckpoint(checkpoints.back(), *model, nullptr).step, 2);
   const auto resumed = testing::RunSegtune(job.TrainArgs("run", 3) + " --resume");
   EXPECT_EQ(resumed.exit_code, 0) << resumed.output;

@@ -160,11 +160,11 @@ TEST(PipelineConfig, MissingModelIsAClearError) {
 }
 
 TEST(PipelineConfig, NearestModelForTfFeatureExtractors) {
-  EXPECT_EQ(NearestSegmentationModel("faster_rcnn_resnet50"), "deeplabv3_resnet50");
-  EXPECT_EQ(NearestSegmentationModel("faster_rcnn_resnet50_fpn_keras"), "deeplabv3_resnet50");
-  EXPECT_EQ(NearestSegmentationModel("faster_rcnn_resnet101_keras"), "deeplabv3_resnet101");
-  EXPECT_EQ(NearestSegmentationModel("ssd_mobilenet_v3_large"), "lraspp_mobilenet_v3_large");
-  EXPECT_EQ(NearestSegmentationModel("faster_rcnn_nas"), "");
+  EXPECT_EQ(NearestSemanticModel("faster_rcnn_resnet50"), "deeplabv3_resnet50");
+  EXPECT_EQ(NearestSemanticModel("faster_rcnn_resnet50_fpn_keras"), "deeplabv3_resnet50");
+  EXPECT_EQ(NearestSemanticModel("faster_rcnn_resnet101_keras"), "deeplabv3_resnet101");
+  EXPECT_EQ(NearestSemanticModel("ssd_mobilenet_v3_large"), "lraspp_mobilenet_v3_large");
+  EXPECT_EQ(NearestSemanticModel("faster_rcnn_nas"), "");
 }
 
 // The n-th (0-based) warning for `field`, or nullptr.

@@ -110,7 +110,7 @@ TEST(Trainer, OverfitsEightImagesToHighMiou) {
                    "adam_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.001 } } }"));
   const TrainResult result = Train(f.Options("overfit", 100));
   ASSERT_TRUE(result.evaluated);  // Evaluated at the end on the same 8 images.
-  EXPECT_GT(testing::ReportMeasuredFloor("overfit mIoU", result.last_eval.mean_iou, 0.9), 0.9) << FormatSemsegTable(result.last_eval, {});
+  EXPECT_GT(testing::ReportMeasuredFloor("overfit mIoU", result.last_eval.mean_iou, 0.9), 0.9) << FormatSemanticTable(result.last_eval, {});
   const auto events = ReadEvents(f.dir / "overfit" / "eval");
   bool found = false;
   for (const auto& e : events) {

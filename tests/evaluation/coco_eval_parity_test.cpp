@@ -221,7 +221,7 @@ TEST(CocoEvalCommand, ReturnsTheResultAndWarningsAndWritesMetrics) {
   std::ifstream(dir / "dt.json") >> dt;
   dt.push_back({{"image_id", 123456}, {"category_id", 3}, {"bbox", {0, 0, 5, 5}}, {"score", 0.5}});
   std::ofstream(dir / "dt.json") << dt.dump();
-  CocoEvalCommandOptions options;
+  CocoEvalOptions options;
   options.gt = dir / "gt.json";
   options.dt = dir / "dt.json";
   options.output = dir / "out" / "m.json";

@@ -11,7 +11,7 @@
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/evaluation/semseg_eval.h"
+#include "segtune/evaluation/semantic_eval.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -64,15 +64,15 @@ void WriteRecords(const std::vector<Image>& images, const std::filesystem::path&
   pred.Close();
 }
 
-TEST(SemsegEvalRecords, MatchesBySourceIdAndCountsLikeAHandBuiltMatrix) {
+TEST(SemanticEvalRecords, MatchesBySourceIdAndCountsLikeAHandBuiltMatrix) {
   testing::TempDir dir;
   const int n = 3;
   const auto images = RandomImages(n, 7);
   WriteRecords(images, dir / "gt.record", dir / "pred.record", n, /*reverse_predictions=*/true);
-  SemsegEvalRequest request;
+  SemanticEvalOptions request;
   request.predictions = (dir / "pred.record").string();
   request.groundtruth = (dir / "gt.record").string();
-  const SemsegEvalResult result = EvaluateSemsegRecords(request);
+  const SemanticEvalResult result = EvaluateSemanticRecords(request);
   EXPECT_EQ(result.matched_by, "image/source_id");
   EXPECT_EQ(result.images, 4);
   std::vector<int64_t> expected(n * n, 0);
@@ -91,7 +91,7 @@ TEST(SemsegEvalRecords, MatchesBySourceIdAndCountsLikeAHandBuiltMatrix) {
   ASSERT_EQ(result.metrics.per_class.size(), 3u);
 }
 
-TEST(SemsegEvalRecords, FallsBackToRecordOrderWithoutSourceIds) {
+TEST(SemanticEvalRecords, FallsBackToRecordOrderWithoutSourceIds) {
   testing::TempDir dir;
   {
     TFRecordWriter gt(dir / "gt.record"), pred(dir / "pred.record");
@@ -107,11 +107,11 @@ TEST(SemsegEvalRecords, FallsBackToRecordOrderWithoutSourceIds) {
     gt.Close();
     pred.Close();
   }
-  SemsegEvalRequest request;
+  SemanticEvalOptions request;
   request.predictions = (dir / "pred.record").string();
   request.groundtruth = (dir / "gt.record").string();
   request.num_classes = 3;  // Class 2 never occurs: reported absent, not counted as IoU 0.
-  const SemsegEvalResult result = EvaluateSemsegRecords(request);
+  const SemanticEvalResult result = EvaluateSemanticRecords(request);
   EXPECT_EQ(result.matched_by, "record order");
   // C = [[1,0],[1,1]] over classes 0,1: IoU0 = 1/2, IoU1 = 1/2; pixel acc 2/3.
   EXPECT_DOUBLE_EQ(result.metrics.per_class[0].iou, 0.5);
@@ -122,7 +122,7 @@ TEST(SemsegEvalRecords, FallsBackToRecordOrderWithoutSourceIds) {
   EXPECT_EQ(result.metrics.ignored_pixels, 1);
 }
 
-TEST(SemsegEvalRecords, CliNamesClassesFromTheLabelMap) {
+TEST(SemanticEvalRecords, CliNamesClassesFromTheLabelMap) {
   testing::TempDir dir;
   const auto images = RandomImages(3, 5);
   WriteRecords(images, dir / "gt.record", dir / "pred.record", 3, /*reverse_predictions=*/false);
@@ -136,7 +136,7 @@ TEST(SemsegEvalRecords, CliNamesClassesFromTheLabelMap) {
   EXPECT_NE(cli.output.find("can"), std::string::npos) << cli.output;
 }
 
-TEST(SemsegEvalRecords, CliMiouMatchesTorchvisionConfusionMatrix) {
+TEST(SemanticEvalRecords, CliMiouMatchesTorchvisionConfusionMatrix) {
   testing::TempDir dir;
   const int n = 4;
   const auto images = RandomImages(n, 11);

@@ -3,7 +3,7 @@
 
 #include <torch/torch.h>
 
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune::testing {
 
@@ -20,7 +20,7 @@ inline torch::Tensor NormalizeImageNet(const torch::Tensor& image01) {
 // and logits are moderate, so 1e-3 absolute is a meaningful bound for every model (with the
 // default statistics, mean 0 / var 1, random-weight ResNet-101 logits reach the thousands). The
 // statistics are non-trivial, so BatchNorm folding is exercised.
-inline void CalibrateBatchNorm(SegmentationModelImpl& model) {
+inline void CalibrateBatchNorm(SemanticModelImpl& model) {
   torch::NoGradGuard no_grad;
   for (const auto& module : model.modules()) {
     if (auto* bn = module->as<torch::nn::BatchNorm2dImpl>()) {

@@ -66,7 +66,7 @@ TEST(DetectionExport, CliExportsFasterRcnnBundleThatReproducesTheModel) {
   DetectionBundle bundle = LoadDetectionBundle(dir / "out");
   EXPECT_FALSE(bundle.metadata.has_masks);
   ExpectSameDetections(*model, *bundle.model);
-  EXPECT_THROW(LoadBundle(dir / "out"), UsageError);  // Not a segmentation bundle.
+  EXPECT_THROW(LoadSemanticBundle(dir / "out"), UsageError);  // Not a segmentation bundle.
 
   const auto inspect = testing::RunSegtune("inspect '" + (dir / "out").string() + "'");
   ASSERT_EQ(inspect.exit_code, 0) << inspect.output;

@@ -57,12 +57,12 @@ inline std::filesystem::path ExportSmallDetectionModel(detection::GeneralizedRCN
                                                        const std::filesystem::path& dir) {
   SaveCheckpoint(model, name, dir / "ckpt-000012.safetensors");
   WriteCatDogLabelMap(dir / "label_map.pbtxt");
-  ExportRequest request;
+  ExportOptions request;
   request.model_name = name;
   request.checkpoint = dir / "ckpt-000012.safetensors";
   request.label_map = dir / "label_map.pbtxt";
   request.output_dir = dir / "export";
-  BundleMetadata provenance;
+  SemanticBundleMetadata provenance;
   provenance.checkpoint = request.checkpoint.string();
   return ExportDetectionModel(request, LoadWeights(request.checkpoint), options, provenance);
 }

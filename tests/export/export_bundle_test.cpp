@@ -8,10 +8,10 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 #include "segtune/export/export_model.h"
 #include "segtune/export/inspect.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 #include "test_util.h"
 
@@ -22,7 +22,7 @@ using testing::TempDir;
 
 std::filesystem::path SaveCheckpoint(const std::string& model_name, int64_t classes, const std::filesystem::path& path) {
   torch::manual_seed(5);
-  SegmentationModel model = CreateSegmentationModel(model_name, classes, false);
+  SemanticModel model = CreateSemanticModel(model_name, classes, false);
   NamedTensors tensors;
   for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
   for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
@@ -32,18 +32,18 @@ std::filesystem::path SaveCheckpoint(const std::string& model_name, int64_t clas
 
 TEST(Export, WritesBundleThatLoadsBackWithTheSameOutputs) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.model_name = "lraspp_mobilenet_v3_large";
   r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-12.safetensors");
   r.output_dir = dir / "exported";
   ExportModel(r);
   for (const char* f : {"model.onnx", "model.safetensors", "model.json"}) EXPECT_TRUE(std::filesystem::exists(dir / "exported" / f)) << f;
-  Bundle bundle = LoadBundle(dir / "exported");
+  SemanticBundle bundle = LoadSemanticBundle(dir / "exported");
   EXPECT_EQ(bundle.metadata.architecture, r.model_name);
   EXPECT_EQ(bundle.metadata.num_classes, 3);
   EXPECT_EQ(bundle.metadata.checkpoint_step, 12);
   torch::manual_seed(5);
-  SegmentationModel original = CreateSegmentationModel(r.model_name, 3, false);
+  SemanticModel original = CreateSemanticModel(r.model_name, 3, false);
   original->eval();
   const torch::Tensor x = torch::randn({1, 3, 64, 64});
   torch::NoGradGuard no_grad;
@@ -52,7 +52,7 @@ TEST(Export, WritesBundleThatLoadsBackWithTheSameOutputs) {
 
 TEST(Export, CheckpointOfAnotherArchitectureFailsAndLeavesNothing) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.model_name = "deeplabv3_mobilenet_v3_large";
   r.num_classes = 3;
   r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "lraspp.safetensors");
@@ -71,7 +71,7 @@ TEST(Export, CheckpointOfAnotherArchitectureFailsAndLeavesNothing) {
 
 TEST(Export, MissingConfigAndUnwritableOutputGiveClearErrors) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.pipeline_config = dir / "missing.config";
   r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "c.safetensors");
   r.output_dir = dir / "out";
@@ -99,7 +99,7 @@ TEST(Export, MissingConfigAndUnwritableOutputGiveClearErrors) {
 // is never deleted, with or without --overwrite; a previous export is replaced only with --overwrite.
 TEST(Export, NeverReplacesAnExistingDirectoryOrFileThatIsNotAnExport) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.model_name = "lraspp_mobilenet_v3_large";
   r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
   std::filesystem::create_directories(dir / "dataset");
@@ -130,7 +130,7 @@ TEST(Export, NeverReplacesAnExistingDirectoryOrFileThatIsNotAnExport) {
 
 TEST(Export, ReplacesAPreviousExportOnlyWithOverwrite) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.model_name = "lraspp_mobilenet_v3_large";
   r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
   r.output_dir = dir / "exported";
@@ -142,24 +142,24 @@ TEST(Export, ReplacesAPreviousExportOnlyWithOverwrite) {
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("pass --overwrite"), std::string::npos) << e.what();
   }
-  EXPECT_EQ(LoadBundle(r.output_dir).metadata.checkpoint_step, 1);
+  EXPECT_EQ(LoadSemanticBundle(r.output_dir).metadata.checkpoint_step, 1);
   r.overwrite = true;
   ExportModel(r);
-  EXPECT_EQ(LoadBundle(r.output_dir).metadata.checkpoint_step, 2);
+  EXPECT_EQ(LoadSemanticBundle(r.output_dir).metadata.checkpoint_step, 2);
 }
 
 TEST(Inspect, ExportDirectoryUsesTheExportedInputSizeFromModelJson) {
   TempDir dir;
-  ExportRequest r;
+  ExportOptions r;
   r.model_name = "lraspp_mobilenet_v3_large";
   r.checkpoint = SaveCheckpoint(r.model_name, 3, dir / "ckpt-1.safetensors");
   r.output_dir = dir / "exported";
   r.fixed_size = {{96, 64}};
   ExportModel(r);
-  ASSERT_TRUE(LoadBundle(r.output_dir).metadata.input_size.has_value());
-  EXPECT_EQ(*LoadBundle(r.output_dir).metadata.input_size, std::make_pair(int64_t{96}, int64_t{64}));
+  ASSERT_TRUE(LoadSemanticBundle(r.output_dir).metadata.input_size.has_value());
+  EXPECT_EQ(*LoadSemanticBundle(r.output_dir).metadata.input_size, std::make_pair(int64_t{96}, int64_t{64}));
 
-  InspectRequest request;
+  InspectOptions request;
   request.model = r.output_dir;
   const InspectResult result = Inspect(request);
   EXPECT_EQ(result.input_size, std::make_pair(int64_t{96}, int64_t{64}));
@@ -178,26 +178,26 @@ TEST(Inspect, ExportDirectoryFromAFixedShapeConfigShowsTheTrainingSize) {
   WriteFileAtomic(dir / "pipeline.config",
                   "model { segmentation { architecture: \"lraspp_mobilenet_v3_large\" num_classes: 3\n"
                   "  image_resizer { fixed_shape_resizer { height: 128 width: 80 } } } }\n");
-  ExportRequest r;
+  ExportOptions r;
   r.pipeline_config = dir / "pipeline.config";
   r.checkpoint = SaveCheckpoint("lraspp_mobilenet_v3_large", 3, dir / "ckpt-2.safetensors");
   r.output_dir = dir / "exported";
   ExportModel(r);  // Dynamic ONNX graph: the size comes from the config alone.
-  InspectRequest request;
+  InspectOptions request;
   request.model = r.output_dir;
   EXPECT_EQ(Inspect(request).input_size, std::make_pair(int64_t{128}, int64_t{80}));
 }
 
 TEST(Inspect, EventGraphHasEveryLayerScopeAndParameterTotalMatchesModel) {
   TempDir dir;
-  InspectRequest r;
+  InspectOptions r;
   r.model_name = "lraspp_mobilenet_v3_large";
   r.num_classes = 5;
   r.input_size = {64, 64};
   r.log_dir = dir / "logs";
   const InspectResult result = Inspect(r);
   EXPECT_EQ(result.table.total_params, result.model_parameters);
-  EXPECT_EQ(result.model_parameters, CountParameters(*CreateSegmentationModel(r.model_name, 5, false)));
+  EXPECT_EQ(result.model_parameters, CountParameters(*CreateSemanticModel(r.model_name, 5, false)));
 
   const std::vector<std::string> records = ReadAllRecords(result.event_file);
   ASSERT_GE(records.size(), 2u);

@@ -6,7 +6,7 @@
 #include "calibrated_model.h"
 #include "onnx_check_util.h"
 #include "segtune/export/onnx_export.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 namespace {
@@ -15,9 +15,9 @@ using testing::TempDir;
 constexpr int64_t kClasses = 4;
 
 // A model with realistic BatchNorm statistics (calibrated_model.h), in eval mode.
-SegmentationModel MakeModel(const std::string& name) {
+SemanticModel MakeModel(const std::string& name) {
   torch::manual_seed(11);
-  SegmentationModel model = CreateSegmentationModel(name, kClasses, /*aux_loss=*/false);
+  SemanticModel model = CreateSemanticModel(name, kClasses, /*aux_loss=*/false);
   testing::CalibrateBatchNorm(*model);
   return model;
 }
@@ -32,13 +32,13 @@ SegmentationModel MakeModel(const std::string& name) {
 // reach them; OPENCV_CPU_DISABLE=AVX2,FMA3 changed nothing), so the bound leaves 2.8x for another CPU's
 // summation order; a wrong operation moves logits by far more, and the class maps must agree on 99.9%.
 constexpr double kLogitBound = 2e-3;
-SegmentationModel DoubleModel(const std::string& name) {
-  SegmentationModel model = MakeModel(name);
+SemanticModel DoubleModel(const std::string& name) {
+  SemanticModel model = MakeModel(name);
   model->to(torch::kDouble);
   return model;
 }
 
-torch::Tensor Reference(const SegmentationModel& model, const torch::Tensor& image01) {
+torch::Tensor Reference(const SemanticModel& model, const torch::Tensor& image01) {
   c10::InferenceMode inference_mode;
   return model->forward(testing::NormalizeImageNet(image01).to(torch::kDouble)).out.to(torch::kFloat);
 }
@@ -61,8 +61,8 @@ class ModelExport : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ModelExport, MatchesLibtorchInOnnxRuntimeAndOpenCvAndPassesChecker) {
   const std::string name = GetParam();
-  SegmentationModel model = MakeModel(name);
-  const SegmentationModel reference = DoubleModel(name);
+  SemanticModel model = MakeModel(name);
+  const SemanticModel reference = DoubleModel(name);
   TempDir dir;
 
   // Fixed graph: checker, then OpenCV DNN.
@@ -91,7 +91,7 @@ TEST_P(ModelExport, MatchesLibtorchInOnnxRuntimeAndOpenCvAndPassesChecker) {
 
 std::vector<std::string> ModelNames() {
   std::vector<std::string> names;
-  for (const auto& info : ListModels()) names.push_back(info.name);
+  for (const auto& info : ListSemanticModels()) names.push_back(info.name);
   return names;
 }
 

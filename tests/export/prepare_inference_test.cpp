@@ -7,7 +7,7 @@
 #include "segtune/export/bn_fold.h"
 #include "segtune/export/prepare_inference.h"
 #include "segtune/models/layers.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -38,8 +38,8 @@ TEST(FoldableBatchNorm2d, IsBatchNorm2dUntilFoldedThenReturnsItsInput) {
 }
 
 TEST(FoldBatchNorm, FoldsEveryBatchNormOfEveryRegistryModel) {
-  for (const auto& info : ListModels()) {
-    SegmentationModel model = CreateSegmentationModel(info.name, 3, info.supports_aux);
+  for (const auto& info : ListSemanticModels()) {
+    SemanticModel model = CreateSemanticModel(info.name, 3, info.supports_aux);
     model->eval();
     const int batch_norms = CountBatchNorms(*model);
     EXPECT_GT(batch_norms, 10) << info.name;
@@ -55,10 +55,10 @@ class PrepareForInferenceParity : public ::testing::TestWithParam<std::string> {
 
 TEST_P(PrepareForInferenceParity, PreparedModelMatchesEagerEvalOutput) {
   torch::manual_seed(21);
-  SegmentationModel model = CreateSegmentationModel(GetParam(), 4, FindModelInfo(GetParam()).supports_aux);
+  SemanticModel model = CreateSemanticModel(GetParam(), 4, FindSemanticModelInfo(GetParam()).supports_aux);
   testing::CalibrateBatchNorm(*model);
   const torch::Tensor x = testing::NormalizeImageNet(torch::rand({2, 3, 72, 56}));
-  SegmentationOutput expected;
+  SemanticOutput expected;
   {
     torch::NoGradGuard no_grad;
     expected = model->forward(x);
@@ -69,7 +69,7 @@ TEST_P(PrepareForInferenceParity, PreparedModelMatchesEagerEvalOutput) {
   EXPECT_TRUE(model->channels_last());
   for (const auto& p : model->parameters()) EXPECT_FALSE(p.requires_grad());
   c10::InferenceMode inference;
-  const SegmentationOutput got = model->forward(x);
+  const SemanticOutput got = model->forward(x);
   ASSERT_EQ(got.out.sizes(), expected.out.sizes());
   EXPECT_TRUE(got.out.is_contiguous());
   // Folded weights round differently from conv-then-BN (~1e-4 after ResNet-50's 53 layers); 1e-3 is the

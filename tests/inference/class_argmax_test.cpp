@@ -7,7 +7,7 @@
 
 #include "segtune/export/prepare_inference.h"
 #include "segtune/inference/class_argmax.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 namespace {
@@ -88,7 +88,7 @@ TEST(ResizedClassArgmax, ReadsChannelsLastLogitsInPlace) {
 void ExpectHeadLogitsResizeToForward(const std::string& name, int64_t stride) {
   SCOPED_TRACE(name);
   torch::manual_seed(13);
-  SegmentationModel model = CreateSegmentationModel(name, 5);
+  SemanticModel model = CreateSemanticModel(name, 5);
   PrepareForInference(*model, torch::kCPU);
   c10::InferenceMode inference;
   const torch::Tensor x = torch::randn({2, 3, 72, 88});

@@ -20,7 +20,7 @@
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/rle.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -93,7 +93,7 @@ class DetectionInfer : public ::testing::Test {
     f_->model = testing::SmallDetectionModel(kModel, options);
     testing::ExportSmallDetectionModel(f_->model, kModel, options, f_->dir.path());
     WriteInputs(*f_);
-    InferenceRequest request;
+    InferenceOptions request;
     request.model = f_->dir / "export";
     request.inputs = {(f_->dir / "in.record").string()};
     request.output = f_->dir / "out.record";

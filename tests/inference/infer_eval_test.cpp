@@ -44,32 +44,32 @@ tensorflow::Example SemanticPrediction(const std::string& id, const std::vector<
   return e;
 }
 
-TEST(EvalCommand, SemanticPredictionsReturnTheSemsegResult) {
+TEST(EvalOptions, SemanticPredictionsReturnTheSemanticResult) {
   testing::TempDir dir;
   WriteRecords(dir / "gt.record", {SemanticGroundTruth("1", {0, 1, 1, 1})});
   // Image 9 has no ground truth: a warning in the result, not an error.
   WriteRecords(dir / "pred.record", {SemanticPrediction("1", {0, 1, 0, 1}), SemanticPrediction("9", {0, 0, 0, 0})});
   WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'bottle' }\n");
-  EvalCommand command;
+  EvalOptions command;
   command.predictions = (dir / "pred.record").string();
   command.groundtruth = (dir / "gt.record").string();
   command.label_map = (dir / "label_map.pbtxt").string();
   command.output = dir / "metrics.json";
 
   const EvalCommandResult result = RunEvalCommand(command);
-  ASSERT_TRUE(result.semseg.has_value());
+  ASSERT_TRUE(result.semantic.has_value());
   EXPECT_FALSE(result.detection.has_value());
-  EXPECT_EQ(result.semseg->images, 1);
-  EXPECT_EQ(result.semseg->matched_by, "image/source_id");
+  EXPECT_EQ(result.semantic->images, 1);
+  EXPECT_EQ(result.semantic->matched_by, "image/source_id");
   // Confusion [[1, 0], [1, 2]]: IoU 1/2 and 2/3.
-  EXPECT_DOUBLE_EQ(result.semseg->metrics.mean_iou, (1.0 / 2 + 2.0 / 3) / 2);
-  EXPECT_DOUBLE_EQ(result.semseg->metrics.pixel_accuracy, 3.0 / 4);
+  EXPECT_DOUBLE_EQ(result.semantic->metrics.mean_iou, (1.0 / 2 + 2.0 / 3) / 2);
+  EXPECT_DOUBLE_EQ(result.semantic->metrics.pixel_accuracy, 3.0 / 4);
   EXPECT_EQ(result.class_names, (std::vector<std::string>{"background", "bottle"}));
   ASSERT_EQ(result.warnings().size(), 1u);
   EXPECT_NE(result.warnings()[0].find("'9'"), std::string::npos) << result.warnings()[0];
   EXPECT_EQ(result.output, dir / "metrics.json");
   const nlohmann::json metrics = nlohmann::json::parse(ReadFile(dir / "metrics.json"));
-  EXPECT_DOUBLE_EQ(metrics["mean_iou"].get<double>(), result.semseg->metrics.mean_iou);
+  EXPECT_DOUBLE_EQ(metrics["mean_iou"].get<double>(), result.semantic->metrics.mean_iou);
 
   const std::string text = FormatEvalCommandResult(result);
   EXPECT_EQ(text.rfind("1 images, matched by image/source_id\n", 0), 0u) << text;
@@ -77,7 +77,7 @@ TEST(EvalCommand, SemanticPredictionsReturnTheSemsegResult) {
   EXPECT_EQ(text.find("wrote"), std::string::npos) << "the CLI says where outputs went: " << text;
 }
 
-TEST(EvalCommand, DetectionPredictionsReturnTheDetectionResult) {
+TEST(EvalOptions, DetectionPredictionsReturnTheDetectionResult) {
   testing::TempDir dir;
   ObjectDetectionExample od;  // One object, found exactly: AP 1.
   od.source_id = "3";
@@ -91,13 +91,13 @@ TEST(EvalCommand, DetectionPredictionsReturnTheDetectionResult) {
   od.detection_scores = {0.9f};
   od.detection_labels = {1};
   WriteRecords(dir / "pred.record", {ToExample(od)});
-  EvalCommand command;
+  EvalOptions command;
   command.predictions = (dir / "pred.record").string();
   command.output = dir / "metrics.json";
 
   const EvalCommandResult result = RunEvalCommand(command);
   ASSERT_TRUE(result.detection.has_value());
-  EXPECT_FALSE(result.semseg.has_value());
+  EXPECT_FALSE(result.semantic.has_value());
   EXPECT_EQ(result.detection->images, 1);
   EXPECT_EQ(result.detection->matched_by, "same record");
   EXPECT_DOUBLE_EQ(result.detection->bbox.stats[0], 1.0);
@@ -112,9 +112,9 @@ TEST(EvalCommand, DetectionPredictionsReturnTheDetectionResult) {
       << text;
 }
 
-TEST(EvalCommand, NeitherPredictionsNorModelIsAUsageError) {
+TEST(EvalOptions, NeitherPredictionsNorModelIsAUsageError) {
   testing::TempDir dir;
-  EvalCommand command;
+  EvalOptions command;
   command.output = dir / "metrics.json";
   EXPECT_THROW(RunEvalCommand(command), UsageError);
   EXPECT_FALSE(std::filesystem::exists(dir / "metrics.json"));

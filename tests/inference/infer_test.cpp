@@ -20,11 +20,11 @@
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/tfrecord.h"
 #include "segtune/export/export_model.h"
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 #include "segtune/inference/predict_overlay.h"
 #include "segtune/inference/predict_regions.h"
-#include "segtune/export/bundle.h"
-#include "segtune/models/registry.h"
+#include "segtune/export/semantic_bundle.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/safetensors.h"
 #include "test_util.h"
 
@@ -34,13 +34,13 @@ namespace {
 // An export directory holding a randomly initialised 3-class LR-ASPP (as `segtune export` lays it out).
 void WriteTinyBundle(const std::filesystem::path& dir) {
   torch::manual_seed(3);
-  SegmentationModel model = CreateSegmentationModel("lraspp_mobilenet_v3_large", 3);
+  SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3);
   NamedTensors tensors;
   for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
   for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
   std::filesystem::create_directories(dir);
   WriteFileAtomic(dir / "model.safetensors", SerializeSafetensors(tensors));
-  BundleMetadata meta;
+  SemanticBundleMetadata meta;
   meta.architecture = "lraspp_mobilenet_v3_large";
   meta.num_classes = 3;
   meta.class_names = {"background", "cat", "dog"};
@@ -113,7 +113,7 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
     }
     writer.Close();
   }
-  InferenceRequest request;
+  InferenceOptions request;
   request.model = dir / "model";
   request.inputs = {(dir / "test.record").string()};
   request.output = dir / "inference.record";
@@ -129,7 +129,7 @@ TEST(Inference, WritesPredictionsMasksOverlaysAndSkipsCorruptRecords) {
   ASSERT_EQ(summary.problems.size(), 1u);
   EXPECT_NE(summary.problems[0].find("record 2"), std::string::npos) << summary.problems[0];
 
-  Bundle bundle = LoadBundle(dir / "model");
+  SemanticBundle bundle = LoadSemanticBundle(dir / "model");
   const auto records = ReadAllRecords(dir / "inference.record");
   ASSERT_EQ(records.size(), 3u);
   for (int i = 0; i < 3; ++i) {
@@ -204,7 +204,7 @@ TEST(Inference, SkipsEmptyAndOversizedImagesNamingFileAndRecord) {
     writer.Write(ImageExample(Jpeg(32, 40, 2), 32, 40, "4").SerializeAsString());
     writer.Close();
   }
-  InferenceRequest request;
+  InferenceOptions request;
   request.model = dir / "model";
   request.inputs = {(dir / "bad.record").string()};
   request.masks_dir = dir / "masks";
@@ -226,7 +226,7 @@ TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
   std::filesystem::create_directories(dir / "images");
   WriteFileAtomic(dir / "images" / "a.jpg", Jpeg(32, 40, 1));
   WriteFileAtomic(dir / "images" / "b.jpg", "broken");
-  InferenceRequest request;
+  InferenceOptions request;
   request.model = dir / "model";
   request.inputs = {(dir / "images").string()};
   request.masks_dir = dir / "masks";
@@ -243,7 +243,7 @@ TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
 std::filesystem::path ExportLoneOnnx(const testing::TempDir& dir, const std::string& name, OnnxInputType input_type,
                                      std::optional<std::pair<int64_t, int64_t>> fixed_size) {
   WriteFileAtomic(dir / "label_map.pbtxt", "item { id: 1 name: 'cat' }\nitem { id: 2 name: 'dog' }\n");
-  ExportRequest exp;
+  ExportOptions exp;
   exp.model_name = "lraspp_mobilenet_v3_large";
   exp.num_classes = 3;
   exp.label_map = dir / "label_map.pbtxt";
@@ -261,7 +261,7 @@ std::filesystem::path ExportLoneOnnx(const testing::TempDir& dir, const std::str
 // Class maps by image name from `segtune infer` with `model` over dir/images.
 InferenceSummary PredictImages(const testing::TempDir& dir, const std::filesystem::path& model,
                                std::map<std::string, cv::Mat>* maps) {
-  InferenceRequest request;
+  InferenceOptions request;
   request.model = model;
   request.inputs = {(dir / "images").string()};
   request.masks_dir = dir / ("masks-" + model.filename().string());
@@ -435,7 +435,7 @@ TEST(Inference, OutputNamesFromRecordsAreSanitized) {
     writer.Close();
   }
   std::filesystem::create_directories(dir / "deep" / "er");
-  InferenceRequest request;
+  InferenceOptions request;
   request.model = dir / "model";
   request.inputs = {(dir / "test.record").string()};
   request.masks_dir = dir / "deep" / "er" / "masks";
@@ -457,7 +457,7 @@ TEST(Inference, OutputNamesFromRecordsAreSanitized) {
 // issue 18 item 2 (infer's outputs): nothing that is not a previous infer output is replaced.
 TEST(Inference, ExistingOutputsAreReplacedOnlyWithOverwriteAndOnlyIfTheirs) {
   testing::TempDir dir;
-  InferenceRequest r;
+  InferenceOptions r;
   r.output = dir / "notes.txt";
   WriteFileAtomic(r.output, "my notes");
   r.overwrite = true;

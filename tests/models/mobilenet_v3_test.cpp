@@ -4,7 +4,7 @@
 #include <torch/torch.h>
 
 #include "segtune/models/mobilenet_v3.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 namespace {
@@ -71,7 +71,7 @@ TEST(MobileNetV3, ConvInitIsKaimingNormalFanOut) {
 
 TEST(MobileNetV3, ChannelsLastGivesTheSameLogits) {
   torch::manual_seed(0);
-  SegmentationModel model = CreateSegmentationModel("lraspp_mobilenet_v3_large", 4);
+  SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 4);
   model->eval();
   torch::NoGradGuard no_grad;
   const torch::Tensor x = torch::randn({1, 3, 96, 96});

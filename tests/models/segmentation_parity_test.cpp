@@ -7,7 +7,7 @@
 #include <cmath>
 
 #include "segmentation_reference.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
@@ -30,12 +30,12 @@ constexpr double kGradientRtol = 1e-3;         // With kGradientAtol x max |grad
 constexpr double kGradientAtol = 1e-4;         // Measured: allclose ratio 0 (<= 1 passes).
 constexpr double kStatisticsTolerance = 1e-5;  // BatchNorm running means. Measured: 0.
 
-class SegmentationParity : public ::testing::TestWithParam<std::string> {
+class SemanticParity : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     ASSERT_EQ(ReferenceFiles::Get().error(), "");
     const std::string& name = GetParam();
-    model_ = CreateSegmentationModel(name, kReferenceClasses, FindModelInfo(name).supports_aux);
+    model_ = CreateSemanticModel(name, kReferenceClasses, FindSemanticModelInfo(name).supports_aux);
     ref_ = LoadReferenceTensors(ReferenceFiles::Get().Path(name, ".ref.pt"));
   }
 
@@ -44,7 +44,7 @@ class SegmentationParity : public ::testing::TestWithParam<std::string> {
     ASSERT_EQ(CopyExactly(*model_, LoadWeights(file)), "") << file;
     model_->eval();
     torch::NoGradGuard no_grad;
-    const SegmentationOutput result = model_->forward(ref_.at("input"));
+    const SemanticOutput result = model_->forward(ref_.at("input"));
     ASSERT_EQ(result.out.sizes(), ref_.at("out").sizes());
     EXPECT_LT(ReportMeasured(GetParam() + " eval logits", MaxAbsDiff(result.out, ref_.at("out")), kLogitTolerance),
               kLogitTolerance)
@@ -58,25 +58,25 @@ class SegmentationParity : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  SegmentationModel model_;
+  SemanticModel model_;
   std::map<std::string, torch::Tensor> ref_;
 };
 
-TEST_P(SegmentationParity, LoadsTorchvisionPthAndMatchesEvalOutput) {
+TEST_P(SemanticParity, LoadsTorchvisionPthAndMatchesEvalOutput) {
   ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".pth"));
 }
 
-TEST_P(SegmentationParity, LoadsSafetensorsAndMatchesEvalOutput) {
+TEST_P(SemanticParity, LoadsSafetensorsAndMatchesEvalOutput) {
   ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".safetensors"));
 }
 
-TEST_P(SegmentationParity, TrainStepMatchesTorchvisionGradients) {
+TEST_P(SemanticParity, TrainStepMatchesTorchvisionGradients) {
   ASSERT_EQ(CopyExactly(*model_, LoadWeights(ReferenceFiles::Get().Path(GetParam(), ".pth"))), "");
   model_->train();
   for (const auto& module : model_->modules()) {  // Dropout is random; the reference disables it too.
     if (auto* dropout = module->as<torch::nn::DropoutImpl>()) dropout->eval();
   }
-  const SegmentationOutput result = model_->forward(ref_.at("train_input"));
+  const SemanticOutput result = model_->forward(ref_.at("train_input"));
   const torch::Tensor target = ref_.at("train_target");
   torch::Tensor loss = torch::nn::functional::cross_entropy(result.out, target);
   if (result.aux.defined()) loss = loss + 0.5 * torch::nn::functional::cross_entropy(result.aux, target);
@@ -111,11 +111,11 @@ TEST_P(SegmentationParity, TrainStepMatchesTorchvisionGradients) {
 
 std::vector<std::string> ModelNames() {
   std::vector<std::string> names;
-  for (const auto& info : ListModels()) names.push_back(info.name);
+  for (const auto& info : ListSemanticModels()) names.push_back(info.name);
   return names;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllModels, SegmentationParity, ::testing::ValuesIn(ModelNames()),
+INSTANTIATE_TEST_SUITE_P(AllModels, SemanticParity, ::testing::ValuesIn(ModelNames()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

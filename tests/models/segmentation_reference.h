@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 #include "test_util.h"
 
@@ -52,7 +52,7 @@ class ReferenceFiles {
     std::string tmpl = base + "/segtune-models-ref-XXXXXX";
     dir_ = mkdtemp(tmpl.data());
     std::string models, zoo_shaped;
-    for (const auto& info : ListModels()) models += (models.empty() ? "" : ",") + info.name;
+    for (const auto& info : ListSemanticModels()) models += (models.empty() ? "" : ",") + info.name;
     for (const auto& name : ZooShapedReferenceModels()) zoo_shaped += (zoo_shaped.empty() ? "" : ",") + name;
     const CommandResult result =
         RunPython(SourcePath("tests/models/reference/make_segmentation_reference.py") + " '" + dir_.string() +

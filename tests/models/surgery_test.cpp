@@ -9,7 +9,7 @@
 
 #include "segmentation_reference.h"
 #include "segtune/models/load_state.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
@@ -29,7 +29,7 @@ void ExpectSurgeryKeepsBackboneAndReinitialisesHead(const std::string& name,
     ASSERT_NE(tensor, nullptr) << key;
     EXPECT_EQ(tensor->size(0), 21) << key << ": the checkpoint should have torchvision's 21 classes";
   }
-  SegmentationModel model = CreateSegmentationModel(name, 3, FindModelInfo(name).supports_aux);
+  SemanticModel model = CreateSemanticModel(name, 3, FindSemanticModelInfo(name).supports_aux);
   std::map<std::string, torch::Tensor> fresh;
   for (const auto& [key, tensor] : ModelTensors(*model)) fresh[key] = tensor.clone();
 

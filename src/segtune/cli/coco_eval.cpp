@@ -11,7 +11,7 @@ namespace {
 
 // Runs in the front end (no plugin): evaluation/ needs neither LibTorch nor OpenCV, so coco-eval
 // starts in milliseconds (tests/cli/startup_test.cpp).
-int Run(const segtune::CocoEvalCommandOptions& options) {
+int Run(const segtune::CocoEvalOptions& options) {
   const segtune::CocoEvalCommandResult result = segtune::RunCocoEvalCommand(options);
   for (const auto& w : result.warnings) segtune::Warn(w);
   const segtune::CocoEvalResult& r = result.eval;
@@ -26,7 +26,7 @@ int Run(const segtune::CocoEvalCommandOptions& options) {
 }
 
 segtune::cli::Runner Setup(CLI::App& app) {
-  auto o = std::make_shared<segtune::CocoEvalCommandOptions>();
+  auto o = std::make_shared<segtune::CocoEvalOptions>();
   app.add_option("--groundtruth,--gt", o->gt, "Ground truth COCO JSON (instances.json)")->required();
   app.add_option("--predictions,--dt", o->dt, "Detections: a COCO results JSON array")->required();
   app.add_option("--type", o->type, "bbox or segm")->check(CLI::IsMember({"bbox", "segm"}));

@@ -1,7 +1,7 @@
 // `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
-#include "segtune/inference/infer_eval.h"  // EvalCommand only: the front end links no inference code.
+#include "segtune/inference/infer_eval.h"  // EvalOptions only: the front end links no inference code.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
 
@@ -11,7 +11,7 @@
 namespace {
 
 segtune::cli::Runner Setup(CLI::App& app) {
-  auto o = std::make_shared<segtune::EvalCommand>();
+  auto o = std::make_shared<segtune::EvalOptions>();
   app.add_option("--predictions", o->predictions, "Records written by `segtune infer`");
   app.add_option("--groundtruth", o->groundtruth, "Ground-truth records (default: the keys kept in --predictions)");
   app.add_option("--model", o->model, "Export directory to evaluate (with --data)");
@@ -31,8 +31,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
 }
 
 #if SEGTUNE_PLUGIN
-int Run(const segtune::EvalCommand& o) {
-  segtune::EvalCommand c = o;
+int Run(const segtune::EvalOptions& o) {
+  segtune::EvalOptions c = o;
   c.threads = segtune::cli::Globals().threads;
   c.device = segtune::cli::Globals().device;
   const segtune::EvalCommandResult result = segtune::RunEvalCommand(c);
@@ -46,4 +46,4 @@ int Run(const segtune::EvalCommand& o) {
 }  // namespace
 
 SEGTUNE_VERB(eval, 51, "Evaluate predictions or a model: mIoU for segmentation, COCO box/mask AP for detection", Setup);
-SEGTUNE_PLUGIN_RUN(eval, segtune::EvalCommand, Run);
+SEGTUNE_PLUGIN_RUN(eval, segtune::EvalOptions, Run);

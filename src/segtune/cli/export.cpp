@@ -45,7 +45,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const Options& o) {
-  segtune::ExportRequest r;
+  segtune::ExportOptions r;
   r.pipeline_config = o.pipeline_config;
   r.model_name = o.model;
   r.num_classes = o.num_classes;

@@ -5,7 +5,7 @@
 #include "segtune/core/log.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 #endif
 
 namespace {
@@ -50,7 +50,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const Options& o) {
-  segtune::InferenceRequest r;
+  segtune::InferenceOptions r;
   r.discard_image_pixels = o.discard_image_pixels;
   r.overwrite = o.overwrite;
   r.model = o.model;

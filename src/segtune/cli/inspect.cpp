@@ -38,7 +38,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const Options& o) {
-  segtune::InspectRequest r;
+  segtune::InspectOptions r;
   r.model = o.model;
   r.model_name = o.model_name;
   r.num_classes = o.num_classes;

@@ -7,7 +7,7 @@
 #include <iostream>
 
 #include "segtune/models/detection/detection_registry.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #endif
 
 namespace {
@@ -25,7 +25,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const Options&) {
-  segtune::PrintModelTable(std::cout);
+  segtune::PrintSemanticModelTable(std::cout);
   std::cout << "\n";
   segtune::detection::PrintDetectionModelTable(std::cout);
   return 0;

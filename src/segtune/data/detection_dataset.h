@@ -6,7 +6,7 @@
 //
 // Images keep their decoded size: the model's transform resizes and pads them (torchvision's
 // GeneralizedRCNN takes a list of differently sized images), so a batch is a list, not a tensor.
-// Determinism as SegmentationDataset: batch b holds positions b*B .. b*B+B-1 of an endless stream of
+// Determinism as SemanticDataset: batch b holds positions b*B .. b*B+B-1 of an endless stream of
 // epochs, epoch e visits the records in a permutation drawn from (seed, e) (EpochOrder), and the flip of position p
 // draws from (seed, p); a resumed run sees exactly the inputs of the uninterrupted one.
 #pragma once

@@ -5,7 +5,7 @@
 //   DetectionBatch batch;
 //   while (loader.Next(&batch)) { ... }
 //
-// (BatchLoader in data/dataset.h is this for SegmentationBatch.)
+// (BatchLoader in data/semantic_dataset.h is this for SemanticBatch.)
 #pragma once
 
 #include <algorithm>

@@ -13,7 +13,7 @@
 #include "segtune/engine/finetune.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/engine/pipeline_config.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 
@@ -41,7 +41,7 @@ std::string Quote(const std::string& s) {
 }
 
 // The model block of a segmentation model.
-std::string SegmentationModelBlock(const SegmentationModelInfo& info, int num_classes, int input_size) {
+std::string SemanticModelBlock(const SemanticModelInfo& info, int num_classes, int input_size) {
   std::string t = "model {\n  segmentation {\n";
   t += "    # `segtune models` lists the architectures.\n";
   t += "    architecture: " + Quote(info.name) + "\n";
@@ -104,9 +104,9 @@ std::string DetectionTrainConfig(const ConfigInitOptions& o, const std::filesyst
 
 std::string MakePipelineConfigText(const ConfigInitOptions& o) {
   const bool detection = detection::IsDetectionModel(o.model);
-  const auto& segmentation = ListModels();
+  const auto& segmentation = ListSemanticModels();
   const bool known_segmentation = std::any_of(segmentation.begin(), segmentation.end(),
-                                              [&o](const SegmentationModelInfo& m) { return m.name == o.model; });
+                                              [&o](const SemanticModelInfo& m) { return m.name == o.model; });
   if (!detection && !known_segmentation) {
     std::string known;
     for (const auto& m : segmentation) known += m.name + ", ";
@@ -114,7 +114,7 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
     throw UsageError("config init: unknown model '" + o.model + "'; known models: " + known.substr(0, known.size() - 2) +
                      " (see `segtune models`)");
   }
-  const SegmentationModelInfo* info = detection ? nullptr : &FindModelInfo(o.model);
+  const SemanticModelInfo* info = detection ? nullptr : &FindSemanticModelInfo(o.model);
   const int input_size = o.input_size > 0 ? o.input_size : 512;  // Segmentation's crop / resize.
   if (o.label_map.empty()) throw UsageError("config init: --label-map is required (it sets num_classes)");
   if (o.train.empty()) throw UsageError("config init: --train is required (the training TFRecords)");
@@ -128,7 +128,7 @@ std::string MakePipelineConfigText(const ConfigInitOptions& o) {
        "`,\n# train with `segtune train --pipeline-config " + o.output.filename().string() +
        " --train-dir model/train`.\n# Relative paths are relative to this file's directory. See docs/training.md.\n\n";
   t += detection ? DetectionModelBlock(o.model, num_classes, !o.checkpoint.empty(), o.input_size)
-                 : SegmentationModelBlock(*info, num_classes, input_size);
+                 : SemanticModelBlock(*info, num_classes, input_size);
   if (detection) {
     t += DetectionTrainConfig(o, base);
   } else {
@@ -253,7 +253,7 @@ bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classe
       return true;
     }
     const auto& seg = config.proto.model().segmentation();
-    FindModelInfo(seg.architecture());
+    FindSemanticModelInfo(seg.architecture());
     *name = seg.architecture();
     *num_classes = seg.num_classes();
     r->notes.push_back("model " + *name + mapped);
@@ -291,7 +291,7 @@ ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
   } else if (num_classes >= 1) {
     const auto& seg = config.proto.model().segmentation();
     CheckCheckpoint(config, name, [&seg](const std::string& ckpt, const std::string& type) {
-      SegmentationModel model = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
+      SemanticModel model = CreateSemanticModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
       return LoadFineTuneCheckpoint(*model, ckpt, type);
     }, &r);
   }

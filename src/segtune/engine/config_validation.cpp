@@ -11,7 +11,7 @@
 #include "segtune/formats/tfrecord.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/models/detection/detection_registry.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 
@@ -84,10 +84,10 @@ void CheckResizer(const cfg::ImageResizer& r, const std::string& prefix, Validat
 }
 
 // Returns num_classes (0 when unusable).
-int CheckSegmentationModel(const cfg::SegmentationModel& seg, Validator* v, InputSize* size) {
+int CheckSemanticModel(const cfg::SemanticModel& seg, Validator* v, InputSize* size) {
   const std::string p = "model.segmentation.";
   try {
-    FindModelInfo(seg.architecture());
+    FindSemanticModelInfo(seg.architecture());
   } catch (const Error& e) {
     v->ReportError(p + "architecture", e.what());
   }
@@ -385,7 +385,7 @@ ConfigValidation ValidateForTraining(const PipelineConfig& config) {
   const bool detection = IsDetectionConfig(config);
   InputSize size;
   const int num_classes =
-      detection ? CheckDetectionModel(config, &v, &size) : CheckSegmentationModel(config.proto.model().segmentation(), &v, &size);
+      detection ? CheckDetectionModel(config, &v, &size) : CheckSemanticModel(config.proto.model().segmentation(), &v, &size);
   CheckTrainConfig(config.proto.train_config(), num_classes, detection, &v, &size);
   const std::string& architecture = config.proto.model().detection().architecture();
   const bool needs_masks = detection && detection::IsDetectionModel(architecture) &&

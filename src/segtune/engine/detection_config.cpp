@@ -160,7 +160,7 @@ void MapFasterRcnn(PipelineConfig* config) {
 
 void MoveDetectionArchitecture(PipelineConfig* config) {
   if (!config->proto.model().has_segmentation()) return;
-  const cfg::SegmentationModel seg = config->proto.model().segmentation();
+  const cfg::SemanticModel seg = config->proto.model().segmentation();
   if (!detection::IsDetectionModel(seg.architecture())) return;
   cfg::DetectionArchitecture det;
   det.set_architecture(seg.architecture());

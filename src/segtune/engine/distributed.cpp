@@ -324,7 +324,7 @@ int DataParallelGroup::SynchroniseBatchNorm(torch::nn::Module& module) {
   return segtune::SynchroniseBatchNorm(module, std::make_shared<GroupBatchNormReducer>(this));
 }
 
-void DataParallelGroup::AllReduceConfusion(SemsegConfusion* confusion) {
+void DataParallelGroup::AllReduceConfusion(SemanticConfusion* confusion) {
   const int k = confusion->num_classes();
   std::vector<int64_t> counts(static_cast<size_t>(k) * k + 2);
   for (int g = 0; g < k; ++g) {
@@ -335,7 +335,7 @@ void DataParallelGroup::AllReduceConfusion(SemsegConfusion* confusion) {
   std::vector<at::Tensor> sums{torch::tensor(counts, torch::kInt64)};
   AllReduceSum(sums, "evaluation confusion-matrix allreduce");
   const int64_t* total = sums[0].data_ptr<int64_t>();
-  SemsegConfusion reduced(k, confusion->ignore_label());
+  SemanticConfusion reduced(k, confusion->ignore_label());
   reduced.AddCounts(std::vector<int64_t>(total, total + k * k), total[k * k], total[k * k + 1]);
   *confusion = reduced;
 }

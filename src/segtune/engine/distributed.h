@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "segtune/engine/distributed_env.h"
-#include "segtune/evaluation/semseg.h"
+#include "segtune/evaluation/semantic_metrics.h"
 
 namespace torch::nn {
 class Module;
@@ -83,7 +83,7 @@ class DataParallelGroup {
   // (SyncBatchNorm, see models/layers.h); returns how many BatchNorm modules were synchronised.
   int SynchroniseBatchNorm(torch::nn::Module& module);
   // Replaces *confusion (this rank's share of an evaluation) by the sum over all ranks.
-  void AllReduceConfusion(SemsegConfusion* confusion);
+  void AllReduceConfusion(SemanticConfusion* confusion);
   // Gradient-averaging seconds not overlapped with backward so far (for benchmarks): the time spent in
   // AverageGradients plus the bucket copies and launches inside backward.
   double allreduce_seconds() const;

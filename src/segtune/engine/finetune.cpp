@@ -56,7 +56,7 @@ LoadReport LoadDetectionFineTuneCheckpoint(torch::nn::Module& model, const std::
   return report;
 }
 
-LoadReport LoadFineTuneCheckpoint(SegmentationModelImpl& model, const std::filesystem::path& path,
+LoadReport LoadFineTuneCheckpoint(SemanticModelImpl& model, const std::filesystem::path& path,
                                   const std::string& checkpoint_type) {
   NamedTensors tensors = LoadWeights(path);
   LoadOptions options;

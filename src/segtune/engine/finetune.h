@@ -5,7 +5,7 @@
 #include <string>
 
 #include "segtune/models/load_state.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
@@ -14,7 +14,7 @@ namespace segtune {
 // their fresh initialisation. checkpoint_type "classification" (or a file whose keys look like an
 // ImageNet classifier of the model's backbone) loads only the backbone, renamed from torchvision's
 // classification names. Throws FormatError if nothing at all could be loaded (wrong model family).
-LoadReport LoadFineTuneCheckpoint(SegmentationModelImpl& model, const std::filesystem::path& path,
+LoadReport LoadFineTuneCheckpoint(SemanticModelImpl& model, const std::filesystem::path& path,
                                   const std::string& checkpoint_type);
 
 // The same for a detection model built as `model_name` (models/detection): LoadDetectionWeights with

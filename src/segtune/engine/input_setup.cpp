@@ -124,11 +124,11 @@ DetectionDatasetOptions MakeDetectionDatasetOptions(const segtune::config::Train
   return o;
 }
 
-DatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
-                                  const segtune::config::InputReader& reader, const SegmentationModelInfo& model,
+SemanticDatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
+                                  const segtune::config::InputReader& reader, const SemanticModelInfo& model,
                                   bool train) {
   const auto& seg = config.model().segmentation();
-  DatasetOptions o;
+  SemanticDatasetOptions o;
   o.files = ReaderFiles(reader, train);
   o.num_classes = seg.num_classes();
   o.ignore_label = seg.ignore_label();

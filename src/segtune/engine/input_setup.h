@@ -1,21 +1,21 @@
-// From a pipeline config's input readers to SegmentationDataset / DetectionDataset options.
+// From a pipeline config's input readers to SemanticDataset / DetectionDataset options.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "pipeline.pb.h"
-#include "segtune/data/dataset.h"
+#include "segtune/data/semantic_dataset.h"
 #include "segtune/data/detection_dataset.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
 // Dataset options for `reader` (train = augmentation from train_config, endless shuffled stream).
 // Expands input_path globs/shards (throws IoError naming a pattern that matches nothing) and reads
 // the label map when label_map_path is set.
-DatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
-                                  const segtune::config::InputReader& reader, const SegmentationModelInfo& model,
+SemanticDatasetOptions MakeDatasetOptions(const segtune::config::TrainEvalPipelineConfig& config,
+                                  const segtune::config::InputReader& reader, const SemanticModelInfo& model,
                                   bool train);
 
 // The reader's TFRecord files: input_path globs/shards expanded. Throws UsageError for TF's

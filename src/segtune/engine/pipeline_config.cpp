@@ -129,11 +129,11 @@ const char* kSupportedModels =
     "lraspp_mobilenet_v3_large, deeplabv3_mobilenet_v3_large, deeplabv3_resnet50, deeplabv3_resnet101, "
     "fcn_resnet50, fcn_resnet101";
 
-// Replaces a TF detection model by its segtune counterpart (see NearestSegmentationModel).
+// Replaces a TF detection model by its segtune counterpart (see NearestSemanticModel).
 template <typename DetectionMessage>
 void MapDetectionModel(const std::string& kind, const DetectionMessage& tf_model, PipelineConfig* config) {
   const std::string type = tf_model.feature_extractor().type();
-  const std::string target = NearestSegmentationModel(type);
+  const std::string target = NearestSemanticModel(type);
   if (target.empty()) {
     throw FormatError(config->path, "model." + kind,
                       "feature extractor '" + type +
@@ -143,7 +143,7 @@ void MapDetectionModel(const std::string& kind, const DetectionMessage& tf_model
                           "(N = classes + 1 for background); architectures: " +
                           std::string(kSupportedModels));
   }
-  segtune::config::SegmentationModel seg;
+  segtune::config::SemanticModel seg;
   seg.set_architecture(target);
   if (tf_model.has_num_classes()) seg.set_num_classes(tf_model.num_classes() + 1);
   if (tf_model.has_image_resizer()) *seg.mutable_image_resizer() = tf_model.image_resizer();
@@ -234,7 +234,7 @@ void WarnAboutTensorFlowCheckpoint(PipelineConfig* config) {
 
 }  // namespace
 
-std::string NearestSegmentationModel(const std::string& feature_extractor_type) {
+std::string NearestSemanticModel(const std::string& feature_extractor_type) {
   const std::string t = Lower(feature_extractor_type);
   auto has = [&t](const char* s) { return t.find(s) != std::string::npos; };
   if (has("resnet50")) return "deeplabv3_resnet50";

@@ -55,7 +55,7 @@ PipelineConfig LoadPipelineConfig(const std::filesystem::path& path);
 
 // The segtune model for a TF detection feature extractor type ("faster_rcnn_resnet50_keras" ->
 // "deeplabv3_resnet50"); "" when there is no reasonable counterpart.
-std::string NearestSegmentationModel(const std::string& feature_extractor_type);
+std::string NearestSemanticModel(const std::string& feature_extractor_type);
 
 // The text segtune would write for `proto` (protobuf text format, TF's field order).
 std::string PipelineConfigToText(const segtune::config::TrainEvalPipelineConfig& proto);

@@ -12,17 +12,17 @@
 #include "segtune/engine/input_setup.h"
 #include "segtune/engine/optim.h"
 #include "segtune/engine/train_task.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 
 namespace {
 
-torch::Tensor ImagesTensor(SegmentationBatch& b, const torch::Device& device) {
+torch::Tensor ImagesTensor(SemanticBatch& b, const torch::Device& device) {
   return torch::from_blob(b.images.data(), {b.n, 3, b.height, b.width}, torch::kFloat32).to(device);
 }
 
-torch::Tensor LabelsTensor(SegmentationBatch& b, const torch::Device& device) {
+torch::Tensor LabelsTensor(SemanticBatch& b, const torch::Device& device) {
   return torch::from_blob(b.labels.data(), {b.n, b.height, b.width}, torch::kUInt8).to(device, torch::kLong);
 }
 
@@ -72,10 +72,10 @@ class SemanticTask : public TrainTask {
  public:
   explicit SemanticTask(const TaskContext& c) : config_(c.config), device_(c.device), group_(c.group) {
     const auto& seg = config_.proto.model().segmentation();
-    info_ = FindModelInfo(seg.architecture());
+    info_ = FindSemanticModelInfo(seg.architecture());
     threads_ = c.options.threads;
     if (seg.num_classes() < 1) throw UsageError(config_.path.string() + ": model num_classes must be >= 1");
-    model_ = CreateSegmentationModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
+    model_ = CreateSemanticModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
     const auto& train = config_.proto.train_config();
     if (train.batchnorm_momentum() > 0) SetBatchNormMomentum(*model_, train.batchnorm_momentum());
     const std::string& ckpt = train.fine_tune_checkpoint();
@@ -165,7 +165,7 @@ class SemanticTask : public TrainTask {
   bool HasEval() const override { return eval_data_ != nullptr; }
 
   TaskEval Evaluate(int64_t step, EventWriter* events) override {
-    const SemsegMetrics m = ComputeSemsegMetrics(EvalConfusion(step, events));
+    const SemanticMetrics m = ComputeSemanticMetrics(EvalConfusion(step, events));
     if (events) {
       events->AddScalar("eval/mIoU", m.mean_iou, step);
       events->AddScalar("eval/pixel_accuracy", m.pixel_accuracy, step);
@@ -182,7 +182,7 @@ class SemanticTask : public TrainTask {
     e.summary = "eval mIoU " + std::to_string(m.mean_iou) + ", pixel accuracy " + std::to_string(m.pixel_accuracy);
     e.csv_cells = {std::to_string(m.mean_iou), std::to_string(m.pixel_accuracy)};
     e.metrics = {{"mIoU", m.mean_iou}, {"pixel_accuracy", m.pixel_accuracy}};
-    e.semseg = m;
+    e.semantic = m;
     return e;
   }
 
@@ -191,20 +191,20 @@ class SemanticTask : public TrainTask {
 
   void ReadDatasets() {
     if (!config_.proto.has_train_input_reader()) throw UsageError("the config has no train_input_reader");
-    DatasetOptions train_options =
+    SemanticDatasetOptions train_options =
         MakeDatasetOptions(config_.proto, config_.proto.train_input_reader(), info_, /*train=*/true);
     train_options.shard = group_ ? group_->rank() : 0;
     train_options.num_shards = group_ ? group_->world_size() : 1;
-    train_data_ = std::make_unique<SegmentationDataset>(train_options);
+    train_data_ = std::make_unique<SemanticDataset>(train_options);
     if (config_.proto.eval_input_reader_size() > 0) {
-      DatasetOptions eval_options =
+      SemanticDatasetOptions eval_options =
           MakeDatasetOptions(config_.proto, config_.proto.eval_input_reader(0), info_, /*train=*/false);
       eval_options.keep_rgb = true;
-      eval_data_ = std::make_unique<SegmentationDataset>(eval_options);
+      eval_data_ = std::make_unique<SemanticDataset>(eval_options);
     }
   }
 
-  torch::Tensor Loss(const SegmentationOutput& out, const torch::Tensor& labels) const {
+  torch::Tensor Loss(const SemanticOutput& out, const torch::Tensor& labels) const {
     auto options = torch::nn::functional::CrossEntropyFuncOptions().ignore_index(ignore_label());
     if (class_weights_.defined()) options.weight(class_weights_);
     torch::Tensor loss = torch::nn::functional::cross_entropy(out.out, labels, options);
@@ -216,16 +216,16 @@ class SemanticTask : public TrainTask {
   }
 
   // The eval set's confusion (this rank's shard, then reduced over ranks), with overlays.
-  SemsegConfusion EvalConfusion(int64_t step, EventWriter* events) {
+  SemanticConfusion EvalConfusion(int64_t step, EventWriter* events) {
     model_->eval();
     torch::NoGradGuard no_grad;
-    SemsegConfusion confusion(static_cast<int>(model_->num_classes()), ignore_label());
+    SemanticConfusion confusion(static_cast<int>(model_->num_classes()), ignore_label());
     const auto [first, end] = group_ ? ShardRange(eval_data_->BatchesPerEpoch(), group_->rank(), group_->world_size())
                                      : std::make_pair(int64_t{0}, eval_data_->BatchesPerEpoch());
     const auto& reader = config_.proto.eval_input_reader(0);
     const int workers = reader.num_workers() > 0 ? static_cast<int>(reader.num_workers()) : std::max(1, threads_);
     BatchLoader loader(*eval_data_, first, end, workers, static_cast<int>(reader.num_prefetch_batches()));
-    SegmentationBatch batch;
+    SemanticBatch batch;
     int visualized = 0;
     const int max_visualizations = static_cast<int>(config_.proto.eval_config().num_visualizations());
     while (loader.Next(&batch)) {
@@ -248,14 +248,14 @@ class SemanticTask : public TrainTask {
   torch::Device device_;
   DataParallelGroup* group_;
   int threads_ = 1;
-  SegmentationModelInfo info_;
-  SegmentationModel model_{nullptr};
+  SemanticModelInfo info_;
+  SemanticModel model_{nullptr};
   torch::Tensor class_weights_;
   std::vector<std::string> class_names_;
-  std::unique_ptr<SegmentationDataset> train_data_, eval_data_;
+  std::unique_ptr<SemanticDataset> train_data_, eval_data_;
   std::unique_ptr<BatchLoader> loader_;
-  SegmentationBatch batch_;
-  SegmentationOutput output_;
+  SemanticBatch batch_;
+  SemanticOutput output_;
 };
 
 }  // namespace

@@ -41,7 +41,7 @@ struct TaskEval {
   std::string summary;    // One line for the log ("mIoU 0.71, pixel accuracy 0.93").
   std::vector<std::string> csv_cells;  // EvalColumns() order.
   std::map<std::string, double> metrics;  // Named numbers ("mIoU", "box_AP50", ...), for TrainResult.
-  std::optional<SemsegMetrics> semseg;    // Semantic tasks: the full metrics.
+  std::optional<SemanticMetrics> semantic;    // Semantic tasks: the full metrics.
 };
 
 class TrainTask {

@@ -190,7 +190,7 @@ std::string EvaluateAndKeepBest(Run& run, int64_t step, const std::filesystem::p
   const TaskEval e = run.task->Evaluate(step, run.eval_events.get());
   result->evaluated = true;
   result->eval_metrics = e.metrics;
-  if (e.semseg) result->last_eval = *e.semseg;
+  if (e.semantic) result->last_eval = *e.semantic;
   Info("step " + std::to_string(step) + ": " + e.summary);
   if (e.score > run.best_score) {
     run.best_score = e.score;

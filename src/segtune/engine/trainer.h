@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "segtune/engine/distributed_env.h"
-#include "segtune/evaluation/semseg.h"
+#include "segtune/evaluation/semantic_metrics.h"
 
 namespace segtune {
 
@@ -46,7 +46,7 @@ struct TrainResult {
   bool interrupted = false;
   int stop_signal = 0;                // SIGINT/SIGTERM that stopped the run (0: finished, or stop_after_step).
   bool evaluated = false;
-  SemsegMetrics last_eval;            // Valid when evaluated (semantic segmentation).
+  SemanticMetrics last_eval;            // Valid when evaluated (semantic segmentation).
   std::map<std::string, double> eval_metrics;  // Last evaluation by name: "mIoU", ... or "box_AP", "box_AP50", ...
   std::filesystem::path last_checkpoint;
   double data_wait_seconds = 0;       // Time the loop waited for input batches.

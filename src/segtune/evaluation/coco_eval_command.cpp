@@ -70,7 +70,7 @@ std::vector<std::string> DroppedResultsWarnings(const CocoResultsReport& report,
 
 }  // namespace
 
-CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalCommandOptions& o) {
+CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalOptions& o) {
   // The default sits next to the results, where `eval -o` may have put its own metrics.json.
   const std::filesystem::path out = o.output.empty() ? o.dt.parent_path() / "metrics.json" : o.output;
   CheckOutputFile(out, o.overwrite, {"coco-eval", "--output", "metrics JSON", {}},

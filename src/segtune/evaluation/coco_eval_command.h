@@ -11,7 +11,7 @@
 
 namespace segtune {
 
-struct CocoEvalCommandOptions {
+struct CocoEvalOptions {
   std::filesystem::path gt;       // instances.json
   std::filesystem::path dt;       // results.json
   std::string type = "bbox";      // "bbox" | "segm"
@@ -35,7 +35,7 @@ struct CocoEvalCommandResult {
 
 // Throws FormatError/IoError for unreadable inputs, UsageError for bad options and (before loading
 // anything) for an output that exists and may not be replaced.
-CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalCommandOptions& options);
+CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalOptions& options);
 
 // Whether the first element of a results array has a non-empty "bbox" — COCO.loadRes's test for
 // box results. False for an empty array. Throws FormatError if the file is not a JSON array.

@@ -11,7 +11,7 @@
 // Results: bbox [x, y, w, h] in pixels, score, and the mask's RLE; they are read as a COCO results file
 // with boxes (area = w*h), exactly as `segtune coco-eval` reads what `segtune infer --coco-results`
 // writes.
-// Matching of prediction to ground-truth records: as evaluation/semseg_eval.h (image/source_id when
+// Matching of prediction to ground-truth records: as evaluation/semantic_eval.h (image/source_id when
 // unique on both sides, else record order; or the same records when no ground truth is given).
 #pragma once
 

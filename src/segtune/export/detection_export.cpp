@@ -21,9 +21,9 @@ int64_t DetectionClassesInCheckpoint(const NamedTensors& weights) {
 
 }  // namespace
 
-std::filesystem::path ExportDetectionModel(const ExportRequest& r, const NamedTensors& weights,
+std::filesystem::path ExportDetectionModel(const ExportOptions& r, const NamedTensors& weights,
                                            detection::DetectionModelOptions options,
-                                           const BundleMetadata& provenance) {
+                                           const SemanticBundleMetadata& provenance) {
   const detection::DetectionModelInfo& info = detection::GetDetectionModelInfo(r.model_name);
   if (r.num_classes > 0) options.num_classes = r.num_classes;
   if (r.num_classes == 0 && DetectionClassesInCheckpoint(weights) > 0) {

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 #include "segtune/export/export_model.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 
@@ -16,8 +16,8 @@ namespace segtune {
 // detector_features.onnx (detection_onnx.h) and label_map.pbtxt into a temporary directory renamed
 // onto request.output_dir when complete.
 // Returns output_dir. Throws UsageError / IoError / FormatError; nothing is left behind.
-std::filesystem::path ExportDetectionModel(const ExportRequest& request, const NamedTensors& weights,
+std::filesystem::path ExportDetectionModel(const ExportOptions& request, const NamedTensors& weights,
                                            detection::DetectionModelOptions options,
-                                           const BundleMetadata& provenance);
+                                           const SemanticBundleMetadata& provenance);
 
 }  // namespace segtune

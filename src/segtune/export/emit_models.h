@@ -30,7 +30,7 @@ SEGTUNE_DECLARE_EMITTER(EmitASPPPooling);  // GlobalAveragePool, conv, Relu, Res
 SEGTUNE_DECLARE_EMITTER(EmitASPP);         // Branches, Concat on channels, project.
 SEGTUNE_DECLARE_EMITTER(EmitDeepLabHead);
 SEGTUNE_DECLARE_EMITTER(EmitFCNHead);
-// Whole models (lraspp.h, segmentation_model.h): x normalized -> logits at x's size. The aux head
+// Whole models (lraspp.h, semantic_model.h): x normalized -> logits at x's size. The aux head
 // is training-only and not exported.
 SEGTUNE_DECLARE_EMITTER(EmitLRASPP);
 SEGTUNE_DECLARE_EMITTER(EmitSimpleSegmentationModel);

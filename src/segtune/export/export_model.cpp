@@ -13,11 +13,11 @@
 #include "segtune/formats/label_map.h"
 #include "segtune/engine/detection_config.h"
 #include "segtune/engine/pipeline_config.h"
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 #include "segtune/export/detection_export.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/load_state.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/core/sha256.h"
 #include "segtune/models/weights.h"
 
@@ -26,7 +26,7 @@ namespace {
 
 // Fills model name, class count and label map from the pipeline config where the request leaves them.
 // Returns the detection model's options for a detection config.
-std::optional<detection::DetectionModelOptions> ApplyPipelineConfig(ExportRequest* r, BundleMetadata* meta) {
+std::optional<detection::DetectionModelOptions> ApplyPipelineConfig(ExportOptions* r, SemanticBundleMetadata* meta) {
   if (r->pipeline_config.empty()) return std::nullopt;
   if (!std::filesystem::exists(r->pipeline_config)) {
     throw IoError(r->pipeline_config.string() + ": pipeline config not found");
@@ -116,9 +116,9 @@ std::vector<std::string> ExportClassNames(const std::filesystem::path& label_map
   return names;
 }
 
-std::filesystem::path ExportModel(const ExportRequest& request) {
-  ExportRequest r = request;
-  BundleMetadata meta;
+std::filesystem::path ExportModel(const ExportOptions& request) {
+  ExportOptions r = request;
+  SemanticBundleMetadata meta;
   if (r.checkpoint.empty()) throw UsageError("export: --checkpoint is required");
   if (r.output_dir.empty()) throw UsageError("export: --output-dir is required");
   // Before any work: an existing directory or file that is not a previous export is never replaced.
@@ -143,12 +143,12 @@ std::filesystem::path ExportModel(const ExportRequest& request) {
     return ExportDetectionModel(r, weights, from_config ? *detection_options : detection::DefaultDetectionOptions(r.model_name),
                                 meta);
   }
-  const SegmentationModelInfo& info = FindModelInfo(r.model_name);
+  const SemanticModelInfo& info = FindSemanticModelInfo(r.model_name);
   if (r.num_classes == 0) r.num_classes = ClassesInCheckpoint(weights);
   if (r.num_classes == 0) throw UsageError("export: give --num-classes (the checkpoint does not show it)");
 
   AtomicDirectory out(r.output_dir);  // Fails early on an unwritable destination.
-  SegmentationModel model = CreateSegmentationModel(info.name, r.num_classes, false);
+  SemanticModel model = CreateSemanticModel(info.name, r.num_classes, false);
   LoadOptions load;
   load.strict = true;
   load.drop_prefixes = {"aux_classifier."};  // Training-only head.

@@ -1,4 +1,4 @@
-// `segtune export`: a trained checkpoint -> a self-contained export directory (bundle.h).
+// `segtune export`: a trained checkpoint -> a self-contained export directory (semantic_bundle.h).
 #pragma once
 
 #include <filesystem>
@@ -11,7 +11,7 @@
 
 namespace segtune {
 
-struct ExportRequest {
+struct ExportOptions {
   std::filesystem::path pipeline_config;  // Gives model, classes and label map; optional.
   std::string model_name;                 // Without a config (or to override it); else the checkpoint's
                                           // "segtune.architecture" / "architecture" metadata.
@@ -32,7 +32,7 @@ struct ExportRequest {
 // FormatError (a checkpoint that does not fit the architecture, naming both); nothing is left behind.
 // A detection model (models/detection/detection_registry.h) is exported by ExportDetectionModel
 // (detection_export.h) instead: no model.onnx, a model.json of kind "detection".
-std::filesystem::path ExportModel(const ExportRequest& request);
+std::filesystem::path ExportModel(const ExportOptions& request);
 
 // Class names by id for a bundle: from the label map (warning about ids outside [0, num_classes)),
 // else "background" for 0 and "" for the rest.

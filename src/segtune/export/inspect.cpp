@@ -4,13 +4,13 @@
 
 #include "event.pb.h"
 #include "segtune/core/error.h"
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 #include "segtune/export/detection_bundle.h"
 #include "segtune/export/detection_onnx.h"
 #include "segtune/export/graph_def.h"
 #include "segtune/export/onnx_export.h"
 #include "segtune/models/load_state.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
@@ -40,7 +40,7 @@ std::string SizeText(std::pair<int64_t, int64_t> size) {
 }
 
 // The request's size, else `recorded` (with where it came from), else the model's recommended size.
-std::pair<int64_t, int64_t> ChooseInputSize(const InspectRequest& r, const std::string& model_name,
+std::pair<int64_t, int64_t> ChooseInputSize(const InspectOptions& r, const std::string& model_name,
                                             const std::optional<std::pair<int64_t, int64_t>>& recorded,
                                             std::string* text) {
   if (r.input_size) {
@@ -51,14 +51,14 @@ std::pair<int64_t, int64_t> ChooseInputSize(const InspectRequest& r, const std::
     *text = SizeText(*recorded) + " (model.json)";
     return *recorded;
   }
-  const int64_t side = FindModelInfo(model_name).recommended_input_size;
+  const int64_t side = FindSemanticModelInfo(model_name).recommended_input_size;
   *text = SizeText({side, side}) + " (default)";
   return {side, side};
 }
 
 }  // namespace
 
-InspectResult Inspect(const InspectRequest& r) {
+InspectResult Inspect(const InspectOptions& r) {
   InspectResult result;
   onnx::ModelProto graph;
   std::string size;
@@ -84,7 +84,7 @@ InspectResult Inspect(const InspectRequest& r) {
         features.layers, graph);
     result.model_parameters = CountParameters(*bundle.model);
   } else if (!r.model.empty() && std::filesystem::is_directory(r.model)) {
-    Bundle bundle = LoadBundle(r.model);
+    SemanticBundle bundle = LoadSemanticBundle(r.model);
     result.input_size = ChooseInputSize(r, bundle.metadata.architecture, bundle.metadata.input_size, &size);
     result.table = InspectModule(r.model.string() + " (" + bundle.metadata.architecture + ", " +
                                      std::to_string(bundle.metadata.num_classes) + " classes) at " + size,
@@ -99,7 +99,7 @@ InspectResult Inspect(const InspectRequest& r) {
     if (!r.model.empty()) weights = LoadWeights(r.model);
     int64_t classes = r.num_classes > 0 ? r.num_classes : ClassesInWeights(weights);
     if (classes == 0) classes = 21;
-    SegmentationModel model = CreateSegmentationModel(r.model_name, classes, false);
+    SemanticModel model = CreateSemanticModel(r.model_name, classes, false);
     result.input_size = ChooseInputSize(r, r.model_name, std::nullopt, &size);
     if (!r.model.empty()) {
       LoadOptions load;

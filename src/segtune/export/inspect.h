@@ -15,7 +15,7 @@ class Module;
 
 namespace segtune {
 
-struct InspectRequest {
+struct InspectOptions {
   // An export directory (model.json), a .onnx file, or a checkpoint (.pth/.safetensors, with
   // model_name). Empty with model_name: a freshly initialised model. A detection export directory
   // is shown as its ONNX part (backbone + FPN + RPN head, detection_onnx.h) at input_size (default:
@@ -37,7 +37,7 @@ struct InspectResult {
 };
 
 // Builds the table (and event file). Throws UsageError / IoError / FormatError naming the input.
-InspectResult Inspect(const InspectRequest& request);
+InspectResult Inspect(const InspectOptions& request);
 
 // The table of a model (BatchNorm unfolded, so every layer is a row and a graph node) at one size.
 // Also returns the ONNX graph the rows came from, in *graph when non-null.

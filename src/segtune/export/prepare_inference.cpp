@@ -4,11 +4,11 @@
 
 #include "segtune/export/bn_fold.h"
 #include "segtune/models/lraspp.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
-InferencePreparation PrepareForInference(SegmentationModelImpl& model, const torch::Device& device) {
+InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device) {
   // Move first: folding gives bias-free convolutions an unregistered bias that to() would not move.
   model.to(device);
   model.eval();
@@ -22,7 +22,7 @@ InferencePreparation PrepareForInference(SegmentationModelImpl& model, const tor
   return done;
 }
 
-torch::Tensor HeadLogits(SegmentationModelImpl& model, const torch::Tensor& x) {
+torch::Tensor HeadLogits(SemanticModelImpl& model, const torch::Tensor& x) {
   // The forward() bodies of the registry's models without their last step (the resize).
   const torch::Tensor input = model.channels_last() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
   if (auto* lraspp = dynamic_cast<LRASPPImpl*>(&model)) {

@@ -3,10 +3,10 @@
 // (skipped in forward, bn_fold.h), channels-last (NHWC) on CPU, and no parameter requiring grad (so
 // autograd records nothing even without a guard).
 //
-//   SegmentationModel model = ...;  // weights loaded
+//   SemanticModel model = ...;  // weights loaded
 //   PrepareForInference(*model, torch::kCPU);
 //   c10::InferenceMode inference;    // in the calling scope, around forward()
-//   SegmentationOutput out = model->forward(images);
+//   SemanticOutput out = model->forward(images);
 //
 // The model's outputs equal the unprepared eval-mode outputs up to float rounding of the folded
 // weights (~1e-6 relative). The weights are changed for good: do not train or save the model
@@ -17,14 +17,14 @@
 
 namespace segtune {
 
-class SegmentationModelImpl;
+class SemanticModelImpl;
 
 struct InferencePreparation {
   int folded_batch_norms = 0;  // Conv-BN pairs folded (0 when called twice).
   bool channels_last = false;
 };
 
-InferencePreparation PrepareForInference(SegmentationModelImpl& model, const torch::Device& device);
+InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device);
 
 // The class logits before the models' final resize: [N, num_classes, h, w] at the classifier's
 // resolution (1/8 or 1/16 of the input's size, rounded up), in the memory format the model runs in.
@@ -33,6 +33,6 @@ InferencePreparation PrepareForInference(SegmentationModelImpl& model, const tor
 // materialising num_classes full-size planes. The auxiliary head is not run. For a model type this
 // does not know, returns forward(x).out (already at x's size, so the resize is the identity).
 // x: a normalized batch [N, 3, H, W]; call under InferenceMode or NoGradGuard.
-torch::Tensor HeadLogits(SegmentationModelImpl& model, const torch::Tensor& x);
+torch::Tensor HeadLogits(SemanticModelImpl& model, const torch::Tensor& x);
 
 }  // namespace segtune

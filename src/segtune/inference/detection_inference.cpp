@@ -95,7 +95,7 @@ void Predict(detection::GeneralizedRCNNImpl& model, const torch::Device& device,
 
 class Writer {
  public:
-  Writer(const InferenceRequest& request, const DetectionBundleMetadata& meta) : request_(request), meta_(meta) {
+  Writer(const InferenceOptions& request, const DetectionBundleMetadata& meta) : request_(request), meta_(meta) {
     if (!request.output.empty()) records_ = std::make_unique<TFRecordWriter>(request.output);
   }
 
@@ -123,7 +123,7 @@ class Writer {
   }
 
  private:
-  const InferenceRequest& request_;
+  const InferenceOptions& request_;
   const DetectionBundleMetadata& meta_;
   std::unique_ptr<TFRecordWriter> records_;
   nlohmann::json coco_ = nlohmann::json::array();
@@ -136,12 +136,12 @@ std::filesystem::path BundleDirOf(const std::filesystem::path& model) {
 
 }  // namespace
 
-InferenceSummary RunDetectionInference(const InferenceRequest& request, const DetectionSink& sink) {
+InferenceSummary RunDetectionInference(const InferenceOptions& request, const DetectionSink& sink) {
   DetectionBundle bundle = LoadDetectionBundle(BundleDirOf(request.model));
   return RunDetectionInference(bundle, request, sink);
 }
 
-InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceRequest& request,
+InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceOptions& request,
                                        const DetectionSink& sink) {
   if (request.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   if (!request.masks_dir.empty()) {

@@ -18,7 +18,7 @@
 #include "example.pb.h"
 #include "segtune/export/detection_bundle.h"
 #include "segtune/inference/detection_objects.h"
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 
 namespace segtune {
 
@@ -33,8 +33,8 @@ struct DetectionImage {
 using DetectionSink = std::function<void(const DetectionImage&)>;
 
 // `model` is a detection export directory or a file inside one (its .onnx). Throws like RunInference.
-InferenceSummary RunDetectionInference(const InferenceRequest& request, const DetectionSink& sink = {});
-InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceRequest& request,
+InferenceSummary RunDetectionInference(const InferenceOptions& request, const DetectionSink& sink = {});
+InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceOptions& request,
                                        const DetectionSink& sink = {});
 
 }  // namespace segtune

@@ -10,14 +10,14 @@
 #include "segtune/engine/events.h"
 #include "segtune/evaluation/detection_eval.h"
 #include "segtune/inference/detection_inference.h"
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 
 namespace segtune {
 namespace {
 
 // Inference over command.data with no outputs: the predictions go to the evaluation only.
-InferenceRequest RecordsRequest(const EvalCommand& command) {
-  InferenceRequest request;
+InferenceOptions RecordsRequest(const EvalOptions& command) {
+  InferenceOptions request;
   request.inputs = {command.data};
   request.threads = command.threads;
   request.batch_size = command.batch_size;
@@ -28,7 +28,7 @@ InferenceRequest RecordsRequest(const EvalCommand& command) {
 }
 
 // Metrics of no image are not a result.
-void CheckSomethingEvaluated(const EvalCommand& command, int64_t images, const InferenceSummary& summary) {
+void CheckSomethingEvaluated(const EvalOptions& command, int64_t images, const InferenceSummary& summary) {
   if (images > 0) return;
   throw FormatError(command.data + ": no image could be evaluated (" + std::to_string(summary.skipped) +
                     " skipped as unreadable)");
@@ -36,12 +36,12 @@ void CheckSomethingEvaluated(const EvalCommand& command, int64_t images, const I
 
 }  // namespace
 
-SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
+SemanticEvalResult EvaluateModelOnRecords(const EvalOptions& command, std::vector<std::string>* class_names) {
   InferenceModel model = LoadInferenceModel(command.model);
   *class_names = model.class_names;
-  SemsegConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
-  const InferenceRequest request = RecordsRequest(command);
-  SemsegEvalResult result;
+  SemanticConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
+  const InferenceOptions request = RecordsRequest(command);
+  SemanticEvalResult result;
   result.matched_by = "same record";
   const InferenceSummary summary = RunInference(model, request, [&](const ImagePrediction& p) {
     const ObjectDetectionExample gt = ParseObjectDetectionExample(*p.example, p.source);
@@ -51,14 +51,14 @@ SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<
   });
   CheckSomethingEvaluated(command, result.images, summary);
   result.warnings = summary.problems;
-  result.metrics = ComputeSemsegMetrics(confusion);
+  result.metrics = ComputeSemanticMetrics(confusion);
   return result;
 }
 
-DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names) {
+DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalOptions& command, std::vector<std::string>* class_names) {
   DetectionBundle bundle = LoadDetectionBundle(command.model);
   *class_names = bundle.metadata.common.class_names;
-  const InferenceRequest request = RecordsRequest(command);
+  const InferenceOptions request = RecordsRequest(command);
   DetectionEvalBuilder builder;
   const InferenceSummary summary = RunDetectionInference(bundle, request, [&](const DetectionImage& image) {
     builder.Add(*image.example, *image.example, image.source);
@@ -73,7 +73,7 @@ DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, 
 namespace {
 
 // The detection branch of RunEvalCommand: COCO box (and mask) AP.
-DetectionEvalResult EvaluateDetection(const EvalCommand& command, std::vector<std::string>* names) {
+DetectionEvalResult EvaluateDetection(const EvalOptions& command, std::vector<std::string>* names) {
   DetectionEvalResult result;
   if (!command.predictions.empty()) {
     result = EvaluateDetectionRecords(command.predictions, command.groundtruth, *names, command.threads);
@@ -97,7 +97,7 @@ std::vector<std::string> NamesFromLabelMap(const std::string& path) {
   return LabelMapClassNames(LoadLabelMap(path), /*num_classes=*/-1);
 }
 
-void WriteEvents(const std::filesystem::path& logdir, const SemsegMetrics& m, const std::vector<std::string>& names) {
+void WriteEvents(const std::filesystem::path& logdir, const SemanticMetrics& m, const std::vector<std::string>& names) {
   EventWriter events(logdir);
   events.AddScalar("eval/mIoU", m.mean_iou, 0);
   events.AddScalar("eval/pixel_accuracy", m.pixel_accuracy, 0);
@@ -112,7 +112,7 @@ void WriteEvents(const std::filesystem::path& logdir, const SemsegMetrics& m, co
 
 }  // namespace
 
-EvalCommandResult RunEvalCommand(const EvalCommand& command) {
+EvalCommandResult RunEvalCommand(const EvalOptions& command) {
   const bool from_predictions = !command.predictions.empty();
   const bool from_model = !command.model.empty();
   if (from_predictions == from_model) {
@@ -129,28 +129,28 @@ EvalCommandResult RunEvalCommand(const EvalCommand& command) {
     out.detection = EvaluateDetection(command, &out.class_names);
     return out;
   }
-  SemsegEvalResult result;
+  SemanticEvalResult result;
   if (from_predictions) {
-    SemsegEvalRequest request;
+    SemanticEvalOptions request;
     request.predictions = command.predictions;
     request.groundtruth = command.groundtruth;
     request.num_classes = command.num_classes;
     request.ignore_label = command.ignore_label;
-    result = EvaluateSemsegRecords(request);
+    result = EvaluateSemanticRecords(request);
   } else {
     std::vector<std::string> bundle_names;
     result = EvaluateModelOnRecords(command, &bundle_names);
     if (out.class_names.empty()) out.class_names = bundle_names;
   }
-  WriteFileAtomic(command.output, SemsegMetricsToJson(result.metrics, out.class_names));
+  WriteFileAtomic(command.output, SemanticMetricsToJson(result.metrics, out.class_names));
   if (!command.logdir.empty()) WriteEvents(command.logdir, result.metrics, out.class_names);
-  out.semseg = std::move(result);
+  out.semantic = std::move(result);
   return out;
 }
 
 const std::vector<std::string>& EvalCommandResult::warnings() const {
   static const std::vector<std::string> kNone;
-  return detection ? detection->warnings : semseg ? semseg->warnings : kNone;
+  return detection ? detection->warnings : semantic ? semantic->warnings : kNone;
 }
 
 std::string FormatEvalCommandResult(const EvalCommandResult& result) {
@@ -158,9 +158,9 @@ std::string FormatEvalCommandResult(const EvalCommandResult& result) {
     return std::to_string(result.detection->images) + " images, matched by " + result.detection->matched_by + "\n" +
            FormatDetectionEval(*result.detection);
   }
-  if (!result.semseg) return "";
-  return std::to_string(result.semseg->images) + " images, matched by " + result.semseg->matched_by + "\n" +
-         FormatSemsegTable(result.semseg->metrics, result.class_names);
+  if (!result.semantic) return "";
+  return std::to_string(result.semantic->images) + " images, matched by " + result.semantic->matched_by + "\n" +
+         FormatSemanticTable(result.semantic->metrics, result.class_names);
 }
 
 }  // namespace segtune

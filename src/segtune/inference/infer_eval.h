@@ -1,5 +1,5 @@
 // `segtune eval`: metrics of predictions against ground truth, either from records `segtune infer`
-// wrote (evaluation/semseg_eval.h) or by running an export directory over ground-truth records.
+// wrote (evaluation/semantic_eval.h) or by running an export directory over ground-truth records.
 // Writes metrics.json and optionally a TensorBoard event file with the eval/* scalars `segtune train`
 // logs; the CLI prints the table (FormatEvalCommandResult).
 #pragma once
@@ -10,11 +10,11 @@
 #include <vector>
 
 #include "segtune/evaluation/detection_eval.h"
-#include "segtune/evaluation/semseg_eval.h"
+#include "segtune/evaluation/semantic_eval.h"
 
 namespace segtune {
 
-struct EvalCommand {
+struct EvalOptions {
   std::string predictions;         // Records from `segtune infer` ...
   std::string groundtruth;         // ... and their ground truth (optional: else read from predictions).
   std::filesystem::path model;     // Or: an export directory ...
@@ -30,16 +30,16 @@ struct EvalCommand {
   std::string device = "cpu";
 };
 
-// Runs the model over records and accumulates the confusion matrix (ground truth as in semseg_eval.h;
+// Runs the model over records and accumulates the confusion matrix (ground truth as in semantic_eval.h;
 // matched by construction). Throws like RunInference.
-SemsegEvalResult EvaluateModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names);
+SemanticEvalResult EvaluateModelOnRecords(const EvalOptions& command, std::vector<std::string>* class_names);
 
 // The same for a detection export directory: COCO box (and mask) AP of its detections on the records.
-DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalCommand& command, std::vector<std::string>* class_names);
+DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalOptions& command, std::vector<std::string>* class_names);
 
-// What `segtune eval` measured: exactly one of semseg and detection is set.
+// What `segtune eval` measured: exactly one of semantic and detection is set.
 struct EvalCommandResult {
-  std::optional<SemsegEvalResult> semseg;        // Semantic predictions or model: mIoU and the per-class table.
+  std::optional<SemanticEvalResult> semantic;        // Semantic predictions or model: mIoU and the per-class table.
   std::optional<DetectionEvalResult> detection;  // Detection predictions or bundle: COCO box (and mask) AP.
   std::vector<std::string> class_names;          // --label-map's, else the model's; may be empty.
   std::filesystem::path output;                  // The metrics.json written.
@@ -51,9 +51,9 @@ struct EvalCommandResult {
 // semantic prediction, are scored with evaluation/detection_eval.h): evaluates and writes the
 // outputs. Throws UsageError for a bad combination of options, and (before evaluating) when
 // command.output exists and may not be replaced (CheckOutputFile).
-EvalCommandResult RunEvalCommand(const EvalCommand& command);
+EvalCommandResult RunEvalCommand(const EvalOptions& command);
 
-// What `segtune eval` prints: "N images, matched by ..." and the metrics table (semseg.h) or the
+// What `segtune eval` prints: "N images, matched by ..." and the metrics table (semantic_metrics.h) or the
 // pycocotools summaries (detection_eval.h). The warnings in the result are not included: they go to
 // the log.
 std::string FormatEvalCommandResult(const EvalCommandResult& result);

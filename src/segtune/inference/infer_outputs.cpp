@@ -1,13 +1,13 @@
-// Checks on an InferenceRequest: `segtune infer` never replaces what it did not write (see
+// Checks on an InferenceOptions: `segtune infer` never replaces what it did not write (see
 // core/output_guard.h and docs/security.md), and skips unreadable inputs only where the request says so.
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/formats/shard_set.h"
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 
 namespace segtune {
 
-void CheckInferenceOutputs(const InferenceRequest& r) {
+void CheckInferenceOutputs(const InferenceOptions& r) {
   if (!r.output.empty()) CheckOutputFile(r.output, r.overwrite, {"infer", "--output", "TFRecord", {}}, LooksLikeTFRecord);
   if (!r.coco_results.empty()) {
     CheckOutputFile(r.coco_results, r.overwrite, {"infer", "--coco-results", "COCO results", {}},
@@ -18,7 +18,7 @@ void CheckInferenceOutputs(const InferenceRequest& r) {
 }
 
 
-void CheckSkippable(const InferenceRequest& request, const std::string& problem) {
+void CheckSkippable(const InferenceOptions& request, const std::string& problem) {
   if (request.skip_unreadable) return;
   throw FormatError(problem + "; rerun with --skip-corrupt to skip unreadable records");
 }

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "segtune/models/layers.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
@@ -60,7 +60,7 @@ TORCH_MODULE(ASPP);
 // torchvision DeepLabHead(in_channels, num_classes), a Sequential:
 //   "0" ASPP(in_channels, {12, 24, 36}), "1" conv 3x3 256->256 padding 1 (no bias), "2" bn, "3" relu,
 //   "4" conv 1x1 to num_classes (with bias) = the class-specific layer.
-class DeepLabHeadImpl : public SegmentationHeadImpl {
+class DeepLabHeadImpl : public SemanticHeadImpl {
  public:
   DeepLabHeadImpl(int64_t in_channels, int64_t num_classes);
   torch::Tensor forward(const torch::Tensor& x) override;

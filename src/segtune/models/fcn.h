@@ -8,14 +8,14 @@
 #include <torch/nn/pimpl.h>
 
 #include "segtune/models/layers.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
 // torchvision FCNHead(in_channels, channels), a Sequential:
 //   "0" conv 3x3 padding 1 to in_channels / 4 (no bias), "1" bn, "2" relu, "3" dropout(0.1),
 //   "4" conv 1x1 to `channels` classes (with bias) = the class-specific layer.
-class FCNHeadImpl : public SegmentationHeadImpl {
+class FCNHeadImpl : public SemanticHeadImpl {
  public:
   FCNHeadImpl(int64_t in_channels, int64_t channels);
   torch::Tensor forward(const torch::Tensor& x) override;

@@ -25,9 +25,9 @@ torch::Tensor LRASPPHeadImpl::forward(const torch::Tensor& low, const torch::Ten
   return low_classifier->forward(low) + high_classifier->forward(x);
 }
 
-LRASPPImpl::LRASPPImpl(SegmentationModelInfo info, MobileNetV3LargeBackbone backbone_, int64_t classes,
+LRASPPImpl::LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone_, int64_t classes,
                        int64_t inter_channels)
-    : SegmentationModelImpl(std::move(info), classes, /*has_aux=*/false) {
+    : SemanticModelImpl(std::move(info), classes, /*has_aux=*/false) {
   // torchvision: low = C2 (stage_indices[-4], output stride 8), high = C5 (stage_indices[-1]).
   const std::vector<int> stages = backbone_->StageIndices();
   const int low_pos = stages[stages.size() - 4];
@@ -38,7 +38,7 @@ LRASPPImpl::LRASPPImpl(SegmentationModelInfo info, MobileNetV3LargeBackbone back
                                                         backbone->OutChannels(high_pos), classes, inter_channels));
 }
 
-SegmentationOutput LRASPPImpl::forward(const torch::Tensor& input) {
+SemanticOutput LRASPPImpl::forward(const torch::Tensor& input) {
   const torch::Tensor x = PrepareInput(input);
   FeatureMap features = backbone->forward(x);
   const torch::Tensor logits = classifier->forward(features.at("low"), features.at("high"));

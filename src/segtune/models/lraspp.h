@@ -7,7 +7,7 @@
 #include <torch/nn/pimpl.h>
 
 #include "segtune/models/mobilenet_v3.h"
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
@@ -31,11 +31,11 @@ TORCH_MODULE(LRASPPHead);
 
 // torchvision LRASPP: backbone returns "low" (stride 8) and "high" (stride 16) features; out =
 // classifier(low, high) resized to the input size. No auxiliary head.
-class LRASPPImpl : public SegmentationModelImpl {
+class LRASPPImpl : public SemanticModelImpl {
  public:
-  LRASPPImpl(SegmentationModelInfo info, MobileNetV3LargeBackbone backbone, int64_t num_classes,
+  LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone, int64_t num_classes,
              int64_t inter_channels = 128);
-  SegmentationOutput forward(const torch::Tensor& x) override;
+  SemanticOutput forward(const torch::Tensor& x) override;
 
   MobileNetV3LargeBackbone backbone{nullptr};
   LRASPPHead classifier{nullptr};

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "segtune/core/error.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 namespace {
@@ -25,7 +25,7 @@ ImageNetBackboneKeys ImageNetBackboneKeyMap(const std::string& backbone) {
 }
 
 std::vector<std::string> ClassSpecificPrefixes(const std::string& model_name) {
-  return FindModelInfo(model_name).class_specific_prefixes;
+  return FindSemanticModelInfo(model_name).class_specific_prefixes;
 }
 
 bool IsClassSpecific(const std::string& key, const std::vector<std::string>& prefixes) {
@@ -37,7 +37,7 @@ bool IsClassSpecific(const std::string& key, const std::vector<std::string>& pre
 
 BackboneRemap RemapImageNetBackbone(const std::string& model_name, const NamedTensors& imagenet,
                                     const std::string& source) {
-  const std::string& backbone = FindModelInfo(model_name).backbone;
+  const std::string& backbone = FindSemanticModelInfo(model_name).backbone;
   const bool mobilenet = IsMobileNet(backbone);
   const ImageNetBackboneKeys keys = ImageNetBackboneKeyMap(backbone);
   BackboneRemap remap;
@@ -54,7 +54,7 @@ BackboneRemap RemapImageNetBackbone(const std::string& model_name, const NamedTe
   if (remap.tensors.items.empty()) {
     throw FormatError(source, "",
                       std::string("no ") + (mobilenet ? "MobileNetV3 'features.*'" : "ResNet 'conv1.*'/'layer*'") +
-                          " keys: not an ImageNet checkpoint of the " + FindModelInfo(model_name).backbone +
+                          " keys: not an ImageNet checkpoint of the " + FindSemanticModelInfo(model_name).backbone +
                           " backbone of " + model_name);
   }
   return remap;

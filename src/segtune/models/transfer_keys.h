@@ -29,7 +29,7 @@ struct ImageNetBackboneKeys {
   std::vector<std::string> head_prefixes;
 };
 
-// The key map for backbone `backbone` (SegmentationModelInfo::backbone: "mobilenet_v3_large",
+// The key map for backbone `backbone` (SemanticModelInfo::backbone: "mobilenet_v3_large",
 // "resnet50", "resnet101"). MobileNetV3 "features." -> "backbone."; any other backbone is read as a
 // ResNet: "conv1.", "bn1.", "layer1." ... "layer4." -> "backbone." + the same.
 ImageNetBackboneKeys ImageNetBackboneKeyMap(const std::string& backbone);

@@ -11,7 +11,7 @@
 #include "segtune/core/error.h"
 #include "segtune/models/detection/frozen_batch_norm.h"
 #include "segtune/models/detection/generalized_rcnn.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/transfer_keys.h"
 
 namespace segtune::detection {

@@ -1,5 +1,5 @@
 // The detection models segtune builds (torchvision's Faster R-CNN / Mask R-CNN zoo), separate from
-// the semantic segmentation registry (models/registry.h), and loading their weights.
+// the semantic segmentation registry (models/semantic_registry.h), and loading their weights.
 #pragma once
 
 #include <iosfwd>

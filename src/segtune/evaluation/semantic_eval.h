@@ -1,5 +1,5 @@
 // `segtune eval` over records: predicted class maps (as `segtune infer` writes them) against ground
-// truth, accumulated into evaluation/semseg.h's confusion matrix — the code `segtune train` evaluates
+// truth, accumulated into evaluation/semantic_metrics.h's confusion matrix — the code `segtune train` evaluates
 // with, so both report the same numbers. Torch-free.
 //
 // Predictions: `image/segmentation/class/predicted` (8-bit PNG of class ids).
@@ -14,11 +14,11 @@
 #include <string>
 #include <vector>
 
-#include "segtune/evaluation/semseg.h"
+#include "segtune/evaluation/semantic_metrics.h"
 
 namespace segtune {
 
-struct SemsegEvalRequest {
+struct SemanticEvalOptions {
   std::string predictions;   // TFRecord spec (ExpandInputPaths: lists, globs, shards).
   std::string groundtruth;   // TFRecord spec; empty = ground truth from the prediction records.
   int num_classes = 0;       // 0 = length of image/segmentation/class/fraction, else the largest id seen + 1.
@@ -26,8 +26,8 @@ struct SemsegEvalRequest {
   std::vector<std::string> class_names;  // Optional (index = class id).
 };
 
-struct SemsegEvalResult {
-  SemsegMetrics metrics;
+struct SemanticEvalResult {
+  SemanticMetrics metrics;
   int64_t images = 0;
   std::string matched_by;            // "image/source_id" or "record order".
   std::vector<std::string> warnings;  // Unmatched predictions, size mismatches, unknown labels.
@@ -35,6 +35,6 @@ struct SemsegEvalResult {
 
 // Throws IoError/FormatError naming the file and record for unreadable records or PNGs, and
 // FormatError when nothing could be matched.
-SemsegEvalResult EvaluateSemsegRecords(const SemsegEvalRequest& request);
+SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request);
 
 }  // namespace segtune

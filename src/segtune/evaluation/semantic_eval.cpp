@@ -1,4 +1,4 @@
-#include "segtune/evaluation/semseg_eval.h"
+#include "segtune/evaluation/semantic_eval.h"
 
 #include <map>
 #include <optional>
@@ -58,7 +58,7 @@ cv::Mat DecodePredicted(const tensorflow::Example& example, const std::string& s
   return cv::Mat(h, w, CV_8UC1, pixels.data()).clone();
 }
 
-int NumClassesFrom(const SemsegEvalRequest& request) {
+int NumClassesFrom(const SemanticEvalOptions& request) {
   if (request.num_classes > 0) return request.num_classes;
   int found = 0;
   for (const auto& path : ExpandInputPaths(request.predictions)) {
@@ -78,10 +78,10 @@ int NumClassesFrom(const SemsegEvalRequest& request) {
 
 }  // namespace
 
-SemsegEvalResult EvaluateSemsegRecords(const SemsegEvalRequest& request) {
-  SemsegEvalResult result;
+SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request) {
+  SemanticEvalResult result;
   const int num_classes = NumClassesFrom(request);
-  SemsegConfusion confusion(num_classes, request.ignore_label);
+  SemanticConfusion confusion(num_classes, request.ignore_label);
 
   std::vector<GroundTruthRecord> groundtruth;
   std::map<std::string, size_t> by_id;
@@ -132,7 +132,7 @@ SemsegEvalResult EvaluateSemsegRecords(const SemsegEvalRequest& request) {
     ++result.images;
   });
   if (result.images == 0) throw FormatError(request.predictions + ": no prediction could be matched to ground truth");
-  result.metrics = ComputeSemsegMetrics(confusion);
+  result.metrics = ComputeSemanticMetrics(confusion);
   if (result.metrics.unknown_label_pixels > 0) {
     result.warnings.push_back(std::to_string(result.metrics.unknown_label_pixels) + " ground-truth pixels have a class id >= " +
                               std::to_string(num_classes) + " (label map mismatch?) and were not counted");

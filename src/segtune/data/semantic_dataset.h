@@ -1,8 +1,8 @@
 // The segmentation input pipeline: TFRecords -> decoded, augmented, normalized batches (torch-free).
 //
-//   SegmentationDataset data(options);                 // Indexes the records (file, offset, length).
+//   SemanticDataset data(options);                 // Indexes the records (file, offset, length).
 //   BatchLoader loader(data, first_batch, -1, workers, prefetch);
-//   SegmentationBatch batch;
+//   SemanticBatch batch;
 //   while (loader.Next(&batch)) { ... batch.images (N x 3 x H x W floats), batch.labels (N x H x W) ... }
 //
 // Determinism: batch b holds positions b*B .. b*B+B-1 of an endless stream of epochs; epoch e visits
@@ -35,7 +35,7 @@
 
 namespace segtune {
 
-struct DatasetOptions {
+struct SemanticDatasetOptions {
   std::vector<std::filesystem::path> files;  // TFRecord files (already expanded).
   int num_classes = 2;                       // A label value >= num_classes (other than ignore) is an error.
   int ignore_label = 255;
@@ -57,7 +57,7 @@ struct DatasetOptions {
   int num_shards = 1;
 };
 
-struct SegmentationBatch {
+struct SemanticBatch {
   int64_t index = -1;  // Batch number in the stream.
   int n = 0, height = 0, width = 0;
   std::vector<float> images;    // n x 3 x height x width, normalized; padding is 0 after normalization.
@@ -66,19 +66,19 @@ struct SegmentationBatch {
   std::vector<cv::Mat> rgb;          // With keep_rgb: CV_8UC3 RGB per sample (unpadded).
 };
 
-class SegmentationDataset {
+class SemanticDataset {
  public:
   // Reads every record of every file once to check its CRCs and index it. Throws IoError/FormatError
   // naming the file and record; FormatError if there is no record at all.
-  explicit SegmentationDataset(DatasetOptions options);
+  explicit SemanticDataset(SemanticDatasetOptions options);
 
   size_t size() const { return records_.size(); }
-  const DatasetOptions& options() const { return options_; }
+  const SemanticDatasetOptions& options() const { return options_; }
   // Batches in one epoch (eval: the last may be partial).
   int64_t BatchesPerEpoch() const;
   // Builds batch `index` (see the determinism note above). Eval datasets: index < BatchesPerEpoch().
   // Throws FormatError naming the record if it cannot be decoded.
-  SegmentationBatch MakeBatch(int64_t index) const;
+  SemanticBatch MakeBatch(int64_t index) const;
   // Decodes and prepares one position of the stream: image CV_8UC3 RGB, label CV_8UC1.
   void LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const;
   // Throws FormatError naming `source`, `key` (the feature the target came from), the value and a
@@ -98,7 +98,7 @@ class SegmentationDataset {
   std::string ReadRecord(const RecordRef& ref) const;  // Throws as TFRecordRandomReader::Read.
   std::string SourceOf(const RecordRef& ref) const;    // "FILE: record I".
 
-  DatasetOptions options_;
+  SemanticDatasetOptions options_;
   std::vector<RecordRef> records_;
   std::vector<std::unique_ptr<TFRecordRandomReader>> readers_;  // Per file; null for compressed files.
   std::vector<std::string> held_;  // Records of compressed files.
@@ -109,16 +109,16 @@ class SegmentationDataset {
 // most `prefetch` batches ahead of the consumer, and hands them out in order (OrderedLoader).
 class BatchLoader {
  public:
-  BatchLoader(const SegmentationDataset& dataset, int64_t first, int64_t end, int workers, int prefetch)
+  BatchLoader(const SemanticDataset& dataset, int64_t first, int64_t end, int workers, int prefetch)
       : loader_([&dataset](int64_t index) { return dataset.MakeBatch(index); }, first, end, workers, prefetch) {}
 
   // The next batch in order; false when `end` is reached. Rethrows a worker's error.
-  bool Next(SegmentationBatch* batch) { return loader_.Next(batch); }
+  bool Next(SemanticBatch* batch) { return loader_.Next(batch); }
   // Seconds the consumer spent waiting in Next() so far (data-wait time).
   double wait_seconds() const { return loader_.wait_seconds(); }
 
  private:
-  OrderedLoader<SegmentationBatch> loader_;
+  OrderedLoader<SemanticBatch> loader_;
 };
 
 }  // namespace segtune

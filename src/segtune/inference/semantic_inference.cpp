@@ -1,4 +1,4 @@
-#include "segtune/inference/inference.h"
+#include "segtune/inference/semantic_inference.h"
 
 #include <torch/torch.h>
 
@@ -38,12 +38,12 @@ namespace segtune {
 InferenceModel LoadInferenceModel(const std::filesystem::path& path) {
   InferenceModel model;
   if (std::filesystem::is_directory(path)) {
-    model.bundle = LoadBundle(path);
+    model.bundle = LoadSemanticBundle(path);
   } else if (path.extension() == ".onnx") {
     const auto dir = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
     if (std::filesystem::exists(dir / "model.json")) {
       Info("using the native bundle in " + dir.string() + " (same weights as " + path.filename().string() + ")");
-      model.bundle = LoadBundle(dir);
+      model.bundle = LoadSemanticBundle(dir);
     } else {
       model.onnx = std::make_shared<OnnxModel>(LoadOnnxModel(path));
       model.class_names = model.onnx->class_names;
@@ -134,7 +134,7 @@ Job ReadJob(InferenceInputs& inputs, size_t count) {
 // BGR uint8 images -> the model's input: float [N, 3, H, W] in channels-last memory (what the
 // channels-last model wants), RGB, (x / 255 - mean) / std — the same float operations as the
 // reference preprocessing, fused in one pass over the decoded pixels.
-torch::Tensor NormalizedBatch(const std::vector<Work*>& batch, const BundleMetadata& meta) {
+torch::Tensor NormalizedBatch(const std::vector<Work*>& batch, const SemanticBundleMetadata& meta) {
   const int64_t n = static_cast<int64_t>(batch.size());
   const int h = batch[0]->image.rows, w = batch[0]->image.cols;
   torch::Tensor x = torch::empty({n, 3, h, w}, torch::TensorOptions().dtype(torch::kFloat).memory_format(
@@ -175,7 +175,7 @@ void ArgmaxInto(const torch::Tensor& logits, const std::vector<Work*>& batch) {
 }
 
 // Predicts a batch of same-size images with the LibTorch model: fills class_map and probability.
-void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, const torch::Device& device,
+void PredictBatch(SemanticModelImpl& model, const SemanticBundleMetadata& meta, const torch::Device& device,
                   const std::vector<Work*>& batch, StageClock& clock) {
   torch::Tensor x;
   {
@@ -192,7 +192,7 @@ void PredictBatch(SegmentationModelImpl& model, const BundleMetadata& meta, cons
 }
 
 struct SideOutputs {
-  const InferenceRequest& request;
+  const InferenceOptions& request;
   const std::vector<std::string>& names;
   int64_t num_classes;
 };
@@ -224,7 +224,7 @@ void AddPredictionKeys(Work* w, std::string png, int64_t num_classes, bool disca
 // Everything after the model that does not depend on the other images: regions, PNG, overlay,
 // output record.
 void PostProcess(Work* w, const SideOutputs& out, StageClock& clock) {
-  const InferenceRequest& req = out.request;
+  const InferenceOptions& req = out.request;
   {
     StageClock::Scope timed(clock, kRegions);
     w->regions = FindPredictedRegions(w->class_map, w->probability, static_cast<int>(out.num_classes), 1,
@@ -275,7 +275,7 @@ nlohmann::json CocoResults(const Work& w) {
 // output records, COCO results, summary.
 class JobFinisher {
  public:
-  JobFinisher(const InferenceRequest& request, const PredictionSink& sink, StageClock& clock,
+  JobFinisher(const InferenceOptions& request, const PredictionSink& sink, StageClock& clock,
               InferenceSummary& summary, Progress& progress)
       : request_(request), sink_(sink), clock_(clock), summary_(summary), progress_(progress) {
     if (!request.output.empty()) writer_ = std::make_unique<TFRecordWriter>(request.output);
@@ -311,7 +311,7 @@ class JobFinisher {
   }
 
  private:
-  const InferenceRequest& request_;
+  const InferenceOptions& request_;
   const PredictionSink& sink_;
   StageClock& clock_;
   InferenceSummary& summary_;
@@ -410,14 +410,14 @@ class ThreadPlan {
 
 }  // namespace
 
-InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink) {
+InferenceSummary RunInference(const InferenceOptions& request, const PredictionSink& sink) {
   CheckInferenceOutputs(request);
   if (IsDetectionBundle(request.model)) return RunDetectionInference(request);  // Boxes, not class maps: no sink.
   InferenceModel model = LoadInferenceModel(request.model);
   return RunInference(model, request, sink);
 }
 
-InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink) {
+InferenceSummary RunInference(InferenceModel& model, const InferenceOptions& request, const PredictionSink& sink) {
   if (request.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   torch::NoGradGuard no_grad;
   const torch::Device device(request.device);

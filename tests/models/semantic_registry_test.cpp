@@ -4,24 +4,24 @@
 #include <torch/torch.h>
 
 #include "segtune/core/error.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/transfer_keys.h"
 #include "test_util.h"
 
 namespace segtune {
 namespace {
 
-TEST(Registry, ListsTheSixTorchvisionSegmentationModels) {
+TEST(SemanticRegistry, ListsTheSixTorchvisionSegmentationModels) {
   std::vector<std::string> names;
-  for (const auto& info : ListModels()) names.push_back(info.name);
+  for (const auto& info : ListSemanticModels()) names.push_back(info.name);
   EXPECT_EQ(names, (std::vector<std::string>{"lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large",
                                              "deeplabv3_resnet50", "deeplabv3_resnet101", "fcn_resnet50",
                                              "fcn_resnet101"}));
 }
 
-TEST(Registry, UnknownNameThrowsUsageErrorListingKnownModels) {
+TEST(SemanticRegistry, UnknownNameThrowsUsageErrorListingKnownModels) {
   try {
-    CreateSegmentationModel("deeplabv4", 3);
+    CreateSemanticModel("deeplabv4", 3);
     FAIL() << "no exception";
   } catch (const UsageError& e) {
     EXPECT_NE(std::string(e.what()).find("deeplabv4"), std::string::npos);
@@ -29,14 +29,14 @@ TEST(Registry, UnknownNameThrowsUsageErrorListingKnownModels) {
   }
 }
 
-TEST(Registry, RejectsAuxLossForLraspp) {
-  EXPECT_THROW(CreateSegmentationModel("lraspp_mobilenet_v3_large", 3, /*aux_loss=*/true), UsageError);
+TEST(SemanticRegistry, RejectsAuxLossForLraspp) {
+  EXPECT_THROW(CreateSemanticModel("lraspp_mobilenet_v3_large", 3, /*aux_loss=*/true), UsageError);
 }
 
-TEST(Registry, RejectsZeroClasses) { EXPECT_THROW(CreateSegmentationModel("fcn_resnet50", 0), UsageError); }
+TEST(SemanticRegistry, RejectsZeroClasses) { EXPECT_THROW(CreateSemanticModel("fcn_resnet50", 0), UsageError); }
 
-TEST(Registry, BuildsRequestedClassesAndAuxHead) {
-  SegmentationModel model = CreateSegmentationModel("deeplabv3_mobilenet_v3_large", 3, /*aux_loss=*/true);
+TEST(SemanticRegistry, BuildsRequestedClassesAndAuxHead) {
+  SemanticModel model = CreateSemanticModel("deeplabv3_mobilenet_v3_large", 3, /*aux_loss=*/true);
   EXPECT_TRUE(model->has_aux());
   EXPECT_EQ(model->num_classes(), 3);
   const auto params = model->named_parameters();
@@ -44,13 +44,13 @@ TEST(Registry, BuildsRequestedClassesAndAuxHead) {
   EXPECT_EQ(params["aux_classifier.4.weight"].sizes(), (std::vector<int64_t>{3, 10, 1, 1}));
   model->eval();
   torch::NoGradGuard no_grad;
-  const SegmentationOutput result = model->forward(torch::randn({2, 3, 50, 70}));
+  const SemanticOutput result = model->forward(torch::randn({2, 3, 50, 70}));
   EXPECT_EQ(result.out.sizes(), (std::vector<int64_t>{2, 3, 50, 70}));
   EXPECT_EQ(result.aux.sizes(), (std::vector<int64_t>{2, 3, 50, 70}));
 }
 
-TEST(Registry, RejectsInputThatIsNotAnImageBatch) {
-  SegmentationModel model = CreateSegmentationModel("lraspp_mobilenet_v3_large", 3);
+TEST(SemanticRegistry, RejectsInputThatIsNotAnImageBatch) {
+  SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3);
   EXPECT_THROW(model->forward(torch::randn({1, 1, 32, 32})), UsageError);
 }
 
@@ -68,9 +68,9 @@ TEST(TransferKeys, ClassSpecificPrefixesNameExactlyTheLayersThatDependOnNumClass
   // One model per head type (LR-ASPP, DeepLabHead, FCNHead; aux heads included): building all six
   // twice costs ~20 s.
   for (const char* name : {"lraspp_mobilenet_v3_large", "deeplabv3_mobilenet_v3_large", "fcn_resnet50"}) {
-    const SegmentationModelInfo& info = FindModelInfo(name);
-    SegmentationModel a = CreateSegmentationModel(info.name, 2, info.supports_aux);
-    SegmentationModel b = CreateSegmentationModel(info.name, 7, info.supports_aux);
+    const SemanticModelInfo& info = FindSemanticModelInfo(name);
+    SemanticModel a = CreateSemanticModel(info.name, 2, info.supports_aux);
+    SemanticModel b = CreateSemanticModel(info.name, 7, info.supports_aux);
     const auto b_params = b->named_parameters();
     for (const auto& p : a->named_parameters()) {
       const bool differs = p.value().sizes() != b_params[p.key()].sizes();
@@ -102,7 +102,7 @@ TEST(TransferKeys, RemapsResNetImageNetKeysAndDropsFc) {
   EXPECT_EQ(remap.tensors.items[1].first, "backbone.layer4.2.bn3.running_mean");
   EXPECT_EQ(remap.dropped.size(), 2u);
   // Every remapped key names a tensor of the segmentation model.
-  const auto params = CreateSegmentationModel("deeplabv3_resnet50", 3)->named_parameters();
+  const auto params = CreateSemanticModel("deeplabv3_resnet50", 3)->named_parameters();
   EXPECT_TRUE(params.contains("backbone.conv1.weight"));
 }
 

@@ -1,4 +1,4 @@
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 
 #include <torch/torch.h>
 
@@ -7,12 +7,12 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/models/load_state.h"
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
 
-std::string BundleMetadataToJson(const BundleMetadata& m) {
+std::string BundleMetadataToJson(const SemanticBundleMetadata& m) {
   nlohmann::ordered_json j;
   j["format_version"] = m.format_version;
   j["architecture"] = m.architecture;
@@ -28,13 +28,13 @@ std::string BundleMetadataToJson(const BundleMetadata& m) {
   return j.dump(2) + "\n";
 }
 
-nlohmann::ordered_json ProvenanceToJson(const BundleMetadata& m) {
+nlohmann::ordered_json ProvenanceToJson(const SemanticBundleMetadata& m) {
   return {{"segtune_version", m.segtune_version}, {"checkpoint", m.checkpoint},
           {"checkpoint_step", m.checkpoint_step}, {"config", m.config_path},
           {"config_sha256", m.config_sha256}, {"dataset_records", m.dataset_records}};
 }
 
-void ProvenanceFromJson(const nlohmann::json& p, BundleMetadata* m) {
+void ProvenanceFromJson(const nlohmann::json& p, SemanticBundleMetadata* m) {
   m->segtune_version = p.value("segtune_version", "");
   m->checkpoint = p.value("checkpoint", "");
   m->checkpoint_step = p.value("checkpoint_step", int64_t{-1});
@@ -43,8 +43,8 @@ void ProvenanceFromJson(const nlohmann::json& p, BundleMetadata* m) {
   m->dataset_records = p.value("dataset_records", std::map<std::string, int64_t>{});
 }
 
-BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesystem::path& source) {
-  BundleMetadata m;
+SemanticBundleMetadata SemanticBundleMetadataFromJson(const std::string& text, const std::filesystem::path& source) {
+  SemanticBundleMetadata m;
   try {
     const nlohmann::json j = nlohmann::json::parse(text);
     m.format_version = j.at("format_version").get<int>();
@@ -74,7 +74,7 @@ BundleMetadata BundleMetadataFromJson(const std::string& text, const std::filesy
   return m;
 }
 
-Bundle LoadBundle(const std::filesystem::path& dir) {
+SemanticBundle LoadSemanticBundle(const std::filesystem::path& dir) {
   const auto json_path = dir / "model.json";
   const auto weights_path = dir / "model.safetensors";
   if (!std::filesystem::exists(json_path)) {
@@ -83,9 +83,9 @@ Bundle LoadBundle(const std::filesystem::path& dir) {
   if (BundleKind(dir) == "detection") {
     throw UsageError(dir.string() + ": a detection model's export directory, not a segmentation model's");
   }
-  Bundle bundle;
-  bundle.metadata = BundleMetadataFromJson(ReadFile(json_path), json_path);
-  bundle.model = CreateSegmentationModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
+  SemanticBundle bundle;
+  bundle.metadata = SemanticBundleMetadataFromJson(ReadFile(json_path), json_path);
+  bundle.model = CreateSemanticModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
   LoadOptions options;
   options.strict = true;
   try {

@@ -1,4 +1,4 @@
-#include "segtune/evaluation/semseg.h"
+#include "segtune/evaluation/semantic_metrics.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -8,7 +8,7 @@
 
 namespace segtune {
 
-SemsegConfusion::SemsegConfusion(int num_classes, int ignore_label)
+SemanticConfusion::SemanticConfusion(int num_classes, int ignore_label)
     : num_classes_(num_classes), ignore_label_(ignore_label) {
   if (num_classes < 1 || num_classes > 255) {
     throw Error("semantic evaluation: num_classes must be in 1..255 (got " + std::to_string(num_classes) + ")");
@@ -16,7 +16,7 @@ SemsegConfusion::SemsegConfusion(int num_classes, int ignore_label)
   counts_.assign(static_cast<size_t>(num_classes) * num_classes, 0);
 }
 
-void SemsegConfusion::Add(const uint8_t* groundtruth, const uint8_t* prediction, size_t n) {
+void SemanticConfusion::Add(const uint8_t* groundtruth, const uint8_t* prediction, size_t n) {
   const int k = num_classes_;
   for (size_t i = 0; i < n; ++i) {
     const int g = groundtruth[i];
@@ -37,7 +37,7 @@ void SemsegConfusion::Add(const uint8_t* groundtruth, const uint8_t* prediction,
   }
 }
 
-void SemsegConfusion::Merge(const SemsegConfusion& other) {
+void SemanticConfusion::Merge(const SemanticConfusion& other) {
   if (other.num_classes_ != num_classes_ || other.ignore_label_ != ignore_label_) {
     throw Error("semantic evaluation: cannot merge confusion matrices of different shapes");
   }
@@ -46,7 +46,7 @@ void SemsegConfusion::Merge(const SemsegConfusion& other) {
   unknown_ += other.unknown_;
 }
 
-void SemsegConfusion::AddCounts(const std::vector<int64_t>& counts, int64_t ignored, int64_t unknown) {
+void SemanticConfusion::AddCounts(const std::vector<int64_t>& counts, int64_t ignored, int64_t unknown) {
   if (counts.size() != counts_.size()) {
     throw Error("semantic evaluation: a count matrix of " + std::to_string(counts.size()) + " entries for " +
                 std::to_string(num_classes_) + " classes (expected " + std::to_string(counts_.size()) + ")");
@@ -56,9 +56,9 @@ void SemsegConfusion::AddCounts(const std::vector<int64_t>& counts, int64_t igno
   unknown_ += unknown;
 }
 
-SemsegMetrics ComputeSemsegMetrics(const SemsegConfusion& confusion) {
+SemanticMetrics ComputeSemanticMetrics(const SemanticConfusion& confusion) {
   const int k = confusion.num_classes();
-  SemsegMetrics m;
+  SemanticMetrics m;
   m.per_class.resize(k);
   m.ignored_pixels = confusion.ignored_pixels();
   m.unknown_label_pixels = confusion.unknown_label_pixels();
@@ -77,7 +77,7 @@ SemsegMetrics ComputeSemsegMetrics(const SemsegConfusion& confusion) {
   if (m.counted_pixels == 0) return m;
   m.pixel_accuracy = double(diagonal) / double(m.counted_pixels);
   for (int c = 0; c < k; ++c) {
-    SemsegClassMetrics& cls = m.per_class[c];
+    SemanticClassMetrics& cls = m.per_class[c];
     const int64_t tp = confusion.at(c, c);
     const int64_t uni = cls.groundtruth_pixels + cls.predicted_pixels - tp;
     cls.present = cls.groundtruth_pixels > 0;
@@ -108,7 +108,7 @@ std::string Percent(double v) {
 
 }  // namespace
 
-std::string FormatSemsegTable(const SemsegMetrics& m, const std::vector<std::string>& names) {
+std::string FormatSemanticTable(const SemanticMetrics& m, const std::vector<std::string>& names) {
   size_t width = 5;
   for (int c = 0; c < static_cast<int>(m.per_class.size()); ++c) width = std::max(width, ClassName(names, c).size());
   std::ostringstream out;
@@ -117,7 +117,7 @@ std::string FormatSemsegTable(const SemsegMetrics& m, const std::vector<std::str
                 "gt pixels");
   out << line;
   for (int c = 0; c < static_cast<int>(m.per_class.size()); ++c) {
-    const SemsegClassMetrics& cls = m.per_class[c];
+    const SemanticClassMetrics& cls = m.per_class[c];
     const std::string name = ClassName(names, c);
     if (cls.present) {
       std::snprintf(line, sizeof line, "%3d  %-*s  %7s  %7s  %12lld\n", c, int(width), name.c_str(),
@@ -139,7 +139,7 @@ std::string FormatSemsegTable(const SemsegMetrics& m, const std::vector<std::str
   return out.str();
 }
 
-std::string SemsegMetricsToJson(const SemsegMetrics& m, const std::vector<std::string>& names) {
+std::string SemanticMetricsToJson(const SemanticMetrics& m, const std::vector<std::string>& names) {
   nlohmann::ordered_json j;
   j["mean_iou"] = m.mean_iou;
   j["pixel_accuracy"] = m.pixel_accuracy;
@@ -152,7 +152,7 @@ std::string SemsegMetricsToJson(const SemsegMetrics& m, const std::vector<std::s
   nlohmann::ordered_json classes = nlohmann::ordered_json::array();
   const int k = static_cast<int>(m.per_class.size());
   for (int c = 0; c < k; ++c) {
-    const SemsegClassMetrics& cls = m.per_class[c];
+    const SemanticClassMetrics& cls = m.per_class[c];
     nlohmann::ordered_json e;
     e["id"] = c;
     e["name"] = ClassName(names, c);

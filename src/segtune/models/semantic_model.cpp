@@ -1,4 +1,4 @@
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 #include <torch/torch.h>
 
@@ -7,10 +7,10 @@
 
 namespace segtune {
 
-SegmentationModelImpl::SegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, bool has_aux)
+SemanticModelImpl::SemanticModelImpl(SemanticModelInfo info, int64_t num_classes, bool has_aux)
     : info_(std::move(info)), num_classes_(num_classes), has_aux_(has_aux) {}
 
-void SegmentationModelImpl::SetChannelsLast(bool enabled) {
+void SemanticModelImpl::SetChannelsLast(bool enabled) {
   channels_last_ = enabled;
   const auto format = enabled ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
   torch::NoGradGuard no_grad;
@@ -23,7 +23,7 @@ void SegmentationModelImpl::SetChannelsLast(bool enabled) {
   }
 }
 
-torch::Tensor SegmentationModelImpl::PrepareInput(const torch::Tensor& x) const {
+torch::Tensor SemanticModelImpl::PrepareInput(const torch::Tensor& x) const {
   if (x.dim() != 4 || x.size(1) != 3) {
     throw UsageError(info_.name + ": expected an image batch [N, 3, H, W], got a tensor of shape " +
                      c10::str(x.sizes()));
@@ -31,25 +31,25 @@ torch::Tensor SegmentationModelImpl::PrepareInput(const torch::Tensor& x) const 
   return channels_last_ ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
 }
 
-torch::Tensor SegmentationModelImpl::UpsampleLogits(const torch::Tensor& logits, int64_t height, int64_t width) {
+torch::Tensor SemanticModelImpl::UpsampleLogits(const torch::Tensor& logits, int64_t height, int64_t width) {
   return ResizeBilinear(logits.contiguous(), height, width);
 }
 
-SimpleSegmentationModelImpl::SimpleSegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes,
+SimpleSegmentationModelImpl::SimpleSegmentationModelImpl(SemanticModelInfo info, int64_t num_classes,
                                                          std::shared_ptr<BackboneImpl> backbone_,
-                                                         std::shared_ptr<SegmentationHeadImpl> classifier_,
-                                                         std::shared_ptr<SegmentationHeadImpl> aux_classifier_)
-    : SegmentationModelImpl(std::move(info), num_classes, aux_classifier_ != nullptr),
+                                                         std::shared_ptr<SemanticHeadImpl> classifier_,
+                                                         std::shared_ptr<SemanticHeadImpl> aux_classifier_)
+    : SemanticModelImpl(std::move(info), num_classes, aux_classifier_ != nullptr),
       backbone(register_module("backbone", std::move(backbone_))),
       classifier(register_module("classifier", std::move(classifier_))) {
   if (aux_classifier_) aux_classifier = register_module("aux_classifier", std::move(aux_classifier_));
 }
 
-SegmentationOutput SimpleSegmentationModelImpl::forward(const torch::Tensor& input) {
+SemanticOutput SimpleSegmentationModelImpl::forward(const torch::Tensor& input) {
   const torch::Tensor x = PrepareInput(input);
   const int64_t height = x.size(2), width = x.size(3);
   FeatureMap features = backbone->forward(x);
-  SegmentationOutput result;
+  SemanticOutput result;
   result.out = UpsampleLogits(classifier->forward(features.at("out")), height, width);
   if (aux_classifier) result.aux = UpsampleLogits(aux_classifier->forward(features.at("aux")), height, width);
   return result;

@@ -1,4 +1,4 @@
-#include "segtune/data/dataset.h"
+#include "segtune/data/semantic_dataset.h"
 
 #include <algorithm>
 #include <numeric>
@@ -25,7 +25,7 @@ cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source)
 
 }  // namespace
 
-SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std::move(options)) {
+SemanticDataset::SemanticDataset(SemanticDatasetOptions options) : options_(std::move(options)) {
   int64_t seen = 0;
   for (size_t f = 0; f < options_.files.size() && !Full(); ++f) IndexFile(static_cast<uint32_t>(f), &seen);
   order_ = StartEpochOrder(records_.size(), options_.files, options_.batch_size, options_.seed,
@@ -38,13 +38,13 @@ SegmentationDataset::SegmentationDataset(DatasetOptions options) : options_(std:
   }
 }
 
-bool SegmentationDataset::Full() const {
+bool SemanticDataset::Full() const {
   return options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples;
 }
 
 // One pass over the file checks every CRC (a corrupt dataset fails now, not mid-training) and notes
 // where each used record is; only compressed files, which cannot be read by offset, keep the bytes.
-void SegmentationDataset::IndexFile(uint32_t file_number, int64_t* seen) {
+void SemanticDataset::IndexFile(uint32_t file_number, int64_t* seen) {
   const std::filesystem::path& file = options_.files[file_number];
   TFRecordReader reader(file);
   readers_.push_back(reader.compressed() ? nullptr : std::make_unique<TFRecordRandomReader>(file));
@@ -62,21 +62,21 @@ void SegmentationDataset::IndexFile(uint32_t file_number, int64_t* seen) {
   }
 }
 
-std::string SegmentationDataset::ReadRecord(const RecordRef& ref) const {
+std::string SemanticDataset::ReadRecord(const RecordRef& ref) const {
   return ref.held >= 0 ? held_[static_cast<size_t>(ref.held)] : readers_[ref.file]->Read(ref.where);
 }
 
-std::string SegmentationDataset::SourceOf(const RecordRef& ref) const {
+std::string SemanticDataset::SourceOf(const RecordRef& ref) const {
   return options_.files[ref.file].string() + ": record " + std::to_string(ref.where.index);
 }
 
-int64_t SegmentationDataset::BatchesPerEpoch() const {
+int64_t SemanticDataset::BatchesPerEpoch() const {
   return segtune::BatchesPerEpoch(static_cast<int64_t>(records_.size()), options_.batch_size, options_.train);
 }
 
-size_t SegmentationDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
+size_t SemanticDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
 
-void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
+void SemanticDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
   const RecordRef& ref = records_[RecordAt(position)];
   *source = SourceOf(ref);
   const std::string record = ReadRecord(ref);
@@ -99,7 +99,7 @@ void SegmentationDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* la
 
 // A value the model has no class for would make the loss index outside its logits, or, when a whole
 // batch is such values, NaN; either way the cause is the record, so it is named here.
-void SegmentationDataset::CheckLabelValues(const cv::Mat& label, const std::string& source,
+void SemanticDataset::CheckLabelValues(const cv::Mat& label, const std::string& source,
                                            const std::string& key) const {
   if (options_.num_classes > 255) return;  // Every 8-bit value is a class (or ignore_label).
   const cv::Mat bad = (label >= options_.num_classes) & (label != options_.ignore_label);
@@ -118,7 +118,7 @@ void SegmentationDataset::CheckLabelValues(const cv::Mat& label, const std::stri
                         "; raise model.segmentation.num_classes or write the masks with the label map's ids");
 }
 
-SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {
+SemanticBatch SemanticDataset::MakeBatch(int64_t index) const {
   const int64_t b = options_.batch_size;
   int64_t count = b, first = index * b;
   if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
@@ -126,7 +126,7 @@ SegmentationBatch SegmentationDataset::MakeBatch(int64_t index) const {
     count = b / options_.num_shards;
     first += options_.shard * count;
   }
-  SegmentationBatch batch;
+  SemanticBatch batch;
   batch.index = index;
   batch.n = static_cast<int>(count);
   std::vector<cv::Mat> images(count), labels(count);

@@ -1,4 +1,4 @@
-#include "segtune/data/dataset.h"
+#include "segtune/data/semantic_dataset.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -19,8 +19,8 @@ namespace {
 
 using testing::TempDir;
 
-DatasetOptions EvalOptions(const std::vector<std::filesystem::path>& files) {
-  DatasetOptions options;
+SemanticDatasetOptions EvalOptions(const std::vector<std::filesystem::path>& files) {
+  SemanticDatasetOptions options;
   options.files = files;
   options.num_classes = 3;
   options.train = false;
@@ -37,7 +37,7 @@ cv::Mat LabelOfRecord(const std::filesystem::path& file, size_t index) {
                       cv::IMREAD_UNCHANGED);
 }
 
-std::vector<uint8_t> LabelsOf(const SegmentationBatch& batch) { return batch.labels; }
+std::vector<uint8_t> LabelsOf(const SemanticBatch& batch) { return batch.labels; }
 
 std::vector<uint8_t> Flat(const cv::Mat& m) { return std::vector<uint8_t>(m.datastart, m.dataend); }
 
@@ -51,33 +51,33 @@ void FlipByteAt(const std::filesystem::path& file, uint64_t offset) {
   f.write(&c, 1);
 }
 
-TEST(SegmentationDataset, BatchesHoldTheRecordsLabelsInFileOrder) {
+TEST(SemanticDataset, BatchesHoldTheRecordsLabelsInFileOrder) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
   testing::WriteShapesRecords(dir / "b.record", 2, 32, 2);
-  const SegmentationDataset data(EvalOptions({dir / "a.record", dir / "b.record"}));
+  const SemanticDataset data(EvalOptions({dir / "a.record", dir / "b.record"}));
   ASSERT_EQ(data.size(), 5u);
   const std::vector<std::pair<std::string, size_t>> expected{{"a.record", 0}, {"a.record", 1}, {"a.record", 2},
                                                              {"b.record", 0}, {"b.record", 1}};
   for (size_t i = 0; i < expected.size(); ++i) {
-    const SegmentationBatch batch = data.MakeBatch(static_cast<int64_t>(i));
+    const SemanticBatch batch = data.MakeBatch(static_cast<int64_t>(i));
     const auto file = dir / expected[i].first;
     EXPECT_EQ(batch.sources.at(0), file.string() + ": record " + std::to_string(expected[i].second));
     EXPECT_EQ(LabelsOf(batch), Flat(LabelOfRecord(file, expected[i].second))) << "batch " << i;
   }
 }
 
-TEST(SegmentationDataset, SampleOneOfNAndMaxExamplesPickRecordsAcrossFiles) {
+TEST(SemanticDataset, SampleOneOfNAndMaxExamplesPickRecordsAcrossFiles) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
   testing::WriteShapesRecords(dir / "b.record", 3, 32, 2);
-  DatasetOptions options = EvalOptions({dir / "a.record", dir / "b.record"});
+  SemanticDatasetOptions options = EvalOptions({dir / "a.record", dir / "b.record"});
   options.sample_1_of_n = 2;  // Records 0, 2 of a and 1 of b (positions 0, 2, 4 of the stream).
   options.max_examples = 3;
   options.batch_size = 3;
-  const SegmentationDataset data(options);
+  const SemanticDataset data(options);
   ASSERT_EQ(data.size(), 3u);
-  const SegmentationBatch batch = data.MakeBatch(0);
+  const SemanticBatch batch = data.MakeBatch(0);
   EXPECT_EQ(batch.sources, (std::vector<std::string>{(dir / "a.record").string() + ": record 0",
                                                      (dir / "a.record").string() + ": record 2",
                                                      (dir / "b.record").string() + ": record 1"}));
@@ -85,10 +85,10 @@ TEST(SegmentationDataset, SampleOneOfNAndMaxExamplesPickRecordsAcrossFiles) {
 
 // Proves the records are read from the file when needed, not kept: changing a record's bytes after
 // the dataset was built is noticed (data CRC) when that record is loaded, and only then.
-TEST(SegmentationDataset, ReadsRecordsFromTheFileWhenABatchNeedsThem) {
+TEST(SemanticDataset, ReadsRecordsFromTheFileWhenABatchNeedsThem) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 3, 32, 1);
-  const SegmentationDataset data(EvalOptions({dir / "a.record"}));
+  const SemanticDataset data(EvalOptions({dir / "a.record"}));
   TFRecordReader reader(dir / "a.record");
   std::string record;
   ASSERT_TRUE(reader.Next(&record));
@@ -107,16 +107,16 @@ TEST(SegmentationDataset, ReadsRecordsFromTheFileWhenABatchNeedsThem) {
   }
 }
 
-TEST(SegmentationDataset, CorruptRecordFailsWhenTheDatasetIsBuilt) {
+TEST(SemanticDataset, CorruptRecordFailsWhenTheDatasetIsBuilt) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);
   FlipByteAt(dir / "a.record", kTFRecordHeaderBytes + 5);
-  EXPECT_THROW(SegmentationDataset(EvalOptions({dir / "a.record"})), FormatError);
+  EXPECT_THROW(SemanticDataset(EvalOptions({dir / "a.record"})), FormatError);
 }
 
 // Issue 18 item 9: an empty image/encoded stopped training with OpenCV's assertion text; the error
 // now names the file, the record and the key.
-TEST(SegmentationDataset, UndecodableImageNamesFileRecordAndKey) {
+TEST(SemanticDataset, UndecodableImageNamesFileRecordAndKey) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);
   std::vector<std::string> records = ReadAllRecords(dir / "a.record");
@@ -128,7 +128,7 @@ TEST(SegmentationDataset, UndecodableImageNamesFileRecordAndKey) {
     writer.Write(broken.SerializeAsString());
     writer.Close();
   }
-  const SegmentationDataset data(EvalOptions({dir / "b.record"}));
+  const SemanticDataset data(EvalOptions({dir / "b.record"}));
   EXPECT_EQ(data.MakeBatch(0).n, 1);
   try {
     data.MakeBatch(1);
@@ -139,7 +139,7 @@ TEST(SegmentationDataset, UndecodableImageNamesFileRecordAndKey) {
   }
 }
 
-TEST(SegmentationDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
+TEST(SemanticDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "plain.record", 3, 32, 7);
   const std::string plain = ReadFile(dir / "plain.record");
@@ -150,11 +150,11 @@ TEST(SegmentationDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
             Z_OK);
   packed.resize(size);
   WriteFileAtomic(dir / "z.record", packed);
-  const SegmentationDataset a(EvalOptions({dir / "plain.record"}));
-  const SegmentationDataset z(EvalOptions({dir / "z.record"}));
+  const SemanticDataset a(EvalOptions({dir / "plain.record"}));
+  const SemanticDataset z(EvalOptions({dir / "z.record"}));
   ASSERT_EQ(z.size(), 3u);
   for (int64_t i = 0; i < 3; ++i) {
-    const SegmentationBatch x = a.MakeBatch(i), y = z.MakeBatch(i);
+    const SemanticBatch x = a.MakeBatch(i), y = z.MakeBatch(i);
     EXPECT_EQ(x.labels, y.labels) << "batch " << i;
     EXPECT_EQ(x.images, y.images) << "batch " << i;
   }
@@ -163,16 +163,16 @@ TEST(SegmentationDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
 TEST(BatchLoader, ParallelWorkersReadingOnDemandGiveTheSerialBatches) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 6, 32, 3);
-  DatasetOptions options = EvalOptions({dir / "a.record"});
+  SemanticDatasetOptions options = EvalOptions({dir / "a.record"});
   options.train = true;
   options.batch_size = 2;
   options.augment.horizontal_flip_probability = 0.5f;
-  const SegmentationDataset data(options);
+  const SemanticDataset data(options);
   BatchLoader loader(data, 0, 9, /*workers=*/3, /*prefetch=*/4);
-  SegmentationBatch batch;
+  SemanticBatch batch;
   for (int64_t i = 0; i < 9; ++i) {
     ASSERT_TRUE(loader.Next(&batch));
-    const SegmentationBatch serial = data.MakeBatch(i);
+    const SemanticBatch serial = data.MakeBatch(i);
     EXPECT_EQ(batch.index, i);
     EXPECT_EQ(batch.sources, serial.sources);
     EXPECT_EQ(batch.images, serial.images);
@@ -182,12 +182,12 @@ TEST(BatchLoader, ParallelWorkersReadingOnDemandGiveTheSerialBatches) {
 
 // Issue 18 item 10: a mask value the model has no class for became ignore; a batch of only such pixels
 // then gave "loss is NaN ... lower the learning rate". Now the record and the value are named.
-TEST(SegmentationDataset, LabelValueOutsideTheClassesNamesTheRecordAndValue) {
+TEST(SemanticDataset, LabelValueOutsideTheClassesNamesTheRecordAndValue) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "a.record", 2, 32, 1);  // Values 0, 1, 2 and 255 (ignore).
-  DatasetOptions options = EvalOptions({dir / "a.record"});
+  SemanticDatasetOptions options = EvalOptions({dir / "a.record"});
   options.num_classes = 2;
-  const SegmentationDataset data(options);
+  const SemanticDataset data(options);
   try {
     data.MakeBatch(1);
     FAIL() << "expected FormatError";
@@ -199,11 +199,11 @@ TEST(SegmentationDataset, LabelValueOutsideTheClassesNamesTheRecordAndValue) {
     EXPECT_NE(what.find("num_classes is 2 (values 0..1) and ignore_label is 255"), std::string::npos) << what;
   }
   options.num_classes = 3;  // The same records fit three classes.
-  EXPECT_NO_THROW(SegmentationDataset(options).MakeBatch(1));
+  EXPECT_NO_THROW(SemanticDataset(options).MakeBatch(1));
 }
 
 // Issue 18 item 8: image/object/class/label 2^40 was narrowed to int (0, background) before the range check.
-TEST(SegmentationDataset, InstanceClassLabelBeyondInt32IsAnErrorNotBackground) {
+TEST(SemanticDataset, InstanceClassLabelBeyondInt32IsAnErrorNotBackground) {
   TempDir dir;
   cv::Mat mask(8, 8, CV_8UC1, cv::Scalar(0));
   mask(cv::Rect(2, 2, 4, 4)).setTo(255);
@@ -220,8 +220,8 @@ TEST(SegmentationDataset, InstanceClassLabelBeyondInt32IsAnErrorNotBackground) {
     writer.Write(ToExample(ex).SerializeAsString());
     writer.Close();
   }
-  DatasetOptions options = EvalOptions({dir / "big.record"});
-  const SegmentationDataset data(options);
+  SemanticDatasetOptions options = EvalOptions({dir / "big.record"});
+  const SemanticDataset data(options);
   try {
     data.MakeBatch(0);
     FAIL() << "expected FormatError";

@@ -1,5 +1,5 @@
 // Semantic segmentation metrics: hand-computed confusion matrices and torchvision's reference formula.
-#include "segtune/evaluation/semseg.h"
+#include "segtune/evaluation/semantic_metrics.h"
 
 #include <gtest/gtest.h>
 
@@ -13,18 +13,18 @@
 namespace segtune {
 namespace {
 
-SemsegMetrics Compute(int num_classes, const std::vector<uint8_t>& gt, const std::vector<uint8_t>& pred) {
-  SemsegConfusion confusion(num_classes);
+SemanticMetrics Compute(int num_classes, const std::vector<uint8_t>& gt, const std::vector<uint8_t>& pred) {
+  SemanticConfusion confusion(num_classes);
   confusion.Add(gt.data(), pred.data(), gt.size());
-  return ComputeSemsegMetrics(confusion);
+  return ComputeSemanticMetrics(confusion);
 }
 
 // gt:   0 0 0 1 1 1 255 255 2 2
 // pred: 0 0 1 1 1 2  0   1  2 0
 // Matrix (rows gt): [2 1 0; 0 2 1; 1 0 1], 2 ignored pixels.
 // IoU = 2/4, 2/4, 1/3; pixel acc 5/8; class acc 2/3, 2/3, 1/2; FW = 3/8*.5 + 3/8*.5 + 2/8*(1/3).
-TEST(SemsegMetrics, MatchesHandComputedMatrixWithIgnoredPixels) {
-  const SemsegMetrics m = Compute(3, {0, 0, 0, 1, 1, 1, 255, 255, 2, 2}, {0, 0, 1, 1, 1, 2, 0, 1, 2, 0});
+TEST(SemanticMetrics, MatchesHandComputedMatrixWithIgnoredPixels) {
+  const SemanticMetrics m = Compute(3, {0, 0, 0, 1, 1, 1, 255, 255, 2, 2}, {0, 0, 1, 1, 1, 2, 0, 1, 2, 0});
   EXPECT_EQ(m.confusion, (std::vector<int64_t>{2, 1, 0, 0, 2, 1, 1, 0, 1}));
   EXPECT_EQ(m.ignored_pixels, 2);
   EXPECT_EQ(m.counted_pixels, 8);
@@ -40,8 +40,8 @@ TEST(SemsegMetrics, MatchesHandComputedMatrixWithIgnoredPixels) {
 
 // Class 2 has no ground truth but is predicted once: reported absent and left out of the means.
 // Matrix: [1 0 1; 0 2 0; 0 0 0] -> IoU0 = 1/2, IoU1 = 1, mIoU = 0.75 (not (0.5+1+0)/3).
-TEST(SemsegMetrics, ClassWithoutGroundTruthIsAbsentNotZero) {
-  const SemsegMetrics m = Compute(3, {0, 0, 1, 1}, {0, 2, 1, 1});
+TEST(SemanticMetrics, ClassWithoutGroundTruthIsAbsentNotZero) {
+  const SemanticMetrics m = Compute(3, {0, 0, 1, 1}, {0, 2, 1, 1});
   EXPECT_FALSE(m.per_class[2].present);
   EXPECT_EQ(m.per_class[2].predicted_pixels, 1);
   EXPECT_EQ(m.present_classes, 2);
@@ -50,16 +50,16 @@ TEST(SemsegMetrics, ClassWithoutGroundTruthIsAbsentNotZero) {
   EXPECT_DOUBLE_EQ(m.pixel_accuracy, 0.75);
 }
 
-TEST(SemsegMetrics, UnknownGroundTruthLabelsAreSkippedAndCounted) {
-  const SemsegMetrics m = Compute(2, {0, 7, 1, 255}, {0, 1, 1, 0});
+TEST(SemanticMetrics, UnknownGroundTruthLabelsAreSkippedAndCounted) {
+  const SemanticMetrics m = Compute(2, {0, 7, 1, 255}, {0, 1, 1, 0});
   EXPECT_EQ(m.unknown_label_pixels, 1);
   EXPECT_EQ(m.ignored_pixels, 1);
   EXPECT_EQ(m.counted_pixels, 2);
   EXPECT_DOUBLE_EQ(m.mean_iou, 1.0);
 }
 
-TEST(SemsegMetrics, PredictionOutsideClassesThrowsNamingPixel) {
-  SemsegConfusion confusion(2);
+TEST(SemanticMetrics, PredictionOutsideClassesThrowsNamingPixel) {
+  SemanticConfusion confusion(2);
   const std::vector<uint8_t> gt = {0, 1, 1}, pred = {0, 1, 5};
   try {
     confusion.Add(gt.data(), pred.data(), 3);
@@ -69,31 +69,31 @@ TEST(SemsegMetrics, PredictionOutsideClassesThrowsNamingPixel) {
   }
 }
 
-TEST(SemsegMetrics, MergedPartsEqualOneAccumulation) {
+TEST(SemanticMetrics, MergedPartsEqualOneAccumulation) {
   const std::vector<uint8_t> gt = {0, 1, 2, 2, 1, 0, 255, 1}, pred = {0, 2, 2, 1, 1, 0, 0, 1};
-  SemsegConfusion whole(3), a(3), b(3);
+  SemanticConfusion whole(3), a(3), b(3);
   whole.Add(gt.data(), pred.data(), gt.size());
   a.Add(gt.data(), pred.data(), 3);
   b.Add(gt.data() + 3, pred.data() + 3, gt.size() - 3);
   a.Merge(b);
-  EXPECT_EQ(ComputeSemsegMetrics(a).confusion, ComputeSemsegMetrics(whole).confusion);
+  EXPECT_EQ(ComputeSemanticMetrics(a).confusion, ComputeSemanticMetrics(whole).confusion);
   EXPECT_EQ(a.ignored_pixels(), 1);
-  EXPECT_THROW(a.Merge(SemsegConfusion(4)), Error);
+  EXPECT_THROW(a.Merge(SemanticConfusion(4)), Error);
 }
 
-TEST(SemsegMetrics, NoCountedPixelsGivesZeroMeansAndNoPresentClass) {
-  const SemsegMetrics m = Compute(2, {255, 255}, {0, 1});
+TEST(SemanticMetrics, NoCountedPixelsGivesZeroMeansAndNoPresentClass) {
+  const SemanticMetrics m = Compute(2, {255, 255}, {0, 1});
   EXPECT_EQ(m.present_classes, 0);
   EXPECT_EQ(m.mean_iou, 0);
 }
 
-TEST(SemsegMetrics, TableAndJsonReportAbsentClasses) {
-  const SemsegMetrics m = Compute(3, {0, 0, 1, 1}, {0, 2, 1, 1});
-  const std::string table = FormatSemsegTable(m, {"background", "bottle"});
+TEST(SemanticMetrics, TableAndJsonReportAbsentClasses) {
+  const SemanticMetrics m = Compute(3, {0, 0, 1, 1}, {0, 2, 1, 1});
+  const std::string table = FormatSemanticTable(m, {"background", "bottle"});
   EXPECT_NE(table.find("bottle"), std::string::npos) << table;
   EXPECT_NE(table.find("absent"), std::string::npos) << table;
   EXPECT_NE(table.find("class 2"), std::string::npos) << table;
-  const auto j = nlohmann::json::parse(SemsegMetricsToJson(m, {"background", "bottle", "can"}));
+  const auto j = nlohmann::json::parse(SemanticMetricsToJson(m, {"background", "bottle", "can"}));
   EXPECT_DOUBLE_EQ(j["mean_iou"].get<double>(), 0.75);
   EXPECT_TRUE(j["per_class"][2]["iou"].is_null());
   EXPECT_EQ(j["per_class"][2]["name"], "can");
@@ -101,7 +101,7 @@ TEST(SemsegMetrics, TableAndJsonReportAbsentClasses) {
 }
 
 // With every class present, our numbers equal torchvision's reference ConfusionMatrix.compute().
-TEST(SemsegMetrics, MatchesTorchvisionReferenceOnRandomMaps) {
+TEST(SemanticMetrics, MatchesTorchvisionReferenceOnRandomMaps) {
   testing::TempDir dir;
   const int k = 5;
   std::mt19937 rng(7);
@@ -112,12 +112,12 @@ TEST(SemsegMetrics, MatchesTorchvisionReferenceOnRandomMaps) {
   }
   WriteFileAtomic(dir / "gt.raw", std::string(gt.begin(), gt.end()));
   WriteFileAtomic(dir / "pred.raw", std::string(pred.begin(), pred.end()));
-  const auto run = testing::RunPython(testing::SourcePath("tests/evaluation/semseg_reference.py") + " " +
+  const auto run = testing::RunPython(testing::SourcePath("tests/evaluation/semantic_metrics_reference.py") + " " +
                                       std::to_string(k) + " " + (dir / "gt.raw").string() + " " +
                                       (dir / "pred.raw").string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   const auto ref = nlohmann::json::parse(run.output);
-  const SemsegMetrics m = Compute(k, gt, pred);
+  const SemanticMetrics m = Compute(k, gt, pred);
   EXPECT_EQ(m.confusion, ref["confusion"].get<std::vector<int64_t>>());
   EXPECT_NEAR(m.mean_iou, ref["mean_iou"].get<double>(), 1e-12);
   EXPECT_NEAR(m.pixel_accuracy, ref["pixel_accuracy"].get<double>(), 1e-12);

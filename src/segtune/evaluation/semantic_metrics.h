@@ -2,9 +2,9 @@
 // accuracy and frequency-weighted IoU. Torch-free: it accumulates uint8 label maps, so `segtune train`
 // (periodic evaluation) and `segtune eval` share this code and give the same numbers.
 //
-//   SemsegConfusion confusion(num_classes);        // Ignore label 255 by default.
+//   SemanticConfusion confusion(num_classes);        // Ignore label 255 by default.
 //   for (each image) confusion.Add(gt.data, pred.data, gt.total());
-//   SemsegMetrics m = ComputeSemsegMetrics(confusion);
+//   SemanticMetrics m = ComputeSemanticMetrics(confusion);
 //
 // Definitions (rows = ground truth g, columns = prediction p, C[g][p] = pixel count):
 //   IoU_c       = C[c][c] / (sum_p C[c][p] + sum_g C[g][c] - C[c][c])
@@ -26,16 +26,16 @@
 
 namespace segtune {
 
-class SemsegConfusion {
+class SemanticConfusion {
  public:
   // Requires 1 <= num_classes <= 255 (class ids are uint8 and 255 is conventionally the ignore label).
   // ignore_label < 0 means no pixel is ignored. Throws Error on a bad num_classes.
-  explicit SemsegConfusion(int num_classes, int ignore_label = 255);
+  explicit SemanticConfusion(int num_classes, int ignore_label = 255);
 
   // Adds n pixels. Throws Error naming the pixel index if a prediction is >= num_classes.
   void Add(const uint8_t* groundtruth, const uint8_t* prediction, size_t n);
   // Adds another matrix of the same shape (per-thread accumulation). Throws Error on a shape mismatch.
-  void Merge(const SemsegConfusion& other);
+  void Merge(const SemanticConfusion& other);
   // Adds a row-major [gt][pred] count matrix and ignored/unknown pixel counts (e.g. other processes'
   // matrices summed by an allreduce). Throws Error unless counts has num_classes^2 entries.
   void AddCounts(const std::vector<int64_t>& counts, int64_t ignored, int64_t unknown);
@@ -54,7 +54,7 @@ class SemsegConfusion {
   int64_t unknown_ = 0;
 };
 
-struct SemsegClassMetrics {
+struct SemanticClassMetrics {
   bool present = false;          // Has at least one ground-truth pixel.
   double iou = 0;                // Meaningful when present (or predicted: then 0).
   double accuracy = 0;           // Recall; meaningful when present.
@@ -62,8 +62,8 @@ struct SemsegClassMetrics {
   int64_t predicted_pixels = 0;
 };
 
-struct SemsegMetrics {
-  std::vector<SemsegClassMetrics> per_class;  // Indexed by class id.
+struct SemanticMetrics {
+  std::vector<SemanticClassMetrics> per_class;  // Indexed by class id.
   double mean_iou = 0;
   double pixel_accuracy = 0;
   double mean_class_accuracy = 0;
@@ -76,14 +76,14 @@ struct SemsegMetrics {
 };
 
 // Metrics of a matrix. With no counted pixel at all every mean is 0 and present_classes is 0.
-SemsegMetrics ComputeSemsegMetrics(const SemsegConfusion& confusion);
+SemanticMetrics ComputeSemanticMetrics(const SemanticConfusion& confusion);
 
 // A readable table: one row per class (id, name, IoU, accuracy, gt pixels; "absent" for classes with
 // no ground truth), then the summary numbers. names[i] names class i; missing names print as "class i".
-std::string FormatSemsegTable(const SemsegMetrics& metrics, const std::vector<std::string>& names);
+std::string FormatSemanticTable(const SemanticMetrics& metrics, const std::vector<std::string>& names);
 
 // JSON text with every number above (per_class entries carry "present"; absent classes have
 // "iou": null), and the confusion matrix. Stable key order, suitable for metrics.json.
-std::string SemsegMetricsToJson(const SemsegMetrics& metrics, const std::vector<std::string>& names);
+std::string SemanticMetricsToJson(const SemanticMetrics& metrics, const std::vector<std::string>& names);
 
 }  // namespace segtune

@@ -1,4 +1,4 @@
-#include "segtune/models/registry.h"
+#include "segtune/models/semantic_registry.h"
 
 #include <torch/torch.h>
 
@@ -15,9 +15,9 @@
 namespace segtune {
 namespace {
 
-SegmentationModelInfo MakeInfo(std::string name, std::string architecture, std::string backbone, bool supports_aux,
+SemanticModelInfo MakeInfo(std::string name, std::string architecture, std::string backbone, bool supports_aux,
                                std::vector<std::string> zoo_files, std::vector<std::string> backbone_files) {
-  SegmentationModelInfo info;
+  SemanticModelInfo info;
   info.name = std::move(name);
   info.architecture = std::move(architecture);
   info.backbone = std::move(backbone);
@@ -32,7 +32,7 @@ SegmentationModelInfo MakeInfo(std::string name, std::string architecture, std::
   return info;
 }
 
-void CheckArguments(const SegmentationModelInfo& info, int64_t num_classes, bool aux_loss) {
+void CheckArguments(const SemanticModelInfo& info, int64_t num_classes, bool aux_loss) {
   if (num_classes < 1) {
     throw UsageError(info.name + ": num_classes must be at least 1, got " + std::to_string(num_classes));
   }
@@ -43,22 +43,22 @@ void CheckArguments(const SegmentationModelInfo& info, int64_t num_classes, bool
 
 // torchvision _deeplabv3_mobilenetv3 / _deeplabv3_resnet / _fcn_resnet.
 template <typename Head>
-SegmentationModel SimpleModel(const std::string& name, std::shared_ptr<BackboneImpl> backbone, int64_t out_channels,
+SemanticModel SimpleModel(const std::string& name, std::shared_ptr<BackboneImpl> backbone, int64_t out_channels,
                               const std::string& out_layer, int64_t aux_channels, const std::string& aux_layer,
                               int64_t num_classes, bool aux_loss) {
-  const SegmentationModelInfo& info = FindModelInfo(name);
+  const SemanticModelInfo& info = FindSemanticModelInfo(name);
   ReturnLayers return_layers{{out_layer, "out"}};
   if (aux_loss) return_layers[aux_layer] = "aux";
   backbone->set_return_layers(return_layers);
-  std::shared_ptr<SegmentationHeadImpl> aux_head;
+  std::shared_ptr<SemanticHeadImpl> aux_head;
   if (aux_loss) aux_head = FCNHead(aux_channels, num_classes).ptr();
   return std::make_shared<SimpleSegmentationModelImpl>(info, num_classes, std::move(backbone),
                                                        Head(out_channels, num_classes).ptr(), std::move(aux_head));
 }
 
 template <typename Head>
-SegmentationModel MobileNetModel(const std::string& name, int64_t num_classes, bool aux_loss) {
-  CheckArguments(FindModelInfo(name), num_classes, aux_loss);
+SemanticModel MobileNetModel(const std::string& name, int64_t num_classes, bool aux_loss) {
+  CheckArguments(FindSemanticModelInfo(name), num_classes, aux_loss);
   MobileNetV3LargeBackbone backbone(/*dilated=*/true);
   // torchvision: out = C5 (stage_indices[-1]), aux = C2 (stage_indices[-4]).
   const std::vector<int> stages = backbone->StageIndices();
@@ -68,17 +68,17 @@ SegmentationModel MobileNetModel(const std::string& name, int64_t num_classes, b
 }
 
 template <typename Head>
-SegmentationModel ResNetModel(const std::string& name, ResNetBackbone (*make_backbone)(), int64_t num_classes,
+SemanticModel ResNetModel(const std::string& name, ResNetBackbone (*make_backbone)(), int64_t num_classes,
                               bool aux_loss) {
-  CheckArguments(FindModelInfo(name), num_classes, aux_loss);
+  CheckArguments(FindSemanticModelInfo(name), num_classes, aux_loss);
   ResNetBackbone backbone = make_backbone();
   return SimpleModel<Head>(name, backbone.ptr(), 2048, "layer4", 1024, "layer3", num_classes, aux_loss);
 }
 
 }  // namespace
 
-const std::vector<SegmentationModelInfo>& ListModels() {
-  static const std::vector<SegmentationModelInfo> models = {
+const std::vector<SemanticModelInfo>& ListSemanticModels() {
+  static const std::vector<SemanticModelInfo> models = {
       MakeInfo("lraspp_mobilenet_v3_large", "lraspp", "mobilenet_v3_large", false,
                {"lraspp_mobilenet_v3_large-d234d4ea.pth"}, {"mobilenet_v3_large-8738ca79.pth"}),
       MakeInfo("deeplabv3_mobilenet_v3_large", "deeplabv3", "mobilenet_v3_large", true,
@@ -95,39 +95,39 @@ const std::vector<SegmentationModelInfo>& ListModels() {
   return models;
 }
 
-const SegmentationModelInfo& FindModelInfo(const std::string& name) {
+const SemanticModelInfo& FindSemanticModelInfo(const std::string& name) {
   std::string known;
-  for (const auto& info : ListModels()) {
+  for (const auto& info : ListSemanticModels()) {
     if (info.name == name) return info;
     known += (known.empty() ? "" : ", ") + info.name;
   }
   throw UsageError("unknown model '" + name + "'; known models: " + known);
 }
 
-SegmentationModel LrasppMobileNetV3Large(int64_t num_classes) {
-  const SegmentationModelInfo& info = FindModelInfo("lraspp_mobilenet_v3_large");
+SemanticModel LrasppMobileNetV3Large(int64_t num_classes) {
+  const SemanticModelInfo& info = FindSemanticModelInfo("lraspp_mobilenet_v3_large");
   CheckArguments(info, num_classes, false);
   return std::make_shared<LRASPPImpl>(info, MobileNetV3LargeBackbone(/*dilated=*/true), num_classes);
 }
 
-SegmentationModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss) {
+SemanticModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss) {
   return MobileNetModel<DeepLabHead>("deeplabv3_mobilenet_v3_large", num_classes, aux_loss);
 }
-SegmentationModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss) {
+SemanticModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss) {
   return ResNetModel<DeepLabHead>("deeplabv3_resnet50", &ResNet50Backbone, num_classes, aux_loss);
 }
-SegmentationModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss) {
+SemanticModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss) {
   return ResNetModel<DeepLabHead>("deeplabv3_resnet101", &ResNet101Backbone, num_classes, aux_loss);
 }
-SegmentationModel FcnResNet50(int64_t num_classes, bool aux_loss) {
+SemanticModel FcnResNet50(int64_t num_classes, bool aux_loss) {
   return ResNetModel<FCNHead>("fcn_resnet50", &ResNet50Backbone, num_classes, aux_loss);
 }
-SegmentationModel FcnResNet101(int64_t num_classes, bool aux_loss) {
+SemanticModel FcnResNet101(int64_t num_classes, bool aux_loss) {
   return ResNetModel<FCNHead>("fcn_resnet101", &ResNet101Backbone, num_classes, aux_loss);
 }
 
-SegmentationModel CreateSegmentationModel(const std::string& name, int64_t num_classes, bool aux_loss) {
-  const SegmentationModelInfo& info = FindModelInfo(name);  // Unknown names throw here.
+SemanticModel CreateSemanticModel(const std::string& name, int64_t num_classes, bool aux_loss) {
+  const SemanticModelInfo& info = FindSemanticModelInfo(name);  // Unknown names throw here.
   if (name == "lraspp_mobilenet_v3_large") {
     CheckArguments(info, num_classes, aux_loss);
     return LrasppMobileNetV3Large(num_classes);
@@ -145,13 +145,13 @@ int64_t CountParameters(const torch::nn::Module& module) {
   return count;
 }
 
-void PrintModelTable(std::ostream& out) {
+void PrintSemanticModelTable(std::ostream& out) {
   std::ostringstream table;
   table << std::left << std::setw(30) << "model" << std::right << std::setw(12) << "parameters" << "  "
         << std::left << std::setw(46) << "input normalization" << std::setw(5) << "aux" << "zoo files\n";
-  for (const auto& info : ListModels()) {
+  for (const auto& info : ListSemanticModels()) {
     torch::NoGradGuard no_grad;
-    const int64_t params = CountParameters(*CreateSegmentationModel(info.name, 21, info.supports_aux));
+    const int64_t params = CountParameters(*CreateSemanticModel(info.name, 21, info.supports_aux));
     std::ostringstream norm;
     norm << std::setprecision(3) << "mean " << info.mean[0] << "," << info.mean[1] << "," << info.mean[2] << " std "
          << info.std[0] << "," << info.std[1] << "," << info.std[2];

@@ -8,35 +8,35 @@
 #include <string>
 #include <vector>
 
-#include "segtune/models/segmentation_model.h"
+#include "segtune/models/semantic_model.h"
 
 namespace segtune {
 
 // Every model in registry order: lraspp_mobilenet_v3_large, deeplabv3_mobilenet_v3_large,
 // deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101.
-const std::vector<SegmentationModelInfo>& ListModels();
+const std::vector<SemanticModelInfo>& ListSemanticModels();
 
 // The info of `name`. Throws UsageError naming the known models if `name` is unknown.
-const SegmentationModelInfo& FindModelInfo(const std::string& name);
+const SemanticModelInfo& FindSemanticModelInfo(const std::string& name);
 
 // Builds `name` with `num_classes` outputs (>= 1) and, if aux_loss, the auxiliary FCN head.
 // Throws UsageError for an unknown name, num_classes < 1, or aux_loss on a model without aux head
 // (LR-ASPP, as torchvision).
-SegmentationModel CreateSegmentationModel(const std::string& name, int64_t num_classes = 21, bool aux_loss = false);
+SemanticModel CreateSemanticModel(const std::string& name, int64_t num_classes = 21, bool aux_loss = false);
 
 // The factories, as torchvision's builders (no weights): same structure and names.
-SegmentationModel LrasppMobileNetV3Large(int64_t num_classes);
-SegmentationModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss);
-SegmentationModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss);
-SegmentationModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss);
-SegmentationModel FcnResNet50(int64_t num_classes, bool aux_loss);
-SegmentationModel FcnResNet101(int64_t num_classes, bool aux_loss);
+SemanticModel LrasppMobileNetV3Large(int64_t num_classes);
+SemanticModel DeepLabV3MobileNetV3Large(int64_t num_classes, bool aux_loss);
+SemanticModel DeepLabV3ResNet50(int64_t num_classes, bool aux_loss);
+SemanticModel DeepLabV3ResNet101(int64_t num_classes, bool aux_loss);
+SemanticModel FcnResNet50(int64_t num_classes, bool aux_loss);
+SemanticModel FcnResNet101(int64_t num_classes, bool aux_loss);
 
 // Number of scalars in the model's parameters (buffers excluded), as torchvision's num_params.
 int64_t CountParameters(const torch::nn::Module& module);
 
 // Writes the `segtune models` table: name, parameters (21 classes, with aux head where the zoo
 // checkpoint has one), input normalization, aux head support, zoo files that fit.
-void PrintModelTable(std::ostream& out);
+void PrintSemanticModelTable(std::ostream& out);
 
 }  // namespace segtune

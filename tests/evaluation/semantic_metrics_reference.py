@@ -1,7 +1,7 @@
 """Reference semantic-segmentation metrics, computed the way torchvision's
 references/segmentation/utils.py ConfusionMatrix does (bincount of n*gt+pred over 0<=gt<n).
 
-usage: semseg_reference.py NUM_CLASSES GT.raw PRED.raw  -> prints JSON {mean_iou, pixel_accuracy, ...}
+usage: semantic_metrics_reference.py NUM_CLASSES GT.raw PRED.raw  -> prints JSON {mean_iou, pixel_accuracy, ...}
 """
 import json
 import sys

@@ -1,7 +1,7 @@
 // `segtune infer`: run an exported model over TFRecords or images and write the predictions
 // (docs/inference.md lists every key and file).
 //
-//   InferenceRequest request;
+//   InferenceOptions request;
 //   request.model = "model/fine_tuned_model";
 //   request.inputs = {"data/test.record"};
 //   request.output = "data/inference.record";
@@ -36,12 +36,12 @@
 #include <opencv2/core.hpp>
 
 #include "example.pb.h"
-#include "segtune/export/bundle.h"
+#include "segtune/export/semantic_bundle.h"
 #include "segtune/inference/onnx_model.h"
 
 namespace segtune {
 
-struct InferenceRequest {
+struct InferenceOptions {
   std::filesystem::path model;      // Export directory, or an .onnx file (see LoadInferenceModel).
   std::vector<std::string> inputs;  // See infer_inputs.h.
   std::filesystem::path output;     // TFRecord to write; empty = none.
@@ -63,11 +63,11 @@ struct InferenceRequest {
 };
 
 // Throws FormatError for `problem` (a skipped item's message) unless the request skips unreadable items.
-void CheckSkippable(const InferenceRequest& request, const std::string& problem);
+void CheckSkippable(const InferenceOptions& request, const std::string& problem);
 
 // Throws UsageError unless every output of `request` may be written (core/output_guard.h). Called by
 // RunInference before anything is read.
-void CheckInferenceOutputs(const InferenceRequest& request);
+void CheckInferenceOutputs(const InferenceOptions& request);
 
 // One predicted image, as handed to a PredictionSink.
 struct ImagePrediction {
@@ -95,7 +95,7 @@ struct InferenceSummary {
 
 // What `segtune infer` runs: an export directory with LibTorch, or a lone .onnx file with OpenCV DNN.
 struct InferenceModel {
-  Bundle bundle;                     // Export directory: bundle.model is set.
+  SemanticBundle bundle;                     // Export directory: bundle.model is set.
   std::shared_ptr<OnnxModel> onnx;   // Lone .onnx file: set instead (see onnx_model.h).
   std::vector<std::string> class_names;
   int64_t num_classes = 0;
@@ -109,8 +109,8 @@ InferenceModel LoadInferenceModel(const std::filesystem::path& model);
 // Runs inference as described at the top. Calls `sink` (if set) for each image in input order.
 // A detection export directory runs RunDetectionInference (detection_inference.h) instead; `sink` is not called.
 // Throws IoError/FormatError for unreadable inputs as a whole or unwritable outputs.
-InferenceSummary RunInference(const InferenceRequest& request, const PredictionSink& sink = {});
-InferenceSummary RunInference(InferenceModel& model, const InferenceRequest& request, const PredictionSink& sink = {});
+InferenceSummary RunInference(const InferenceOptions& request, const PredictionSink& sink = {});
+InferenceSummary RunInference(InferenceModel& model, const InferenceOptions& request, const PredictionSink& sink = {});
 
 // "Skipped 2 of 10 images:\n  <problem>\n..." or "" when nothing was skipped.
 std::string FormatInferenceProblems(const InferenceSummary& summary);

@@ -1,7 +1,7 @@
 // The common interface of segtune's semantic segmentation models.
 //
 // A model takes a normalized float image batch [N, 3, H, W] (ImageNet mean/std, see
-// SegmentationModelInfo) and returns per-pixel class logits at the input resolution, plus the
+// SemanticModelInfo) and returns per-pixel class logits at the input resolution, plus the
 // auxiliary head's logits when the model was built with aux_loss. Parameter and buffer names are
 // torchvision's ("backbone.*", "classifier.*", "aux_classifier.*"), so torchvision checkpoints load
 // as-is. Models are built only by the factories in registry.h.
@@ -20,7 +20,7 @@
 namespace segtune {
 
 // What a caller needs to know about a model without building it.
-struct SegmentationModelInfo {
+struct SemanticModelInfo {
   std::string name;          // Registry name, e.g. "lraspp_mobilenet_v3_large".
   std::string architecture;  // "lraspp", "deeplabv3" or "fcn".
   std::string backbone;      // "mobilenet_v3_large", "resnet50" or "resnet101".
@@ -36,20 +36,20 @@ struct SegmentationModelInfo {
   std::vector<std::string> class_specific_prefixes;
 };
 
-struct SegmentationOutput {
+struct SemanticOutput {
   torch::Tensor out;  // [N, num_classes, H, W] logits.
   torch::Tensor aux;  // Same shape; undefined when the model has no auxiliary head.
 };
 
-class SegmentationModelImpl : public torch::nn::Module {
+class SemanticModelImpl : public torch::nn::Module {
  public:
-  SegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, bool has_aux);
+  SemanticModelImpl(SemanticModelInfo info, int64_t num_classes, bool has_aux);
 
   // x: [N, 3, H, W] float, normalized. Returns logits resized (bilinear, align_corners=False) to H x W,
   // contiguous in the default memory format.
-  virtual SegmentationOutput forward(const torch::Tensor& x) = 0;
+  virtual SemanticOutput forward(const torch::Tensor& x) = 0;
 
-  const SegmentationModelInfo& info() const { return info_; }
+  const SemanticModelInfo& info() const { return info_; }
   int64_t num_classes() const { return num_classes_; }
   bool has_aux() const { return has_aux_; }
 
@@ -67,32 +67,32 @@ class SegmentationModelImpl : public torch::nn::Module {
   static torch::Tensor UpsampleLogits(const torch::Tensor& logits, int64_t height, int64_t width);
 
  private:
-  SegmentationModelInfo info_;
+  SemanticModelInfo info_;
   int64_t num_classes_;
   bool has_aux_;
   bool channels_last_ = false;
 };
-using SegmentationModel = std::shared_ptr<SegmentationModelImpl>;
+using SemanticModel = std::shared_ptr<SemanticModelImpl>;
 
 // A head that maps one backbone feature to class logits at the feature's resolution
 // (DeepLabHead, FCNHead).
-class SegmentationHeadImpl : public torch::nn::Module {
+class SemanticHeadImpl : public torch::nn::Module {
  public:
   virtual torch::Tensor forward(const torch::Tensor& feature) = 0;
 };
 
 // torchvision's _SimpleSegmentationModel (DeepLabV3, FCN): out = classifier(features["out"]),
 // aux = aux_classifier(features["aux"]), each resized to the input size. aux_classifier may be null.
-class SimpleSegmentationModelImpl : public SegmentationModelImpl {
+class SimpleSegmentationModelImpl : public SemanticModelImpl {
  public:
-  SimpleSegmentationModelImpl(SegmentationModelInfo info, int64_t num_classes, std::shared_ptr<BackboneImpl> backbone,
-                              std::shared_ptr<SegmentationHeadImpl> classifier,
-                              std::shared_ptr<SegmentationHeadImpl> aux_classifier);
-  SegmentationOutput forward(const torch::Tensor& x) override;
+  SimpleSegmentationModelImpl(SemanticModelInfo info, int64_t num_classes, std::shared_ptr<BackboneImpl> backbone,
+                              std::shared_ptr<SemanticHeadImpl> classifier,
+                              std::shared_ptr<SemanticHeadImpl> aux_classifier);
+  SemanticOutput forward(const torch::Tensor& x) override;
 
   std::shared_ptr<BackboneImpl> backbone;
-  std::shared_ptr<SegmentationHeadImpl> classifier;
-  std::shared_ptr<SegmentationHeadImpl> aux_classifier;  // Null without aux head.
+  std::shared_ptr<SemanticHeadImpl> classifier;
+  std::shared_ptr<SemanticHeadImpl> aux_classifier;  // Null without aux head.
 };
 
 }  // namespace segtune
