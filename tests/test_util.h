@@ -7,6 +7,7 @@
 #include <string>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace segtune::testing {
 
@@ -27,6 +28,19 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// `bytes` as one zlib stream: a TFRecord file as TF writes it with ZLIB compression. (Only tests that
+// call it need to link zlib.)
+inline std::string ZlibCompressed(const std::string& bytes) {
+  uLongf size = compressBound(bytes.size());
+  std::string packed(size, '\0');
+  if (compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(bytes.data()),
+               bytes.size()) != Z_OK) {
+    std::abort();
+  }
+  packed.resize(size);
+  return packed;
+}
 
 struct CommandResult {
   int exit_code = -1;

@@ -143,12 +143,7 @@ TEST(SemanticDataset, CompressedFilesGiveTheSameBatchesAsPlainOnes) {
   TempDir dir;
   testing::WriteShapesRecords(dir / "plain.record", 3, 32, 7);
   const std::string plain = ReadFile(dir / "plain.record");
-  uLongf size = compressBound(plain.size());
-  std::string packed(size, '\0');
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(plain.data()),
-                     plain.size()),
-            Z_OK);
-  packed.resize(size);
+  const std::string packed = testing::ZlibCompressed(plain);
   WriteFileAtomic(dir / "z.record", packed);
   const SemanticDataset a(EvalOptions({dir / "plain.record"}));
   const SemanticDataset z(EvalOptions({dir / "z.record"}));

@@ -10,6 +10,7 @@
 #include "segtune/core/error.h"
 #include "segtune/export/detection_bundle.h"
 #include "segtune/export/detection_onnx.h"
+#include "segtune/export/semantic_bundle.h"
 #include "test_util.h"
 
 namespace segtune {

@@ -62,7 +62,7 @@ inline std::filesystem::path ExportSmallDetectionModel(detection::GeneralizedRCN
   request.checkpoint = dir / "ckpt-000012.safetensors";
   request.label_map = dir / "label_map.pbtxt";
   request.output_dir = dir / "export";
-  SemanticBundleMetadata provenance;
+  BundleMetadata provenance;
   provenance.checkpoint = request.checkpoint.string();
   return ExportDetectionModel(request, LoadWeights(request.checkpoint), options, provenance);
 }

@@ -196,12 +196,7 @@ TEST(TFRecordReader, SkipCorruptStopsAtTruncationWithReport) {
 TEST(TFRecordReader, ReadsZlibCompressedFile) {
   TempDir dir;
   const std::string plain = WriteNumbered(dir / "plain", 3);
-  uLongf size = compressBound(plain.size());
-  std::string packed(size, '\0');
-  ASSERT_EQ(compress(reinterpret_cast<Bytef*>(packed.data()), &size, reinterpret_cast<const Bytef*>(plain.data()),
-                     plain.size()),
-            Z_OK);
-  packed.resize(size);
+  const std::string packed = testing::ZlibCompressed(plain);
   WriteRaw(dir / "z.record", packed);
   TFRecordReader reader(dir / "z.record");
   EXPECT_TRUE(reader.compressed());

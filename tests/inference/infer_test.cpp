@@ -48,7 +48,7 @@ void WriteTinyBundle(const std::filesystem::path& dir) {
   meta.std = model->info().std;
   meta.onnx_input_type = "float";
   meta.onnx_shape = "dynamic";
-  WriteFileAtomic(dir / "model.json", BundleMetadataToJson(meta));
+  WriteFileAtomic(dir / "model.json", SemanticBundleMetadataToJson(meta));
 }
 
 std::string Jpeg(int h, int w, int seed) {

@@ -4,6 +4,7 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/dimensions.h"
 #include "segtune/core/log.h"
+#include "segtune/core/split_text.h"
 #include "segtune/data/synth/synth.h"  // Options types only.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
@@ -18,19 +19,6 @@ struct Options {
   std::string size = "256x256";
   std::string format = "labelbox-v1";
 };
-
-#if SEGTUNE_PLUGIN
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::stringstream in(text);
-  for (std::string part; std::getline(in, part, ',');) {
-    part.erase(0, part.find_first_not_of(" \t"));
-    part.erase(part.find_last_not_of(" \t") + 1);
-    if (!part.empty()) parts.push_back(part);
-  }
-  return parts;
-}
-#endif
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto opts = std::make_shared<Options>();
@@ -62,7 +50,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 #if SEGTUNE_PLUGIN
 int Run(const Options& args) {
   Options opts = args;
-  opts.synth.classes = SplitCommas(opts.classes);
+  opts.synth.classes = segtune::SplitNameList(opts.classes);
   opts.synth.format = segtune::ParseSynthExportFormat(opts.format);
   opts.synth.threads = segtune::cli::Globals().threads;
   const segtune::SynthSummary summary = segtune::GenerateSynthDataset(opts.synth);

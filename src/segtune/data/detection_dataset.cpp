@@ -68,35 +68,14 @@ void FlipHorizontally(DetectionSample* s) {
 
 }  // namespace
 
-DetectionDataset::DetectionDataset(DetectionDatasetOptions options) : options_(std::move(options)) {
-  int64_t seen = 0;
-  for (const auto& file : options_.files) {
-    TFRecordReader reader(file);
-    std::string record;
-    while (reader.Next(&record)) {
-      const int64_t index = reader.record_index();
-      if (seen++ % std::max(1, options_.sample_1_of_n) != 0) continue;
-      records_.push_back(std::move(record));
-      sources_.push_back(file.string() + ": record " + std::to_string(index));
-      if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
-    }
-    if (options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples) break;
-  }
-  order_ = StartEpochOrder(records_.size(), options_.files, options_.batch_size, options_.seed,
-                           options_.train && options_.shuffle);
-}
-
-int64_t DetectionDataset::BatchesPerEpoch() const {
-  return segtune::BatchesPerEpoch(static_cast<int64_t>(records_.size()), options_.batch_size, options_.train);
-}
-
-size_t DetectionDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
+DetectionDataset::DetectionDataset(DetectionDatasetOptions options)
+    : RecordDataset(options), options_(std::move(options)) {}
 
 DetectionSample DetectionDataset::LoadSample(int64_t position) const {
   const size_t r = RecordAt(position);
   DetectionSample s;
-  s.source = sources_[r];
-  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(records_[r], s.source), s.source);
+  s.source = records().SourceOf(r);
+  const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(records().Read(r), s.source), s.source);
   s.source_id = ex.source_id;
   s.rgb = DecodeRgb(ex.encoded, s.source);
   if (options_.load_masks && ex.instance_masks.size() != ex.num_objects()) {
@@ -128,8 +107,7 @@ DetectionSample DetectionDataset::LoadSample(int64_t position) const {
 
 DetectionBatch DetectionDataset::MakeBatch(int64_t index) const {
   const int64_t b = options_.batch_size;
-  int64_t count = b;
-  if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
+  const int64_t count = BatchSize(index);
   DetectionBatch batch;
   batch.index = index;
   batch.samples.reserve(count);

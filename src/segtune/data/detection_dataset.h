@@ -19,22 +19,16 @@
 
 #include <opencv2/core.hpp>
 
-#include "segtune/data/epoch_order.h"
+#include "segtune/data/record_dataset.h"
 
 namespace segtune {
 
-struct DetectionDatasetOptions {
-  std::vector<std::filesystem::path> files;  // TFRecord files (already expanded).
+// train = false (RecordDatasetOptions) also turns flipping off and keeps crowd objects.
+struct DetectionDatasetOptions : RecordDatasetOptions {
   int num_classes = 2;                       // Including background; labels must be 1..num_classes-1.
   std::map<std::string, int> class_ids;      // Label map name -> id, for objects with a class text only.
   bool load_masks = false;                   // Decode image/object/mask PNGs (Mask R-CNN).
-  bool train = true;                         // false: one pass in order, no flip, crowd objects kept.
-  bool shuffle = true;
-  uint64_t seed = 42;
-  int batch_size = 1;
   float horizontal_flip_probability = 0;     // Training only.
-  int64_t max_examples = 0;                  // Use only the first N records (0 = all).
-  int sample_1_of_n = 1;                     // Use every n-th record.
 };
 
 // One image with its objects, boxes in pixels of the decoded image.
@@ -55,16 +49,13 @@ struct DetectionBatch {
   std::vector<DetectionSample> samples;
 };
 
-class DetectionDataset {
+class DetectionDataset : public RecordDataset {
  public:
-  // Reads every record of every file (CRC-checked) into memory. Throws IoError/FormatError naming the
+  // Indexes every record of every file, CRC-checked (record_index.h). Throws IoError/FormatError naming the
   // file and record; FormatError if there is no record at all, UsageError for batch_size < 1.
   explicit DetectionDataset(DetectionDatasetOptions options);
 
-  size_t size() const { return records_.size(); }
   const DetectionDatasetOptions& options() const { return options_; }
-  // Batches in one epoch (eval: the last may be partial).
-  int64_t BatchesPerEpoch() const;
   // Builds batch `index`. Throws FormatError naming the record for an image or mask that does not
   // decode, a mask of the wrong size, or a label outside 1..num_classes-1.
   DetectionBatch MakeBatch(int64_t index) const;
@@ -72,12 +63,7 @@ class DetectionDataset {
   DetectionSample LoadSample(int64_t position) const;
 
  private:
-  size_t RecordAt(int64_t position) const;
-
   DetectionDatasetOptions options_;
-  std::vector<std::string> records_;
-  std::vector<std::string> sources_;
-  std::unique_ptr<EpochOrder> order_;  // Set once the records are known.
 };
 
 }  // namespace segtune

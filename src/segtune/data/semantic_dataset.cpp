@@ -25,11 +25,8 @@ cv::Mat DecodeImage(const ObjectDetectionExample& ex, const std::string& source)
 
 }  // namespace
 
-SemanticDataset::SemanticDataset(SemanticDatasetOptions options) : options_(std::move(options)) {
-  int64_t seen = 0;
-  for (size_t f = 0; f < options_.files.size() && !Full(); ++f) IndexFile(static_cast<uint32_t>(f), &seen);
-  order_ = StartEpochOrder(records_.size(), options_.files, options_.batch_size, options_.seed,
-                           options_.train && options_.shuffle);
+SemanticDataset::SemanticDataset(SemanticDatasetOptions options)
+    : RecordDataset(options), options_(std::move(options)) {
   if (options_.num_shards < 1 || options_.shard < 0 || options_.shard >= options_.num_shards ||
       (options_.train && options_.batch_size % options_.num_shards != 0)) {
     throw UsageError("batch size " + std::to_string(options_.batch_size) + " cannot be split into " +
@@ -38,48 +35,10 @@ SemanticDataset::SemanticDataset(SemanticDatasetOptions options) : options_(std:
   }
 }
 
-bool SemanticDataset::Full() const {
-  return options_.max_examples > 0 && static_cast<int64_t>(records_.size()) >= options_.max_examples;
-}
-
-// One pass over the file checks every CRC (a corrupt dataset fails now, not mid-training) and notes
-// where each used record is; only compressed files, which cannot be read by offset, keep the bytes.
-void SemanticDataset::IndexFile(uint32_t file_number, int64_t* seen) {
-  const std::filesystem::path& file = options_.files[file_number];
-  TFRecordReader reader(file);
-  readers_.push_back(reader.compressed() ? nullptr : std::make_unique<TFRecordRandomReader>(file));
-  std::string record;
-  while (!Full() && reader.Next(&record)) {
-    if ((*seen)++ % std::max(1, options_.sample_1_of_n) != 0) continue;
-    RecordRef ref;
-    ref.file = file_number;
-    ref.where = {reader.record_offset(), record.size(), reader.record_index()};
-    if (reader.compressed()) {
-      ref.held = static_cast<int64_t>(held_.size());
-      held_.push_back(std::move(record));
-    }
-    records_.push_back(ref);
-  }
-}
-
-std::string SemanticDataset::ReadRecord(const RecordRef& ref) const {
-  return ref.held >= 0 ? held_[static_cast<size_t>(ref.held)] : readers_[ref.file]->Read(ref.where);
-}
-
-std::string SemanticDataset::SourceOf(const RecordRef& ref) const {
-  return options_.files[ref.file].string() + ": record " + std::to_string(ref.where.index);
-}
-
-int64_t SemanticDataset::BatchesPerEpoch() const {
-  return segtune::BatchesPerEpoch(static_cast<int64_t>(records_.size()), options_.batch_size, options_.train);
-}
-
-size_t SemanticDataset::RecordAt(int64_t position) const { return order_->RecordAt(position); }
-
 void SemanticDataset::LoadSample(int64_t position, cv::Mat* rgb, cv::Mat* label, std::string* source) const {
-  const RecordRef& ref = records_[RecordAt(position)];
-  *source = SourceOf(ref);
-  const std::string record = ReadRecord(ref);
+  const size_t r = RecordAt(position);
+  *source = records().SourceOf(r);
+  const std::string record = records().Read(r);
   const ObjectDetectionExample ex = ParseObjectDetectionExample(ParseExample(record, *source), *source);
   *rgb = DecodeImage(ex, *source);
   *label = SemanticTarget(ex, rgb->rows, rgb->cols, *source, options_.class_ids);
@@ -120,8 +79,7 @@ void SemanticDataset::CheckLabelValues(const cv::Mat& label, const std::string& 
 
 SemanticBatch SemanticDataset::MakeBatch(int64_t index) const {
   const int64_t b = options_.batch_size;
-  int64_t count = b, first = index * b;
-  if (!options_.train) count = std::min<int64_t>(b, static_cast<int64_t>(records_.size()) - index * b);
+  int64_t count = BatchSize(index), first = index * b;
   if (options_.train && options_.num_shards > 1) {  // This process's slice of the global batch.
     count = b / options_.num_shards;
     first += options_.shard * count;

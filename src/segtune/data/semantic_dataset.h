@@ -31,25 +31,20 @@
 #include "segtune/data/augment.h"
 #include "segtune/data/epoch_order.h"
 #include "segtune/data/ordered_loader.h"
+#include "segtune/data/record_dataset.h"
 #include "segtune/formats/tfrecord.h"
 
 namespace segtune {
 
-struct SemanticDatasetOptions {
-  std::vector<std::filesystem::path> files;  // TFRecord files (already expanded).
+// train = false (RecordDatasetOptions) also turns augmentation off.
+struct SemanticDatasetOptions : RecordDatasetOptions {
   int num_classes = 2;                       // A label value >= num_classes (other than ignore) is an error.
   int ignore_label = 255;
   std::map<std::string, int> class_ids;      // Label map name -> id (instance masks given by class text).
   ResizePolicy resize;
   AugmentOptions augment;                    // Ignored unless `train`.
-  bool train = true;                         // false: no augmentation, one pass, no shuffle.
-  bool shuffle = true;
-  uint64_t seed = 42;
-  int batch_size = 1;
   std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // RGB, on 0..1 pixel values.
   std::array<float, 3> std{0.229f, 0.224f, 0.225f};
-  int64_t max_examples = 0;      // Use only the first N records (0 = all).
-  int sample_1_of_n = 1;         // Use every n-th record.
   bool keep_rgb = false;         // Also return the 8-bit RGB images (for overlays).
   // Data-parallel training: this process builds only slice `shard` of num_shards equal slices of each
   // batch (positions b*B + shard*B/num_shards ...); batch_size stays the global batch and must divide.
@@ -66,16 +61,13 @@ struct SemanticBatch {
   std::vector<cv::Mat> rgb;          // With keep_rgb: CV_8UC3 RGB per sample (unpadded).
 };
 
-class SemanticDataset {
+class SemanticDataset : public RecordDataset {
  public:
   // Reads every record of every file once to check its CRCs and index it. Throws IoError/FormatError
   // naming the file and record; FormatError if there is no record at all.
   explicit SemanticDataset(SemanticDatasetOptions options);
 
-  size_t size() const { return records_.size(); }
   const SemanticDatasetOptions& options() const { return options_; }
-  // Batches in one epoch (eval: the last may be partial).
-  int64_t BatchesPerEpoch() const;
   // Builds batch `index` (see the determinism note above). Eval datasets: index < BatchesPerEpoch().
   // Throws FormatError naming the record if it cannot be decoded.
   SemanticBatch MakeBatch(int64_t index) const;
@@ -86,23 +78,7 @@ class SemanticDataset {
   void CheckLabelValues(const cv::Mat& label, const std::string& source, const std::string& key) const;
 
  private:
-  // Where record r is: its file, and either its place in that file or its bytes in `held_`.
-  struct RecordRef {
-    uint32_t file = 0;
-    TFRecordLocation where;
-    int64_t held = -1;  // Index into held_ (compressed files), else -1.
-  };
-  size_t RecordAt(int64_t position) const;
-  void IndexFile(uint32_t file_number, int64_t* seen);
-  bool Full() const;
-  std::string ReadRecord(const RecordRef& ref) const;  // Throws as TFRecordRandomReader::Read.
-  std::string SourceOf(const RecordRef& ref) const;    // "FILE: record I".
-
   SemanticDatasetOptions options_;
-  std::vector<RecordRef> records_;
-  std::vector<std::unique_ptr<TFRecordRandomReader>> readers_;  // Per file; null for compressed files.
-  std::vector<std::string> held_;  // Records of compressed files.
-  std::unique_ptr<EpochOrder> order_;  // Set once the records are known.
 };
 
 // Builds batches first, first+1, ... (up to `end`, exclusive; -1 = endless) on `workers` threads, at

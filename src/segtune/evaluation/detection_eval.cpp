@@ -9,6 +9,7 @@
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/rle.h"
+#include "segtune/data/records.h"
 #include "segtune/formats/tfrecord.h"
 
 namespace segtune {
@@ -33,19 +34,6 @@ std::vector<Rle> MaskRles(const std::vector<std::string>& pngs, const std::strin
 std::array<double, 4> PixelBox(const NormalizedBox& b, int height, int width) {
   const double x = static_cast<double>(b.xmin) * width, y = static_cast<double>(b.ymin) * height;
   return {x, y, static_cast<double>(b.xmax) * width - x, static_cast<double>(b.ymax) * height - y};
-}
-
-// Calls f(example, source) for every record of a spec, in order.
-template <typename F>
-void ForEachRecord(const std::string& spec, F f) {
-  for (const auto& path : ExpandInputPaths(spec)) {
-    TFRecordReader reader(path);
-    std::string record;
-    while (reader.Next(&record)) {
-      f(ParseExample(record, path.string() + ": record " + std::to_string(reader.record_index())),
-        path.string() + ": record " + std::to_string(reader.record_index()));
-    }
-  }
 }
 
 std::string SourceIdOf(const tensorflow::Example& example, const std::string& source) {
@@ -152,12 +140,13 @@ DetectionEvalResult EvaluateDetectionRecords(const std::string& predictions, con
   std::vector<std::string> warnings;
   std::string matched_by = "same record";
   if (groundtruth.empty()) {
-    ForEachRecord(predictions, [&](const tensorflow::Example& e, const std::string& source) { builder.Add(e, e, source); });
+    ForEachExample(ExpandInputPaths(predictions), nullptr,
+                   [&](const tensorflow::Example& e, const std::string& source) { builder.Add(e, e, source); });
   } else {
     std::vector<tensorflow::Example> gt;
     std::map<std::string, size_t> by_id;
     bool unique_ids = true;
-    ForEachRecord(groundtruth, [&](tensorflow::Example e, const std::string& source) {
+    ForEachExample(ExpandInputPaths(groundtruth), nullptr, [&](tensorflow::Example e, const std::string& source) {
       e.mutable_features()->mutable_feature()->erase("image/encoded");
       const std::string id = SourceIdOf(e, source);
       unique_ids = unique_ids && !id.empty() && by_id.emplace(id, gt.size()).second;
@@ -165,7 +154,7 @@ DetectionEvalResult EvaluateDetectionRecords(const std::string& predictions, con
     });
     std::vector<std::pair<tensorflow::Example, std::string>> pred;
     std::set<std::string> pred_ids;
-    ForEachRecord(predictions, [&](tensorflow::Example e, const std::string& source) {
+    ForEachExample(ExpandInputPaths(predictions), nullptr, [&](tensorflow::Example e, const std::string& source) {
       e.mutable_features()->mutable_feature()->erase("image/encoded");
       const std::string id = SourceIdOf(e, source);
       unique_ids = unique_ids && !id.empty() && pred_ids.insert(id).second;

@@ -10,6 +10,7 @@
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/data/semantic_target.h"
+#include "segtune/data/records.h"
 #include "segtune/formats/tfrecord.h"
 
 namespace segtune {
@@ -17,19 +18,6 @@ namespace {
 
 constexpr const char* kPredictedKey = "image/segmentation/class/predicted";
 constexpr const char* kFractionKey = "image/segmentation/class/fraction";
-
-// Calls f(example, source) for every record of a spec, in order.
-template <typename F>
-void ForEachExample(const std::string& spec, F f) {
-  for (const auto& path : ExpandInputPaths(spec)) {
-    TFRecordReader reader(path);
-    std::string record;
-    while (reader.Next(&record)) {
-      const std::string source = path.string() + ": record " + std::to_string(reader.record_index());
-      f(ParseExample(record, source), source);
-    }
-  }
-}
 
 std::string SourceId(const tensorflow::Example& example, const std::string& source) {
   return GetBytes(example, "image/source_id", source).value_or("");
@@ -88,14 +76,15 @@ SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request) {
   bool match_by_id = true;
   if (!request.groundtruth.empty()) {
     std::vector<std::string> gt_ids;
-    ForEachExample(request.groundtruth, [&](const tensorflow::Example& e, const std::string& source) {
+    ForEachExample(ExpandInputPaths(request.groundtruth), nullptr,
+                   [&](const tensorflow::Example& e, const std::string& source) {
       GroundTruthRecord g{ParseObjectDetectionExample(e, source), source};
       g.example.encoded.clear();
       gt_ids.push_back(g.example.source_id);
       groundtruth.push_back(std::move(g));
     });
     std::vector<std::string> pred_ids;
-    ForEachExample(request.predictions,
+    ForEachExample(ExpandInputPaths(request.predictions), nullptr,
                    [&](const tensorflow::Example& e, const std::string& source) { pred_ids.push_back(SourceId(e, source)); });
     match_by_id = UsableIds(gt_ids) && UsableIds(pred_ids);
     if (match_by_id) {
@@ -109,7 +98,8 @@ SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request) {
   result.matched_by = request.groundtruth.empty() ? "same record" : (match_by_id ? "image/source_id" : "record order");
 
   size_t order = 0;
-  ForEachExample(request.predictions, [&](const tensorflow::Example& e, const std::string& source) {
+  ForEachExample(ExpandInputPaths(request.predictions), nullptr,
+                 [&](const tensorflow::Example& e, const std::string& source) {
     const size_t position = order++;
     const cv::Mat predicted = DecodePredicted(e, source);
     std::optional<GroundTruthRecord> own;

@@ -18,15 +18,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "segtune/export/semantic_bundle.h"
+#include "segtune/export/bundle.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 
 namespace segtune {
 
 struct DetectionBundleMetadata {
-  // architecture, num_classes, class_names, mean/std (= options.image_mean/std) and provenance;
-  // input_size and the onnx_* fields are unused.
-  SemanticBundleMetadata common;
+  // architecture, num_classes, class_names, mean/std (= options.image_mean/std) and provenance.
+  BundleMetadata common;
   detection::DetectionModelOptions options;  // options.num_classes == common.num_classes.
   bool has_masks = false;                    // Mask R-CNN.
   std::vector<std::string> onnx_files;       // ONNX graphs in the directory (file names), if any.

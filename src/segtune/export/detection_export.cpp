@@ -23,7 +23,7 @@ int64_t DetectionClassesInCheckpoint(const NamedTensors& weights) {
 
 std::filesystem::path ExportDetectionModel(const ExportOptions& r, const NamedTensors& weights,
                                            detection::DetectionModelOptions options,
-                                           const SemanticBundleMetadata& provenance) {
+                                           const BundleMetadata& provenance) {
   const detection::DetectionModelInfo& info = detection::GetDetectionModelInfo(r.model_name);
   if (r.num_classes > 0) options.num_classes = r.num_classes;
   if (r.num_classes == 0 && DetectionClassesInCheckpoint(weights) > 0) {
@@ -33,13 +33,8 @@ std::filesystem::path ExportDetectionModel(const ExportOptions& r, const NamedTe
 
   AtomicDirectory out(r.output_dir);  // Fails early on an unwritable destination.
   detection::GeneralizedRCNN model = detection::BuildDetectionModel(info.name, options);
-  try {
-    detection::LoadDetectionWeights(*model, info.name, weights);
-  } catch (const FormatError& e) {
-    throw FormatError(r.checkpoint, "", "does not fit " + info.name + " with " + std::to_string(options.num_classes) +
-                                            " classes (a checkpoint of another architecture or class count?): " +
-                                            e.what());
-  }
+  LoadCheckpointForExport(r.checkpoint, info.name, options.num_classes,
+                          [&] { detection::LoadDetectionWeights(*model, info.name, weights); });
   model->eval();
 
   DetectionBundleMetadata meta;
@@ -55,10 +50,7 @@ std::filesystem::path ExportDetectionModel(const ExportOptions& r, const NamedTe
       *model, {{"architecture", info.name}, {"num_classes", std::to_string(options.num_classes)}});
   WriteOnnx(onnx.model, out.temp_path() / kDetectionFeaturesOnnx);
   meta.onnx_files = {kDetectionFeaturesOnnx};
-  SaveSafetensors(StateDictOf(*model), out.temp_path() / "model.safetensors");
-  WriteFileAtomic(out.temp_path() / "model.json", DetectionBundleMetadataToJson(meta));
-  if (!r.label_map.empty()) WriteFileAtomic(out.temp_path() / "label_map.pbtxt", ReadFile(r.label_map));
-  out.Commit();
+  CommitBundle(out, *model, DetectionBundleMetadataToJson(meta), r.label_map);
   return r.output_dir;
 }
 

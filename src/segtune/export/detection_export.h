@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "segtune/export/semantic_bundle.h"
+#include "segtune/export/bundle.h"
 #include "segtune/export/export_model.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 
@@ -18,6 +18,6 @@ namespace segtune {
 // Returns output_dir. Throws UsageError / IoError / FormatError; nothing is left behind.
 std::filesystem::path ExportDetectionModel(const ExportOptions& request, const NamedTensors& weights,
                                            detection::DetectionModelOptions options,
-                                           const SemanticBundleMetadata& provenance);
+                                           const BundleMetadata& provenance);
 
 }  // namespace segtune

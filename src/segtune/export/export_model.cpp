@@ -15,6 +15,7 @@
 #include "segtune/engine/pipeline_config.h"
 #include "segtune/export/semantic_bundle.h"
 #include "segtune/export/detection_export.h"
+#include "segtune/export/semantic_export.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/semantic_registry.h"
@@ -91,14 +92,6 @@ std::string ArchitectureOf(const NamedTensors& weights) {
   return "";
 }
 
-// The classifier's output channels in a checkpoint (the last 1x1 conv bias of the classifier).
-int64_t ClassesInCheckpoint(const NamedTensors& weights) {
-  for (const char* key : {"classifier.high_classifier.bias", "classifier.4.bias"}) {
-    if (const torch::Tensor* t = weights.Find(key)) return t->numel();
-  }
-  return 0;
-}
-
 }  // namespace
 
 std::vector<std::string> ExportClassNames(const std::filesystem::path& label_map, int64_t num_classes) {
@@ -143,52 +136,7 @@ std::filesystem::path ExportModel(const ExportOptions& request) {
     return ExportDetectionModel(r, weights, from_config ? *detection_options : detection::DefaultDetectionOptions(r.model_name),
                                 meta);
   }
-  const SemanticModelInfo& info = FindSemanticModelInfo(r.model_name);
-  if (r.num_classes == 0) r.num_classes = ClassesInCheckpoint(weights);
-  if (r.num_classes == 0) throw UsageError("export: give --num-classes (the checkpoint does not show it)");
-
-  AtomicDirectory out(r.output_dir);  // Fails early on an unwritable destination.
-  SemanticModel model = CreateSemanticModel(info.name, r.num_classes, false);
-  LoadOptions load;
-  load.strict = true;
-  load.drop_prefixes = {"aux_classifier."};  // Training-only head.
-  try {
-    LoadStateDict(*model, weights, load);
-  } catch (const FormatError& e) {
-    throw FormatError(r.checkpoint, "", "does not fit " + info.name + " with " + std::to_string(r.num_classes) +
-                                            " classes (a checkpoint of another architecture or class count?): " +
-                                            e.what());
-  }
-  model->eval();
-
-  meta.architecture = info.name;
-  meta.num_classes = r.num_classes;
-  meta.class_names = ExportClassNames(r.label_map, r.num_classes);
-  meta.mean = info.mean;
-  meta.std = info.std;
-  meta.onnx_input_type = ToString(r.input_type);
-  meta.onnx_shape = r.fixed_size ? "fixed " + std::to_string(r.fixed_size->first) + "x" +
-                                       std::to_string(r.fixed_size->second)
-                                 : "dynamic";
-  if (r.fixed_size) meta.input_size = r.fixed_size;
-
-  OnnxExportOptions onnx_options;
-  onnx_options.input_type = r.input_type;
-  onnx_options.fixed_size = r.fixed_size;
-  onnx_options.mean.assign(info.mean.begin(), info.mean.end());
-  onnx_options.std.assign(info.std.begin(), info.std.end());
-  onnx_options.graph_name = info.name;
-  std::string classes;
-  for (size_t i = 0; i < meta.class_names.size(); ++i) classes += (i ? "," : "") + meta.class_names[i];
-  onnx_options.metadata = {{"architecture", info.name}, {"num_classes", std::to_string(r.num_classes)},
-                           {"classes", classes}};
-  Info("export: writing the ONNX graph of " + info.name);
-  WriteOnnx(ExportOnnx(*model, onnx_options).model, out.temp_path() / "model.onnx");
-  SaveSafetensors(StateDictOf(*model), out.temp_path() / "model.safetensors");
-  WriteFileAtomic(out.temp_path() / "model.json", BundleMetadataToJson(meta));
-  if (!r.label_map.empty()) WriteFileAtomic(out.temp_path() / "label_map.pbtxt", ReadFile(r.label_map));
-  out.Commit();
-  return r.output_dir;
+  return ExportSemanticModel(r, weights, meta);
 }
 
 }  // namespace segtune

@@ -7,22 +7,13 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/core/split_text.h"
 #include "segtune/export/onnx_export.h"
 #include "segtune/inference/class_argmax.h"
 
 namespace segtune {
 
 namespace {
-
-std::vector<std::string> SplitCommas(const std::string& text) {
-  std::vector<std::string> parts;
-  size_t start = 0;
-  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
-    parts.push_back(text.substr(start, comma - start));
-  }
-  parts.push_back(text.substr(start));
-  return parts;
-}
 
 int64_t DeclaredDim(const onnx::ValueInfoProto& value, int axis) {
   const auto& shape = value.type().tensor_type().shape();
@@ -58,7 +49,7 @@ void ReadDescription(const onnx::ModelProto& proto, OnnxModel* model) {
     throw FormatError(path, "metadata num_classes",
                       "a class count in 1..256 expected (the graph of `segtune export` has one)");
   }
-  if (props.count("classes")) model->class_names = SplitCommas(props["classes"]);
+  if (props.count("classes")) model->class_names = SplitFields(props["classes"]);
   model->class_names.resize(static_cast<size_t>(model->num_classes));
 }
 
