@@ -1,0 +1,214 @@
+#include "segtune/report/html_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "segtune/report/svg_chart.h"
+
+namespace segtune::report {
+namespace {
+
+constexpr const char* kStyle = R"(
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px auto;max-width:1100px;color:#222}
+h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:2em}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}
+th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
+.charts{display:flex;flex-wrap:wrap;gap:12px}.chart{width:540px;max-width:100%;height:auto}
+.chart text{font-size:11px;fill:#333}.chart .chart-title{font-size:13px;font-weight:600}
+.chart .grid{stroke:#eee}.muted{color:#888;fill:#888}.heatmap{width:620px}
+)";
+
+double Nan() { return std::numeric_limits<double>::quiet_NaN(); }
+
+double JsonNumber(const nlohmann::json& j, const std::string& key) {
+  const auto it = j.find(key);
+  return it != j.end() && it->is_number() ? it->get<double>() : Nan();
+}
+
+std::string Row(const std::vector<std::string>& cells, const char* tag = "td") {
+  std::string s = "<tr>";
+  for (const auto& c : cells) s += std::string("<") + tag + ">" + EscapeXml(c) + "</" + tag + ">";
+  return s + "</tr>";
+}
+
+// Which metrics.csv columns share a chart: every loss term alone, the rest one chart each.
+std::vector<std::string> CurveColumns(const std::vector<RunData>& runs) {
+  std::vector<std::string> columns;
+  for (const RunData& run : runs) {
+    if (!run.curves) continue;
+    for (const std::string& c : run.curves->columns) {
+      if (c != "step" && std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+    }
+  }
+  return columns;
+}
+
+Series CurveOf(const RunData& run, const std::string& column) {
+  Series s{run.name, {}};
+  const int x = run.curves->Column("step"), y = run.curves->Column(column);
+  if (y < 0) return s;
+  for (size_t i = 0; i < run.curves->rows.size(); ++i) {
+    const auto& row = run.curves->rows[i];
+    s.points.emplace_back(x >= 0 ? row[x] : static_cast<double>(i), row[y]);
+  }
+  return s;
+}
+
+// "last loss 0.31 at step 2000; best eval_miou 0.62 at step 1500".
+std::string TrainingSummary(const RunData& run) {
+  const MetricsTable& t = *run.curves;
+  std::string s = std::to_string(t.rows.size()) + " logged steps";
+  const int step = t.Column("step"), loss = t.Column("loss");
+  if (!t.rows.empty() && loss >= 0) {
+    s += "; last loss " + FormatNumber(t.rows.back()[loss]) + " at step " +
+         FormatNumber(step >= 0 ? t.rows.back()[step] : Nan());
+  }
+  for (size_t c = 0; c < t.columns.size(); ++c) {
+    if (t.columns[c].rfind("eval_", 0) != 0) continue;
+    double best = Nan(), best_step = Nan();
+    for (const auto& row : t.rows) {
+      if (std::isfinite(row[c]) && !(row[c] <= best)) {
+        best = row[c];
+        best_step = step >= 0 ? row[step] : Nan();
+      }
+    }
+    if (std::isfinite(best)) s += "; best " + t.columns[c] + " " + FormatNumber(best) + " at step " + FormatNumber(best_step);
+  }
+  return s;
+}
+
+std::string TrainingSection(const std::vector<RunData>& runs) {
+  std::string html = "<section id=\"training\"><h2>Training</h2><ul>";
+  for (const RunData& run : runs) {
+    if (run.curves) html += "<li><b>" + EscapeXml(run.name) + "</b>: " + EscapeXml(TrainingSummary(run)) + "</li>";
+  }
+  html += "</ul><div class=\"charts\">";
+  for (const std::string& column : CurveColumns(runs)) {
+    LineChart chart{column, "step", column, {}};
+    for (const RunData& run : runs) {
+      if (run.curves) chart.series.push_back(CurveOf(run, column));
+    }
+    html += LineChartSvg(chart);
+  }
+  return html + "</div></section>";
+}
+
+std::string SemanticEvaluation(const RunData& run) {
+  const nlohmann::json& m = *run.semantic;
+  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"metric", "value"}, "th");
+  for (const char* key : {"mean_iou", "pixel_accuracy", "mean_class_accuracy", "frequency_weighted_iou"}) {
+    html += Row({key, FormatNumber(JsonNumber(m, key))});
+  }
+  html += "</table><div class=\"charts\">";
+  BarChart iou{"IoU per class", "IoU", {}, 1}, accuracy{"Accuracy per class", "accuracy", {}, 1};
+  Heatmap confusion{"Confusion matrix (rows: ground truth, normalized)", {}, {}, {}, {}};
+  for (const auto& c : m.value("per_class", nlohmann::json::array())) {
+    const std::string name = c.value("name", "");
+    const std::string label = name.empty() ? "class " + std::to_string(c.value("id", 0)) : name;
+    iou.bars.push_back({label, JsonNumber(c, "iou")});
+    accuracy.bars.push_back({label, JsonNumber(c, "accuracy")});
+    confusion.row_labels.push_back(label);
+  }
+  confusion.column_labels = confusion.row_labels;
+  for (const auto& row : m.value("confusion_matrix", nlohmann::json::array())) {
+    std::vector<long long> counts;
+    long long total = 0;
+    for (const auto& v : row) {
+      counts.push_back(v.is_number_integer() ? v.get<long long>() : 0);
+      total += counts.back();
+    }
+    std::vector<double> share;
+    for (long long n : counts) share.push_back(total > 0 ? static_cast<double>(n) / static_cast<double>(total) : 0);
+    confusion.counts.push_back(counts);
+    confusion.values.push_back(share);
+  }
+  html += BarChartSvg(iou) + BarChartSvg(accuracy);
+  if (!confusion.counts.empty()) html += HeatmapSvg(confusion);
+  return html + "</div>";
+}
+
+std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
+  static const char* kStats[12] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
+  const std::string type = eval.value("iou_type", "bbox");
+  std::string html = "<h3>" + EscapeXml(run.name + " (" + type + ")") + "</h3><table>" + Row({"metric", "value"}, "th");
+  const nlohmann::json stats = eval.value("stats", nlohmann::json::object());
+  for (const char* key : kStats) {
+    const double v = JsonNumber(stats, key);
+    html += Row({key, v < 0 ? "n/a" : FormatNumber(v)});  // COCOeval's -1: undefined.
+  }
+  html += "</table><div class=\"charts\">";
+  BarChart ap{"AP per class (" + type + ")", "AP", {}, 1}, ap50{"AP50 per class (" + type + ")", "AP50", {}, 1};
+  for (const auto& c : eval.value("per_class", nlohmann::json::array())) {
+    const std::string label = c.value("name", "category " + std::to_string(c.value("category_id", 0)));
+    const double a = JsonNumber(c, "AP"), a50 = JsonNumber(c, "AP50");
+    ap.bars.push_back({label, a < 0 ? Nan() : a});
+    ap50.bars.push_back({label, a50 < 0 ? Nan() : a50});
+  }
+  return html + BarChartSvg(ap) + BarChartSvg(ap50) + "</div>";
+}
+
+std::string EvaluationSection(const std::vector<RunData>& runs) {
+  std::string html = "<section id=\"evaluation\"><h2>Evaluation</h2>";
+  for (const RunData& run : runs) {
+    if (run.semantic) html += SemanticEvaluation(run);
+    for (const nlohmann::json& eval : run.coco) html += CocoEvaluation(run, eval);
+  }
+  return html + "</section>";
+}
+
+std::string JsonText(const nlohmann::json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
+
+std::string ModelCard(const RunData& run) {
+  const nlohmann::json& m = *run.model;
+  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"field", "value"}, "th");
+  html += Row({"kind", m.value("kind", "segmentation")});
+  for (const char* key : {"architecture", "num_classes"}) {
+    if (m.contains(key)) html += Row({key, JsonText(m[key])});
+  }
+  if (m.contains("class_names")) {
+    std::string names;
+    for (const auto& n : m["class_names"]) names += (names.empty() ? "" : ", ") + JsonText(n);
+    html += Row({"classes", names});
+  }
+  if (m.contains("preprocessing") && m["preprocessing"].contains("input_size")) {
+    html += Row({"input size (H, W)", m["preprocessing"]["input_size"].dump()});
+  }
+  const nlohmann::json provenance = m.value("provenance", nlohmann::json::object());
+  for (const auto& [key, value] : provenance.items()) {
+    html += Row({key, JsonText(value)});
+  }
+  return html + "</table>";
+}
+
+std::string ModelSection(const std::vector<RunData>& runs) {
+  std::string html = "<section id=\"model\"><h2>Model card</h2>";
+  for (const RunData& run : runs) {
+    if (run.model) html += ModelCard(run);
+  }
+  return html + "</section>";
+}
+
+}  // namespace
+
+std::string RenderReport(const std::vector<RunData>& runs) {
+  bool curves = false, evaluation = false, model = false;
+  std::string names;
+  for (const RunData& run : runs) {
+    curves = curves || run.curves.has_value();
+    evaluation = evaluation || run.semantic.has_value() || !run.coco.empty();
+    model = model || run.model.has_value();
+    names += (names.empty() ? "" : ", ") + run.name;
+  }
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+                     "<title>segtune report: " + EscapeXml(names) + "</title><style>" + kStyle +
+                     "</style></head><body><h1>segtune report</h1><p class=\"muted\">" + EscapeXml(names) +
+                     " &middot; segtune " SEGTUNE_VERSION "</p>";
+  if (curves) html += TrainingSection(runs);
+  if (evaluation) html += EvaluationSection(runs);
+  if (model) html += ModelSection(runs);
+  return html + "</body></html>\n";
+}
+
+}  // namespace segtune::report

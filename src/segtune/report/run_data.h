@@ -1,0 +1,46 @@
+// What `segtune report` reads from each RUN it is given, recognized by its layout:
+//   a training directory   metrics.csv (curves), pipeline.config; its own model.json if any
+//   an export directory    model.json (the model card)
+//   a metrics.json         written by `segtune eval` (semantic: mean_iou, per_class, confusion_matrix;
+//                          detection: bbox / segm COCOeval objects) or by `segtune coco-eval`
+//                          (one COCOeval object: iou_type, stats, per_class)
+// Fields that are absent are left empty; the report shows a section only when its data exists.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace segtune::report {
+
+// metrics.csv: a header row, then one row per logged step; an empty cell (no evaluation at that
+// step) is NaN.
+struct MetricsTable {
+  std::vector<std::string> columns;
+  std::vector<std::vector<double>> rows;  // rows[i][c] for columns[c].
+  // Index of `name` in columns, or -1.
+  int Column(const std::string& name) const;
+};
+
+struct RunData {
+  std::string name;                  // Legend label: the file or directory name.
+  std::filesystem::path path;
+  std::optional<MetricsTable> curves;            // Training directory.
+  std::optional<nlohmann::json> model;           // model.json.
+  std::optional<nlohmann::json> semantic;        // Semantic metrics.json.
+  std::vector<nlohmann::json> coco;              // COCOeval objects (bbox, segm), from eval or coco-eval.
+  std::string detection_matched_by;              // eval's "matched_by" for detection metrics.
+};
+
+// Parses metrics.csv text. Throws FormatError naming `source` and the line for a row with a
+// different number of cells than the header or a cell that is not a number.
+MetricsTable ParseMetricsCsv(const std::string& text, const std::filesystem::path& source);
+
+// Reads RUN. Throws IoError if it does not exist, UsageError if it is none of the layouts above,
+// FormatError naming the file for malformed JSON or CSV.
+RunData LoadRun(const std::filesystem::path& path);
+
+}  // namespace segtune::report

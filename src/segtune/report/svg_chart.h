@@ -1,0 +1,64 @@
+// Charts as inline SVG text for the HTML report (report.h): no script, no external file, so a
+// report opens anywhere, offline. Every mark carries a <title> with its exact value, which browsers
+// show on hover and tests can read back.
+//
+//   LineChart chart{"Loss", "step", "loss", {{"run1", {{0, 1.5}, {10, 0.9}}}}};
+//   std::string svg = LineChartSvg(chart);
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace segtune::report {
+
+struct Series {
+  std::string name;
+  std::vector<std::pair<double, double>> points;  // (x, y), x ascending; non-finite y are skipped.
+};
+
+struct LineChart {
+  std::string title;
+  std::string x_label;
+  std::string y_label;
+  std::vector<Series> series;  // Several runs overlaid, each in its own colour, with a legend.
+};
+
+struct Bar {
+  std::string label;
+  double value = 0;   // Drawn from 0; a non-finite value is drawn as "n/a".
+};
+
+struct BarChart {
+  std::string title;
+  std::string value_label;
+  std::vector<Bar> bars;
+  double max_value = 1;  // The axis end (e.g. 1 for IoU).
+};
+
+struct Heatmap {
+  std::string title;
+  std::vector<std::string> row_labels;     // Ground truth.
+  std::vector<std::string> column_labels;  // Prediction.
+  std::vector<std::vector<double>> values;       // Shading, in [0, 1] (row-normalized).
+  std::vector<std::vector<long long>> counts;    // Shown in each cell's title.
+};
+
+// At most this many points per series are drawn: longer series keep each bucket's first, lowest and
+// highest point, so spikes stay visible while a 20,000-step run stays a small file.
+constexpr size_t kMaxPointsPerSeries = 1500;
+
+std::string LineChartSvg(const LineChart& chart);
+std::string BarChartSvg(const BarChart& chart);
+std::string HeatmapSvg(const Heatmap& heatmap);
+
+// The colour of series i (a fixed palette, repeated).
+std::string SeriesColour(size_t i);
+
+// Text made safe inside HTML/SVG elements and attribute values.
+std::string EscapeXml(const std::string& text);
+
+// A number as the report prints it: up to 4 significant decimals ("0.7312", "1520", "n/a" for NaN).
+std::string FormatNumber(double value);
+
+}  // namespace segtune::report

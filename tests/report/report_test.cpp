@@ -1,0 +1,214 @@
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cmath>
+#include <regex>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/semantic_metrics.h"
+#include "segtune/report/html_report.h"
+#include "segtune/report/run_data.h"
+#include "segtune/report/svg_chart.h"
+#include "test_util.h"
+
+namespace segtune::report {
+namespace {
+
+using testing::TempDir;
+
+// Values of attribute `name` on elements whose opening tag contains `marker`, in document order.
+std::vector<std::string> Attributes(const std::string& html, const std::string& marker, const std::string& name) {
+  std::vector<std::string> values;
+  const std::regex tag("<[^>]*" + marker + "[^>]*>");
+  const std::regex attribute(name + "=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator(); ++it) {
+    std::smatch m;
+    const std::string t = it->str();
+    if (std::regex_search(t, m, attribute)) values.push_back(m[1]);
+  }
+  return values;
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// A training directory whose metrics.csv has `steps` rows: loss 2/(1+step/100), eval every 10th row.
+std::filesystem::path WriteTrainDir(const TempDir& dir, const std::string& name, int steps, double eval_scale) {
+  const std::filesystem::path run = dir / name;
+  std::filesystem::create_directories(run);
+  std::string csv = "step,loss,learning_rate,images_per_second,eval_miou,eval_pixel_accuracy\n";
+  for (int i = 1; i <= steps; ++i) {
+    const int step = i * 10;
+    char row[160];
+    if (i % 10 == 0) {
+      const double miou = eval_scale * (1 - 1.0 / i) - (i == 30 ? 0.2 : 0);  // A dip at step 300.
+      std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.3f,%.9g,%.9g\n", step, 2 / (1 + step / 100.0), 0.01, 9.5, miou,
+                    miou + 0.1);
+    } else {
+      std::snprintf(row, sizeof row, "%d,%.9g,%.9g,%.3f,,\n", step, 2 / (1 + step / 100.0), 0.01, 9.5);
+    }
+    csv += row;
+  }
+  WriteFileAtomic(run / "metrics.csv", csv);
+  return run;
+}
+
+TEST(MetricsCsv, ReadsColumnsRowsAndEmptyCellsAsNaN) {
+  const MetricsTable t = ParseMetricsCsv("step,loss,eval_miou\n10,1.5,\n20,1.25,0.4\n", "m.csv");
+  ASSERT_EQ(t.columns, (std::vector<std::string>{"step", "loss", "eval_miou"}));
+  ASSERT_EQ(t.rows.size(), 2u);
+  EXPECT_DOUBLE_EQ(t.rows[1][1], 1.25);
+  EXPECT_TRUE(std::isnan(t.rows[0][2]));
+  EXPECT_DOUBLE_EQ(t.rows[1][2], 0.4);
+  EXPECT_EQ(t.Column("eval_miou"), 2);
+}
+
+TEST(MetricsCsv, ABadCellOrRowNamesTheFileAndLine) {
+  try {
+    ParseMetricsCsv("step,loss\n10,1.5\n20,abc\n", "run/metrics.csv");
+    FAIL();
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("run/metrics.csv: line 3"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'abc'"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(ParseMetricsCsv("step,loss\n10\n", "m.csv"), FormatError);
+}
+
+TEST(Report, TrainingCurvesOverlayEveryRunWithTheirLastValuesAndBestEvaluation) {
+  TempDir dir;
+  const RunData a = LoadRun(WriteTrainDir(dir, "fine_tuned", 50, 0.8));
+  const RunData b = LoadRun(WriteTrainDir(dir, "scratch", 40, 0.5));
+  const std::string html = RenderReport({a, b});
+  // One chart per column, each with both runs: 5 charts x 2 series.
+  EXPECT_EQ(Attributes(html, "class=\"series\"", "data-series"),
+            (std::vector<std::string>{"fine_tuned", "scratch", "fine_tuned", "scratch", "fine_tuned", "scratch",
+                                      "fine_tuned", "scratch", "fine_tuned", "scratch"}));
+  // The loss chart's last points are the last rows of metrics.csv.
+  const std::vector<std::string> last_y = Attributes(html, "class=\"series\"", "data-last-y");
+  EXPECT_EQ(last_y[0], FormatNumber(a.curves->rows.back()[1]));
+  EXPECT_EQ(last_y[1], FormatNumber(b.curves->rows.back()[1]));
+  EXPECT_EQ(last_y[0], "0.3333");  // 2 / (1 + 500 / 100), as a reader sees it.
+  // The eval_miou chart skips the steps without evaluation: its last point is step 500's.
+  EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-x")[6], "500");
+  // The best evaluation and its step (0.8 * (1 - 1/50) at step 500).
+  EXPECT_NE(html.find("best eval_miou " + FormatNumber(0.8 * (1 - 1.0 / 50)) + " at step 500"), std::string::npos);
+  EXPECT_NE(html.find("last loss 0.3333 at step 500"), std::string::npos);
+}
+
+TEST(Report, SemanticEvaluationShowsTheNumbersOfMetricsJson) {
+  SemanticConfusion confusion(3);
+  const std::vector<uint8_t> gt = {0, 0, 0, 1, 1, 2, 2, 2, 2, 1};
+  const std::vector<uint8_t> pred = {0, 0, 1, 1, 1, 2, 2, 0, 2, 2};
+  confusion.Add(gt.data(), pred.data(), gt.size());
+  const SemanticMetrics m = ComputeSemanticMetrics(confusion);
+  TempDir dir;
+  WriteFileAtomic(dir / "metrics.json", SemanticMetricsToJson(m, {"background", "bottle", "can"}));
+  const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
+  const std::vector<std::string> bars = Attributes(html, "class=\"bar\"", "data-value");
+  ASSERT_EQ(bars.size(), 6u);  // IoU then accuracy, 3 classes each.
+  for (int c = 0; c < 3; ++c) {
+    EXPECT_EQ(bars[c], FormatNumber(m.per_class[c].iou)) << c;
+    EXPECT_EQ(bars[3 + c], FormatNumber(m.per_class[c].accuracy)) << c;
+  }
+  EXPECT_NE(html.find("<td>mean_iou</td><td>" + FormatNumber(m.mean_iou) + "</td>"), std::string::npos);
+  // Every confusion matrix cell carries its count, row-major.
+  const std::vector<std::string> counts = Attributes(html, "class=\"cell\"", "data-count");
+  ASSERT_EQ(counts.size(), 9u);
+  for (int g = 0; g < 3; ++g) {
+    for (int p = 0; p < 3; ++p) EXPECT_EQ(counts[g * 3 + p], std::to_string(confusion.at(g, p))) << g << p;
+  }
+  EXPECT_EQ(html.find("id=\"training\""), std::string::npos);  // No curves: no training section.
+}
+
+TEST(Report, CocoEvalMetricsShowTheTwelveNumbersAndPerClassAp) {
+  CocoEvalResult r;
+  for (int i = 0; i < 12; ++i) r.stats[i] = 0.05 * (i + 1);
+  r.stats[3] = -1;  // APs undefined: no small objects.
+  r.cat_ids = {1, 2};
+  r.cat_names = {"bottle", "can"};
+  r.per_class_ap = {0.25, -1};
+  r.per_class_ap50 = {0.5, 0.125};
+  TempDir dir;
+  WriteFileAtomic(dir / "metrics.json", CocoEvalResultToJson(r).dump());
+  const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
+  EXPECT_NE(html.find("<td>AP50</td><td>0.1</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>APs</td><td>n/a</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>ARl</td><td>0.6</td>"), std::string::npos);
+  // Per-class AP: the undefined one has no bar; AP50 has both.
+  EXPECT_EQ(Attributes(html, "class=\"bar\"", "data-value"), (std::vector<std::string>{"0.25", "0.5", "0.125"}));
+}
+
+TEST(Report, ModelCardFromAnExportDirectory) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "exported");
+  WriteFileAtomic(dir / "exported" / "model.json",
+                  R"({"architecture": "lraspp_mobilenet_v3_large", "num_classes": 3,
+                      "class_names": ["background", "bottle", "can"],
+                      "preprocessing": {"input_size": [256, 320]},
+                      "provenance": {"checkpoint": "train/ckpt-000200.safetensors", "checkpoint_step": 200}})");
+  const std::string html = RenderReport({LoadRun(dir / "exported")});
+  EXPECT_NE(html.find("<td>architecture</td><td>lraspp_mobilenet_v3_large</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>classes</td><td>background, bottle, can</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>input size (H, W)</td><td>[256,320]</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>checkpoint_step</td><td>200</td>"), std::string::npos);
+}
+
+TEST(Report, NamesFromTheInputAreEscaped) {
+  TempDir dir;
+  const RunData run = LoadRun(WriteTrainDir(dir, "<img src=x onerror=\"alert(1)\">", 3, 0.5));
+  const std::string html = RenderReport({run});
+  EXPECT_EQ(html.find("<img"), std::string::npos);
+  EXPECT_NE(html.find("&lt;img src=x onerror=&quot;alert(1)&quot;&gt;"), std::string::npos);
+}
+
+TEST(Report, ATwentyThousandStepRunRendersFastAndSmall) {
+  TempDir dir;
+  const RunData run = LoadRun(WriteTrainDir(dir, "long", 20000, 0.8));
+  const auto start = std::chrono::steady_clock::now();
+  const std::string html = RenderReport({run});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(seconds, 2.0);
+  EXPECT_LT(html.size(), 2u * 1024 * 1024);
+  // Thinned, but the last point is still the last row.
+  for (const std::string& points : Attributes(html, "class=\"series\"", "points")) {
+    EXPECT_LE(Count(points, ","), kMaxPointsPerSeries);
+  }
+  EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-x")[0], "200000");
+}
+
+TEST(Report, UnknownInputIsAClearError) {
+  TempDir dir;
+  WriteFileAtomic(dir / "other.json", R"({"hello": 1})");
+  EXPECT_THROW(LoadRun(dir / "other.json"), FormatError);
+  std::filesystem::create_directories(dir / "empty");
+  EXPECT_THROW(LoadRun(dir / "empty"), UsageError);
+  EXPECT_THROW(LoadRun(dir / "missing"), IoError);
+}
+
+TEST(ReportCli, WritesThePageAndNeverReplacesAnotherFile) {
+  TempDir dir;
+  WriteTrainDir(dir, "run", 5, 0.5);
+  const std::string out = (dir / "report.html").string();
+  auto r = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " -o " + out);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(ReadFile(out).find("data-series=\"run\""), std::string::npos);
+  r = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " -o " + out);
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.output.find("--overwrite"), std::string::npos) << r.output;
+  r = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " -o " + out +
+                          " --overwrite");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  WriteFileAtomic(dir / "notes.html", "<html>my notes</html>");
+  r = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " -o " +
+                          (dir / "notes.html").string() + " --overwrite");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_EQ(ReadFile(dir / "notes.html"), "<html>my notes</html>");
+}
+
+}  // namespace
+}  // namespace segtune::report
