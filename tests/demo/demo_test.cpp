@@ -10,7 +10,11 @@
 #include <string>
 
 #include "readme_commands.h"
+#include <nlohmann/json.hpp>
+
 #include "segtune/core/atomic_file.h"
+#include "segtune/report/run_data.h"
+#include "segtune/report/svg_chart.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -19,12 +23,33 @@ namespace {
 namespace fs = std::filesystem;
 using segtune::testing::TempDir;
 
+// The demo's report.html against the files it was made from: each run's mIoU from its metrics.json,
+// and each training run's last loss from its metrics.csv (the loss chart's data-last-y).
+void ExpectReportShowsTheRuns(const fs::path& work) {
+  ASSERT_TRUE(fs::exists(work / "report.html"));
+  const std::string html = ReadFile(work / "report.html");
+  for (const std::string run : {"finetuned", "scratch"}) {
+    const nlohmann::json metrics = nlohmann::json::parse(ReadFile(work / run / "metrics.json"));
+    EXPECT_NE(html.find("<td>mean_iou</td><td>" + report::FormatNumber(metrics["mean_iou"].get<double>()) + "</td>"),
+              std::string::npos)
+        << run;
+    const report::MetricsTable csv = report::ParseMetricsCsv(ReadFile(work / run / "train/metrics.csv"), run);
+    ASSERT_FALSE(csv.rows.empty());
+    const std::string last_loss = report::FormatNumber(csv.rows.back()[csv.Column("loss")]);
+    EXPECT_NE(html.find("data-series=\"" + run + "/train\" data-last-x=\"" +
+                        report::FormatNumber(csv.rows.back()[csv.Column("step")]) + "\" data-last-y=\"" + last_loss),
+              std::string::npos)
+        << run << " last loss " << last_loss;
+  }
+  EXPECT_NE(html.find("<td>architecture</td><td>lraspp_mobilenet_v3_large</td>"), std::string::npos);
+}
+
 // Verbs the demo calls that this build does not have yet.
 std::string MissingVerbs() {
   const std::string help = segtune::testing::RunSegtune("--help").output;
   std::string missing;
   for (const char* verb : {"synth", "labelbox2coco", "download", "validate", "split", "labelmap", "coco2tfrecord",
-                           "config", "train", "export", "inspect", "infer", "eval", "demo"}) {
+                           "config", "train", "export", "inspect", "infer", "eval", "report", "demo"}) {
     if (!std::regex_search(help, std::regex(std::string("\n +") + verb + " "))) missing += std::string(" ") + verb;
   }
   return missing;
@@ -96,6 +121,7 @@ TEST(Demo, ReducedDemoRunsEveryStepAndFineTuningBeatsScratch) {
   EXPECT_TRUE(HasFileMatching(work / "finetuned/overlays", ".*\\.(png|jpg)"));
   EXPECT_TRUE(SetsField(ReadFile(work / "finetuned/pipeline.config"), "fine_tune_checkpoint"));
   EXPECT_FALSE(SetsField(ReadFile(work / "scratch/pipeline.config"), "fine_tune_checkpoint"));
+  ExpectReportShowsTheRuns(work);
 }
 
 }  // namespace

@@ -70,6 +70,7 @@ class DemoRunner {
     const std::string pretrained = Pretrain();
     result_.finetuned_miou = TrainAndEvaluate("finetuned", pretrained);
     result_.scratch_miou = TrainAndEvaluate("scratch", "");
+    WriteReport();
     result_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     WriteCommandsScript();
     Report();
@@ -173,6 +174,13 @@ class DemoRunner {
     return ReadMeanIou(o_.workdir / name / "metrics.json");
   }
 
+  // Both runs side by side: curves, evaluation and model cards in one page (docs/report.md).
+  void WriteReport() {
+    Step("report: fine-tuned vs scratch");
+    Seg({"report", "finetuned/train", "scratch/train", "finetuned/metrics.json", "scratch/metrics.json",
+         "finetuned/exported", "-o", "report.html"});
+  }
+
   void WriteCommandsScript() {
     std::string text = "#!/bin/sh\n# Every command `segtune demo` ran, in order; run from this directory.\nset -e\n";
     for (const auto& command : result_.commands) text += ShellCommandLine(command) + "\n";
@@ -187,6 +195,7 @@ class DemoRunner {
               << "  mIoU fine-tuned from the source pre-training: " << Fixed(result_.finetuned_miou, 4) << "\n"
               << "  mIoU trained from scratch:                    " << Fixed(result_.scratch_miou, 4) << "\n"
               << "where to look:\n"
+              << "  report:       " << work << "/report.html   (open it in a browser)\n"
               << "  overlays:     " << work << "/finetuned/overlays/\n"
               << "  TensorBoard:  tensorboard --logdir " << work
               << "   (training curves in */train, model graphs in */graph)\n"

@@ -99,7 +99,9 @@ RunData LoadRun(const std::filesystem::path& path) {
   if (!std::filesystem::exists(path)) throw IoError(path.string() + ": not found");
   RunData run;
   run.path = path;
-  run.name = (path.has_filename() ? path : path.parent_path()).filename().string();
+  // The path as given (a run's files have generic names: train/, metrics.json), without a trailing '/'.
+  run.name = path.lexically_normal().string();
+  if (run.name.size() > 1 && run.name.back() == '/') run.name.pop_back();
   if (std::filesystem::is_directory(path)) {
     const bool train = std::filesystem::exists(path / "metrics.csv");
     const bool exported = std::filesystem::exists(path / "model.json");

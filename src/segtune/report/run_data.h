@@ -26,7 +26,7 @@ struct MetricsTable {
 };
 
 struct RunData {
-  std::string name;                  // Legend label: the file or directory name.
+  std::string name;                  // Legend label: the path as given ("finetuned/train").
   std::filesystem::path path;
   std::optional<MetricsTable> curves;            // Training directory.
   std::optional<nlohmann::json> model;           // model.json.
