@@ -182,6 +182,14 @@ TEST(Report, ATwentyThousandStepRunRendersFastAndSmall) {
   EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-x")[0], "200000");
 }
 
+TEST(LineChartSvg, AxisTicksAreRoundNumbers) {
+  const std::string svg = LineChartSvg({"loss", "step", "loss", {{"a", {{10, 1.9776}, {2000, 0.2172}}}}});
+  for (const char* tick : {">500<", ">1000<", ">1500<", ">2000<", ">0.5<", ">1<", ">1.5<"}) {
+    EXPECT_NE(svg.find(tick), std::string::npos) << tick;
+  }
+  EXPECT_EQ(svg.find(">507.5<"), std::string::npos);
+}
+
 TEST(Report, UnknownInputIsAClearError) {
   TempDir dir;
   WriteFileAtomic(dir / "other.json", R"({"hello": 1})");

@@ -71,14 +71,32 @@ std::vector<std::pair<double, double>> Thin(const std::vector<std::pair<double, 
   return out;
 }
 
+// Round tick values inside [lo, hi]: steps of 1, 2 or 5 times a power of ten, about four of them.
+std::vector<double> NiceTicks(double lo, double hi) {
+  const double raw = (hi - lo) / 4;
+  const double power = std::pow(10, std::floor(std::log10(raw)));
+  double step = power;
+  for (double m : {1.0, 2.0, 5.0, 10.0}) {
+    step = m * power;
+    if (step >= raw) break;
+  }
+  std::vector<double> ticks;
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9 && ticks.size() < 12; v += step) {
+    ticks.push_back(std::fabs(v) < step * 1e-9 ? 0 : v);
+  }
+  return ticks;
+}
+
 std::string Axes(const Range& x, const Range& y, const std::string& x_label, const std::string& y_label) {
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
   std::string s = "<g class=\"axes\">";
-  for (int i = 0; i <= 4; ++i) {
-    const double fy = kTop + plot_h * (1 - i / 4.0), vy = y.lo + (y.hi - y.lo) * i / 4.0;
+  for (double vy : NiceTicks(y.lo, y.hi)) {
+    const double fy = kTop + plot_h * (1 - (vy - y.lo) / (y.hi - y.lo));
     s += "<line x1=\"" + Num(kLeft) + "\" x2=\"" + Num(kLeft + plot_w) + "\" y1=\"" + Num(fy) + "\" y2=\"" + Num(fy) +
          "\" class=\"grid\"/>" + Text(kLeft - 6, fy + 4, FormatNumber(vy), " text-anchor=\"end\"");
-    const double fx = kLeft + plot_w * i / 4.0, vx = x.lo + (x.hi - x.lo) * i / 4.0;
+  }
+  for (double vx : NiceTicks(x.lo, x.hi)) {
+    const double fx = kLeft + plot_w * (vx - x.lo) / (x.hi - x.lo);
     s += Text(fx, kTop + plot_h + 16, FormatNumber(vx), " text-anchor=\"middle\"");
   }
   s += Text(kLeft + plot_w / 2, kHeight - 6, x_label, " text-anchor=\"middle\" class=\"axis-label\"");
