@@ -18,6 +18,9 @@ DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
   python3 python3-torch python3-torchvision python3-onnx python3-protobuf python3-numpy python3-pil \
   nodejs
 
+# Only for `make test`: headless Chromium opens the HTML report (tests/report/browser_test.cpp).
+TEST_PACKAGES := chromium
+
 # Only for `make fuzz` (libFuzzer needs clang; Debian's clang-14 and its fuzzer runtime).
 # `make test-asan` uses g++ and needs nothing beyond DEB_PACKAGES.
 FUZZ_PACKAGES := clang-14 libclang-rt-14-dev libfuzzer-14-dev
@@ -51,6 +54,7 @@ build: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 test: deps
+	@tools/install-deps.sh $(TEST_PACKAGES)
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS) --timeout 900
 

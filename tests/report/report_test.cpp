@@ -159,6 +159,18 @@ TEST(Report, ModelCardFromAnExportDirectory) {
   EXPECT_NE(html.find("<td>checkpoint_step</td><td>200</td>"), std::string::npos);
 }
 
+TEST(Report, LoadsNothingFromOutsideThePage) {
+  TempDir dir;
+  const std::string html = RenderReport({LoadRun(WriteTrainDir(dir, "run", 20, 0.5))});
+  std::string without_namespace = html;
+  for (size_t at; (at = without_namespace.find("xmlns=\"http://www.w3.org/2000/svg\"")) != std::string::npos;) {
+    without_namespace.erase(at, 34);
+  }
+  for (const char* reference : {"http:", "https:", "src=", "href=", "@import", "url("}) {
+    EXPECT_EQ(without_namespace.find(reference), std::string::npos) << reference;
+  }
+}
+
 TEST(Report, NamesFromTheInputAreEscaped) {
   TempDir dir;
   const RunData run = LoadRun(WriteTrainDir(dir, "<img src=x onerror=\"alert(1)\">", 3, 0.5));

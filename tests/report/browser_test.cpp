@@ -1,0 +1,87 @@
+// The report as a person sees it: headless Chromium opens report.html from disk with the network
+// cut off, and the page must render (charts in the DOM, a screenshot that is not blank) without any
+// console message (the page has no script, so any message is a failed load or a parse error).
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "segtune/core/atomic_file.h"
+#include "test_util.h"
+
+namespace segtune {
+namespace {
+
+using testing::TempDir;
+
+std::string FindChromium() {
+  if (const char* env = std::getenv("SEGTUNE_CHROMIUM")) return env;
+  for (const char* name : {"chromium", "chromium-browser", "google-chrome"}) {
+    if (testing::RunCommand(std::string("command -v ") + name).exit_code == 0) return name;
+  }
+  return "";
+}
+
+size_t Count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Runs Chromium headless on `page` with every host unresolvable; `mode` is --dump-dom or --screenshot=F.
+testing::CommandResult Chromium(const std::string& chromium, const std::filesystem::path& page, const std::string& mode,
+                                const std::filesystem::path& profile) {
+  return testing::RunCommand("timeout 120 " + chromium +
+                             " --headless --no-sandbox --disable-gpu --no-first-run --window-size=1200,1600"
+                             " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
+                             " --user-data-dir=" + profile.string() + " " + mode + " file://" + page.string());
+}
+
+TEST(ReportInBrowser, RendersFromDiskOfflineWithChartsAndNoConsoleMessages) {
+  const std::string chromium = FindChromium();
+  if (chromium.empty()) {
+    if (const char* ci = std::getenv("CI"); ci && std::string(ci) == "true") {
+      FAIL() << "chromium is missing: `make test` installs it (TEST_PACKAGES); CI must run this test";
+    }
+    GTEST_SKIP() << "chromium not installed (make test installs it)";
+  }
+  TempDir dir;
+  std::filesystem::create_directories(dir / "run");
+  std::string csv = "step,loss,learning_rate,images_per_second,eval_miou,eval_pixel_accuracy\n";
+  for (int step = 10; step <= 200; step += 10) {
+    csv += std::to_string(step) + "," + std::to_string(2.0 / (1 + step / 50.0)) + ",0.01,9.5," +
+           (step % 50 == 0 ? std::to_string(step / 400.0) + "," + std::to_string(step / 300.0) : ",") + "\n";
+  }
+  WriteFileAtomic(dir / "run" / "metrics.csv", csv);
+  WriteFileAtomic(dir / "metrics.json", R"({"mean_iou": 0.5, "pixel_accuracy": 0.8, "mean_class_accuracy": 0.6,
+    "frequency_weighted_iou": 0.7, "per_class": [{"id": 0, "name": "background", "iou": 0.75, "accuracy": 0.9},
+    {"id": 1, "name": "bottle", "iou": 0.25, "accuracy": 0.3}], "confusion_matrix": [[90, 10], [70, 30]]})");
+  const auto made = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " " +
+                                        (dir / "metrics.json").string() + " -o " + (dir / "report.html").string());
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+
+  const auto dom = Chromium(chromium, dir / "report.html", "--dump-dom", dir / "profile");
+  ASSERT_EQ(dom.exit_code, 0) << dom.output;
+  EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << dom.output;
+  // The parsed document: 5 curve charts + 2 bar charts + 1 heatmap, each curve chart with its series.
+  EXPECT_EQ(Count(dom.output, "<svg class=\"chart "), 8u) << dom.output;
+  EXPECT_EQ(Count(dom.output, "<polyline class=\"series\""), 5u);
+  EXPECT_EQ(Count(dom.output, "<rect class=\"bar\""), 4u);
+  EXPECT_EQ(Count(dom.output, "<rect class=\"cell\""), 4u);
+
+  const std::filesystem::path shot = dir / "shot.png";
+  const auto rendered = Chromium(chromium, dir / "report.html", "--screenshot=" + shot.string(), dir / "profile");
+  ASSERT_EQ(rendered.exit_code, 0) << rendered.output;
+  EXPECT_EQ(rendered.output.find("CONSOLE"), std::string::npos) << rendered.output;
+  const cv::Mat image = cv::imread(shot.string(), cv::IMREAD_GRAYSCALE);
+  ASSERT_FALSE(image.empty()) << "no screenshot: " << rendered.output;
+  EXPECT_EQ(image.cols, 1200);
+  // Text, axes and curves: a blank or failed page is (nearly) all one colour.
+  const double dark_share = cv::countNonZero(image < 128) / static_cast<double>(image.total());
+  EXPECT_GT(dark_share, 0.005);
+}
+
+}  // namespace
+}  // namespace segtune
