@@ -34,7 +34,8 @@ size_t Count(const std::string& text, const std::string& what) {
 testing::CommandResult Chromium(const std::string& chromium, const std::filesystem::path& page, const std::string& mode,
                                 const std::filesystem::path& profile) {
   return testing::RunCommand("timeout 120 " + chromium +
-                             " --headless --no-sandbox --disable-gpu --no-first-run --window-size=1200,1600"
+                             " --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run"
+                             " --window-size=1200,1600"
                              " --host-resolver-rules='MAP * ~NOTFOUND' --enable-logging=stderr --v=0"
                              " --user-data-dir=" + profile.string() + " " + mode + " file://" + page.string());
 }
