@@ -134,6 +134,13 @@ TEST(Report, CocoEvalMetricsShowTheTwelveNumbersAndPerClassAp) {
   r.cat_names = {"bottle", "can"};
   r.per_class_ap = {0.25, -1};
   r.per_class_ap50 = {0.5, 0.125};
+  // COCOeval's precision[T][R][K][A][M] with 2 IoU thresholds, 3 recall thresholds, 1 area, 1 maxDets.
+  r.iou_thrs = {0.5, 0.75};
+  r.rec_thrs = {0, 0.5, 1};
+  r.area_rng = {CocoAreaRange{}};
+  r.max_dets = {100};
+  r.precision = {/*t=.5*/ 1, 0.5, /*r=.5*/ 0.9, 0.25, /*r=1*/ -1, 0.125,
+                 /*t=.75*/ 0.8, 0.4, 0.6, 0.2, -1, -1};
   TempDir dir;
   WriteFileAtomic(dir / "metrics.json", CocoEvalResultToJson(r).dump());
   const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
@@ -142,6 +149,11 @@ TEST(Report, CocoEvalMetricsShowTheTwelveNumbersAndPerClassAp) {
   EXPECT_NE(html.find("<td>ARl</td><td>0.6</td>"), std::string::npos);
   // Per-class AP: the undefined one has no bar; AP50 has both.
   EXPECT_EQ(Attributes(html, "class=\"bar\"", "data-value"), (std::vector<std::string>{"0.25", "0.5", "0.125"}));
+  // Precision-recall per class at IoU 0.5 and 0.75; the -1 (undefined) points are not drawn, so each
+  // curve ends at the last defined recall threshold.
+  EXPECT_NE(html.find("Precision-recall: bottle (bbox)"), std::string::npos);
+  EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-x"), (std::vector<std::string>{"0.5", "0.5", "1", "0.5"}));
+  EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-y"), (std::vector<std::string>{"0.9", "0.6", "0.125", "0.2"}));
 }
 
 TEST(Report, ModelCardFromAnExportDirectory) {

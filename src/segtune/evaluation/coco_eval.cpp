@@ -1,6 +1,8 @@
 // EvaluateCoco: the pipeline of coco_eval_internal.h, and the summary / per-class / JSON outputs.
 #include "segtune/evaluation/coco_eval.h"
 
+#include <cmath>
+
 #include <chrono>
 #include <cstdio>
 
@@ -124,6 +126,41 @@ std::string FormatCocoPerClass(const CocoEvalResult& r) {
   return out;
 }
 
+namespace {
+
+// Index of IoU threshold `iou` in r.iou_thrs, or -1.
+int IouIndex(const CocoEvalResult& r, double iou) {
+  for (size_t t = 0; t < r.iou_thrs.size(); ++t) {
+    if (std::fabs(r.iou_thrs[t] - iou) < 1e-9) return static_cast<int>(t);
+  }
+  return -1;
+}
+
+// Per class, precision at each recall threshold for IoU 0.5 and 0.75, area "all", the largest
+// maxDets: the curves behind AP50 and AP75 (-1 where COCOeval leaves precision undefined).
+nlohmann::json PrCurvesToJson(const CocoEvalResult& r) {
+  nlohmann::json curves = {{"recall", r.rec_thrs}, {"area", "all"},
+                           {"max_dets", r.max_dets.empty() ? 0 : r.max_dets.back()}};
+  nlohmann::json per_class = nlohmann::json::array();
+  if (r.precision.empty() || r.max_dets.empty() || r.area_rng.empty()) return curves;
+  const size_t m = r.max_dets.size() - 1;
+  for (size_t k = 0; k < r.cat_ids.size(); ++k) {
+    nlohmann::json entry = {{"category_id", r.cat_ids[k]}, {"name", r.cat_names[k]}};
+    for (const auto& [key, iou] : {std::pair<const char*, double>{"iou50", 0.5}, {"iou75", 0.75}}) {
+      const int t = IouIndex(r, iou);
+      if (t < 0) continue;
+      std::vector<double> precision(r.rec_thrs.size());
+      for (size_t i = 0; i < precision.size(); ++i) precision[i] = r.Precision(t, i, k, 0, m);
+      entry[key] = precision;
+    }
+    per_class.push_back(entry);
+  }
+  curves["per_class"] = per_class;
+  return curves;
+}
+
+}  // namespace
+
 nlohmann::json CocoEvalResultToJson(const CocoEvalResult& r) {
   static const char* kNames[12] = {"AP", "AP50", "AP75", "APs", "APm", "APl",
                                    "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
@@ -139,6 +176,7 @@ nlohmann::json CocoEvalResultToJson(const CocoEvalResult& r) {
                          {"AP50", r.per_class_ap50[k]}});
   }
   j["per_class"] = per_class;
+  j["pr_curves"] = PrCurvesToJson(r);
   j["max_dets"] = r.max_dets;
   j["num_images"] = r.num_images;
   j["num_gt"] = r.num_gt;

@@ -128,6 +128,38 @@ std::string SemanticEvaluation(const RunData& run) {
   return html + "</div>";
 }
 
+// At most this many classes get precision-recall charts (the per-class AP bars show every class).
+constexpr size_t kMaxPrCharts = 24;
+
+// Precision against recall at IoU 0.5 and 0.75 per class (pr_curves of metrics.json); COCOeval's -1
+// (undefined) points are left out.
+std::string PrCurves(const nlohmann::json& eval, const std::string& type) {
+  const nlohmann::json curves = eval.value("pr_curves", nlohmann::json::object());
+  const nlohmann::json recall = curves.value("recall", nlohmann::json::array());
+  const nlohmann::json classes = curves.value("per_class", nlohmann::json::array());
+  if (recall.empty() || classes.empty()) return "";
+  std::string html = "<div class=\"charts\">";
+  for (size_t k = 0; k < classes.size() && k < kMaxPrCharts; ++k) {
+    const nlohmann::json& c = classes[k];
+    LineChart chart{"Precision-recall: " + c.value("name", "") + " (" + type + ")", "recall", "precision", {}};
+    for (const auto& [key, label] : {std::pair<const char*, const char*>{"iou50", "IoU 0.5"}, {"iou75", "IoU 0.75"}}) {
+      Series series{label, {}};
+      const nlohmann::json precision = c.value(key, nlohmann::json::array());
+      for (size_t i = 0; i < precision.size() && i < recall.size(); ++i) {
+        const double p = precision[i].is_number() ? precision[i].get<double>() : -1;
+        if (p >= 0) series.points.emplace_back(recall[i].get<double>(), p);
+      }
+      chart.series.push_back(series);
+    }
+    html += LineChartSvg(chart);
+  }
+  if (classes.size() > kMaxPrCharts) {
+    html += "<p class=\"muted\">Precision-recall charts for the first " + std::to_string(kMaxPrCharts) + " of " +
+            std::to_string(classes.size()) + " classes.</p>";
+  }
+  return html + "</div>";
+}
+
 std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
   static const char* kStats[12] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
   const std::string type = eval.value("iou_type", "bbox");
@@ -145,7 +177,7 @@ std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
     ap.bars.push_back({label, a < 0 ? Nan() : a});
     ap50.bars.push_back({label, a50 < 0 ? Nan() : a50});
   }
-  return html + BarChartSvg(ap) + BarChartSvg(ap50) + "</div>";
+  return html + BarChartSvg(ap) + BarChartSvg(ap50) + "</div>" + PrCurves(eval, type);
 }
 
 std::string EvaluationSection(const std::vector<RunData>& runs) {
