@@ -8,6 +8,8 @@
 #include "segtune/core/error.h"
 #include "segtune/evaluation/coco_eval.h"
 #include "segtune/evaluation/semantic_metrics.h"
+#include "segtune/formats/od_example.h"
+#include "segtune/formats/tfrecord.h"
 #include "segtune/report/html_report.h"
 #include "segtune/report/run_data.h"
 #include "segtune/report/svg_chart.h"
@@ -214,6 +216,39 @@ TEST(LineChartSvg, AxisTicksAreRoundNumbers) {
   EXPECT_EQ(svg.find(">507.5<"), std::string::npos);
 }
 
+TEST(Report, DatasetSectionCountsTheRecords) {
+  TempDir dir;
+  {
+    TFRecordWriter writer(dir / "train.record-00000-of-00002");
+    for (int i = 0; i < 3; ++i) {
+      ObjectDetectionExample od;
+      od.encoded = "not decoded by records info";
+      od.format = "jpeg";
+      od.height = 40 + 10 * i;
+      od.width = 60;
+      for (int k = 0; k <= i; ++k) {  // Image i holds i+1 objects: bottle, can, bottle.
+        od.boxes.push_back({0.1f, 0.1f, 0.5f, 0.5f});
+        od.class_text.push_back(k % 2 == 0 ? "bottle" : "can");
+        od.class_label.push_back(k % 2 == 0 ? 1 : 2);
+        od.is_crowd.push_back(0);
+      }
+      writer.Write(ToExample(od).SerializeAsString());
+    }
+    writer.Close();
+    TFRecordWriter(dir / "train.record-00001-of-00002").Close();
+  }
+  const RunData run = LoadRun((dir / "train.record-*").string());  // A shard pattern, as other verbs take.
+  ASSERT_TRUE(run.records.has_value());
+  const std::string html = RenderReport({run});
+  EXPECT_NE(html.find("<td>images (records)</td><td>3</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>objects</td><td>6</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>files</td><td>2</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>image height min / mean / max</td><td>40 / 50 / 60</td>"), std::string::npos);
+  // Class balance: bottle 4 (1 + 1 + 2), can 2.
+  EXPECT_EQ(Attributes(html, "class=\"bar\"", "data-label"), (std::vector<std::string>{"1 bottle", "2 can"}));
+  EXPECT_EQ(Attributes(html, "class=\"bar\"", "data-value"), (std::vector<std::string>{"4", "2"}));
+}
+
 TEST(Report, UnknownInputIsAClearError) {
   TempDir dir;
   WriteFileAtomic(dir / "other.json", R"({"hello": 1})");
@@ -221,6 +256,8 @@ TEST(Report, UnknownInputIsAClearError) {
   std::filesystem::create_directories(dir / "empty");
   EXPECT_THROW(LoadRun(dir / "empty"), UsageError);
   EXPECT_THROW(LoadRun(dir / "missing"), IoError);
+  WriteFileAtomic(dir / "photo.png", "\x89PNG\r\n\x1a\n not a record");
+  EXPECT_THROW(LoadRun(dir / "photo.png"), FormatError);
 }
 
 TEST(ReportCli, WritesThePageAndNeverReplacesAnotherFile) {

@@ -94,6 +94,54 @@ std::string TrainingSection(const std::vector<RunData>& runs) {
   return html + "</div></section>";
 }
 
+std::string Percent(int64_t part, int64_t whole) {
+  return whole > 0 ? FormatNumber(100.0 * static_cast<double>(part) / static_cast<double>(whole)) + "%" : "n/a";
+}
+
+std::string KeyShare(const RecordsInfo& info, const std::string& key) {
+  const auto it = info.records_with_key.find(key);
+  return Percent(it == info.records_with_key.end() ? 0 : it->second, info.records);
+}
+
+// One records run: counts, image sizes, masks present, class balance and the problems found.
+std::string DatasetOf(const RunData& run) {
+  const RecordsInfo& info = *run.records;
+  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"", "value"}, "th");
+  html += Row({"files", std::to_string(info.files)}) + Row({"images (records)", std::to_string(info.records)}) +
+          Row({"objects", std::to_string(info.objects)}) + Row({"crowd objects", std::to_string(info.crowd_objects)});
+  html += Row({"image width min / mean / max", std::to_string(info.min_width) + " / " + FormatNumber(info.mean_width) +
+                                                   " / " + std::to_string(info.max_width)});
+  html += Row({"image height min / mean / max", std::to_string(info.min_height) + " / " +
+                                                    FormatNumber(info.mean_height) + " / " + std::to_string(info.max_height)});
+  html += Row({"records with instance masks", KeyShare(info, "image/object/mask")});
+  html += Row({"records with a semantic mask", KeyShare(info, "image/segmentation/class/encoded")});
+  std::string formats;
+  for (const auto& [format, n] : info.formats) formats += (formats.empty() ? "" : ", ") + format + " " + std::to_string(n);
+  html += Row({"image formats", formats}) + "</table>";
+  BarChart balance{"Objects per class", "objects", {}, 0};
+  for (const auto& [cls, n] : info.classes) {
+    const std::string label = cls.second.empty() ? "class " + std::to_string(cls.first)
+                                                 : cls.first < 0 ? cls.second : std::to_string(cls.first) + " " + cls.second;
+    balance.bars.push_back({label, static_cast<double>(n)});
+    balance.max_value = std::max(balance.max_value, static_cast<double>(n));
+  }
+  if (!balance.bars.empty()) html += "<div class=\"charts\">" + BarChartSvg(balance) + "</div>";
+  if (!info.problems.empty()) {
+    html += "<p><b>" + std::to_string(info.problems.size()) + " problem(s):</b></p><ul>";
+    for (const std::string& p : info.problems) html += "<li>" + EscapeXml(p) + "</li>";
+    html += "</ul>";
+  }
+  return html;
+}
+
+std::string DatasetSection(const std::vector<RunData>& runs) {
+  std::string html = "<section id=\"dataset\"><h2>Dataset</h2>";
+  for (const RunData& run : runs) {
+    if (run.records) html += DatasetOf(run);
+  }
+  return html + "</section>";
+}
+
 std::string SemanticEvaluation(const RunData& run) {
   const nlohmann::json& m = *run.semantic;
   std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"metric", "value"}, "th");
@@ -224,9 +272,10 @@ std::string ModelSection(const std::vector<RunData>& runs) {
 }  // namespace
 
 std::string RenderReport(const std::vector<RunData>& runs) {
-  bool curves = false, evaluation = false, model = false;
+  bool dataset = false, curves = false, evaluation = false, model = false;
   std::string names;
   for (const RunData& run : runs) {
+    dataset = dataset || run.records.has_value();
     curves = curves || run.curves.has_value();
     evaluation = evaluation || run.semantic.has_value() || !run.coco.empty();
     model = model || run.model.has_value();
@@ -237,6 +286,7 @@ std::string RenderReport(const std::vector<RunData>& runs) {
                      "<title>segtune report: " + EscapeXml(names) + "</title><style>" + kStyle +
                      "</style></head><body><h1>segtune report</h1><p class=\"muted\">" + EscapeXml(names) +
                      " &middot; segtune " SEGTUNE_VERSION "</p>";
+  if (dataset) html += DatasetSection(runs);
   if (curves) html += TrainingSection(runs);
   if (evaluation) html += EvaluationSection(runs);
   if (model) html += ModelSection(runs);

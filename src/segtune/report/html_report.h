@@ -1,5 +1,7 @@
 // `segtune report`: one self-contained HTML file (inline CSS and SVG, no script, no network) that
 // shows one or more runs side by side (run_data.h says what a run is):
+//   Dataset        per records run: images, objects, image sizes, masks present, objects per class,
+//                  the problems `records info` finds
 //   Training       loss, each loss term, learning rate, images/s and every eval column of
 //                  metrics.csv, runs overlaid; per run the last loss and the best evaluation (step)
 //   Evaluation     semantic: mIoU, pixel accuracy, mean class accuracy, frequency-weighted IoU,

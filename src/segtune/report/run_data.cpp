@@ -6,6 +6,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/formats/tfrecord.h"
 
 namespace segtune::report {
 namespace {
@@ -96,8 +97,19 @@ MetricsTable ParseMetricsCsv(const std::string& text, const std::filesystem::pat
 }
 
 RunData LoadRun(const std::filesystem::path& path) {
-  if (!std::filesystem::exists(path)) throw IoError(path.string() + ": not found");
   RunData run;
+  if (!std::filesystem::exists(path)) {  // A shard pattern ("train.record-*", "train.record@4")?
+    std::vector<std::filesystem::path> shards;
+    try {
+      shards = ExpandInputPaths(path.string());
+    } catch (const Error&) {
+    }
+    if (shards.empty()) throw IoError(path.string() + ": not found");
+    run.path = path;
+    run.name = path.string();
+    run.records = InspectRecords(shards);
+    return run;
+  }
   run.path = path;
   // The path as given (a run's files have generic names: train/, metrics.json), without a trailing '/'.
   run.name = path.lexically_normal().string();
@@ -121,7 +133,15 @@ RunData LoadRun(const std::filesystem::path& path) {
     run.model = ReadJson(path);
     return run;
   }
-  ReadMetricsJson(path, &run);
+  if (path.extension() == ".json") {
+    ReadMetricsJson(path, &run);
+    return run;
+  }
+  run.records = InspectRecords({path});  // Anything else is taken as a TFRecord file.
+  if (run.records->records == 0 && !run.records->problems.empty()) {
+    throw FormatError(path, "", "not a TFRecord file, metrics.json, metrics.csv or run directory (" +
+                                    run.records->problems.front() + ")");
+  }
   return run;
 }
 

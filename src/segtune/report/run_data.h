@@ -1,6 +1,7 @@
 // What `segtune report` reads from each RUN it is given, recognized by its layout:
 //   a training directory   metrics.csv (curves), pipeline.config; its own model.json if any
 //   an export directory    model.json (the model card)
+//   TFRecord files         a file or a shard pattern ("data/train.record-*"): the dataset section
 //   a metrics.json         written by `segtune eval` (semantic: mean_iou, per_class, confusion_matrix;
 //                          detection: bbox / segm COCOeval objects) or by `segtune coco-eval`
 //                          (one COCOeval object: iou_type, stats, per_class)
@@ -13,6 +14,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "segtune/data/records.h"
 
 namespace segtune::report {
 
@@ -33,6 +36,7 @@ struct RunData {
   std::optional<nlohmann::json> semantic;        // Semantic metrics.json.
   std::vector<nlohmann::json> coco;              // COCOeval objects (bbox, segm), from eval or coco-eval.
   std::string detection_matched_by;              // eval's "matched_by" for detection metrics.
+  std::optional<RecordsInfo> records;            // TFRecord files (records info).
 };
 
 // Parses metrics.csv text. Throws FormatError naming `source` and the line for a row with a
