@@ -74,17 +74,15 @@ bench: deps
 fuzz-deps:
 	@tools/install-deps.sh $(FUZZ_PACKAGES)
 
-# The config harness links the default build's models layer (see SEGTUNE_MODELS_LIBRARY in CMakeLists.txt).
+# The pipeline config harness needs only the config layer (no LibTorch), built here with the sanitizers.
 fuzz: deps fuzz-deps
-	@$(MAKE) --no-print-directory build
 	@[ -f $(FUZZ_BUILD_DIR)/build.ninja ] || [ -f $(FUZZ_BUILD_DIR)/Makefile ] || \
 	  CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD_DIR) -G "$(GENERATOR)" \
-	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGTUNE_FUZZ=ON -DSEGTUNE_SANITIZE=address,undefined \
-	    -DSEGTUNE_MODELS_LIBRARY=$(CURDIR)/$(BUILD_DIR)/libsegtune_models.a
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEGTUNE_FUZZ=ON -DSEGTUNE_SANITIZE=address,undefined
 	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS)
 	tools/run-fuzzers.sh $(FUZZ_BUILD_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# The LibTorch-free test binaries (core, data, evaluation) and the torch-free fuzz corpus runs under
+# The LibTorch-free test binaries (core, formats, data, config, evaluation) and the torch-free fuzz corpus runs under
 # AddressSanitizer + UndefinedBehaviorSanitizer. Tests that run the CLI use the default build's binary
 # (not instrumented): the CLI links every layer, and an instrumented LibTorch build costs too much.
 test-asan: deps

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "fuzz_util.h"
-#include "segtune/engine/pipeline_config.h"
+#include "segtune/config/pipeline_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace segtune;

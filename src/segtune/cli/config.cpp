@@ -2,9 +2,11 @@
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
-#include "segtune/engine/config_tools.h"  // Options types only: the front end links no engine code.
+#include "segtune/config/config_init.h"  // Options types only: the front end links no config code.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
+
+#include "segtune/engine/config_check.h"
 #endif
 
 namespace {

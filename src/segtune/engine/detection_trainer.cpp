@@ -5,14 +5,15 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/data/ordered_loader.h"
-#include "segtune/engine/detection_config.h"
+#include "segtune/config/detection_config.h"
 #include "segtune/engine/detection_eval.h"
-#include "segtune/engine/events.h"
+#include "segtune/formats/events.h"
 #include "segtune/engine/finetune.h"
 #include "segtune/engine/input_setup.h"
 #include "segtune/engine/optim.h"
 #include "segtune/engine/train_task.h"
 #include "segtune/models/detection/detection_registry.h"
+#include "segtune/models/detection/generalized_rcnn.h"
 #include "segtune/models/load_state.h"
 
 namespace segtune {

@@ -7,8 +7,9 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/engine/distributed.h"
-#include "segtune/engine/events.h"
+#include "segtune/formats/events.h"
 #include "segtune/engine/finetune.h"
+#include "segtune/engine/image_summary.h"
 #include "segtune/engine/input_setup.h"
 #include "segtune/engine/optim.h"
 #include "segtune/engine/train_task.h"
@@ -157,7 +158,8 @@ class SemanticTask : public TrainTask {
         }
       }
     }
-    events->AddImage("train/overlay", Overlay(rgb, batch_.labels.data(), pred.data_ptr<uint8_t>(), batch_.width), step);
+    AddImageSummary(*events, "train/overlay", Overlay(rgb, batch_.labels.data(), pred.data_ptr<uint8_t>(), batch_.width),
+                    step);
   }
 
   double data_wait_seconds() const override { return loader_ ? loader_->wait_seconds() : 0; }
@@ -234,10 +236,10 @@ class SemanticTask : public TrainTask {
       confusion.Add(batch.labels.data(), pred.data_ptr<uint8_t>(), batch.labels.size());
       for (int k = 0; k < batch.n && visualized < max_visualizations && events; ++k, ++visualized) {
         const size_t plane = static_cast<size_t>(batch.height) * batch.width;
-        events->AddImage("overlay/" + std::to_string(visualized),
-                         Overlay(batch.rgb[k], batch.labels.data() + k * plane, pred.data_ptr<uint8_t>() + k * plane,
-                                 batch.width),
-                         step);
+        AddImageSummary(*events, "overlay/" + std::to_string(visualized),
+                        Overlay(batch.rgb[k], batch.labels.data() + k * plane, pred.data_ptr<uint8_t>() + k * plane,
+                                batch.width),
+                        step);
       }
     }
     if (group_) group_->AllReduceConfusion(&confusion);

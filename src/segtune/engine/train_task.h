@@ -18,7 +18,7 @@ namespace torch::nn {
 class Module;
 }
 
-#include "segtune/engine/pipeline_config.h"
+#include "segtune/config/pipeline_config.h"
 #include "segtune/engine/trainer.h"
 
 namespace segtune {

@@ -1,5 +1,5 @@
 // `segtune train`: fine-tunes a segmentation or detection model as a pipeline config describes
-// (detection when IsDetectionConfig, engine/detection_config.h).
+// (detection when IsDetectionConfig, config/detection_config.h).
 //
 // Writes into train_dir: ckpt-NNNNNN.safetensors (every checkpoint_every_n_steps and at the end; the
 // newest keep_checkpoint_max kept), best.safetensors (best validation mIoU, or box AP for detection),

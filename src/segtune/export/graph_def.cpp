@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "event.pb.h"
-#include "segtune/engine/events.h"
+#include "segtune/formats/events.h"
 
 namespace segtune {
 namespace {

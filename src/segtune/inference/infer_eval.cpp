@@ -7,7 +7,7 @@
 #include "segtune/formats/label_map.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/data/semantic_target.h"
-#include "segtune/engine/events.h"
+#include "segtune/formats/events.h"
 #include "segtune/evaluation/detection_eval.h"
 #include "segtune/inference/detection_inference.h"
 #include "segtune/inference/semantic_inference.h"

@@ -4,7 +4,7 @@
 // SemanticModelInfo) and returns per-pixel class logits at the input resolution, plus the
 // auxiliary head's logits when the model was built with aux_loss. Parameter and buffer names are
 // torchvision's ("backbone.*", "classifier.*", "aux_classifier.*"), so torchvision checkpoints load
-// as-is. Models are built only by the factories in registry.h.
+// as-is. Models are built only by the factories in semantic_registry.h.
 #pragma once
 
 #include <torch/nn/module.h>
@@ -15,26 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "segtune/config/model_catalog.h"  // SemanticModelInfo.
 #include "segtune/models/backbone.h"
 
 namespace segtune {
-
-// What a caller needs to know about a model without building it.
-struct SemanticModelInfo {
-  std::string name;          // Registry name, e.g. "lraspp_mobilenet_v3_large".
-  std::string architecture;  // "lraspp", "deeplabv3" or "fcn".
-  std::string backbone;      // "mobilenet_v3_large", "resnet50" or "resnet101".
-  std::array<float, 3> mean{0.485f, 0.456f, 0.406f};  // Input normalization (RGB, 0..1 scale).
-  std::array<float, 3> std{0.229f, 0.224f, 0.225f};
-  bool supports_aux = false;          // Can be built with an auxiliary FCN head.
-  int recommended_input_size = 520;   // torchvision's SemanticSegmentation(resize_size=520).
-  // torchvision zoo files that fit the whole model (21 COCO-with-VOC-labels classes, aux included).
-  std::vector<std::string> zoo_files;
-  // ImageNet classification checkpoints for the backbone alone (keys remapped by transfer_keys.h).
-  std::vector<std::string> backbone_zoo_files;
-  // Prefixes of the class-specific layers (re-initialised when num_classes changes).
-  std::vector<std::string> class_specific_prefixes;
-};
 
 struct SemanticOutput {
   torch::Tensor out;  // [N, num_classes, H, W] logits.

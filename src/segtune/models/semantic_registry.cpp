@@ -15,23 +15,6 @@
 namespace segtune {
 namespace {
 
-SemanticModelInfo MakeInfo(std::string name, std::string architecture, std::string backbone, bool supports_aux,
-                               std::vector<std::string> zoo_files, std::vector<std::string> backbone_files) {
-  SemanticModelInfo info;
-  info.name = std::move(name);
-  info.architecture = std::move(architecture);
-  info.backbone = std::move(backbone);
-  info.supports_aux = supports_aux;
-  info.zoo_files = std::move(zoo_files);
-  info.backbone_zoo_files = std::move(backbone_files);
-  if (info.architecture == "lraspp") {
-    info.class_specific_prefixes = {"classifier.low_classifier", "classifier.high_classifier"};
-  } else {
-    info.class_specific_prefixes = {"classifier.4", "aux_classifier.4"};
-  }
-  return info;
-}
-
 void CheckArguments(const SemanticModelInfo& info, int64_t num_classes, bool aux_loss) {
   if (num_classes < 1) {
     throw UsageError(info.name + ": num_classes must be at least 1, got " + std::to_string(num_classes));
@@ -76,33 +59,6 @@ SemanticModel ResNetModel(const std::string& name, ResNetBackbone (*make_backbon
 }
 
 }  // namespace
-
-const std::vector<SemanticModelInfo>& ListSemanticModels() {
-  static const std::vector<SemanticModelInfo> models = {
-      MakeInfo("lraspp_mobilenet_v3_large", "lraspp", "mobilenet_v3_large", false,
-               {"lraspp_mobilenet_v3_large-d234d4ea.pth"}, {"mobilenet_v3_large-8738ca79.pth"}),
-      MakeInfo("deeplabv3_mobilenet_v3_large", "deeplabv3", "mobilenet_v3_large", true,
-               {"deeplabv3_mobilenet_v3_large-fc3c493d.pth"}, {"mobilenet_v3_large-8738ca79.pth"}),
-      MakeInfo("deeplabv3_resnet50", "deeplabv3", "resnet50", true, {"deeplabv3_resnet50_coco-cd0a2569.pth"},
-               {"resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"}),
-      MakeInfo("deeplabv3_resnet101", "deeplabv3", "resnet101", true, {"deeplabv3_resnet101_coco-586e9e4e.pth"},
-               {"resnet101-63fe2227.pth", "resnet101-cd907fc2.pth"}),
-      MakeInfo("fcn_resnet50", "fcn", "resnet50", true, {"fcn_resnet50_coco-1167a1af.pth"},
-               {"resnet50-0676ba61.pth", "resnet50-11ad3fa6.pth"}),
-      MakeInfo("fcn_resnet101", "fcn", "resnet101", true, {"fcn_resnet101_coco-7ecb50ca.pth"},
-               {"resnet101-63fe2227.pth", "resnet101-cd907fc2.pth"}),
-  };
-  return models;
-}
-
-const SemanticModelInfo& FindSemanticModelInfo(const std::string& name) {
-  std::string known;
-  for (const auto& info : ListSemanticModels()) {
-    if (info.name == name) return info;
-    known += (known.empty() ? "" : ", ") + info.name;
-  }
-  throw UsageError("unknown model '" + name + "'; known models: " + known);
-}
 
 SemanticModel LrasppMobileNetV3Large(int64_t num_classes) {
   const SemanticModelInfo& info = FindSemanticModelInfo("lraspp_mobilenet_v3_large");

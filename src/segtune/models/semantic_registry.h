@@ -1,4 +1,5 @@
-// The segmentation models segtune can build, by torchvision name. Factories are the only way
+// The segmentation models segtune can build, by torchvision name: one factory per entry of
+// config/model_catalog.h (ListSemanticModels, FindSemanticModelInfo). Factories are the only way
 // models are built; every model starts with torchvision's random initialisation (use
 // load_state.h to load a checkpoint into it).
 #pragma once
@@ -8,16 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "segtune/config/model_catalog.h"
 #include "segtune/models/semantic_model.h"
 
 namespace segtune {
-
-// Every model in registry order: lraspp_mobilenet_v3_large, deeplabv3_mobilenet_v3_large,
-// deeplabv3_resnet50, deeplabv3_resnet101, fcn_resnet50, fcn_resnet101.
-const std::vector<SemanticModelInfo>& ListSemanticModels();
-
-// The info of `name`. Throws UsageError naming the known models if `name` is unknown.
-const SemanticModelInfo& FindSemanticModelInfo(const std::string& name);
 
 // Builds `name` with `num_classes` outputs (>= 1) and, if aux_loss, the auxiliary FCN head.
 // Throws UsageError for an unknown name, num_classes < 1, or aux_loss on a model without aux head

@@ -16,40 +16,6 @@
 
 namespace segtune::detection {
 
-const std::vector<DetectionModelInfo>& ListDetectionModels() {
-  static const std::vector<DetectionModelInfo> models{
-      {"fasterrcnn_resnet50_fpn", "resnet50", false, {"roi_heads.box_predictor"}, 91,
-       "fasterrcnn_resnet50_fpn_coco-258fb6c6.pth", "Faster R-CNN, ResNet-50 FPN (torchvision, COCO box AP 37.0)"},
-      {"fasterrcnn_mobilenet_v3_large_fpn", "mobilenet_v3_large", false, {"roi_heads.box_predictor"}, 91,
-       "fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth",
-       "Faster R-CNN, MobileNetV3-Large FPN, 800 px (torchvision, COCO box AP 32.8)"},
-      {"fasterrcnn_mobilenet_v3_large_320_fpn", "mobilenet_v3_large", false, {"roi_heads.box_predictor"}, 91,
-       "fasterrcnn_mobilenet_v3_large_320_fpn-907ea3f9.pth",
-       "Faster R-CNN, MobileNetV3-Large FPN, 320 px, mobile (torchvision, COCO box AP 22.8)"},
-      {"maskrcnn_resnet50_fpn", "resnet50", true,
-       {"roi_heads.box_predictor", "roi_heads.mask_predictor.mask_fcn_logits"}, 91,
-       "maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth",
-       "Mask R-CNN, ResNet-50 FPN (torchvision, COCO box AP 37.9, mask AP 34.6)"},
-  };
-  return models;
-}
-
-bool IsDetectionModel(const std::string& name) {
-  for (const auto& info : ListDetectionModels()) {
-    if (info.name == name) return true;
-  }
-  return false;
-}
-
-const DetectionModelInfo& GetDetectionModelInfo(const std::string& name) {
-  std::string known;
-  for (const auto& info : ListDetectionModels()) {
-    if (info.name == name) return info;
-    known += (known.empty() ? "" : ", ") + info.name;
-  }
-  throw UsageError("unknown detection model '" + name + "' (known: " + known + ")");
-}
-
 namespace {
 
 // Parameters as torchvision's num_params counts them: its FrozenBatchNorm2d holds weight and bias as

@@ -1,11 +1,13 @@
-// The detection models segtune builds (torchvision's Faster R-CNN / Mask R-CNN zoo), separate from
-// the semantic segmentation registry (models/semantic_registry.h), and loading their weights.
+// The detection models segtune builds (torchvision's Faster R-CNN / Mask R-CNN zoo; the list and its
+// facts are config/model_catalog.h: ListDetectionModels, GetDetectionModelInfo), their table for
+// `segtune models`, and loading their weights.
 #pragma once
 
 #include <iosfwd>
 #include <string>
 #include <vector>
 
+#include "segtune/config/model_catalog.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/weights.h"
 
@@ -14,26 +16,6 @@ class Module;
 }
 
 namespace segtune::detection {
-
-struct DetectionModelInfo {
-  std::string name;      // "fasterrcnn_resnet50_fpn", ...
-  std::string backbone;  // "resnet50" or "mobilenet_v3_large".
-  bool has_masks = false;
-  // The class-count-dependent layers replaced by transfer surgery ("roi_heads.box_predictor",
-  // plus "roi_heads.mask_predictor.mask_fcn_logits" for Mask R-CNN).
-  std::vector<std::string> class_specific_prefixes;
-  int64_t default_num_classes = 91;  // COCO's 90 category ids + background, as the zoo checkpoints.
-  std::string zoo_file;              // torchvision's COCO checkpoint file name (download.pytorch.org/models/).
-  std::string description;           // One line.
-};
-
-// Every detection model, in a fixed order.
-const std::vector<DetectionModelInfo>& ListDetectionModels();
-
-bool IsDetectionModel(const std::string& name);
-
-// Throws UsageError naming the known models for an unknown name.
-const DetectionModelInfo& GetDetectionModelInfo(const std::string& name);
 
 // Writes the detection part of `segtune models`: name, parameters (91 COCO classes, as the zoo
 // checkpoints), backbone, masks, the torchvision COCO checkpoint that fits, and the description.

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/config/detection_options.h"  // DetectionModelOptions, DefaultDetectionOptions.
 #include "segtune/models/detection/backbone_fpn.h"
 #include "segtune/models/detection/roi_heads.h"
 #include "segtune/models/detection/rpn.h"
@@ -18,25 +19,6 @@
 #include "segtune/models/detection/types.h"
 
 namespace segtune::detection {
-
-// Everything torchvision's FasterRCNN / MaskRCNN constructors take as numbers.
-// DefaultDetectionOptions(model) gives each model's torchvision defaults.
-struct DetectionModelOptions {
-  int64_t num_classes = 91;  // Including the background (class 0).
-  int64_t min_size = 800;
-  int64_t max_size = 1333;
-  std::vector<double> image_mean{0.485, 0.456, 0.406};
-  std::vector<double> image_std{0.229, 0.224, 0.225};
-  RpnOptions rpn;
-  RoIHeadsOptions box;
-  // Trainable backbone stages counted from the end (torchvision's trainable_backbone_layers for a
-  // pretrained model: 3). ResNet 0..5, MobileNetV3 0..6.
-  int trainable_backbone_layers = 3;
-  // The backbone's norm_layer: torchvision's FrozenBatchNorm2d (its choice with pretrained weights,
-  // and what the COCO checkpoints hold), else a trainable nn.BatchNorm2d (its choice from scratch).
-  // Same state-dict names; BatchNorm2d adds num_batches_tracked, which LoadDetectionWeights tolerates.
-  bool frozen_batch_norm = true;
-};
 
 struct DetectionOutput {
   std::map<std::string, torch::Tensor> losses;  // Training: loss_objectness, loss_rpn_box_reg, loss_classifier,
@@ -70,11 +52,6 @@ class GeneralizedRCNNImpl : public torch::nn::Module {
   RoIHeads roi_heads{nullptr};
 };
 TORCH_MODULE(GeneralizedRCNN);
-
-// torchvision's defaults for `model` (a DetectionModelNames() entry): fasterrcnn_mobilenet_v3_large_fpn
-// has rpn score_thresh 0.05; the _320_ variant also min_size 320, max_size 640 and 150 proposals
-// before/after NMS at test time. Throws UsageError for an unknown name.
-DetectionModelOptions DefaultDetectionOptions(const std::string& model);
 
 // Builds `model` with `options` (torchvision's fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn,
 // fasterrcnn_mobilenet_v3_large_320_fpn, maskrcnn_resnet50_fpn with norm_layer FrozenBatchNorm2d

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/config/detection_options.h"  // RoIHeadsOptions.
 #include "segtune/models/detection/box_head.h"
 #include "segtune/models/detection/box_ops.h"
 #include "segtune/models/detection/mask_head.h"
@@ -18,17 +19,6 @@
 #include "segtune/models/detection/types.h"
 
 namespace segtune::detection {
-
-struct RoIHeadsOptions {
-  double fg_iou_thresh = 0.5;
-  double bg_iou_thresh = 0.5;
-  int64_t batch_size_per_image = 512;
-  double positive_fraction = 0.25;
-  std::array<double, 4> bbox_reg_weights{10.0, 10.0, 5.0, 5.0};
-  double score_thresh = 0.05;
-  double nms_thresh = 0.5;
-  int64_t detections_per_img = 100;
-};
 
 // The mask branch, present for Mask R-CNN.
 struct MaskBranch {

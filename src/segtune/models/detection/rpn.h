@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "segtune/config/detection_options.h"  // RpnOptions.
 #include "segtune/models/detection/anchor_generator.h"
 #include "segtune/models/detection/box_ops.h"
 #include "segtune/models/detection/types.h"
@@ -32,19 +33,6 @@ class RPNHeadImpl : public torch::nn::Module {
   torch::nn::Conv2d bbox_pred{nullptr};
 };
 TORCH_MODULE(RPNHead);
-
-struct RpnOptions {
-  int64_t pre_nms_top_n_train = 2000;
-  int64_t pre_nms_top_n_test = 1000;
-  int64_t post_nms_top_n_train = 2000;
-  int64_t post_nms_top_n_test = 1000;
-  double nms_thresh = 0.7;
-  double fg_iou_thresh = 0.7;
-  double bg_iou_thresh = 0.3;
-  int64_t batch_size_per_image = 256;
-  double positive_fraction = 0.5;
-  double score_thresh = 0.0;
-};
 
 struct RpnOutput {
   std::vector<torch::Tensor> boxes;  // Per image: [P_i,4] proposals (detached), best first per level.

@@ -1,19 +1,14 @@
-#include "segtune/engine/config_tools.h"
-
-#include <torch/torch.h>
+#include "segtune/config/config_init.h"
 
 #include <algorithm>
 
+#include "segtune/config/detection_options.h"
+#include "segtune/config/model_catalog.h"
+#include "segtune/config/pipeline_config.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/formats/label_map.h"
-#include "segtune/engine/config_validation.h"
-#include "segtune/engine/detection_config.h"
-#include "segtune/engine/finetune.h"
-#include "segtune/models/detection/detection_registry.h"
-#include "segtune/engine/pipeline_config.h"
-#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 
@@ -103,16 +98,10 @@ std::string DetectionTrainConfig(const ConfigInitOptions& o, const std::filesyst
 }  // namespace
 
 std::string MakePipelineConfigText(const ConfigInitOptions& o) {
-  const bool detection = detection::IsDetectionModel(o.model);
-  const auto& segmentation = ListSemanticModels();
-  const bool known_segmentation = std::any_of(segmentation.begin(), segmentation.end(),
-                                              [&o](const SemanticModelInfo& m) { return m.name == o.model; });
-  if (!detection && !known_segmentation) {
-    std::string known;
-    for (const auto& m : segmentation) known += m.name + ", ";
-    for (const auto& m : detection::ListDetectionModels()) known += m.name + ", ";
-    throw UsageError("config init: unknown model '" + o.model + "'; known models: " + known.substr(0, known.size() - 2) +
-                     " (see `segtune models`)");
+  const bool detection = IsDetectionModel(o.model);
+  if (!detection && !IsSemanticModel(o.model)) {
+    throw UsageError("config init: unknown model '" + o.model + "'; known models: " + ModelNames(ModelTask::kSemantic) +
+                     ", " + ModelNames(ModelTask::kDetection) + " (see `segtune models`)");
   }
   const SemanticModelInfo* info = detection ? nullptr : &FindSemanticModelInfo(o.model);
   const int input_size = o.input_size > 0 ? o.input_size : 512;  // Segmentation's crop / resize.
@@ -202,100 +191,6 @@ void WritePipelineConfig(const ConfigInitOptions& options) {
   CheckOutputFile(options.output, options.overwrite, {"config init", "--output", "pipeline config", {}},
                   LooksLikePipelineConfigFile);
   WriteFileAtomic(options.output, MakePipelineConfigText(options));
-}
-
-namespace {
-
-// Loads the fine-tune checkpoint into a fresh model (`load` builds it and loads) and reports the fit.
-template <typename LoadFn>
-void CheckCheckpoint(const PipelineConfig& config, const std::string& model_name, const LoadFn& load,
-                     ConfigCheckReport* r) {
-  const auto& train = config.proto.train_config();
-  if (!train.has_fine_tune_checkpoint() || train.fine_tune_checkpoint().empty()) {
-    r->warnings.push_back("train_config.fine_tune_checkpoint is not set: training starts from random weights");
-    return;
-  }
-  const std::string ckpt = train.fine_tune_checkpoint();
-  if (IsUnconfiguredPath(ckpt)) {
-    r->errors.push_back("train_config.fine_tune_checkpoint still holds TF's placeholder: " + ckpt);
-    return;
-  }
-  try {
-    torch::NoGradGuard no_grad;
-    const LoadReport report = load(ckpt, train.fine_tune_checkpoint_type());
-    r->notes.push_back("fine_tune_checkpoint " + ckpt + " fits " + model_name + ": " +
-                       std::to_string(report.loaded.size()) + " tensors load, " +
-                       std::to_string(report.reinitialized.size()) + " re-initialised (class layers), " +
-                       std::to_string(report.missing.size()) + " missing, " + std::to_string(report.unexpected.size()) +
-                       " unexpected");
-    if (!report.missing.empty() && report.missing.size() > report.reinitialized.size()) {
-      r->warnings.push_back("fine_tune_checkpoint: " + std::to_string(report.missing.size()) +
-                            " model tensors are not in the checkpoint (they start from random init)");
-    }
-  } catch (const Error& e) {
-    r->errors.push_back("train_config.fine_tune_checkpoint: " + std::string(e.what()));
-  } catch (const c10::Error& e) {
-    r->errors.push_back("train_config.fine_tune_checkpoint: " + std::string(e.what_without_backtrace()));
-  }
-}
-
-// The model a config describes: its name and num_classes. Returns false when the model is unusable
-// (ValidateForTraining reports why).
-bool CheckModel(const PipelineConfig& config, std::string* name, int* num_classes, ConfigCheckReport* r) {
-  const std::string mapped = config.mapped_from.empty() ? "" : " (mapped from " + config.mapped_from + ")";
-  try {
-    if (IsDetectionConfig(config)) {
-      const DetectionConfig d = DetectionConfigFromPipeline(config);
-      *name = d.model_name;
-      *num_classes = static_cast<int>(d.options.num_classes);
-      r->notes.push_back("detection model " + *name + mapped + ", min_size " + std::to_string(d.options.min_size) +
-                         ", max_size " + std::to_string(d.options.max_size));
-      return true;
-    }
-    const auto& seg = config.proto.model().segmentation();
-    FindSemanticModelInfo(seg.architecture());
-    *name = seg.architecture();
-    *num_classes = seg.num_classes();
-    r->notes.push_back("model " + *name + mapped);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
-}  // namespace
-
-ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path) {
-  ConfigCheckReport r;
-  const PipelineConfig config = LoadPipelineConfig(path);
-  for (const auto& w : config.warnings) r.warnings.push_back(w.ToString(path));
-  // The checks `segtune train` runs too (engine/config_validation.h): check and train cannot disagree.
-  const ConfigValidation validation = ValidateForTraining(config);
-  for (const auto& e : validation.errors) r.errors.push_back(e.ToString(path));
-  for (const auto& w : validation.warnings) r.warnings.push_back(w.ToString(path));
-  r.notes.insert(r.notes.end(), validation.notes.begin(), validation.notes.end());
-  std::string name;
-  int num_classes = 0;
-  if (!CheckModel(config, &name, &num_classes, &r)) return r;
-  for (const auto& e : validation.errors) {
-    if (e.field.rfind("model", 0) == 0) return r;  // Building the model to try the checkpoint could fail or be huge.
-  }
-  const auto& train = config.proto.train_config();
-  if (train.num_steps() == 0) r.warnings.push_back("train_config.num_steps is 0: pass --num-steps to segtune train");
-  if (IsDetectionConfig(config)) {
-    const DetectionConfig d = DetectionConfigFromPipeline(config);
-    CheckCheckpoint(config, name, [&d](const std::string& ckpt, const std::string& type) {
-      detection::GeneralizedRCNN model = detection::BuildDetectionModel(d.model_name, d.options);
-      return LoadDetectionFineTuneCheckpoint(*model, d.model_name, ckpt, type);
-    }, &r);
-  } else if (num_classes >= 1) {
-    const auto& seg = config.proto.model().segmentation();
-    CheckCheckpoint(config, name, [&seg](const std::string& ckpt, const std::string& type) {
-      SemanticModel model = CreateSemanticModel(seg.architecture(), seg.num_classes(), seg.aux_loss());
-      return LoadFineTuneCheckpoint(*model, ckpt, type);
-    }, &r);
-  }
-  return r;
 }
 
 }  // namespace segtune

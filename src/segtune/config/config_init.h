@@ -1,10 +1,9 @@
-// `segtune config init` (write a commented, ready-to-run pipeline config) and `segtune config check`
-// (validate one before a long run).
+// `segtune config init`: a commented, ready-to-run pipeline config for a model of
+// config/model_catalog.h and a label map (num_classes = the largest id + 1).
 #pragma once
 
 #include <filesystem>
 #include <string>
-#include <vector>
 
 namespace segtune {
 
@@ -30,17 +29,5 @@ struct ConfigInitOptions {
 std::string MakePipelineConfigText(const ConfigInitOptions& options);
 // Checks options.output (see overwrite), then writes MakePipelineConfigText atomically to it.
 void WritePipelineConfig(const ConfigInitOptions& options);
-
-struct ConfigCheckReport {
-  std::vector<std::string> errors;    // The run would fail or be wrong.
-  std::vector<std::string> warnings;  // Ignored fields, mappings, suspicious settings.
-  std::vector<std::string> notes;     // What was checked and found fine.
-  bool ok() const { return errors.empty(); }
-};
-
-// Loads the config (syntax errors throw FormatError) and checks: model name and num_classes; label map
-// readable and num_classes == max id + 1; every input_path matches files; the fine-tune checkpoint
-// loads and how many of its tensors fit the model by name and shape; optimizer and num_steps set.
-ConfigCheckReport CheckPipelineConfig(const std::filesystem::path& path);
 
 }  // namespace segtune

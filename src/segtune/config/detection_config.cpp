@@ -1,21 +1,17 @@
-#include "segtune/engine/detection_config.h"
+#include "segtune/config/detection_config.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
+#include "segtune/config/model_catalog.h"
 #include "segtune/core/error.h"
-#include "segtune/models/detection/detection_registry.h"
 
 namespace segtune {
 
 namespace cfg = segtune::config;
 
 namespace {
-
-const char* kDetectionModels =
-    "fasterrcnn_resnet50_fpn, fasterrcnn_mobilenet_v3_large_fpn, fasterrcnn_mobilenet_v3_large_320_fpn, "
-    "maskrcnn_resnet50_fpn";
 
 std::string Lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -141,7 +137,7 @@ void MapFasterRcnn(PipelineConfig* config) {
                           "' has no torchvision counterpart (segtune's detection models have a ResNet-50 or "
                           "MobileNetV3-Large FPN backbone). Replace the model block with e.g. model { detection { "
                           "architecture: \"fasterrcnn_resnet50_fpn\" num_classes: N } } (N = classes + 1 for "
-                          "background); architectures: " + std::string(kDetectionModels) +
+                          "background); architectures: " + ModelNames(ModelTask::kDetection) +
                           " (or model { segmentation { ... } } for semantic segmentation)");
   }
   std::vector<std::string> notes;
@@ -161,7 +157,7 @@ void MapFasterRcnn(PipelineConfig* config) {
 void MoveDetectionArchitecture(PipelineConfig* config) {
   if (!config->proto.model().has_segmentation()) return;
   const cfg::SemanticModel seg = config->proto.model().segmentation();
-  if (!detection::IsDetectionModel(seg.architecture())) return;
+  if (!IsDetectionModel(seg.architecture())) return;
   cfg::DetectionArchitecture det;
   det.set_architecture(seg.architecture());
   if (seg.has_num_classes()) det.set_num_classes(seg.num_classes());
@@ -177,9 +173,9 @@ DetectionConfig DetectionConfigFromPipeline(const PipelineConfig& config) {
                      "faster_rcnn block)");
   }
   const cfg::DetectionArchitecture& d = config.proto.model().detection();
-  if (!detection::IsDetectionModel(d.architecture())) {
+  if (!IsDetectionModel(d.architecture())) {
     throw UsageError(config.path.string() + ": model.detection.architecture '" + d.architecture() +
-                     "' is not a detection model; use one of: " + kDetectionModels);
+                     "' is not a detection model; use one of: " + ModelNames(ModelTask::kDetection));
   }
   DetectionConfig out{d.architecture(), detection::DefaultDetectionOptions(d.architecture())};
   auto& o = out.options;

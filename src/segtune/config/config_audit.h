@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "pipeline.pb.h"
-#include "segtune/engine/pipeline_config.h"
+#include "segtune/config/pipeline_config.h"
 
 namespace segtune {
 

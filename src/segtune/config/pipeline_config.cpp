@@ -1,4 +1,4 @@
-#include "segtune/engine/pipeline_config.h"
+#include "segtune/config/pipeline_config.h"
 
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -8,11 +8,12 @@
 #include <map>
 #include <regex>
 
+#include "segtune/config/config_audit.h"
+#include "segtune/config/detection_config.h"
+#include "segtune/config/model_catalog.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/formats/nesting_limit.h"
-#include "segtune/engine/config_audit.h"
-#include "segtune/engine/detection_config.h"
 
 namespace segtune {
 
@@ -125,10 +126,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-const char* kSupportedModels =
-    "lraspp_mobilenet_v3_large, deeplabv3_mobilenet_v3_large, deeplabv3_resnet50, deeplabv3_resnet101, "
-    "fcn_resnet50, fcn_resnet101";
-
 // Replaces a TF detection model by its segtune counterpart (see NearestSemanticModel).
 template <typename DetectionMessage>
 void MapDetectionModel(const std::string& kind, const DetectionMessage& tf_model, PipelineConfig* config) {
@@ -141,7 +138,7 @@ void MapDetectionModel(const std::string& kind, const DetectionMessage& tf_model
                           "MobileNetV3-Large or ResNet-50/101 backbone). Replace the model block with e.g. "
                           "model { segmentation { architecture: \"deeplabv3_resnet50\" num_classes: N } } "
                           "(N = classes + 1 for background); architectures: " +
-                          std::string(kSupportedModels));
+                          ModelNames(ModelTask::kSemantic));
   }
   segtune::config::SemanticModel seg;
   seg.set_architecture(target);
@@ -175,7 +172,7 @@ void MapModel(PipelineConfig* config) {
     throw FormatError(config->path, "model",
                       "no supported model type (segtune reads `segmentation` and `detection`, and maps TF's "
                       "`faster_rcnn` and `ssd`); use model { segmentation { architecture: \"...\" num_classes: N } } "
-                      "with one of: " + std::string(kSupportedModels) +
+                      "with one of: " + ModelNames(ModelTask::kSemantic) +
                           ", or model { detection { architecture: \"fasterrcnn_resnet50_fpn\" num_classes: N } }");
   }
 }

@@ -2,7 +2,8 @@
 //
 //   EventWriter events(train_dir);                // Creates events.out.tfevents.<secs>.<host>.<pid>.segtune
 //   events.AddScalar("loss", 0.41, step);         // Summary.Value.simple_value
-//   events.AddImage("overlay/0", bgr_mat, step);  // Summary.Image with PNG bytes
+//   events.AddEncodedImage("overlay/0", png, height, width, 3, step);  // Summary.Image; engine/image_summary.h
+//                                                                    // encodes an OpenCV image for it
 //   events.AddGraph(graph_def);                   // Event.graph_def (serialized GraphDef)
 //
 // The file is TFRecord-framed `tensorboard.Event` protos (proto/event.proto, docs/formats.md §5). The first
@@ -17,9 +18,6 @@
 #include <string>
 #include <string_view>
 
-namespace cv {
-class Mat;
-}
 namespace tensorboard {
 class Event;
 class GraphDef;
@@ -40,10 +38,7 @@ class EventWriter {
 
   // A scalar point on the curve `tag` (TensorBoard groups tags by the text before the first '/').
   void AddScalar(const std::string& tag, double value, int64_t step);
-  // An image: 8-bit gray (CV_8UC1), BGR (CV_8UC3, OpenCV's order) or BGRA (CV_8UC4); stored as PNG.
-  // Throws Error if the Mat is empty or of another type.
-  void AddImage(const std::string& tag, const cv::Mat& image, int64_t step);
-  // An already encoded PNG/JPEG. colorspace: 1 gray, 3 RGB, 4 RGBA.
+  // An image summary: encoded PNG/JPEG bytes, stored as they are. colorspace: 1 gray, 3 RGB, 4 RGBA.
   void AddEncodedImage(const std::string& tag, std::string_view encoded, int height, int width, int colorspace,
                        int64_t step);
   // The model graph for the Graphs tab (step 0).

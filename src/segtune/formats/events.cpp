@@ -1,13 +1,9 @@
-#include "segtune/engine/events.h"
+#include "segtune/formats/events.h"
 
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <vector>
 
 #include "event.pb.h"
 #include "segtune/core/error.h"
@@ -83,22 +79,6 @@ void EventWriter::AddEncodedImage(const std::string& tag, std::string_view encod
   image->set_colorspace(colorspace);
   image->set_encoded_image_string(std::string(encoded));
   Write(event);
-}
-
-void EventWriter::AddImage(const std::string& tag, const cv::Mat& image, int64_t step) {
-  if (image.empty()) throw Error("EventWriter::AddImage(" + tag + "): empty image");
-  // PNG stores channels in RGB order; OpenCV's encoder takes BGR(A) and swaps for us.
-  int colorspace = 0;
-  switch (image.type()) {
-    case CV_8UC1: colorspace = 1; break;
-    case CV_8UC3: colorspace = 3; break;
-    case CV_8UC4: colorspace = 4; break;
-    default: throw Error("EventWriter::AddImage(" + tag + "): expected an 8-bit 1, 3 or 4 channel image");
-  }
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png)) throw Error("EventWriter::AddImage(" + tag + "): PNG encoding failed");
-  AddEncodedImage(tag, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()), image.rows,
-                  image.cols, colorspace, step);
 }
 
 void EventWriter::AddGraph(const tensorboard::GraphDef& graph) {

@@ -1,6 +1,6 @@
 // Pipeline configs that describe a detection model (torchvision's Faster R-CNN / Mask R-CNN).
 //
-// A config is a detection config when, after loading (engine/pipeline_config.h), its model is
+// A config is a detection config when, after loading (config/pipeline_config.h), its model is
 // `detection { ... }`. That happens for:
 //   model { detection { architecture: "fasterrcnn_mobilenet_v3_large_320_fpn" num_classes: 3 } }
 //   model { segmentation { architecture: "<a detection model name>" num_classes: 3 } }  (moved over)
@@ -9,8 +9,8 @@
 
 #include <string>
 
-#include "segtune/engine/pipeline_config.h"
-#include "segtune/models/detection/generalized_rcnn.h"
+#include "segtune/config/detection_options.h"
+#include "segtune/config/pipeline_config.h"
 
 namespace segtune {
 

@@ -1,4 +1,4 @@
-#include "segtune/engine/config_audit.h"
+#include "segtune/config/config_audit.h"
 
 #include <map>
 #include <vector>

@@ -1,17 +1,16 @@
-#include "segtune/engine/config_validation.h"
+#include "segtune/config/config_validation.h"
 
 #include <algorithm>
 #include <cmath>
 
+#include "segtune/config/detection_config.h"
+#include "segtune/config/model_catalog.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/label_map.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/engine/detection_config.h"
-#include "segtune/models/detection/detection_registry.h"
-#include "segtune/models/semantic_registry.h"
 
 namespace segtune {
 
@@ -388,7 +387,7 @@ ConfigValidation ValidateForTraining(const PipelineConfig& config) {
       detection ? CheckDetectionModel(config, &v, &size) : CheckSemanticModel(config.proto.model().segmentation(), &v, &size);
   CheckTrainConfig(config.proto.train_config(), num_classes, detection, &v, &size);
   const std::string& architecture = config.proto.model().detection().architecture();
-  const bool needs_masks = detection && detection::IsDetectionModel(architecture) &&
+  const bool needs_masks = detection && IsDetectionModel(architecture) &&
                            detection::GetDetectionModelInfo(architecture).has_masks;
   v.Range(true, config.proto.eval_config().batch_size(), "eval_config.batch_size", 1, kMaxBatchSize,
           "segtune's limit for images per batch");

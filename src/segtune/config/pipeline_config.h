@@ -4,16 +4,16 @@
 //   PipelineConfig config = LoadPipelineConfig("model/pipeline.config");
 //   for (const ConfigWarning& w : config.warnings) Warn(w.ToString(config.path));
 //   config.proto.model().segmentation().architecture();   // Set after loading, unless the model
-//   config.proto.model().detection().architecture();      // is a detection one (engine/detection_config.h).
+//   config.proto.model().detection().architecture();      // is a detection one (config/detection_config.h).
 //
 // What loading does:
 //  - Parses liberally: fields segtune does not know (TF fields such as `use_bfloat16` or a whole
 //    `first_stage_anchor_generator { ... }`) are skipped and reported as warnings with their line and
 //    dotted path ("train_config.use_bfloat16"), never silently dropped and never an error. Fields the
 //    schema declares for TF compatibility but segtune does not apply (num_readers, shuffle_buffer_size,
-//    metrics_set, ...) are warned about the same way (engine/config_audit.h).
+//    metrics_set, ...) are warned about the same way (config/config_audit.h).
 //  - Maps TF's `faster_rcnn { ... }` to the nearest torchvision detection model (`detection { ... }`,
-//    engine/detection_config.h: MapFasterRcnn) and TF's `ssd { ... }` to the nearest segtune segmentation
+//    config/detection_config.h: MapFasterRcnn) and TF's `ssd { ... }` to the nearest segtune segmentation
 //    model with the same backbone family, adding background to num_classes, and says so in warnings; a
 //    backbone segtune has no counterpart for is rejected with a message naming what to write instead.
 //    `segmentation { architecture: "<detection model>" }` becomes `detection { ... }` too.

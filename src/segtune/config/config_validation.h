@@ -18,7 +18,7 @@
 
 #include <vector>
 
-#include "segtune/engine/pipeline_config.h"
+#include "segtune/config/pipeline_config.h"
 
 namespace segtune {
 
