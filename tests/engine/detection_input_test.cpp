@@ -13,7 +13,7 @@
 #include "segtune/core/error.h"
 #include "segtune/formats/coco.h"
 #include "segtune/data/coco2tfrecord.h"
-#include "segtune/data/ordered_loader.h"
+#include "segtune/core/ordered_pool.h"
 #include "segtune/formats/rle.h"
 #include "segtune/formats/tfrecord.h"
 #include "test_util.h"

@@ -1,6 +1,7 @@
 // `segtune infer` with a detection bundle: the exact infer_detections keys (+ mask PNGs) in the
-// output records against the model's own detections, COCO results, overlays, skipped corrupt input,
-// and `segtune eval` of the output agreeing with `segtune coco-eval` of the COCO results.
+// output records against the model's own detections, COCO results, overlays, instance-index PNGs
+// (--masks-dir), skipped corrupt input, the same output on several workers, and `segtune eval` of the
+// output agreeing with `segtune coco-eval` of the COCO results.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -20,7 +21,7 @@
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/rle.h"
 #include "segtune/formats/tfrecord.h"
-#include "segtune/inference/semantic_inference.h"
+#include "segtune/inference/inference.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -226,6 +227,84 @@ TEST_F(DetectionInfer, OverlaysHaveTheImageSize) {
     EXPECT_EQ(overlay.rows, f_->sizes[i].first);
     EXPECT_EQ(overlay.cols, f_->sizes[i].second);
   }
+}
+
+// Issue 19: --masks-dir was ignored for detection models (a warning). For Mask R-CNN it now holds one
+// instance-index PNG per image: pixel k = the k-th detection of the image's record and COCO results
+// (the first, highest-score one on top where masks overlap), 0 = none. Run on two workers here, so the
+// records must also equal the one-worker run's byte for byte.
+TEST_F(DetectionInfer, MasksDirHoldsInstanceIndexPngsOfTheRecordsMasksOnTwoWorkers) {
+  InferenceOptions request;
+  request.model = f_->dir / "export";
+  request.inputs = {(f_->dir / "in.record").string()};
+  request.output = f_->dir / "out_two_workers.record";
+  request.masks_dir = f_->dir / "instance_masks";
+  request.coco_results = f_->dir / "results_two_workers.json";
+  request.batch_size = 2;
+  request.threads = 2;
+  const InferenceSummary summary = RunInference(request);
+  EXPECT_EQ(summary.images, 3);
+  EXPECT_EQ(ReadFile(request.output), ReadFile(f_->dir / "out.record"));
+  EXPECT_EQ(ReadFile(request.coco_results), ReadFile(f_->dir / "results.json"));
+
+  const auto out = ReadRecords(f_->dir / "out.record");
+  const nlohmann::json coco = nlohmann::json::parse(ReadFile(f_->dir / "results.json"));
+  size_t next_result = 0;  // COCO results list the images' detections in input order.
+  int overlapped = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const auto [h, w] = f_->sizes[i];
+    const cv::Mat index = cv::imread((request.masks_dir / ("img" + std::to_string(i) + ".png")).string(),
+                                     cv::IMREAD_UNCHANGED);
+    ASSERT_EQ(index.type(), CV_8UC1);  // At most 20 detections: 8-bit.
+    ASSERT_EQ(index.size(), cv::Size(w, h));
+    const auto masks = GetBytesList(out[i], "image/detection/mask", "out");
+    const auto labels = GetInt64List(out[i], "image/detection/label", "out");
+    cv::Mat expected = cv::Mat::zeros(h, w, CV_8UC1), covered = cv::Mat::zeros(h, w, CV_8UC1);
+    for (size_t k = 0; k < masks.size(); ++k, ++next_result) {
+      std::vector<uint8_t> pixels;
+      int mh = 0, mw = 0;
+      DecodeGray(masks[k], "out", "mask", &pixels, &mh, &mw);
+      const cv::Mat mask(mh, mw, CV_8UC1, pixels.data());
+      // The same detection in the COCO results: same class, same mask.
+      const nlohmann::json& result = coco.at(next_result);
+      EXPECT_EQ(result["image_id"].get<int64_t>(), 11 + static_cast<int64_t>(i));
+      EXPECT_EQ(result["category_id"].get<int64_t>(), labels[k]);
+      cv::Mat from_coco(h, w, CV_8UC1);
+      RleDecode(RleFromString(result["segmentation"]["counts"].get<std::string>(), h, w), from_coco.data);
+      EXPECT_EQ(cv::countNonZero(from_coco != mask), 0) << "image " << i << " detection " << k;
+      // Pixels of this mask no earlier detection claimed show k + 1.
+      overlapped += cv::countNonZero(mask & covered);
+      expected.setTo(cv::Scalar(static_cast<double>(k + 1)), mask & (covered == 0));
+      covered |= mask;
+    }
+    EXPECT_EQ(cv::countNonZero(index != expected), 0) << "image " << i;
+    double top = 0;
+    cv::minMaxLoc(index, nullptr, &top);
+    EXPECT_GE(top, 2) << "image " << i << ": expected several detections to show";
+  }
+  EXPECT_EQ(next_result, coco.size());
+  EXPECT_GT(overlapped, 0);  // The overlap rule was exercised.
+}
+
+// A box-only model has no masks to write: --masks-dir is a usage error before anything is read or
+// written (it was a warning, and the run went on without the masks the user asked for).
+TEST(DetectionInferCli, MasksDirWithABoxOnlyModelIsAUsageError) {
+  testing::TempDir dir;
+  const std::string name = "fasterrcnn_mobilenet_v3_large_320_fpn";
+  const detection::DetectionModelOptions options = testing::SmallDetectionOptions(name);
+  detection::GeneralizedRCNN model = testing::SmallDetectionModel(name, options);
+  testing::ExportSmallDetectionModel(model, name, options, dir.path());
+  WriteFileAtomic(dir / "a.jpg", Jpeg(40, 48, 1));
+  const auto r = testing::RunSegtune("infer -m '" + (dir / "export").string() + "' --input '" +
+                                     (dir / "a.jpg").string() + "' --masks-dir '" + (dir / "masks").string() +
+                                     "' -o '" + (dir / "out.record").string() + "'");
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("segtune: error: infer: --masks-dir writes instance masks, but " + (dir / "export").string() +
+                          " is a fasterrcnn_mobilenet_v3_large_320_fpn model, which predicts boxes only"),
+            std::string::npos)
+      << r.output;
+  EXPECT_FALSE(std::filesystem::exists(dir / "masks"));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out.record"));
 }
 
 // The 12 bbox numbers of `segtune eval` over the output records equal those of `segtune coco-eval`

@@ -235,7 +235,7 @@ TEST(Inference, ImageDirectoryInputSkipsBrokenImages) {
   EXPECT_EQ(summary.skipped, 1);
   EXPECT_TRUE(std::filesystem::exists(dir / "masks" / "a.png"));
   WriteFileAtomic(dir / "lone.onnx", "x");
-  EXPECT_THROW(LoadInferenceModel(dir / "lone.onnx"), FormatError);
+  EXPECT_THROW(LoadSemanticInferenceModel(dir / "lone.onnx"), FormatError);
 }
 
 // Exports the tiny bundle in dir/model to dir/exported and copies its model.onnx alone to
@@ -265,7 +265,7 @@ InferenceSummary PredictImages(const testing::TempDir& dir, const std::filesyste
   request.model = model;
   request.inputs = {(dir / "images").string()};
   request.masks_dir = dir / ("masks-" + model.filename().string());
-  return RunInference(request, [&](const ImagePrediction& p) { (*maps)[p.name] = p.class_map.clone(); });
+  return RunSemanticInference(request, [&](const SemanticImage& p) { (*maps)[p.name] = p.class_map.clone(); });
 }
 
 // Fraction of the 64x64 images i0..i2 on which two runs predict the same class.

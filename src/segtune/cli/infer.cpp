@@ -1,11 +1,11 @@
-// `segtune infer`: an export directory over TFRecords or images -> predictions (engine/inference.h).
+// `segtune infer`: an export directory over TFRecords or images -> predictions (inference/inference.h).
 
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
-#include "segtune/inference/semantic_inference.h"
+#include "segtune/inference/inference.h"
 #endif
 
 namespace {
@@ -28,7 +28,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--output,-o,--output_tfrecord_path", o->output, "TFRecord to write: inputs + predictions");
   app.add_flag("--discard-image-pixels,--discard_image_pixels", o->discard_image_pixels,
                "Drop image/encoded from the output records");
-  app.add_option("--masks-dir", o->masks_dir, "Write class-index PNGs <image name>.png here");
+  app.add_option("--masks-dir", o->masks_dir,
+                 "Write <image name>.png here: the class-index map (semantic models) or the instance-index map "
+                 "(Mask R-CNN: pixel k = the k-th detection of the image's record, 0 = none)");
   app.add_option("--overlays-dir", o->overlays_dir, "Write overlays (colored mask + legend) <image name>.jpg here");
   app.add_option("--coco-results", o->coco_results, "Write COCO results JSON (RLE segmentation per region)");
   app.add_flag("--overwrite", o->overwrite,

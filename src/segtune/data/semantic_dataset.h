@@ -30,7 +30,7 @@
 
 #include "segtune/data/augment.h"
 #include "segtune/data/epoch_order.h"
-#include "segtune/data/ordered_loader.h"
+#include "segtune/core/ordered_pool.h"
 #include "segtune/data/record_dataset.h"
 #include "segtune/formats/tfrecord.h"
 

@@ -4,7 +4,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
-#include "segtune/data/ordered_loader.h"
+#include "segtune/core/ordered_pool.h"
 #include "segtune/config/detection_config.h"
 #include "segtune/engine/detection_eval.h"
 #include "segtune/formats/events.h"

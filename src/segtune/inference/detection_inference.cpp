@@ -2,57 +2,14 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
-#include <set>
-
-#include <opencv2/imgcodecs.hpp>
-
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/core/log.h"
-#include "segtune/core/progress.h"
-#include "segtune/formats/example.h"
-#include "segtune/formats/image_codec.h"
-#include "segtune/formats/tfrecord.h"
-#include "segtune/inference/decode_item.h"
 #include "segtune/inference/detection_overlay.h"
-#include "segtune/inference/infer_inputs.h"
+#include "segtune/inference/inference_pipeline.h"
+#include "segtune/inference/instance_masks.h"
 
 namespace segtune {
 namespace {
-
-struct Image {
-  InferenceItem item;
-  std::string problem;  // Non-empty: skipped.
-  tensorflow::Example example;
-  cv::Mat bgr;
-  std::string name;
-  std::vector<DetectedObject> objects;
-};
-
-// Seconds per stage, for InferenceSummary::stage_seconds.
-struct StageSeconds {
-  double decode = 0, forward = 0, postprocess = 0, write = 0;
-};
-
-class Timer {
- public:
-  explicit Timer(double* total) : total_(total), start_(std::chrono::steady_clock::now()) {}
-  ~Timer() { *total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(); }
-
- private:
-  double* total_;
-  std::chrono::steady_clock::time_point start_;
-};
-
-// Parses the record (or reads the image file into a new Example) and decodes the pixels.
-void DecodeImage(Image* im) {
-  DecodedItem d = DecodeItem(&im->item);
-  im->example = std::move(d.example);
-  im->bgr = std::move(d.bgr);
-  im->name = std::move(d.name);
-  im->problem = std::move(d.problem);
-}
 
 // BGR uint8 -> RGB float [3, H, W] in [0, 1] (the model normalizes and resizes inside).
 torch::Tensor ToModelInput(const cv::Mat& bgr) {
@@ -85,49 +42,75 @@ std::vector<DetectedObject> ToObjects(const detection::Detections& d) {
   return objects;
 }
 
-void Predict(detection::GeneralizedRCNNImpl& model, const torch::Device& device, const std::vector<Image*>& batch) {
-  std::vector<torch::Tensor> inputs;
-  for (Image* im : batch) inputs.push_back(ToModelInput(im->bgr).to(device));
-  c10::InferenceMode inference_mode;
-  const detection::DetectionOutput out = model.forward(inputs);
-  for (size_t i = 0; i < batch.size(); ++i) batch[i]->objects = ToObjects(out.detections[i]);
-}
-
-class Writer {
+class DetectionTask : public InferenceTask {
  public:
-  Writer(const InferenceOptions& request, const DetectionBundleMetadata& meta) : request_(request), meta_(meta) {
-    if (!request.output.empty()) records_ = std::make_unique<TFRecordWriter>(request.output);
-  }
+  DetectionTask(DetectionBundle& bundle, const torch::Device& device, const InferenceOptions& options,
+                const DetectionSink& sink)
+      : InferenceTask({"normalize", "forward", "objects", "masks", "overlay", "coco"}, options),
+        bundle_(bundle), device_(device), sink_(sink) {}
 
-  // Adds the keys, writes the side outputs and the record of one predicted image.
-  void Add(Image& im, const DetectionSink& sink) {
-    AddDetectionKeys(&im.example, im.objects, im.bgr.rows, im.bgr.cols, meta_.has_masks,
-                     request_.discard_image_pixels);
-    if (!request_.overlays_dir.empty()) {
-      std::vector<uint8_t> jpeg;
-      cv::imencode(".jpg", RenderDetectionOverlay(im.bgr, im.objects, meta_.common.class_names), jpeg,
-                   {cv::IMWRITE_JPEG_QUALITY, 90});
-      WriteFileAtomic(request_.overlays_dir / (im.name + ".jpg"),
-                      std::string_view(reinterpret_cast<const char*>(jpeg.data()), jpeg.size()));
-    }
-    if (!request_.coco_results.empty()) {
-      for (auto& r : CocoDetectionResults(im.objects, CocoImageId(im.example, im.name))) coco_.push_back(std::move(r));
-    }
-    if (sink) sink({im.item.source, im.name, &im.example, im.bgr.rows, im.bgr.cols, &im.objects});
-    if (records_) records_->Write(im.example.SerializeAsString());
-  }
-
-  void Close() {
-    if (records_) records_->Close();
-    if (!request_.coco_results.empty()) WriteFileAtomic(request_.coco_results, coco_.dump());
+  void Predict(const std::vector<PipelineImage*>& images, StageClock& clock) const override {
+    c10::InferenceMode inference_mode;
+    std::vector<std::vector<DetectedObject>> objects(images.size());
+    for (const auto& [begin, end] : SameSizeRuns(images)) PredictRun(images, begin, end, &objects[begin], clock);
+    for (size_t k = 0; k < images.size(); ++k) PostProcess(images[k], std::move(objects[k]), clock);
   }
 
  private:
-  const InferenceOptions& request_;
-  const DetectionBundleMetadata& meta_;
-  std::unique_ptr<TFRecordWriter> records_;
-  nlohmann::json coco_ = nlohmann::json::array();
+  // images[begin, end) (one size) through the model in one pass.
+  void PredictRun(const std::vector<PipelineImage*>& images, size_t begin, size_t end,
+                  std::vector<DetectedObject>* objects, StageClock& clock) const {
+    std::vector<torch::Tensor> inputs;
+    {
+      StageClock::Scope timed(clock, "normalize");
+      for (size_t k = begin; k < end; ++k) inputs.push_back(ToModelInput(images[k]->bgr).to(device_));
+    }
+    detection::DetectionOutput out;
+    {
+      StageClock::Scope timed(clock, "forward");
+      out = bundle_.model->forward(inputs);
+    }
+    StageClock::Scope timed(clock, "objects");
+    for (size_t k = 0; k < inputs.size(); ++k) objects[k] = ToObjects(out.detections[k]);
+  }
+
+  void PostProcess(PipelineImage* image, std::vector<DetectedObject> objects, StageClock& clock) const {
+    const int h = image->bgr.rows, w = image->bgr.cols;
+    if (!options().masks_dir.empty()) {
+      StageClock::Scope timed(clock, "masks");
+      image->mask_png = EncodeInstanceIndexPng(objects, h, w);
+    }
+    if (!options().overlays_dir.empty()) {
+      StageClock::Scope timed(clock, "overlay");
+      image->overlay_jpeg =
+          EncodeOverlayJpeg(RenderDetectionOverlay(image->bgr, objects, bundle_.metadata.common.class_names));
+    }
+    if (!options().coco_results.empty()) {
+      StageClock::Scope timed(clock, "coco");
+      image->coco_results = CocoDetectionResults(objects);
+    }
+    StageClock::Scope timed(clock, "record");
+    AddDetectionKeys(&image->example, objects, h, w, bundle_.metadata.has_masks);
+    image->detections = static_cast<int64_t>(objects.size());
+    if (sink_) {
+      image->deliver = [sink = &sink_, objects = std::move(objects)](const PipelineImage& im) {
+        (*sink)({im.item.source, im.name, &im.example, im.bgr.rows, im.bgr.cols, &objects});
+      };
+    }
+  }
+
+  DetectionBundle& bundle_;
+  torch::Device device_;
+  const DetectionSink& sink_;
 };
+
+// A box-only model has no masks for --masks-dir; a run without the files the user asked for is no result.
+void CheckMasksDir(const DetectionBundleMetadata& metadata, const InferenceOptions& options) {
+  if (options.masks_dir.empty() || metadata.has_masks) return;
+  throw UsageError("infer: --masks-dir writes instance masks, but " + options.model.string() + " is a " +
+                   metadata.common.architecture + " model, which predicts boxes only; drop --masks-dir (the boxes "
+                   "are in --output and --coco-results)");
+}
 
 std::filesystem::path BundleDirOf(const std::filesystem::path& model) {
   if (std::filesystem::is_directory(model)) return model;
@@ -136,91 +119,25 @@ std::filesystem::path BundleDirOf(const std::filesystem::path& model) {
 
 }  // namespace
 
-InferenceSummary RunDetectionInference(const InferenceOptions& request, const DetectionSink& sink) {
-  DetectionBundle bundle = LoadDetectionBundle(BundleDirOf(request.model));
-  return RunDetectionInference(bundle, request, sink);
+InferenceSummary RunDetectionInference(const InferenceOptions& options, const DetectionSink& sink) {
+  const std::filesystem::path dir = BundleDirOf(options.model);
+  // From model.json alone, before the weights load.
+  CheckMasksDir(DetectionBundleMetadataFromJson(ReadFile(dir / "model.json"), dir / "model.json"), options);
+  CheckInferenceOutputs(options);
+  DetectionBundle bundle = LoadDetectionBundle(dir);
+  return RunDetectionInference(bundle, options, sink);
 }
 
-InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceOptions& request,
+InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceOptions& options,
                                        const DetectionSink& sink) {
-  if (request.batch_size < 1) throw UsageError("--batch-size must be >= 1");
-  if (!request.masks_dir.empty()) {
-    Warn("--masks-dir is for semantic models; a detection model's masks are in the records (" +
-         std::string(kDetectionMaskKey) + ") and in --coco-results");
-  }
+  CheckMasksDir(bundle.metadata, options);
   torch::NoGradGuard no_grad;
-  at::set_num_threads(std::max(1, request.threads));
-  cv::setNumThreads(std::max(1, request.threads));
-  const torch::Device device(request.device);
+  const torch::Device device(options.device);
   bundle.model->to(device);
   bundle.model->eval();
-
-  InferenceSummary summary;
+  InferenceSummary summary = RunInferencePipeline(DetectionTask(bundle, device, options, sink));
   summary.class_names = bundle.metadata.common.class_names;
   summary.num_classes = bundle.metadata.common.num_classes;
-  InferenceInputs inputs(request.inputs, request.skip_unreadable);
-  Progress progress("infer", inputs.KnownTotal(), "img");
-  Writer writer(request, bundle.metadata);
-  StageSeconds seconds;
-  std::set<std::string> used_names;
-  for (;;) {
-    std::vector<Image> chunk;
-    InferenceItem item;
-    while (chunk.size() < static_cast<size_t>(request.batch_size) && inputs.Next(&item)) {
-      chunk.push_back(Image{std::move(item)});
-    }
-    if (chunk.empty()) break;
-    {
-      Timer timed(&seconds.decode);
-      at::parallel_for(0, static_cast<int64_t>(chunk.size()), 1, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) DecodeImage(&chunk[static_cast<size_t>(i)]);
-      });
-    }
-    std::vector<Image*> ok;
-    for (Image& im : chunk) {
-      if (!im.problem.empty()) {
-        CheckSkippable(request, im.problem);
-        Warn("skipped " + im.problem);
-        summary.problems.push_back(im.problem);
-        ++summary.skipped;
-        continue;
-      }
-      while (!used_names.insert(im.name).second) im.name += "-" + std::to_string(im.item.index);
-      ok.push_back(&im);
-    }
-    if (ok.empty()) continue;
-    {
-      Timer timed(&seconds.forward);
-      // Only same-size images share a pass: padding a smaller image to a batch's size changes its
-      // detections (as in torchvision), and results must not depend on what was batched with what.
-      for (size_t i = 0; i < ok.size();) {
-        std::vector<Image*> batch{ok[i++]};
-        while (i < ok.size() && ok[i]->bgr.size() == batch[0]->bgr.size()) batch.push_back(ok[i++]);
-        Predict(*bundle.model, device, batch);
-      }
-    }
-    Timer timed(&seconds.postprocess);
-    for (Image* im : ok) {
-      writer.Add(*im, sink);
-      summary.regions += static_cast<int64_t>(im->objects.size());
-      ++summary.images;
-      progress.Advance();
-    }
-  }
-  progress.Finish();
-  for (const auto& p : inputs.problems()) {
-    summary.problems.push_back(p);
-    ++summary.skipped;
-  }
-  {
-    Timer timed(&seconds.write);
-    writer.Close();
-  }
-  summary.seconds = progress.ElapsedSeconds();
-  summary.stage_seconds = {{"decode", seconds.decode},
-                           {"forward", seconds.forward},
-                           {"postprocess", seconds.postprocess},
-                           {"write", seconds.write}};
   return summary;
 }
 

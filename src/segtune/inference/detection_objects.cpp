@@ -1,7 +1,5 @@
 #include "segtune/inference/detection_objects.h"
 
-#include <algorithm>
-
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
 #include "segtune/formats/rle.h"
@@ -9,7 +7,7 @@
 namespace segtune {
 
 void AddDetectionKeys(tensorflow::Example* example, const std::vector<DetectedObject>& objects, int height,
-                      int width, bool with_masks, bool discard_image_pixels) {
+                      int width, bool with_masks) {
   std::vector<float> ymin, xmin, ymax, xmax, score;
   std::vector<int64_t> label;
   std::vector<std::string> masks;
@@ -30,26 +28,12 @@ void AddDetectionKeys(tensorflow::Example* example, const std::vector<DetectedOb
   SetFloatList(example, "image/detection/score", score);
   SetInt64List(example, "image/detection/label", label);
   if (with_masks) SetBytesList(example, kDetectionMaskKey, masks);
-  if (discard_image_pixels) example->mutable_features()->mutable_feature()->erase("image/encoded");
 }
 
-nlohmann::json CocoImageId(const tensorflow::Example& example, const std::string& fallback) {
-  std::string id;
-  const auto& features = example.features().feature();
-  auto it = features.find("image/source_id");
-  if (it != features.end() && it->second.bytes_list().value_size() > 0) id = it->second.bytes_list().value(0);
-  if (id.empty()) id = fallback;
-  const bool numeric = !id.empty() && id.size() < 19 && std::all_of(id.begin(), id.end(), [](char c) {
-    return c >= '0' && c <= '9';
-  });
-  return numeric ? nlohmann::json(std::stoll(id)) : nlohmann::json(id);
-}
-
-nlohmann::json CocoDetectionResults(const std::vector<DetectedObject>& objects, const nlohmann::json& image_id) {
+nlohmann::json CocoDetectionResults(const std::vector<DetectedObject>& objects) {
   nlohmann::json results = nlohmann::json::array();
   for (const DetectedObject& o : objects) {
     nlohmann::json r;
-    r["image_id"] = image_id;
     r["category_id"] = o.label;
     r["bbox"] = {o.x1, o.y1, o.x2 - o.x1, o.y2 - o.y1};
     r["score"] = o.score;

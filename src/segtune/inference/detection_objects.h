@@ -31,16 +31,14 @@ struct DetectedObject {
 };
 
 // Adds the keys above (replacing earlier values) for an image of `height` x `width` pixels; the
-// mask key only when the objects carry masks. Drops image/encoded when discard_image_pixels.
+// mask key only when with_masks (then every object carries a mask). Semantic inference writes its
+// regions' boxes with this too, without masks.
 void AddDetectionKeys(tensorflow::Example* example, const std::vector<DetectedObject>& objects, int height,
-                      int width, bool with_masks, bool discard_image_pixels);
+                      int width, bool with_masks);
 
-// The image id COCO results use for an Example: image/source_id as a number when it is all digits,
-// else as a string; `fallback` when the Example has no source id.
-nlohmann::json CocoImageId(const tensorflow::Example& example, const std::string& fallback);
-
-// One COCO result per object: image_id, category_id (= label), bbox [x, y, w, h] in pixels, score,
-// and with masks a compressed-RLE segmentation at the image size.
-nlohmann::json CocoDetectionResults(const std::vector<DetectedObject>& objects, const nlohmann::json& image_id);
+// One COCO result per object, without "image_id" (the pipeline adds it once the image's name is
+// final, inference_pipeline.h): category_id (= label), bbox [x, y, w, h] in pixels, score, and with
+// masks a compressed-RLE segmentation at the image size.
+nlohmann::json CocoDetectionResults(const std::vector<DetectedObject>& objects);
 
 }  // namespace segtune

@@ -37,13 +37,13 @@ void CheckSomethingEvaluated(const EvalOptions& command, int64_t images, const I
 }  // namespace
 
 SemanticEvalResult EvaluateModelOnRecords(const EvalOptions& command, std::vector<std::string>* class_names) {
-  InferenceModel model = LoadInferenceModel(command.model);
+  SemanticInferenceModel model = LoadSemanticInferenceModel(command.model);
   *class_names = model.class_names;
   SemanticConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
   const InferenceOptions request = RecordsRequest(command);
   SemanticEvalResult result;
   result.matched_by = "same record";
-  const InferenceSummary summary = RunInference(model, request, [&](const ImagePrediction& p) {
+  const InferenceSummary summary = RunSemanticInference(model, request, [&](const SemanticImage& p) {
     const ObjectDetectionExample gt = ParseObjectDetectionExample(*p.example, p.source);
     const cv::Mat target = SemanticTarget(gt, p.class_map.rows, p.class_map.cols, p.source);
     confusion.Add(target.data, p.class_map.data, target.total());

@@ -3,7 +3,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/formats/shard_set.h"
-#include "segtune/inference/semantic_inference.h"
+#include "segtune/inference/inference.h"
 
 namespace segtune {
 
@@ -18,8 +18,8 @@ void CheckInferenceOutputs(const InferenceOptions& r) {
 }
 
 
-void CheckSkippable(const InferenceOptions& request, const std::string& problem) {
-  if (request.skip_unreadable) return;
+void CheckSkippable(const InferenceOptions& options, const std::string& problem) {
+  if (options.skip_unreadable) return;
   throw FormatError(problem + "; rerun with --skip-corrupt to skip unreadable records");
 }
 
