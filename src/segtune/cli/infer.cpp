@@ -31,8 +31,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--masks-dir", o->masks_dir,
                  "Write <image name>.png here: the class-index map (semantic models) or the instance-index map "
                  "(Mask R-CNN: pixel k = the k-th detection of the image's record, 0 = none)");
-  app.add_option("--overlays-dir", o->overlays_dir, "Write overlays (colored mask + legend) <image name>.jpg here");
-  app.add_option("--coco-results", o->coco_results, "Write COCO results JSON (RLE segmentation per region)");
+  app.add_option("--overlays-dir", o->overlays_dir, "Write overlays <image name>.jpg here (semantic: classes tinted + legend; detection: boxes, names, scores, masks)");
+  app.add_option("--coco-results", o->coco_results, "Write COCO results JSON (semantic: one result per region with RLE; detection: boxes, RLE masks for Mask R-CNN)");
   app.add_flag("--overwrite", o->overwrite,
                "Replace existing outputs of a previous run (a TFRecord --output, a JSON --coco-results, masks/"
                "overlays directories holding only .png/.jpg); anything else is never replaced");
