@@ -10,8 +10,8 @@
 #include "segtune/inference/class_argmax.h"
 #include "segtune/inference/detection_objects.h"
 #include "segtune/inference/inference_pipeline.h"
-#include "segtune/inference/predict_overlay.h"
-#include "segtune/inference/predict_regions.h"
+#include "segtune/inference/semantic_overlay.h"
+#include "segtune/inference/semantic_regions.h"
 
 namespace segtune {
 

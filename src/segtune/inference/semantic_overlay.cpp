@@ -1,4 +1,4 @@
-#include "segtune/inference/predict_overlay.h"
+#include "segtune/inference/semantic_overlay.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,4 +1,4 @@
-#include "segtune/inference/predict_regions.h"
+#include "segtune/inference/semantic_regions.h"
 
 #include <opencv2/imgproc.hpp>
 
