@@ -42,6 +42,8 @@ std::vector<DetectedObject> ToObjects(const detection::Detections& d) {
   return objects;
 }
 
+// The detection part of a worker's batch: one forward pass per run of same-size images, then each
+// image's objects, instance-index PNG, overlay, COCO results and infer_detections keys.
 class DetectionTask : public InferenceTask {
  public:
   DetectionTask(DetectionBundle& bundle, const torch::Device& device, const InferenceOptions& options,

@@ -124,6 +124,8 @@ nlohmann::json CocoRegionResults(const std::vector<PredictedRegion>& regions, in
   return results;
 }
 
+// The semantic part of a worker's batch: the class map of each image (LibTorch per run of same-size
+// images, or OpenCV DNN per image), then its regions, class-index PNG, overlay and keys.
 class SemanticTask : public InferenceTask {
  public:
   SemanticTask(SemanticInferenceModel& model, const torch::Device& device, const InferenceOptions& options,
