@@ -1,4 +1,5 @@
 // .pth (torch.save zip) reading and writing, checked against real torch.save / torch.load output.
+// The container and unpickler alone are tested in tests/formats/{pth_zip,pickle}_test.cpp.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -8,7 +9,6 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/models/pickle.h"
 #include "segtune/models/pth_reader.h"
 #include "segtune/models/safetensors.h"
 #include "segtune/models/weights.h"
@@ -153,32 +153,6 @@ TEST(PthReader, RandomBytesAreAFormatError) {
     WriteFileAtomic(out / "random.pth", bytes);
     EXPECT_THROW(LoadWeights(out / "random.pth"), FormatError) << "trial " << trial;
   }
-}
-
-TEST(PthReader, UnsupportedOpcodeNamesTheByteOffset) {
-  const std::string pickle = std::string("\x80\x02", 2) + "}I12\n.";  // INT (text) is not supported.
-  try {
-    Unpickle(pickle, [](const PickleValue&) -> PickleValuePtr { return nullptr; }, "x.pth: data.pkl");
-    FAIL() << "no error";
-  } catch (const FormatError& e) {
-    EXPECT_NE(std::string(e.what()).find("byte 3 (opcode 0x49)"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("x.pth: data.pkl"), std::string::npos) << e.what();
-  }
-}
-
-// Found by fuzz_pickle (tests/fuzz/corpus/pickle/leak-*): a list appended to itself through the memo
-// (PROTO 2, EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP) is a shared_ptr cycle that leaked. The values
-// of one Unpickle call are freed together once the result is released.
-TEST(PthReader, SelfReferencingValuesAreFreedWithTheResult) {
-  const std::string pickle("\x80\x02]q\x00h\x00" "a.", 9);
-  PickleValuePtr root =
-      Unpickle(pickle, [](const PickleValue&) -> PickleValuePtr { return nullptr; }, "x.pth: data.pkl");
-  ASSERT_EQ(root->kind, PickleValue::Kind::kList);
-  ASSERT_EQ(root->items.size(), 1u);
-  EXPECT_EQ(root->items[0].get(), root.get());  // It holds itself.
-  std::weak_ptr<PickleValue> list = root->items[0];
-  root.reset();
-  EXPECT_TRUE(list.expired());
 }
 
 TEST(PthReader, NotAStateDictIsAFormatError) {

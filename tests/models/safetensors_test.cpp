@@ -1,4 +1,5 @@
-// .safetensors: round trips, the reference writer's layout, and the reader's validation rules.
+// .safetensors, the torch side: round trips of every dtype, the writer's order, Python reading our
+// files. The format's validation rules are tested in tests/formats/safetensors_test.cpp.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -30,13 +31,6 @@ NamedTensors MixedTensors() {
   return t;
 }
 
-// The raw file: 8-byte length, header, data.
-std::string File(const std::string& header, const std::string& data) {
-  std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = char((uint64_t(header.size()) >> (8 * i)) & 0xff);
-  return out + header + data;
-}
-
 TEST(Safetensors, RoundTripsEveryDtypeAndMetadata) {
   TempDir dir;
   const NamedTensors written = MixedTensors();
@@ -51,11 +45,6 @@ TEST(Safetensors, RoundTripsEveryDtypeAndMetadata) {
     EXPECT_EQ(back->sizes(), tensor.sizes()) << name;
     EXPECT_TRUE(torch::equal(*back, tensor)) << name;
   }
-}
-
-TEST(Safetensors, EmptyFileMatchesReferenceVector) {
-  const std::string bytes = SerializeSafetensors(NamedTensors{});
-  EXPECT_EQ(bytes, File("{}      ", ""));
 }
 
 TEST(Safetensors, WriterOrdersByDtypeThenNameAndPadsHeader) {
@@ -90,48 +79,6 @@ TEST(Safetensors, PythonParsesOurFileByHand) {
     EXPECT_EQ(t["shape"].get<std::vector<int64_t>>(), mine->sizes().vec());
     const torch::Tensor c = mine->contiguous();
     EXPECT_EQ(t["hex"].get<std::string>().size(), 2 * c.nbytes());
-  }
-}
-
-struct BadCase {
-  const char* label;
-  std::string bytes;
-  const char* message;  // A fragment the error must contain.
-};
-
-TEST(Safetensors, RejectsInvalidFilesWithClearErrors) {
-  const std::string f32x2 = std::string(8, '\0');
-  const std::vector<BadCase> cases = {
-      {"too short", "abc", "too short"},
-      {"header past end", File("{}", "").substr(0, 9), "past the end"},
-      {"huge header", std::string("\xff\xff\xff\xff\x00\x00\x00\x00", 8) + "{}", "exceeds 100,000,000"},
-      {"not json", File("{nope}  ", ""), "invalid JSON"},
-      {"not an object start", File("[1]     ", ""), "does not start with '{'"},
-      {"duplicate", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f32x2), "appears twice"},
-      {"unknown dtype", File(R"({"a":{"dtype":"F31","shape":[2],"data_offsets":[0,8]}})", f32x2), "unknown dtype"},
-      {"unsupported dtype", File(R"({"a":{"dtype":"U16","shape":[4],"data_offsets":[0,8]}})", f32x2), "no libtorch"},
-      {"size mismatch", File(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", f32x2), "expected 12"},
-      {"gap", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", f32x2), "expected 0"},
-      {"trailing bytes", File(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})", f32x2), "trailing"},
-      {"negative shape", File(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", f32x2), "negative"},
-      {"metadata not strings", File(R"({"__metadata__":{"k":1}})", ""), "not a string"},
-      {"missing offsets", File(R"({"a":{"dtype":"F32","shape":[2]}})", f32x2), "data_offsets"},
-  };
-  for (const BadCase& c : cases) {
-    try {
-      ParseSafetensors(c.bytes, "bad.safetensors");
-      ADD_FAILURE() << c.label << ": accepted";
-    } catch (const FormatError& e) {
-      EXPECT_NE(std::string(e.what()).find(c.message), std::string::npos) << c.label << ": " << e.what();
-      EXPECT_NE(std::string(e.what()).find("bad.safetensors"), std::string::npos) << c.label;
-    }
-  }
-}
-
-TEST(Safetensors, EveryTruncationIsAFormatError) {
-  const std::string bytes = SerializeSafetensors(MixedTensors());
-  for (size_t length = 0; length < bytes.size(); ++length) {
-    EXPECT_THROW(ParseSafetensors(std::string_view(bytes).substr(0, length), "cut.safetensors"), FormatError) << length;
   }
 }
 

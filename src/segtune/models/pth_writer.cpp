@@ -8,7 +8,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/models/pickle.h"
+#include "segtune/formats/pickle_writer.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {

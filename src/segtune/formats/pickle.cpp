@@ -1,6 +1,4 @@
-#include "segtune/models/pickle.h"
-
-#include <torch/torch.h>
+#include "segtune/formats/pickle.h"
 
 #include <cstring>
 #include <unordered_map>
@@ -27,6 +25,7 @@ std::string PickleValue::TypeName() const {
     case Kind::kList: return "list";
     case Kind::kDict: return "dict";
     case Kind::kGlobal: return "class " + text;
+    case Kind::kStorage: return "storage";
     case Kind::kTensor: return "tensor";
     case Kind::kObject: return "object " + text;
   }
@@ -57,8 +56,6 @@ struct Arena {
   }
 };
 
-// Rebuilds a tensor from torch._utils._rebuild_tensor_v2's arguments: a view (offset, size,
-// stride) into a 1-D storage tensor, copied out contiguous so the storage can be freed.
 class Unpickler {
  public:
   Unpickler(std::string_view data, const PersistentLoader& loader, const std::string& source)
@@ -331,11 +328,13 @@ std::vector<int64_t> Unpickler::IntTuple(const PickleValuePtr& v, const char* wh
   return ints;
 }
 
+// The tensor record of torch._utils._rebuild_tensor_v2's arguments: a view (offset, size, stride)
+// of a storage, checked to lie inside it so the torch side can copy it out without looking again.
 PickleValuePtr Unpickler::RebuildTensor(const std::vector<PickleValuePtr>& args, bool has_stride) {
   if (args.size() < (has_stride ? 4u : 3u)) Fail("tensor rebuild with " + std::to_string(args.size()) + " arguments");
-  if (args[0]->kind != Kind::kTensor) Fail("tensor rebuild from a " + args[0]->TypeName() + ", expected a storage");
+  if (args[0]->kind != Kind::kStorage) Fail("tensor rebuild from a " + args[0]->TypeName() + ", expected a storage");
   if (args[1]->kind != Kind::kInt) Fail("tensor storage offset is a " + args[1]->TypeName());
-  const torch::Tensor& storage = args[0]->tensor;
+  const PickleStorage& storage = args[0]->storage;
   const int64_t offset = args[1]->integer;
   const std::vector<int64_t> size = IntTuple(args[2], "tensor size");
   std::vector<int64_t> stride = has_stride ? IntTuple(args[3], "tensor stride") : std::vector<int64_t>{};
@@ -344,7 +343,7 @@ PickleValuePtr Unpickler::RebuildTensor(const std::vector<PickleValuePtr>& args,
     for (size_t i = size.size(); i-- > 1;) stride[i - 1] = stride[i] * size[i];
   }
   if (size.size() != stride.size()) Fail("tensor size and stride differ in length");
-  const int64_t numel = storage.numel();
+  const int64_t numel = storage.numel;
   if (offset < 0 || offset > numel) Fail("tensor storage offset " + std::to_string(offset) + " outside a storage of " + std::to_string(numel));
   // The view must stay inside the storage: offset + sum((size-1)*stride) < numel, with no overflow.
   bool empty = false;
@@ -363,11 +362,7 @@ PickleValuePtr Unpickler::RebuildTensor(const std::vector<PickleValuePtr>& args,
     Fail("tensor view reaches element " + std::to_string(last) + " of a storage of " + std::to_string(numel));
   }
   auto tensor = New(Kind::kTensor);
-  if (empty) {
-    tensor->tensor = torch::empty(size, storage.options());
-  } else {
-    tensor->tensor = storage.as_strided(size, stride, offset).clone(at::MemoryFormat::Contiguous);
-  }
+  tensor->tensor = {storage, offset, size, stride, args.size() > 4 && args[4]->kind == Kind::kBool && args[4]->boolean};
   return tensor;
 }
 
@@ -404,50 +399,5 @@ PickleValuePtr Unpickler::Reduce(const PickleValuePtr& callable, const PickleVal
 PickleValuePtr Unpickle(std::string_view data, const PersistentLoader& load_persistent, const std::string& source) {
   return Unpickler(data, load_persistent, source).Run();
 }
-
-PickleWriter::PickleWriter() {
-  out_ += '\x80';
-  out_ += '\x02';
-}
-
-void PickleWriter::Op(char code) { out_ += code; }
-
-void PickleWriter::Global(const std::string& module, const std::string& name) {
-  out_ += 'c' + module + '\n' + name + '\n';
-}
-
-void PickleWriter::Int(int64_t value) {
-  if (value >= 0 && value < 256) {
-    out_ += 'K';
-    out_ += char(value);
-  } else if (value >= INT32_MIN && value <= INT32_MAX) {
-    out_ += 'J';
-    const uint32_t v = uint32_t(int32_t(value));
-    for (int i = 0; i < 4; ++i) out_ += char((v >> (8 * i)) & 0xff);
-  } else {  // LONG1 with 8 bytes two's complement.
-    out_ += '\x8a';
-    out_ += char(8);
-    const uint64_t v = uint64_t(value);
-    for (int i = 0; i < 8; ++i) out_ += char((v >> (8 * i)) & 0xff);
-  }
-}
-
-void PickleWriter::Bool(bool value) { Op(value ? '\x88' : '\x89'); }
-
-void PickleWriter::String(const std::string& value) {
-  out_ += 'X';
-  const uint32_t n = uint32_t(value.size());
-  for (int i = 0; i < 4; ++i) out_ += char((n >> (8 * i)) & 0xff);
-  out_ += value;
-}
-
-void PickleWriter::Mark() { Op('('); }
-void PickleWriter::Tuple() { Op('t'); }
-void PickleWriter::EmptyTuple() { Op(')'); }
-void PickleWriter::EmptyDict() { Op('}'); }
-void PickleWriter::SetItems() { Op('u'); }
-void PickleWriter::Reduce() { Op('R'); }
-void PickleWriter::BinPersId() { Op('Q'); }
-void PickleWriter::Stop() { Op('.'); }
 
 }  // namespace segtune
