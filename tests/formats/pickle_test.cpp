@@ -1,10 +1,10 @@
-// The data.pkl unpickler (formats/pickle.h) and writer (formats/pickle_writer.h), without LibTorch:
-// tensors come out as records of their view of a storage, checked to lie inside it.
+// The data.pkl unpickler (formats/pickle.h) and torch.save's state dict pickle (formats/pth_pickle.h),
+// without LibTorch: tensors come out as records of their view of a storage, checked to lie inside it.
 #include <gtest/gtest.h>
 
 #include "segtune/core/error.h"
 #include "segtune/formats/pickle.h"
-#include "segtune/formats/pickle_writer.h"
+#include "segtune/formats/pth_pickle.h"
 
 namespace segtune {
 namespace {
@@ -18,39 +18,10 @@ PersistentLoader Storage(int64_t numel) {
   };
 }
 
-// {"t": _rebuild_tensor_v2(storage "0", offset, size, stride, requires_grad, OrderedDict())}, as
+// OrderedDict(t = _rebuild_tensor_v2(float storage "0" of 16, offset, size, stride, grad)), as
 // torch.save writes it.
 std::string OneTensor(int64_t offset, const std::vector<int64_t>& size, const std::vector<int64_t>& stride, bool grad) {
-  PickleWriter p;
-  p.EmptyDict();
-  p.Mark();
-  p.String("t");
-  p.Global("torch._utils", "_rebuild_tensor_v2");
-  p.Mark();
-  p.Mark();
-  p.String("storage");
-  p.Global("torch", "FloatStorage");
-  p.String("0");
-  p.String("cpu");
-  p.Int(16);
-  p.Tuple();
-  p.BinPersId();
-  p.Int(offset);
-  p.Mark();
-  for (int64_t s : size) p.Int(s);
-  p.Tuple();
-  p.Mark();
-  for (int64_t s : stride) p.Int(s);
-  p.Tuple();
-  p.Bool(grad);
-  p.Global("collections", "OrderedDict");
-  p.EmptyTuple();
-  p.Reduce();
-  p.Tuple();
-  p.Reduce();
-  p.SetItems();
-  p.Stop();
-  return p.bytes();
+  return StateDictPickle({{"t", {{"0", TensorDtype::kF32, 16}, offset, size, stride, grad}}});
 }
 
 TEST(Unpickler, TensorIsARecordOfItsViewOfTheStorage) {

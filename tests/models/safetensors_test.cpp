@@ -82,5 +82,25 @@ TEST(Safetensors, PythonParsesOurFileByHand) {
   }
 }
 
+// The torch side maps dtypes: one the file formats cannot hold is refused by both writers, naming it.
+TEST(Safetensors, WritersRefuseDtypesTheFormatsCannotHold) {
+  NamedTensors t;
+  t.items = {{"c", torch::zeros({2}, torch::kComplexFloat)}};
+  try {
+    SerializeSafetensors(t);
+    ADD_FAILURE() << "no error";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("safetensors cannot store tensors of dtype ComplexFloat"), std::string::npos) << e.what();
+  }
+  TempDir dir;
+  try {
+    SavePth(t, dir / "c.pth");
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("c.pth: tensor 'c' has dtype ComplexFloat"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "c.pth"));
+}
+
 }  // namespace
 }  // namespace segtune

@@ -4,6 +4,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/formats/pth_pickle.h"
 #include "segtune/formats/zip_reader.h"
 
 namespace segtune {
@@ -84,15 +85,9 @@ void CheckDeclaredSizes(const PthArchive& archive, uint64_t file_size, const std
 }
 
 TensorDtype StorageDtype(const std::string& cls, const std::filesystem::path& path) {
-  static const std::map<std::string, TensorDtype> kTypes = {
-      {"torch.FloatStorage", TensorDtype::kF32},   {"torch.DoubleStorage", TensorDtype::kF64},
-      {"torch.HalfStorage", TensorDtype::kF16},    {"torch.BFloat16Storage", TensorDtype::kBF16},
-      {"torch.LongStorage", TensorDtype::kI64},    {"torch.IntStorage", TensorDtype::kI32},
-      {"torch.ShortStorage", TensorDtype::kI16},   {"torch.CharStorage", TensorDtype::kI8},
-      {"torch.ByteStorage", TensorDtype::kU8},     {"torch.BoolStorage", TensorDtype::kBool}};
-  auto it = kTypes.find(cls);
-  if (it == kTypes.end()) throw FormatError(path, "data.pkl", "unsupported storage type " + cls);
-  return it->second;
+  TensorDtype dtype;
+  if (!DtypeOfStorageClass(cls, &dtype)) throw FormatError(path, "data.pkl", "unsupported storage type " + cls);
+  return dtype;
 }
 
 // Resolves each ('storage', cls, key, location, numel) persistent id to its data/<key> record, once

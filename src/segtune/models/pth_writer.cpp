@@ -1,5 +1,6 @@
-#include "segtune/models/pth_writer.h"
-
+// SavePth (declared in weights.h): the torch side of writing a torch.save archive. The data.pkl is
+// formats/pth_pickle.h's; the zip is libtorch's PyTorchStreamWriter, which aligns each record's data
+// as torch.load expects.
 #include <caffe2/serialize/inline_container.h>
 #include <c10/util/Exception.h>
 #include <torch/torch.h>
@@ -8,82 +9,26 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/formats/pickle_writer.h"
+#include "segtune/formats/pth_pickle.h"
+#include "segtune/models/tensor_from_bytes.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
 
-std::string TorchStorageClass(torch::Dtype dtype) {
-  switch (dtype) {
-    case torch::kFloat: return "FloatStorage";
-    case torch::kDouble: return "DoubleStorage";
-    case torch::kHalf: return "HalfStorage";
-    case torch::kBFloat16: return "BFloat16Storage";
-    case torch::kLong: return "LongStorage";
-    case torch::kInt: return "IntStorage";
-    case torch::kShort: return "ShortStorage";
-    case torch::kChar: return "CharStorage";
-    case torch::kByte: return "ByteStorage";
-    case torch::kBool: return "BoolStorage";
-    default: return "";
-  }
-}
-
-namespace {
-
-// Pickles OrderedDict([(name, _rebuild_tensor_v2(storage_i, 0, size, stride, False, OrderedDict()))
-// ...]) where storage_i is persistent id ('storage', torch.<T>Storage, "i", "cpu", numel): the
-// layout torch.save uses for a state_dict.
-std::string StateDictPickle(const std::vector<torch::Tensor>& tensors, const NamedTensors& named) {
-  PickleWriter p;
-  p.Global("collections", "OrderedDict");
-  p.EmptyTuple();
-  p.Reduce();
-  p.Mark();
-  for (size_t i = 0; i < tensors.size(); ++i) {
-    const torch::Tensor& t = tensors[i];
-    p.String(named.items[i].first);
-    p.Global("torch._utils", "_rebuild_tensor_v2");
-    p.Mark();
-    p.Mark();
-    p.String("storage");
-    p.Global("torch", TorchStorageClass(t.scalar_type()));
-    p.String(std::to_string(i));
-    p.String("cpu");
-    p.Int(t.numel());
-    p.Tuple();
-    p.BinPersId();
-    p.Int(0);
-    p.Mark();
-    for (int64_t s : t.sizes()) p.Int(s);
-    p.Tuple();
-    p.Mark();
-    for (int64_t s : t.strides()) p.Int(s);
-    p.Tuple();
-    p.Bool(false);
-    p.Global("collections", "OrderedDict");
-    p.EmptyTuple();
-    p.Reduce();
-    p.Tuple();
-    p.Reduce();
-  }
-  p.SetItems();
-  p.Stop();
-  return p.bytes();
-}
-
-}  // namespace
-
 void SavePth(const NamedTensors& named, const std::filesystem::path& path) {
   std::vector<torch::Tensor> tensors;
+  std::vector<std::pair<std::string, PickleTensor>> records;  // Storage i is tensor i's own, key "i".
   std::set<std::string> names;
   for (const auto& [name, tensor] : named.items) {
     if (!names.insert(name).second) throw UsageError(path.string() + ": tensor name '" + name + "' appears twice");
-    if (TorchStorageClass(tensor.scalar_type()).empty()) {
+    TensorDtype dtype;
+    if (!FromTorchDtype(tensor.scalar_type(), &dtype) || TorchStorageClass(dtype).empty()) {
       throw UsageError(path.string() + ": tensor '" + name + "' has dtype " + c10::toString(tensor.scalar_type()) +
                        ", which a .pth writer here cannot store");
     }
     tensors.push_back(tensor.detach().to(torch::kCPU).contiguous());
+    const torch::Tensor& t = tensors.back();
+    records.push_back({name, {{std::to_string(records.size()), dtype, t.numel()}, 0, t.sizes().vec(), t.strides().vec(), false}});
   }
   AtomicFile file(path);
   try {
@@ -91,7 +36,7 @@ void SavePth(const NamedTensors& named, const std::filesystem::path& path) {
       file.Write(std::string_view(static_cast<const char*>(data), size));
       return size;
     });
-    const std::string pickle = StateDictPickle(tensors, named);
+    const std::string pickle = StateDictPickle(records);
     zip.writeRecord("data.pkl", pickle.data(), pickle.size());
     zip.writeRecord("byteorder", "little", 6);
     for (size_t i = 0; i < tensors.size(); ++i) {
