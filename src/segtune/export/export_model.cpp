@@ -1,7 +1,5 @@
 #include "segtune/export/export_model.h"
 
-#include <torch/torch.h>
-
 #include <optional>
 #include <regex>
 
@@ -17,8 +15,6 @@
 #include "segtune/export/detection_export.h"
 #include "segtune/export/semantic_export.h"
 #include "segtune/models/detection/detection_registry.h"
-#include "segtune/models/load_state.h"
-#include "segtune/models/semantic_registry.h"
 #include "segtune/core/sha256.h"
 #include "segtune/models/weights.h"
 
