@@ -40,10 +40,11 @@ std::string Text(double x, double y, const std::string& text, const std::string&
   return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\"" + extra + ">" + EscapeXml(text) + "</text>";
 }
 
-std::string Open(const std::string& title, const std::string& kind) {
-  return "<svg class=\"chart " + kind + "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(kWidth) + " " +
-         Num(kHeight) + "\" role=\"img\" aria-label=\"" + EscapeXml(title) + "\">" +
-         Text(kLeft, 20, title, " class=\"chart-title\"");
+// The <svg> element of one chart of `kind` ("line-chart", ...), with its title at x = title_x.
+std::string Open(const std::string& title, const std::string& kind, double width, double height, double title_x) {
+  return "<svg class=\"chart " + kind + "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(width) + " " +
+         Num(height) + "\" role=\"img\" aria-label=\"" + EscapeXml(title) + "\">" +
+         Text(title_x, 20, title, " class=\"chart-title\"");
 }
 
 // Keeps at most kMaxPointsPerSeries finite points: per bucket the first, lowest and highest.
@@ -156,7 +157,7 @@ std::string LineChartSvg(const LineChart& chart) {
       y.Add(py);
     }
   }
-  std::string svg = Open(chart.title, "line-chart");
+  std::string svg = Open(chart.title, "line-chart", kWidth, kHeight, kLeft);
   if (x.empty()) return svg + Text(kLeft, kHeight / 2, "no data") + "</svg>";
   x = x.Padded();
   y = y.Padded();
@@ -186,9 +187,7 @@ std::string LineChartSvg(const LineChart& chart) {
 std::string BarChartSvg(const BarChart& chart) {
   const double row = 18, height = kTop + row * static_cast<double>(chart.bars.size()) + 24;
   const double label_w = 150, plot_w = kWidth - label_w - 80;
-  std::string svg = "<svg class=\"chart bar-chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
-                    Num(kWidth) + " " + Num(height) + "\" role=\"img\" aria-label=\"" + EscapeXml(chart.title) + "\">" +
-                    Text(8, 20, chart.title, " class=\"chart-title\"");
+  std::string svg = Open(chart.title, "bar-chart", kWidth, height, 8);
   const double max = chart.max_value > 0 ? chart.max_value : 1;
   for (size_t i = 0; i < chart.bars.size(); ++i) {
     const Bar& bar = chart.bars[i];
@@ -215,9 +214,7 @@ std::string HeatmapSvg(const Heatmap& heatmap) {
   const double cell = std::clamp(440.0 / static_cast<double>(std::max<size_t>(1, std::max(rows, cols))), 6.0, 36.0);
   const double width = label_w + cell * static_cast<double>(cols) + 20;
   const double height = top + cell * static_cast<double>(rows) + 20;
-  std::string svg = "<svg class=\"chart heatmap\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(width) +
-                    " " + Num(height) + "\" role=\"img\" aria-label=\"" + EscapeXml(heatmap.title) + "\">" +
-                    Text(8, 20, heatmap.title, " class=\"chart-title\"");
+  std::string svg = Open(heatmap.title, "heatmap", width, height, 8);
   for (size_t c = 0; c < cols; ++c) {
     const double x = label_w + cell * (static_cast<double>(c) + 0.5);
     svg += Text(x, top - 6, heatmap.column_labels[c],
