@@ -1,6 +1,7 @@
 // Helpers shared by the test suites: temporary directories and running the built binary.
 #pragma once
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -40,6 +41,19 @@ inline std::string ZlibCompressed(const std::string& bytes) {
   }
   packed.resize(size);
   return packed;
+}
+
+// 1-based number of the first line of `text` containing `needle`; -1 if none.
+inline int LineOf(const std::string& text, const std::string& needle) {
+  const size_t at = text.find(needle);
+  return at == std::string::npos ? -1 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+}
+
+// How often `what` occurs in `text` (overlapping occurrences counted).
+inline size_t CountOccurrences(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
 }
 
 struct CommandResult {

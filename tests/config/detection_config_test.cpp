@@ -22,10 +22,7 @@ const ConfigWarning* WarningAbout(const PipelineConfig& config, const std::strin
   return nullptr;
 }
 
-int LineOf(const std::string& text, const std::string& needle) {
-  const size_t at = text.find(needle);
-  return at == std::string::npos ? -1 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
-}
+using testing::LineOf;
 
 TEST(DetectionConfig, TfFasterRcnnResnet50CocoConfigMapsToTorchvisionFasterRcnn) {
   testing::TempDir dir;

@@ -19,11 +19,7 @@ const ConfigWarning* FindWarning(const PipelineConfig& config, const std::string
   return nullptr;
 }
 
-// Line (1-based) of the first line of `text` containing `needle`.
-int LineOf(const std::string& text, const std::string& needle) {
-  const size_t at = text.find(needle);
-  return at == std::string::npos ? -1 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
-}
+using testing::LineOf;
 
 TEST(PipelineConfig, LoadsTfFasterRcnnResnet50ConfigWithWarningsAndMapping) {
   testing::TempDir dir;

@@ -23,10 +23,7 @@
 namespace segtune {
 namespace {
 
-int LineOf(const std::string& text, const std::string& needle) {
-  const size_t at = text.find(needle);
-  return at == std::string::npos ? -1 : 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
-}
+using testing::LineOf;
 
 TEST(DetectionConfig, ConfigInitWritesADetectionConfigThatLoadsCleanAndChecks) {
   testing::TempDir dir;

@@ -24,12 +24,6 @@ std::string FindChromium() {
   return "";
 }
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // Runs Chromium headless on `page` with every host unresolvable; `mode` is --dump-dom or --screenshot=F.
 testing::CommandResult Chromium(const std::string& chromium, const std::filesystem::path& page, const std::string& mode,
                                 const std::filesystem::path& profile) {
@@ -67,10 +61,10 @@ TEST(ReportInBrowser, RendersFromDiskOfflineWithChartsAndNoConsoleMessages) {
   ASSERT_EQ(dom.exit_code, 0) << dom.output;
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << dom.output;
   // The parsed document: 5 curve charts + 2 bar charts + 1 heatmap, each curve chart with its series.
-  EXPECT_EQ(Count(dom.output, "<svg class=\"chart "), 8u) << dom.output;
-  EXPECT_EQ(Count(dom.output, "<polyline class=\"series\""), 5u);
-  EXPECT_EQ(Count(dom.output, "<rect class=\"bar\""), 4u);
-  EXPECT_EQ(Count(dom.output, "<rect class=\"cell\""), 4u);
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<svg class=\"chart "), 8u) << dom.output;
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<polyline class=\"series\""), 5u);
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<rect class=\"bar\""), 4u);
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<rect class=\"cell\""), 4u);
 
   const std::filesystem::path shot = dir / "shot.png";
   const auto rendered = Chromium(chromium, dir / "report.html", "--screenshot=" + shot.string(), dir / "profile");

@@ -33,12 +33,6 @@ std::vector<std::string> Attributes(const std::string& html, const std::string& 
   return values;
 }
 
-size_t Count(const std::string& text, const std::string& what) {
-  size_t n = 0;
-  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
 // A training directory whose metrics.csv has `steps` rows: loss 2/(1+step/100), eval every 10th row.
 std::filesystem::path WriteTrainDir(const TempDir& dir, const std::string& name, int steps, double eval_scale) {
   const std::filesystem::path run = dir / name;
@@ -203,7 +197,7 @@ TEST(Report, ATwentyThousandStepRunRendersFastAndSmall) {
   EXPECT_LT(html.size(), 2u * 1024 * 1024);
   // Thinned, but the last point is still the last row.
   for (const std::string& points : Attributes(html, "class=\"series\"", "points")) {
-    EXPECT_LE(Count(points, ","), kMaxPointsPerSeries);
+    EXPECT_LE(testing::CountOccurrences(points, ","), kMaxPointsPerSeries);
   }
   EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-x")[0], "200000");
 }
