@@ -1,0 +1,15 @@
+#include "segtune/data/convert/labeled_dataset.h"
+
+namespace segtune {
+
+std::string ConversionWarning::ToString() const {
+  std::string s = file;
+  if (!element.empty()) s += (s.empty() ? "" : ": ") + element;
+  return s + (s.empty() ? "" : ": ") + message;
+}
+
+void ConversionReport::Warn(const std::filesystem::path& file, std::string element, std::string message) {
+  warnings.push_back({file.string(), std::move(element), std::move(message)});
+}
+
+}  // namespace segtune
