@@ -152,6 +152,48 @@ TEST(Report, CocoEvalMetricsShowTheTwelveNumbersAndPerClassAp) {
   EXPECT_EQ(Attributes(html, "class=\"series\"", "data-last-y"), (std::vector<std::string>{"0.9", "0.6", "0.125", "0.2"}));
 }
 
+TEST(Report, DetectionErrorBreakdownFromCocoEvalShowsItsCountsAndCosts) {
+  TempDir dir;
+  // Two cats found, one dog called a cat, one cat boxed badly, one background detection.
+  WriteFileAtomic(dir / "gt.json", R"({"images": [{"id": 1, "file_name": "a.jpg", "width": 300, "height": 300}],
+    "categories": [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}],
+    "annotations": [
+      {"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 20], "area": 400, "iscrowd": 0},
+      {"id": 2, "image_id": 1, "category_id": 2, "bbox": [100, 100, 20, 20], "area": 400, "iscrowd": 0},
+      {"id": 3, "image_id": 1, "category_id": 1, "bbox": [200, 200, 20, 20], "area": 400, "iscrowd": 0},
+      {"id": 4, "image_id": 1, "category_id": 1, "bbox": [250, 0, 20, 20], "area": 400, "iscrowd": 0}]})");
+  WriteFileAtomic(dir / "dt.json", R"([
+      {"image_id": 1, "category_id": 1, "bbox": [0, 0, 20, 20], "score": 0.9},
+      {"image_id": 1, "category_id": 1, "bbox": [100, 100, 20, 20], "score": 0.8},
+      {"image_id": 1, "category_id": 1, "bbox": [210, 210, 20, 20], "score": 0.7},
+      {"image_id": 1, "category_id": 1, "bbox": [150, 10, 20, 20], "score": 0.6},
+      {"image_id": 1, "category_id": 1, "bbox": [250, 0, 20, 20], "score": 0.5}])");
+  const auto r = testing::RunSegtune("coco-eval --gt '" + (dir / "gt.json").string() + "' --dt '" +
+                                     (dir / "dt.json").string() + "' -o '" + (dir / "metrics.json").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(dir / "metrics.json"));
+  ASSERT_TRUE(metrics.contains("error_breakdown")) << metrics.dump();
+  const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
+  EXPECT_NE(html.find("detection errors (bbox)"), std::string::npos);
+  int shown = 0;
+  for (const auto& e : metrics["error_breakdown"]["errors"]) {
+    const std::string row = "<tr><td>" + e["type"].get<std::string>() + "</td><td>" +
+                            std::to_string(e["count"].get<int>()) + "</td><td>" +
+                            FormatNumber(e["delta_ap50"].get<double>()) + "</td></tr>";
+    EXPECT_NE(html.find(row), std::string::npos) << row;
+    ++shown;
+  }
+  EXPECT_EQ(shown, 6);
+  // The constructed errors are what the breakdown found (classification, localization, background;
+  // the dog is then missed-by-classification, not missed).
+  const auto& errors = metrics["error_breakdown"]["errors"];
+  EXPECT_EQ(errors[0]["count"], 1);  // classification
+  EXPECT_EQ(errors[1]["count"], 1);  // localization
+  EXPECT_EQ(errors[4]["count"], 1);  // background
+  EXPECT_EQ(errors[5]["count"], 0);  // missed: every ground truth is found or explained
+  EXPECT_EQ(metrics["error_breakdown"]["true_positives"], 2);
+}
+
 TEST(Report, ModelCardFromAnExportDirectory) {
   TempDir dir;
   std::filesystem::create_directories(dir / "exported");

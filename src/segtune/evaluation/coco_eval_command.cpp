@@ -11,6 +11,7 @@
 #include "segtune/core/output_guard.h"
 #include "segtune/formats/coco.h"
 #include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/error_breakdown.h"
 
 namespace segtune {
 
@@ -95,6 +96,9 @@ CocoEvalCommandResult RunCocoEvalCommand(const CocoEvalOptions& o) {
   result.eval = EvaluateCoco(gt, dt, params);
   result.warnings = DroppedResultsWarnings(result.eval.report, o.dt);
   nlohmann::json j = CocoEvalResultToJson(result.eval);
+  // Box errors only: a mask result's box is derived from its mask.
+  if (params.iou_type == CocoIouType::kBbox && params.results_kind == CocoResultsKind::kBoxes)
+    j["error_breakdown"] = ErrorBreakdownToJson(ComputeErrorBreakdown(gt, dt, params));
   j["gt"] = o.gt.string();
   j["dt"] = o.dt.string();
   WriteFileAtomic(out, j.dump(2) + "\n");

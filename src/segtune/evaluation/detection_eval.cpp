@@ -115,6 +115,7 @@ DetectionEvalResult DetectionEvalBuilder::Evaluate(const std::vector<std::string
   DetectionEvalResult result;
   result.images = static_cast<int64_t>(gt.images.size());
   result.bbox = EvaluateCoco(gt, dt_, params);
+  result.errors = ComputeErrorBreakdown(gt, dt_, params);
   if (gt_masks_ && dt_masks_ && !dt_.empty() && !gt.annotations.empty()) {
     params.iou_type = CocoIouType::kSegm;
     result.segm = EvaluateCoco(gt, dt_, params);
@@ -209,6 +210,7 @@ std::string DetectionMetricsToJson(const DetectionEvalResult& result) {
   j["matched_by"] = result.matched_by;
   j["bbox"] = CocoEvalResultToJson(result.bbox);
   if (result.segm) j["segm"] = CocoEvalResultToJson(*result.segm);
+  j["error_breakdown"] = ErrorBreakdownToJson(result.errors);
   return j.dump(2) + "\n";
 }
 

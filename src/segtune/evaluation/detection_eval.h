@@ -25,12 +25,14 @@
 #include "example.pb.h"
 #include "segtune/formats/coco.h"
 #include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/error_breakdown.h"
 
 namespace segtune {
 
 struct DetectionEvalResult {
   CocoEvalResult bbox;
   std::optional<CocoEvalResult> segm;  // When predictions and ground truth both carry masks.
+  ErrorBreakdown errors;               // Where the box AP50 goes (error_breakdown.h).
   int64_t images = 0;
   std::string matched_by;             // "same record", "image/source_id" or "record order".
   std::vector<std::string> warnings;  // Unmatched predictions.

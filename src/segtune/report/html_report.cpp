@@ -228,11 +228,30 @@ std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
   return html + BarChartSvg(ap) + BarChartSvg(ap50) + "</div>" + PrCurves(eval, type);
 }
 
+// Where the box AP50 goes: one row and one bar per error type (evaluation/error_breakdown.h).
+std::string ErrorBreakdown(const RunData& run) {
+  const nlohmann::json& b = *run.error_breakdown;
+  std::string html = "<h3>" + EscapeXml(run.name + ": detection errors (bbox)") + "</h3>" +
+                     "<p class=\"muted\">AP50 " + FormatNumber(JsonNumber(b, "ap50")) + ", " +
+                     std::to_string(b.value("true_positives", 0)) + " true positives. Each row: how many detections " +
+                     "(ground truths for missed) have that error, and the AP50 gained by fixing only those.</p><table>" +
+                     Row({"error", "count", "AP50 gained if fixed"}, "th");
+  BarChart chart{"AP50 gained by fixing each error type", "AP50 gained", {}, 0.01};
+  for (const auto& e : b.value("errors", nlohmann::json::array())) {
+    const double delta = JsonNumber(e, "delta_ap50");
+    html += Row({e.value("type", ""), std::to_string(e.value("count", 0)), FormatNumber(delta)});
+    chart.bars.push_back({e.value("type", ""), delta});
+    if (delta > chart.max_value) chart.max_value = delta;
+  }
+  return html + "</table><div class=\"charts\">" + BarChartSvg(chart) + "</div>";
+}
+
 std::string EvaluationSection(const std::vector<RunData>& runs) {
   std::string html = "<section id=\"evaluation\"><h2>Evaluation</h2>";
   for (const RunData& run : runs) {
     if (run.semantic) html += SemanticEvaluation(run);
     for (const nlohmann::json& eval : run.coco) html += CocoEvaluation(run, eval);
+    if (run.error_breakdown) html += ErrorBreakdown(run);
   }
   return html + "</section>";
 }

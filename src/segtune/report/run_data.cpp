@@ -58,6 +58,7 @@ void ReadMetricsJson(const std::filesystem::path& path, RunData* run) {
     throw FormatError(path, "", "not a metrics.json of `segtune eval` or `segtune coco-eval` (expected mean_iou, "
                                 "bbox or stats)");
   }
+  if (j.contains("error_breakdown") && j["error_breakdown"].is_object()) run->error_breakdown = j["error_breakdown"];
 }
 
 }  // namespace

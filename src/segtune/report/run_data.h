@@ -4,7 +4,8 @@
 //   TFRecord files         a file or a shard pattern ("data/train.record-*"): the dataset section
 //   a metrics.json         written by `segtune eval` (semantic: mean_iou, per_class, confusion_matrix;
 //                          detection: bbox / segm COCOeval objects) or by `segtune coco-eval`
-//                          (one COCOeval object: iou_type, stats, per_class)
+//                          (one COCOeval object: iou_type, stats, per_class); either may carry an
+//                          error_breakdown (detection errors by type) and a gallery
 // Fields that are absent are left empty; the report shows a section only when its data exists.
 #pragma once
 
@@ -36,6 +37,7 @@ struct RunData {
   std::optional<nlohmann::json> semantic;        // Semantic metrics.json.
   std::vector<nlohmann::json> coco;              // COCOeval objects (bbox, segm), from eval or coco-eval.
   std::string detection_matched_by;              // eval's "matched_by" for detection metrics.
+  std::optional<nlohmann::json> error_breakdown; // Detection errors by type (evaluation/error_breakdown.h).
   std::optional<RecordsInfo> records;            // TFRecord files (records info).
 };
 
