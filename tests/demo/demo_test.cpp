@@ -33,6 +33,17 @@ void ExpectReportShowsTheRuns(const fs::path& work) {
     EXPECT_NE(html.find("<td>mean_iou</td><td>" + report::FormatNumber(metrics["mean_iou"].get<double>()) + "</td>"),
               std::string::npos)
         << run;
+    // The gallery: every thumbnail eval kept, worst first, captioned with its id and per-image IoU.
+    ASSERT_TRUE(metrics.contains("gallery")) << run;
+    EXPECT_GT(metrics["gallery"].size(), 0u) << run;
+    EXPECT_EQ(metrics["images"].size(), metrics["gallery"].size()) << "the demo's val split is smaller than --gallery";
+    for (const auto& g : metrics["gallery"]) {
+      EXPECT_NE(html.find("src=\"" + g["thumbnail"].get<std::string>() + "\"><figcaption>" +
+                          report::EscapeXml(g["id"].get<std::string>()) + " &middot; IoU " +
+                          report::FormatNumber(g["mean_iou"].get<double>())),
+                std::string::npos)
+          << run << " " << g["id"];
+    }
     const report::MetricsTable csv = report::ParseMetricsCsv(ReadFile(work / run / "train/metrics.csv"), run);
     ASSERT_FALSE(csv.rows.empty());
     const std::string last_loss = report::FormatNumber(csv.rows.back()[csv.Column("loss")]);

@@ -8,7 +8,10 @@
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "segtune/core/atomic_file.h"
+#include "segtune/evaluation/semantic_gallery.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -50,9 +53,21 @@ TEST(ReportInBrowser, RendersFromDiskOfflineWithChartsAndNoConsoleMessages) {
            (step % 50 == 0 ? std::to_string(step / 400.0) + "," + std::to_string(step / 300.0) : ",") + "\n";
   }
   WriteFileAtomic(dir / "run" / "metrics.csv", csv);
-  WriteFileAtomic(dir / "metrics.json", R"({"mean_iou": 0.5, "pixel_accuracy": 0.8, "mean_class_accuracy": 0.6,
+  nlohmann::json metrics = nlohmann::json::parse(R"({"mean_iou": 0.5, "pixel_accuracy": 0.8, "mean_class_accuracy": 0.6,
     "frequency_weighted_iou": 0.7, "per_class": [{"id": 0, "name": "background", "iou": 0.75, "accuracy": 0.9},
     {"id": 1, "name": "bottle", "iou": 0.25, "accuracy": 0.3}], "confusion_matrix": [[90, 10], [70, 30]]})");
+  // A gallery of three real thumbnails, as `segtune eval` makes them.
+  SemanticGallery gallery(2, 255, 3);
+  for (int i = 0; i < 3; ++i) {
+    cv::Mat gt(60, 80, CV_8UC1, cv::Scalar(0)), pred(60, 80, CV_8UC1, cv::Scalar(0));
+    gt(cv::Rect(0, 0, 40, 60)).setTo(1);
+    pred(cv::Rect(0, 0, 10 + 10 * i, 60)).setTo(1);
+    gallery.Add("photo" + std::to_string(i) + ".jpg", gt, pred, [] { return cv::Mat(60, 80, CV_8UC3, cv::Scalar(30, 160, 90)); });
+  }
+  const nlohmann::json shown = GalleryToJson(gallery.scores(), gallery.Worst());
+  metrics["images"] = shown["images"];
+  metrics["gallery"] = shown["gallery"];
+  WriteFileAtomic(dir / "metrics.json", metrics.dump());
   const auto made = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " " +
                                         (dir / "metrics.json").string() + " -o " + (dir / "report.html").string());
   ASSERT_EQ(made.exit_code, 0) << made.output;
@@ -60,11 +75,16 @@ TEST(ReportInBrowser, RendersFromDiskOfflineWithChartsAndNoConsoleMessages) {
   const auto dom = Chromium(chromium, dir / "report.html", "--dump-dom", dir / "profile");
   ASSERT_EQ(dom.exit_code, 0) << dom.output;
   EXPECT_EQ(dom.output.find("CONSOLE"), std::string::npos) << dom.output;
-  // The parsed document: 5 curve charts + 2 bar charts + 1 heatmap, each curve chart with its series.
-  EXPECT_EQ(testing::CountOccurrences(dom.output, "<svg class=\"chart "), 8u) << dom.output;
+  // The parsed document: 5 curve charts + 3 bar charts (IoU, accuracy, images per IoU bin) + 1 heatmap,
+  // each curve chart with its series.
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<svg class=\"chart "), 9u) << dom.output;
   EXPECT_EQ(testing::CountOccurrences(dom.output, "<polyline class=\"series\""), 5u);
-  EXPECT_EQ(testing::CountOccurrences(dom.output, "<rect class=\"bar\""), 4u);
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "<rect class=\"bar\""), 2u + 2u + 10u);
   EXPECT_EQ(testing::CountOccurrences(dom.output, "<rect class=\"cell\""), 4u);
+  // The gallery's thumbnails decoded in the browser: the page's script wrote each one's natural size
+  // ([ground truth | 4 px | prediction] = 164 x 60), and none is marked broken.
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "data-natural-size=\"164x60\""), 3u) << dom.output.substr(0, 2000);
+  EXPECT_EQ(testing::CountOccurrences(dom.output, "thumb broken"), 0u);
 
   const std::filesystem::path shot = dir / "shot.png";
   const auto rendered = Chromium(chromium, dir / "report.html", "--screenshot=" + shot.string(), dir / "profile");

@@ -2,11 +2,12 @@
 
 #include <chrono>
 #include <cmath>
-#include <regex>
+#include <string_view>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/semantic_gallery.h"
 #include "segtune/evaluation/semantic_metrics.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/tfrecord.h"
@@ -21,14 +22,19 @@ namespace {
 using testing::TempDir;
 
 // Values of attribute `name` on elements whose opening tag contains `marker`, in document order.
+// (A plain scan: std::regex recurses per character and overflows the stack on a thumbnail's data URI.)
 std::vector<std::string> Attributes(const std::string& html, const std::string& marker, const std::string& name) {
   std::vector<std::string> values;
-  const std::regex tag("<[^>]*" + marker + "[^>]*>");
-  const std::regex attribute(name + "=\"([^\"]*)\"");
-  for (auto it = std::sregex_iterator(html.begin(), html.end(), tag); it != std::sregex_iterator(); ++it) {
-    std::smatch m;
-    const std::string t = it->str();
-    if (std::regex_search(t, m, attribute)) values.push_back(m[1]);
+  const std::string key = " " + name + "=\"";
+  for (size_t open = html.find('<'); open != std::string::npos; open = html.find('<', open + 1)) {
+    const size_t close = html.find('>', open);
+    if (close == std::string::npos) break;
+    const std::string_view tag(html.data() + open, close - open);
+    if (tag.find(marker) == std::string_view::npos) continue;
+    const size_t at = tag.find(key);
+    if (at == std::string_view::npos) continue;
+    const size_t begin = at + key.size();
+    values.emplace_back(tag.substr(begin, tag.find('"', begin) - begin));
   }
   return values;
 }
@@ -209,16 +215,104 @@ TEST(Report, ModelCardFromAnExportDirectory) {
   EXPECT_NE(html.find("<td>checkpoint_step</td><td>200</td>"), std::string::npos);
 }
 
+// A semantic metrics.json as `segtune eval` writes it, with a gallery of `images` thumbnails.
+std::filesystem::path WriteSemanticMetricsWithGallery(const TempDir& dir, int images) {
+  SemanticConfusion confusion(2);
+  SemanticGallery gallery(2, 255, 200);
+  for (int i = 0; i < images; ++i) {
+    cv::Mat gt(30, 40, CV_8UC1, cv::Scalar(0)), pred(30, 40, CV_8UC1, cv::Scalar(0));
+    gt(cv::Rect(0, 0, 20, 30)).setTo(1);
+    pred(cv::Rect(0, 0, 1 + i % 39, 30)).setTo(1);
+    confusion.Add(gt.data, pred.data, gt.total());
+    gallery.Add("image <" + std::to_string(i) + ">", gt, pred,
+                [] { return cv::Mat(30, 40, CV_8UC3, cv::Scalar(40, 120, 200)); });
+  }
+  nlohmann::json j = nlohmann::json::parse(SemanticMetricsToJson(ComputeSemanticMetrics(confusion), {"bg", "bottle"}));
+  const nlohmann::json g = GalleryToJson(gallery.scores(), gallery.Worst());
+  j["images"] = g["images"];
+  j["gallery"] = g["gallery"];
+  WriteFileAtomic(dir / "metrics.json", j.dump());
+  return dir / "metrics.json";
+}
+
 TEST(Report, LoadsNothingFromOutsideThePage) {
   TempDir dir;
-  const std::string html = RenderReport({LoadRun(WriteTrainDir(dir, "run", 20, 0.5))});
+  const std::string html = RenderReport({LoadRun(WriteTrainDir(dir, "run", 20, 0.5)),
+                                         LoadRun(WriteSemanticMetricsWithGallery(dir, 3))});
   std::string without_namespace = html;
   for (size_t at; (at = without_namespace.find("xmlns=\"http://www.w3.org/2000/svg\"")) != std::string::npos;) {
     without_namespace.erase(at, 34);
   }
-  for (const char* reference : {"http:", "https:", "src=", "href=", "@import", "url("}) {
+  for (const char* reference : {"http:", "https:", "href=", "@import", "url("}) {
     EXPECT_EQ(without_namespace.find(reference), std::string::npos) << reference;
   }
+  // The gallery's pictures are inside the page.
+  const auto sources = Attributes(html, "class=\"thumb\"", "src");
+  EXPECT_EQ(sources.size(), 3u);
+  for (const auto& src : sources) EXPECT_EQ(src.rfind("data:image/jpeg;base64,", 0), 0u);
+  EXPECT_EQ(testing::CountOccurrences(html, "src="), 3u);
+}
+
+TEST(Report, GalleryShowsTheWorstImagesOfMetricsJsonWorstFirst) {
+  TempDir dir;
+  const std::filesystem::path path = WriteSemanticMetricsWithGallery(dir, 5);
+  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(path));
+  const std::string html = RenderReport({LoadRun(path)});
+  ASSERT_NE(html.find("<section id=\"predictions\">"), std::string::npos);
+  size_t at = 0;
+  double previous = -1;
+  for (const auto& g : metrics["gallery"]) {
+    const std::string caption = "<figcaption>" + EscapeXml(g["id"].get<std::string>()) + " &middot; IoU " +
+                                FormatNumber(g["mean_iou"].get<double>());
+    const size_t found = html.find(caption);
+    ASSERT_NE(found, std::string::npos) << caption;
+    EXPECT_GT(found, at) << "in metrics.json's order";
+    at = found;
+    EXPECT_GE(g["mean_iou"].get<double>(), previous) << "worst first";
+    previous = g["mean_iou"].get<double>();
+  }
+  EXPECT_EQ(Attributes(html, "class=\"thumb\"", "src").size(), 5u);
+  // The spread of per-image IoU: 5 images in the bins.
+  EXPECT_NE(html.find("Images per IoU bin (5 images)"), std::string::npos);
+}
+
+TEST(Report, GalleryRefusesThumbnailsThatAreNotInlineJpegs) {
+  TempDir dir;
+  nlohmann::json j = nlohmann::json::parse(ReadFile(WriteSemanticMetricsWithGallery(dir, 2)));
+  j["gallery"][0]["thumbnail"] = "https://example.com/x.jpg";
+  j["gallery"][1]["thumbnail"] = "data:image/jpeg;base64,AAAA\" onerror=\"alert(1)";
+  WriteFileAtomic(dir / "metrics.json", j.dump());
+  const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
+  EXPECT_EQ(html.find("example.com"), std::string::npos);
+  EXPECT_EQ(html.find("onerror"), std::string::npos);
+  EXPECT_EQ(Attributes(html, "class=\"thumb\"", "src").size(), 0u);
+}
+
+TEST(Report, TwoHundredGalleryImagesAndTwentyThousandStepsStayFastAndSmall) {
+  TempDir dir;
+  const std::filesystem::path train_dir = WriteTrainDir(dir, "long", 20000, 0.8);
+  // Real thumbnails of 640x480 photos with noise (JPEG cannot shrink them to nothing).
+  SemanticGallery gallery(2, 255, 200);
+  cv::RNG rng(7);
+  for (int i = 0; i < 220; ++i) {
+    cv::Mat photo(480, 640, CV_8UC3);
+    rng.fill(photo, cv::RNG::UNIFORM, 0, 255);
+    cv::Mat gt(480, 640, CV_8UC1, cv::Scalar(0)), pred(480, 640, CV_8UC1, cv::Scalar(0));
+    gt(cv::Rect(0, 0, 320, 480)).setTo(1);
+    pred(cv::Rect(0, 0, 1 + i, 480)).setTo(1);
+    gallery.Add("img" + std::to_string(i), gt, pred, [&] { return photo; });
+  }
+  const nlohmann::json g = GalleryToJson(gallery.scores(), gallery.Worst());
+  WriteFileAtomic(dir / "metrics.json", nlohmann::json({{"mean_iou", 0.5}, {"per_class", nlohmann::json::array()},
+                                                        {"images", g["images"]}, {"gallery", g["gallery"]}}).dump());
+  // What `segtune report` does: read both runs, render.
+  const auto start = std::chrono::steady_clock::now();
+  const std::string html = RenderReport({LoadRun(train_dir), LoadRun(dir / "metrics.json")});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(Attributes(html, "class=\"thumb\"", "src").size(), 200u);
+  EXPECT_LT(seconds, 2.0);
+  EXPECT_LT(html.size(), 15u * 1024 * 1024);
+  std::printf("measured report 20000 steps + 200 gallery images: %.3f s, %.2f MB\n", seconds, html.size() / 1048576.0);
 }
 
 TEST(Report, NamesFromTheInputAreEscaped) {

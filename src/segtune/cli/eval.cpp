@@ -24,6 +24,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");
   app.add_option("--ignore-label", o->ignore_label, "Ground-truth value not counted")->capture_default_str();
   app.add_option("--batch-size", o->batch_size, "Images per forward pass with --model")->capture_default_str();
+  app.add_option("--gallery", o->gallery,
+                 "Segmentation: put thumbnails of this many worst images (by per-image IoU) into metrics.json for "
+                 "`segtune report` (0 = none)")
+      ->capture_default_str();
   segtune::cli::AddSkipCorruptFlag(app);
   app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed). Detection "
              "predictions (image/detection/* keys) and detection models are scored with COCO AP (docs/detection.md).");

@@ -6,6 +6,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/data/class_colors.h"
 #include "segtune/engine/distributed.h"
 #include "segtune/formats/events.h"
 #include "segtune/engine/finetune.h"
@@ -27,13 +28,8 @@ torch::Tensor LabelsTensor(SemanticBatch& b, const torch::Device& device) {
   return torch::from_blob(b.labels.data(), {b.n, b.height, b.width}, torch::kUInt8).to(device, torch::kLong);
 }
 
-// A fixed palette: class c gets a distinct color; ignore is black.
-cv::Vec3b ClassColor(int c) {
-  if (c == 255) return {0, 0, 0};
-  static const cv::Vec3b palette[] = {{0, 0, 0},     {230, 25, 75},  {60, 180, 75},  {255, 225, 25}, {0, 130, 200},
-                                      {245, 130, 48}, {145, 30, 180}, {70, 240, 240}, {240, 50, 230}, {210, 245, 60}};
-  return palette[c % 10];
-}
+
+cv::Vec3b Rgb(const cv::Vec3b& bgr) { return {bgr[2], bgr[1], bgr[0]}; }
 
 // [input | ground truth over input | prediction over input], BGR for the event writer.
 cv::Mat Overlay(const cv::Mat& rgb, const uint8_t* gt, const uint8_t* pred, int stride) {
@@ -42,7 +38,8 @@ cv::Mat Overlay(const cv::Mat& rgb, const uint8_t* gt, const uint8_t* pred, int 
   for (int y = 0; y < h; ++y) {
     for (int x = 0; x < w; ++x) {
       const cv::Vec3b p = rgb.at<cv::Vec3b>(y, x);
-      const cv::Vec3b g = ClassColor(gt[y * stride + x]), q = ClassColor(pred[y * stride + x]);
+      // The canvas is RGB until the end; ClassColor is BGR.
+      const cv::Vec3b g = Rgb(ClassColor(gt[y * stride + x])), q = Rgb(ClassColor(pred[y * stride + x]));
       out.at<cv::Vec3b>(y, x) = p;
       for (int c = 0; c < 3; ++c) {
         out.at<cv::Vec3b>(y, w + x)[c] = static_cast<uint8_t>(p[c] / 2 + g[c] / 2);

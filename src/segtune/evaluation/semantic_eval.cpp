@@ -4,6 +4,8 @@
 #include <optional>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "segtune/core/error.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
@@ -70,6 +72,7 @@ SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request) {
   SemanticEvalResult result;
   const int num_classes = NumClassesFrom(request);
   SemanticConfusion confusion(num_classes, request.ignore_label);
+  SemanticGallery gallery(num_classes, request.ignore_label, request.gallery);
 
   std::vector<GroundTruthRecord> groundtruth;
   std::map<std::string, size_t> by_id;
@@ -120,9 +123,20 @@ SemanticEvalResult EvaluateSemanticRecords(const SemanticEvalOptions& request) {
     const cv::Mat target = SemanticTarget(gt->example, predicted.rows, predicted.cols, gt->source);
     confusion.Add(target.data, predicted.data, target.total());
     ++result.images;
+    const std::string id = SourceId(e, source);
+    gallery.Add(id.empty() ? source : id, target, predicted, [&]() -> cv::Mat {
+      const auto bytes = GetBytes(e, "image/encoded", source);
+      try {
+        return bytes ? DecodeImageBytes(*bytes, cv::IMREAD_COLOR, source, "image/encoded") : cv::Mat();
+      } catch (const Error&) {
+        return cv::Mat();  // The metrics need no image; its thumbnail shows the classes on black.
+      }
+    });
   });
   if (result.images == 0) throw FormatError(request.predictions + ": no prediction could be matched to ground truth");
   result.metrics = ComputeSemanticMetrics(confusion);
+  result.image_scores = gallery.scores();
+  result.gallery = gallery.Worst();
   if (result.metrics.unknown_label_pixels > 0) {
     result.warnings.push_back(std::to_string(result.metrics.unknown_label_pixels) + " ground-truth pixels have a class id >= " +
                               std::to_string(num_classes) + " (label map mismatch?) and were not counted");

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "segtune/evaluation/semantic_gallery.h"
+
 #include "segtune/evaluation/semantic_metrics.h"
 
 namespace segtune {
@@ -24,6 +26,7 @@ struct SemanticEvalOptions {
   int num_classes = 0;       // 0 = length of image/segmentation/class/fraction, else the largest id seen + 1.
   int ignore_label = 255;
   std::vector<std::string> class_names;  // Optional (index = class id).
+  size_t gallery = 48;                    // Thumbnails of this many worst images (semantic_gallery.h).
 };
 
 struct SemanticEvalResult {
@@ -31,6 +34,8 @@ struct SemanticEvalResult {
   int64_t images = 0;
   std::string matched_by;            // "image/source_id" or "record order".
   std::vector<std::string> warnings;  // Unmatched predictions, size mismatches, unknown labels.
+  std::vector<ImageScore> image_scores;  // Every scored image, in input order.
+  std::vector<GalleryEntry> gallery;     // The worst images' thumbnails, worst first.
 };
 
 // Throws IoError/FormatError naming the file and record for unreadable records or PNGs, and

@@ -7,7 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
-#include "segtune/inference/semantic_overlay.h"
+#include "segtune/data/class_colors.h"
 
 namespace segtune {
 namespace {

@@ -12,7 +12,7 @@
 namespace segtune {
 
 // image: CV_8UC3 BGR; object masks (if any) CV_8UC1 at the image size. Colors are ClassColor(label)
-// (semantic_overlay.h); names[label] names the class ("class <id>" when missing or empty). Objects are
+// (data/class_colors.h); names[label] names the class ("class <id>" when missing or empty). Objects are
 // drawn lowest score first so the most confident ones end on top. Line width and font scale with
 // the image's longer side. Returns a new BGR image of the same size.
 cv::Mat RenderDetectionOverlay(const cv::Mat& image, const std::vector<DetectedObject>& objects,

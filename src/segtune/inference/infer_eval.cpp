@@ -40,6 +40,7 @@ SemanticEvalResult EvaluateModelOnRecords(const EvalOptions& command, std::vecto
   SemanticInferenceModel model = LoadSemanticInferenceModel(command.model);
   *class_names = model.class_names;
   SemanticConfusion confusion(static_cast<int>(model.num_classes), command.ignore_label);
+  SemanticGallery gallery(static_cast<int>(model.num_classes), command.ignore_label, command.gallery);
   const InferenceOptions request = RecordsRequest(command);
   SemanticEvalResult result;
   result.matched_by = "same record";
@@ -48,10 +49,13 @@ SemanticEvalResult EvaluateModelOnRecords(const EvalOptions& command, std::vecto
     const cv::Mat target = SemanticTarget(gt, p.class_map.rows, p.class_map.cols, p.source);
     confusion.Add(target.data, p.class_map.data, target.total());
     ++result.images;
+    gallery.Add(gt.source_id.empty() ? p.source : gt.source_id, target, p.class_map, [&] { return p.image; });
   });
   CheckSomethingEvaluated(command, result.images, summary);
   result.warnings = summary.problems;
   result.metrics = ComputeSemanticMetrics(confusion);
+  result.image_scores = gallery.scores();
+  result.gallery = gallery.Worst();
   return result;
 }
 
@@ -90,6 +94,15 @@ DetectionEvalResult EvaluateDetection(const EvalOptions& command, std::vector<st
     if (result.segm) events.AddScalar("eval/DetectionMasks_Precision/mAP", result.segm->stats[0], 0);
   }
   return result;
+}
+
+// metrics.json: the metrics, then every image's score and the worst images' thumbnails.
+std::string SemanticMetricsWithGallery(const SemanticEvalResult& result, const std::vector<std::string>& names) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::parse(SemanticMetricsToJson(result.metrics, names));
+  const nlohmann::json gallery = GalleryToJson(result.image_scores, result.gallery);
+  j["images"] = gallery["images"];
+  j["gallery"] = gallery["gallery"];
+  return j.dump(2) + "\n";
 }
 
 std::vector<std::string> NamesFromLabelMap(const std::string& path) {
@@ -136,13 +149,14 @@ EvalCommandResult RunEvalCommand(const EvalOptions& command) {
     request.groundtruth = command.groundtruth;
     request.num_classes = command.num_classes;
     request.ignore_label = command.ignore_label;
+    request.gallery = command.gallery;
     result = EvaluateSemanticRecords(request);
   } else {
     std::vector<std::string> bundle_names;
     result = EvaluateModelOnRecords(command, &bundle_names);
     if (out.class_names.empty()) out.class_names = bundle_names;
   }
-  WriteFileAtomic(command.output, SemanticMetricsToJson(result.metrics, out.class_names));
+  WriteFileAtomic(command.output, SemanticMetricsWithGallery(result, out.class_names));
   if (!command.logdir.empty()) WriteEvents(command.logdir, result.metrics, out.class_names);
   out.semantic = std::move(result);
   return out;

@@ -28,6 +28,7 @@ struct EvalOptions {
   int threads = 1;
   int batch_size = 4;
   std::string device = "cpu";
+  size_t gallery = 48;  // Semantic: thumbnails of this many worst images in metrics.json (0 = none).
 };
 
 // Runs the model over records and accumulates the confusion matrix (ground truth as in semantic_eval.h;

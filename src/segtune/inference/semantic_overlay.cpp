@@ -6,21 +6,10 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/data/class_colors.h"
 
 namespace segtune {
 
-cv::Vec3b ClassColor(int label) {
-  if (label == 0) return {0, 0, 0};
-  // Pascal VOC's bit-reversed palette: distinct, stable colors for ids 1..255.
-  int r = 0, g = 0, b = 0, c = label;
-  for (int j = 0; j < 8; ++j) {
-    r |= ((c >> 0) & 1) << (7 - j);
-    g |= ((c >> 1) & 1) << (7 - j);
-    b |= ((c >> 2) & 1) << (7 - j);
-    c >>= 3;
-  }
-  return {static_cast<uint8_t>(b), static_cast<uint8_t>(g), static_cast<uint8_t>(r)};
-}
 
 namespace {
 

@@ -9,9 +9,6 @@
 
 namespace segtune {
 
-// A fixed, well-separated color (BGR) for class id `label`; background (0) is black (left untinted).
-cv::Vec3b ClassColor(int label);
-
 // image: CV_8UC3 BGR; class_map: CV_8UC1 of the same size. Returns a BGR canvas: the tinted image at
 // the top left, and below it a legend strip (one line per class present, excluding background, sorted
 // by id: color swatch, "id name  pct%"; "no class predicted" when there is none). The legend's font

@@ -1,6 +1,7 @@
 #include "segtune/report/html_report.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -17,7 +18,24 @@ th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{width:540px;max-width:100%;height:auto}
 .chart text{font-size:11px;fill:#333}.chart .chart-title{font-size:13px;font-weight:600}
 .chart .grid{stroke:#eee}.muted{color:#888;fill:#888}.heatmap{width:620px}
+.gallery{display:flex;flex-wrap:wrap;gap:10px}.gallery figure{margin:0;font-size:12px;max-width:490px}
+.gallery img{display:block;max-width:100%;border:1px solid #ddd}.gallery figcaption{overflow-wrap:anywhere}
+.gallery img.broken{border:2px solid #c00;min-width:80px;min-height:40px}
 )";
+
+// The page's only script: marks each gallery image with its decoded size, and outlines in red one
+// that did not decode (a damaged metrics.json), so nobody mistakes a missing picture for a good one.
+constexpr const char* kGalleryScript = R"(<script>
+window.addEventListener("load", function () {
+  document.querySelectorAll(".gallery img").forEach(function (img) {
+    img.setAttribute("data-natural-size", img.naturalWidth + "x" + img.naturalHeight);
+    if (!img.naturalWidth) img.classList.add("broken");
+  });
+});
+</script>)";
+
+// Gallery images shown per run, worst first; 200 thumbnails of ~20 KB keep the page under ~6 MB.
+constexpr size_t kMaxGalleryImages = 200;
 
 double Nan() { return std::numeric_limits<double>::quiet_NaN(); }
 
@@ -246,6 +264,59 @@ std::string ErrorBreakdown(const RunData& run) {
   return html + "</table><div class=\"charts\">" + BarChartSvg(chart) + "</div>";
 }
 
+// A thumbnail from metrics.json, or "" if it is not the JPEG data URI eval writes (the page never
+// points at anything outside itself).
+std::string ThumbnailUri(const nlohmann::json& entry) {
+  static const std::string kPrefix = "data:image/jpeg;base64,";
+  const std::string uri = entry.value("thumbnail", "");
+  if (uri.compare(0, kPrefix.size(), kPrefix) != 0) return "";
+  for (size_t i = kPrefix.size(); i < uri.size(); ++i) {
+    const char c = uri[i];
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/' || c == '=')) return "";
+  }
+  return uri;
+}
+
+// The worst images of a semantic evaluation: [ground truth | prediction] side by side, with the
+// image's id and scores, worst first; and how per-image IoU is spread.
+std::string Gallery(const RunData& run) {
+  const nlohmann::json gallery = run.semantic->value("gallery", nlohmann::json::array());
+  const nlohmann::json images = run.semantic->value("images", nlohmann::json::array());
+  std::string html = "<h3>" + EscapeXml(run.name) + "</h3>";
+  if (!images.empty()) {
+    BarChart spread{"Images per IoU bin (" + std::to_string(images.size()) + " images)", "images", {}, 1};
+    std::vector<double> bins(10, 0);
+    for (const auto& i : images) {
+      const double v = JsonNumber(i, "mean_iou");
+      if (std::isfinite(v)) bins[std::min<size_t>(9, static_cast<size_t>(std::max(0.0, v) * 10))] += 1;
+    }
+    for (size_t b = 0; b < bins.size(); ++b) {
+      spread.bars.push_back({FormatNumber(b / 10.0) + "-" + FormatNumber((b + 1) / 10.0), bins[b]});
+      spread.max_value = std::max(spread.max_value, bins[b]);
+    }
+    html += "<div class=\"charts\">" + BarChartSvg(spread) + "</div>";
+  }
+  if (gallery.empty()) return html;
+  html += "<p class=\"muted\">Worst images first. Left: ground truth, right: prediction.</p><div class=\"gallery\">";
+  for (size_t i = 0; i < gallery.size() && i < kMaxGalleryImages; ++i) {
+    const std::string uri = ThumbnailUri(gallery[i]);
+    if (uri.empty()) continue;
+    const std::string id = gallery[i].value("id", "");
+    html += "<figure><img class=\"thumb\" alt=\"" + EscapeXml(id) + "\" src=\"" + uri + "\"><figcaption>" +
+            EscapeXml(id) + " &middot; IoU " + FormatNumber(JsonNumber(gallery[i], "mean_iou")) + " &middot; accuracy " +
+            FormatNumber(JsonNumber(gallery[i], "pixel_accuracy")) + "</figcaption></figure>";
+  }
+  return html + "</div>";
+}
+
+std::string PredictionsSection(const std::vector<RunData>& runs) {
+  std::string html = "<section id=\"predictions\"><h2>Predictions</h2>";
+  for (const RunData& run : runs) {
+    if (run.semantic && (run.semantic->contains("gallery") || run.semantic->contains("images"))) html += Gallery(run);
+  }
+  return html + "</section>" + kGalleryScript;
+}
+
 std::string EvaluationSection(const std::vector<RunData>& runs) {
   std::string html = "<section id=\"evaluation\"><h2>Evaluation</h2>";
   for (const RunData& run : runs) {
@@ -291,13 +362,14 @@ std::string ModelSection(const std::vector<RunData>& runs) {
 }  // namespace
 
 std::string RenderReport(const std::vector<RunData>& runs) {
-  bool dataset = false, curves = false, evaluation = false, model = false;
+  bool dataset = false, curves = false, evaluation = false, model = false, predictions = false;
   std::string names;
   for (const RunData& run : runs) {
     dataset = dataset || run.records.has_value();
     curves = curves || run.curves.has_value();
     evaluation = evaluation || run.semantic.has_value() || !run.coco.empty();
     model = model || run.model.has_value();
+    predictions = predictions || (run.semantic && (run.semantic->contains("gallery") || run.semantic->contains("images")));
     names += (names.empty() ? "" : ", ") + run.name;
   }
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -308,6 +380,7 @@ std::string RenderReport(const std::vector<RunData>& runs) {
   if (dataset) html += DatasetSection(runs);
   if (curves) html += TrainingSection(runs);
   if (evaluation) html += EvaluationSection(runs);
+  if (predictions) html += PredictionsSection(runs);
   if (model) html += ModelSection(runs);
   return html + "</body></html>\n";
 }
