@@ -215,7 +215,7 @@ TEST(DetectionTraining, MobileNet320LossesFallAndBoxAp50BeatsChance) {
   const std::string csv = ReadFile(o.train_dir / "metrics.csv");
   EXPECT_EQ(csv.substr(0, csv.find('\n')),
             "step,loss,loss_objectness,loss_rpn_box_reg,loss_classifier,loss_box_reg,learning_rate,images_per_second,"
-            "eval_box_ap,eval_box_ap50");
+            "eval_box_ap,eval_box_ap50,data_wait_share,segment");
 }
 
 TEST(DetectionTraining, ResumedRunRepeatsTheUninterruptedLosses) {

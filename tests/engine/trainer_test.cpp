@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <cstring>
 
 #include "event.pb.h"
@@ -71,6 +73,17 @@ TEST(Trainer, LossFallsAndResumedRunRepeatsTheLossSequence) {
   const TrainResult part1 = Train(first);
   EXPECT_TRUE(part1.interrupted);
   ASSERT_EQ(part1.losses.size(), 4u);
+  // As an older segtune wrote it: without the data_wait_share and segment columns. The resumed run
+  // moves the old cells to its columns by name.
+  {
+    std::istringstream in(ReadFile(f.dir / "split" / "metrics.csv"));
+    std::string old_format;
+    for (std::string line; std::getline(in, line);) {
+      for (int drop = 0; drop < 2; ++drop) line = line.substr(0, line.rfind(','));
+      old_format += line + "\n";
+    }
+    WriteFileAtomic(f.dir / "split" / "metrics.csv", old_format);
+  }
   TrainOptions second = f.Options("split", 8);
   second.resume = true;
   const TrainResult part2 = Train(second);
@@ -99,6 +112,26 @@ TEST(Trainer, LossFallsAndResumedRunRepeatsTheLossSequence) {
   // metrics.csv: header + one row per step, continued (not restarted) by the resumed run.
   const std::string csv = ReadFile(f.dir / "split" / "metrics.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 9) << csv;
+  // Each row's segment says which run wrote it (the report draws the resume there); the new rows
+  // carry the share of the logging window spent waiting for input, the old ones leave it empty.
+  std::istringstream rows(csv);
+  std::string header;
+  std::getline(rows, header);
+  ASSERT_EQ(header.substr(header.size() - 24), ",data_wait_share,segment") << header;
+  int row = 0;
+  for (std::string line; std::getline(rows, line); ++row) {
+    const std::string segment = line.substr(line.rfind(',') + 1);
+    const std::string rest = line.substr(0, line.rfind(','));
+    const std::string wait = rest.substr(rest.rfind(',') + 1);
+    EXPECT_EQ(segment, row < 4 ? "1" : "2") << line;
+    if (row < 4) {
+      EXPECT_EQ(wait, "") << line;
+    } else {
+      ASSERT_FALSE(wait.empty()) << line;
+      EXPECT_GE(std::stod(wait), 0.0);
+      EXPECT_LE(std::stod(wait), 1.0);
+    }
+  }
   EXPECT_TRUE(std::filesystem::exists(f.dir / "split" / "pipeline.config"));
   EXPECT_TRUE(std::filesystem::exists(f.dir / "split" / "ckpt-000008.safetensors"));
 }

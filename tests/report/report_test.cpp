@@ -103,6 +103,28 @@ TEST(Report, TrainingCurvesOverlayEveryRunWithTheirLastValuesAndBestEvaluation) 
   EXPECT_NE(html.find("last loss 0.3333 at step 500"), std::string::npos);
 }
 
+TEST(Report, ResumesAreDashedLinesAndTheBestCheckpointIsRinged) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "run");
+  // Stopped after step 30 and resumed; eval_miou best (0.7) first reached at step 40.
+  WriteFileAtomic(dir / "run" / "metrics.csv",
+                  "step,loss,learning_rate,images_per_second,eval_miou,eval_pixel_accuracy,data_wait_share,segment\n"
+                  "10,1.0,0.01,9,,,0.1,1\n20,0.9,0.01,9,0.5,0.8,0.2,1\n30,0.8,0.01,9,,,0.1,1\n"
+                  "40,0.7,0.01,9,0.7,0.85,0.3,2\n50,0.6,0.01,9,0.7,0.9,0.1,2\n");
+  const std::string html = RenderReport({LoadRun(dir / "run")});
+  EXPECT_NE(html.find("resumed 1x (after step 30)"), std::string::npos);
+  // One dashed line per chart (loss, learning_rate, images_per_second, eval_miou,
+  // eval_pixel_accuracy, data_wait_share; segment is not a chart), all at step 30.
+  EXPECT_EQ(Attributes(html, "class=\"event\"", "data-x"), std::vector<std::string>(6, "30"));
+  EXPECT_EQ(Attributes(html, "class=\"chart line-chart\"", "aria-label"),
+            (std::vector<std::string>{"loss", "learning_rate", "images_per_second", "eval_miou", "eval_pixel_accuracy",
+                                      "data_wait_share"}));
+  // The best of each eval column, the first one being what best.safetensors holds.
+  EXPECT_EQ(Attributes(html, "class=\"marker\"", "data-x"), (std::vector<std::string>{"40", "50"}));
+  EXPECT_NE(html.find("run: best eval_miou 0.7 at step 40 (best.safetensors)"), std::string::npos);
+  EXPECT_NE(html.find("run: best eval_pixel_accuracy 0.9 at step 50<"), std::string::npos);
+}
+
 TEST(Report, SemanticEvaluationShowsTheNumbersOfMetricsJson) {
   SemanticConfusion confusion(3);
   const std::vector<uint8_t> gt = {0, 0, 0, 1, 1, 2, 2, 2, 2, 1};

@@ -5,6 +5,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -68,6 +69,7 @@ struct Run {
   double best_score = -1;
   std::unique_ptr<DataParallelGroup> group;  // Data-parallel runs only.
   bool chief = true;                         // Writes checkpoints, events, metrics.csv, progress.
+  int segment = 1;                           // metrics.csv's segment: +1 at each --resume.
 };
 
 std::string Join(const std::vector<std::string>& cells) {
@@ -76,22 +78,55 @@ std::string Join(const std::vector<std::string>& cells) {
   return s;
 }
 
+// metrics.csv's columns. data_wait_share (the part of the logging window spent waiting for input)
+// and segment (1, then +1 at each --resume) come last, so readers of older files by position still
+// find the others where they were.
+std::string MetricsCsvHeader(const Run& run) {
+  return "step,loss" + Join(run.task->TermNames()) + ",learning_rate,images_per_second" +
+         Join(run.task->EvalColumns()) + ",data_wait_share,segment";
+}
+
 void WriteMetricsCsv(const Run& run, const std::filesystem::path& dir) {
-  std::string text = "step,loss" + Join(run.task->TermNames()) + ",learning_rate,images_per_second" +
-                     Join(run.task->EvalColumns()) + "\n";
+  std::string text = MetricsCsvHeader(run) + "\n";
   for (const auto& row : run.csv_rows) text += row + "\n";
   WriteFileAtomic(dir / "metrics.csv", text);
 }
 
-// Rows of an existing metrics.csv up to (and including) `step`, so a resumed run continues the file.
-std::vector<std::string> ReadMetricsCsv(const std::filesystem::path& path, int64_t step) {
+std::vector<std::string> SplitCsvLine(const std::string& line) {
+  std::vector<std::string> cells;
+  std::istringstream in(line);
+  for (std::string cell; std::getline(in, cell, ',');) cells.push_back(cell);
+  if (!line.empty() && line.back() == ',') cells.emplace_back();
+  return cells;
+}
+
+// Rows of an existing metrics.csv up to (and including) `step`, so a resumed run continues the file;
+// cells are moved to this run's columns by name (a file of an older segtune has fewer columns: the
+// missing cells stay empty; rows without a segment were segment 1). Sets *last_segment to the
+// highest segment kept.
+std::vector<std::string> ReadMetricsCsv(const std::filesystem::path& path, int64_t step, const Run& run,
+                                        int* last_segment) {
   std::vector<std::string> rows;
+  *last_segment = 0;
   if (!std::filesystem::exists(path)) return rows;
   std::istringstream in(ReadFile(path));
   std::string line;
-  std::getline(in, line);  // Header.
+  std::getline(in, line);
+  const std::vector<std::string> old_columns = SplitCsvLine(line);
+  const std::vector<std::string> columns = SplitCsvLine(MetricsCsvHeader(run));
   while (std::getline(in, line)) {
-    if (!line.empty() && std::stoll(line.substr(0, line.find(','))) <= step) rows.push_back(line);
+    if (line.empty() || std::stoll(line.substr(0, line.find(','))) > step) continue;
+    const std::vector<std::string> cells = SplitCsvLine(line);
+    std::string row;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const auto at = std::find(old_columns.begin(), old_columns.end(), columns[c]);
+      const size_t i = static_cast<size_t>(at - old_columns.begin());
+      std::string cell = at != old_columns.end() && i < cells.size() ? cells[i] : "";
+      if (columns[c] == "segment" && cell.empty()) cell = "1";
+      if (columns[c] == "segment") *last_segment = std::max(*last_segment, std::atoi(cell.c_str()));
+      row += (c == 0 ? "" : ",") + cell;
+    }
+    rows.push_back(row);
   }
   return rows;
 }
@@ -173,7 +208,9 @@ int64_t Resume(Run& run, const std::filesystem::path& dir) {
   const CheckpointInfo info = LoadTrainingCheckpoint(checkpoints.back(), run.task->model(), run.optimizer.get());
   auto best = info.metadata.find(run.task->BestScoreKey());
   if (best != info.metadata.end()) run.best_score = std::stod(best->second);
-  run.csv_rows = ReadMetricsCsv(dir / "metrics.csv", info.step);
+  int last_segment = 0;
+  run.csv_rows = ReadMetricsCsv(dir / "metrics.csv", info.step, run, &last_segment);
+  run.segment = last_segment + 1;
   Info("resuming from " + checkpoints.back().string() + " at step " + std::to_string(info.step));
   return info.step;
 }
@@ -248,6 +285,7 @@ TrainResult Train(const TrainOptions& options) {
   run.task->SetTrainMode();
   double window_seconds = 0;
   int64_t window_images = 0;
+  double window_wait_start = run.task->data_wait_seconds();
   int64_t step = result.first_step;
   result.last_step = step;
   while (step < num_steps) {
@@ -312,10 +350,15 @@ TrainResult Train(const TrainOptions& options) {
       std::snprintf(row, sizeof row, "%lld,%.9g", static_cast<long long>(step), loss_value);
       char tail[128];
       std::snprintf(tail, sizeof tail, ",%.9g,%.3f", lr, throughput);
-      run.csv_rows.push_back(row + terms + tail + eval_cells);
+      const double wait = run.task->data_wait_seconds() - window_wait_start;
+      char wait_cells[64];
+      std::snprintf(wait_cells, sizeof wait_cells, ",%.4f,%d", wait + window_seconds > 0 ? wait / (wait + window_seconds) : 0.0,
+                    run.segment);
+      run.csv_rows.push_back(row + terms + tail + eval_cells + wait_cells);
       WriteMetricsCsv(run, dir);
       window_seconds = 0;
       window_images = 0;
+      window_wait_start = run.task->data_wait_seconds();
     }
     run.task->AfterStep(step, run.chief ? run.train_events.get() : nullptr);
     const bool stop = (run.group ? stop_voted : g_stop_signal != 0) || (options.stop_after_step > 0 && step >= options.stop_after_step);

@@ -56,7 +56,9 @@ std::vector<std::string> CurveColumns(const std::vector<RunData>& runs) {
   for (const RunData& run : runs) {
     if (!run.curves) continue;
     for (const std::string& c : run.curves->columns) {
-      if (c != "step" && std::find(columns.begin(), columns.end(), c) == columns.end()) columns.push_back(c);
+      if (c != "step" && c != "segment" && std::find(columns.begin(), columns.end(), c) == columns.end()) {
+        columns.push_back(c);
+      }
     }
   }
   return columns;
@@ -71,6 +73,18 @@ Series CurveOf(const RunData& run, const std::string& column) {
     s.points.emplace_back(x >= 0 ? row[x] : static_cast<double>(i), row[y]);
   }
   return s;
+}
+
+// Where a run was resumed: the last step of each segment that a later one continues (metrics.csv's
+// segment column; the rows after the checkpoint were dropped on resume).
+std::vector<double> ResumeSteps(const MetricsTable& t) {
+  std::vector<double> steps;
+  const int step = t.Column("step"), segment = t.Column("segment");
+  if (step < 0 || segment < 0) return steps;
+  for (size_t i = 1; i < t.rows.size(); ++i) {
+    if (t.rows[i][segment] != t.rows[i - 1][segment]) steps.push_back(t.rows[i - 1][step]);
+  }
+  return steps;
 }
 
 // "last loss 0.31 at step 2000; best eval_miou 0.62 at step 1500".
@@ -93,7 +107,55 @@ std::string TrainingSummary(const RunData& run) {
     }
     if (std::isfinite(best)) s += "; best " + t.columns[c] + " " + FormatNumber(best) + " at step " + FormatNumber(best_step);
   }
+  const std::vector<double> resumes = ResumeSteps(t);
+  if (!resumes.empty()) {
+    s += "; resumed " + std::to_string(resumes.size()) + "x (after step";
+    for (double at : resumes) s += " " + FormatNumber(at);
+    s += ")";
+  }
   return s;
+}
+
+// The first row holding the highest value of `column` (the row whose checkpoint the trainer kept as
+// best, for the first eval column), or -1.
+int BestRow(const MetricsTable& t, int column) {
+  int best = -1;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    if (std::isfinite(t.rows[i][column]) && (best < 0 || t.rows[i][column] > t.rows[best][column])) best = int(i);
+  }
+  return best;
+}
+
+// The first eval_* column: what best.safetensors was chosen by (mIoU, box AP).
+std::string FirstEvalColumn(const MetricsTable& t) {
+  for (const auto& c : t.columns) {
+    if (c.rfind("eval_", 0) == 0) return c;
+  }
+  return "";
+}
+
+// One chart of `column` over every run, with resumes as dashed lines and, for eval columns, the best
+// value ringed.
+LineChart TrainingChart(const std::vector<RunData>& runs, const std::string& column) {
+  LineChart chart{column, "step", column, {}, {}, {}};
+  for (const RunData& run : runs) {
+    if (!run.curves) continue;
+    const size_t i = chart.series.size();
+    chart.series.push_back(CurveOf(run, column));
+    for (double at : ResumeSteps(*run.curves)) {
+      chart.lines.push_back({i, at, run.name + ": stopped after step " + FormatNumber(at) + ", resumed from its checkpoint"});
+    }
+    const int c = run.curves->Column(column), step = run.curves->Column("step");
+    if (column.rfind("eval_", 0) != 0 || c < 0 || step < 0) continue;
+    const int best = BestRow(*run.curves, c);
+    if (best < 0) continue;
+    const auto& row = run.curves->rows[static_cast<size_t>(best)];
+    const bool kept = column == FirstEvalColumn(*run.curves);
+    chart.markers.push_back({i, row[step], row[c],
+                             run.name + ": best " + column + " " + FormatNumber(row[c]) + " at step " +
+                                 FormatNumber(row[step]) + (kept ? " (best.safetensors)" : "")});
+  }
+  return chart;
 }
 
 std::string TrainingSection(const std::vector<RunData>& runs) {
@@ -102,13 +164,7 @@ std::string TrainingSection(const std::vector<RunData>& runs) {
     if (run.curves) html += "<li><b>" + EscapeXml(run.name) + "</b>: " + EscapeXml(TrainingSummary(run)) + "</li>";
   }
   html += "</ul><div class=\"charts\">";
-  for (const std::string& column : CurveColumns(runs)) {
-    LineChart chart{column, "step", column, {}};
-    for (const RunData& run : runs) {
-      if (run.curves) chart.series.push_back(CurveOf(run, column));
-    }
-    html += LineChartSvg(chart);
-  }
+  for (const std::string& column : CurveColumns(runs)) html += LineChartSvg(TrainingChart(runs, column));
   return html + "</div></section>";
 }
 

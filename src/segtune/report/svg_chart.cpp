@@ -163,12 +163,20 @@ std::string LineChartSvg(const LineChart& chart) {
   y = y.Padded();
   svg += Axes(x, y, chart.x_label, chart.y_label);
   const double plot_w = kWidth - kLeft - kRight, plot_h = kHeight - kTop - kBottom;
+  const auto px_of = [&](double v) { return kLeft + (v - x.lo) / (x.hi - x.lo) * plot_w; };
+  const auto py_of = [&](double v) { return kTop + (1 - (v - y.lo) / (y.hi - y.lo)) * plot_h; };
+  for (const VerticalLine& line : chart.lines) {
+    if (line.x < x.lo || line.x > x.hi) continue;
+    svg += "<line class=\"event\" x1=\"" + Num(px_of(line.x)) + "\" x2=\"" + Num(px_of(line.x)) + "\" y1=\"" +
+           Num(kTop) + "\" y2=\"" + Num(kTop + plot_h) + "\" stroke=\"" + SeriesColour(line.series) +
+           "\" stroke-dasharray=\"4 3\" data-x=\"" + FormatNumber(line.x) + "\"><title>" + EscapeXml(line.label) +
+           "</title></line>";
+  }
   for (size_t i = 0; i < chart.series.size(); ++i) {
     if (drawn[i].empty()) continue;
     std::string points;
     for (const auto& [px, py] : drawn[i]) {
-      points += Num(kLeft + (px - x.lo) / (x.hi - x.lo) * plot_w) + "," +
-                Num(kTop + (1 - (py - y.lo) / (y.hi - y.lo)) * plot_h) + " ";
+      points += Num(px_of(px)) + "," + Num(py_of(py)) + " ";
     }
     const auto& last = drawn[i].back();
     svg += "<polyline class=\"series\" fill=\"none\" stroke-width=\"1.5\" stroke=\"" + SeriesColour(i) +
@@ -180,6 +188,12 @@ std::string LineChartSvg(const LineChart& chart) {
     const double ly = kTop + 14 + 16.0 * static_cast<double>(i);
     svg += "<rect x=\"" + Num(kWidth - kRight + 12) + "\" y=\"" + Num(ly - 9) + "\" width=\"10\" height=\"10\" fill=\"" +
            SeriesColour(i) + "\"/>" + Text(kWidth - kRight + 26, ly, chart.series[i].name, " class=\"legend\"");
+  }
+  for (const Marker& m : chart.markers) {
+    if (!std::isfinite(m.y)) continue;
+    svg += "<circle class=\"marker\" cx=\"" + Num(px_of(m.x)) + "\" cy=\"" + Num(py_of(m.y)) +
+           "\" r=\"5\" fill=\"none\" stroke-width=\"2\" stroke=\"" + SeriesColour(m.series) + "\" data-x=\"" +
+           FormatNumber(m.x) + "\" data-y=\"" + FormatNumber(m.y) + "\"><title>" + EscapeXml(m.label) + "</title></circle>";
   }
   return svg + "</svg>";
 }

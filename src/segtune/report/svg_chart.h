@@ -17,11 +17,27 @@ struct Series {
   std::vector<std::pair<double, double>> points;  // (x, y), x ascending; non-finite y are skipped.
 };
 
+// A point to call out on a series (the best checkpoint): a ring with the label as its title.
+struct Marker {
+  size_t series = 0;  // Index into LineChart::series (its colour).
+  double x = 0, y = 0;
+  std::string label;
+};
+
+// Something that happened at an x (training resumed): a dashed vertical line across the plot.
+struct VerticalLine {
+  size_t series = 0;
+  double x = 0;
+  std::string label;
+};
+
 struct LineChart {
   std::string title;
   std::string x_label;
   std::string y_label;
   std::vector<Series> series;  // Several runs overlaid, each in its own colour, with a legend.
+  std::vector<Marker> markers;
+  std::vector<VerticalLine> lines;
 };
 
 struct Bar {
