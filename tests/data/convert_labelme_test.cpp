@@ -97,6 +97,9 @@ TEST(LabelMe, ReadsFolderWithGroupsRectanglesCirclesAndEmbeddedImage) {
   EXPECT_TRUE(Warned(report, "kitchen.json: image 'kitchen.png': shapes[5]: shape_type 'line' is not a region"));
   EXPECT_TRUE(Warned(report, "shapes[6]: shape_type 'point'"));
   EXPECT_TRUE(Warned(report, "shapes[4]: circle kept as a 32-point polygon"));
+  EXPECT_TRUE(Warned(report, "shapes[0]: description dropped"));
+  EXPECT_TRUE(Warned(report, "shapes[0]: flag 'dirty' dropped"));
+  EXPECT_FALSE(Warned(report, "flag 'empty'")) << "false flags carry nothing";
 }
 
 TEST(LabelMe, ReadsOneFile) {

@@ -69,6 +69,7 @@ class LabelMeReader {
       const JsonPlace sp{file, name + ": shapes[" + std::to_string(i) + "]"};
       const json& shape = ExpectObject(shapes[i], sp);
       const std::string label = StringAt(shape, "label", sp);
+      WarnDropped(shape, sp);
       std::optional<ShapeGeometry> geometry = Geometry(shape, sp);
       if (!geometry) continue;
       const auto group = shape.find("group_id");
@@ -102,6 +103,20 @@ class LabelMeReader {
     }
     image->width = size->width, image->height = size->height;
     dataset_.embedded_images[image->file_name] = std::move(*bytes);
+  }
+
+  // COCO has no place for a shape's description or flags (LabelMe's per-shape attributes).
+  void WarnDropped(const json& shape, const JsonPlace& sp) {
+    const auto description = shape.find("description");
+    if (description != shape.end() && description->is_string() && !description->get<std::string>().empty()) {
+      report_->Warn(sp.file, sp.element, "description dropped");
+    }
+    const auto flags = shape.find("flags");
+    if (flags != shape.end() && flags->is_object()) {
+      for (const auto& [name, value] : flags->items()) {
+        if (value == true) report_->Warn(sp.file, sp.element, "flag '" + name + "' dropped");
+      }
+    }
   }
 
   std::vector<std::array<double, 2>> Points(const json& shape, const JsonPlace& sp) {

@@ -185,6 +185,11 @@ class LabelStudioReader {
                    std::to_string(image.height) + ")");
     }
     image.width = width, image.height = height;
+    const auto image_rotation = sizes.find("image_rotation");
+    if (image_rotation != sizes.end() && image_rotation->is_number() && image_rotation->get<double>() != 0) {
+      report_->Warn(file_, c.place.element, "image_rotation " + image_rotation->dump() +
+                                                ": coordinates taken as given, on the stored (unrotated) image");
+    }
     CocoAnnotation a;
     a.id = int64_t(dataset_.coco.annotations.size()) + 1;
     a.image_id = image.id;
