@@ -8,7 +8,7 @@
 #include <optional>
 
 #include "segtune/core/error.h"
-#include "segtune/data/convert/base64.h"
+#include "segtune/core/base64.h"
 #include "segtune/data/convert/dataset_builder.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/data/convert/labelme.h"
