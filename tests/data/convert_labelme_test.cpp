@@ -196,6 +196,10 @@ TEST(LabelMe, MalformedInputNamesFileAndElement) {
   segtune::WriteFileAtomic(dir / "c.json", R"({"shapes": [], "imagePath": "c.png", "imageData": "not base64!"})");
   m = ThrowsFormat(dir / "c.json");
   EXPECT_NE(m.find("c.json: imageData: expected the image file's bytes in base64"), std::string::npos) << m;
+  segtune::WriteFileAtomic(dir / "e.json", R"({"shapes": [{"label": "x", "points": [[1, 1], [1e12, 2], [3, 3]]}],
+    "imagePath": "e.png", "imageWidth": 10, "imageHeight": 10})");
+  m = ThrowsFormat(dir / "e.json");
+  EXPECT_NE(m.find("e.json: image 'e.png': shape 'x': polygon coordinate"), std::string::npos) << m;
   segtune::WriteFileAtomic(dir / "d.json", R"({"shapes": {}, "imagePath": "d.png"})");
   m = ThrowsFormat(dir / "d.json");
   EXPECT_NE(m.find("d.json: shapes: expected an array, got an object"), std::string::npos) << m;

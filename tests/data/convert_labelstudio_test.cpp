@@ -146,24 +146,22 @@ TEST(LabelStudio, BrushRleHasRlePacksLayoutAndRoundTrips) {
   EXPECT_EQ(segtune::DecodeBrushRle(segtune::EncodeBrushRle(rgba), 320, "t"), rgba);
 }
 
-// The dataset without the prediction-only task: written back as annotations.
-segtune::LabeledDataset WithoutPredictions(segtune::LabeledDataset d) {
-  d.coco.images.pop_back();
-  d.coco.annotations.pop_back();
-  return d;
-}
-
 TEST(LabelStudio, RoundTripThroughCocoKeepsEveryShape) {
   TempDir dir;
   segtune::ConversionReport report;
-  const segtune::LabeledDataset original = WithoutPredictions(Read(Fixture("export.json"), &report));
+  const segtune::LabeledDataset original = Read(Fixture("export.json"), &report);
   segtune::SaveCoco(original.coco, dir / "coco.json");
   segtune::LabeledDataset via_coco;
   via_coco.coco = segtune::LoadCoco(dir / "coco.json");
   segtune::WriteLabelStudio(via_coco, dir / "ls.json", {}, &report);
   const std::string text = segtune::ReadFile(dir / "ls.json");
-  EXPECT_NE(text.find("\"annotations\""), std::string::npos);
-  EXPECT_EQ(text.find("\"predictions\""), std::string::npos) << "no scores: annotations only";
+  const nlohmann::json tasks = nlohmann::json::parse(text);
+  ASSERT_EQ(tasks.size(), 3u);
+  EXPECT_TRUE(tasks[0].contains("annotations")) << "regions without a score are a person's";
+  EXPECT_FALSE(tasks[0].contains("predictions"));
+  EXPECT_FALSE(tasks[2].contains("annotations")) << "the predicted task stays unlabeled";
+  EXPECT_EQ(tasks[2]["predictions"][0]["model_version"], "v3");
+  EXPECT_EQ(tasks[2]["predictions"][0]["result"][0]["score"], 0.75);
   EXPECT_NE(text.find("/data/upload/1/0a1b2c3d-street.png"), std::string::npos) << "the task's own data.image";
 
   const segtune::LabeledDataset back = Read(dir / "ls.json", &report);
@@ -183,6 +181,7 @@ TEST(LabelStudio, RoundTripThroughCocoKeepsEveryShape) {
     for (size_t k = 0; k < a.segmentation.polygons.size(); ++k) ExpectNear(b.segmentation.polygons[k], a.segmentation.polygons[k], what);
     EXPECT_EQ(b.segmentation.rle, a.segmentation.rle) << what << ": brush masks are lossless";
     EXPECT_EQ(b.extra.value("labelstudio", nlohmann::json()), a.extra.value("labelstudio", nlohmann::json())) << what;
+    EXPECT_EQ(b.score, a.score) << what;
   }
 }
 
@@ -205,11 +204,16 @@ TEST(LabelStudio, ScoresAreWrittenAsPredictionsWithModelVersion) {
   d.coco.annotations.push_back(a);
   a.id = 2, a.score = 0.9, a.bbox = {0, 0, 50, 20};
   d.coco.annotations.push_back(a);
+  image.id = {"2", true};
+  image.file_name = "https://example.com/empty.jpg";
+  d.coco.images.push_back(image);
   segtune::ConversionReport report;
   segtune::WriteLabelStudio(d, dir / "pre.json", {}, &report);
   const nlohmann::json tasks = nlohmann::json::parse(segtune::ReadFile(dir / "pre.json"));
-  ASSERT_EQ(tasks.size(), 1u);
+  ASSERT_EQ(tasks.size(), 2u);
   EXPECT_FALSE(tasks[0].contains("annotations"));
+  EXPECT_FALSE(tasks[1].contains("annotations")) << "an empty annotation would mark the task labeled";
+  EXPECT_EQ(tasks[1]["data"]["image"], "https://example.com/empty.jpg");
   EXPECT_EQ(tasks[0]["data"]["image"], "/data/local-files/?d=shelf/a%20b.jpg");
   const auto& prediction = tasks[0]["predictions"].at(0);
   EXPECT_EQ(prediction["model_version"], "segtune-run-3");

@@ -83,7 +83,7 @@ class LabelMeReader {
       }
       instances.push_back({label, {std::move(*geometry)}});
     }
-    for (auto& [label, parts] : instances) AddInstance(label, parts, image);
+    for (auto& [label, parts] : instances) AddInstance(label, parts, image, {file, name});
     dataset_.coco.images.push_back(std::move(image));
   }
 
@@ -165,7 +165,8 @@ class LabelMeReader {
     return g;
   }
 
-  void AddInstance(const std::string& label, std::vector<ShapeGeometry>& parts, const CocoImage& image) {
+  void AddInstance(const std::string& label, std::vector<ShapeGeometry>& parts, const CocoImage& image,
+                   const JsonPlace& place) {
     CocoAnnotation a;
     a.id = int64_t(dataset_.coco.annotations.size()) + 1;
     a.image_id = image.id;
@@ -181,7 +182,11 @@ class LabelMeReader {
         a.segmentation.polygons.push_back(std::move(part.polygon));
       }
     }
-    FillBoxAndArea(&a, image.width, image.height);
+    try {
+      FillBoxAndArea(&a, image.width, image.height);
+    } catch (const FormatError& e) {  // A coordinate too large to rasterize; the rasterizer knows no place.
+      place.Fail("shape '" + label + "': " + e.what());
+    }
     dataset_.coco.annotations.push_back(std::move(a));
   }
 

@@ -202,7 +202,11 @@ class LabelStudioReader {
     } else {
       Brush(value, width, height, vp, &a);
     }
-    FillBoxAndArea(&a, width, height);
+    try {
+      FillBoxAndArea(&a, width, height);
+    } catch (const FormatError& e) {  // A coordinate too large to rasterize; the rasterizer knows no place.
+      vp.Fail(e.what());
+    }
     json region = json::object();
     if (!c.from_name.empty()) region["from_name"] = c.from_name;
     if (!c.to_name.empty()) region["to_name"] = c.to_name;

@@ -1,6 +1,6 @@
-// LabeledDataset -> Label Studio import JSON (docs/formats.md §16): one task per image with one
-// annotation, or, when any annotation has a score (predictions from `segtune infer`), one prediction
-// per task with model_version and per-region scores, for model-assisted labeling.
+// LabeledDataset -> Label Studio import JSON (docs/formats.md §16): one task per image; regions
+// without a score go into one annotation, regions with a score (predictions from `segtune infer`)
+// into one prediction with model_version and per-region scores, for model-assisted labeling.
 #include <numeric>
 #include <set>
 
@@ -38,7 +38,7 @@ class LabelStudioWriter {
  public:
   LabelStudioWriter(const LabeledDataset& dataset, ConversionReport* report, const fs::path& output)
       : dataset_(dataset), report_(report), output_(output), names_(CategoryNames(dataset.coco)) {
-    for (const auto& a : dataset.coco.annotations) predictions_ |= a.score.has_value();
+    for (const auto& a : dataset.coco.annotations) any_score_ |= a.score.has_value();
   }
 
   json Tasks() {
@@ -56,21 +56,22 @@ class LabelStudioWriter {
     const auto original = image.extra.find(kLabelStudioImageKey);
     task["data"] = {{"image", original != image.extra.end() && original->is_string()
                                   ? original->get<std::string>() : LabelStudioImageRef(image.file_name)}};
-    json results = json::array();
+    // Regions with a score are the model's (predictions), the others a person's (annotations).
+    json labeled = json::array(), predicted = json::array();
     std::vector<double> scores;
     if (!annotations.empty()) {
       const auto [width, height] = ImageSize(dataset_, image);
       for (const CocoAnnotation* a : annotations) {
-        AddRegions(*a, image, width, height, &results);
+        AddRegions(*a, image, width, height, a->score ? &predicted : &labeled);
         if (a->score) scores.push_back(*a->score);
       }
     }
-    if (!predictions_) {
-      task["annotations"] = json::array({{{"result", results}}});
-      return task;
-    }
+    // An annotation, even an empty one, marks a task as labeled: pre-labels (any score in the
+    // dataset) must leave images without human regions unlabeled.
+    if (!labeled.empty() || !any_score_) task["annotations"] = json::array({{{"result", labeled}}});
+    if (!any_score_ || (predicted.empty() && !labeled.empty())) return task;
     json prediction = {{"model_version", dataset_.coco.info.value("model_version", std::string("segtune"))},
-                       {"result", results}};
+                       {"result", predicted}};
     if (!scores.empty()) prediction["score"] = std::accumulate(scores.begin(), scores.end(), 0.0) / double(scores.size());
     task["predictions"] = json::array({prediction});
     return task;
@@ -140,7 +141,7 @@ class LabelStudioWriter {
   ConversionReport* report_;
   fs::path output_;
   std::map<int64_t, std::string> names_;
-  bool predictions_ = false;
+  bool any_score_ = false;
 };
 
 }  // namespace
