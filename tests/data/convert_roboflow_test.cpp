@@ -4,6 +4,8 @@
 // Fixtures: tests/data/fixtures/convert/{roboflow,createml}/.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/convert/convert.h"
@@ -71,6 +73,30 @@ TEST(Roboflow, AutoDetectPrefersRoboflowOverCocoOnlyForItsLayout) {
   fs::copy_file(Fixture("roboflow/train/_annotations.coco.json"), dir / "instances.json");
   EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "instances.json").name, "coco") << "plain COCO stays coco";
   EXPECT_EQ(segtune::FindAnnotationFormat("roboflow").detect(dir.path()), 0);
+}
+
+TEST(Roboflow, HostileFileNamesNeverWriteOutsideTheOutput) {
+  TempDir dir;
+  fs::create_directories(dir / "in" / "train");
+  std::string text = segtune::ReadFile(Fixture("roboflow/train/_annotations.coco.json"));
+  text.replace(text.find("a_jpg.rf.0f1e2d3c.jpg"), 21, "../../../../evil.jpg");
+  text.replace(text.find("b_jpg.rf.9a8b7c6d.jpg"), 21, "/tmp/segtune-evil.jpg");
+  segtune::WriteFileAtomic(dir / "in" / "train" / "_annotations.coco.json", text);
+  for (const std::string to : {"labelme", "createml", "labelstudio"}) {
+    segtune::ConvertOptions options;
+    options.input = dir / "in";
+    options.output = dir / ("out-" + to);
+    options.to = to;
+    options.check_images = false;
+    EXPECT_EQ(segtune::ConvertAnnotations(options).from, "roboflow") << to;
+  }
+  std::set<std::string> top;
+  for (const auto& e : fs::directory_iterator(dir.path())) top.insert(e.path().filename().string());
+  EXPECT_EQ(top, (std::set<std::string>{"in", "out-labelme", "out-createml", "out-labelstudio"}));
+  std::set<std::string> written;
+  for (const auto& e : fs::directory_iterator(dir / "out-labelme")) written.insert(e.path().filename().string());
+  EXPECT_EQ(written, (std::set<std::string>{"evil.json", "segtune-evil.json"}));
+  EXPECT_FALSE(fs::exists("/tmp/segtune-evil.json"));
 }
 
 TEST(CreateMl, ReadsCentreBoxesAsTopLeft) {
