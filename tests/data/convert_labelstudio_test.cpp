@@ -299,6 +299,12 @@ TEST(LabelStudio, AutoDetectPicksLabelStudioForItsFilesOnly) {
   coco.images.push_back({{"1", true}, "a.jpg", 4, 4, "", "", {}});
   segtune::SaveCoco(coco, dir / "coco.json");
   EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "coco.json").name, "coco");
+  // Label Studio writes "data" after the annotations; a brush mask pushes it far down the file.
+  nlohmann::json task = {{"id", 1}, {"annotations", {{{"result", {{{"original_width", 300}, {"original_height", 300},
+      {"type", "brushlabels"}, {"value", {{"format", "rle"}, {"rle", std::vector<int>(5000, 17)}}}}}}}}}};
+  task["zz_data_last"] = {{"image", "a.png"}};
+  segtune::WriteFileAtomic(dir / "brush.json", nlohmann::json::array({task}).dump());
+  EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "brush.json").name, "labelstudio");
   const segtune::AnnotationFormat& ls = segtune::FindAnnotationFormat("labelstudio");
   EXPECT_EQ(ls.detect(dir / "coco.json"), 0);
   EXPECT_EQ(ls.detect(segtune::testing::SourcePath("tests/data/fixtures/convert/createml/annotations.json")), 0);

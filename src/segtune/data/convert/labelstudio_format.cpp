@@ -14,14 +14,17 @@ namespace fs = std::filesystem;
 
 bool Has(const std::string& text, const char* key) { return text.find(key) != std::string::npos; }
 
-// A JSON array whose first KB holds a task ("data" with "annotations"/"predictions") or a JSON-MIN
-// record (a *labels value with original_width). Never CreateML's "coordinates".
+// A JSON array whose first 4 KB hold a task ("annotations"/"predictions" with "data", or with a
+// region's "original_width"/"from_name": Label Studio writes "data" after the annotations, which a
+// brush mask can push past 4 KB) or a JSON-MIN record (a *labels value with original_width). Never
+// CreateML's "coordinates".
 int DetectLabelStudio(const fs::path& input) {
   std::error_code ec;
   if (!fs::is_regular_file(input, ec) || input.extension() != ".json") return 0;
   const std::string head = FileHead(input);
   if (FirstNonBlank(head) != '[' || Has(head, "\"coordinates\"")) return 0;
-  const bool task = Has(head, "\"data\"") && (Has(head, "\"annotations\"") || Has(head, "\"predictions\""));
+  const bool task = (Has(head, "\"annotations\"") || Has(head, "\"predictions\"")) &&
+                    (Has(head, "\"data\"") || Has(head, "\"original_width\"") || Has(head, "\"from_name\""));
   const bool labels = Has(head, "labels\"") && Has(head, "\"original_width\"");
   return task || labels ? 20 : 0;
 }
