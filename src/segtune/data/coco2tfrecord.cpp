@@ -38,22 +38,32 @@ std::string ImageSource(const CocoImage& image) {
   return "image " + (image.id.is_number ? image.id.text : "\"" + image.id.text + "\"") + " (" + image.file_name + ")";
 }
 
-// Where the bytes of an image come from: a local path, or a URL with --download.
+// Where the bytes of an image come from: a local path, a URL with --download, or the annotations
+// themselves (embedded images).
 struct ImageLocation {
   std::filesystem::path path;
   std::string url;
+  const std::string* embedded = nullptr;
 };
+
+const std::string* Embedded(const CocoImage& image, const CocoToTfRecordOptions& options) {
+  if (options.embedded_images == nullptr) return nullptr;
+  const auto it = options.embedded_images->find(image.file_name);
+  return it == options.embedded_images->end() ? nullptr : &it->second;
+}
 
 ImageLocation Locate(const CocoImage& image, const CocoToTfRecordOptions& options) {
   if (IsUrl(image.file_name)) return {{}, image.file_name};
   ImageLocation where{options.images_dir / image.file_name, ""};
-  if (options.download && !std::filesystem::exists(where.path)) {
-    where.url = !image.coco_url.empty() ? image.coco_url : image.flickr_url;
+  if (!std::filesystem::exists(where.path)) {
+    where.embedded = Embedded(image, options);
+    if (options.download && !where.embedded) where.url = !image.coco_url.empty() ? image.coco_url : image.flickr_url;
   }
   return where;
 }
 
 std::string ReadImageBytes(const ImageLocation& where, const DownloadOptions& fetch) {
+  if (where.embedded) return *where.embedded;
   return where.url.empty() ? ReadFile(where.path) : FetchUrl(where.url, fetch);
 }
 
@@ -65,7 +75,7 @@ void CheckInputs(const CocoDataset& coco, const CocoToTfRecordOptions& options) 
       if (!options.download) missing.push_back(image.file_name + " (a URL: pass --download)");
       continue;
     }
-    if (!std::filesystem::exists(where.path)) missing.push_back(where.path.string());
+    if (!where.embedded && !std::filesystem::exists(where.path)) missing.push_back(where.path.string());
   }
   if (!missing.empty()) {
     std::string message = std::to_string(missing.size()) + " image file(s) missing:";
@@ -292,6 +302,12 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   }
   report.images = int64_t(coco.images.size());
   return report;
+}
+
+CocoToTfRecordReport ConvertLabeledDatasetToTfRecord(const LabeledDataset& dataset, CocoToTfRecordOptions options) {
+  if (options.images_dir.empty()) options.images_dir = dataset.images_dir;
+  if (!dataset.embedded_images.empty()) options.embedded_images = &dataset.embedded_images;
+  return ConvertCocoToTfRecord(dataset.coco, options);
 }
 
 }  // namespace segtune

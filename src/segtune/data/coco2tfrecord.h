@@ -11,6 +11,7 @@
 
 #include "segtune/formats/coco.h"
 #include "segtune/core/download.h"
+#include "segtune/data/convert/labeled_dataset.h"
 #include "segtune/formats/od_example.h"
 
 namespace segtune {
@@ -28,6 +29,9 @@ struct CocoToTfRecordOptions {
   // prefix (the ones the new run does not write are removed once it is complete). Without it, any
   // of them existing is a UsageError; a file there that is not a TFRecord is never replaced.
   bool overwrite = false;
+  // Image bytes by file_name that the annotations carried inline (LabelMe imageData), used when the
+  // file is not in images_dir. Not owned; null when there are none.
+  const std::map<std::string, std::string>* embedded_images = nullptr;
 };
 
 struct CocoToTfRecordReport {
@@ -44,6 +48,11 @@ struct CocoToTfRecordReport {
 // > 254 with semantic_masks; throws FormatError naming the image if its file is not a readable
 // image or its size disagrees with the COCO width/height. Outputs appear only when complete.
 CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoToTfRecordOptions& options);
+
+// The same for a dataset read by any annotation reader (data/convert/convert.h, `--from`): an empty
+// options.images_dir means the reader's (dataset.images_dir), and the dataset's embedded images are
+// used where their files are missing.
+CocoToTfRecordReport ConvertLabeledDatasetToTfRecord(const LabeledDataset& dataset, CocoToTfRecordOptions options);
 
 // Builds one image's record from its file bytes and annotations (exposed for tests and tools).
 // Adds skipped annotations to *skipped by reason. `source` names the image in errors.

@@ -20,6 +20,10 @@ std::string NamesOf(bool readable) {
 const std::vector<AnnotationFormat>& AnnotationFormats() {
   static const std::vector<AnnotationFormat> formats = {
       CocoAnnotationFormat(),
+      LabelStudioAnnotationFormat(),
+      LabelMeAnnotationFormat(),
+      RoboflowAnnotationFormat(),
+      CreateMlAnnotationFormat(),
   };
   return formats;
 }

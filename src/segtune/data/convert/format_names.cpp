@@ -5,6 +5,11 @@ namespace segtune {
 const std::vector<FormatName>& AnnotationFormatNames() {
   static const std::vector<FormatName> names = {
       {"coco", "COCO JSON (instances: boxes, polygons, RLE masks)", true, true, false},
+      {"labelstudio", "Label Studio JSON or JSON-MIN export (rectangles, polygons, brush masks); writes "
+                      "tasks with annotations, or predictions when scores are present", true, true, false},
+      {"labelme", "LabelMe JSON, one file per image (a folder or one file; imageData images)", true, true, true},
+      {"roboflow", "Roboflow COCO export (train/ valid/ test/ with _annotations.coco.json)", true, false, false},
+      {"createml", "CreateML object detection JSON (boxes by centre)", true, true, false},
   };
   return names;
 }

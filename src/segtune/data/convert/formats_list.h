@@ -7,5 +7,9 @@
 namespace segtune {
 
 AnnotationFormat CocoAnnotationFormat();  // coco_format.cpp
+AnnotationFormat LabelStudioAnnotationFormat();  // labelstudio_format.cpp
+AnnotationFormat LabelMeAnnotationFormat();      // labelme_format.cpp
+AnnotationFormat RoboflowAnnotationFormat();     // roboflow_format.cpp
+AnnotationFormat CreateMlAnnotationFormat();     // createml_format.cpp
 
 }  // namespace segtune

@@ -1,0 +1,158 @@
+// LabeledDataset -> Label Studio import JSON (docs/formats.md §16): one task per image; regions
+// without a score go into one annotation, regions with a score (predictions from `segtune infer`)
+// into one prediction with model_version and per-region scores, for model-assisted labeling.
+#include <numeric>
+#include <set>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/output_guard.h"
+#include "segtune/data/convert/brush_rle.h"
+#include "segtune/data/convert/dataset_builder.h"
+#include "segtune/data/convert/json_input.h"
+#include "segtune/data/convert/labelstudio.h"
+#include "segtune/formats/image_codec.h"
+
+namespace segtune {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+// Label Studio's default templates name the control "label" and the image "image"; regions read
+// from Label Studio keep their own names.
+constexpr const char* kDefaultFromName = "label";
+constexpr const char* kDefaultToName = "image";
+
+// The image's size: from the dataset, else from its file's header (percent coordinates need it).
+std::pair<int, int> ImageSize(const LabeledDataset& dataset, const CocoImage& image) {
+  if (image.width > 0 && image.height > 0) return {image.width, image.height};
+  const fs::path path = fs::path(image.file_name).is_absolute() ? fs::path(image.file_name)
+                                                                 : dataset.images_dir / image.file_name;
+  if (const auto size = ReadImageSize(FileHead(path, 1 << 20))) return {size->width, size->height};
+  throw UsageError("labelstudio: image '" + image.file_name + "' has annotations but no width/height, and " +
+                   path.string() + " is not a readable image (Label Studio coordinates are percent of the size)");
+}
+
+class LabelStudioWriter {
+ public:
+  LabelStudioWriter(const LabeledDataset& dataset, ConversionReport* report, const fs::path& output)
+      : dataset_(dataset), report_(report), output_(output), names_(CategoryNames(dataset.coco)) {
+    for (const auto& a : dataset.coco.annotations) any_score_ |= a.score.has_value();
+  }
+
+  json Tasks() {
+    std::map<std::string, std::vector<const CocoAnnotation*>> by_image;
+    for (const auto& a : dataset_.coco.annotations) by_image[a.image_id.text].push_back(&a);
+    json tasks = json::array();
+    for (const auto& image : dataset_.coco.images) tasks.push_back(Task(image, by_image[image.id.text]));
+    return tasks;
+  }
+
+ private:
+  json Task(const CocoImage& image, const std::vector<const CocoAnnotation*>& annotations) {
+    json task = json::object();
+    if (image.id.is_number) task["id"] = json::parse(image.id.text);
+    const auto original = image.extra.find(kLabelStudioImageKey);
+    task["data"] = {{"image", original != image.extra.end() && original->is_string()
+                                  ? original->get<std::string>() : LabelStudioImageRef(image.file_name)}};
+    // Regions with a score are the model's (predictions), the others a person's (annotations).
+    json labeled = json::array(), predicted = json::array();
+    std::vector<double> scores;
+    if (!annotations.empty()) {
+      const auto [width, height] = ImageSize(dataset_, image);
+      for (const CocoAnnotation* a : annotations) {
+        AddRegions(*a, image, width, height, a->score ? &predicted : &labeled);
+        if (a->score) scores.push_back(*a->score);
+      }
+    }
+    // An annotation, even an empty one, marks a task as labeled: pre-labels (any score in the
+    // dataset) must leave images without human regions unlabeled.
+    if (!labeled.empty() || !any_score_) task["annotations"] = json::array({{{"result", labeled}}});
+    if (!any_score_ || (predicted.empty() && !labeled.empty())) return task;
+    json prediction = {{"model_version", dataset_.coco.info.value("model_version", std::string("segtune"))},
+                       {"result", predicted}};
+    if (!scores.empty()) prediction["score"] = std::accumulate(scores.begin(), scores.end(), 0.0) / double(scores.size());
+    task["predictions"] = json::array({prediction});
+    return task;
+  }
+
+  json Region(const CocoAnnotation& a, const std::string& type, int width, int height, json value, size_t part) {
+    const std::string name = names_.count(a.category_id) ? names_.at(a.category_id) : std::to_string(a.category_id);
+    value[type] = json::array({name});
+    json region = {{"id", "a" + std::to_string(a.id) + (part ? "_" + std::to_string(part) : "")},
+                   {"type", type},
+                   {"from_name", kDefaultFromName},
+                   {"to_name", kDefaultToName},
+                   {"original_width", width},
+                   {"original_height", height},
+                   {"image_rotation", 0},
+                   {"value", std::move(value)}};
+    const auto names = a.extra.find(kLabelStudioRegionKey);
+    if (names != a.extra.end() && names->is_object()) {
+      for (const char* key : {"from_name", "to_name"}) {
+        if (names->contains(key) && (*names)[key].is_string()) region[key] = (*names)[key];
+      }
+    }
+    if (a.score) region["score"] = *a.score;
+    return region;
+  }
+
+  void AddRegions(const CocoAnnotation& a, const CocoImage& image, int width, int height, json* results) {
+    const double sx = 100.0 / width, sy = 100.0 / height;
+    const std::string element = "image '" + image.file_name + "': annotation " + std::to_string(a.id);
+    if (a.segmentation.rle) {
+      results->push_back(Region(a, "brushlabels", width, height, Brush(*a.segmentation.rle, width, height, element), 0));
+      return;
+    }
+    const auto& polygons = a.segmentation.polygons;
+    if (polygons.size() > 1) {
+      report_->Warn(output_, element, std::to_string(polygons.size()) + " polygon parts written as as many regions "
+                                                                        "(Label Studio has no multi-part polygon)");
+    }
+    for (size_t k = 0; k < polygons.size(); ++k) {
+      json points = json::array();
+      for (size_t i = 0; i + 1 < polygons[k].size(); i += 2) points.push_back({polygons[k][i] * sx, polygons[k][i + 1] * sy});
+      results->push_back(Region(a, "polygonlabels", width, height, {{"points", points}, {"closed", true}}, k));
+    }
+    if (!polygons.empty()) return;
+    const auto [x, y, w, h] = a.bbox;
+    results->push_back(Region(a, "rectanglelabels", width, height,
+                              {{"x", x * sx}, {"y", y * sy}, {"width", w * sx}, {"height", h * sy}, {"rotation", 0}}, 0));
+  }
+
+  // RGBA with every channel 255 inside the mask, as Label Studio's own brush does.
+  json Brush(const Rle& rle, int width, int height, const std::string& element) {
+    if (rle.w != uint32_t(width) || rle.h != uint32_t(height)) {
+      throw FormatError(output_, element, "mask is " + std::to_string(rle.w) + "x" + std::to_string(rle.h) +
+                                              ", the image " + std::to_string(width) + "x" + std::to_string(height));
+    }
+    std::vector<uint8_t> mask(size_t(width) * size_t(height));
+    RleDecode(rle, mask.data());
+    std::vector<uint8_t> rgba(mask.size() * 4);
+    for (size_t p = 0; p < mask.size(); ++p) {
+      const uint8_t v = mask[p] ? 255 : 0;
+      rgba[4 * p] = rgba[4 * p + 1] = rgba[4 * p + 2] = rgba[4 * p + 3] = v;
+    }
+    return {{"format", "rle"}, {"rle", EncodeBrushRle(rgba)}};
+  }
+
+  const LabeledDataset& dataset_;
+  ConversionReport* report_;
+  fs::path output_;
+  std::map<int64_t, std::string> names_;
+  bool any_score_ = false;
+};
+
+}  // namespace
+
+void WriteLabelStudio(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
+                      ConversionReport* report) {
+  CheckOutputFile(output, options.overwrite, {"convert", "-o", "Label Studio JSON file", {}},
+                  [](const fs::path& p) { return FileStartsWith(p, '['); });
+  const json tasks = LabelStudioWriter(dataset, report, output).Tasks();
+  WriteFileAtomic(output, tasks.dump(1) + "\n");
+  report->written.push_back(output);
+}
+
+}  // namespace segtune
