@@ -17,7 +17,7 @@ table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:
 th{background:#f4f4f4}td:first-child,th:first-child{text-align:left}
 .charts{display:flex;flex-wrap:wrap;gap:12px}.chart{width:540px;max-width:100%;height:auto}
 .chart text{font-size:11px;fill:#333}.chart .chart-title{font-size:13px;font-weight:600}
-.chart .grid{stroke:#eee}.muted{color:#888;fill:#888}.heatmap{width:620px}
+.chart .grid{stroke:#eee}.muted{color:#888;fill:#888}
 .gallery{display:flex;flex-wrap:wrap;gap:10px}.gallery figure{margin:0;font-size:12px;max-width:490px}
 .gallery img{display:block;max-width:100%;border:1px solid #ddd}.gallery figcaption{overflow-wrap:anywhere}
 .gallery img.broken{border:2px solid #c00;min-width:80px;min-height:40px}

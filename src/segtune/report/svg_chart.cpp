@@ -226,7 +226,9 @@ std::string HeatmapSvg(const Heatmap& heatmap) {
   const size_t rows = heatmap.row_labels.size(), cols = heatmap.column_labels.size();
   const double label_w = 130, top = 120;
   const double cell = std::clamp(440.0 / static_cast<double>(std::max<size_t>(1, std::max(rows, cols))), 6.0, 36.0);
-  const double width = label_w + cell * static_cast<double>(cols) + 20;
+  // At least a line chart's width: the page scales every chart to the same width, and a narrower
+  // view box would blow a few classes up to giant cells and cut the title off.
+  const double width = std::max(540.0, label_w + cell * static_cast<double>(cols) + 20);
   const double height = top + cell * static_cast<double>(rows) + 20;
   std::string svg = Open(heatmap.title, "heatmap", width, height, 8);
   for (size_t c = 0; c < cols; ++c) {
