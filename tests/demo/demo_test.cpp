@@ -36,7 +36,7 @@ void ExpectReportShowsTheRuns(const fs::path& work) {
     // The gallery: every thumbnail eval kept, worst first, captioned with its id and per-image IoU.
     ASSERT_TRUE(metrics.contains("gallery")) << run;
     EXPECT_GT(metrics["gallery"].size(), 0u) << run;
-    EXPECT_EQ(metrics["images"].size(), metrics["gallery"].size()) << "the demo's val split is smaller than --gallery";
+    EXPECT_EQ(metrics["image_scores"].size(), metrics["gallery"].size()) << "the demo's val split is smaller than --gallery";
     for (const auto& g : metrics["gallery"]) {
       EXPECT_NE(html.find("src=\"" + g["thumbnail"].get<std::string>() + "\"><figcaption>" +
                           report::EscapeXml(g["id"].get<std::string>()) + " &middot; IoU " +

@@ -143,6 +143,14 @@ TEST(DetectionEval, CliPrintsTheCocoSummaryAndWritesMetrics) {
   EXPECT_DOUBLE_EQ(metrics["bbox"]["stats_list"][0].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(metrics["segm"]["stats_list"][0].get<double>(), 1.0);
   EXPECT_EQ(metrics["images"], 1);
+  // The report's gallery: the ground truth found exactly, drawn once.
+  ASSERT_EQ(metrics["image_scores"].size(), 1u);
+  EXPECT_EQ(metrics["image_scores"][0]["id"], "3");
+  EXPECT_EQ(metrics["image_scores"][0]["f1"], 1.0);
+  EXPECT_EQ(metrics["image_scores"][0]["true_positives"], 2.0);
+  ASSERT_EQ(metrics["gallery"].size(), 1u);
+  EXPECT_EQ(metrics["gallery_ranked_by"], "f1");
+  EXPECT_EQ(metrics["gallery"][0]["thumbnail"].get<std::string>().rfind("data:image/jpeg;base64,", 0), 0u);
 }
 
 }  // namespace

@@ -24,14 +24,16 @@ TEST(SemanticGallery, PerImageIouIsTheMeanOverTheClassesOfThatImage) {
   gt.at<uint8_t>(0, 0) = 255;  // Ignored: not counted on either side.
   gallery.Add("a", gt, pred, nullptr);
   ASSERT_EQ(gallery.scores().size(), 1u);
+  EXPECT_EQ(gallery.scores()[0].values.at(0).first, "mean_iou");
+  EXPECT_EQ(gallery.scores()[0].values.at(1).first, "pixel_accuracy");
   // Class 1: 1199 gt pixels (one ignored), predicted on 1199 + 400; IoU 1199/1599. Class 2: 800/1200.
   const double expected = (1199.0 / 1599.0 + 800.0 / 1200.0) / 2;
-  EXPECT_NEAR(gallery.scores()[0].mean_iou, expected, 1e-12);
-  EXPECT_NEAR(gallery.scores()[0].pixel_accuracy, (2399.0 - 400.0) / 2399.0, 1e-12);
+  EXPECT_NEAR(gallery.scores()[0].values.at(0).second, expected, 1e-12);
+  EXPECT_NEAR(gallery.scores()[0].values.at(1).second, (2399.0 - 400.0) / 2399.0, 1e-12);
   // A class neither side has does not count as 0.
   Maps(0, &gt, &pred);
   gallery.Add("perfect", gt, pred, nullptr);
-  EXPECT_DOUBLE_EQ(gallery.scores()[1].mean_iou, 1.0);
+  EXPECT_DOUBLE_EQ(gallery.scores()[1].values.at(0).second, 1.0);
 }
 
 TEST(SemanticGallery, KeepsTheWorstImagesWorstFirstAndDecodesOnlyThose) {
@@ -57,8 +59,10 @@ TEST(SemanticGallery, KeepsTheWorstImagesWorstFirstAndDecodesOnlyThose) {
   EXPECT_EQ(thumb.rows, 40);
   EXPECT_EQ(thumb.cols, 60 + 4 + 60);
   const nlohmann::json j = segtune::GalleryToJson(gallery.scores(), worst);
-  EXPECT_EQ(j["images"].size(), 5u);
-  EXPECT_EQ(j["images"][1]["id"], "wrong25") << "input order";
+  EXPECT_EQ(j["image_scores"].size(), 5u);
+  EXPECT_EQ(j["image_scores"][1]["id"], "wrong25") << "input order";
+  EXPECT_EQ(j["gallery_ranked_by"], "mean_iou");
+  EXPECT_EQ(j["gallery"][0]["mean_iou"], worst[0].score.rank());
   const std::string uri = j["gallery"][0]["thumbnail"];
   ASSERT_EQ(uri.rfind("data:image/jpeg;base64,", 0), 0u);
   EXPECT_EQ(segtune::Base64Decode(uri.substr(23)), worst[0].jpeg);
@@ -68,10 +72,10 @@ TEST(SemanticGallery, LargeImagesGiveSmallThumbnails) {
   segtune::SemanticGallery gallery(2, 255, 1);
   cv::Mat gt(1000, 3000, CV_8UC1, cv::Scalar(1)), pred(1000, 3000, CV_8UC1, cv::Scalar(0));
   gallery.Add("big", gt, pred, [] { return cv::Mat(1000, 3000, CV_8UC3, cv::Scalar(90, 90, 90)); });
-  const std::string& jpeg = gallery.Worst().at(0).jpeg;
+  const std::string jpeg = gallery.Worst().at(0).jpeg;
   const cv::Mat thumb = cv::imdecode(std::vector<uint8_t>(jpeg.begin(), jpeg.end()), cv::IMREAD_COLOR);
-  EXPECT_LE(thumb.rows, segtune::SemanticGallery::kThumbnailHeight);
-  EXPECT_LE(thumb.cols, 2 * segtune::SemanticGallery::kThumbnailPanelWidth + 4);
+  EXPECT_LE(thumb.rows, segtune::kThumbnailHeight);
+  EXPECT_LE(thumb.cols, 2 * segtune::kThumbnailPanelWidth + 4);
   EXPECT_LT(jpeg.size(), 30000u);
 }
 

@@ -17,6 +17,7 @@
 #include "segtune/core/error.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
+#include "segtune/data/class_colors.h"
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/tfrecord.h"
 #include "segtune/export/export_model.h"

@@ -65,8 +65,9 @@ TEST(ReportInBrowser, RendersFromDiskOfflineWithChartsAndNoConsoleMessages) {
     gallery.Add("photo" + std::to_string(i) + ".jpg", gt, pred, [] { return cv::Mat(60, 80, CV_8UC3, cv::Scalar(30, 160, 90)); });
   }
   const nlohmann::json shown = GalleryToJson(gallery.scores(), gallery.Worst());
-  metrics["images"] = shown["images"];
+  metrics["image_scores"] = shown["image_scores"];
   metrics["gallery"] = shown["gallery"];
+  metrics["gallery_ranked_by"] = shown["gallery_ranked_by"];
   WriteFileAtomic(dir / "metrics.json", metrics.dump());
   const auto made = testing::RunCommand(std::string(SEGTUNE_BINARY) + " report " + (dir / "run").string() + " " +
                                         (dir / "metrics.json").string() + " -o " + (dir / "report.html").string());

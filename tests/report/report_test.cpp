@@ -7,6 +7,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/detection_gallery.h"
 #include "segtune/evaluation/semantic_gallery.h"
 #include "segtune/evaluation/semantic_metrics.h"
 #include "segtune/formats/od_example.h"
@@ -251,8 +252,9 @@ std::filesystem::path WriteSemanticMetricsWithGallery(const TempDir& dir, int im
   }
   nlohmann::json j = nlohmann::json::parse(SemanticMetricsToJson(ComputeSemanticMetrics(confusion), {"bg", "bottle"}));
   const nlohmann::json g = GalleryToJson(gallery.scores(), gallery.Worst());
-  j["images"] = g["images"];
+  j["image_scores"] = g["image_scores"];
   j["gallery"] = g["gallery"];
+  j["gallery_ranked_by"] = g["gallery_ranked_by"];
   WriteFileAtomic(dir / "metrics.json", j.dump());
   return dir / "metrics.json";
 }
@@ -298,6 +300,28 @@ TEST(Report, GalleryShowsTheWorstImagesOfMetricsJsonWorstFirst) {
   EXPECT_NE(html.find("Images per IoU bin (5 images)"), std::string::npos);
 }
 
+TEST(Report, DetectionGalleryIsRankedByF1WithTheCountsInTheCaption) {
+  TempDir dir;
+  DetectionGallery gallery(5);
+  std::vector<CocoAnnotation> gt(1), dt(1);
+  gt[0].category_id = dt[0].category_id = 1;
+  gt[0].bbox = {10, 10, 30, 30};
+  dt[0].bbox = {60, 60, 30, 30};  // Misses: F1 0.
+  dt[0].score = 0.9;
+  gallery.Add("a.jpg", {&gt[0]}, {&dt[0]}, 100, 100, nullptr);
+  gallery.Add("b.jpg", {&gt[0]}, {&gt[0]}, 100, 100, nullptr);  // gt as its own detection: no score, not counted.
+  const nlohmann::json g = GalleryToJson(gallery.scores(), gallery.Worst());
+  WriteFileAtomic(dir / "metrics.json",
+                  nlohmann::json({{"image_scores", g["image_scores"]}, {"gallery", g["gallery"]}, {"gallery_ranked_by", g["gallery_ranked_by"]},
+                                  {"bbox", CocoEvalResultToJson(CocoEvalResult{})}})
+                      .dump());
+  const std::string html = RenderReport({LoadRun(dir / "metrics.json")});
+  EXPECT_NE(html.find("Images per F1 bin (2 images)"), std::string::npos);
+  EXPECT_NE(html.find("<figcaption>a.jpg &middot; F1 0 &middot; false 1 &middot; missed 1 &middot; found 0</figcaption>"),
+            std::string::npos);
+  EXPECT_LT(html.find("a.jpg &middot;"), html.find("b.jpg &middot;")) << "worst first";
+}
+
 TEST(Report, GalleryRefusesThumbnailsThatAreNotInlineJpegs) {
   TempDir dir;
   nlohmann::json j = nlohmann::json::parse(ReadFile(WriteSemanticMetricsWithGallery(dir, 2)));
@@ -326,7 +350,8 @@ TEST(Report, TwoHundredGalleryImagesAndTwentyThousandStepsStayFastAndSmall) {
   }
   const nlohmann::json g = GalleryToJson(gallery.scores(), gallery.Worst());
   WriteFileAtomic(dir / "metrics.json", nlohmann::json({{"mean_iou", 0.5}, {"per_class", nlohmann::json::array()},
-                                                        {"images", g["images"]}, {"gallery", g["gallery"]}}).dump());
+                                                        {"image_scores", g["image_scores"]}, {"gallery", g["gallery"]},
+                                                        {"gallery_ranked_by", "mean_iou"}}).dump());
   // What `segtune report` does: read both runs, render.
   const auto start = std::chrono::steady_clock::now();
   const std::string html = RenderReport({LoadRun(train_dir), LoadRun(dir / "metrics.json")});

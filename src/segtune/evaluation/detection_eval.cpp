@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "segtune/core/error.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
@@ -94,7 +96,23 @@ void DetectionEvalBuilder::Add(const tensorflow::Example& groundtruth, const ten
     if (i < dt_masks.size()) d.segmentation.rle = dt_masks[i];
     dt_.push_back(std::move(d));
   }
+  AddToGallery(image, gt_.annotations.size() - gt.num_objects(), dt_.size() - dt.detection_boxes.size(), gt.encoded,
+               source);
   gt_.images.push_back(std::move(image));
+}
+
+void DetectionEvalBuilder::AddToGallery(const CocoImage& image, size_t first_gt, size_t first_dt,
+                                        const std::string& encoded, const std::string& source) {
+  std::vector<const CocoAnnotation*> gt, dt;
+  for (size_t i = first_gt; i < gt_.annotations.size(); ++i) gt.push_back(&gt_.annotations[i]);
+  for (size_t i = first_dt; i < dt_.size(); ++i) dt.push_back(&dt_[i]);
+  gallery_.Add(image.id.text, gt, dt, image.height, image.width, [&]() -> cv::Mat {
+    try {
+      return encoded.empty() ? cv::Mat() : DecodeImageBytes(encoded, cv::IMREAD_COLOR, source, "image/encoded");
+    } catch (const Error&) {
+      return cv::Mat();  // The metrics need no image; its picture shows the boxes on black.
+    }
+  });
 }
 
 DetectionEvalResult DetectionEvalBuilder::Evaluate(const std::vector<std::string>& class_names, int threads) const {
@@ -116,6 +134,8 @@ DetectionEvalResult DetectionEvalBuilder::Evaluate(const std::vector<std::string
   result.images = static_cast<int64_t>(gt.images.size());
   result.bbox = EvaluateCoco(gt, dt_, params);
   result.errors = ComputeErrorBreakdown(gt, dt_, params);
+  result.image_scores = gallery_.scores();
+  result.gallery = gallery_.Worst();
   if (gt_masks_ && dt_masks_ && !dt_.empty() && !gt.annotations.empty()) {
     params.iou_type = CocoIouType::kSegm;
     result.segm = EvaluateCoco(gt, dt_, params);
@@ -136,8 +156,9 @@ bool HasDetectionPredictions(const std::string& spec) {
 }
 
 DetectionEvalResult EvaluateDetectionRecords(const std::string& predictions, const std::string& groundtruth,
-                                             const std::vector<std::string>& class_names, int threads) {
-  DetectionEvalBuilder builder;
+                                             const std::vector<std::string>& class_names, int threads,
+                                             size_t gallery) {
+  DetectionEvalBuilder builder(gallery);
   std::vector<std::string> warnings;
   std::string matched_by = "same record";
   if (groundtruth.empty()) {
@@ -211,6 +232,10 @@ std::string DetectionMetricsToJson(const DetectionEvalResult& result) {
   j["bbox"] = CocoEvalResultToJson(result.bbox);
   if (result.segm) j["segm"] = CocoEvalResultToJson(*result.segm);
   j["error_breakdown"] = ErrorBreakdownToJson(result.errors);
+  const nlohmann::json gallery = GalleryToJson(result.image_scores, result.gallery);
+  j["image_scores"] = gallery["image_scores"];
+  j["gallery"] = gallery["gallery"];
+  j["gallery_ranked_by"] = gallery["gallery_ranked_by"];
   return j.dump(2) + "\n";
 }
 

@@ -25,6 +25,7 @@
 #include "example.pb.h"
 #include "segtune/formats/coco.h"
 #include "segtune/evaluation/coco_eval.h"
+#include "segtune/evaluation/detection_gallery.h"
 #include "segtune/evaluation/error_breakdown.h"
 
 namespace segtune {
@@ -33,6 +34,8 @@ struct DetectionEvalResult {
   CocoEvalResult bbox;
   std::optional<CocoEvalResult> segm;  // When predictions and ground truth both carry masks.
   ErrorBreakdown errors;               // Where the box AP50 goes (error_breakdown.h).
+  std::vector<ImageScore> image_scores;  // Every image's F1 (detection_gallery.h), in input order.
+  std::vector<GalleryEntry> gallery;     // The worst images' pictures, worst first.
   int64_t images = 0;
   std::string matched_by;             // "same record", "image/source_id" or "record order".
   std::vector<std::string> warnings;  // Unmatched predictions.
@@ -41,6 +44,8 @@ struct DetectionEvalResult {
 // Accumulates images one by one (for `eval --model`, where predictions come from the model).
 class DetectionEvalBuilder {
  public:
+  // Keeps pictures of the `gallery` worst images (detection_gallery.h; 0 = none).
+  explicit DetectionEvalBuilder(size_t gallery = 48) : gallery_(gallery) {}
   // Adds one image: ground truth and predictions may be the same Example. `source` names it in
   // errors. Throws FormatError for malformed keys or masks that do not decode.
   void Add(const tensorflow::Example& groundtruth, const tensorflow::Example& predictions, const std::string& source);
@@ -48,8 +53,13 @@ class DetectionEvalBuilder {
   DetectionEvalResult Evaluate(const std::vector<std::string>& class_names, int threads = 0) const;
 
  private:
+  // Scores the image just added (annotations from first_gt / first_dt on) for the gallery.
+  void AddToGallery(const CocoImage& image, size_t first_gt, size_t first_dt, const std::string& encoded,
+                    const std::string& source);
+
   CocoDataset gt_;
   std::vector<CocoAnnotation> dt_;
+  DetectionGallery gallery_;
   bool gt_masks_ = true, dt_masks_ = true;
 };
 
@@ -59,8 +69,11 @@ bool HasDetectionPredictions(const std::string& spec);
 
 // Reads and evaluates prediction records against ground-truth records (empty: the prediction records
 // themselves). Throws IoError/FormatError naming the file and record, FormatError when nothing matches.
+// With separate ground truth, the records' images are not kept in memory: the gallery draws the
+// boxes on black.
 DetectionEvalResult EvaluateDetectionRecords(const std::string& predictions, const std::string& groundtruth,
-                                             const std::vector<std::string>& class_names, int threads = 0);
+                                             const std::vector<std::string>& class_names, int threads = 0,
+                                             size_t gallery = 48);
 
 // The pycocotools summaries ("bbox" then "segm"), for printing.
 std::string FormatDetectionEval(const DetectionEvalResult& result);

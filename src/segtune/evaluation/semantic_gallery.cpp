@@ -2,19 +2,15 @@
 
 #include <algorithm>
 
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
-#include "segtune/core/base64.h"
 #include "segtune/core/error.h"
 #include "segtune/data/class_colors.h"
 
 namespace segtune {
 namespace {
 
-bool BetterOnTop(const GalleryEntry& a, const GalleryEntry& b) { return a.score.mean_iou < b.score.mean_iou; }
-
-// Mean IoU over the classes either side has, and pixel accuracy; nullopt-like (-1) without pixels.
+// Mean IoU over the classes either side has, and pixel accuracy; no values without counted pixels.
 ImageScore Score(const std::string& id, const cv::Mat& gt, const cv::Mat& pred, int num_classes, int ignore) {
   std::vector<int64_t> both(num_classes, 0), in_gt(num_classes, 0), in_pred(num_classes, 0);
   int64_t counted = 0, correct = 0;
@@ -29,7 +25,7 @@ ImageScore Score(const std::string& id, const cv::Mat& gt, const cv::Mat& pred, 
       if (g[x] == p[x]) ++both[g[x]], ++correct;
     }
   }
-  ImageScore s{id, -1, -1};
+  ImageScore s{id, {}};
   if (counted == 0) return s;
   double sum = 0;
   int classes = 0;
@@ -39,8 +35,7 @@ ImageScore Score(const std::string& id, const cv::Mat& gt, const cv::Mat& pred, 
     sum += static_cast<double>(both[c]) / static_cast<double>(uni);
     ++classes;
   }
-  s.mean_iou = sum / classes;
-  s.pixel_accuracy = static_cast<double>(correct) / static_cast<double>(counted);
+  s.values = {{"mean_iou", sum / classes}, {"pixel_accuracy", static_cast<double>(correct) / static_cast<double>(counted)}};
   return s;
 }
 
@@ -61,25 +56,18 @@ cv::Mat Tinted(const cv::Mat& image, const cv::Mat& classes) {
 }
 
 std::string Thumbnail(const cv::Mat& gt, const cv::Mat& pred, cv::Mat image) {
-  const double scale = std::min({1.0, double(SemanticGallery::kThumbnailHeight) / gt.rows,
-                                 double(SemanticGallery::kThumbnailPanelWidth) / gt.cols});
-  const cv::Size size(std::max(1, int(gt.cols * scale)), std::max(1, int(gt.rows * scale)));
+  const cv::Size size = ThumbnailPanelSize(gt.size());
   cv::Mat small_gt, small_pred;
   cv::resize(gt, small_gt, size, 0, 0, cv::INTER_NEAREST);
   cv::resize(pred, small_pred, size, 0, 0, cv::INTER_NEAREST);
   if (!image.empty()) cv::resize(image, image, size, 0, 0, cv::INTER_AREA);
-  cv::Mat panels;
-  const cv::Mat gap(size.height, 4, CV_8UC3, cv::Scalar(255, 255, 255));
-  cv::hconcat(std::vector<cv::Mat>{Tinted(image, small_gt), gap, Tinted(image, small_pred)}, panels);
-  std::vector<uint8_t> jpeg;
-  if (!cv::imencode(".jpg", panels, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80})) throw Error("gallery: JPEG encoding failed");
-  return std::string(jpeg.begin(), jpeg.end());
+  return SideBySideJpeg(Tinted(image, small_gt), Tinted(image, small_pred));
 }
 
 }  // namespace
 
 SemanticGallery::SemanticGallery(int num_classes, int ignore_label, size_t keep)
-    : num_classes_(num_classes), ignore_label_(ignore_label), keep_(keep) {}
+    : num_classes_(num_classes), ignore_label_(ignore_label), worst_(keep) {}
 
 void SemanticGallery::Add(const std::string& id, const cv::Mat& groundtruth, const cv::Mat& prediction,
                           const std::function<cv::Mat()>& image) {
@@ -87,39 +75,13 @@ void SemanticGallery::Add(const std::string& id, const cv::Mat& groundtruth, con
     throw Error(id + ": gallery: ground truth and prediction must be 8-bit class maps of one size");
   }
   const ImageScore s = Score(id, groundtruth, prediction, num_classes_, ignore_label_);
-  if (s.mean_iou < 0) return;
-  scores_.push_back(s);
-  if (keep_ == 0) return;
-  if (worst_.size() == keep_ && s.mean_iou >= worst_.front().score.mean_iou) return;
-  cv::Mat picture = image ? image() : cv::Mat();
-  if (!picture.empty() && picture.size() != groundtruth.size()) cv::resize(picture, picture, groundtruth.size());
-  if (!picture.empty() && picture.type() != CV_8UC3) picture.release();  // Not a BGR picture: classes on black.
-  worst_.push_back({s, Thumbnail(groundtruth, prediction, picture)});
-  std::push_heap(worst_.begin(), worst_.end(), BetterOnTop);
-  if (worst_.size() > keep_) {
-    std::pop_heap(worst_.begin(), worst_.end(), BetterOnTop);
-    worst_.pop_back();
-  }
-}
-
-std::vector<GalleryEntry> SemanticGallery::Worst() const {
-  std::vector<GalleryEntry> out = worst_;
-  std::stable_sort(out.begin(), out.end(), BetterOnTop);
-  return out;
-}
-
-nlohmann::json GalleryToJson(const std::vector<ImageScore>& scores, const std::vector<GalleryEntry>& kept) {
-  nlohmann::json images = nlohmann::json::array(), worst = nlohmann::json::array();
-  for (const ImageScore& s : scores) {
-    images.push_back({{"id", s.id}, {"mean_iou", s.mean_iou}, {"pixel_accuracy", s.pixel_accuracy}});
-  }
-  for (const GalleryEntry& e : kept) {
-    worst.push_back({{"id", e.score.id},
-                     {"mean_iou", e.score.mean_iou},
-                     {"pixel_accuracy", e.score.pixel_accuracy},
-                     {"thumbnail", "data:image/jpeg;base64," + Base64Encode(e.jpeg)}});
-  }
-  return {{"images", images}, {"gallery", worst}};
+  if (s.values.empty()) return;
+  worst_.Offer(s, [&] {
+    cv::Mat picture = image ? image() : cv::Mat();
+    if (!picture.empty() && picture.type() != CV_8UC3) picture.release();  // Not a BGR picture: classes on black.
+    if (!picture.empty() && picture.size() != groundtruth.size()) cv::resize(picture, picture, groundtruth.size());
+    return Thumbnail(groundtruth, prediction, picture);
+  });
 }
 
 }  // namespace segtune

@@ -63,7 +63,7 @@ DetectionEvalResult EvaluateDetectionModelOnRecords(const EvalOptions& command, 
   DetectionBundle bundle = LoadDetectionBundle(command.model);
   *class_names = bundle.metadata.common.class_names;
   const InferenceOptions request = RecordsRequest(command);
-  DetectionEvalBuilder builder;
+  DetectionEvalBuilder builder(command.gallery);
   const InferenceSummary summary = RunDetectionInference(bundle, request, [&](const DetectionImage& image) {
     builder.Add(*image.example, *image.example, image.source);
   });
@@ -80,7 +80,8 @@ namespace {
 DetectionEvalResult EvaluateDetection(const EvalOptions& command, std::vector<std::string>* names) {
   DetectionEvalResult result;
   if (!command.predictions.empty()) {
-    result = EvaluateDetectionRecords(command.predictions, command.groundtruth, *names, command.threads);
+    result = EvaluateDetectionRecords(command.predictions, command.groundtruth, *names, command.threads,
+                                      command.gallery);
   } else {
     std::vector<std::string> bundle_names;
     result = EvaluateDetectionModelOnRecords(command, &bundle_names);
@@ -100,8 +101,9 @@ DetectionEvalResult EvaluateDetection(const EvalOptions& command, std::vector<st
 std::string SemanticMetricsWithGallery(const SemanticEvalResult& result, const std::vector<std::string>& names) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(SemanticMetricsToJson(result.metrics, names));
   const nlohmann::json gallery = GalleryToJson(result.image_scores, result.gallery);
-  j["images"] = gallery["images"];
+  j["image_scores"] = gallery["image_scores"];
   j["gallery"] = gallery["gallery"];
+  j["gallery_ranked_by"] = gallery["gallery_ranked_by"];
   return j.dump(2) + "\n";
 }
 

@@ -333,17 +333,41 @@ std::string ThumbnailUri(const nlohmann::json& entry) {
   return uri;
 }
 
-// The worst images of a semantic evaluation: [ground truth | prediction] side by side, with the
-// image's id and scores, worst first; and how per-image IoU is spread.
+// What a gallery value is called on the page.
+std::string ValueLabel(const std::string& key) {
+  if (key == "mean_iou") return "IoU";
+  if (key == "pixel_accuracy") return "accuracy";
+  if (key == "f1") return "F1";
+  if (key == "true_positives") return "found";
+  if (key == "false_positives") return "false";
+  return key;
+}
+
+// "photo.jpg · IoU 0.42 · accuracy 0.9": the ranking value first, then the others in key order.
+std::string Caption(const nlohmann::json& entry, const std::string& ranked_by) {
+  std::string caption = EscapeXml(entry.value("id", "")) + " &middot; " + ValueLabel(ranked_by) + " " +
+                        FormatNumber(JsonNumber(entry, ranked_by));
+  for (const auto& [key, value] : entry.items()) {
+    if (key == "id" || key == "thumbnail" || key == ranked_by || !value.is_number()) continue;
+    caption += " &middot; " + EscapeXml(ValueLabel(key)) + " " + FormatNumber(value.get<double>());
+  }
+  return caption;
+}
+
+// An evaluation's worst images: [ground truth | prediction] side by side with the image's id and
+// scores, worst first; and how the ranking score is spread over all images.
 std::string Gallery(const RunData& run) {
-  const nlohmann::json gallery = run.semantic->value("gallery", nlohmann::json::array());
-  const nlohmann::json images = run.semantic->value("images", nlohmann::json::array());
+  const nlohmann::json& g = *run.gallery;
+  const nlohmann::json gallery = g.value("gallery", nlohmann::json::array());
+  const nlohmann::json images = g.value("image_scores", nlohmann::json::array());
+  const std::string ranked_by = g.value("gallery_ranked_by", "mean_iou");
   std::string html = "<h3>" + EscapeXml(run.name) + "</h3>";
   if (!images.empty()) {
-    BarChart spread{"Images per IoU bin (" + std::to_string(images.size()) + " images)", "images", {}, 1};
+    BarChart spread{"Images per " + ValueLabel(ranked_by) + " bin (" + std::to_string(images.size()) + " images)",
+                    "images", {}, 1};
     std::vector<double> bins(10, 0);
     for (const auto& i : images) {
-      const double v = JsonNumber(i, "mean_iou");
+      const double v = JsonNumber(i, ranked_by);
       if (std::isfinite(v)) bins[std::min<size_t>(9, static_cast<size_t>(std::max(0.0, v) * 10))] += 1;
     }
     for (size_t b = 0; b < bins.size(); ++b) {
@@ -353,14 +377,13 @@ std::string Gallery(const RunData& run) {
     html += "<div class=\"charts\">" + BarChartSvg(spread) + "</div>";
   }
   if (gallery.empty()) return html;
-  html += "<p class=\"muted\">Worst images first. Left: ground truth, right: prediction.</p><div class=\"gallery\">";
+  html += "<p class=\"muted\">Worst images first (lowest " + EscapeXml(ValueLabel(ranked_by)) +
+          "). Left: ground truth, right: prediction.</p><div class=\"gallery\">";
   for (size_t i = 0; i < gallery.size() && i < kMaxGalleryImages; ++i) {
     const std::string uri = ThumbnailUri(gallery[i]);
     if (uri.empty()) continue;
-    const std::string id = gallery[i].value("id", "");
-    html += "<figure><img class=\"thumb\" alt=\"" + EscapeXml(id) + "\" src=\"" + uri + "\"><figcaption>" +
-            EscapeXml(id) + " &middot; IoU " + FormatNumber(JsonNumber(gallery[i], "mean_iou")) + " &middot; accuracy " +
-            FormatNumber(JsonNumber(gallery[i], "pixel_accuracy")) + "</figcaption></figure>";
+    html += "<figure><img class=\"thumb\" alt=\"" + EscapeXml(gallery[i].value("id", "")) + "\" src=\"" + uri +
+            "\"><figcaption>" + Caption(gallery[i], ranked_by) + "</figcaption></figure>";
   }
   return html + "</div>";
 }
@@ -368,7 +391,7 @@ std::string Gallery(const RunData& run) {
 std::string PredictionsSection(const std::vector<RunData>& runs) {
   std::string html = "<section id=\"predictions\"><h2>Predictions</h2>";
   for (const RunData& run : runs) {
-    if (run.semantic && (run.semantic->contains("gallery") || run.semantic->contains("images"))) html += Gallery(run);
+    if (run.gallery) html += Gallery(run);
   }
   return html + "</section>" + kGalleryScript;
 }
@@ -425,7 +448,7 @@ std::string RenderReport(const std::vector<RunData>& runs) {
     curves = curves || run.curves.has_value();
     evaluation = evaluation || run.semantic.has_value() || !run.coco.empty();
     model = model || run.model.has_value();
-    predictions = predictions || (run.semantic && (run.semantic->contains("gallery") || run.semantic->contains("images")));
+    predictions = predictions || run.gallery.has_value();
     names += (names.empty() ? "" : ", ") + run.name;
   }
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

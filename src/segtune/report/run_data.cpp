@@ -59,6 +59,11 @@ void ReadMetricsJson(const std::filesystem::path& path, RunData* run) {
                                 "bbox or stats)");
   }
   if (j.contains("error_breakdown") && j["error_breakdown"].is_object()) run->error_breakdown = j["error_breakdown"];
+  if (j.contains("image_scores") || j.contains("gallery")) {
+    run->gallery = nlohmann::json{{"image_scores", j.value("image_scores", nlohmann::json::array())},
+                                  {"gallery", j.value("gallery", nlohmann::json::array())},
+                                  {"gallery_ranked_by", j.value("gallery_ranked_by", "mean_iou")}};
+  }
 }
 
 }  // namespace

@@ -38,6 +38,9 @@ struct RunData {
   std::vector<nlohmann::json> coco;              // COCOeval objects (bbox, segm), from eval or coco-eval.
   std::string detection_matched_by;              // eval's "matched_by" for detection metrics.
   std::optional<nlohmann::json> error_breakdown; // Detection errors by type (evaluation/error_breakdown.h).
+  // eval's per-image scores and worst images (evaluation/image_gallery.h): "image_scores", "gallery" and
+  // "gallery_ranked_by" of metrics.json, semantic or detection.
+  std::optional<nlohmann::json> gallery;
   std::optional<RecordsInfo> records;            // TFRecord files (records info).
 };
 
