@@ -1,6 +1,6 @@
 // The model-assisted labeling loop of issue 21, with the real verbs: a Labelbox export (v2 NDJSON, from
-// `segtune synth`) -> labelbox2coco -> download (file:// images) -> coco2tfrecord -> train a few steps ->
-// export -> infer --export labelbox-mal. Every MAL line must point back into the original export: its
+// `segtune synth`) -> labelbox2coco -> download (file:// images) -> coco2tfrecord -> train 60 steps (after
+// 3 the model still predicted only background) -> export -> infer --export labelbox-mal. Every MAL line must point back into the original export: its
 // data row id, its ontology feature name, and geometry in that data row's image frame that matches the
 // predictions of the same run (--coco-results). docs/formats.md §18.
 #include <gtest/gtest.h>
@@ -32,7 +32,7 @@ std::vector<json> JsonLines(const fs::path& path) {
   return lines;
 }
 
-void Run(const fs::path& dir, const std::string& args) {
+void Segtune(const fs::path& dir, const std::string& args) {
   const auto r = segtune::testing::RunCommand("cd '" + dir.string() + "' && '" + SEGTUNE_BINARY + "' --threads 1 " +
                                               args + " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << "segtune " << args << "\n" << r.output;
@@ -45,18 +45,18 @@ struct DataRow {
 TEST(ModelAssistedLabeling, LabelboxExportToTrainedModelToMalNdjsonThatRefersBackToTheExport) {
   TempDir tmp;
   const fs::path dir = tmp.path();
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "synth --out lb --num-images 6 --classes bottle,can --seed 5 --size 64x64 "
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "synth --out lb --num-images 6 --classes bottle,can --seed 5 --size 64x64 "
                                    "--format labelbox-ndjson"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "labelbox2coco lb/export.ndjson -o coco_urls.json"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "download coco_urls.json --images-dir images -o coco.json --allow-file-urls lb"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "labelmap coco.json -o label_map.pbtxt"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "coco2tfrecord --annotations coco.json --images-dir . --output records/all.record "
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "labelbox2coco lb/export.ndjson -o coco_urls.json"));
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "download coco_urls.json --images-dir images -o coco.json --allow-file-urls lb"));
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "labelmap coco.json -o label_map.pbtxt"));
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "coco2tfrecord --annotations coco.json --images-dir . --output records/all.record "
                                    "--semantic-masks"));
   std::string records;
   for (const auto& entry : fs::directory_iterator(dir / "records")) records = "records/" + entry.path().filename().string();
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "config init --model lraspp_mobilenet_v3_large --label-map label_map.pbtxt --train " +
-                                       records + " --num-steps 3 --batch-size 2 --input-size 64 -o pipeline.config"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "train --pipeline-config pipeline.config --train-dir train"));
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "config init --model lraspp_mobilenet_v3_large --label-map label_map.pbtxt --train " +
+                                       records + " --num-steps 60 --batch-size 4 --input-size 64 -o pipeline.config"));
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "train --pipeline-config pipeline.config --train-dir train"));
   std::string checkpoint;
   for (const auto& entry : fs::directory_iterator(dir / "train")) {
     const std::string name = entry.path().filename().string();
@@ -64,9 +64,9 @@ TEST(ModelAssistedLabeling, LabelboxExportToTrainedModelToMalNdjsonThatRefersBac
       checkpoint = "train/" + name;
   }
   ASSERT_FALSE(checkpoint.empty());
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "export --pipeline-config pipeline.config --checkpoint " + checkpoint +
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "export --pipeline-config pipeline.config --checkpoint " + checkpoint +
                                        " --output-dir exported"));
-  ASSERT_NO_FATAL_FAILURE(Run(dir, "infer --model exported --input " + records +
+  ASSERT_NO_FATAL_FAILURE(Segtune(dir, "infer --model exported --input " + records +
                                        " --coco-results results.json --export labelbox-mal --export-output mal.ndjson "
                                        "--reference coco.json"));
 
@@ -142,6 +142,19 @@ TEST(ModelAssistedLabeling, LabelboxExportToTrainedModelToMalNdjsonThatRefersBac
   for (const auto& [key, masks] : predicted) {
     if (segtune::RleArea(segtune::RleMerge(masks, false)) >= 40) EXPECT_TRUE(exported.count(key)) << key.first << " " << key.second;
   }
+}
+
+TEST(ModelAssistedLabeling, InferExportOptionsAreCheckedBeforeAnyModelLoads) {
+  const auto unknown = segtune::testing::RunSegtune("infer --model none --input x.record --export pascal --export-output o");
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_NE(unknown.output.find("--export pascal: not a format segtune writes (expected one of: "), std::string::npos)
+      << unknown.output;
+  EXPECT_NE(unknown.output.find("labelbox-mal"), std::string::npos) << unknown.output;
+  const auto no_output = segtune::testing::RunSegtune("infer --model none --input x.record --export labelbox-mal");
+  EXPECT_NE(no_output.output.find("--export needs --export-output PATH"), std::string::npos) << no_output.output;
+  const auto stray = segtune::testing::RunSegtune("infer --model none --input x.record --output o.record --reference c.json");
+  EXPECT_NE(stray.output.find("--export-output and --reference go with --export FORMAT"), std::string::npos)
+      << stray.output;
 }
 
 }  // namespace

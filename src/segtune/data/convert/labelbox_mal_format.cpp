@@ -190,7 +190,7 @@ class MalWriter {
     if (traced.dropped_small > 0) {
       report_->Warn(output_, where, std::to_string(traced.dropped_small) + " region(s) under --min-area dropped");
     }
-    if (out.size() > 1) report_->Warn(output_, where, "mask of " + std::to_string(out.size()) + " regions written as as many polygons");
+    if (out.size() > 1) report_->Warn(output_, where, "mask of " + std::to_string(out.size()) + " regions written as " + std::to_string(out.size()) + " polygons");
     if (out.empty()) report_->Warn(output_, where, "mask has no region of --min-area pixels; nothing written");
     return out;
   }
