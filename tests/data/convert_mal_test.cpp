@@ -11,12 +11,14 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/labelbox.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
 #include "segtune/formats/od_example.h"
 #include "segtune/formats/tfrecord.h"
+#include "segtune/inference/detection_objects.h"
 #include "test_util.h"
 
 namespace {
@@ -321,15 +323,14 @@ fs::path WriteRecords(const fs::path& dir) {
     od.instance_masks = {Png(mask, 30, 40)};
     writer.Write(segtune::ToExample(od).SerializeAsString());
   }
-  {
+  {  // The keys `segtune infer` adds for a Mask R-CNN model.
     segtune::ObjectDetectionExample od;
     od.filename = "img1.jpg", od.source_id = "clrow0001", od.width = 40, od.height = 30;
-    od.has_detections = true;
-    od.detection_boxes = {{0.1f, 0.1f, 0.3f, 0.35f}};
-    od.detection_scores = {0.6f};
-    od.detection_labels = {1};
     tensorflow::Example ex = segtune::ToExample(od);
-    segtune::SetBytesList(&ex, "image/detection/mask", {Png(mask, 30, 40)});
+    segtune::DetectedObject object;
+    object.x1 = 4, object.y1 = 3, object.x2 = 14, object.y2 = 9, object.score = 0.6f, object.label = 1;
+    object.mask = cv::Mat(30, 40, CV_8UC1, mask.data()).clone();
+    segtune::AddDetectionKeys(&ex, {object}, 30, 40, /*with_masks=*/true);
     writer.Write(ex.SerializeAsString());
   }
   {
@@ -378,6 +379,45 @@ TEST(TfrecordReader, ReadsGroundTruthDetectionMasksAndSemanticClassMaps) {
   EXPECT_NEAR(*semantic.score, 0.7, 1e-6);
   ASSERT_EQ(d.coco.categories.size(), 2u);
   EXPECT_EQ(d.coco.categories[0].name, "class_1");
+  EXPECT_EQ(d.coco.categories[1].name, "can");
+}
+
+// COCO -> coco2tfrecord -> tfrecord reader gives back the same images, boxes, masks and categories.
+TEST(TfrecordReader, RoundTripsWhatCoco2tfrecordWrites) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "a.jpg", Jpeg(30, 40));
+  segtune::CocoDataset coco;
+  coco.categories = {{3, "bottle", "", {}}, {5, "can", "", {}}};
+  coco.images.push_back({{"12", true}, "a.jpg", 40, 30, "", "", {}});
+  segtune::CocoAnnotation a;
+  a.id = 1, a.image_id = coco.images[0].id, a.category_id = 5, a.bbox = {4, 3, 10, 6}, a.area = 60;
+  a.segmentation.polygons = {{4, 3, 14, 3, 14, 9, 4, 9}};
+  coco.annotations.push_back(a);
+  a.id = 2, a.category_id = 3, a.bbox = {20, 10, 5, 5}, a.area = 25;
+  a.segmentation.polygons = {{20, 10, 25, 10, 25, 15, 20, 15}};
+  coco.annotations.push_back(a);
+  segtune::CocoToTfRecordOptions options;
+  options.images_dir = dir.path();
+  options.output = (dir / "gt.record").string();
+  options.include_masks = true;
+  segtune::ConvertCocoToTfRecord(coco, options);
+  segtune::ConversionReport report;
+  const auto d = segtune::ReadAnnotations(dir / "gt.record", "auto", {}, &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].id, coco.images[0].id);
+  EXPECT_EQ(d.coco.images[0].file_name, "a.jpg");
+  EXPECT_EQ(d.embedded_images.at("a.jpg"), segtune::ReadFile(dir / "a.jpg"));
+  ASSERT_EQ(d.coco.annotations.size(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    const auto& got = d.coco.annotations[i];
+    const auto& want = coco.annotations[i];
+    EXPECT_EQ(got.category_id, want.category_id);
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(got.bbox[k], want.bbox[k], 1e-4) << i << " " << k;
+    EXPECT_EQ(got.area, want.area);
+    EXPECT_EQ(*got.segmentation.rle, segtune::RleFromPolygons(want.segmentation.polygons, 30, 40)) << i;
+  }
+  ASSERT_EQ(d.coco.categories.size(), 2u);
+  EXPECT_EQ(d.coco.categories[0].name, "bottle");
   EXPECT_EQ(d.coco.categories[1].name, "can");
 }
 
