@@ -10,6 +10,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/base64.h"
 #include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/convert/convert.h"
@@ -26,23 +27,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 using segtune::testing::TempDir;
-
-std::string Base64Decode(const std::string& text) {
-  static const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  uint32_t bits = 0;
-  int count = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    bits = (bits << 6) | static_cast<uint32_t>(alphabet.find(c));
-    count += 6;
-    if (count >= 8) {
-      count -= 8;
-      out += static_cast<char>((bits >> count) & 0xff);
-    }
-  }
-  return out;
-}
 
 std::vector<json> Lines(const fs::path& path) {
   std::vector<json> lines;
@@ -161,7 +145,7 @@ TEST(LabelboxMal, MasksArePngsOfTheImageSizeAndDataRowsMayBeGlobalKeys) {
   EXPECT_EQ(lines[0]["name"], "cap");
   EXPECT_EQ(Keys(lines[0]["mask"]), (std::set<std::string>{"imBytes", "colorRGB"}));
   EXPECT_EQ(lines[0]["mask"]["colorRGB"], (json{255, 255, 255}));
-  const std::string png = Base64Decode(lines[0]["mask"]["imBytes"]);
+  const std::string png = segtune::Base64Decode(lines[0]["mask"]["imBytes"].get<std::string>()).value();
   const cv::Mat mask = cv::imdecode(std::vector<uint8_t>(png.begin(), png.end()), cv::IMREAD_UNCHANGED);
   ASSERT_EQ(mask.type(), CV_8UC3);
   ASSERT_EQ(mask.rows, 30);

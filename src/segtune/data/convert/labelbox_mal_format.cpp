@@ -19,6 +19,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/base64.h"
 #include "segtune/core/error.h"
 #include "segtune/core/name_uuid.h"
 #include "segtune/core/output_guard.h"
@@ -30,22 +31,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Json = nlohmann::ordered_json;
-
-std::string Base64(std::string_view bytes) {
-  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (size_t i = 0; i < bytes.size(); i += 3) {
-    const uint32_t n = (uint32_t(uint8_t(bytes[i])) << 16) |
-                       (i + 1 < bytes.size() ? uint32_t(uint8_t(bytes[i + 1])) << 8 : 0) |
-                       (i + 2 < bytes.size() ? uint32_t(uint8_t(bytes[i + 2])) : 0);
-    out += kAlphabet[(n >> 18) & 63];
-    out += kAlphabet[(n >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
-  }
-  return out;
-}
 
 // A previous output of this writer: a JSON object line naming "uuid" and "dataRow" early on.
 bool IsMalFile(const fs::path& path) {
@@ -98,7 +83,7 @@ Json MaskField(const Rle& rle) {
   cv::merge(std::vector<cv::Mat>{gray, gray, gray}, rgb);
   std::vector<uint8_t> png;
   cv::imencode(".png", rgb, png);
-  return {{"imBytes", Base64(std::string_view(reinterpret_cast<const char*>(png.data()), png.size()))},
+  return {{"imBytes", Base64Encode(std::string_view(reinterpret_cast<const char*>(png.data()), png.size()))},
           {"colorRGB", {255, 255, 255}}};
 }
 
