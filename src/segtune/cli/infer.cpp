@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
 
+#include "segtune/core/interrupt_cleanup.h"
 #include "segtune/data/convert/convert.h"
 #include "segtune/inference/inference.h"
 #endif
@@ -100,12 +102,24 @@ namespace fs = std::filesystem;
 
 // The prediction record --export reads back when there is no --output: hidden beside the export
 // output (same file system) and removed however the run ends.
-struct ScratchRecord {
-  fs::path path;
+class ScratchRecord {
+ public:
+  explicit ScratchRecord(const fs::path& export_output) {
+    const fs::path out(export_output);
+    path_ = out.parent_path() / ("." + out.filename().string() + ".predictions-" + std::to_string(::getpid()) + ".record");
+    segtune::RegisterInterruptCleanup(path_);
+  }
   ~ScratchRecord() {
     std::error_code ec;
-    if (!path.empty()) fs::remove(path, ec);
+    fs::remove(path_, ec);
+    segtune::UnregisterInterruptCleanup(path_);
   }
+  ScratchRecord(const ScratchRecord&) = delete;
+  ScratchRecord& operator=(const ScratchRecord&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
 };
 
 // The run's prediction record as `--export FORMAT` (docs/formats.md §18): read back by the tfrecord
@@ -151,17 +165,15 @@ int Run(const Options& o) {
   r.batch_size = o.batch_size;
   r.threads = segtune::cli::Globals().threads;
   r.device = segtune::cli::Globals().device;
-  ScratchRecord scratch;
+  std::optional<ScratchRecord> scratch;
   if (!o.export_format.empty()) {
     if (fs::exists(o.export_output) && !o.overwrite) {  // Before the model runs, not after.
       throw segtune::UsageError("infer: --export-output " + o.export_output + " exists; pass --overwrite to replace a "
                                 "previous export, or choose another path");
     }
     if (r.output.empty()) {
-      const fs::path out(o.export_output);
-      scratch.path = out.parent_path() / ("." + out.filename().string() + ".predictions-" +
-                                          std::to_string(::getpid()) + ".record");
-      r.output = scratch.path;
+      scratch.emplace(o.export_output);
+      r.output = scratch->path();
       r.discard_image_pixels = true;
     }
   }
