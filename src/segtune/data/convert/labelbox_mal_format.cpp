@@ -102,24 +102,26 @@ class MalWriter {
   }
 
  private:
+  template <typename Map, typename Key>
+  static auto Find(const Map& map, const Key& key) -> decltype(map.begin()->second) {
+    const auto it = map.find(key);
+    return it == map.end() ? nullptr : it->second;
+  }
+
   void AddAnnotation(const CocoAnnotation& a, size_t index) {
     const std::string element = "annotations[" + std::to_string(index) + "]";
-    const auto image_it = images_.find(a.image_id.text);
-    if (image_it == images_.end()) {
-      report_->Warn(output_, element, "image id " + a.image_id.text + " is not in the dataset; skipped");
+    const CocoImage* image = Find(images_, a.image_id.text);
+    const CocoCategory* category = Find(categories_, a.category_id);
+    if (image == nullptr || category == nullptr) {
+      report_->Warn(output_, element, image == nullptr ? "image id " + a.image_id.text + " is not in the dataset; skipped"
+                                                       : "category id " + std::to_string(a.category_id) +
+                                                             " has no name; skipped");
       return;
     }
-    const CocoImage& image = *image_it->second;
-    const auto category_it = categories_.find(a.category_id);
-    const CocoCategory* category = category_it == categories_.end() ? nullptr : category_it->second;
-    if (category == nullptr) {
-      report_->Warn(output_, element, "category id " + std::to_string(a.category_id) + " has no name; skipped");
-      return;
-    }
-    const Json data_row = DataRowOf(image, output_);
-    const std::string where = ImageName(image) + ": " + element;
-    for (Json& geometry : Geometries(a, ToolOf(category, a), image, where)) {
-      const std::string row_key = data_row.begin().key() + "=" + data_row.begin().value().get<std::string>();
+    const Json data_row = DataRowOf(*image, output_);
+    const std::string row_key = data_row.begin().key() + "=" + data_row.begin().value().get<std::string>();
+    const std::string where = ImageName(*image) + ": " + element;
+    for (Json& geometry : Geometries(a, ToolOf(category, a), *image, where)) {
       Json line;
       line["uuid"] = NameBasedUuid("segtune-mal/" + row_key + "/" + std::to_string(lines_of_row_[row_key]++));
       line["dataRow"] = data_row;

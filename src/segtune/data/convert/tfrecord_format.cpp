@@ -43,7 +43,7 @@ int DetectTfrecord(const fs::path& input) {
 // Reads records one by one into a LabeledDataset.
 class RecordReader {
  public:
-  RecordReader(const fs::path& input, ConversionReport* report) : input_(input), report_(report) {}
+  explicit RecordReader(const fs::path& input) : input_(input) {}
 
   LabeledDataset Read() {
     ForEachExample({input_}, nullptr, [&](const tensorflow::Example& ex, const std::string& source) {
@@ -189,7 +189,6 @@ class RecordReader {
   }
 
   fs::path input_;
-  ConversionReport* report_;
   LabeledDataset dataset_;
   SafeNamer namer_{"convert"};
   std::map<int64_t, std::string> names_;     // Category id -> name.
@@ -197,7 +196,7 @@ class RecordReader {
 };
 
 LabeledDataset ReadTfrecord(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
-  LabeledDataset dataset = RecordReader(input, report).Read();
+  LabeledDataset dataset = RecordReader(input).Read();
   dataset.images_dir = options.images_dir;
   if (!options.reference.empty()) ApplyReference(&dataset, LoadCoco(options.reference), input, options.reference, report);
   return dataset;
