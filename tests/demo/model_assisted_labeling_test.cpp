@@ -130,14 +130,15 @@ TEST(ModelAssistedLabeling, LabelboxExportToTrainedModelToMalNdjsonThatRefersBac
     exported[{row, name}].push_back(segtune::RleFromPolygon(xy, rows[row].height, rows[row].width));
   }
   // Geometry: every exported polygon lies on its class's predicted pixels, and together they cover
-  // what the prediction holds (holes are filled and regions under --min-area dropped, hence not 1).
+  // what the prediction holds (holes are filled and regions under --min-area dropped, hence not 1;
+  // measured 0.88-0.97 and 0.96-1.0 on 2026-12-04).
   for (const auto& [key, polygons] : exported) {
     ASSERT_TRUE(predicted.count(key)) << key.first << " " << key.second << " has no prediction";
     const segtune::Rle mask = segtune::RleMerge(predicted[key], false);
     const segtune::Rle drawn = segtune::RleMerge(polygons, false);
     const double inside = double(segtune::RleArea(segtune::RleMerge({mask, drawn}, true)));
-    EXPECT_GT(inside / double(segtune::RleArea(drawn)), 0.6) << key.first << " " << key.second;
-    EXPECT_GT(inside / double(segtune::RleArea(mask)), 0.6) << key.first << " " << key.second;
+    EXPECT_GT(inside / double(segtune::RleArea(drawn)), 0.8) << key.first << " " << key.second;
+    EXPECT_GT(inside / double(segtune::RleArea(mask)), 0.9) << key.first << " " << key.second;
   }
   for (const auto& [key, masks] : predicted) {
     if (segtune::RleArea(segtune::RleMerge(masks, false)) >= 40) EXPECT_TRUE(exported.count(key)) << key.first << " " << key.second;
