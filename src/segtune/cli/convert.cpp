@@ -30,6 +30,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--images-dir", opts->images_dir,
                  "Folder of the input's images (default: the input's own layout); images embedded in the input "
                  "(LabelMe imageData) are written here");
+  app.add_option("--reference", opts->reference,
+                 "For predictions (--from coco-results or tfrecord): the COCO they were made on (e.g. from "
+                 "labelbox2coco), giving images, category names and Labelbox data row ids");
   app.add_flag("--skip-missing", opts->skip_missing,
                "Convert without images whose files are missing (they are listed and counted) instead of stopping");
   app.add_flag("!--no-image-check", opts->check_images,

@@ -3,8 +3,15 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/data/convert/format_names.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
+
+#include "segtune/core/interrupt_cleanup.h"
+#include "segtune/data/convert/convert.h"
 #include "segtune/inference/inference.h"
 #endif
 
@@ -17,7 +24,32 @@ struct Options {
   std::string tf_inputs;  // --input_tfrecord_paths: comma-separated.
   std::string output, masks_dir, overlays_dir, coco_results;
   int batch_size = 4;
+  // --export: the predictions in a labeling tool's format (data/convert/), e.g. labelbox-mal.
+  std::string export_format, export_output, reference;
+  double polygon_tolerance = 1.0, min_area = 4.0;
 };
+
+// --export must name a format `segtune convert` can write; checked before the plugin loads.
+void CheckExportOptions(const Options& o) {
+  if (o.export_format.empty()) {
+    if (!o.export_output.empty() || !o.reference.empty()) {
+      throw segtune::UsageError("segtune infer: --export-output and --reference go with --export FORMAT");
+    }
+    return;
+  }
+  bool known = false;
+  std::string names;
+  for (const auto& f : segtune::AnnotationFormatNames()) {
+    if (!f.writable) continue;
+    known |= f.name == o.export_format;
+    names += (names.empty() ? "" : ", ") + f.name;
+  }
+  if (!known) {
+    throw segtune::UsageError("segtune infer: --export " + o.export_format +
+                              ": not a format segtune writes (expected one of: " + names + ")");
+  }
+  if (o.export_output.empty()) throw segtune::UsageError("segtune infer: --export needs --export-output PATH");
+}
 
 segtune::cli::Runner Setup(CLI::App& app) {
   auto o = std::make_shared<Options>();
@@ -36,6 +68,18 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_flag("--overwrite", o->overwrite,
                "Replace existing outputs of a previous run (a TFRecord --output, a JSON --coco-results, masks/"
                "overlays directories holding only .png/.jpg); anything else is never replaced");
+  app.add_option("--export", o->export_format,
+                 "Also write the predictions in a labeling tool's format (as `segtune convert --to`), e.g. "
+                 "labelbox-mal for Labelbox model-assisted labeling");
+  app.add_option("--export-output", o->export_output, "File (or folder) --export writes");
+  app.add_option("--reference", o->reference,
+                 "The COCO file the input records were made from (e.g. from labelbox2coco): --export takes image "
+                 "names, category names and Labelbox data row ids from it");
+  app.add_option("--polygon-tolerance", o->polygon_tolerance,
+                 "--export to polygon formats: pixels a polygon traced from a mask may deviate from it")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--min-area", o->min_area, "--export to polygon formats: mask regions under this many pixels are dropped")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
   app.footer("Output keys and files: docs/inference.md");
@@ -43,14 +87,70 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (o->inputs.empty() && o->tf_inputs.empty()) {
       throw segtune::UsageError("segtune infer: pass --input (or --input_tfrecord_paths)");
     }
-    if (o->output.empty() && o->masks_dir.empty() && o->overlays_dir.empty() && o->coco_results.empty()) {
-      throw segtune::UsageError("segtune infer: nothing to write; pass --output, --masks-dir, --overlays-dir or --coco-results");
+    if (o->output.empty() && o->masks_dir.empty() && o->overlays_dir.empty() && o->coco_results.empty() &&
+        o->export_format.empty()) {
+      throw segtune::UsageError(
+          "segtune infer: nothing to write; pass --output, --masks-dir, --overlays-dir, --coco-results or --export");
     }
+    CheckExportOptions(*o);
     return segtune::cli::RunInPlugin("infer", *o);
   };
 }
 
 #if SEGTUNE_PLUGIN
+namespace fs = std::filesystem;
+
+// The prediction record --export reads back when there is no --output: hidden beside the export
+// output (same file system) and removed however the run ends.
+class ScratchRecord {
+ public:
+  explicit ScratchRecord(const fs::path& export_output) {
+    const fs::path out(export_output);
+    path_ = out.parent_path() / ("." + out.filename().string() + ".predictions-" + std::to_string(::getpid()) + ".record");
+    segtune::RegisterInterruptCleanup(path_);
+  }
+  ~ScratchRecord() {
+    std::error_code ec;
+    fs::remove(path_, ec);
+    segtune::UnregisterInterruptCleanup(path_);
+  }
+  ScratchRecord(const ScratchRecord&) = delete;
+  ScratchRecord& operator=(const ScratchRecord&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+// The run's prediction record as `--export FORMAT` (docs/formats.md §18): read back by the tfrecord
+// reader (joined to --reference), then written like `segtune convert --to FORMAT`.
+void ExportPredictions(const Options& o, const fs::path& record, const segtune::InferenceSummary& summary) {
+  segtune::ConvertOptions c;
+  c.from = "tfrecord";
+  c.to = o.export_format;
+  c.input = record;
+  c.output = o.export_output;
+  c.check_images = false;  // The images were just read; the export describes predictions.
+  c.write.overwrite = o.overwrite;
+  c.write.polygon_tolerance = o.polygon_tolerance;
+  c.write.min_area = o.min_area;
+  segtune::ReadOptions read;
+  read.reference = o.reference;
+  segtune::ConversionReport report;
+  segtune::LabeledDataset dataset = segtune::ReadAnnotations(record, "tfrecord", read, &report);
+  dataset.embedded_images.clear();  // Predictions only: the images stay where the inputs are.
+  if (o.reference.empty()) {  // Class names from the model instead of "class_<id>".
+    for (auto& category : dataset.coco.categories) {
+      const size_t id = static_cast<size_t>(category.id);
+      if (category.id >= 0 && id < summary.class_names.size()) category.name = summary.class_names[id];
+    }
+  }
+  segtune::WriteAnnotations(std::move(dataset), c, &report);
+  for (const auto& warning : report.warnings) segtune::Warn("infer --export: " + warning.ToString());
+  std::cout << "exported " << report.annotations << " predictions on " << report.images << " images -> "
+            << o.export_output << " (" << o.export_format << ")\n";
+}
+
 int Run(const Options& o) {
   segtune::InferenceOptions r;
   r.discard_image_pixels = o.discard_image_pixels;
@@ -65,6 +165,18 @@ int Run(const Options& o) {
   r.batch_size = o.batch_size;
   r.threads = segtune::cli::Globals().threads;
   r.device = segtune::cli::Globals().device;
+  std::optional<ScratchRecord> scratch;
+  if (!o.export_format.empty()) {
+    if (fs::exists(o.export_output) && !o.overwrite) {  // Before the model runs, not after.
+      throw segtune::UsageError("infer: --export-output " + o.export_output + " exists; pass --overwrite to replace a "
+                                "previous export, or choose another path");
+    }
+    if (r.output.empty()) {
+      scratch.emplace(o.export_output);
+      r.output = scratch->path();
+      r.discard_image_pixels = true;
+    }
+  }
   const segtune::InferenceSummary s = segtune::RunInference(r);
   std::cout << "predicted " << s.images << " images (" << s.regions << " regions)";
   if (!o.output.empty()) std::cout << " -> " << o.output;
@@ -74,6 +186,7 @@ int Run(const Options& o) {
     throw segtune::Error("infer: every input was skipped (" + std::to_string(s.skipped) +
                          " unreadable item(s), listed above); nothing was predicted");
   }
+  if (!o.export_format.empty()) ExportPredictions(o, r.output, s);
   return 0;
 }
 #endif

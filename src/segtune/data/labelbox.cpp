@@ -247,19 +247,26 @@ class Converter {
   }
 
  private:
+  // Also records each class's ontology tool (its first region's kind), so that predictions go back
+  // to Labelbox as the geometry the project's tool takes (labelbox-mal, docs/formats.md §18).
   void MakeCategories(const std::vector<LabelboxRow>& rows) {
-    std::set<std::string> names;
+    std::map<std::string, const char*> tool_of;
     for (const auto& row : rows)
       if (!row.skipped)
         for (const auto& s : row.shapes)
-          if (IsRegion(s.kind)) names.insert(s.class_name);
-    for (const auto& name : names) {
+          if (IsRegion(s.kind)) tool_of.emplace(s.class_name, ToolName(s.kind));
+    for (const auto& [name, tool] : tool_of) {
       CocoCategory c;
       c.id = int64_t(dataset_.categories.size() + 1);
       c.name = c.supercategory = name;
+      c.extra["labelbox_tool"] = tool;
       category_of_[name] = c.id;
       dataset_.categories.push_back(c);
     }
+  }
+
+  static const char* ToolName(Kind kind) {
+    return kind == Kind::kBox ? "bbox" : kind == Kind::kMask ? "mask" : "polygon";
   }
 
   void Skip(const std::string& reason) { ++report_->skipped_objects[reason]; }
@@ -287,6 +294,10 @@ class Converter {
     image.width = row.width;
     image.height = row.height;
     if (!row.external_id.empty()) image.extra["external_id"] = row.external_id;
+    // Where predictions go back to (labelbox-mal, docs/formats.md §18): the image id is the label's id
+    // in v1 exports, so the data row is kept apart.
+    if (!row.data_row_id.empty()) image.extra["labelbox_data_row_id"] = row.data_row_id;
+    if (!row.global_key.empty()) image.extra["labelbox_global_key"] = row.global_key;
     std::map<std::string, cv::Mat> decoded;  // This row's masks (a composite mask serves many objects).
     for (const auto& s : row.shapes) {
       if (s.kind != Kind::kMask || !masks_.count(s.mask_url) || decoded.count(s.mask_url + Key(s))) continue;

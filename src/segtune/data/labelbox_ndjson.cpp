@@ -92,8 +92,9 @@ LabelboxRow ParseLabelboxNdjsonRow(const nlohmann::json& row, const std::string&
   LabelboxRow out;
   out.where = where;
   const auto& data_row = row["data_row"];
-  out.image_id = StringField(data_row, "id");
-  if (out.image_id.empty()) out.image_id = StringField(data_row, "global_key");
+  out.data_row_id = StringField(data_row, "id");
+  out.global_key = StringField(data_row, "global_key");
+  out.image_id = out.data_row_id.empty() ? out.global_key : out.data_row_id;
   out.url = StringField(data_row, "row_data");
   out.external_id = StringField(data_row, "external_id");
   if (row.contains("media_attributes")) {

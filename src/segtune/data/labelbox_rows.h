@@ -28,6 +28,10 @@ struct LabelboxShape {
 
 struct LabelboxRow {
   std::string image_id;  // Label "ID" (v1) or data_row.id (v2).
+  // The data row itself (for model-assisted labeling imports): "DataRow ID" (v1), data_row.id and
+  // data_row.global_key (v2); "" when the export does not say.
+  std::string data_row_id;
+  std::string global_key;
   std::string url;       // "Labeled Data" / data_row.row_data.
   std::string external_id;
   int width = 0, height = 0;  // 0 when the export does not say.

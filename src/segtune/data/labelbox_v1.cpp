@@ -118,7 +118,8 @@ LabelboxRow ParseLabelboxV1Row(const nlohmann::json& row, const std::string& whe
   LabelboxRow out;
   out.where = where;
   out.image_id = StringField(row, "ID");
-  if (out.image_id.empty()) out.image_id = StringField(row, "DataRow ID");
+  out.data_row_id = StringField(row, "DataRow ID");
+  if (out.image_id.empty()) out.image_id = out.data_row_id;
   out.url = StringField(row, "Labeled Data");
   out.external_id = StringField(row, "External ID");
   const bool skipped_flag = row.contains("Skipped") && row["Skipped"].is_boolean() && row["Skipped"].get<bool>();

@@ -24,6 +24,9 @@ const std::vector<AnnotationFormat>& AnnotationFormats() {
       LabelMeAnnotationFormat(),
       RoboflowAnnotationFormat(),
       CreateMlAnnotationFormat(),
+      CocoResultsAnnotationFormat(),
+      TfrecordAnnotationFormat(),
+      LabelboxMalAnnotationFormat(),
   };
   return formats;
 }

@@ -22,6 +22,10 @@ namespace segtune {
 struct ReadOptions {
   // Overrides the reader's image location (LabeledDataset::images_dir); "" keeps the reader's.
   std::filesystem::path images_dir;
+  // The dataset predictions were made on (COCO, e.g. from labelbox2coco), for prediction inputs
+  // (coco-results, tfrecord): images, categories and their extras (Labelbox data row ids) come from it.
+  // Other readers ignore it.
+  std::filesystem::path reference;
 };
 
 struct WriteOptions {

@@ -123,6 +123,7 @@ ConversionReport ConvertAnnotations(const ConvertOptions& options) {
   FindAnnotationFormat(options.to);  // An unknown --to fails before reading a large input.
   ReadOptions read;
   read.images_dir = options.images_dir;
+  read.reference = options.reference;
   LabeledDataset dataset = ReadAnnotations(options.input, options.from, read, &report);
   WriteAnnotations(std::move(dataset), options, &report);
   return report;

@@ -14,6 +14,7 @@ struct ConvertOptions {
   std::filesystem::path input;
   std::filesystem::path output;
   std::filesystem::path images_dir;  // Where the input's images are (and where embedded ones go).
+  std::filesystem::path reference;   // ReadOptions::reference (prediction inputs).
   bool skip_missing = false;  // Drop images whose files are missing (and their annotations).
   bool check_images = true;   // False for inputs whose images are URLs or not available yet.
   WriteOptions write;

@@ -10,6 +10,9 @@ const std::vector<FormatName>& AnnotationFormatNames() {
       {"labelme", "LabelMe JSON, one file per image (a folder or one file; imageData images)", true, true, true},
       {"roboflow", "Roboflow COCO export (train/ valid/ test/ with _annotations.coco.json)", true, false, false},
       {"createml", "CreateML object detection JSON (boxes by centre)", true, true, false},
+      {"coco-results", "COCO results JSON (predictions with scores; needs --reference)", true, false, false},
+      {"tfrecord", "TFRecord of tf.train.Example (ground truth or `segtune infer` predictions)", true, false, false},
+      {"labelbox-mal", "Labelbox model-assisted labeling import NDJSON (needs Labelbox data row ids)", false, true, false},
   };
   return names;
 }

@@ -11,5 +11,8 @@ AnnotationFormat LabelStudioAnnotationFormat();  // labelstudio_format.cpp
 AnnotationFormat LabelMeAnnotationFormat();      // labelme_format.cpp
 AnnotationFormat RoboflowAnnotationFormat();     // roboflow_format.cpp
 AnnotationFormat CreateMlAnnotationFormat();     // createml_format.cpp
+AnnotationFormat CocoResultsAnnotationFormat();  // coco_results_format.cpp
+AnnotationFormat TfrecordAnnotationFormat();     // tfrecord_format.cpp
+AnnotationFormat LabelboxMalAnnotationFormat();  // labelbox_mal_format.cpp
 
 }  // namespace segtune
