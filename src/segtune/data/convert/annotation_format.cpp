@@ -27,6 +27,7 @@ const std::vector<AnnotationFormat>& AnnotationFormats() {
       CocoResultsAnnotationFormat(),
       TfrecordAnnotationFormat(),
       LabelboxMalAnnotationFormat(),
+      LabelboxAnnotationFormat(),
   };
   return formats;
 }

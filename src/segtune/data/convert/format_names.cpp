@@ -13,6 +13,8 @@ const std::vector<FormatName>& AnnotationFormatNames() {
       {"coco-results", "COCO results JSON (predictions with scores; needs --reference)", true, false, false},
       {"tfrecord", "TFRecord of tf.train.Example (ground truth or `segtune infer` predictions)", true, false, false},
       {"labelbox-mal", "Labelbox model-assisted labeling import NDJSON (needs Labelbox data row ids)", false, true, false},
+      {"labelbox", "Labelbox export: v1 / 2018 JSON or export v2 NDJSON (as labelbox2coco; images stay URLs)", true, false,
+       false},
   };
   return names;
 }

@@ -14,5 +14,6 @@ AnnotationFormat CreateMlAnnotationFormat();     // createml_format.cpp
 AnnotationFormat CocoResultsAnnotationFormat();  // coco_results_format.cpp
 AnnotationFormat TfrecordAnnotationFormat();     // tfrecord_format.cpp
 AnnotationFormat LabelboxMalAnnotationFormat();  // labelbox_mal_format.cpp
+AnnotationFormat LabelboxAnnotationFormat();     // labelbox_format.cpp
 
 }  // namespace segtune
