@@ -236,6 +236,25 @@ TEST(Report, ModelCardFromAnExportDirectory) {
   EXPECT_NE(html.find("<td>classes</td><td>background, bottle, can</td>"), std::string::npos);
   EXPECT_NE(html.find("<td>input size (H, W)</td><td>[256,320]</td>"), std::string::npos);
   EXPECT_NE(html.find("<td>checkpoint_step</td><td>200</td>"), std::string::npos);
+  EXPECT_NE(html.find("<td>export files</td><td>model.json ("), std::string::npos);
+}
+
+TEST(Report, ModelCardCountsTheWeightsParametersFromTheSafetensorsHeader) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "exported");
+  WriteFileAtomic(dir / "exported" / "model.json", R"({"architecture": "x", "weights": "model.safetensors"})");
+  // Two tensors, 3x4 and 5 values (17 parameters), with their data.
+  const std::string header = R"({"a":{"dtype":"F32","shape":[3,4],"data_offsets":[0,48]},)"
+                             R"("b":{"dtype":"F32","shape":[5],"data_offsets":[48,68]},"__metadata__":{"k":"v"}})";
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[i] = static_cast<char>((header.size() >> (8 * i)) & 0xFF);
+  WriteFileAtomic(dir / "exported" / "model.safetensors", file + header + std::string(68, '\0'));
+  const std::string html = RenderReport({LoadRun(dir / "exported")});
+  EXPECT_NE(html.find("<td>parameters</td><td>17</td>"), std::string::npos);
+  EXPECT_NE(html.find("model.safetensors (" + std::to_string(8 + header.size() + 68) + " B)"), std::string::npos);
+  // A weights entry pointing outside the directory is not followed.
+  WriteFileAtomic(dir / "exported" / "model.json", R"({"architecture": "x", "weights": "../model.safetensors"})");
+  EXPECT_EQ(RenderReport({LoadRun(dir / "exported")}).find("<td>parameters</td>"), std::string::npos);
 }
 
 // A semantic metrics.json as `segtune eval` writes it, with a gallery of `images` thumbnails.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "segtune/report/svg_chart.h"
@@ -408,6 +409,27 @@ std::string EvaluationSection(const std::vector<RunData>& runs) {
 
 std::string JsonText(const nlohmann::json& j) { return j.is_string() ? j.get<std::string>() : j.dump(); }
 
+// 3512345 -> "3,512,345".
+std::string WithThousands(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0 && digits[i - 1] != '-') out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// 12345678 -> "11.8 MB".
+std::string FileSize(uintmax_t bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
+  return text;
+}
+
 std::string ModelCard(const RunData& run) {
   const nlohmann::json& m = *run.model;
   std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"field", "value"}, "th");
@@ -423,6 +445,12 @@ std::string ModelCard(const RunData& run) {
   if (m.contains("preprocessing") && m["preprocessing"].contains("input_size")) {
     html += Row({"input size (H, W)", m["preprocessing"]["input_size"].dump()});
   }
+  if (run.parameters) html += Row({"parameters", WithThousands(*run.parameters)});
+  std::string files;
+  for (const auto& [name, size] : run.export_files) {
+    files += (files.empty() ? "" : ", ") + name + " (" + FileSize(size) + ")";
+  }
+  if (!files.empty()) html += Row({"export files", files});
   const nlohmann::json provenance = m.value("provenance", nlohmann::json::object());
   for (const auto& [key, value] : provenance.items()) {
     html += Row({key, JsonText(value)});

@@ -1,5 +1,8 @@
 #include "segtune/report/run_data.h"
 
+#include <algorithm>
+#include <fstream>
+
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -66,6 +69,53 @@ void ReadMetricsJson(const std::filesystem::path& path, RunData* run) {
   }
 }
 
+// The number of values in a safetensors file, from its header alone (the weights are not read);
+// nullopt if it is not a readable safetensors file.
+std::optional<int64_t> SafetensorsParameterCount(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char size_bytes[8];
+  if (!in.read(reinterpret_cast<char*>(size_bytes), 8)) return std::nullopt;
+  uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) header_size = header_size << 8 | size_bytes[i];
+  constexpr uint64_t kMaxHeader = 100 << 20;  // The format's own limit.
+  std::error_code ec;
+  if (header_size == 0 || header_size > kMaxHeader || header_size + 8 > std::filesystem::file_size(path, ec)) {
+    return std::nullopt;
+  }
+  std::string header(header_size, '\0');
+  if (!in.read(header.data(), static_cast<std::streamsize>(header_size))) return std::nullopt;
+  const nlohmann::json j = nlohmann::json::parse(header, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return std::nullopt;
+  int64_t total = 0;
+  for (const auto& [name, tensor] : j.items()) {
+    if (name == "__metadata__" || !tensor.is_object() || !tensor.contains("shape")) continue;
+    int64_t n = 1;
+    for (const auto& d : tensor["shape"]) {
+      if (!d.is_number_unsigned() || d.get<uint64_t>() > (uint64_t(1) << 40)) return std::nullopt;
+      n *= static_cast<int64_t>(d.get<uint64_t>());
+      if (n > (int64_t(1) << 50)) return std::nullopt;
+    }
+    total += n;
+  }
+  return total;
+}
+
+// model.json, the directory's files and the weights' parameter count: the model card.
+void ReadExportDirectory(const std::filesystem::path& dir, RunData* run) {
+  run->model = ReadJson(dir / "model.json");
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    std::error_code ec;
+    if (entry.is_regular_file(ec)) run->export_files.emplace_back(entry.path().filename().string(), entry.file_size(ec));
+  }
+  std::sort(run->export_files.begin(), run->export_files.end());
+  const std::string weights = run->model->value("weights", "");
+  // Only a plain file name inside the directory: model.json is input, and must not point elsewhere.
+  if (!weights.empty() && weights.find('/') == std::string::npos && weights.find('\\') == std::string::npos &&
+      weights != "." && weights != "..") {
+    run->parameters = SafetensorsParameterCount(dir / weights);
+  }
+}
+
 }  // namespace
 
 int MetricsTable::Column(const std::string& name) const {
@@ -128,7 +178,7 @@ RunData LoadRun(const std::filesystem::path& path) {
                                        "(model.json)");
     }
     if (train) run.curves = ParseMetricsCsv(ReadFile(path / "metrics.csv"), path / "metrics.csv");
-    if (exported) run.model = ReadJson(path / "model.json");
+    if (exported) ReadExportDirectory(path, &run);
     return run;
   }
   if (path.extension() == ".csv") {

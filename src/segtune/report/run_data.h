@@ -10,7 +10,9 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <optional>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,8 @@ struct RunData {
   std::filesystem::path path;
   std::optional<MetricsTable> curves;            // Training directory.
   std::optional<nlohmann::json> model;           // model.json.
+  std::vector<std::pair<std::string, uintmax_t>> export_files;  // The export directory's files and sizes.
+  std::optional<int64_t> parameters;             // Weights in model.json's "weights" file (its header).
   std::optional<nlohmann::json> semantic;        // Semantic metrics.json.
   std::vector<nlohmann::json> coco;              // COCOeval objects (bbox, segm), from eval or coco-eval.
   std::string detection_matched_by;              // eval's "matched_by" for detection metrics.
