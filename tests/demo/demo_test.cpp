@@ -53,6 +53,14 @@ void ExpectReportShowsTheRuns(const fs::path& work) {
         << run << " last loss " << last_loss;
   }
   EXPECT_NE(html.find("<td>architecture</td><td>lraspp_mobilenet_v3_large</td>"), std::string::npos);
+  // The target dataset's two splits, each counted from its records.
+  EXPECT_NE(html.find("<h3>target/records/train.record-*</h3>"), std::string::npos);
+  const size_t val = html.find("<h3>target/records/val.record-*</h3>");
+  ASSERT_NE(val, std::string::npos);
+  // As many validation images as eval scored.
+  const size_t scored = nlohmann::json::parse(ReadFile(work / "finetuned" / "metrics.json"))["image_scores"].size();
+  EXPECT_EQ(html.find("<td>images (records)</td><td>" + std::to_string(scored) + "</td>", val),
+            html.find("<td>images (records)</td>", val));
 }
 
 // Verbs the demo calls that this build does not have yet.

@@ -174,11 +174,12 @@ class DemoRunner {
     return ReadMeanIou(o_.workdir / name / "metrics.json");
   }
 
-  // Both runs side by side: curves, evaluation and model cards in one page (docs/report.md).
+  // The target dataset's splits, both runs side by side (curves, evaluation, galleries) and the
+  // fine-tuned model's card in one page (docs/report.md).
   void WriteReport() {
     Step("report: fine-tuned vs scratch");
-    Seg({"report", "finetuned/train", "scratch/train", "finetuned/metrics.json", "scratch/metrics.json",
-         "finetuned/exported", "-o", "report.html"});
+    Seg({"report", "target/records/train.record-*", "target/records/val.record-*", "finetuned/train", "scratch/train",
+         "finetuned/metrics.json", "scratch/metrics.json", "finetuned/exported", "-o", "report.html"});
   }
 
   void WriteCommandsScript() {
