@@ -1,0 +1,42 @@
+// Writing a dataset's images into the folder layout of a directory format (YOLO images/<split>/,
+// mask folders images/ + masks/): the split folder of each image, a file name that is safe and
+// whose stem is unique (the label or mask beside it is named after the stem), and the image file
+// itself, hard-linked when possible.
+#pragma once
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "segtune/core/safe_name.h"
+#include "segtune/data/convert/labeled_dataset.h"
+
+namespace segtune {
+
+// Where `file_name` of `dataset` is on disk (relative names are under dataset.images_dir).
+std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name);
+
+// The split folder an image goes into: its subset, with "valid"/"validation" as "val" and
+// "default" (CVAT's unnamed subset) as "train", sanitized; `fallback` when it has none.
+std::string SplitFolderOf(const LabeledDataset& dataset, const CocoImage& image, const std::string& fallback);
+
+// Names the images of one output folder: SanitizeFileName of the input name's last component, made
+// unique by full name and by stem ("a.jpg" and "a.png" cannot both label to "a.txt"). Every name that
+// differs from the input's is reported in the ConversionReport.
+class StemNamer {
+ public:
+  StemNamer() : namer_("convert") {}
+  // A name for `file_name` (an input path; only its last component is used). `source` names the
+  // input file for the report.
+  std::string Name(const std::string& file_name, const std::filesystem::path& source, ConversionReport* report);
+
+ private:
+  SafeNamer namer_;
+  std::set<std::string> stems_;
+};
+
+// Hard-links `from` to `to`; copies when a link is impossible (another file system, no permission).
+// Throws IoError naming both paths if neither works.
+void LinkOrCopyFile(const std::filesystem::path& from, const std::filesystem::path& to);
+
+}  // namespace segtune
