@@ -18,6 +18,7 @@
 #include "segtune/core/output_guard.h"
 #include "segtune/data/convert/cityscapes_labels.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/label_image.h"
 #include "segtune/data/convert/mask_class_table.h"
 #include "segtune/data/convert/output_images.h"
@@ -87,9 +88,7 @@ CocoImage NewImage(const LabeledDataset& dataset, const std::string& file_name, 
 
 // The mask must cover the photo pixel for pixel.
 void CheckSameSize(const fs::path& photo, const fs::path& mask, const LabelImage& labels) {
-  const std::optional<std::string> head = ReadSmallFile(photo, 1 << 26);
-  if (!head) return;  // Missing: the conversion's missing-image check lists it.
-  const std::optional<ImageSize> size = ReadImageSize(*head);
+  const std::optional<ImageSize> size = ReadImageFileSize(photo);  // Missing: the missing-image check lists it.
   if (size && (size->width != labels.width || size->height != labels.height)) {
     throw FormatError(mask, "", "mask is " + std::to_string(labels.width) + "x" + std::to_string(labels.height) +
                       " but its image " + photo.string() + " is " + std::to_string(size->width) + "x" +
@@ -144,9 +143,7 @@ LabeledDataset ReadGeneric(const fs::path& input, ConversionReport* report) {
       CheckSameSize(photo, mask, labels);
     } else {
       report->Warn(photo, "", "no mask " + mask.string() + "; the image has no objects");
-      const auto head = ReadSmallFile(photo, 1 << 26);
-      const auto size = head ? ReadImageSize(*head) : std::nullopt;
-      if (size) labels.width = size->width, labels.height = size->height;
+      if (const auto size = ReadImageFileSize(photo)) labels.width = size->width, labels.height = size->height;
     }
     CocoImage image = NewImage(dataset, ("images" / relative).generic_string(), labels);
     AddAnnotations(labels, TableMeaning(table, offset, mask), &image, &dataset.coco);
@@ -341,8 +338,7 @@ void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const Wri
     if (fs::is_regular_file(from, ec)) {
       LinkOrCopyFile(from, images / name);
       if (image.width <= 0 || image.height <= 0) {
-        const auto head = ReadSmallFile(from, 1 << 26);
-        if (const auto size = head ? ReadImageSize(*head) : std::nullopt) image.width = size->width, image.height = size->height;
+        if (const auto size = ReadImageFileSize(from)) image.width = size->width, image.height = size->height;
       }
     } else {
       report->Warn(output, "image '" + image.file_name + "'", "image file not found; its mask is written without it");

@@ -14,6 +14,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/mask_polygons.h"
 #include "segtune/data/convert/output_images.h"
 #include "segtune/data/convert/yolo_config.h"
@@ -42,17 +43,6 @@ int DetectYolo(const fs::path& input) {
   } catch (const std::exception&) {
     return 0;
   }
-}
-
-// Width and height from the header: the first 64 KB hold it except after a large EXIF block.
-std::optional<ImageSize> ImageFileSize(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::string head(65536, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  std::optional<ImageSize> size = ReadImageSize(head);
-  if (!size && head.size() == 65536) size = ReadImageSize(ReadFile(path));
-  return size;
 }
 
 double PolygonArea(const std::vector<double>& xy) {
@@ -100,7 +90,7 @@ void ReadImage(const fs::path& path, const std::string& split, const YoloConfig&
   image.file_name = inside ? relative.generic_string() : path.string();
   std::error_code ec;
   if (fs::is_regular_file(path, ec)) {
-    const std::optional<ImageSize> size = ImageFileSize(path);
+    const std::optional<ImageSize> size = ReadImageFileSize(path);
     if (!size) {
       report->Warn(path, "", "image skipped: its size cannot be read from the header (JPEG, PNG, BMP, GIF and WebP can)");
       return;
@@ -259,7 +249,7 @@ void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const Writ
     if (fs::is_regular_file(from, ec)) {
       LinkOrCopyFile(from, dir.temp_path() / "images" / split / name);
       if (image.width <= 0 || image.height <= 0) {
-        if (const auto size = ImageFileSize(from)) image.width = size->width, image.height = size->height;
+        if (const auto size = ReadImageFileSize(from)) image.width = size->width, image.height = size->height;
       }
     } else {
       report->Warn(source, "image '" + image.file_name + "'", "image file not found; its label file is written without it");
