@@ -355,11 +355,11 @@ void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const Wri
                    "overlapping annotations of different classes: the smaller annotation's class kept");
     }
     PaintIgnore(image, output, report, &pixels);
-    WriteFileAtomic(masks / (fs::path(name).stem().string() + ".png"), EncodeGrayPng(pixels.data(), image.height, image.width));
+    WriteFileInNewDirectory(masks / (fs::path(name).stem().string() + ".png"), EncodeGrayPng(pixels.data(), image.height, image.width));
   }
   std::string classes;
   for (const std::string& n : index.names) classes += n + "\n";
-  WriteFileAtomic(dir.temp_path() / "classes.txt", classes);
+  WriteFileInNewDirectory(dir.temp_path() / "classes.txt", classes);
   dir.Commit();
   report->written.push_back(output);
 }

@@ -1,5 +1,7 @@
 #include "segtune/data/convert/output_images.h"
 
+#include <fstream>
+
 #include "segtune/core/error.h"
 
 namespace segtune {
@@ -33,6 +35,13 @@ std::string StemNamer::Name(const std::string& file_name, const fs::path& source
   stems_.insert(fs::path(name).stem().string());
   if (name != base) report->Warn(source, "image '" + file_name + "'", "written as '" + name + "'");
   return name;
+}
+
+void WriteFileInNewDirectory(const fs::path& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw IoError(path, "cannot write");
 }
 
 void LinkOrCopyFile(const fs::path& from, const fs::path& to) {

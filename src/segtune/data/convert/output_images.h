@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "segtune/core/safe_name.h"
 #include "segtune/data/convert/labeled_dataset.h"
@@ -34,6 +35,11 @@ class StemNamer {
   SafeNamer namer_;
   std::set<std::string> stems_;
 };
+
+// Writes a file inside an AtomicDirectory's temporary folder: a plain write, no temp file and no
+// fsync per file (thousands of label files would each pay a disk flush), since the folder as a
+// whole only appears under its name when complete. Throws IoError naming the path.
+void WriteFileInNewDirectory(const std::filesystem::path& path, std::string_view bytes);
 
 // Hard-links `from` to `to`; copies when a link is impossible (another file system, no permission).
 // Throws IoError naming both paths if neither works.

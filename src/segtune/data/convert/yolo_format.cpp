@@ -262,7 +262,7 @@ void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const Writ
       for (const CocoAnnotation* a : annotations_of[image.id.text]) labels.Append(*a, image, &text, &clamped);
     }
     if (clamped > 0) report->Warn(source, "image '" + image.file_name + "'", std::to_string(clamped) + " coordinate(s) outside the image clamped to it");
-    WriteFileAtomic(dir.temp_path() / "labels" / split / (fs::path(name).stem().string() + ".txt"), text);
+    WriteFileInNewDirectory(dir.temp_path() / "labels" / split / (fs::path(name).stem().string() + ".txt"), text);
   }
   if (splits.empty()) splits.insert("train");
   for (const std::string& split : splits) {
@@ -271,7 +271,7 @@ void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const Writ
                    "(Ultralytics reads train, val and test only)");
     }
   }
-  WriteFileAtomic(dir.temp_path() / "data.yaml", DataYaml(dataset, splits));
+  WriteFileInNewDirectory(dir.temp_path() / "data.yaml", DataYaml(dataset, splits));
   dir.Commit();
   report->written.push_back(output);
 }
