@@ -222,6 +222,29 @@ TEST(ConvertMasks, ReadsColourMasksWithCvatLabelmapAndCamvidClassDict) {
   EXPECT_NE(e.find((root / "masks/a.png").string() + ": pixel (7, 5): colour 3,2,1 is not in the colour table"), std::string::npos) << e;
 }
 
+TEST(ConvertMasks, ReadsKaggleCamvidSplitFoldersWithLabelSuffix) {
+  TempDir dir;
+  const fs::path root = dir / "CamVid";
+  fs::create_directories(root);
+  fs::copy_file(segtune::testing::SourcePath("tests/data/fixtures/convert/masks/class_dict.csv"), root / "class_dict.csv");
+  cv::Mat camvid(kH, kW, CV_8UC3, cv::Scalar(128, 128, 128));  // Sky
+  camvid(cv::Rect(0, 0, 3, 3)).setTo(cv::Scalar(0, 0, 128));     // Building
+  for (const std::string split : {"train", "val"}) {
+    WritePhoto(root / split / "0001TP_006690.png");
+    fs::create_directories(root / (split + "_labels"));
+    ASSERT_TRUE(cv::imwrite((root / (split + "_labels") / "0001TP_006690_L.png").string(), camvid));
+  }
+  EXPECT_EQ(segtune::DetectAnnotationFormat(root).name, "masks");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.images.size(), 2u);
+  EXPECT_EQ(d.coco.images[0].file_name, "train/0001TP_006690.png");
+  EXPECT_EQ(d.subset_of_image.at("2"), "val");
+  EXPECT_EQ(AnnotationOf(d, 2, "1")->area, 9) << "Building";
+  EXPECT_EQ(AnnotationOf(d, 1, "2")->area, kW * kH - 9) << "Sky";
+  EXPECT_TRUE(report.warnings.empty());
+}
+
 // Cityscapes: gtFine/<split>/<city>/<frame>_gtFine_{labelIds,instanceIds}.png + leftImg8bit/.
 fs::path CityscapesFixture(const TempDir& dir) {
   const fs::path root = dir / "cityscapes";

@@ -1,6 +1,6 @@
 // Semantic mask folders: one label image per photo, a class (or a Cityscapes instance) per pixel.
-// Read: a generic images/ + masks/ pair with classes.txt or a colour table (mask_class_table.h), or
-// Cityscapes gtFine/ + leftImg8bit/. Written: images/ + masks/ (8-bit class-index PNGs) +
+// Read: a generic images/ + masks/ pair with classes.txt or a colour table (mask_class_table.h),
+// Kaggle CamVid's <split>/ + <split>_labels/ with class_dict.csv, or Cityscapes gtFine/ + leftImg8bit/. Written: images/ + masks/ (8-bit class-index PNGs) +
 // classes.txt. docs/formats.md §17.
 //
 // Each (image, class) present becomes one COCO annotation with an RLE mask (iscrowd 0); Cityscapes
@@ -32,12 +32,14 @@ namespace fs = std::filesystem;
 
 constexpr const char* kIgnoreKey = "ignore_mask";
 
+bool IsCamvid(const fs::path& input);
+
 int DetectMasks(const fs::path& input) {
   std::error_code ec;
   if (!fs::is_directory(input, ec)) return 0;
   if (fs::is_directory(input / "images", ec) && fs::is_directory(input / "masks", ec)) return 20;
   if (fs::is_directory(input / "gtFine", ec)) return 20;
-  return 0;
+  return IsCamvid(input) ? 20 : 0;
 }
 
 bool IsPhoto(const fs::path& p) {
@@ -112,7 +114,69 @@ std::function<Meaning(int32_t)> TableMeaning(const MaskClassTable& table, int64_
   };
 }
 
-LabeledDataset ReadGeneric(const fs::path& input, ConversionReport* report) {
+// A photo and its label image.
+struct MaskPair {
+  fs::path photo;
+  fs::path mask;
+  std::string file_name;  // Relative to the input folder.
+  std::string split;      // "" if none.
+};
+
+std::vector<fs::path> PhotosBelow(const fs::path& dir) {
+  std::vector<fs::path> photos;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->is_regular_file(ec) && IsPhoto(it->path())) photos.push_back(it->path());
+  }
+  std::sort(photos.begin(), photos.end());
+  return photos;
+}
+
+// images/<rel>.jpg with masks/<rel>.png; a first folder below images/ is the split.
+std::vector<MaskPair> ImagesMasksPairs(const fs::path& input) {
+  std::vector<MaskPair> pairs;
+  for (const fs::path& photo : PhotosBelow(input / "images")) {
+    const fs::path relative = photo.lexically_relative(input / "images");
+    pairs.push_back({photo, (input / "masks" / relative).replace_extension(".png"), ("images" / relative).generic_string(),
+                     relative.has_parent_path() ? relative.begin()->string() : ""});
+  }
+  return pairs;
+}
+
+// Kaggle CamVid: <split>/x.png with <split>_labels/x_L.png, for every folder that has a _labels twin.
+std::vector<MaskPair> CamvidPairs(const fs::path& input) {
+  std::vector<MaskPair> pairs;
+  std::vector<fs::path> splits;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(input, ec)) {
+    if (entry.is_directory(ec) && fs::is_directory(input / (entry.path().filename().string() + "_labels"), ec)) {
+      splits.push_back(entry.path());
+    }
+  }
+  std::sort(splits.begin(), splits.end());
+  for (const fs::path& dir : splits) {
+    const std::string split = dir.filename().string();
+    for (const fs::path& photo : PhotosBelow(dir)) {
+      const fs::path relative = photo.lexically_relative(dir);
+      fs::path mask = input / (split + "_labels") / relative;
+      mask.replace_filename(photo.stem().string() + "_L.png");
+      pairs.push_back({photo, mask, (split / relative).generic_string(), split});
+    }
+  }
+  return pairs;
+}
+
+bool IsCamvid(const fs::path& input) {
+  std::error_code ec;
+  if (!fs::is_regular_file(input / "class_dict.csv", ec)) return false;
+  for (const auto& entry : fs::directory_iterator(input, ec)) {
+    if (entry.is_directory(ec) && fs::is_directory(input / (entry.path().filename().string() + "_labels"), ec)) return true;
+  }
+  return false;
+}
+
+LabeledDataset ReadTableLayout(const fs::path& input, ConversionReport* report) {
   const fs::path table_file = FindMaskClassTable(input);
   if (table_file.empty()) {
     throw FormatError(input, "", "no class table: expected classes.txt (one name per line), labelmap.txt "
@@ -127,27 +191,20 @@ LabeledDataset ReadGeneric(const fs::path& input, ConversionReport* report) {
       dataset.coco.categories.push_back({static_cast<int64_t>(i) + offset, table.classes[i].name, "", {}});
     }
   }
-  std::vector<fs::path> photos;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(input / "images", ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec) && IsPhoto(it->path())) photos.push_back(it->path());
-  }
-  std::sort(photos.begin(), photos.end());
-  for (const fs::path& photo : photos) {
-    const fs::path relative = photo.lexically_relative(input / "images");
-    const fs::path mask = (input / "masks" / relative).replace_extension(".png");
+  const bool camvid = !fs::is_directory(input / "images", ec) && IsCamvid(input);
+  for (const MaskPair& pair : camvid ? CamvidPairs(input) : ImagesMasksPairs(input)) {
     LabelImage labels;
-    if (fs::is_regular_file(mask, ec)) {
-      labels = table.colours ? ReadColourMask(mask, table.index_of_rgb) : ReadIndexMask(mask, false);
-      CheckSameSize(photo, mask, labels);
+    if (fs::is_regular_file(pair.mask, ec)) {
+      labels = table.colours ? ReadColourMask(pair.mask, table.index_of_rgb) : ReadIndexMask(pair.mask, false);
+      CheckSameSize(pair.photo, pair.mask, labels);
     } else {
-      report->Warn(photo, "", "no mask " + mask.string() + "; the image has no objects");
-      if (const auto size = ReadImageFileSize(photo)) labels.width = size->width, labels.height = size->height;
+      report->Warn(pair.photo, "", "no mask " + pair.mask.string() + "; the image has no objects");
+      if (const auto size = ReadImageFileSize(pair.photo)) labels.width = size->width, labels.height = size->height;
     }
-    CocoImage image = NewImage(dataset, ("images" / relative).generic_string(), labels);
-    AddAnnotations(labels, TableMeaning(table, offset, mask), &image, &dataset.coco);
-    if (relative.has_parent_path()) dataset.subset_of_image[image.id.text] = relative.begin()->string();
+    CocoImage image = NewImage(dataset, pair.file_name, labels);
+    AddAnnotations(labels, TableMeaning(table, offset, pair.mask), &image, &dataset.coco);
+    if (!pair.split.empty()) dataset.subset_of_image[image.id.text] = pair.split;
     dataset.coco.images.push_back(std::move(image));
   }
   return dataset;
@@ -188,6 +245,7 @@ std::function<Meaning(int32_t)> CityscapesMeaning(const fs::path& file) {
       if (v == 255) return Meaning{Meaning::kIgnore};
       label = CityscapesLabelByTrainId(v);
     } else {
+      if (!instances && v == 255) return Meaning{Meaning::kIgnore};  // 255 means ignore wherever 8-bit ids are.
       label = CityscapesLabelById(instances && v >= 1000 ? v / 1000 : v);
     }
     if (label == nullptr) {
@@ -223,7 +281,7 @@ LabeledDataset ReadCityscapes(const fs::path& input) {
 LabeledDataset ReadMasks(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
   std::error_code ec;
   if (!fs::is_directory(input, ec)) throw FormatError(input, "", "expected a folder with images/ and masks/, or Cityscapes gtFine/");
-  LabeledDataset dataset = fs::is_directory(input / "gtFine", ec) ? ReadCityscapes(input) : ReadGeneric(input, report);
+  LabeledDataset dataset = fs::is_directory(input / "gtFine", ec) ? ReadCityscapes(input) : ReadTableLayout(input, report);
   if (!options.images_dir.empty()) dataset.images_dir = options.images_dir;
   return dataset;
 }
