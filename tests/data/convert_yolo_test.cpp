@@ -393,6 +393,18 @@ TEST(ConvertYolo, AutoDetectsYoloLayoutsAndNotCoco) {
   EXPECT_EQ(segtune::FindAnnotationFormat("yolo").detect(dir / "cfg"), 0) << "a YAML without names/train is not YOLO";
 }
 
+TEST(ConvertYolo, CliConvertsAnAutoDetectedFolderAndPrintsWarnings) {
+  TempDir dir;
+  const fs::path root = UltralyticsFixture(dir);
+  const auto r = segtune::testing::RunSegtune("convert --to masks '" + root.string() + "' -o '" + (dir / "m").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 images, 6 annotations, 3 categories from yolo"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("data.yaml: line 13: key 'download' ignored"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("box without a mask painted as a filled rectangle"), std::string::npos) << r.output;
+  EXPECT_EQ(segtune::ReadFile(dir / "m/classes.txt"), "background\nperson\ntraffic light\nbottle # not a comment\n");
+  EXPECT_TRUE(fs::is_regular_file(dir / "m/masks/val/park.png"));
+}
+
 TEST(ConvertYolo, LabelPathFollowsTheUltralyticsRule) {
   EXPECT_EQ(segtune::YoloLabelPath("/d/images/train/images/x.v2.jpg"), fs::path("/d/images/train/labels/x.v2.txt"));
   EXPECT_EQ(segtune::YoloLabelPath("/d/obj/x.jpg"), fs::path("/d/obj/x.txt"));

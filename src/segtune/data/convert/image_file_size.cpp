@@ -6,7 +6,7 @@
 namespace segtune {
 
 std::optional<ImageSize> ReadImageFileSize(const std::filesystem::path& path) {
-  constexpr size_t kHead = 65536;
+  constexpr size_t kHead = 16384;  // PNG, GIF, BMP, WebP need 30 bytes; a JPEG's SOF follows its EXIF.
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::string bytes(kHead, '\0');

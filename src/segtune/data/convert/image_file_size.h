@@ -10,8 +10,8 @@
 namespace segtune {
 
 // Width and height from the header (formats/image_codec.h ReadImageSize: JPEG, PNG, GIF, BMP,
-// WebP). Reads the first 64 KB, and the whole file only when the header lies beyond (a JPEG with a
-// large EXIF block). nullopt if the file is unreadable or not one of those formats.
+// WebP). Reads the first 16 KB, and the whole file only when the header lies beyond (a JPEG with a
+// large EXIF block or thumbnail). nullopt if the file is unreadable or not one of those formats.
 std::optional<ImageSize> ReadImageFileSize(const std::filesystem::path& path);
 
 }  // namespace segtune
