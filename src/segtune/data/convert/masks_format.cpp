@@ -376,6 +376,26 @@ void PaintIgnore(const CocoImage& image, const fs::path& output, ConversionRepor
   }
 }
 
+// The class-index mask of one image (and the image beside it), into `images` and `masks`.
+void WriteImageMask(const LabeledDataset& dataset, const CocoImage& input_image,
+                    const std::vector<const CocoAnnotation*>& annotations, const ClassIndex& index,
+                    const std::string& name, const fs::path& images, const fs::path& masks, const fs::path& output,
+                    ConversionReport* report) {
+  const CocoImage image = PlaceImage(dataset, input_image, images / name, output, report);
+  const std::string element = "image '" + image.file_name + "'";
+  if (image.width <= 0 || image.height <= 0) return report->Warn(output, element, "size unknown; no mask written");
+  CheckImagePixels(image.width, image.height, image.file_name, "", "mask");
+  std::vector<uint8_t> pixels(size_t(image.width) * image.height, 0);
+  const uint64_t contested = Paint(annotations, image, index, output, report, &pixels);
+  if (contested > 0) {
+    report->Warn(output, element, std::to_string(contested) + " pixel(s) claimed by overlapping annotations of "
+                 "different classes: the smaller annotation's class kept");
+  }
+  PaintIgnore(image, output, report, &pixels);
+  WriteFileInNewDirectory(masks / (fs::path(name).stem().string() + ".png"),
+                          EncodeGrayPng(pixels.data(), image.height, image.width));
+}
+
 void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
                 ConversionReport* report) {
   CheckOutputDirectory(output, options.overwrite, {"convert", "-o", "mask folder", {"classes.txt"}});
@@ -384,36 +404,13 @@ void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const Wri
   std::map<std::string, std::vector<const CocoAnnotation*>> annotations_of;
   for (const auto& a : dataset.coco.annotations) annotations_of[a.image_id.text].push_back(&a);
   std::map<std::string, StemNamer> namers;
-  for (const CocoImage& input_image : dataset.coco.images) {
-    CocoImage image = input_image;
+  for (const CocoImage& image : dataset.coco.images) {
     const std::string split = SplitFolderOf(dataset, image, "");
+    const bool new_split = namers.count(split) == 0;
     const std::string name = namers[split].Name(image.file_name, output, report);
-    const fs::path from = ImageFilePath(dataset, image.file_name);
     const fs::path images = dir.temp_path() / "images" / split, masks = dir.temp_path() / "masks" / split;
-    fs::create_directories(images);
-    fs::create_directories(masks);
-    std::error_code ec;
-    if (fs::is_regular_file(from, ec)) {
-      LinkOrCopyFile(from, images / name);
-      if (image.width <= 0 || image.height <= 0) {
-        if (const auto size = ReadImageFileSize(from)) image.width = size->width, image.height = size->height;
-      }
-    } else {
-      report->Warn(output, "image '" + image.file_name + "'", "image file not found; its mask is written without it");
-    }
-    if (image.width <= 0 || image.height <= 0) {
-      report->Warn(output, "image '" + image.file_name + "'", "size unknown; no mask written");
-      continue;
-    }
-    CheckImagePixels(image.width, image.height, image.file_name, "", "mask");
-    std::vector<uint8_t> pixels(size_t(image.width) * image.height, 0);
-    const uint64_t contested = Paint(annotations_of[image.id.text], image, index, output, report, &pixels);
-    if (contested > 0) {
-      report->Warn(output, "image '" + image.file_name + "'", std::to_string(contested) + " pixel(s) claimed by "
-                   "overlapping annotations of different classes: the smaller annotation's class kept");
-    }
-    PaintIgnore(image, output, report, &pixels);
-    WriteFileInNewDirectory(masks / (fs::path(name).stem().string() + ".png"), EncodeGrayPng(pixels.data(), image.height, image.width));
+    if (new_split) fs::create_directories(images), fs::create_directories(masks);
+    WriteImageMask(dataset, image, annotations_of[image.id.text], index, name, images, masks, output, report);
   }
   std::string classes;
   for (const std::string& n : index.names) classes += n + "\n";

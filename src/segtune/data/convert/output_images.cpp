@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include "segtune/core/error.h"
+#include "segtune/data/convert/image_file_size.h"
 
 namespace segtune {
 
@@ -35,6 +36,24 @@ std::string StemNamer::Name(const std::string& file_name, const fs::path& source
   stems_.insert(fs::path(name).stem().string());
   if (name != base) report->Warn(source, "image '" + file_name + "'", "written as '" + name + "'");
   return name;
+}
+
+CocoImage PlaceImage(const LabeledDataset& dataset, const CocoImage& image, const fs::path& target,
+                     const fs::path& output, ConversionReport* report) {
+  CocoImage placed = image;
+  const fs::path from = ImageFilePath(dataset, image.file_name);
+  std::error_code ec;
+  if (!fs::is_regular_file(from, ec)) {
+    report->Warn(output, "image '" + image.file_name + "'", "image file not found; its labels are written without it");
+    return placed;
+  }
+  LinkOrCopyFile(from, target);
+  if (placed.width <= 0 || placed.height <= 0) {
+    const std::optional<ImageSize> size = ReadImageFileSize(from);
+    placed.width = size ? size->width : 0;
+    placed.height = size ? size->height : 0;
+  }
+  return placed;
 }
 
 void WriteFileInNewDirectory(const fs::path& path, std::string_view bytes) {

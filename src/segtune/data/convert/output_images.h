@@ -36,6 +36,12 @@ class StemNamer {
   std::set<std::string> stems_;
 };
 
+// Puts the file of `image` at `target` (LinkOrCopyFile), warning in `report` (naming `output`) when
+// the file is missing. Returns the image with its width and height read from the header when the
+// dataset did not have them (0 when unknown).
+CocoImage PlaceImage(const LabeledDataset& dataset, const CocoImage& image, const std::filesystem::path& target,
+                     const std::filesystem::path& output, ConversionReport* report);
+
 // Writes a file inside an AtomicDirectory's temporary folder: a plain write, no temp file and no
 // fsync per file (thousands of label files would each pay a disk flush), since the folder as a
 // whole only appears under its name when complete. Throws IoError naming the path.

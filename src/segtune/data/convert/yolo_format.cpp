@@ -143,7 +143,7 @@ std::vector<double> Normalize(const std::vector<double>& xy, double w, double h,
 }
 
 struct LabelWriter {
-  const fs::path& source;  // Input, for warnings.
+  const fs::path& source;  // The output, named in warnings.
   const WriteOptions& options;
   ConversionReport* report;
   std::map<int64_t, int> class_of_category;
@@ -205,7 +205,10 @@ std::string YamlQuote(const std::string& s) {
   return out + "'";
 }
 
-std::string DataYaml(const LabeledDataset& dataset, const std::set<std::string>& splits) {
+// data.yaml for the split folders written. Other split names than train/val/test are warned about:
+// Ultralytics would not read them.
+std::string DataYaml(const LabeledDataset& dataset, const std::set<std::string>& splits, const fs::path& output,
+                     ConversionReport* report) {
   std::string yaml = "# YOLO dataset written by segtune convert (Ultralytics layout, docs/formats.md §17).\n"
                      "# No 'path': Ultralytics then uses this file's folder as the dataset root.\n";
   for (const char* split : {"train", "val", "test"}) {
@@ -215,6 +218,12 @@ std::string DataYaml(const LabeledDataset& dataset, const std::set<std::string>&
   const std::string any = splits.count("train") ? "train" : *splits.begin();
   if (!splits.count("train")) yaml += "train: images/" + any + "  # no train split in the input\n";
   if (!splits.count("val")) yaml += "val: images/" + any + "  # no val split in the input\n";
+  for (const std::string& split : splits) {
+    if (split != "train" && split != "val" && split != "test" && split != any) {
+      report->Warn(output, "split '" + split + "'", "written to images/" + split + "/ but not named in data.yaml "
+                   "(Ultralytics reads train, val and test only)");
+    }
+  }
   yaml += "nc: " + std::to_string(dataset.coco.categories.size()) + "\nnames:\n";
   for (size_t i = 0; i < dataset.coco.categories.size(); ++i) {
     yaml += "  " + std::to_string(i) + ": " + YamlQuote(dataset.coco.categories[i].name) + "\n";
@@ -222,56 +231,53 @@ std::string DataYaml(const LabeledDataset& dataset, const std::set<std::string>&
   return yaml;
 }
 
+// The label file of one image (and the image beside it) into split folder `split` of `dir`.
+void WriteImageLabels(const LabeledDataset& dataset, const CocoImage& input_image,
+                      const std::vector<const CocoAnnotation*>& annotations, const std::string& split,
+                      const std::string& name, const fs::path& dir, LabelWriter* labels) {
+  const CocoImage image = PlaceImage(dataset, input_image, dir / "images" / split / name, labels->source, labels->report);
+  std::string text;
+  int clamped = 0;
+  const std::string element = "image '" + image.file_name + "'";
+  if (image.width <= 0 || image.height <= 0) {
+    if (!annotations.empty()) labels->report->Warn(labels->source, element, "size unknown; its annotations are skipped");
+  } else {
+    for (const CocoAnnotation* a : annotations) labels->Append(*a, image, &text, &clamped);
+  }
+  if (clamped > 0) {
+    labels->report->Warn(labels->source, element, std::to_string(clamped) + " coordinate(s) outside the image clamped to it");
+  }
+  WriteFileInNewDirectory(dir / "labels" / split / (fs::path(name).stem().string() + ".txt"), text);
+}
+
 void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
                ConversionReport* report) {
   CheckOutputDirectory(output, options.overwrite, {"convert", "-o", "YOLO dataset", {"data.yaml"}});
   AtomicDirectory dir(output);
-  const fs::path& source = output;  // Warnings name the output: the writer does not know the input's files.
-  LabelWriter labels{source, options, report, {}};
+  // Warnings name the output: the writer does not know the input's files.
+  LabelWriter labels{output, options, report, {}};
   for (size_t i = 0; i < dataset.coco.categories.size(); ++i) {
     const std::string& name = dataset.coco.categories[i].name;
-    if (name.find_first_of("\r\n\t") != std::string::npos) report->Warn(source, "category '" + name + "'", "control characters in the name written as spaces");
+    if (name.find_first_of("\r\n\t") != std::string::npos) {
+      report->Warn(output, "category '" + name + "'", "control characters in the name written as spaces");
+    }
     labels.class_of_category[dataset.coco.categories[i].id] = static_cast<int>(i);
   }
   std::map<std::string, std::vector<const CocoAnnotation*>> annotations_of;
   for (const auto& a : dataset.coco.annotations) annotations_of[a.image_id.text].push_back(&a);
   std::map<std::string, StemNamer> namers;
   std::set<std::string> splits;
-  for (const CocoImage& input_image : dataset.coco.images) {
-    CocoImage image = input_image;
+  for (const CocoImage& image : dataset.coco.images) {
     const std::string split = SplitFolderOf(dataset, image, "train");
-    splits.insert(split);
-    const std::string name = namers[split].Name(image.file_name, source, report);
-    const fs::path from = ImageFilePath(dataset, image.file_name);
-    fs::create_directories(dir.temp_path() / "images" / split);
-    fs::create_directories(dir.temp_path() / "labels" / split);
-    std::error_code ec;
-    if (fs::is_regular_file(from, ec)) {
-      LinkOrCopyFile(from, dir.temp_path() / "images" / split / name);
-      if (image.width <= 0 || image.height <= 0) {
-        if (const auto size = ReadImageFileSize(from)) image.width = size->width, image.height = size->height;
-      }
-    } else {
-      report->Warn(source, "image '" + image.file_name + "'", "image file not found; its label file is written without it");
+    if (splits.insert(split).second) {
+      fs::create_directories(dir.temp_path() / "images" / split);
+      fs::create_directories(dir.temp_path() / "labels" / split);
     }
-    std::string text;
-    int clamped = 0;
-    if (image.width <= 0 || image.height <= 0) {
-      if (annotations_of.count(image.id.text)) report->Warn(source, "image '" + image.file_name + "'", "size unknown; its annotations are skipped");
-    } else {
-      for (const CocoAnnotation* a : annotations_of[image.id.text]) labels.Append(*a, image, &text, &clamped);
-    }
-    if (clamped > 0) report->Warn(source, "image '" + image.file_name + "'", std::to_string(clamped) + " coordinate(s) outside the image clamped to it");
-    WriteFileInNewDirectory(dir.temp_path() / "labels" / split / (fs::path(name).stem().string() + ".txt"), text);
+    const std::string name = namers[split].Name(image.file_name, output, report);
+    WriteImageLabels(dataset, image, annotations_of[image.id.text], split, name, dir.temp_path(), &labels);
   }
   if (splits.empty()) splits.insert("train");
-  for (const std::string& split : splits) {
-    if (split != "train" && split != "val" && split != "test") {
-      report->Warn(output, "split '" + split + "'", "written to images/" + split + "/ but not named in data.yaml "
-                   "(Ultralytics reads train, val and test only)");
-    }
-  }
-  WriteFileInNewDirectory(dir.temp_path() / "data.yaml", DataYaml(dataset, splits));
+  WriteFileInNewDirectory(dir.temp_path() / "data.yaml", DataYaml(dataset, splits, output, report));
   dir.Commit();
   report->written.push_back(output);
 }
