@@ -158,6 +158,20 @@ TEST(ConvertYolo, ReadsDarknetObjDataListsAndNames) {
   EXPECT_EQ(Read(root / "data/obj.names", &report).coco.images.size(), 3u) << "train.txt/valid.txt beside obj.names";
 }
 
+TEST(ConvertYolo, ImagesInTwoSplitsAreReadOnceWithOneWarning) {
+  TempDir dir;
+  const fs::path root = UltralyticsFixture(dir);
+  segtune::WriteFileAtomic(root / "data.yaml", "train: images/train\nval: [images/val, images/train]\nnames: {'0': a, 1: b, 2: c}\n");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  EXPECT_EQ(d.coco.images.size(), 4u);
+  EXPECT_EQ(d.coco.categories[0].name, "a") << "a quoted id counts, as Ultralytics' int(key)";
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_EQ(report.warnings[0].element, "line 2");
+  EXPECT_NE(report.warnings[0].message.find("3 image(s) of split 'val' were already read"), std::string::npos)
+      << report.warnings[0].message;
+}
+
 TEST(ConvertYolo, RoundTripThroughCocoKeepsEveryLineToSixDecimals) {
   TempDir dir;
   const fs::path root = UltralyticsFixture(dir);

@@ -112,7 +112,7 @@ std::vector<std::string> YamlNames(const YamlDocument& doc, const YamlValue& v) 
     int id = -1;
     try {
       size_t used = 0;
-      id = key.quoted ? -1 : std::stoi(key.text, &used);
+      id = std::stoi(key.text, &used);  // Ultralytics takes int(key): '0' counts as 0.
       if (used != key.text.size()) id = -1;
     } catch (const std::exception&) {
     }
@@ -156,7 +156,7 @@ void AddYamlSplit(const YamlDocument& doc, const YamlValue& v, const std::string
       throw FormatError(doc.file, "line " + std::to_string(p.line),
                         split + ": " + resolved.string() + " does not exist (expected a folder of images or a list file)");
     }
-    config->sources.push_back(MakeSource(split, resolved, doc.file.filename().string() + ": line " + std::to_string(p.line)));
+    config->sources.push_back(MakeSource(split, resolved, "line " + std::to_string(p.line)));
   }
 }
 
@@ -250,7 +250,7 @@ YoloConfig LoadDarknetData(const fs::path& file) {
     if (eq == std::string::npos) throw FormatError(file, "line " + std::to_string(number), "expected 'key = value'");
     const std::string key = Trim(line.substr(0, eq));
     const std::string value = Trim(line.substr(eq + 1));
-    const std::string origin = file.filename().string() + ": line " + std::to_string(number);
+    const std::string origin = "line " + std::to_string(number);
     if (key == "classes") {
       classes = ParseCount(value, file, number, "classes");
       classes_line = number;

@@ -15,7 +15,7 @@ struct YoloSplitSource {
   std::string split;             // "train", "val", "test"; "" when the dataset has no splits.
   std::filesystem::path path;    // A folder of images (searched recursively) or a list file.
   bool is_list = false;          // A text file with one image path per line.
-  std::string origin;            // "data.yaml: line 4" - for messages.
+  std::string origin;            // Where the config names it: "line 4", or the list's name ("train.txt").
 };
 
 struct YoloConfig {

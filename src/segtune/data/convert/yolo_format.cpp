@@ -116,14 +116,19 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
   }
   std::map<std::string, std::string> split_of_path;
   for (const YoloSplitSource& source : config.sources) {
+    int repeated = 0;
+    std::string first_repeated;
     for (const fs::path& path : YoloSourceImages(source, config.root)) {
       const auto [it, added] = split_of_path.emplace(path.string(), source.split);
       if (!added) {
-        report->Warn(source.path, "image '" + path.string() + "'",
-                     "also in split '" + it->second + "'; kept there only");
+        if (repeated++ == 0) first_repeated = path.string() + "' (in split '" + it->second + "')";
         continue;
       }
       ReadImage(path, source.split, config, &dataset, report);
+    }
+    if (repeated > 0) {
+      report->Warn(config.config_file, source.origin, std::to_string(repeated) + " image(s) of split '" + source.split +
+                   "' were already read for an earlier split, and are kept there only (first: '" + first_repeated + ")");
     }
   }
   return dataset;
