@@ -398,6 +398,23 @@ TEST(ConvertMasks, HostileNamesStayInsideTheOutputAndAreReported) {
   EXPECT_EQ(segtune::ReadFile(dir / "out/classes.txt"), "background\nclass_1\n") << "a line break cannot be in classes.txt";
 }
 
+TEST(ConvertMasks, AUserMaskFolderIsNeverReplacedEvenWithOverwrite) {
+  TempDir dir;
+  const fs::path root = GenericFixture(dir);
+  segtune::ConvertOptions options;
+  options.input = root;
+  options.to = "masks";
+  options.output = root;
+  options.write.overwrite = true;
+  const std::string e = ErrorOf([&] { segtune::ConvertAnnotations(options); });
+  EXPECT_NE(e.find("is not a segtune convert mask folder output"), std::string::npos) << e;
+  EXPECT_EQ(ReadGrayMask(root / "masks/train/a.png"), BorderedMask());
+  options.output = dir / "out";
+  segtune::ConvertAnnotations(options);
+  segtune::ConvertAnnotations(options);
+  EXPECT_EQ(ReadGrayMask(dir / "out/masks/train/a.png"), BorderedMask());
+}
+
 TEST(ConvertMasks, AutoDetectsMaskFoldersAndNotCoco) {
   TempDir dir;
   EXPECT_EQ(segtune::DetectAnnotationFormat(GenericFixture(dir)).name, "masks");

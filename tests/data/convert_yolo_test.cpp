@@ -372,7 +372,7 @@ TEST(ConvertYolo, HostileNamesStayInsideTheOutputAndAreReported) {
   EXPECT_EQ(Read(dir / "out/ds", &again).coco.categories[0].name, "it's bad");
 }
 
-TEST(ConvertYolo, ExistingOutputIsReplacedOnlyWhenItIsAYoloDataset) {
+TEST(ConvertYolo, ExistingOutputIsReplacedOnlyWhenSegtuneWroteIt) {
   TempDir dir;
   const fs::path root = UltralyticsFixture(dir);
   segtune::ConvertOptions options;
@@ -386,10 +386,17 @@ TEST(ConvertYolo, ExistingOutputIsReplacedOnlyWhenItIsAYoloDataset) {
   options.write.overwrite = true;
   EXPECT_THROW(segtune::ConvertAnnotations(options), segtune::UsageError) << "not ours, even with --overwrite";
   EXPECT_EQ(segtune::ReadFile(dir / "other/keep.txt"), "mine");
+  // A YOLO dataset the user made (it has a data.yaml) is not ours either.
+  options.input = DarknetFixture(dir) / "data/obj.data";
+  options.output = root;
+  EXPECT_THROW(segtune::ConvertAnnotations(options), segtune::UsageError);
+  EXPECT_TRUE(fs::is_regular_file(root / "labels/val/park.txt"));
+  options.input = root;
   options.output = dir / "out";
   segtune::ConvertAnnotations(options);
   segtune::ConvertAnnotations(options);  // Ours: replaced with --overwrite.
   EXPECT_TRUE(fs::is_regular_file(dir / "out/data.yaml"));
+  EXPECT_TRUE(fs::is_regular_file(dir / "out/.segtune-convert"));
 }
 
 TEST(ConvertYolo, AutoDetectsYoloLayoutsAndNotCoco) {
@@ -400,6 +407,7 @@ TEST(ConvertYolo, AutoDetectsYoloLayoutsAndNotCoco) {
   EXPECT_EQ(segtune::DetectAnnotationFormat(ultra / "data.yaml").name, "yolo");
   EXPECT_EQ(segtune::DetectAnnotationFormat(darknet / "data/obj.data").name, "yolo");
   EXPECT_EQ(segtune::DetectAnnotationFormat(darknet / "data").name, "yolo");
+  EXPECT_EQ(segtune::DetectAnnotationFormat(darknet).name, "yolo") << "darknet's data/obj.data";
   segtune::SaveCoco(segtune::CocoDataset{}, dir / "c.json");
   EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "c.json").name, "coco");
   EXPECT_EQ(segtune::FindAnnotationFormat("yolo").detect(dir / "c.json"), 0);

@@ -15,7 +15,6 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/core/output_guard.h"
 #include "segtune/data/convert/cityscapes_labels.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
@@ -398,7 +397,7 @@ void WriteImageMask(const LabeledDataset& dataset, const CocoImage& input_image,
 
 void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
                 ConversionReport* report) {
-  CheckOutputDirectory(output, options.overwrite, {"convert", "-o", "mask folder", {"classes.txt"}});
+  CheckConvertOutputDirectory(output, options.overwrite, "mask folder");
   const ClassIndex index = IndexCategories(dataset.coco);
   AtomicDirectory dir(output);
   std::map<std::string, std::vector<const CocoAnnotation*>> annotations_of;
@@ -415,6 +414,7 @@ void WriteMasks(const LabeledDataset& dataset, const fs::path& output, const Wri
   std::string classes;
   for (const std::string& n : index.names) classes += n + "\n";
   WriteFileInNewDirectory(dir.temp_path() / "classes.txt", classes);
+  WriteConvertMarker(dir.temp_path(), "masks");
   dir.Commit();
   report->written.push_back(output);
 }

@@ -3,11 +3,21 @@
 #include <fstream>
 
 #include "segtune/core/error.h"
+#include "segtune/core/output_guard.h"
 #include "segtune/data/convert/image_file_size.h"
 
 namespace segtune {
 
 namespace fs = std::filesystem;
+
+void CheckConvertOutputDirectory(const fs::path& dir, bool overwrite, const std::string& noun) {
+  CheckOutputDirectory(dir, overwrite, {"convert", "-o", "segtune convert " + noun, {kConvertMarker}});
+}
+
+void WriteConvertMarker(const fs::path& dir, const std::string& format) {
+  WriteFileInNewDirectory(dir / kConvertMarker, "Written by segtune convert --to " + format +
+                                                    "; segtune convert --overwrite may replace this folder.\n");
+}
 
 fs::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name) {
   const fs::path p(file_name);

@@ -14,6 +14,16 @@
 
 namespace segtune {
 
+// The file that marks a folder as written by `segtune convert` (a yolo or masks output). A user's
+// dataset folder also holds data.yaml or classes.txt, so those cannot be the mark: --overwrite must
+// never replace a dataset the user made.
+constexpr const char* kConvertMarker = ".segtune-convert";
+
+// CheckOutputDirectory for a convert output folder (`noun`: "YOLO dataset") with kConvertMarker.
+void CheckConvertOutputDirectory(const std::filesystem::path& dir, bool overwrite, const std::string& noun);
+// Writes kConvertMarker (naming `format`) into the folder being built.
+void WriteConvertMarker(const std::filesystem::path& dir, const std::string& format);
+
 // Where `file_name` of `dataset` is on disk (relative names are under dataset.images_dir).
 std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name);
 

@@ -305,7 +305,7 @@ fs::path FindYoloConfigFile(const fs::path& input) {
     if ((ext == ".yaml" || ext == ".yml") && entry.is_regular_file(ec)) ++yamls, only_yaml = entry.path();
   }
   if (yamls == 1) return only_yaml;
-  for (const char* name : {"obj.data", "obj.names"}) {
+  for (const char* name : {"obj.data", "obj.names", "data/obj.data"}) {  // data/obj.data: darknet's own layout.
     if (fs::is_regular_file(input / name, ec)) return input / name;
   }
   return {};

@@ -26,7 +26,7 @@ struct YoloConfig {
 };
 
 // The config file `input` names: itself if a file, else data.yaml / data.yml / dataset.yaml / the
-// only *.yaml, obj.data, obj.names inside the folder. "" if there is none.
+// only *.yaml, obj.data, obj.names, data/obj.data inside the folder. "" if there is none.
 std::filesystem::path FindYoloConfigFile(const std::filesystem::path& input);
 
 // Reads the config. Throws FormatError naming the file and line for malformed files, a names/nc

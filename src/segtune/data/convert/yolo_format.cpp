@@ -12,7 +12,6 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
-#include "segtune/core/output_guard.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/mask_polygons.h"
@@ -257,7 +256,7 @@ void WriteImageLabels(const LabeledDataset& dataset, const CocoImage& input_imag
 
 void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
                ConversionReport* report) {
-  CheckOutputDirectory(output, options.overwrite, {"convert", "-o", "YOLO dataset", {"data.yaml"}});
+  CheckConvertOutputDirectory(output, options.overwrite, "YOLO dataset");
   AtomicDirectory dir(output);
   // Warnings name the output: the writer does not know the input's files.
   LabelWriter labels{output, options, report, {}};
@@ -283,6 +282,7 @@ void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const Writ
   }
   if (splits.empty()) splits.insert("train");
   WriteFileInNewDirectory(dir.temp_path() / "data.yaml", DataYaml(dataset, splits, output, report));
+  WriteConvertMarker(dir.temp_path(), "yolo");
   dir.Commit();
   report->written.push_back(output);
 }
