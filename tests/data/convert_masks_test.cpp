@@ -435,6 +435,15 @@ TEST(ConvertMasks, RlesByValueMatchesOneRleEncodePerValue) {
     for (size_t i = 0; i < 15; ++i) binary[i] = image.values[i] == value;
     EXPECT_EQ(rle, segtune::RleEncode(binary.data(), 3, 5)) << value;
   }
+  // Runs that cross columns, values present once: a pseudo-random 23 x 37 image with 5 values.
+  segtune::LabelImage big{37, 23, std::vector<int32_t>(37 * 23)};
+  uint32_t state = 21;
+  for (auto& v : big.values) v = (state = state * 1103515245u + 12345u) >> 29 < 3 ? 1000 : int32_t(state >> 30);
+  for (const auto& [value, rle] : segtune::RlesByValue(big)) {
+    std::vector<uint8_t> binary(big.values.size());
+    for (size_t i = 0; i < binary.size(); ++i) binary[i] = big.values[i] == value;
+    EXPECT_EQ(rle, segtune::RleEncode(binary.data(), 23, 37)) << value;
+  }
 }
 
 }  // namespace
