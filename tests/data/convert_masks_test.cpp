@@ -315,9 +315,9 @@ TEST(ConvertMasks, WriterPaintsSmallerAnnotationsOverLargerOnesAndWarns) {
   image.width = kW, image.height = kH;
   d.coco.images.push_back(image);
   segtune::CocoAnnotation bottle, table;
-  bottle.id = 1, bottle.image_id = image.id, bottle.category_id = 6, bottle.area = 16;
+  bottle.id = 1, bottle.image_id = image.id, bottle.category_id = 6, bottle.area = 1000;  // A stale area.
   bottle.segmentation.polygons = {{4, 4, 8, 4, 8, 8, 4, 8}};
-  table.id = 2, table.image_id = image.id, table.category_id = 5, table.area = 200;  // Listed after: would cover.
+  table.id = 2, table.image_id = image.id, table.category_id = 5;  // Listed after, no area: would cover.
   table.segmentation.polygons = {{0, 0, 20, 0, 20, 10, 0, 10}};
   d.coco.annotations = {bottle, table};
   segtune::ConversionReport report;

@@ -330,28 +330,45 @@ std::optional<Rle> MaskOf(const CocoAnnotation& a, const CocoImage& image, const
   return RleFromBbox(a.bbox, h, w);
 }
 
-// Paints the image's annotations: larger areas first, so an object lying on a larger one stays
-// visible; equal areas in annotation order (later on top). Returns pixels two classes claimed.
-uint64_t Paint(const std::vector<const CocoAnnotation*>& annotations, const CocoImage& image, const ClassIndex& index,
-               const fs::path& output, ConversionReport* report, std::vector<uint8_t>* pixels) {
-  std::vector<const CocoAnnotation*> order = annotations;
-  std::stable_sort(order.begin(), order.end(), [](const CocoAnnotation* a, const CocoAnnotation* b) { return a->area > b->area; });
-  std::vector<uint8_t> mask(pixels->size()), owner(pixels->size(), 0);
-  uint64_t contested = 0;
-  for (const CocoAnnotation* a : order) {
+// One annotation to paint: its mask and class index.
+struct Layer {
+  Rle rle;
+  uint8_t cls = 0;
+  uint64_t area = 0;  // Of the mask itself: an annotation's `area` field may be missing or stale.
+};
+
+std::vector<Layer> Layers(const std::vector<const CocoAnnotation*>& annotations, const CocoImage& image,
+                          const ClassIndex& index, const fs::path& output, ConversionReport* report) {
+  std::vector<Layer> layers;
+  for (const CocoAnnotation* a : annotations) {
     const auto cls = index.of_category.find(a->category_id);
     if (cls == index.of_category.end()) {
       report->Warn(output, "image '" + image.file_name + "': annotation " + std::to_string(a->id),
                    "category " + std::to_string(a->category_id) + " is not in the categories; skipped");
       continue;
     }
-    const std::optional<Rle> rle = MaskOf(*a, image, output, report);
+    std::optional<Rle> rle = MaskOf(*a, image, output, report);
     if (!rle) continue;
-    RleDecode(*rle, mask.data());
+    const uint64_t area = RleArea(*rle);
+    layers.push_back({std::move(*rle), cls->second, area});
+  }
+  return layers;
+}
+
+// Paints the image's annotations: larger masks first, so an object lying on a larger one stays
+// visible; equal areas in annotation order (later on top). Returns pixels two classes claimed.
+uint64_t Paint(const std::vector<const CocoAnnotation*>& annotations, const CocoImage& image, const ClassIndex& index,
+               const fs::path& output, ConversionReport* report, std::vector<uint8_t>* pixels) {
+  std::vector<Layer> layers = Layers(annotations, image, index, output, report);
+  std::stable_sort(layers.begin(), layers.end(), [](const Layer& a, const Layer& b) { return a.area > b.area; });
+  std::vector<uint8_t> mask(pixels->size()), owner(pixels->size(), 0);
+  uint64_t contested = 0;
+  for (const Layer& layer : layers) {
+    RleDecode(layer.rle, mask.data());
     for (size_t i = 0; i < mask.size(); ++i) {
       if (!mask[i]) continue;
-      if (owner[i] && (*pixels)[i] != cls->second) ++contested;
-      (*pixels)[i] = cls->second;
+      if (owner[i] && (*pixels)[i] != layer.cls) ++contested;
+      (*pixels)[i] = layer.cls;
       owner[i] = 1;
     }
   }
