@@ -137,6 +137,31 @@ TEST(ConvertYolo, ReadsUltralyticsBoxesSegmentsAndSplits) {
   EXPECT_TRUE(download_ignored && roboflow_ignored) << "keys it does not use are reported, with their line";
 }
 
+TEST(ConvertYolo, ReadsRoboflowRelativeSplitsAndDotSlashListLines) {
+  TempDir dir;
+  const fs::path root = dir / "rf";
+  // Roboflow's export: data.yaml beside train/ and valid/, naming them "../train/images".
+  segtune::WriteFileAtomic(root / "data.yaml", "train: ../train/images\nval: ../valid/images\ntest: lists/test.txt\n"
+                                               "nc: 2\nnames: ['a', 'b']\n");
+  WriteImage(root / "train/images/t.jpg", 10, 10);
+  segtune::WriteFileAtomic(root / "train/labels/t.txt", "1 0.5 0.5 0.2 0.2\n");
+  WriteImage(root / "valid/images/v.jpg", 10, 10);
+  WriteImage(root / "extra/images/x.jpg", 10, 10);
+  segtune::WriteFileAtomic(root / "extra/labels/x.txt", "0 0.5 0.5 0.2 0.2\n");
+  // A list line starting with "./" is relative to the list's folder (Ultralytics).
+  segtune::WriteFileAtomic(root / "lists/test.txt", "./../extra/images/x.jpg\n\n");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.images.size(), 3u);
+  EXPECT_EQ(d.coco.images[0].file_name, "train/images/t.jpg");
+  EXPECT_EQ(d.subset_of_image.at("2"), "val");
+  EXPECT_EQ(d.coco.images[2].file_name, "extra/images/x.jpg");
+  EXPECT_EQ(d.subset_of_image.at("3"), "test");
+  ASSERT_EQ(d.coco.annotations.size(), 2u);
+  EXPECT_EQ(d.coco.annotations[0].category_id, 2);
+  EXPECT_EQ(d.coco.annotations[1].image_id.text, "3");
+}
+
 TEST(ConvertYolo, ReadsDarknetObjDataListsAndNames) {
   TempDir dir;
   const fs::path root = DarknetFixture(dir);
