@@ -71,6 +71,26 @@ void WritePalettePng(const fs::path& path, const std::vector<uint8_t>& indices) 
   segtune::WriteFileAtomic(path, png);
 }
 
+// A 1-bit gray PNG (what PIL writes for a mode "1" image): pixel (x, y) is `on(x, y)`.
+void WriteOneBitPng(const fs::path& path, const std::function<bool(int, int)>& on) {
+  std::string png("\x89PNG\r\n\x1a\n", 8), ihdr, raw;
+  Put32(&ihdr, kW), Put32(&ihdr, kH);
+  ihdr += std::string("\x01\x00\x00\x00\x00", 5);
+  for (int y = 0; y < kH; ++y) {
+    raw += '\0';
+    for (int x0 = 0; x0 < kW; x0 += 8) {
+      uint8_t byte = 0;
+      for (int b = 0; b < 8 && x0 + b < kW; ++b) byte |= uint8_t(on(x0 + b, y)) << (7 - b);
+      raw += char(byte);
+    }
+  }
+  Chunk(&png, "IHDR", ihdr);
+  Chunk(&png, "IDAT", segtune::testing::ZlibCompressed(raw));
+  Chunk(&png, "IEND", "");
+  fs::create_directories(path.parent_path());
+  segtune::WriteFileAtomic(path, png);
+}
+
 // A mask with a 255 border (VOC style), class 1 on the left block, class 2 on a right block.
 std::vector<uint8_t> BorderedMask() {
   std::vector<uint8_t> m(kW * kH, 0);
@@ -156,6 +176,18 @@ TEST(ConvertMasks, ReadsClassIndexAndPaletteMasksOneAnnotationPerClass) {
   }
   EXPECT_EQ(AnnotationOf(d, 1, "3"), nullptr);
   EXPECT_EQ(d.coco.annotations.size(), 5u);
+}
+
+TEST(ConvertMasks, OneBitGrayMasksKeepTheirValues) {
+  TempDir dir;
+  const fs::path root = GenericFixture(dir);
+  WriteOneBitPng(root / "masks/val/c.png", [](int x, int y) { return x < 5 && y < 4; });
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  const segtune::CocoAnnotation* cat = AnnotationOf(d, 1, "3");
+  ASSERT_NE(cat, nullptr) << "value 1 is class 1 (cat), not 255 (ignore)";
+  EXPECT_EQ(cat->area, 20);
+  EXPECT_EQ(d.coco.images[2].extra.count("ignore_mask"), 0u);
 }
 
 TEST(ConvertMasks, RoundTripThroughCocoGivesIdenticalPixels) {

@@ -48,6 +48,13 @@ LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette,
   return out;
 }
 
+// 255 / (2^depth - 1) for a gray PNG of bit depth 1, 2 or 4; 1 otherwise.
+int LowBitGrayScale(std::string_view png) {
+  if (png.size() < 26 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8) || png[25] != 0) return 1;
+  const int depth = uint8_t(png[24]);
+  return depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
+}
+
 }  // namespace
 
 std::optional<std::vector<uint32_t>> PngPalette(std::string_view png) {
@@ -79,6 +86,9 @@ LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
     if (bgr.channels() != 3) throw FormatError(path, "", "palette PNG not decoded to colours: its indices cannot be recovered");
     return FromPalette(bgr, *palette, path);
   }
+  // libpng (under OpenCV) widens 1-, 2- and 4-bit gray to 8 bits by repeating the bits: value 1 of
+  // a 1-bit mask arrives as 255, which would read as ignore. Scale back to the stored values.
+  const int low_bit_scale = LowBitGrayScale(bytes);
   if (m.channels() != 1) {
     throw FormatError(path, "", "a " + std::to_string(m.channels()) + "-channel image: expected an 8-bit class-index "
                       "(gray or palette) PNG; colour masks need a colour table (labelmap.txt or class_dict.csv)");
@@ -91,7 +101,7 @@ LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
     int32_t* row = out.values.data() + size_t(y) * m.cols;
     if (m.depth() == CV_8U) {
       const uint8_t* p = m.ptr<uint8_t>(y);
-      for (int x = 0; x < m.cols; ++x) row[x] = p[x];
+      for (int x = 0; x < m.cols; ++x) row[x] = p[x] / low_bit_scale;
     } else {
       const uint16_t* p = m.ptr<uint16_t>(y);
       for (int x = 0; x < m.cols; ++x) row[x] = p[x];
