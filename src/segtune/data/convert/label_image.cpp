@@ -101,7 +101,11 @@ LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
     int32_t* row = out.values.data() + size_t(y) * m.cols;
     if (m.depth() == CV_8U) {
       const uint8_t* p = m.ptr<uint8_t>(y);
-      for (int x = 0; x < m.cols; ++x) row[x] = p[x] / low_bit_scale;
+      if (low_bit_scale == 1) {
+        for (int x = 0; x < m.cols; ++x) row[x] = p[x];
+      } else {
+        for (int x = 0; x < m.cols; ++x) row[x] = p[x] / low_bit_scale;
+      }
     } else {
       const uint16_t* p = m.ptr<uint16_t>(y);
       for (int x = 0; x < m.cols; ++x) row[x] = p[x];
@@ -142,20 +146,24 @@ std::map<int32_t, Rle> RlesByValue(const LabelImage& image) {
   cv::transpose(cv::Mat(int(h), int(w), CV_32S, const_cast<int32_t*>(image.values.data())), columns);
   const int32_t* v = columns.ptr<int32_t>(0);
   // Each value's RLE gets a 0-run up to where its run starts, then the run.
-  std::map<int32_t, uint32_t> end;  // Per value: index after its last run.
+  struct Building {
+    Rle rle;
+    uint32_t end = 0;  // Index after its last run.
+  };
+  std::map<int32_t, Building> building;
   uint32_t run_start = 0;
   for (uint32_t i = 1; i <= n; ++i) {
     if (i < n && v[i] == v[run_start]) continue;
-    Rle& rle = out[v[run_start]];
-    uint32_t& last = end[v[run_start]];
-    rle.counts.push_back(run_start - last);
-    rle.counts.push_back(i - run_start);
-    last = i;
+    Building& b = building[v[run_start]];
+    b.rle.counts.push_back(run_start - b.end);
+    b.rle.counts.push_back(i - run_start);
+    b.end = i;
     run_start = i;
   }
-  for (auto& [value, rle] : out) {
-    if (end[value] < n) rle.counts.push_back(n - end[value]);
-    rle.h = h, rle.w = w;
+  for (auto& [value, b] : building) {
+    if (b.end < n) b.rle.counts.push_back(n - b.end);
+    b.rle.h = h, b.rle.w = w;
+    out.emplace(value, std::move(b.rle));
   }
   return out;
 }
