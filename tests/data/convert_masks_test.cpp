@@ -398,6 +398,29 @@ TEST(ConvertMasks, MalformedInputNamesTheFileAndWhere) {
   EXPECT_NE(e.find("bonn_000001_000019_gtFine_labelTrainIds.png: value 40 is not a Cityscapes train id"), std::string::npos) << e;
 }
 
+TEST(ConvertMasks, WriterNamesTheAnnotationWhosePolygonCannotBeRasterized) {
+  TempDir dir;
+  segtune::LabeledDataset d;
+  d.coco.categories = {{1, "a", "", {}}};
+  segtune::CocoImage image;
+  image.id = {"1", true};
+  image.file_name = "p.jpg";
+  image.width = kW, image.height = kH;
+  d.coco.images.push_back(image);
+  segtune::CocoAnnotation a;
+  a.id = 7, a.image_id = image.id, a.category_id = 1;
+  a.segmentation.polygons = {{0, 0, 1e300, 0, 1e300, 1e300}};
+  d.coco.annotations.push_back(a);
+  segtune::ConversionReport report;
+  segtune::ConvertOptions options;
+  options.output = dir / "out";
+  options.to = "masks";
+  options.check_images = false;
+  const std::string e = ErrorOf([&] { segtune::WriteAnnotations(d, options, &report); });
+  EXPECT_NE(e.find("image 'p.jpg': annotation 7: polygon coordinate"), std::string::npos) << e;
+  EXPECT_FALSE(fs::exists(dir / "out"));
+}
+
 TEST(ConvertMasks, HostileNamesStayInsideTheOutputAndAreReported) {
   TempDir dir;
   WritePhoto(dir / "in/x.jpg");

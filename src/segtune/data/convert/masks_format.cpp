@@ -324,10 +324,14 @@ std::optional<Rle> MaskOf(const CocoAnnotation& a, const CocoImage& image, const
     report->Warn(output, element, "mask size differs from the image's; skipped");
     return std::nullopt;
   }
-  if (!a.segmentation.polygons.empty()) return RleFromPolygons(a.segmentation.polygons, h, w);
-  if (a.bbox[2] <= 0 || a.bbox[3] <= 0) return std::nullopt;
-  report->Warn(output, element, "box without a mask painted as a filled rectangle");
-  return RleFromBbox(a.bbox, h, w);
+  if (a.segmentation.polygons.empty() && (a.bbox[2] <= 0 || a.bbox[3] <= 0)) return std::nullopt;
+  try {
+    if (!a.segmentation.polygons.empty()) return RleFromPolygons(a.segmentation.polygons, h, w);
+    report->Warn(output, element, "box without a mask painted as a filled rectangle");
+    return RleFromBbox(a.bbox, h, w);
+  } catch (const FormatError& e) {  // A coordinate too large to rasterize: the rasterizer knows no place.
+    throw FormatError("convert: " + element + ": " + e.what());
+  }
 }
 
 // One annotation to paint: its mask and class index.
