@@ -10,7 +10,8 @@
 # image bytes; the TFRecord leg embeds them (both sides). segtune's wall times include its start-up
 # (loading the plugin: LibTorch, OpenCV), which at this size is most of it, so the COCO leg is also
 # shown without it (start-up measured on a one-image input); the Python peer times itself after its
-# imports.
+# imports. The COCO step is the best of three runs on each side (a shared machine); the coco2tfrecord
+# step is run once.
 #   bench/convert_bench.sh BUILD_DIR [WORK_DIR] [N]
 set -euo pipefail
 BUILD=${1:?usage: convert_bench.sh BUILD_DIR [WORK_DIR] [N]}
@@ -31,6 +32,17 @@ cat "$WORK"/in/yolo/images/*/*.jpg "$WORK"/in/masks/masks/*/*.png > /dev/null  #
 echo "machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')"
 
 now() { date +%s.%N; }
+# Seconds of the fastest of three runs of a command (the machine is shared: the minimum is the least
+# disturbed run).
+best_of_3() {
+  local best=999 a
+  for _ in 1 2 3; do
+    a=$(now)
+    "$@" > /dev/null
+    best=$($PY -c "import sys; print(min(float(sys.argv[1]), float(sys.argv[2]) - float(sys.argv[3])))" "$best" "$(now)" "$a")
+  done
+  echo "$best"
+}
 rate() { $PY -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 ratio() { $PY -c "import sys; print('%.1fx' % (float(sys.argv[2]) / float(sys.argv[1])))" "$1" "$2"; }
 
@@ -42,25 +54,21 @@ for format in yolo masks; do
   peer_masks=$([ "$format" = yolo ] && echo --masks || true)
 
   # Start-up: the best of three one-image conversions (the plugin loads LibTorch and OpenCV).
-  startup=9
+  startup=$(best_of_3 "$SEGTUNE" --quiet convert --from "$format" --to coco "$WORK/in1/$format" -o "$out/one.json" --overwrite)
+  s_coco=$(best_of_3 "$SEGTUNE" --quiet convert --from "$format" --to coco "$in" -o "$out/coco.json" --overwrite)
+  # The peer's own timing (after its imports), best of three.
+  p_coco=999
   for _ in 1 2 3; do
-    a=$(now)
-    "$SEGTUNE" --quiet convert --from "$format" --to coco "$WORK/in1/$format" -o "$out/one.json" --overwrite > /dev/null
-    startup=$($PY -c "import sys; print(min(float(sys.argv[1]), float(sys.argv[2]) - float(sys.argv[3])))" "$startup" "$(now)" "$a")
+    t=$($PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format" | sed -n 's/.* in \([0-9.]*\) s = .*/\1/p')
+    p_coco=$($PY -c "import sys; print(min(float(sys.argv[1]), float(sys.argv[2])))" "$p_coco" "$t")
   done
-
+  # TFRecord: one run each of the second step, added to the best COCO step.
   t0=$(now)
-  "$SEGTUNE" --quiet convert --from "$format" --to coco "$in" -o "$out/coco.json" > /dev/null
-  t1=$(now)
   "$SEGTUNE" --quiet coco2tfrecord --annotations "$out/coco.json" --images-dir "$in" -o "$out/train.record" $masks_flag > /dev/null
-  t2=$(now)
-  $PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format" > /dev/null
-  t3=$(now)
+  t1=$(now)
   $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" $peer_masks --crc=zlib > /dev/null
-  t4=$(now)
-
-  s_coco=$(echo "$t1 - $t0" | bc -l); s_tf=$(echo "$t2 - $t0" | bc -l)
-  p_coco=$(echo "$t3 - $t2" | bc -l); p_tf=$(echo "$t4 - $t2" | bc -l)
+  t2=$(now)
+  s_tf=$(echo "$s_coco + $t1 - $t0" | bc -l); p_tf=$(echo "$p_coco + $t2 - $t1" | bc -l)
   printf '%-5s -> coco:     segtune %6.2f s = %6s images/s | python %6.2f s = %6s images/s | ratio %s\n' "$format" \
     "$s_coco" "$(rate "$N" "$s_coco")" "$p_coco" "$(rate "$N" "$p_coco")" "$(ratio "$s_coco" "$p_coco")"
   c_coco=$(echo "$s_coco - $startup" | bc -l)
