@@ -28,6 +28,8 @@ const std::vector<AnnotationFormat>& AnnotationFormats() {
       TfrecordAnnotationFormat(),
       LabelboxMalAnnotationFormat(),
       LabelboxAnnotationFormat(),
+      YoloAnnotationFormat(),
+      MasksAnnotationFormat(),
   };
   return formats;
 }

@@ -15,6 +15,8 @@ const std::vector<FormatName>& AnnotationFormatNames() {
       {"labelbox-mal", "Labelbox model-assisted labeling import NDJSON (needs Labelbox data row ids)", false, true, false},
       {"labelbox", "Labelbox export: v1 / 2018 JSON or export v2 NDJSON (as labelbox2coco; images stay URLs)", true, false,
        false},
+      {"yolo", "YOLO (Ultralytics data.yaml or Darknet obj.data; boxes and segments)", true, true, true},
+      {"masks", "Semantic mask folders: images/ + masks/ PNGs with classes.txt or a colour table, CamVid, Cityscapes gtFine", true, true, true},
   };
   return names;
 }

@@ -15,5 +15,7 @@ AnnotationFormat CocoResultsAnnotationFormat();  // coco_results_format.cpp
 AnnotationFormat TfrecordAnnotationFormat();     // tfrecord_format.cpp
 AnnotationFormat LabelboxMalAnnotationFormat();  // labelbox_mal_format.cpp
 AnnotationFormat LabelboxAnnotationFormat();     // labelbox_format.cpp
+AnnotationFormat YoloAnnotationFormat();  // yolo_format.cpp
+AnnotationFormat MasksAnnotationFormat();  // masks_format.cpp
 
 }  // namespace segtune

@@ -1,0 +1,171 @@
+#include "segtune/data/convert/label_image.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/image_decode.h"
+
+namespace segtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+uint32_t Be32(std::string_view b, size_t at) {
+  return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 |
+         uint32_t(uint8_t(b[at + 3]));
+}
+
+std::string Colour(uint32_t rgb) {
+  return std::to_string(rgb >> 16) + "," + std::to_string((rgb >> 8) & 255) + "," + std::to_string(rgb & 255);
+}
+
+uint32_t RgbAt(const cv::Mat& bgr, int y, int x) {
+  const uint8_t* p = bgr.ptr<uint8_t>(y) + x * bgr.channels();
+  return uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
+}
+
+// Palette PNG pixels (decoded by OpenCV as colours) back to their indices. A colour listed twice
+// in the palette maps to its first index (the two cannot be told apart after decoding).
+LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette, const fs::path& path) {
+  std::unordered_map<uint32_t, int> index;
+  for (size_t i = 0; i < palette.size(); ++i) index.emplace(palette[i], static_cast<int>(i));
+  LabelImage out{bgr.cols, bgr.rows, std::vector<int32_t>(size_t(bgr.rows) * bgr.cols)};
+  uint32_t last = 0xFFFFFFFF;
+  int last_index = 0;
+  for (int y = 0; y < bgr.rows; ++y) {
+    for (int x = 0; x < bgr.cols; ++x) {
+      const uint32_t rgb = RgbAt(bgr, y, x);
+      if (rgb != last) {
+        const auto it = index.find(rgb);
+        if (it == index.end()) throw FormatError(path, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")", "colour not in the PNG palette");
+        last = rgb, last_index = it->second;
+      }
+      out.values[size_t(y) * bgr.cols + x] = last_index;
+    }
+  }
+  return out;
+}
+
+// 255 / (2^depth - 1) for a gray PNG of bit depth 1, 2 or 4; 1 otherwise.
+int LowBitGrayScale(std::string_view png) {
+  if (png.size() < 26 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8) || png[25] != 0) return 1;
+  const int depth = uint8_t(png[24]);
+  return depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
+}
+
+}  // namespace
+
+std::optional<std::vector<uint32_t>> PngPalette(std::string_view png) {
+  if (png.size() < 33 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8) || png[25] != 3) return std::nullopt;
+  size_t at = 8;
+  while (at + 12 <= png.size()) {
+    const uint32_t length = Be32(png, at);
+    const std::string_view type = png.substr(at + 4, 4);
+    if (at + 12 + size_t(length) > png.size() || type == "IDAT") break;
+    if (type == "PLTE") {
+      std::vector<uint32_t> palette;
+      for (uint32_t i = 0; i + 2 < length; i += 3) {
+        const size_t p = at + 8 + i;
+        palette.push_back(uint32_t(uint8_t(png[p])) << 16 | uint32_t(uint8_t(png[p + 1])) << 8 | uint8_t(png[p + 2]));
+      }
+      return palette;
+    }
+    at += 12 + size_t(length);
+  }
+  return std::nullopt;
+}
+
+LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
+  const std::string bytes = ReadFile(path);
+  const cv::Mat m = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, path.string(), "");
+  if (const auto palette = PngPalette(bytes)) {
+    cv::Mat bgr = m;
+    if (m.channels() == 4) cv::cvtColor(m, bgr, cv::COLOR_BGRA2BGR);
+    if (bgr.channels() != 3) throw FormatError(path, "", "palette PNG not decoded to colours: its indices cannot be recovered");
+    return FromPalette(bgr, *palette, path);
+  }
+  // libpng (under OpenCV) widens 1-, 2- and 4-bit gray to 8 bits by repeating the bits: value 1 of
+  // a 1-bit mask arrives as 255, which would read as ignore. Scale back to the stored values.
+  const int low_bit_scale = LowBitGrayScale(bytes);
+  if (m.channels() != 1) {
+    throw FormatError(path, "", "a " + std::to_string(m.channels()) + "-channel image: expected an 8-bit class-index "
+                      "(gray or palette) PNG; colour masks need a colour table (labelmap.txt or class_dict.csv)");
+  }
+  if (m.depth() != CV_8U && !(allow_16bit && m.depth() == CV_16U)) {
+    throw FormatError(path, "", "expected 8-bit pixels (class indices)");
+  }
+  LabelImage out{m.cols, m.rows, std::vector<int32_t>(size_t(m.rows) * m.cols)};
+  for (int y = 0; y < m.rows; ++y) {
+    int32_t* row = out.values.data() + size_t(y) * m.cols;
+    if (m.depth() == CV_8U) {
+      const uint8_t* p = m.ptr<uint8_t>(y);
+      if (low_bit_scale == 1) {
+        for (int x = 0; x < m.cols; ++x) row[x] = p[x];
+      } else {
+        for (int x = 0; x < m.cols; ++x) row[x] = p[x] / low_bit_scale;
+      }
+    } else {
+      const uint16_t* p = m.ptr<uint16_t>(y);
+      for (int x = 0; x < m.cols; ++x) row[x] = p[x];
+    }
+  }
+  return out;
+}
+
+LabelImage ReadColourMask(const fs::path& path, const std::unordered_map<uint32_t, int>& index_of_rgb) {
+  const cv::Mat bgr = DecodeImageFile(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+  LabelImage out{bgr.cols, bgr.rows, std::vector<int32_t>(size_t(bgr.rows) * bgr.cols)};
+  uint32_t last = 0xFFFFFFFF;
+  int last_index = 0;
+  for (int y = 0; y < bgr.rows; ++y) {
+    for (int x = 0; x < bgr.cols; ++x) {
+      const uint32_t rgb = RgbAt(bgr, y, x);
+      if (rgb != last) {
+        const auto it = index_of_rgb.find(rgb);
+        if (it == index_of_rgb.end()) {
+          throw FormatError(path, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")",
+                            "colour " + Colour(rgb) + " is not in the colour table");
+        }
+        last = rgb, last_index = it->second;
+      }
+      out.values[size_t(y) * bgr.cols + x] = last_index;
+    }
+  }
+  return out;
+}
+
+std::map<int32_t, Rle> RlesByValue(const LabelImage& image) {
+  std::map<int32_t, Rle> out;
+  const uint32_t h = image.height, w = image.width, n = h * w;
+  if (n == 0) return out;
+  // Runs go down columns (pycocotools): walk a transposed copy (cv::transpose is cache-blocked; a
+  // column walk of a 2048-wide row-major image misses the cache at every pixel).
+  cv::Mat columns;
+  cv::transpose(cv::Mat(int(h), int(w), CV_32S, const_cast<int32_t*>(image.values.data())), columns);
+  const int32_t* v = columns.ptr<int32_t>(0);
+  // Each value's RLE gets a 0-run up to where its run starts, then the run.
+  struct Building {
+    Rle rle;
+    uint32_t end = 0;  // Index after its last run.
+  };
+  std::map<int32_t, Building> building;
+  uint32_t run_start = 0;
+  for (uint32_t i = 1; i <= n; ++i) {
+    if (i < n && v[i] == v[run_start]) continue;
+    Building& b = building[v[run_start]];
+    b.rle.counts.push_back(run_start - b.end);
+    b.rle.counts.push_back(i - run_start);
+    b.end = i;
+    run_start = i;
+  }
+  for (auto& [value, b] : building) {
+    if (b.end < n) b.rle.counts.push_back(n - b.end);
+    b.rle.h = h, b.rle.w = w;
+    out.emplace(value, std::move(b.rle));
+  }
+  return out;
+}
+
+}  // namespace segtune

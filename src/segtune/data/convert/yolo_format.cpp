@@ -1,0 +1,296 @@
+// YOLO (Darknet / Ultralytics) datasets: data.yaml or obj.data + obj.names, images/ and labels/
+// folders paired by Ultralytics' rule, one normalized box or polygon per label line.
+// docs/formats.md §17.
+//
+// Category ids: YOLO class k becomes COCO category k + 1 (COCO and TF label maps keep id 0 for
+// background); the writer numbers classes by the order of the dataset's categories.
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/image_file_size.h"
+#include "segtune/data/convert/mask_polygons.h"
+#include "segtune/data/convert/output_images.h"
+#include "segtune/data/convert/yolo_config.h"
+#include "segtune/data/convert/yolo_labels.h"
+#include "segtune/formats/image_codec.h"
+
+namespace segtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+int DetectYolo(const fs::path& input) {
+  try {
+    const fs::path file = FindYoloConfigFile(input);
+    if (file.empty()) return 0;
+    const std::string ext = file.extension().string();
+    if (ext == ".data" || ext == ".names") return 20;
+    if (ext != ".yaml" && ext != ".yml") return 0;
+    // A data.yaml names its classes; other YAML (a pipeline config, CI files) does not.
+    std::ifstream in(file, std::ios::binary);
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<size_t>(in.gcount()));
+    const bool names = head.find("names:") != std::string::npos || head.find("nc:") != std::string::npos;
+    return names && head.find("train:") != std::string::npos ? 20 : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+double PolygonArea(const std::vector<double>& xy) {
+  double twice = 0;
+  const size_t n = xy.size() / 2;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t j = (i + 1) % n;
+    twice += xy[2 * i] * xy[2 * j + 1] - xy[2 * j] * xy[2 * i + 1];
+  }
+  return std::abs(twice) / 2;
+}
+
+CocoAnnotation ToAnnotation(const YoloObject& o, const CocoImage& image, int64_t id) {
+  CocoAnnotation a;
+  a.id = id;
+  a.image_id = image.id;
+  a.category_id = o.class_id + 1;
+  const double w = image.width, h = image.height;
+  if (!o.segment) {
+    a.bbox = {(o.values[0] - o.values[2] / 2) * w, (o.values[1] - o.values[3] / 2) * h, o.values[2] * w, o.values[3] * h};
+    a.area = a.bbox[2] * a.bbox[3];
+    return a;
+  }
+  std::vector<double> xy(o.values.size());
+  double x0 = w, y0 = h, x1 = 0, y1 = 0;
+  for (size_t i = 0; i < xy.size(); i += 2) {
+    xy[i] = o.values[i] * w;
+    xy[i + 1] = o.values[i + 1] * h;
+    x0 = std::min(x0, xy[i]), x1 = std::max(x1, xy[i]);
+    y0 = std::min(y0, xy[i + 1]), y1 = std::max(y1, xy[i + 1]);
+  }
+  a.bbox = {x0, y0, x1 - x0, y1 - y0};
+  a.area = PolygonArea(xy);
+  a.segmentation.polygons.push_back(std::move(xy));
+  return a;
+}
+
+// Adds one image (and its label file's objects) to the dataset.
+void ReadImage(const fs::path& path, const std::string& split, const YoloConfig& config, LabeledDataset* dataset,
+               ConversionReport* report) {
+  CocoImage image;
+  image.id = {std::to_string(dataset->coco.images.size() + 1), true};
+  const fs::path relative = path.lexically_relative(config.root);
+  const bool inside = !relative.empty() && *relative.begin() != "..";
+  image.file_name = inside ? relative.generic_string() : path.string();
+  std::error_code ec;
+  if (fs::is_regular_file(path, ec)) {
+    const std::optional<ImageSize> size = ReadImageFileSize(path);
+    if (!size) {
+      report->Warn(path, "", "image skipped: its size cannot be read from the header (JPEG, PNG, BMP, GIF and WebP can)");
+      return;
+    }
+    image.width = size->width, image.height = size->height;
+    const fs::path label = YoloLabelPath(fs::absolute(path));
+    if (fs::is_regular_file(label, ec)) {
+      for (const YoloObject& o : ParseYoloLabels(ReadFile(label), label, static_cast<int>(config.names.size()))) {
+        dataset->coco.annotations.push_back(ToAnnotation(o, image, static_cast<int64_t>(dataset->coco.annotations.size() + 1)));
+      }
+    }
+  }  // A missing image stays listed (size 0) for the conversion's missing-image check.
+  if (!split.empty()) dataset->subset_of_image[image.id.text] = split;
+  dataset->coco.images.push_back(std::move(image));
+}
+
+LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
+  const YoloConfig config = LoadYoloConfig(input, report);
+  LabeledDataset dataset;
+  dataset.images_dir = options.images_dir.empty() ? config.root : options.images_dir;
+  for (size_t i = 0; i < config.names.size(); ++i) {
+    dataset.coco.categories.push_back({static_cast<int64_t>(i + 1), config.names[i], "", {}});
+  }
+  std::map<std::string, std::string> split_of_path;
+  for (const YoloSplitSource& source : config.sources) {
+    int repeated = 0;
+    std::string first_repeated;
+    for (const fs::path& path : YoloSourceImages(source, config.root)) {
+      const auto [it, added] = split_of_path.emplace(path.string(), source.split);
+      if (!added) {
+        if (repeated++ == 0) first_repeated = path.string() + "' (in split '" + it->second + "')";
+        continue;
+      }
+      ReadImage(path, source.split, config, &dataset, report);
+    }
+    if (repeated > 0) {
+      report->Warn(config.config_file, source.origin, std::to_string(repeated) + " image(s) of split '" + source.split +
+                   "' were already read for an earlier split, and are kept there only (first: '" + first_repeated + ")");
+    }
+  }
+  return dataset;
+}
+
+// ---- writer -------------------------------------------------------------------------------------
+
+// Values normalized by the image size, clamped to [0, 1]; counts the values that were outside.
+std::vector<double> Normalize(const std::vector<double>& xy, double w, double h, int* clamped) {
+  std::vector<double> out(xy.size());
+  for (size_t i = 0; i < xy.size(); ++i) {
+    const double v = xy[i] / (i % 2 == 0 ? w : h);
+    if (v < -1e-6 || v > 1 + 1e-6) ++*clamped;
+    out[i] = std::min(1.0, std::max(0.0, v));
+  }
+  return out;
+}
+
+struct LabelWriter {
+  const fs::path& source;  // The output, named in warnings.
+  const WriteOptions& options;
+  ConversionReport* report;
+  std::map<int64_t, int> class_of_category;
+
+  // The label lines of one annotation, appended to *text.
+  void Append(const CocoAnnotation& a, const CocoImage& image, std::string* text, int* clamped) {
+    const std::string element = "image '" + image.file_name + "': annotation " + std::to_string(a.id);
+    const auto cls = class_of_category.find(a.category_id);
+    if (cls == class_of_category.end()) {
+      return report->Warn(source, element, "category " + std::to_string(a.category_id) + " is not in the categories; skipped");
+    }
+    if (a.iscrowd) return report->Warn(source, element, "crowd region skipped (YOLO has no crowd flag)");
+    const double w = image.width, h = image.height;
+    if (!a.segmentation.polygons.empty()) {
+      if (a.segmentation.polygons.size() > 1) {
+        report->Warn(source, element, "instance of " + std::to_string(a.segmentation.polygons.size()) +
+                                          " polygons written as that many segment lines");
+      }
+      for (const auto& polygon : a.segmentation.polygons) {
+        if (polygon.size() < 6) {
+          report->Warn(source, element, "polygon of fewer than 3 points skipped");
+          continue;
+        }
+        *text += FormatYoloLine(cls->second, Normalize(polygon, w, h, clamped)) + "\n";
+      }
+      return;
+    }
+    if (a.segmentation.rle) return AppendTraced(*a.segmentation.rle, cls->second, element, image, text, clamped);
+    if (a.bbox[2] <= 0 || a.bbox[3] <= 0) return report->Warn(source, element, "empty box skipped");
+    const std::vector<double> corners = {a.bbox[0], a.bbox[1], a.bbox[0] + a.bbox[2], a.bbox[1] + a.bbox[3]};
+    const std::vector<double> n = Normalize(corners, w, h, clamped);
+    *text += FormatYoloLine(cls->second, {(n[0] + n[2]) / 2, (n[1] + n[3]) / 2, n[2] - n[0], n[3] - n[1]}) + "\n";
+  }
+
+  // Masks become one segment line per region; holes cannot be written.
+  void AppendTraced(const Rle& rle, int cls, const std::string& element, const CocoImage& image, std::string* text,
+                    int* clamped) {
+    const TraceResult traced = TracePolygons(rle, {options.polygon_tolerance, options.min_area});
+    size_t holes = 0;
+    for (const TracedRegion& region : traced.regions) {
+      holes += region.holes.size();
+      *text += FormatYoloLine(cls, Normalize(region.outer, image.width, image.height, clamped)) + "\n";
+    }
+    if (holes > 0) report->Warn(source, element, std::to_string(holes) + " hole(s) of the mask dropped (YOLO segments have none)");
+    if (traced.dropped_small > 0) {
+      report->Warn(source, element, std::to_string(traced.dropped_small) + " mask region(s) below --min-area dropped");
+    }
+    if (traced.regions.empty()) report->Warn(source, element, "mask has no region to write");
+  }
+};
+
+// YAML single-quoted: '' is the only escape; control characters cannot be written.
+std::string YamlQuote(const std::string& s) {
+  std::string out = "'";
+  for (const char c : s) {
+    if (c == '\'') out += "''";
+    else out += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+  }
+  return out + "'";
+}
+
+// data.yaml for the split folders written. Other split names than train/val/test are warned about:
+// Ultralytics would not read them.
+std::string DataYaml(const LabeledDataset& dataset, const std::set<std::string>& splits, const fs::path& output,
+                     ConversionReport* report) {
+  std::string yaml = "# YOLO dataset written by segtune convert (Ultralytics layout, docs/formats.md §17).\n"
+                     "# No 'path': Ultralytics then uses this file's folder as the dataset root.\n";
+  for (const char* split : {"train", "val", "test"}) {
+    if (splits.count(split)) yaml += std::string(split) + ": images/" + split + "\n";
+  }
+  // Ultralytics needs train and val.
+  const std::string any = splits.count("train") ? "train" : *splits.begin();
+  if (!splits.count("train")) yaml += "train: images/" + any + "  # no train split in the input\n";
+  if (!splits.count("val")) yaml += "val: images/" + any + "  # no val split in the input\n";
+  for (const std::string& split : splits) {
+    if (split != "train" && split != "val" && split != "test" && split != any) {
+      report->Warn(output, "split '" + split + "'", "written to images/" + split + "/ but not named in data.yaml "
+                   "(Ultralytics reads train, val and test only)");
+    }
+  }
+  yaml += "nc: " + std::to_string(dataset.coco.categories.size()) + "\nnames:\n";
+  for (size_t i = 0; i < dataset.coco.categories.size(); ++i) {
+    yaml += "  " + std::to_string(i) + ": " + YamlQuote(dataset.coco.categories[i].name) + "\n";
+  }
+  return yaml;
+}
+
+// The label file of one image (and the image beside it) into split folder `split` of `dir`.
+void WriteImageLabels(const LabeledDataset& dataset, const CocoImage& input_image,
+                      const std::vector<const CocoAnnotation*>& annotations, const std::string& split,
+                      const std::string& name, const fs::path& dir, LabelWriter* labels) {
+  const CocoImage image = PlaceImage(dataset, input_image, dir / "images" / split / name, labels->source, labels->report);
+  std::string text;
+  int clamped = 0;
+  const std::string element = "image '" + image.file_name + "'";
+  if (image.width <= 0 || image.height <= 0) {
+    if (!annotations.empty()) labels->report->Warn(labels->source, element, "size unknown; its annotations are skipped");
+  } else {
+    for (const CocoAnnotation* a : annotations) labels->Append(*a, image, &text, &clamped);
+  }
+  if (clamped > 0) {
+    labels->report->Warn(labels->source, element, std::to_string(clamped) + " coordinate(s) outside the image clamped to it");
+  }
+  WriteFileInNewDirectory(dir / "labels" / split / (fs::path(name).stem().string() + ".txt"), text);
+}
+
+void WriteYolo(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
+               ConversionReport* report) {
+  CheckConvertOutputDirectory(output, options.overwrite, "YOLO dataset");
+  AtomicDirectory dir(output);
+  // Warnings name the output: the writer does not know the input's files.
+  LabelWriter labels{output, options, report, {}};
+  for (size_t i = 0; i < dataset.coco.categories.size(); ++i) {
+    const std::string& name = dataset.coco.categories[i].name;
+    if (name.find_first_of("\r\n\t") != std::string::npos) {
+      report->Warn(output, "category '" + name + "'", "control characters in the name written as spaces");
+    }
+    labels.class_of_category[dataset.coco.categories[i].id] = static_cast<int>(i);
+  }
+  std::map<std::string, std::vector<const CocoAnnotation*>> annotations_of;
+  for (const auto& a : dataset.coco.annotations) annotations_of[a.image_id.text].push_back(&a);
+  std::map<std::string, StemNamer> namers;
+  std::set<std::string> splits;
+  for (const CocoImage& image : dataset.coco.images) {
+    const std::string split = SplitFolderOf(dataset, image, "train");
+    if (splits.insert(split).second) {
+      fs::create_directories(dir.temp_path() / "images" / split);
+      fs::create_directories(dir.temp_path() / "labels" / split);
+    }
+    const std::string name = namers[split].Name(image.file_name, output, report);
+    WriteImageLabels(dataset, image, annotations_of[image.id.text], split, name, dir.temp_path(), &labels);
+  }
+  if (splits.empty()) splits.insert("train");
+  WriteFileInNewDirectory(dir.temp_path() / "data.yaml", DataYaml(dataset, splits, output, report));
+  WriteConvertMarker(dir.temp_path(), "yolo");
+  dir.Commit();
+  report->written.push_back(output);
+}
+
+}  // namespace
+
+AnnotationFormat YoloAnnotationFormat() {
+  return {"yolo", DetectYolo, ReadYolo, WriteYolo};
+}
+
+}  // namespace segtune
