@@ -14,6 +14,7 @@
 #include "segtune/data/convert/labelme.h"
 #include "segtune/formats/image_codec.h"
 #include "segtune/formats/tfrecord.h"
+#include "convert_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -29,19 +30,9 @@ segtune::LabeledDataset Read(const fs::path& path, segtune::ConversionReport* re
   return segtune::ReadAnnotations(path, "labelme", {}, report);
 }
 
-bool Warned(const segtune::ConversionReport& report, const std::string& text) {
-  for (const auto& w : report.warnings) {
-    if (w.ToString().find(text) != std::string::npos) return true;
-  }
-  return false;
-}
+using segtune::testing::Warned;
 
-std::string CategoryName(const segtune::CocoDataset& coco, int64_t id) {
-  for (const auto& c : coco.categories) {
-    if (c.id == id) return c.name;
-  }
-  return "?";
-}
+using segtune::testing::CategoryName;
 
 std::string ThrowsFormat(const fs::path& path) {
   segtune::ConversionReport report;

@@ -10,6 +10,7 @@
 #include "segtune/data/convert/brush_rle.h"
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/labelstudio.h"
+#include "convert_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -25,19 +26,9 @@ segtune::LabeledDataset Read(const fs::path& path, segtune::ConversionReport* re
   return segtune::ReadAnnotations(path, "labelstudio", {}, report);
 }
 
-bool Warned(const segtune::ConversionReport& report, const std::string& text) {
-  for (const auto& w : report.warnings) {
-    if (w.ToString().find(text) != std::string::npos) return true;
-  }
-  return false;
-}
+using segtune::testing::Warned;
 
-std::string CategoryName(const segtune::CocoDataset& coco, int64_t id) {
-  for (const auto& c : coco.categories) {
-    if (c.id == id) return c.name;
-  }
-  return "?";
-}
+using segtune::testing::CategoryName;
 
 void ExpectNear(const std::vector<double>& a, const std::vector<double>& b, const std::string& what) {
   ASSERT_EQ(a.size(), b.size()) << what;

@@ -9,6 +9,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/convert/convert.h"
+#include "convert_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -20,12 +21,7 @@ fs::path Fixture(const std::string& name) {
   return segtune::testing::SourcePath("tests/data/fixtures/convert/" + name);
 }
 
-bool Warned(const segtune::ConversionReport& report, const std::string& text) {
-  for (const auto& w : report.warnings) {
-    if (w.ToString().find(text) != std::string::npos) return true;
-  }
-  return false;
-}
+using segtune::testing::Warned;
 
 TEST(Roboflow, ReadsSplitsRenumbersIdsAndDropsTheDatasetCategory) {
   segtune::ConversionReport report;

@@ -39,7 +39,7 @@ void ExpectReportShowsTheRuns(const fs::path& work) {
     EXPECT_EQ(metrics["image_scores"].size(), metrics["gallery"].size()) << "the demo's val split is smaller than --gallery";
     for (const auto& g : metrics["gallery"]) {
       EXPECT_NE(html.find("src=\"" + g["thumbnail"].get<std::string>() + "\"><figcaption>" +
-                          report::EscapeXml(g["id"].get<std::string>()) + " &middot; IoU " +
+                          XmlEscape(g["id"].get<std::string>()) + " &middot; IoU " +
                           report::FormatNumber(g["mean_iou"].get<double>())),
                 std::string::npos)
           << run << " " << g["id"];

@@ -305,7 +305,7 @@ TEST(Report, GalleryShowsTheWorstImagesOfMetricsJsonWorstFirst) {
   size_t at = 0;
   double previous = -1;
   for (const auto& g : metrics["gallery"]) {
-    const std::string caption = "<figcaption>" + EscapeXml(g["id"].get<std::string>()) + " &middot; IoU " +
+    const std::string caption = "<figcaption>" + XmlEscape(g["id"].get<std::string>()) + " &middot; IoU " +
                                 FormatNumber(g["mean_iou"].get<double>());
     const size_t found = html.find(caption);
     ASSERT_NE(found, std::string::npos) << caption;

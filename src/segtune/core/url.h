@@ -13,6 +13,9 @@ namespace segtune {
 // that such a name is never mistaken for a local path. Only http and https are ever downloaded.
 bool IsUrl(const std::string& text);
 
+// "%2F" -> "/": every %XX with two hex digits decoded (a '%' not followed by two is kept as is).
+std::string PercentDecode(const std::string& text);
+
 // "" when `url` may be downloaded (a well-formed http:// or https:// URL with a host), else why not:
 // "only http:// and https:// URLs are downloaded, not file://".
 std::string WhyNotDownloadable(const std::string& url);

@@ -6,6 +6,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <set>
 
+#include "segtune/core/url.h"
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
@@ -23,26 +24,6 @@ namespace segtune {
 namespace {
 
 constexpr int kFailuresShown = 20;  // On stderr; the report file has all of them.
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += char(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i];
-    }
-  }
-  return out;
-}
 
 // A plain relative path such as COCO's "000000397133.jpg" or "train/a.jpg", safe to use under DIR:
 // every component is one SanitizeFileName leaves alone (no "..", hidden files, control characters).

@@ -47,7 +47,7 @@ double JsonNumber(const nlohmann::json& j, const std::string& key) {
 
 std::string Row(const std::vector<std::string>& cells, const char* tag = "td") {
   std::string s = "<tr>";
-  for (const auto& c : cells) s += std::string("<") + tag + ">" + EscapeXml(c) + "</" + tag + ">";
+  for (const auto& c : cells) s += std::string("<") + tag + ">" + XmlEscape(c) + "</" + tag + ">";
   return s + "</tr>";
 }
 
@@ -162,7 +162,7 @@ LineChart TrainingChart(const std::vector<RunData>& runs, const std::string& col
 std::string TrainingSection(const std::vector<RunData>& runs) {
   std::string html = "<section id=\"training\"><h2>Training</h2><ul>";
   for (const RunData& run : runs) {
-    if (run.curves) html += "<li><b>" + EscapeXml(run.name) + "</b>: " + EscapeXml(TrainingSummary(run)) + "</li>";
+    if (run.curves) html += "<li><b>" + XmlEscape(run.name) + "</b>: " + XmlEscape(TrainingSummary(run)) + "</li>";
   }
   html += "</ul><div class=\"charts\">";
   for (const std::string& column : CurveColumns(runs)) html += LineChartSvg(TrainingChart(runs, column));
@@ -181,7 +181,7 @@ std::string KeyShare(const RecordsInfo& info, const std::string& key) {
 // One records run: counts, image sizes, masks present, class balance and the problems found.
 std::string DatasetOf(const RunData& run) {
   const RecordsInfo& info = *run.records;
-  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"", "value"}, "th");
+  std::string html = "<h3>" + XmlEscape(run.name) + "</h3><table>" + Row({"", "value"}, "th");
   html += Row({"files", std::to_string(info.files)}) + Row({"images (records)", std::to_string(info.records)}) +
           Row({"objects", std::to_string(info.objects)}) + Row({"crowd objects", std::to_string(info.crowd_objects)});
   html += Row({"image width min / mean / max", std::to_string(info.min_width) + " / " + FormatNumber(info.mean_width) +
@@ -203,7 +203,7 @@ std::string DatasetOf(const RunData& run) {
   if (!balance.bars.empty()) html += "<div class=\"charts\">" + BarChartSvg(balance) + "</div>";
   if (!info.problems.empty()) {
     html += "<p><b>" + std::to_string(info.problems.size()) + " problem(s):</b></p><ul>";
-    for (const std::string& p : info.problems) html += "<li>" + EscapeXml(p) + "</li>";
+    for (const std::string& p : info.problems) html += "<li>" + XmlEscape(p) + "</li>";
     html += "</ul>";
   }
   return html;
@@ -219,7 +219,7 @@ std::string DatasetSection(const std::vector<RunData>& runs) {
 
 std::string SemanticEvaluation(const RunData& run) {
   const nlohmann::json& m = *run.semantic;
-  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"metric", "value"}, "th");
+  std::string html = "<h3>" + XmlEscape(run.name) + "</h3><table>" + Row({"metric", "value"}, "th");
   for (const char* key : {"mean_iou", "pixel_accuracy", "mean_class_accuracy", "frequency_weighted_iou"}) {
     html += Row({key, FormatNumber(JsonNumber(m, key))});
   }
@@ -286,7 +286,7 @@ std::string PrCurves(const nlohmann::json& eval, const std::string& type) {
 std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
   static const char* kStats[12] = {"AP", "AP50", "AP75", "APs", "APm", "APl", "AR1", "AR10", "AR100", "ARs", "ARm", "ARl"};
   const std::string type = eval.value("iou_type", "bbox");
-  std::string html = "<h3>" + EscapeXml(run.name + " (" + type + ")") + "</h3><table>" + Row({"metric", "value"}, "th");
+  std::string html = "<h3>" + XmlEscape(run.name + " (" + type + ")") + "</h3><table>" + Row({"metric", "value"}, "th");
   const nlohmann::json stats = eval.value("stats", nlohmann::json::object());
   for (const char* key : kStats) {
     const double v = JsonNumber(stats, key);
@@ -306,7 +306,7 @@ std::string CocoEvaluation(const RunData& run, const nlohmann::json& eval) {
 // Where the box AP50 goes: one row and one bar per error type (evaluation/error_breakdown.h).
 std::string ErrorBreakdown(const RunData& run) {
   const nlohmann::json& b = *run.error_breakdown;
-  std::string html = "<h3>" + EscapeXml(run.name + ": detection errors (bbox)") + "</h3>" +
+  std::string html = "<h3>" + XmlEscape(run.name + ": detection errors (bbox)") + "</h3>" +
                      "<p class=\"muted\">AP50 " + FormatNumber(JsonNumber(b, "ap50")) + ", " +
                      std::to_string(b.value("true_positives", 0)) + " true positives. Each row: how many detections " +
                      "(ground truths for missed) have that error, and the AP50 gained by fixing only those.</p><table>" +
@@ -346,11 +346,11 @@ std::string ValueLabel(const std::string& key) {
 
 // "photo.jpg · IoU 0.42 · accuracy 0.9": the ranking value first, then the others in key order.
 std::string Caption(const nlohmann::json& entry, const std::string& ranked_by) {
-  std::string caption = EscapeXml(entry.value("id", "")) + " &middot; " + ValueLabel(ranked_by) + " " +
+  std::string caption = XmlEscape(entry.value("id", "")) + " &middot; " + ValueLabel(ranked_by) + " " +
                         FormatNumber(JsonNumber(entry, ranked_by));
   for (const auto& [key, value] : entry.items()) {
     if (key == "id" || key == "thumbnail" || key == ranked_by || !value.is_number()) continue;
-    caption += " &middot; " + EscapeXml(ValueLabel(key)) + " " + FormatNumber(value.get<double>());
+    caption += " &middot; " + XmlEscape(ValueLabel(key)) + " " + FormatNumber(value.get<double>());
   }
   return caption;
 }
@@ -362,7 +362,7 @@ std::string Gallery(const RunData& run) {
   const nlohmann::json gallery = g.value("gallery", nlohmann::json::array());
   const nlohmann::json images = g.value("image_scores", nlohmann::json::array());
   const std::string ranked_by = g.value("gallery_ranked_by", "mean_iou");
-  std::string html = "<h3>" + EscapeXml(run.name) + "</h3>";
+  std::string html = "<h3>" + XmlEscape(run.name) + "</h3>";
   if (!images.empty()) {
     BarChart spread{"Images per " + ValueLabel(ranked_by) + " bin (" + std::to_string(images.size()) + " images)",
                     "images", {}, 1};
@@ -378,12 +378,12 @@ std::string Gallery(const RunData& run) {
     html += "<div class=\"charts\">" + BarChartSvg(spread) + "</div>";
   }
   if (gallery.empty()) return html;
-  html += "<p class=\"muted\">Worst images first (lowest " + EscapeXml(ValueLabel(ranked_by)) +
+  html += "<p class=\"muted\">Worst images first (lowest " + XmlEscape(ValueLabel(ranked_by)) +
           "). Left: ground truth, right: prediction.</p><div class=\"gallery\">";
   for (size_t i = 0; i < gallery.size() && i < kMaxGalleryImages; ++i) {
     const std::string uri = ThumbnailUri(gallery[i]);
     if (uri.empty()) continue;
-    html += "<figure><img class=\"thumb\" alt=\"" + EscapeXml(gallery[i].value("id", "")) + "\" src=\"" + uri +
+    html += "<figure><img class=\"thumb\" alt=\"" + XmlEscape(gallery[i].value("id", "")) + "\" src=\"" + uri +
             "\"><figcaption>" + Caption(gallery[i], ranked_by) + "</figcaption></figure>";
   }
   return html + "</div>";
@@ -432,7 +432,7 @@ std::string FileSize(uintmax_t bytes) {
 
 std::string ModelCard(const RunData& run) {
   const nlohmann::json& m = *run.model;
-  std::string html = "<h3>" + EscapeXml(run.name) + "</h3><table>" + Row({"field", "value"}, "th");
+  std::string html = "<h3>" + XmlEscape(run.name) + "</h3><table>" + Row({"field", "value"}, "th");
   html += Row({"kind", m.value("kind", "segmentation")});
   for (const char* key : {"architecture", "num_classes"}) {
     if (m.contains(key)) html += Row({key, JsonText(m[key])});
@@ -481,8 +481,8 @@ std::string RenderReport(const std::vector<RunData>& runs) {
   }
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
                      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                     "<title>segtune report: " + EscapeXml(names) + "</title><style>" + kStyle +
-                     "</style></head><body><h1>segtune report</h1><p class=\"muted\">" + EscapeXml(names) +
+                     "<title>segtune report: " + XmlEscape(names) + "</title><style>" + kStyle +
+                     "</style></head><body><h1>segtune report</h1><p class=\"muted\">" + XmlEscape(names) +
                      " &middot; segtune " SEGTUNE_VERSION "</p>";
   if (dataset) html += DatasetSection(runs);
   if (curves) html += TrainingSection(runs);

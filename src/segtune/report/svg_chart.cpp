@@ -37,13 +37,13 @@ std::string Num(double v) {  // Coordinates: short, locale-free.
 }
 
 std::string Text(double x, double y, const std::string& text, const std::string& extra = "") {
-  return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\"" + extra + ">" + EscapeXml(text) + "</text>";
+  return "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\"" + extra + ">" + XmlEscape(text) + "</text>";
 }
 
 // The <svg> element of one chart of `kind` ("line-chart", ...), with its title at x = title_x.
 std::string Open(const std::string& title, const std::string& kind, double width, double height, double title_x) {
   return "<svg class=\"chart " + kind + "\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + Num(width) + " " +
-         Num(height) + "\" role=\"img\" aria-label=\"" + EscapeXml(title) + "\">" +
+         Num(height) + "\" role=\"img\" aria-label=\"" + XmlEscape(title) + "\">" +
          Text(title_x, 20, title, " class=\"chart-title\"");
 }
 
@@ -108,22 +108,6 @@ std::string Axes(const Range& x, const Range& y, const std::string& x_label, con
 
 }  // namespace
 
-std::string EscapeXml(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
 std::string FormatNumber(double value) {
   if (!std::isfinite(value)) return "n/a";
   char buf[32];
@@ -169,7 +153,7 @@ std::string LineChartSvg(const LineChart& chart) {
     if (line.x < x.lo || line.x > x.hi) continue;
     svg += "<line class=\"event\" x1=\"" + Num(px_of(line.x)) + "\" x2=\"" + Num(px_of(line.x)) + "\" y1=\"" +
            Num(kTop) + "\" y2=\"" + Num(kTop + plot_h) + "\" stroke=\"" + SeriesColour(line.series) +
-           "\" stroke-dasharray=\"4 3\" data-x=\"" + FormatNumber(line.x) + "\"><title>" + EscapeXml(line.label) +
+           "\" stroke-dasharray=\"4 3\" data-x=\"" + FormatNumber(line.x) + "\"><title>" + XmlEscape(line.label) +
            "</title></line>";
   }
   for (size_t i = 0; i < chart.series.size(); ++i) {
@@ -180,9 +164,9 @@ std::string LineChartSvg(const LineChart& chart) {
     }
     const auto& last = drawn[i].back();
     svg += "<polyline class=\"series\" fill=\"none\" stroke-width=\"1.5\" stroke=\"" + SeriesColour(i) +
-           "\" data-series=\"" + EscapeXml(chart.series[i].name) + "\" data-last-x=\"" + FormatNumber(last.first) +
+           "\" data-series=\"" + XmlEscape(chart.series[i].name) + "\" data-last-x=\"" + FormatNumber(last.first) +
            "\" data-last-y=\"" + FormatNumber(last.second) + "\" points=\"" + points + "\"><title>" +
-           EscapeXml(chart.series[i].name + ": " + FormatNumber(last.second) + " at " + chart.x_label + " " +
+           XmlEscape(chart.series[i].name + ": " + FormatNumber(last.second) + " at " + chart.x_label + " " +
                      FormatNumber(last.first)) +
            "</title></polyline>";
     const double ly = kTop + 14 + 16.0 * static_cast<double>(i);
@@ -193,7 +177,7 @@ std::string LineChartSvg(const LineChart& chart) {
     if (!std::isfinite(m.y)) continue;
     svg += "<circle class=\"marker\" cx=\"" + Num(px_of(m.x)) + "\" cy=\"" + Num(py_of(m.y)) +
            "\" r=\"5\" fill=\"none\" stroke-width=\"2\" stroke=\"" + SeriesColour(m.series) + "\" data-x=\"" +
-           FormatNumber(m.x) + "\" data-y=\"" + FormatNumber(m.y) + "\"><title>" + EscapeXml(m.label) + "</title></circle>";
+           FormatNumber(m.x) + "\" data-y=\"" + FormatNumber(m.y) + "\"><title>" + XmlEscape(m.label) + "</title></circle>";
   }
   return svg + "</svg>";
 }
@@ -212,8 +196,8 @@ std::string BarChartSvg(const BarChart& chart) {
       const double w = std::clamp(bar.value / max, 0.0, 1.0) * plot_w;
       svg += "<rect class=\"bar\" x=\"" + Num(label_w) + "\" y=\"" + Num(y + 2) + "\" width=\"" + Num(w) +
              "\" height=\"" + Num(row - 4) + "\" fill=\"" + SeriesColour(0) + "\" data-label=\"" +
-             EscapeXml(bar.label) + "\" data-value=\"" + value + "\"><title>" +
-             EscapeXml(bar.label + ": " + chart.value_label + " " + value) + "</title></rect>";
+             XmlEscape(bar.label) + "\" data-value=\"" + value + "\"><title>" +
+             XmlEscape(bar.label + ": " + chart.value_label + " " + value) + "</title></rect>";
       svg += Text(label_w + w + 4, y + 12, value);
     } else {
       svg += Text(label_w + 4, y + 12, "n/a", " class=\"muted\"");
@@ -248,7 +232,7 @@ std::string HeatmapSvg(const Heatmap& heatmap) {
       svg += "<rect class=\"cell\" x=\"" + Num(label_w + cell * static_cast<double>(c)) + "\" y=\"" + Num(y) +
              "\" width=\"" + Num(cell) + "\" height=\"" + Num(cell) + "\" fill=\"" + fill + "\" data-count=\"" +
              std::to_string(n) + "\"><title>" +
-             EscapeXml("ground truth " + heatmap.row_labels[r] + ", predicted " + heatmap.column_labels[c] + ": " +
+             XmlEscape("ground truth " + heatmap.row_labels[r] + ", predicted " + heatmap.column_labels[c] + ": " +
                        std::to_string(n) + " (" + FormatNumber(v) + " of the row)") +
              "</title></rect>";
     }

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "segtune/formats/xml_document.h"  // XmlEscape: text made safe in HTML/SVG elements and attributes.
+
 namespace segtune::report {
 
 struct Series {
@@ -70,9 +72,6 @@ std::string HeatmapSvg(const Heatmap& heatmap);
 
 // The colour of series i (a fixed palette, repeated).
 std::string SeriesColour(size_t i);
-
-// Text made safe inside HTML/SVG elements and attribute values.
-std::string EscapeXml(const std::string& text);
 
 // A number as the report prints it: up to 4 significant decimals ("0.7312", "1520", "n/a" for NaN).
 std::string FormatNumber(double value);

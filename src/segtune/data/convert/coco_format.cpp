@@ -2,6 +2,7 @@
 #include <fstream>
 
 #include "segtune/core/output_guard.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 
 namespace segtune {
@@ -13,11 +14,8 @@ namespace fs = std::filesystem;
 int DetectCoco(const fs::path& input) {
   std::error_code ec;
   if (!fs::is_regular_file(input, ec) || input.extension() != ".json") return 0;
-  std::ifstream in(input, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  if (head.find_first_not_of(" \t\r\n") == std::string::npos || head[head.find_first_not_of(" \t\r\n")] != '{') return 0;
+  const std::string head = FileHead(input);
+  if (FirstNonBlank(head) != '{') return 0;
   const bool images = head.find("\"images\"") != std::string::npos;
   const bool labels = head.find("\"annotations\"") != std::string::npos || head.find("\"categories\"") != std::string::npos;
   return images || labels ? 10 : 0;

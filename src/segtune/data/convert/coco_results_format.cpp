@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "segtune/core/error.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/prediction_reference.h"
 
@@ -17,12 +18,8 @@ namespace fs = std::filesystem;
 int DetectCocoResults(const fs::path& input) {
   std::error_code ec;
   if (!fs::is_regular_file(input, ec) || input.extension() != ".json") return 0;
-  std::ifstream in(input, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
-  const size_t first = head.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos || head[first] != '[') return 0;
+  const std::string head = FileHead(input);
+  if (FirstNonBlank(head) != '[') return 0;
   return head.find("\"image_id\"") != std::string::npos && head.find("\"score\"") != std::string::npos ? 10 : 0;
 }
 

@@ -7,6 +7,7 @@
 #include "segtune/core/output_guard.h"
 #include "segtune/data/convert/dataset_builder.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/formats/image_codec.h"
 

@@ -32,9 +32,4 @@ const nlohmann::json& ArrayAt(const nlohmann::json& object, const std::string& k
 const nlohmann::json& ExpectObject(const nlohmann::json& value, const JsonPlace& place);
 const nlohmann::json& ExpectArray(const nlohmann::json& value, const JsonPlace& place);
 
-// The first `max_bytes` bytes of a file ("" if unreadable): for detect(), which reads little.
-std::string FileHead(const std::filesystem::path& file, size_t max_bytes = 4096);
-// The first non-blank character of `text`, or '\0'.
-char FirstNonBlank(const std::string& text);
-
 }  // namespace segtune

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/labelbox.h"
 
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 int DetectLabelbox(const fs::path& input) {
   std::error_code ec;
   if (!fs::is_regular_file(input, ec)) return 0;
-  std::ifstream in(input, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
+  const std::string head = FileHead(input);
   for (const char* field : {"\"data_row\"", "\"Labeled Data\"", "\"DataRow ID\"", "\"External ID\""}) {
     if (head.find(field) != std::string::npos) return 10;
   }

@@ -23,6 +23,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/name_uuid.h"
 #include "segtune/core/output_guard.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/mask_polygons.h"
 
@@ -35,10 +36,7 @@ using Json = nlohmann::ordered_json;
 // A previous output of this writer: a JSON object line naming "uuid" and "dataRow" early on.
 bool IsMalFile(const fs::path& path) {
   if (!FileStartsWith(path, '{')) return false;
-  std::ifstream in(path, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
+  const std::string head = FileHead(path);
   return head.find("\"uuid\"") != std::string::npos && head.find("\"dataRow\"") != std::string::npos;
 }
 

@@ -10,6 +10,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/base64.h"
 #include "segtune/data/convert/dataset_builder.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/data/convert/labelme.h"
 #include "segtune/formats/image_codec.h"

@@ -4,6 +4,7 @@
 
 #include "segtune/core/url.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/data/convert/labelstudio.h"
 
@@ -27,26 +28,6 @@ int DetectLabelStudio(const fs::path& input) {
                     (Has(head, "\"data\"") || Has(head, "\"original_width\"") || Has(head, "\"from_name\""));
   const bool labels = Has(head, "labels\"") && Has(head, "\"original_width\"");
   return task || labels ? 20 : 0;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string PercentDecode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
-      out += char(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
-      i += 2;
-    } else {
-      out += s[i] == '+' ? ' ' : s[i];
-    }
-  }
-  return out;
 }
 
 std::string PercentEncodePath(const std::string& s) {

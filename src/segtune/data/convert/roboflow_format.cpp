@@ -10,6 +10,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/json_input.h"
 
 namespace segtune {

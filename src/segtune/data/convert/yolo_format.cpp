@@ -12,6 +12,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/mask_polygons.h"
@@ -33,10 +34,7 @@ int DetectYolo(const fs::path& input) {
     if (ext == ".data" || ext == ".names") return 20;
     if (ext != ".yaml" && ext != ".yml") return 0;
     // A data.yaml names its classes; other YAML (a pipeline config, CI files) does not.
-    std::ifstream in(file, std::ios::binary);
-    std::string head(4096, '\0');
-    in.read(head.data(), static_cast<std::streamsize>(head.size()));
-    head.resize(static_cast<size_t>(in.gcount()));
+    const std::string head = FileHead(file);
     const bool names = head.find("names:") != std::string::npos || head.find("nc:") != std::string::npos;
     return names && head.find("train:") != std::string::npos ? 20 : 0;
   } catch (const std::exception&) {
