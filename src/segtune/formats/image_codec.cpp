@@ -75,4 +75,35 @@ std::string EncodeGrayPng(const uint8_t* pixels, int height, int width) {
   return png;
 }
 
+// The scanlines of an indexed image are those of a gray one (one byte per pixel, filter 0), so the
+// same run coder makes IDAT; only IHDR's colour type and the PLTE chunk differ.
+std::string EncodePalettePng(const uint8_t* pixels, int height, int width, const std::vector<PaletteColor>& palette) {
+  if (height <= 0 || width <= 0) {
+    throw Error("PNG encoding: a " + std::to_string(width) + "x" + std::to_string(height) + " mask has no pixels");
+  }
+  if (palette.empty() || palette.size() > 256) {
+    throw Error("PNG encoding: a palette has 1 to 256 colours, not " + std::to_string(palette.size()));
+  }
+  const size_t n = size_t(height) * size_t(width);
+  for (size_t i = 0; i < n; ++i) {
+    if (pixels[i] >= palette.size()) {
+      throw Error("PNG encoding: pixel (" + std::to_string(i % size_t(width)) + ", " + std::to_string(i / size_t(width)) +
+                  ") has index " + std::to_string(pixels[i]) + " beyond the " + std::to_string(palette.size()) +
+                  "-colour palette");
+    }
+  }
+  std::string ihdr;
+  PutBe32(&ihdr, uint32_t(width));
+  PutBe32(&ihdr, uint32_t(height));
+  ihdr += std::string("\x08\x03\x00\x00\x00", 5);  // 8-bit, indexed colour, deflate, no filter, no interlace.
+  std::string plte;
+  for (const PaletteColor& c : palette) plte += {char(c.r), char(c.g), char(c.b)};
+  std::string png("\x89PNG\r\n\x1a\n", 8);
+  AppendChunk(&png, "IHDR", ihdr);
+  AppendChunk(&png, "PLTE", plte);
+  AppendChunk(&png, "IDAT", DeflateGrayScanlines(pixels, height, width));
+  AppendChunk(&png, "IEND", "");
+  return png;
+}
+
 }  // namespace segtune

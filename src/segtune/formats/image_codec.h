@@ -29,4 +29,15 @@ std::optional<ImageSize> ReadImageSize(std::string_view bytes);
 
 // Encodes a row-major h x w 8-bit single-channel buffer as a grayscale PNG. Throws Error on failure.
 std::string EncodeGrayPng(const uint8_t* pixels, int height, int width);
+
+// One palette entry of an indexed PNG.
+struct PaletteColor {
+  uint8_t r = 0, g = 0, b = 0;
+  bool operator==(const PaletteColor& o) const { return r == o.r && g == o.g && b == o.b; }
+};
+
+// Encodes a row-major h x w buffer of palette indexes as an 8-bit indexed-colour PNG (colour type 3,
+// PLTE chunk): what Pascal VOC's SegmentationClass/SegmentationObject masks are. `palette` has 1 to
+// 256 entries; every pixel must index into it. Throws Error otherwise.
+std::string EncodePalettePng(const uint8_t* pixels, int height, int width, const std::vector<PaletteColor>& palette);
 }  // namespace segtune

@@ -30,6 +30,8 @@ const std::vector<AnnotationFormat>& AnnotationFormats() {
       LabelboxAnnotationFormat(),
       YoloAnnotationFormat(),
       MasksAnnotationFormat(),
+      CvatAnnotationFormat(),
+      VocAnnotationFormat(),
   };
   return formats;
 }

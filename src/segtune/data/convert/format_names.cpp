@@ -17,6 +17,8 @@ const std::vector<FormatName>& AnnotationFormatNames() {
        false},
       {"yolo", "YOLO (Ultralytics data.yaml or Darknet obj.data; boxes and segments)", true, true, true},
       {"masks", "Semantic mask folders: images/ + masks/ PNGs with classes.txt or a colour table, CamVid, Cityscapes gtFine", true, true, true},
+      {"cvat", "CVAT for images 1.1 XML (task or project export; boxes, polygons, masks)", true, true, false},
+      {"voc", "Pascal VOC folder (Annotations XML, SegmentationClass/Object palette PNGs, ImageSets)", true, true, true},
   };
   return names;
 }

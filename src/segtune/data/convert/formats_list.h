@@ -17,5 +17,7 @@ AnnotationFormat LabelboxMalAnnotationFormat();  // labelbox_mal_format.cpp
 AnnotationFormat LabelboxAnnotationFormat();     // labelbox_format.cpp
 AnnotationFormat YoloAnnotationFormat();  // yolo_format.cpp
 AnnotationFormat MasksAnnotationFormat();  // masks_format.cpp
+AnnotationFormat CvatAnnotationFormat();  // cvat_format.cpp
+AnnotationFormat VocAnnotationFormat();   // voc_format.cpp
 
 }  // namespace segtune

@@ -1,0 +1,443 @@
+// CVAT for images 1.1 XML (`annotations.xml` of a task, job or project export; docs/formats.md §15).
+//
+// Read: <meta> labels become categories with ids 1..N in label order (labels a shape names but <meta>
+// does not declare are appended, with a warning); <image> becomes an image (ids kept), its `subset`
+// (project exports) a split; <box>, <polygon> and <mask> become annotations, with `occluded`,
+// `z_order`, `group_id`, `source` and the <attribute> children kept in the annotation's `extra`
+// ("attributes": {name: value}). Polylines, points, ellipses, cuboids, skeletons and tags have no
+// COCO counterpart: skipped with a warning naming the image and the shape.
+// Write: the same XML back; an annotation with an RLE becomes a <mask>, polygon parts become one
+// <polygon> each, box-only annotations a <box>; a prediction's score becomes an attribute `score`.
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/output_guard.h"
+#include "segtune/data/convert/cvat_mask_rle.h"
+#include "segtune/data/convert/formats_list.h"
+#include "segtune/formats/wkt.h"
+#include "segtune/formats/xml_document.h"
+
+namespace segtune {
+namespace {
+
+namespace fs = std::filesystem;
+
+// ---- reading -------------------------------------------------------------------------------------
+
+const std::string& Require(const XmlElement& e, const char* name, const fs::path& file, const std::string& where) {
+  const std::string* value = e.Attribute(name);
+  if (value == nullptr) throw FormatError(file, where, "<" + e.name + "> has no attribute '" + name + "'");
+  return *value;
+}
+
+double ParseNumber(const std::string& text, const char* name, const fs::path& file, const std::string& where) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
+    throw FormatError(file, where, std::string(name) + ": expected a number, got '" + text + "'");
+  }
+  return v;
+}
+
+int ParseInt(const std::string& text, const char* name, const fs::path& file, const std::string& where) {
+  const double v = ParseNumber(text, name, file, where);
+  if (v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0) {
+    throw FormatError(file, where, std::string(name) + ": expected an integer, got '" + text + "'");
+  }
+  return int(v);
+}
+
+// "x0,y0;x1,y1;..." with at least 3 points.
+std::vector<double> ParsePoints(const std::string& text, const fs::path& file, const std::string& where) {
+  std::vector<double> xy;
+  std::stringstream pairs(text);
+  std::string pair;
+  while (std::getline(pairs, pair, ';')) {
+    const size_t comma = pair.find(',');
+    if (comma == std::string::npos || pair.find(',', comma + 1) != std::string::npos) {
+      throw FormatError(file, where, "points: expected 'x,y;x,y;...', got '" + pair + "' in '" + text.substr(0, 80) + "'");
+    }
+    xy.push_back(ParseNumber(pair.substr(0, comma), "points", file, where));
+    xy.push_back(ParseNumber(pair.substr(comma + 1), "points", file, where));
+  }
+  if (xy.size() < 6) {
+    throw FormatError(file, where, "points: a polygon needs at least 3 points, got " + std::to_string(xy.size() / 2));
+  }
+  return xy;
+}
+
+std::array<double, 4> BoundsOf(const std::vector<double>& xy) {
+  double x0 = xy[0], y0 = xy[1], x1 = xy[0], y1 = xy[1];
+  for (size_t i = 0; i + 1 < xy.size(); i += 2) {
+    x0 = std::min(x0, xy[i]), x1 = std::max(x1, xy[i]);
+    y0 = std::min(y0, xy[i + 1]), y1 = std::max(y1, xy[i + 1]);
+  }
+  return {x0, y0, x1 - x0, y1 - y0};
+}
+
+class CvatReader {
+ public:
+  CvatReader(fs::path file, ConversionReport* report) : file_(std::move(file)), report_(report) {}
+
+  LabeledDataset Read() {
+    const auto root = LoadXml(file_);
+    if (root->name != "annotations") {
+      throw FormatError(file_, "line " + std::to_string(root->line),
+                        "expected the root element <annotations> of CVAT for images 1.1, got <" + root->name + ">");
+    }
+    if (const XmlElement* meta = root->Child("meta")) ReadLabels(*meta);
+    if (!root->Children("track").empty()) {
+      report_->Warn(file_, "", "<track> elements (CVAT for video) skipped: export the task as CVAT for images");
+    }
+    std::set<std::string> ids;
+    for (const XmlElement* image : root->Children("image")) ReadImage(*image, &ids);
+    return std::move(dataset_);
+  }
+
+ private:
+  // Labels of a task, job or project export, in declaration order.
+  void ReadLabels(const XmlElement& meta) {
+    for (const char* owner : {"task", "job", "project"}) {
+      const XmlElement* o = meta.Child(owner);
+      const XmlElement* labels = o ? o->Child("labels") : nullptr;
+      if (labels == nullptr) continue;
+      for (const XmlElement* label : labels->Children("label")) {
+        const std::string name = label->ChildText("name");
+        if (name.empty()) throw FormatError(file_, "line " + std::to_string(label->line), "<label> has no <name>");
+        AddCategory(name);
+      }
+      return;
+    }
+  }
+
+  int64_t AddCategory(const std::string& name) {
+    const auto it = category_of_label_.find(name);
+    if (it != category_of_label_.end()) return it->second;
+    const int64_t id = int64_t(dataset_.coco.categories.size()) + 1;
+    dataset_.coco.categories.push_back({id, name, "", nlohmann::json::object()});
+    category_of_label_[name] = id;
+    return id;
+  }
+
+  void ReadImage(const XmlElement& e, std::set<std::string>* ids) {
+    std::string where = "line " + std::to_string(e.line) + ": <image>";
+    CocoImage image;
+    image.id = {Require(e, "id", file_, where), true};
+    image.id.is_number = !image.id.text.empty() && image.id.text.size() <= 18 &&
+                         image.id.text.find_first_not_of("0123456789") == std::string::npos;
+    image.file_name = Require(e, "name", file_, where);
+    where = "line " + std::to_string(e.line) + ": image '" + image.file_name + "'";
+    image.width = ParseInt(Require(e, "width", file_, where), "width", file_, where);
+    image.height = ParseInt(Require(e, "height", file_, where), "height", file_, where);
+    if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where, "width and height must be positive");
+    if (!ids->insert(image.id.text).second) throw FormatError(file_, where, "image id " + image.id.text + " used twice");
+    if (const std::string* subset = e.Attribute("subset"); subset && !subset->empty()) {
+      dataset_.subset_of_image[image.id.text] = *subset;
+    }
+    dataset_.coco.images.push_back(image);
+    int index = 0;
+    for (const auto& shape : e.children) ReadShape(*shape, image, ++index);
+  }
+
+  void ReadShape(const XmlElement& s, const CocoImage& image, int index) {
+    const std::string where = "line " + std::to_string(s.line) + ": image '" + image.file_name + "': " + s.name + " " +
+                              std::to_string(index);
+    if (s.name != "box" && s.name != "polygon" && s.name != "mask") {
+      report_->Warn(file_, where, "<" + s.name + "> has no COCO counterpart; skipped");
+      return;
+    }
+    CocoAnnotation a;
+    a.id = int64_t(dataset_.coco.annotations.size()) + 1;
+    a.image_id = image.id;
+    const std::string& label = Require(s, "label", file_, where);
+    if (!category_of_label_.count(label)) report_->Warn(file_, where, "label '" + label + "' is not declared in <meta>; added");
+    a.category_id = AddCategory(label);
+    if (s.name == "box") ReadBox(s, where, &a);
+    if (s.name == "polygon") ReadPolygon(s, where, &a);
+    if (s.name == "mask") ReadMask(s, image, where, &a);
+    ReadExtra(s, where, &a);
+    dataset_.coco.annotations.push_back(std::move(a));
+  }
+
+  void ReadBox(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+    const double xtl = ParseNumber(Require(s, "xtl", file_, where), "xtl", file_, where);
+    const double ytl = ParseNumber(Require(s, "ytl", file_, where), "ytl", file_, where);
+    const double xbr = ParseNumber(Require(s, "xbr", file_, where), "xbr", file_, where);
+    const double ybr = ParseNumber(Require(s, "ybr", file_, where), "ybr", file_, where);
+    a->bbox = {xtl, ytl, xbr - xtl, ybr - ytl};
+    a->area = a->bbox[2] * a->bbox[3];
+    if (const std::string* rotation = s.Attribute("rotation"); rotation && ParseNumber(*rotation, "rotation", file_, where) != 0) {
+      a->extra["rotation"] = ParseNumber(*rotation, "rotation", file_, where);
+      report_->Warn(file_, where, "rotated box: COCO boxes are axis-aligned; the rotation is kept in extra only");
+    }
+  }
+
+  void ReadPolygon(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+    std::vector<double> xy = ParsePoints(Require(s, "points", file_, where), file_, where);
+    a->bbox = BoundsOf(xy);
+    a->area = std::fabs(ShoelaceArea(xy));
+    a->segmentation.polygons.push_back(std::move(xy));
+  }
+
+  void ReadMask(const XmlElement& s, const CocoImage& image, const std::string& where, CocoAnnotation* a) {
+    CvatMaskRle mask;
+    mask.counts = ParseCvatRleCounts(Require(s, "rle", file_, where), file_.string() + ": " + where);
+    mask.left = ParseInt(Require(s, "left", file_, where), "left", file_, where);
+    mask.top = ParseInt(Require(s, "top", file_, where), "top", file_, where);
+    mask.width = ParseInt(Require(s, "width", file_, where), "width", file_, where);
+    mask.height = ParseInt(Require(s, "height", file_, where), "height", file_, where);
+    Rle rle = CvatMaskToRle(mask, image.height, image.width, file_.string() + ": " + where);
+    a->bbox = RleToBbox(rle);
+    a->area = double(RleArea(rle));
+    a->segmentation.rle = std::move(rle);
+  }
+
+  // occluded, z_order, group_id and source as extra fields; <attribute> children as "attributes".
+  void ReadExtra(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+    for (const char* name : {"occluded", "z_order", "group_id"}) {
+      if (const std::string* v = s.Attribute(name)) a->extra[name] = ParseInt(*v, name, file_, where);
+    }
+    if (const std::string* v = s.Attribute("source")) a->extra["source"] = *v;
+    nlohmann::json attributes = nlohmann::json::object();
+    for (const XmlElement* attribute : s.Children("attribute")) {
+      const std::string name = Require(*attribute, "name", file_, "line " + std::to_string(attribute->line));
+      std::string value = attribute->text;
+      // A prediction written by segtune comes back with its score as a number.
+      if (name == "score") {
+        char* end = nullptr;
+        const double score = std::strtod(value.c_str(), &end);
+        if (!value.empty() && end == value.c_str() + value.size() && std::isfinite(score)) {
+          a->score = score;
+          continue;
+        }
+      }
+      attributes[name] = value;
+    }
+    if (!attributes.empty()) a->extra["attributes"] = std::move(attributes);
+  }
+
+  fs::path file_;
+  ConversionReport* report_;
+  LabeledDataset dataset_;
+  std::map<std::string, int64_t> category_of_label_;
+};
+
+fs::path CvatXmlOf(const fs::path& input) {
+  std::error_code ec;
+  return fs::is_directory(input, ec) ? input / "annotations.xml" : input;
+}
+
+// An XML file (or a folder holding annotations.xml) whose root is <annotations> with CVAT's <version>
+// or <meta>. Pascal VOC's files have the root <annotation> (singular).
+int DetectCvat(const fs::path& input) {
+  const fs::path file = CvatXmlOf(input);
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec) || file.extension() != ".xml") return 0;
+  std::ifstream in(file, std::ios::binary);
+  std::string head(4096, '\0');
+  in.read(head.data(), std::streamsize(head.size()));
+  head.resize(size_t(in.gcount()));
+  if (head.find("<annotations>") == std::string::npos && head.find("<annotations ") == std::string::npos) return 0;
+  if (head.find("<version>") == std::string::npos && head.find("<meta>") == std::string::npos) return 0;
+  return file == input ? 20 : 15;
+}
+
+LabeledDataset ReadCvat(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
+  const fs::path file = CvatXmlOf(input);
+  LabeledDataset dataset = CvatReader(file, report).Read();
+  std::error_code ec;
+  // A CVAT export zip unpacked: annotations.xml beside images/.
+  const fs::path images = file.parent_path() / "images";
+  dataset.images_dir = !options.images_dir.empty() ? options.images_dir
+                       : fs::is_directory(images, ec) ? images
+                                                      : file.parent_path();
+  return dataset;
+}
+
+// ---- writing -------------------------------------------------------------------------------------
+
+std::string Fixed2(double v) {
+  char buffer[64];
+  std::snprintf(buffer, sizeof(buffer), "%.2f", v);
+  return buffer;
+}
+
+std::string AttributeText(const nlohmann::json& value) {
+  if (value.is_string()) return value.get<std::string>();
+  return value.dump();
+}
+
+int64_t ExtraInt(const nlohmann::json& extra, const char* name, int64_t fallback) {
+  const auto it = extra.find(name);
+  return it != extra.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+}
+
+std::optional<int64_t> NumericId(const ImageId& id) {
+  if (!id.is_number || id.text.empty() || id.text.size() > 18 || id.text.find_first_not_of("0123456789") != std::string::npos) {
+    return std::nullopt;
+  }
+  return std::stoll(id.text);
+}
+
+class CvatWriter {
+ public:
+  CvatWriter(const LabeledDataset& dataset, fs::path output, ConversionReport* report)
+      : dataset_(dataset), output_(std::move(output)), report_(report) {
+    for (const auto& c : dataset.coco.categories) name_of_category_[c.id] = c.name;
+    for (const auto& a : dataset.coco.annotations) annotations_of_image_[a.image_id.text].push_back(&a);
+  }
+
+  std::string Xml() {
+    out_ << "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<annotations>\n  <version>1.1</version>\n";
+    Meta();
+    // CVAT's image ids are numbers: numeric ids are kept, the others numbered after the largest.
+    int64_t next_id = 0;
+    for (const auto& image : dataset_.coco.images) {
+      if (const auto id = NumericId(image.id)) next_id = std::max(next_id, *id + 1);
+    }
+    for (const auto& image : dataset_.coco.images) {
+      const auto id = NumericId(image.id);
+      Image(image, id ? *id : next_id++);
+    }
+    out_ << "</annotations>\n";
+    return out_.str();
+  }
+
+ private:
+  // A project export when the dataset has splits (CVAT keeps them as the images' `subset`), else a task.
+  void Meta() {
+    const bool project = !dataset_.subset_of_image.empty();
+    out_ << "  <meta>\n    <" << (project ? "project" : "task") << ">\n      <name>segtune</name>\n";
+    if (!project) out_ << "      <size>" << dataset_.coco.images.size() << "</size>\n      <mode>annotation</mode>\n";
+    out_ << "      <labels>\n";
+    std::map<int64_t, std::set<std::string>> attributes;
+    for (const auto& a : dataset_.coco.annotations) {
+      if (a.score) attributes[a.category_id].insert("score");
+      const auto it = a.extra.find("attributes");
+      if (it == a.extra.end() || !it->is_object()) continue;
+      for (const auto& [name, value] : it->items()) attributes[a.category_id].insert(name);
+    }
+    for (const auto& c : dataset_.coco.categories) {
+      out_ << "        <label>\n          <name>" << XmlEscape(c.name) << "</name>\n          <type>any</type>\n"
+           << "          <attributes>\n";
+      for (const auto& name : attributes[c.id]) {
+        out_ << "            <attribute>\n              <name>" << XmlEscape(name) << "</name>\n"
+             << "              <mutable>False</mutable>\n              <input_type>text</input_type>\n"
+             << "              <default_value></default_value>\n              <values></values>\n"
+             << "            </attribute>\n";
+      }
+      out_ << "          </attributes>\n        </label>\n";
+    }
+    out_ << "      </labels>\n    </" << (project ? "project" : "task") << ">\n  </meta>\n";
+  }
+
+  void Image(const CocoImage& image, int64_t id) {
+    out_ << "  <image id=\"" << id << "\" name=\"" << XmlEscape(image.file_name) << "\"";
+    const auto subset = dataset_.subset_of_image.find(image.id.text);
+    if (subset != dataset_.subset_of_image.end()) out_ << " subset=\"" << XmlEscape(subset->second) << "\"";
+    out_ << " width=\"" << image.width << "\" height=\"" << image.height << "\">\n";
+    const auto it = annotations_of_image_.find(image.id.text);
+    if (it != annotations_of_image_.end()) {
+      for (const CocoAnnotation* a : it->second) Shape(*a, image);
+    }
+    out_ << "  </image>\n";
+  }
+
+  void Shape(const CocoAnnotation& a, const CocoImage& image) {
+    const std::string element = "image '" + image.file_name + "': annotation " + std::to_string(a.id);
+    const auto name = name_of_category_.find(a.category_id);
+    if (name == name_of_category_.end()) {
+      report_->Warn(output_, element, "category " + std::to_string(a.category_id) + " is not in the categories; skipped");
+      return;
+    }
+    if (a.iscrowd) report_->Warn(output_, element, "iscrowd has no CVAT counterpart; written as an ordinary shape");
+    const std::string common = " label=\"" + XmlEscape(name->second) + "\"" + CommonAttributes(a);
+    if (a.segmentation.rle) {
+      Mask(a, common, element);
+    } else if (!a.segmentation.polygons.empty()) {
+      if (a.segmentation.polygons.size() > 1) {
+        report_->Warn(output_, element, std::to_string(a.segmentation.polygons.size()) +
+                                            " polygon parts written as as many <polygon> shapes (CVAT has no multi-part polygon)");
+      }
+      for (const auto& part : a.segmentation.polygons) {
+        std::string points;
+        for (size_t i = 0; i + 1 < part.size(); i += 2) points += (i ? ";" : "") + Fixed2(part[i]) + "," + Fixed2(part[i + 1]);
+        Open("polygon", common + " points=\"" + points + "\"");
+        Attributes(a);
+      }
+    } else {
+      Open("box", common + " xtl=\"" + Fixed2(a.bbox[0]) + "\" ytl=\"" + Fixed2(a.bbox[1]) + "\" xbr=\"" +
+                      Fixed2(a.bbox[0] + a.bbox[2]) + "\" ybr=\"" + Fixed2(a.bbox[1] + a.bbox[3]) + "\"");
+      Attributes(a);
+    }
+  }
+
+  void Mask(const CocoAnnotation& a, const std::string& common, const std::string& element) {
+    const CvatMaskRle mask = RleToCvatMask(*a.segmentation.rle);
+    if (mask.width == 0) {
+      report_->Warn(output_, element, "empty mask skipped");
+      return;
+    }
+    Open("mask", common + " rle=\"" + FormatCvatRleCounts(mask.counts) + "\" left=\"" + std::to_string(mask.left) +
+                     "\" top=\"" + std::to_string(mask.top) + "\" width=\"" + std::to_string(mask.width) +
+                     "\" height=\"" + std::to_string(mask.height) + "\"");
+    Attributes(a);
+  }
+
+  // source, occluded, z_order (and group_id) as CVAT writes them; predictions are "auto".
+  std::string CommonAttributes(const CocoAnnotation& a) {
+    std::string source = a.score ? "auto" : "manual";
+    if (const auto it = a.extra.find("source"); it != a.extra.end() && it->is_string()) source = it->get<std::string>();
+    std::string s = " source=\"" + XmlEscape(source) + "\" occluded=\"" + std::to_string(ExtraInt(a.extra, "occluded", 0)) +
+                    "\" z_order=\"" + std::to_string(ExtraInt(a.extra, "z_order", 0)) + "\"";
+    if (const int64_t group = ExtraInt(a.extra, "group_id", 0)) s += " group_id=\"" + std::to_string(group) + "\"";
+    return s;
+  }
+
+  void Open(const char* shape, const std::string& attributes) { out_ << "    <" << shape << attributes << ">\n"; pending_close_ = shape; }
+
+  void Attributes(const CocoAnnotation& a) {
+    if (const auto it = a.extra.find("attributes"); it != a.extra.end() && it->is_object()) {
+      for (const auto& [name, value] : it->items()) {
+        out_ << "      <attribute name=\"" << XmlEscape(name) << "\">" << XmlEscape(AttributeText(value)) << "</attribute>\n";
+      }
+    }
+    if (a.score) {
+      char buffer[64];
+      std::snprintf(buffer, sizeof(buffer), "%.6g", *a.score);
+      out_ << "      <attribute name=\"score\">" << buffer << "</attribute>\n";
+    }
+    out_ << "    </" << pending_close_ << ">\n";
+  }
+
+  const LabeledDataset& dataset_;
+  fs::path output_;
+  ConversionReport* report_;
+  std::map<int64_t, std::string> name_of_category_;
+  std::map<std::string, std::vector<const CocoAnnotation*>> annotations_of_image_;
+  std::ostringstream out_;
+  const char* pending_close_ = "";
+};
+
+void WriteCvat(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
+               ConversionReport* report) {
+  CheckOutputFile(output, options.overwrite, {"convert", "-o", "CVAT XML file", {}},
+                  [](const fs::path& p) { return FileStartsWith(p, '<') && DetectCvat(p) > 0; });
+  WriteFileAtomic(output, CvatWriter(dataset, output, report).Xml());
+  report->written.push_back(output);
+}
+
+}  // namespace
+
+AnnotationFormat CvatAnnotationFormat() {
+  return {"cvat", DetectCvat, ReadCvat, WriteCvat};
+}
+
+}  // namespace segtune

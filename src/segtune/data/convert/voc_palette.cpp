@@ -1,0 +1,67 @@
+#include "segtune/data/convert/voc_palette.h"
+
+#include <unordered_map>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include "segtune/core/error.h"
+#include "segtune/data/image_decode.h"
+
+namespace segtune {
+
+const std::vector<PaletteColor>& VocColormap() {
+  static const std::vector<PaletteColor> colors = [] {
+    std::vector<PaletteColor> out(256);
+    for (int i = 0; i < 256; ++i) {
+      int r = 0, g = 0, b = 0;
+      for (int bit = 7, c = i; c > 0; --bit, c >>= 3) {
+        r |= (c & 1) << bit;
+        g |= ((c >> 1) & 1) << bit;
+        b |= ((c >> 2) & 1) << bit;
+      }
+      out[size_t(i)] = {uint8_t(r), uint8_t(g), uint8_t(b)};
+    }
+    return out;
+  }();
+  return colors;
+}
+
+const std::vector<std::string>& VocClassNames() {
+  static const std::vector<std::string> names = {
+      "background", "aeroplane", "bicycle", "bird",  "boat",        "bottle", "bus",
+      "car",        "cat",       "chair",   "cow",   "diningtable", "dog",    "horse",
+      "motorbike",  "person",    "pottedplant", "sheep", "sofa",    "train",  "tvmonitor"};
+  return names;
+}
+
+std::vector<uint8_t> ReadIndexedMask(const std::filesystem::path& file, const std::vector<PaletteColor>& colors,
+                                     int* height, int* width) {
+  const cv::Mat image = DecodeImageFile(file, cv::IMREAD_UNCHANGED);
+  if (image.depth() != CV_8U) throw FormatError(file, "", "expected an 8-bit mask PNG");
+  *height = image.rows, *width = image.cols;
+  std::vector<uint8_t> out(size_t(image.rows) * size_t(image.cols));
+  if (image.channels() == 1) {
+    for (int y = 0; y < image.rows; ++y) std::copy_n(image.ptr<uint8_t>(y), image.cols, &out[size_t(y) * image.cols]);
+    return out;
+  }
+  std::unordered_map<uint32_t, uint8_t> index_of;
+  for (size_t i = colors.size(); i-- > 0;) index_of[uint32_t(colors[i].r) << 16 | uint32_t(colors[i].g) << 8 | colors[i].b] = uint8_t(i);
+  const int channels = image.channels();
+  for (int y = 0; y < image.rows; ++y) {
+    const uint8_t* row = image.ptr<uint8_t>(y);
+    for (int x = 0; x < image.cols; ++x) {
+      const uint8_t* bgr = row + size_t(x) * size_t(channels);
+      const uint32_t key = uint32_t(bgr[2]) << 16 | uint32_t(bgr[1]) << 8 | bgr[0];
+      const auto it = index_of.find(key);
+      if (it == index_of.end()) {
+        throw FormatError(file, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")",
+                          "colour (" + std::to_string(bgr[2]) + "," + std::to_string(bgr[1]) + "," +
+                              std::to_string(bgr[0]) + ") is not in the VOC palette (or labelmap.txt)");
+      }
+      out[size_t(y) * image.cols + x] = it->second;
+    }
+  }
+  return out;
+}
+
+}  // namespace segtune

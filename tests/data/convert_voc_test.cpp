@@ -1,0 +1,374 @@
+// Pascal VOC folders (data/convert/voc_format.cpp, voc_writer.cpp, voc_palette.h) and the palette PNG
+// encoder (formats/image_codec.h). The fixture's XML files and split lists are checked in
+// (tests/data/fixtures/convert/voc/VOC2012, VOC's layout); its palette PNGs, with VOC's 255 borders
+// around objects, are drawn here with EncodePalettePng.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+
+#include <set>
+
+#include "segtune/core/atomic_file.h"
+#include "segtune/core/error.h"
+#include "segtune/core/safe_name.h"
+#include "segtune/data/convert/convert.h"
+#include "segtune/data/convert/voc_palette.h"
+#include "segtune/formats/image_codec.h"
+#include "test_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using segtune::testing::TempDir;
+
+constexpr int kW = 12, kH = 10;
+
+// A filled rectangle of `value` with a one-pixel 255 ring around it, as VOC draws object borders.
+void Draw(std::vector<uint8_t>* pixels, int x0, int y0, int x1, int y1, uint8_t value) {
+  for (int y = y0 - 1; y <= y1 + 1; ++y) {
+    for (int x = x0 - 1; x <= x1 + 1; ++x) {
+      const bool inside = x >= x0 && x <= x1 && y >= y0 && y <= y1;
+      (*pixels)[size_t(y) * kW + x] = inside ? value : 255;
+    }
+  }
+}
+
+void WritePng(const fs::path& file, const std::vector<uint8_t>& pixels) {
+  segtune::WriteFileAtomic(file, segtune::EncodePalettePng(pixels.data(), kH, kW, segtune::VocColormap()));
+}
+
+// The checked-in fixture plus its masks and (stand-in) image files, in a temporary copy.
+fs::path MakeVoc(const TempDir& dir) {
+  const fs::path root = dir / "VOC2012";
+  fs::copy(segtune::testing::SourcePath("tests/data/fixtures/convert/voc/VOC2012"), root, fs::copy_options::recursive);
+  fs::create_directories(root / "SegmentationObject");
+  fs::create_directories(root / "SegmentationClass");
+  fs::create_directories(root / "JPEGImages");
+  std::vector<uint8_t> objects(kW * kH, 0), classes(kW * kH, 0);
+  Draw(&objects, 2, 2, 3, 5, 1), Draw(&classes, 2, 2, 3, 5, 15);  // person
+  Draw(&objects, 8, 4, 9, 7, 2), Draw(&classes, 8, 4, 9, 7, 5);   // bottle
+  WritePng(root / "SegmentationObject" / "2007_000001.png", objects);
+  WritePng(root / "SegmentationClass" / "2007_000001.png", classes);
+  // 2007_000002 has masks and no XML: its class comes from SegmentationClass (1 = aeroplane).
+  std::vector<uint8_t> objects2(kW * kH, 0), classes2(kW * kH, 0);
+  for (int y = 0; y < 2; ++y) {
+    for (int x = 0; x < 3; ++x) objects2[y * kW + x] = 1, classes2[y * kW + x] = 1;
+  }
+  objects2[5 * kW + 5] = classes2[5 * kW + 5] = 255;
+  WritePng(root / "SegmentationObject" / "2007_000002.png", objects2);
+  WritePng(root / "SegmentationClass" / "2007_000002.png", classes2);
+  for (const char* id : {"2007_000001", "2007_000002", "2007_000003"}) {
+    segtune::WriteFileAtomic(root / "JPEGImages" / (std::string(id) + ".jpg"), std::string("jpeg of ") + id);
+  }
+  return root;
+}
+
+segtune::LabeledDataset Read(const fs::path& root, segtune::ConversionReport* report) {
+  return segtune::FindAnnotationFormat("voc").read(root, {}, report);
+}
+
+std::vector<uint8_t> Pixels(const segtune::Rle& rle) {
+  std::vector<uint8_t> out(size_t(rle.h) * rle.w);
+  segtune::RleDecode(rle, out.data());
+  return out;
+}
+
+std::vector<uint8_t> Rect(int x0, int y0, int x1, int y1) {
+  std::vector<uint8_t> out(kW * kH, 0);
+  for (int y = y0; y <= y1; ++y) {
+    for (int x = x0; x <= x1; ++x) out[y * kW + x] = 1;
+  }
+  return out;
+}
+
+const segtune::CocoAnnotation* Find(const segtune::LabeledDataset& d, const std::string& image, const std::string& category) {
+  std::string id;
+  int64_t category_id = -1;
+  for (const auto& i : d.coco.images) if (i.file_name == image) id = i.id.text;
+  for (const auto& c : d.coco.categories) if (c.name == category) category_id = c.id;
+  for (const auto& a : d.coco.annotations) {
+    if (a.image_id.text == id && a.category_id == category_id) return &a;
+  }
+  return nullptr;
+}
+
+std::string ErrorOf(const fs::path& root) {
+  segtune::ConversionReport report;
+  try {
+    Read(root, &report);
+  } catch (const segtune::FormatError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(VocPalette, ColormapIsVocsBitInterleavedTable) {
+  const auto& c = segtune::VocColormap();
+  ASSERT_EQ(c.size(), 256u);
+  EXPECT_EQ(c[0], (segtune::PaletteColor{0, 0, 0}));
+  EXPECT_EQ(c[1], (segtune::PaletteColor{128, 0, 0}));
+  EXPECT_EQ(c[2], (segtune::PaletteColor{0, 128, 0}));
+  EXPECT_EQ(c[5], (segtune::PaletteColor{128, 0, 128}));
+  EXPECT_EQ(c[15], (segtune::PaletteColor{192, 128, 128}));  // person
+  EXPECT_EQ(c[255], (segtune::PaletteColor{224, 224, 192}));  // void
+  ASSERT_EQ(segtune::VocClassNames().size(), 21u);
+  EXPECT_EQ(segtune::VocClassNames()[15], "person");
+  EXPECT_EQ(segtune::VocClassNames()[20], "tvmonitor");
+}
+
+TEST(VocPalette, PalettePngDecodesWithOpenCvToThePaletteColours) {
+  const std::vector<uint8_t> pixels = {0, 1, 2, 15, 255, 5};
+  const std::string png = segtune::EncodePalettePng(pixels.data(), 2, 3, segtune::VocColormap());
+  EXPECT_EQ(png[25], 3) << "IHDR colour type 3 (indexed)";
+  EXPECT_EQ(png.substr(37, 4), "PLTE");
+  const cv::Mat bgr = cv::imdecode(cv::Mat(1, int(png.size()), CV_8U, const_cast<char*>(png.data())), cv::IMREAD_COLOR);
+  ASSERT_EQ(bgr.rows, 2);
+  ASSERT_EQ(bgr.cols, 3);
+  for (int i = 0; i < 6; ++i) {
+    const cv::Vec3b v = bgr.at<cv::Vec3b>(i / 3, i % 3);
+    const auto& want = segtune::VocColormap()[pixels[size_t(i)]];
+    EXPECT_EQ(v[2], want.r) << i;
+    EXPECT_EQ(v[1], want.g) << i;
+    EXPECT_EQ(v[0], want.b) << i;
+  }
+  EXPECT_THROW(segtune::EncodePalettePng(pixels.data(), 2, 3, {{0, 0, 0}, {1, 1, 1}}), segtune::Error);
+}
+
+TEST(VocFormat, ReadsBoxesOneBasedAndMasksWithoutTheVoidBorder) {
+  TempDir dir;
+  segtune::ConversionReport report;
+  const auto d = Read(MakeVoc(dir), &report);
+  ASSERT_EQ(d.coco.images.size(), 3u);
+  EXPECT_EQ(d.images_dir, dir / "VOC2012" / "JPEGImages");
+  const auto* person = Find(d, "2007_000001.jpg", "person");
+  ASSERT_NE(person, nullptr);
+  // xmin=2..xmax=5 (1-based, inclusive) covers pixels 1..4: x=1, width=4.
+  EXPECT_EQ(person->bbox, (std::array<double, 4>{1, 1, 4, 6}));
+  ASSERT_TRUE(person->segmentation.rle);
+  EXPECT_EQ(Pixels(*person->segmentation.rle), Rect(2, 2, 3, 5)) << "255 border pixels belong to no instance";
+  EXPECT_EQ(person->area, 8);
+  EXPECT_EQ(person->extra["difficult"], 1);
+  EXPECT_EQ(person->extra["truncated"], 1);
+  EXPECT_EQ(person->extra["pose"], "Left");
+  EXPECT_TRUE(person->iscrowd) << "difficult objects are crowd, so COCO evaluation ignores them as VOC's does";
+  const auto* bottle = Find(d, "2007_000001.jpg", "bottle");
+  ASSERT_NE(bottle, nullptr);
+  EXPECT_EQ(bottle->bbox, (std::array<double, 4>{7, 2, 4, 7}));
+  EXPECT_FALSE(bottle->iscrowd);
+  EXPECT_EQ(Pixels(*bottle->segmentation.rle), Rect(8, 4, 9, 7));
+  // The void border is kept on the image, for writing VOC again.
+  const auto& image = d.coco.images[0];
+  ASSERT_TRUE(image.extra.contains("voc_void"));
+  const auto v = segtune::RleFromString(image.extra["voc_void"]["counts"].get<std::string>(), kH, kW);
+  EXPECT_EQ(segtune::RleArea(v), 16u + 16u) << "the two one-pixel rings";
+  EXPECT_TRUE(report.warnings.empty()) << report.warnings[0].ToString();
+}
+
+TEST(VocFormat, MaskOnlyImagesAndClassNamesFromTheTables) {
+  TempDir dir;
+  segtune::ConversionReport report;
+  const auto d = Read(MakeVoc(dir), &report);
+  const auto* plane = Find(d, "2007_000002.jpg", "aeroplane");
+  ASSERT_NE(plane, nullptr) << "class 1 without any XML is VOC's aeroplane";
+  EXPECT_EQ(plane->category_id, 1);
+  EXPECT_EQ(plane->bbox, (std::array<double, 4>{0, 0, 3, 2}));
+  EXPECT_EQ(d.coco.images[1].width, kW) << "size from the mask";
+  const auto* can = Find(d, "2007_000003.jpg", "can");
+  ASSERT_NE(can, nullptr);
+  EXPECT_EQ(can->category_id, 21) << "a name VOC's table lacks gets the next index";
+  EXPECT_EQ(can->bbox, (std::array<double, 4>{0, 0, 30, 20}));
+  EXPECT_EQ(can->extra["occluded"], 1);
+  EXPECT_TRUE(can->segmentation.empty());
+  for (const auto& c : d.coco.categories) {
+    if (c.name == "person") EXPECT_EQ(c.id, 15);
+    if (c.name == "bottle") EXPECT_EQ(c.id, 5);
+  }
+  EXPECT_EQ(d.coco.categories.size(), 4u);
+}
+
+TEST(VocFormat, SplitsTakeTrainvalAsTheUnionWithoutCountingTwice) {
+  TempDir dir;
+  segtune::ConversionReport report;
+  const auto d = Read(MakeVoc(dir), &report);
+  ASSERT_EQ(d.subset_of_image.size(), 3u);
+  EXPECT_EQ(d.subset_of_image.at("1"), "train");
+  EXPECT_EQ(d.subset_of_image.at("2"), "val");
+  EXPECT_EQ(d.subset_of_image.at("3"), "val");
+  EXPECT_EQ(d.coco.images.size(), 3u) << "bottle_train.txt is a per-class list, not a split";
+}
+
+TEST(VocFormat, UnknownColourNamesFileAndPixel) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  std::vector<uint8_t> pixels(kW * kH, 0);
+  pixels[3 * kW + 7] = 1;
+  const std::vector<segtune::PaletteColor> odd = {{0, 0, 0}, {1, 2, 3}};
+  segtune::WriteFileAtomic(root / "SegmentationClass" / "2007_000001.png", segtune::EncodePalettePng(pixels.data(), kH, kW, odd));
+  const std::string e = ErrorOf(root);
+  EXPECT_NE(e.find("SegmentationClass/2007_000001.png: pixel (7, 3): colour (1,2,3) is not in the VOC palette"), std::string::npos) << e;
+}
+
+TEST(VocFormat, MalformedXmlNamesFileAndLine) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  std::string xml = segtune::ReadFile(root / "Annotations" / "2007_000003.xml");
+  xml.replace(xml.find("<xmin>6</xmin>"), 14, "<xmin>six</xmin>");
+  segtune::WriteFileAtomic(root / "Annotations" / "2007_000003.xml", xml);
+  const int line = segtune::testing::LineOf(xml, "<xmin>six");
+  std::string e = ErrorOf(root);
+  EXPECT_NE(e.find("2007_000003.xml: line " + std::to_string(line - 1) + ": <bndbox>: <xmin>: expected a number, got 'six'"),
+            std::string::npos) << e;
+  xml.replace(xml.find("<bndbox>"), 8, "<box>");
+  xml.replace(xml.find("</bndbox>"), 9, "</box>");
+  segtune::WriteFileAtomic(root / "Annotations" / "2007_000003.xml", xml);
+  e = ErrorOf(root);
+  EXPECT_NE(e.find("2007_000003.xml: line " + std::to_string(segtune::testing::LineOf(xml, "<object>")) + ": <object>: no <bndbox>"),
+            std::string::npos) << e;
+  segtune::WriteFileAtomic(root / "Annotations" / "2007_000003.xml", "<annotation>\n<object>\n</annotation>");
+  e = ErrorOf(root);
+  EXPECT_NE(e.find("2007_000003.xml: line 3"), std::string::npos) << e;
+}
+
+TEST(VocFormat, MaskSizeDifferentFromXmlSizeIsAnError) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  std::string xml = segtune::ReadFile(root / "Annotations" / "2007_000001.xml");
+  xml.replace(xml.find("<width>12</width>"), 17, "<width>13</width>");
+  segtune::WriteFileAtomic(root / "Annotations" / "2007_000001.xml", xml);
+  const std::string e = ErrorOf(root);
+  EXPECT_NE(e.find("SegmentationObject/2007_000001.png: mask is 12x10 but the XML's <size> says 13x10"), std::string::npos) << e;
+}
+
+// voc -> COCO JSON -> voc: the same boxes, the same mask PNGs (void borders included), the same splits.
+TEST(VocFormat, RoundTripThroughCocoReproducesBoxesMasksAndSplits) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  segtune::ConvertOptions options;
+  options.input = root;
+  options.output = dir / "a.json";
+  options.to = "coco";
+  segtune::ConvertAnnotations(options);
+  options.input = dir / "a.json";
+  options.from = "coco";
+  options.output = dir / "out";
+  options.to = "voc";
+  options.images_dir = root / "JPEGImages";
+  const auto report = segtune::ConvertAnnotations(options);
+  EXPECT_EQ(report.images, 3);
+
+  for (const char* folder : {"SegmentationObject", "SegmentationClass"}) {
+    for (const char* id : {"2007_000001", "2007_000002"}) {
+      int h0 = 0, w0 = 0, h1 = 0, w1 = 0;
+      const auto a = segtune::ReadIndexedMask(root / folder / (std::string(id) + ".png"), segtune::VocColormap(), &h0, &w0);
+      const auto b = segtune::ReadIndexedMask(dir / "out" / folder / (std::string(id) + ".png"), segtune::VocColormap(), &h1, &w1);
+      EXPECT_EQ(a, b) << folder << "/" << id;
+    }
+  }
+  segtune::ConversionReport r;
+  const auto x = Read(root, &r);
+  const auto y = Read(dir / "out", &r);
+  ASSERT_EQ(y.coco.annotations.size(), x.coco.annotations.size());
+  for (size_t i = 0; i < x.coco.annotations.size(); ++i) {
+    const auto& p = x.coco.annotations[i];
+    const auto& q = y.coco.annotations[i];
+    EXPECT_EQ(q.bbox, p.bbox) << i;
+    EXPECT_EQ(q.category_id, p.category_id) << i;
+    EXPECT_EQ(q.iscrowd, p.iscrowd) << i;
+    // VOC tools expect <pose>, <truncated> and <difficult> on every object, so a mask-only instance
+    // comes back with them.
+    if (!p.extra.empty()) EXPECT_EQ(q.extra, p.extra) << i;
+    EXPECT_EQ(q.segmentation.rle.has_value(), p.segmentation.rle.has_value()) << i;
+    if (p.segmentation.rle) EXPECT_EQ(*q.segmentation.rle, *p.segmentation.rle) << i;
+  }
+  EXPECT_EQ(y.subset_of_image, x.subset_of_image);
+  EXPECT_EQ(segtune::ReadFile(dir / "out" / "ImageSets" / "Main" / "trainval.txt"), "2007_000001\n2007_000002\n2007_000003\n");
+  EXPECT_EQ(fs::hard_link_count(dir / "out" / "JPEGImages" / "2007_000001.jpg"), 2u) << "linked, not copied";
+}
+
+TEST(VocFormat, WritesCocoBoxesAsOneBasedInclusivePixels) {
+  segtune::LabeledDataset d;
+  d.coco.categories.push_back({1, "widget", "", {}});
+  d.coco.images.push_back({{"1", true}, "w.jpg", 40, 30, "", "", {}});
+  segtune::CocoAnnotation a;
+  a.id = 1, a.image_id = {"1", true}, a.category_id = 1, a.bbox = {0, 0, 40, 30}, a.iscrowd = true;
+  d.coco.annotations.push_back(a);
+  a.id = 2, a.bbox = {10, 5, 3, 2}, a.iscrowd = false;
+  a.segmentation.polygons = {{10, 5, 13, 5, 13, 7, 10, 7}};
+  d.coco.annotations.push_back(a);
+  TempDir dir;
+  segtune::ConversionReport report;
+  segtune::FindAnnotationFormat("voc").write(d, dir / "v", {}, &report);
+  const std::string xml = segtune::ReadFile(dir / "v" / "Annotations" / "w.xml");
+  EXPECT_NE(xml.find("<xmin>1</xmin>\n      <ymin>1</ymin>\n      <xmax>40</xmax>\n      <ymax>30</ymax>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<xmin>11</xmin>\n      <ymin>6</ymin>\n      <xmax>13</xmax>\n      <ymax>7</ymax>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<difficult>1</difficult>"), std::string::npos) << "iscrowd goes out as difficult";
+  const auto back = Read(dir / "v", &report);
+  EXPECT_EQ(back.coco.annotations[0].bbox, (std::array<double, 4>{0, 0, 40, 30}));
+  EXPECT_EQ(back.coco.annotations[1].bbox, (std::array<double, 4>{10, 5, 3, 2}));
+  EXPECT_EQ(back.coco.categories[0].name, "widget") << "names from labelmap.txt";
+  ASSERT_TRUE(back.coco.annotations[1].segmentation.rle) << "the polygon is rasterized into SegmentationObject";
+  EXPECT_EQ(*back.coco.annotations[1].segmentation.rle, segtune::RleFromPolygons(a.segmentation.polygons, 30, 40));
+}
+
+TEST(VocFormat, HostileImageNamesNeverLeaveTheOutput) {
+  TempDir dir;
+  fs::create_directories(dir / "in" / "images");
+  segtune::WriteFileAtomic(dir / "in" / "x.jpg", "outside");  // What "../x.jpg" points at from images/.
+  segtune::LabeledDataset d;
+  d.images_dir = dir / "in" / "images";
+  d.coco.categories.push_back({1, "cat", "", {}});
+  for (const char* name : {"../x.jpg", "/etc/x", "../../../../../tmp/evil.jpg"}) {
+    d.coco.images.push_back({{std::to_string(d.coco.images.size() + 1), true}, name, 8, 8, "", "", {}});
+  }
+  segtune::ConversionReport report;
+  segtune::FindAnnotationFormat("voc").write(d, dir / "out" / "voc", {}, &report);
+  std::set<std::string> outside;
+  for (const auto& e : fs::recursive_directory_iterator(dir.path())) {
+    const std::string p = fs::relative(e.path(), dir.path()).string();
+    if (p.rfind("out/voc", 0) != 0 && p.rfind("in", 0) != 0) outside.insert(p);
+  }
+  EXPECT_EQ(outside, (std::set<std::string>{"out"}));
+  EXPECT_FALSE(fs::exists("/tmp/evil.xml"));
+  for (const auto& e : fs::recursive_directory_iterator(dir / "out" / "voc")) {
+    EXPECT_EQ(fs::weakly_canonical(e.path()).string().rfind(fs::weakly_canonical(dir / "out" / "voc").string(), 0), 0u) << e.path();
+  }
+  const std::string x = segtune::SanitizeFileName("../x.jpg");
+  EXPECT_EQ(x.find('/'), std::string::npos);
+  EXPECT_EQ(segtune::ReadFile(dir / "out" / "voc" / "JPEGImages" / x), "outside") << "the image itself is still copied";
+  EXPECT_TRUE(fs::exists(dir / "out" / "voc" / "Annotations" / (fs::path(x).stem().string() + ".xml")));
+  EXPECT_TRUE(fs::exists(dir / "out" / "voc" / "Annotations" / (segtune::SanitizeFileName("/etc/x") + ".xml")));
+  int renamed = 0;
+  for (const auto& w : report.warnings) renamed += w.element.find("'../x.jpg'") != std::string::npos || w.element.find("'/etc/x'") != std::string::npos;
+  EXPECT_GE(renamed, 2);
+}
+
+TEST(VocFormat, ExistingOutputReplacedOnlyIfOursAndOverwrite) {
+  TempDir dir;
+  segtune::LabeledDataset d;
+  d.coco.images.push_back({{"1", true}, "a.jpg", 8, 8, "", "", {}});
+  segtune::ConversionReport report;
+  fs::create_directories(dir / "theirs");
+  segtune::WriteFileAtomic(dir / "theirs" / "keep.txt", "x");
+  segtune::WriteOptions overwrite;
+  overwrite.overwrite = true;
+  EXPECT_THROW(segtune::FindAnnotationFormat("voc").write(d, dir / "theirs", overwrite, &report), segtune::UsageError);
+  EXPECT_TRUE(fs::exists(dir / "theirs" / "keep.txt"));
+  segtune::FindAnnotationFormat("voc").write(d, dir / "ours", {}, &report);
+  EXPECT_TRUE(fs::exists(dir / "ours" / "segtune-voc.txt"));
+  EXPECT_THROW(segtune::FindAnnotationFormat("voc").write(d, dir / "ours", {}, &report), segtune::UsageError);
+  segtune::FindAnnotationFormat("voc").write(d, dir / "ours", overwrite, &report);
+}
+
+TEST(VocFormat, AutoDetectsVocFoldersOnly) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  EXPECT_EQ(segtune::DetectAnnotationFormat(root).name, "voc");
+  EXPECT_EQ(segtune::FindAnnotationFormat("voc").detect(root / "Annotations" / "2007_000001.xml"), 0);
+  EXPECT_EQ(segtune::FindAnnotationFormat("coco").detect(root), 0);
+  EXPECT_EQ(segtune::FindAnnotationFormat("cvat").detect(root), 0);
+  segtune::WriteFileAtomic(dir / "c.json", "{\"images\": []}");
+  EXPECT_EQ(segtune::FindAnnotationFormat("voc").detect(dir / "c.json"), 0);
+  EXPECT_EQ(segtune::FindAnnotationFormat("voc").detect(segtune::testing::SourcePath("tests/data/fixtures/convert/cvat")), 0);
+}
+
+}  // namespace
