@@ -197,6 +197,50 @@ TEST(VocFormat, SplitsTakeTrainvalAsTheUnionWithoutCountingTwice) {
   EXPECT_EQ(d.coco.images.size(), 3u) << "bottle_train.txt is a per-class list, not a split";
 }
 
+// CVAT's and Datumaro's VOC exports colour classes by labelmap.txt, not by VOC's map.
+TEST(VocFormat, LabelmapNamesAndColoursTheClasses) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  fs::remove_all(root / "Annotations");
+  fs::remove(root / "SegmentationClass" / "2007_000002.png");
+  fs::remove(root / "SegmentationObject" / "2007_000002.png");
+  segtune::WriteFileAtomic(root / "labelmap.txt", "# label:color_rgb:parts:actions\nbackground:0,0,0::\nbottle:250,50,83::\ncan:51,221,255::\n");
+  std::vector<segtune::PaletteColor> palette(256, {0, 0, 0});
+  palette[1] = {250, 50, 83}, palette[2] = {51, 221, 255}, palette[255] = {224, 224, 192};
+  std::vector<uint8_t> classes(kW * kH, 0);
+  Draw(&classes, 2, 2, 3, 5, 2);
+  segtune::WriteFileAtomic(root / "SegmentationClass" / "2007_000001.png", segtune::EncodePalettePng(classes.data(), kH, kW, palette));
+  segtune::ConversionReport report;
+  const auto d = Read(root, &report);
+  const auto* can = Find(d, "2007_000001.jpg", "can");
+  ASSERT_NE(can, nullptr);
+  EXPECT_EQ(can->category_id, 2) << "labelmap.txt line order is the class index";
+  EXPECT_EQ(Pixels(*can->segmentation.rle), Rect(2, 2, 3, 5)) << "the object PNG's instance, classed by the labelmap's colour";
+  EXPECT_EQ(d.coco.categories.size(), 1u);
+}
+
+// Without SegmentationObject each class is one annotation; 255 stays void, also under a labelmap.
+TEST(VocFormat, ClassOnlyMasksGiveOneAnnotationPerClass) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  fs::remove_all(root / "SegmentationObject");
+  segtune::WriteFileAtomic(root / "labelmap.txt", "background:0,0,0::\nbottle:250,50,83::\ncan:51,221,255::\n");
+  std::vector<segtune::PaletteColor> palette(256, {0, 0, 0});
+  palette[1] = {250, 50, 83}, palette[2] = {51, 221, 255}, palette[255] = {224, 224, 192};
+  std::vector<uint8_t> classes(kW * kH, 0);
+  Draw(&classes, 2, 2, 3, 5, 1);
+  segtune::WriteFileAtomic(root / "SegmentationClass" / "2007_000002.png", segtune::EncodePalettePng(classes.data(), kH, kW, palette));
+  segtune::ConversionReport report;
+  const auto d = Read(root, &report);
+  const auto* bottle = Find(d, "2007_000002.jpg", "bottle");
+  ASSERT_NE(bottle, nullptr);
+  EXPECT_EQ(Pixels(*bottle->segmentation.rle), Rect(2, 2, 3, 5));
+  const auto& image = d.coco.images[1];
+  ASSERT_EQ(image.file_name, "2007_000002.jpg");
+  const auto v = segtune::RleFromString(image.extra["voc_void"]["counts"].get<std::string>(), kH, kW);
+  EXPECT_EQ(segtune::RleArea(v), 16u) << "the ring is void, not a class";
+}
+
 TEST(VocFormat, UnknownColourNamesFileAndPixel) {
   TempDir dir;
   const fs::path root = MakeVoc(dir);
@@ -239,7 +283,7 @@ TEST(VocFormat, MaskSizeDifferentFromXmlSizeIsAnError) {
   EXPECT_NE(e.find("SegmentationObject/2007_000001.png: mask is 12x10 but the XML's <size> says 13x10"), std::string::npos) << e;
 }
 
-// voc -> COCO JSON -> voc: the same boxes, the same mask PNGs (void borders included), the same splits.
+// voc -> COCO JSON -> voc: the same boxes and mask PNGs (void borders included); voc -> voc keeps the splits.
 TEST(VocFormat, RoundTripThroughCocoReproducesBoxesMasksAndSplits) {
   TempDir dir;
   const fs::path root = MakeVoc(dir);
@@ -280,9 +324,13 @@ TEST(VocFormat, RoundTripThroughCocoReproducesBoxesMasksAndSplits) {
     EXPECT_EQ(q.segmentation.rle.has_value(), p.segmentation.rle.has_value()) << i;
     if (p.segmentation.rle) EXPECT_EQ(*q.segmentation.rle, *p.segmentation.rle) << i;
   }
-  EXPECT_EQ(y.subset_of_image, x.subset_of_image);
-  EXPECT_EQ(segtune::ReadFile(dir / "out" / "ImageSets" / "Main" / "trainval.txt"), "2007_000001\n2007_000002\n2007_000003\n");
   EXPECT_EQ(fs::hard_link_count(dir / "out" / "JPEGImages" / "2007_000001.jpg"), 2u) << "linked, not copied";
+  // A COCO file has no splits; the dataset in memory carries them from reader to writer.
+  EXPECT_TRUE(y.subset_of_image.empty());
+  segtune::FindAnnotationFormat("voc").write(x, dir / "direct", {}, &r);
+  EXPECT_EQ(Read(dir / "direct", &r).subset_of_image, x.subset_of_image);
+  EXPECT_EQ(segtune::ReadFile(dir / "direct" / "ImageSets" / "Main" / "trainval.txt"), "2007_000001\n2007_000002\n2007_000003\n");
+  EXPECT_EQ(segtune::ReadFile(dir / "direct" / "ImageSets" / "Segmentation" / "train.txt"), "2007_000001\n");
 }
 
 TEST(VocFormat, WritesCocoBoxesAsOneBasedInclusivePixels) {

@@ -34,6 +34,10 @@ Rle CvatMaskToRle(const CvatMaskRle& mask, int image_height, int image_width, co
                       " is empty or not inside the " + std::to_string(image_width) + "x" +
                       std::to_string(image_height) + " image");
   }
+  if (uint64_t(image_width) * uint64_t(image_height) > (uint64_t(1) << 31)) {
+    throw FormatError(where + ": a mask in a " + std::to_string(image_width) + "x" + std::to_string(image_height) +
+                      " image is beyond segtune's 2^31-pixel limit for masks");
+  }
   uint64_t sum = 0;
   for (uint32_t c : mask.counts) sum += c;
   const uint64_t box_pixels = uint64_t(mask.width) * uint64_t(mask.height);

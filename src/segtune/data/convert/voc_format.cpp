@@ -137,7 +137,9 @@ class VocReader {
       colors.push_back({uint8_t(r), uint8_t(g), uint8_t(b)});
     }
     labelmap_ = true;
-    colors.resize(256, VocColormap()[kVocVoid]);  // Indexes past the labels: only void's colour.
+    // Indexes past the labels keep VOC's colours, so 255 is still void; on a colour clash the lower
+    // index (a label) wins.
+    for (size_t i = colors.size(); i < 256; ++i) colors.push_back(VocColormap()[i]);
     class_colors_ = colors;
   }
 
