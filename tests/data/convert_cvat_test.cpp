@@ -209,6 +209,28 @@ TEST(CvatFormat, PredictionScoreIsWrittenAsScoreAttributeAndReadBack) {
   EXPECT_DOUBLE_EQ(*back.coco.annotations[0].score, 0.875);
 }
 
+// Fields CVAT has no place for (VOC's difficult, pose) travel as attributes instead of being lost.
+TEST(CvatFormat, OtherAnnotationFieldsBecomeAttributes) {
+  segtune::LabeledDataset d;
+  d.coco.categories.push_back({1, "person", "", {}});
+  d.coco.images.push_back({{"1", true}, "x.jpg", 8, 8, "", "", {}});
+  segtune::CocoAnnotation a;
+  a.id = 1, a.image_id = {"1", true}, a.category_id = 1, a.bbox = {1, 1, 3, 3};
+  a.extra = {{"difficult", 1}, {"pose", "Left"}, {"occluded", 1}, {"tags", {1, 2}}};
+  d.coco.annotations.push_back(a);
+  TempDir dir;
+  segtune::ConversionReport report;
+  Write(d, dir / "p.xml", &report);
+  const std::string xml = segtune::ReadFile(dir / "p.xml");
+  EXPECT_NE(xml.find("<attribute name=\"difficult\">1</attribute>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<attribute name=\"pose\">Left</attribute>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("occluded=\"1\""), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("name=\"occluded\""), std::string::npos) << "occluded is the shape's own attribute";
+  EXPECT_TRUE(HasWarning(report, "annotation 1", "field 'tags'"));
+  const auto back = Read(dir / "p.xml", &report);
+  EXPECT_EQ(back.coco.annotations[0].extra["attributes"], (nlohmann::json{{"difficult", "1"}, {"pose", "Left"}}));
+}
+
 TEST(CvatFormat, MalformedInputNamesFileAndLine) {
   std::string e = ErrorOf(OneImage("<polygon label=\"car\" points=\"1,2;3\"/>"));
   EXPECT_NE(e.find("bad.xml: line 6: image 'a.jpg': polygon 1: points"), std::string::npos) << e;

@@ -339,6 +339,8 @@ TEST(VocFormat, WritesCocoBoxesAsOneBasedInclusivePixels) {
   d.coco.images.push_back({{"1", true}, "w.jpg", 40, 30, "", "", {}});
   segtune::CocoAnnotation a;
   a.id = 1, a.image_id = {"1", true}, a.category_id = 1, a.bbox = {0, 0, 40, 30}, a.iscrowd = true;
+  a.extra["attributes"] = {{"color", "red"}};
+  a.score = 0.5;
   d.coco.annotations.push_back(a);
   a.id = 2, a.bbox = {10, 5, 3, 2}, a.iscrowd = false;
   a.segmentation.polygons = {{10, 5, 13, 5, 13, 7, 10, 7}};
@@ -350,6 +352,9 @@ TEST(VocFormat, WritesCocoBoxesAsOneBasedInclusivePixels) {
   EXPECT_NE(xml.find("<xmin>1</xmin>\n      <ymin>1</ymin>\n      <xmax>40</xmax>\n      <ymax>30</ymax>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<xmin>11</xmin>\n      <ymin>6</ymin>\n      <xmax>13</xmax>\n      <ymax>7</ymax>"), std::string::npos) << xml;
   EXPECT_NE(xml.find("<difficult>1</difficult>"), std::string::npos) << "iscrowd goes out as difficult";
+  ASSERT_EQ(report.warnings.size(), 2u) << "the image file is missing, and";
+  EXPECT_EQ(report.warnings[1].element, "image 'w.jpg': annotation 1");
+  EXPECT_NE(report.warnings[1].message.find("attributes or scores of 2 annotation(s) dropped"), std::string::npos);
   const auto back = Read(dir / "v", &report);
   EXPECT_EQ(back.coco.annotations[0].bbox, (std::array<double, 4>{0, 0, 40, 30}));
   EXPECT_EQ(back.coco.annotations[1].bbox, (std::array<double, 4>{10, 5, 3, 2}));

@@ -7,7 +7,8 @@
 // ("attributes": {name: value}). Polylines, points, ellipses, cuboids, skeletons and tags have no
 // COCO counterpart: skipped with a warning naming the image and the shape.
 // Write: the same XML back; an annotation with an RLE becomes a <mask>, polygon parts become one
-// <polygon> each, box-only annotations a <box>; a prediction's score becomes an attribute `score`.
+// <polygon> each, box-only annotations a <box>; a prediction's score becomes an attribute `score`,
+// other single-valued annotation fields (VOC's difficult, pose, ...) attributes of their name.
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -173,8 +174,10 @@ class CvatReader {
     const double ybr = ParseNumber(Require(s, "ybr", file_, where), "ybr", file_, where);
     a->bbox = {xtl, ytl, xbr - xtl, ybr - ytl};
     a->area = a->bbox[2] * a->bbox[3];
-    if (const std::string* rotation = s.Attribute("rotation"); rotation && ParseNumber(*rotation, "rotation", file_, where) != 0) {
-      a->extra["rotation"] = ParseNumber(*rotation, "rotation", file_, where);
+    const std::string* rotation = s.Attribute("rotation");
+    const double degrees = rotation ? ParseNumber(*rotation, "rotation", file_, where) : 0;
+    if (degrees != 0) {
+      a->extra["rotation"] = degrees;
       report_->Warn(file_, where, "rotated box: COCO boxes are axis-aligned; the rotation is kept in extra only");
     }
   }
@@ -274,6 +277,20 @@ std::string AttributeText(const nlohmann::json& value) {
   return value.dump();
 }
 
+// What goes out as <attribute> children: the annotation's "attributes", then its other scalar fields
+// that CVAT has no place for (VOC's difficult, truncated, pose; a COCO file's own fields), so that
+// they reach CVAT instead of being lost.
+nlohmann::json AttributesOf(const CocoAnnotation& a) {
+  static const std::set<std::string> kShapeFields = {"attributes", "occluded", "z_order", "group_id", "source", "rotation"};
+  nlohmann::json out = nlohmann::json::object();
+  if (const auto it = a.extra.find("attributes"); it != a.extra.end() && it->is_object()) out = *it;
+  if (!a.extra.is_object()) return out;
+  for (const auto& [name, value] : a.extra.items()) {
+    if (!kShapeFields.count(name) && value.is_primitive() && !value.is_null() && !out.contains(name)) out[name] = value;
+  }
+  return out;
+}
+
 int64_t ExtraInt(const nlohmann::json& extra, const char* name, int64_t fallback) {
   const auto it = extra.find(name);
   return it != extra.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
@@ -320,9 +337,8 @@ class CvatWriter {
     std::map<int64_t, std::set<std::string>> attributes;
     for (const auto& a : dataset_.coco.annotations) {
       if (a.score) attributes[a.category_id].insert("score");
-      const auto it = a.extra.find("attributes");
-      if (it == a.extra.end() || !it->is_object()) continue;
-      for (const auto& [name, value] : it->items()) attributes[a.category_id].insert(name);
+      const nlohmann::json values = AttributesOf(a);
+      for (const auto& [name, value] : values.items()) attributes[a.category_id].insert(name);
     }
     for (const auto& c : dataset_.coco.categories) {
       out_ << "        <label>\n          <name>" << XmlEscape(c.name) << "</name>\n          <type>any</type>\n"
@@ -358,6 +374,9 @@ class CvatWriter {
       return;
     }
     if (a.iscrowd) report_->Warn(output_, element, "iscrowd has no CVAT counterpart; written as an ordinary shape");
+    for (const auto& [field, value] : a.extra.items()) {
+      if (!value.is_primitive() && field != "attributes") report_->Warn(output_, element, "field '" + field + "' (not a single value) dropped");
+    }
     const std::string common = " label=\"" + XmlEscape(name->second) + "\"" + CommonAttributes(a);
     if (a.segmentation.rle) {
       Mask(a, common, element);
@@ -401,13 +420,16 @@ class CvatWriter {
     return s;
   }
 
-  void Open(const char* shape, const std::string& attributes) { out_ << "    <" << shape << attributes << ">\n"; pending_close_ = shape; }
+  // Starts a shape element; Attributes() writes its children and closes it.
+  void Open(const char* shape, const std::string& attributes) {
+    out_ << "    <" << shape << attributes << ">\n";
+    pending_close_ = shape;
+  }
 
   void Attributes(const CocoAnnotation& a) {
-    if (const auto it = a.extra.find("attributes"); it != a.extra.end() && it->is_object()) {
-      for (const auto& [name, value] : it->items()) {
-        out_ << "      <attribute name=\"" << XmlEscape(name) << "\">" << XmlEscape(AttributeText(value)) << "</attribute>\n";
-      }
+    const nlohmann::json values = AttributesOf(a);
+    for (const auto& [name, value] : values.items()) {
+      out_ << "      <attribute name=\"" << XmlEscape(name) << "\">" << XmlEscape(AttributeText(value)) << "</attribute>\n";
     }
     if (a.score) {
       char buffer[64];

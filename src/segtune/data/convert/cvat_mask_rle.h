@@ -31,7 +31,8 @@ std::vector<uint32_t> ParseCvatRleCounts(const std::string& text, const std::str
 // the runs do not sum to width*height or the box does not lie inside the image.
 Rle CvatMaskToRle(const CvatMaskRle& mask, int image_height, int image_width, const std::string& where);
 
-// The CVAT mask of `rle` cut to its tight box; nullopt-like empty counts (width 0) for an empty mask.
+// The CVAT mask of `rle`, cut to the tight box of its foreground. An empty mask gives width 0 and no
+// counts.
 CvatMaskRle RleToCvatMask(const Rle& rle);
 
 // "3, 5, 1", as CVAT writes it.

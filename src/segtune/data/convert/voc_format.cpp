@@ -44,7 +44,6 @@ struct VocInstance {
 struct VocItem {
   std::string id;
   CocoImage image;
-  bool has_xml = false;
   std::vector<VocObject> objects;
   std::vector<VocInstance> instances;
   std::optional<Rle> void_rle;
@@ -173,7 +172,10 @@ class VocReader {
     std::error_code ec;
     const fs::path xml = root_ / "Annotations" / (id + ".xml");
     if (fs::is_regular_file(xml, ec)) ReadXml(xml, &item);
-    if (item.image.file_name.empty()) item.image.file_name = FindImage(id).empty() ? id + ".jpg" : FindImage(id);
+    if (item.image.file_name.empty()) {
+      const std::string found = FindImage(id);
+      item.image.file_name = found.empty() ? id + ".jpg" : found;
+    }
     ReadMasks(&item);
     if (item.image.width == 0) SizeFromImageFile(&item);
     return item;
@@ -184,7 +186,6 @@ class VocReader {
     if (root->name != "annotation") {
       throw FormatError(file, "line " + std::to_string(root->line), "expected the root element <annotation>, got <" + root->name + ">");
     }
-    item->has_xml = true;
     item->image.file_name = root->ChildText("filename");
     if (const XmlElement* size = root->Child("size")) {
       item->image.width = ParseSize(*size, "width", file);

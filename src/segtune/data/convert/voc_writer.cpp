@@ -63,6 +63,10 @@ class VocWriter {
     WriteSplits();
     WriteLabelmap();
     WriteFileAtomic(root_ / kMarker, "Pascal VOC folder written by segtune convert\n");
+    if (dropped_ > 0) {
+      report_->Warn(output_, dropped_example_, "attributes or scores of " + std::to_string(dropped_) +
+                                                   " annotation(s) dropped (VOC objects have none); this is the first");
+    }
   }
 
  private:
@@ -120,9 +124,19 @@ class VocWriter {
     out << "<annotation>\n  <folder>JPEGImages</folder>\n  <filename>" << XmlEscape(name) << "</filename>\n"
         << "  <size>\n    <width>" << image.width << "</width>\n    <height>" << image.height
         << "</height>\n    <depth>3</depth>\n  </size>\n  <segmented>" << (segmented ? 1 : 0) << "</segmented>\n";
-    for (const CocoAnnotation* a : objects) Object(*a, &out);
+    for (const CocoAnnotation* a : objects) {
+      Object(*a, &out);
+      NoteDropped(*a, image);
+    }
     out << "</annotation>\n";
     return out.str();
+  }
+
+  // VOC objects have no attributes or scores: counted here, reported once by Write().
+  void NoteDropped(const CocoAnnotation& a, const CocoImage& image) {
+    const auto attributes = a.extra.find("attributes");
+    if (!a.score && (attributes == a.extra.end() || attributes->empty())) return;
+    if (dropped_++ == 0) dropped_example_ = "image '" + image.file_name + "': annotation " + std::to_string(a.id);
   }
 
   // Boxes go out as VOC's 1-based inclusive pixel indexes: x=0, width=W gives xmin=1, xmax=W.
@@ -241,6 +255,8 @@ class VocWriter {
   std::map<std::string, std::string> id_of_;  // ImageId text -> VOC id (file stem).
   std::set<std::string> segmented_;
   std::set<std::string> stems_;
+  int dropped_ = 0;
+  std::string dropped_example_;
 };
 
 }  // namespace
