@@ -267,6 +267,18 @@ TEST(CvatFormat, UndeclaredLabelIsAddedWithAWarning) {
   EXPECT_TRUE(HasWarning(report, "box 1", "'truck' is not declared"));
 }
 
+TEST(CvatFormat, RotatedBoxKeepsItsRotationWithAWarning) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "a.xml", OneImage("<box label=\"car\" xtl=\"1\" ytl=\"1\" xbr=\"3\" ybr=\"3\" rotation=\"30.5\"/>"));
+  segtune::ConversionReport report;
+  const auto d = Read(dir / "a.xml", &report);
+  EXPECT_EQ(d.coco.annotations[0].extra["rotation"], 30.5);
+  EXPECT_EQ(d.coco.annotations[0].bbox, (std::array<double, 4>{1, 1, 2, 2}));
+  EXPECT_TRUE(HasWarning(report, "line 6: image 'a.jpg': box 1", "axis-aligned"));
+  Write(d, dir / "b.xml", &report);
+  EXPECT_NE(segtune::ReadFile(dir / "b.xml").find("ybr=\"3.00\" rotation=\"30.50\">"), std::string::npos) << "written back";
+}
+
 TEST(CvatFormat, MaskRleConversionBothWays) {
   // A mask touching its box's top-left corner starts with an empty background run.
   std::vector<uint8_t> pixels(6 * 5, 0);
@@ -301,6 +313,17 @@ TEST(CvatFormat, AutoDetectsCvatFilesAndFoldersOnly) {
   segtune::WriteFileAtomic(dir / "c.json", "{\"images\": [], \"annotations\": []}");
   EXPECT_EQ(segtune::FindAnnotationFormat("cvat").detect(dir / "c.json"), 0);
   EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "c.json").name, "coco");
+}
+
+TEST(CvatFormat, CliDetectsCvatWritesVocAndPrintsTheSkippedShapes) {
+  TempDir dir;
+  const auto r = segtune::testing::RunSegtune("convert --to voc --no-image-check '" + Fixture("task_annotations.xml").string() +
+                                              "' -o '" + (dir / "voc").string() + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("2 images, 3 annotations, 2 categories from cvat"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("image 'frame_000.jpg': polyline 3"), std::string::npos) << r.output;
+  EXPECT_TRUE(fs::exists(dir / "voc" / "SegmentationObject" / "frame_000.png"));
+  EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "voc").name, "voc");
 }
 
 TEST(CvatFormat, ExistingOutputReplacedOnlyIfCvatAndOverwrite) {

@@ -197,6 +197,32 @@ TEST(VocFormat, SplitsTakeTrainvalAsTheUnionWithoutCountingTwice) {
   EXPECT_EQ(d.coco.images.size(), 3u) << "bottle_train.txt is a per-class list, not a split";
 }
 
+TEST(VocFormat, AnImageInTwoSplitsKeepsTheFirstWithAWarning) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  segtune::WriteFileAtomic(root / "ImageSets" / "Main" / "test.txt", "2007_000001\n");
+  segtune::ConversionReport report;
+  const auto d = Read(root, &report);
+  EXPECT_EQ(d.subset_of_image.at("1"), "train");
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_EQ(report.warnings[0].element, "image '2007_000001'");
+  EXPECT_NE(report.warnings[0].message.find("listed in both train and test"), std::string::npos);
+}
+
+TEST(VocFormat, GrayClassPngValuesAreTheIndexes) {
+  TempDir dir;
+  const fs::path root = MakeVoc(dir);
+  fs::remove_all(root / "SegmentationObject");
+  std::vector<uint8_t> classes(kW * kH, 0);
+  Draw(&classes, 2, 2, 3, 5, 15);
+  segtune::WriteFileAtomic(root / "SegmentationClass" / "2007_000002.png", segtune::EncodeGrayPng(classes.data(), kH, kW));
+  segtune::ConversionReport report;
+  const auto d = Read(root, &report);
+  const auto* person = Find(d, "2007_000002.jpg", "person");
+  ASSERT_NE(person, nullptr);
+  EXPECT_EQ(Pixels(*person->segmentation.rle), Rect(2, 2, 3, 5));
+}
+
 // CVAT's and Datumaro's VOC exports colour classes by labelmap.txt, not by VOC's map.
 TEST(VocFormat, LabelmapNamesAndColoursTheClasses) {
   TempDir dir;

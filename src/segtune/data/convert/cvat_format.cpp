@@ -392,8 +392,12 @@ class CvatWriter {
         Attributes(a);
       }
     } else {
+      const auto rotation = a.extra.find("rotation");
+      const std::string rotated = rotation != a.extra.end() && rotation->is_number()
+                                      ? " rotation=\"" + Fixed2(rotation->get<double>()) + "\""
+                                      : "";
       Open("box", common + " xtl=\"" + Fixed2(a.bbox[0]) + "\" ytl=\"" + Fixed2(a.bbox[1]) + "\" xbr=\"" +
-                      Fixed2(a.bbox[0] + a.bbox[2]) + "\" ybr=\"" + Fixed2(a.bbox[1] + a.bbox[3]) + "\"");
+                      Fixed2(a.bbox[0] + a.bbox[2]) + "\" ybr=\"" + Fixed2(a.bbox[1] + a.bbox[3]) + "\"" + rotated);
       Attributes(a);
     }
   }
