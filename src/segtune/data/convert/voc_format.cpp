@@ -12,8 +12,10 @@
 // the image's `voc_void` RLE so that writing VOC again restores them.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "segtune/core/atomic_file.h"
