@@ -11,7 +11,6 @@
 // other single-valued annotation fields (VOC's difficult, pose, ...) attributes of their name.
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,6 +20,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/data/convert/cvat_mask_rle.h"
+#include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/formats/wkt.h"
 #include "segtune/formats/xml_document.h"
@@ -243,10 +243,7 @@ int DetectCvat(const fs::path& input) {
   const fs::path file = CvatXmlOf(input);
   std::error_code ec;
   if (!fs::is_regular_file(file, ec) || file.extension() != ".xml") return 0;
-  std::ifstream in(file, std::ios::binary);
-  std::string head(4096, '\0');
-  in.read(head.data(), std::streamsize(head.size()));
-  head.resize(size_t(in.gcount()));
+  const std::string head = FileHead(file);
   if (head.find("<annotations>") == std::string::npos && head.find("<annotations ") == std::string::npos) return 0;
   if (head.find("<version>") == std::string::npos && head.find("<meta>") == std::string::npos) return 0;
   return file == input ? 20 : 15;
