@@ -5,21 +5,18 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/data/class_colors.h"
 #include "segtune/data/image_decode.h"
 
 namespace segtune {
 
 const std::vector<PaletteColor>& VocColormap() {
+  // The same colours segtune draws classes in (ClassColor, BGR), in RGB.
   static const std::vector<PaletteColor> colors = [] {
     std::vector<PaletteColor> out(256);
     for (int i = 0; i < 256; ++i) {
-      int r = 0, g = 0, b = 0;
-      for (int bit = 7, c = i; c > 0; --bit, c >>= 3) {
-        r |= (c & 1) << bit;
-        g |= ((c >> 1) & 1) << bit;
-        b |= ((c >> 2) & 1) << bit;
-      }
-      out[size_t(i)] = {uint8_t(r), uint8_t(g), uint8_t(b)};
+      const cv::Vec3b bgr = ClassColor(i);
+      out[size_t(i)] = {bgr[2], bgr[1], bgr[0]};
     }
     return out;
   }();
