@@ -297,6 +297,21 @@ TEST(CvatFormat, MaskRleConversionBothWays) {
   EXPECT_THROW(segtune::ParseCvatRleCounts("99999999999", "t"), segtune::FormatError);
 }
 
+TEST(CvatFormat, AMaskInAnImageAboveMaxPixelsIsRefusedBeforeAllocating) {
+  // A 2x2 mask declared in a 100000 x 100000 image: drawing it would take 10 GB.
+  segtune::CvatMaskRle mask;
+  mask.left = mask.top = 0;
+  mask.width = mask.height = 2;
+  mask.counts = {0, 4};
+  try {
+    segtune::CvatMaskToRle(mask, 100000, 100000, "a.xml: line 7");
+    FAIL() << "expected the pixel limit";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("a.xml: line 7"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--max-pixels"), std::string::npos) << e.what();
+  }
+}
+
 TEST(CvatFormat, AutoDetectsCvatFilesAndFoldersOnly) {
   EXPECT_EQ(segtune::DetectAnnotationFormat(Fixture("task_annotations.xml")).name, "cvat");
   EXPECT_EQ(segtune::DetectAnnotationFormat(Fixture("project_annotations.xml")).name, "cvat");

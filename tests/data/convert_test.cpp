@@ -2,6 +2,7 @@
 // missing-image check and embedded images. Each format's own reader and writer has its own test file
 // (convert_<format>_test.cpp).
 #include "segtune/data/convert/convert.h"
+#include "segtune/data/convert/mask_polygons.h"
 
 #include <gtest/gtest.h>
 
@@ -175,3 +176,37 @@ TEST(ConvertFrame, LabelboxExportsConvertLikeLabelbox2Coco) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ConvertFrame, AnImageDeclaredAboveMaxPixelsStopsTheConversion) {
+  TempDir dir;
+  segtune::CocoDataset d = TwoImages();
+  d.images[1].width = 200000;
+  d.images[1].height = 100000;
+  segtune::SaveCoco(d, dir / "a.json");
+  segtune::ConvertOptions options;
+  options.input = dir / "a.json";
+  options.output = dir / "b.json";
+  options.to = "coco";
+  options.check_images = false;
+  try {
+    segtune::ConvertAnnotations(options);
+    FAIL() << "expected the pixel limit";
+  } catch (const segtune::FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("image 'img1.jpg'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("--max-pixels"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "b.json"));
+}
+
+TEST(TracePolygonsLimit, AMaskAboveMaxPixelsIsRefusedBeforeAllocating) {
+  segtune::Rle huge;
+  huge.h = 100000;
+  huge.w = 100000;
+  huge.counts = {static_cast<uint32_t>(0)};  // Never decoded: refused on its size.
+  EXPECT_THROW(segtune::TracePolygons(huge, {}), segtune::Error);
+}
+
+}  // namespace
+

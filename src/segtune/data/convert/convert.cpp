@@ -5,6 +5,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
 #include "segtune/core/safe_name.h"
 
 namespace segtune {
@@ -80,6 +81,20 @@ void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, Convers
   report->skipped_images = static_cast<int>(missing_ids.size());
 }
 
+// Writers draw masks at the image's size (VOC and mask PNGs, traced polygons): a declared size above
+// the decode limit would make them allocate without bound, so it stops the conversion first.
+void CheckImageSizes(const LabeledDataset& dataset, const ConvertOptions& options) {
+  const int64_t max_pixels = GetInputLimits().max_image_pixels;
+  for (const auto& image : dataset.coco.images) {
+    if (int64_t(image.width) * int64_t(image.height) > max_pixels) {
+      throw FormatError(options.input, "image '" + image.file_name + "'",
+                        "declared size " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+                            " has more than " + std::to_string(max_pixels) +
+                            " pixels (the --max-pixels limit; raise it for larger images)");
+    }
+  }
+}
+
 }  // namespace
 
 LabeledDataset ReadAnnotations(const fs::path& input, const std::string& from, const ReadOptions& options,
@@ -112,6 +127,7 @@ void WriteAnnotations(LabeledDataset dataset, const ConvertOptions& options, Con
     }
   }
   if (options.check_images) CheckImages(&dataset, options, report);
+  CheckImageSizes(dataset, options);
   format.write(dataset, options.output, options.write, report);
   report->images = static_cast<int>(dataset.coco.images.size());
   report->annotations = static_cast<int>(dataset.coco.annotations.size());

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
 
 namespace segtune {
 
@@ -34,9 +35,12 @@ Rle CvatMaskToRle(const CvatMaskRle& mask, int image_height, int image_width, co
                       " is empty or not inside the " + std::to_string(image_width) + "x" +
                       std::to_string(image_height) + " image");
   }
-  if (uint64_t(image_width) * uint64_t(image_height) > (uint64_t(1) << 31)) {
+  // The mask is drawn at the image's size: the same pixel limit as decoding an image.
+  const int64_t max_pixels = GetInputLimits().max_image_pixels;
+  if (int64_t(image_width) * int64_t(image_height) > max_pixels) {
     throw FormatError(where + ": a mask in a " + std::to_string(image_width) + "x" + std::to_string(image_height) +
-                      " image is beyond segtune's 2^31-pixel limit for masks");
+                      " image has more than " + std::to_string(max_pixels) +
+                      " pixels (the --max-pixels limit; raise it for larger images)");
   }
   uint64_t sum = 0;
   for (uint32_t c : mask.counts) sum += c;

@@ -4,6 +4,9 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "segtune/core/error.h"
+#include "segtune/core/input_limits.h"
+
 namespace segtune {
 namespace {
 
@@ -49,6 +52,12 @@ std::vector<double> ToPolygon(const std::vector<cv::Point>& contour, const cv::M
 TraceResult TracePolygons(const Rle& mask, const TraceOptions& options) {
   TraceResult result;
   if (mask.h == 0 || mask.w == 0) return result;
+  // Tracing draws the mask at its size: the pixel limit of decoding an image applies.
+  if (int64_t(mask.h) * int64_t(mask.w) > GetInputLimits().max_image_pixels) {
+    throw Error("a " + std::to_string(mask.w) + "x" + std::to_string(mask.h) + " mask has more than " +
+                std::to_string(GetInputLimits().max_image_pixels) +
+                " pixels (the --max-pixels limit; raise it for larger images)");
+  }
   cv::Mat pixels(static_cast<int>(mask.h), static_cast<int>(mask.w), CV_8UC1);
   RleDecode(mask, pixels.data);
   // One pixel of background around the mask, so regions touching the border close there.
