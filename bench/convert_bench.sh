@@ -1,6 +1,7 @@
 #!/bin/bash
 # segtune convert throughput (issue 21): 5,000 generated 96x64 JPEGs with 3 polygons and 1 box each,
-# as a YOLO dataset and as a semantic mask folder (class-index PNGs), converted
+# as a YOLO dataset, as a semantic mask folder (class-index PNGs) and as a CVAT XML task export
+# (plus one <mask> per image), converted
 #   - to COCO: `segtune convert --to coco` against convert_peer.py (PyYAML/json + PIL sizes; numpy RLE
 #     for masks), and
 #   - to TFRecord: `segtune convert --to coco` + `segtune coco2tfrecord` against convert_peer.py +
@@ -28,7 +29,7 @@ if [ "$(cat "$WORK/n" 2>/dev/null)" != "$N" ]; then
   $PY "$HERE/convert_bench_gen.py" "$WORK/in1" 1  # One image: segtune's start-up cost (loading the plugin).
   echo "$N" > "$WORK/n"
 fi
-cat "$WORK"/in/yolo/images/*/*.jpg "$WORK"/in/masks/masks/*/*.png > /dev/null  # Warm the page cache for both sides.
+cat "$WORK"/in/yolo/images/*/*.jpg "$WORK"/in/masks/masks/*/*.png "$WORK"/in/cvat/annotations.xml > /dev/null  # Warm the page cache for both sides.
 echo "machine: $(nproc) cores, $(uptime | sed 's/.*load/load/')"
 
 now() { date +%s.%N; }
@@ -46,11 +47,11 @@ best_of_3() {
 rate() { $PY -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 ratio() { $PY -c "import sys; print('%.1fx' % (float(sys.argv[2]) / float(sys.argv[1])))" "$1" "$2"; }
 
-for format in yolo masks; do
+for format in yolo masks cvat; do
   in="$WORK/in/$format"
   out="$WORK/out-$format"
   rm -rf "$out" "$WORK/peer-$format" && mkdir -p "$out"
-  masks_flag=$([ "$format" = yolo ] && echo --include-masks || true)
+  masks_flag=$([ "$format" != masks ] && echo --include-masks || true)
   peer_masks=$([ "$format" = yolo ] && echo --masks || true)
 
   # Start-up: the best of three one-image conversions (the plugin loads LibTorch and OpenCV).
@@ -64,7 +65,8 @@ for format in yolo masks; do
   done
   # TFRecord: one run each of the second step, added to the best COCO step.
   t0=$(now)
-  "$SEGTUNE" --quiet coco2tfrecord --annotations "$out/coco.json" --images-dir "$in" -o "$out/train.record" $masks_flag > /dev/null
+  images_dir=$([ "$format" = cvat ] && echo "$in/images" || echo "$in")  # CVAT names images relative to images/.
+  "$SEGTUNE" --quiet coco2tfrecord --annotations "$out/coco.json" --images-dir "$images_dir" -o "$out/train.record" $masks_flag > /dev/null
   t1=$(now)
   $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" $peer_masks --crc=zlib > /dev/null
   t2=$(now)
@@ -76,5 +78,5 @@ for format in yolo masks; do
     "$startup" "$c_coco" "$(rate "$N" "$c_coco")" "$(ratio "$c_coco" "$p_coco")"
   printf '%-5s -> tfrecord: segtune %6.2f s = %6s images/s | python %6.2f s = %6s images/s | ratio %s%s\n' "$format" \
     "$s_tf" "$(rate "$N" "$s_tf")" "$p_tf" "$(rate "$N" "$p_tf")" "$(ratio "$s_tf" "$p_tf")" \
-    "$([ "$format" = yolo ] && echo ' (with instance masks)' || echo ' (boxes)')"
+    "$([ "$format" = yolo ] && echo ' (with instance masks)' || echo ' (boxes on the python side)')"
 done

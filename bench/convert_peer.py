@@ -5,7 +5,10 @@ one uncompressed RLE per class present, 0 = background, 255 = ignore). Writes DI
 with file names relative to DIR_OUT/images (a link to the input's images/), so
 coco2tfrecord_peer.py can take it from there.
 
-  convert_peer.py yolo|masks INPUT_DIR OUT_DIR
+CVAT XML -> COCO (xml.etree; polygons and boxes as they are, each <mask>'s CVAT RLE expanded to the
+image and encoded as a COCO uncompressed RLE with numpy).
+
+  convert_peer.py yolo|masks|cvat INPUT_DIR OUT_DIR
 """
 import json
 import os
@@ -87,10 +90,47 @@ def masks_to_coco(root):
     return coco
 
 
+def cvat_to_coco(root):
+    import xml.etree.ElementTree as ET
+    tree = ET.parse(os.path.join(root, "annotations.xml")).getroot()
+    names = [l.findtext("name") for l in tree.iter("label")]
+    ids = {n: i + 1 for i, n in enumerate(names)}
+    coco = {"images": [], "annotations": [], "categories": [{"id": i + 1, "name": n} for i, n in enumerate(names)]}
+    for image in tree.iter("image"):
+        w, h = int(image.get("width")), int(image.get("height"))
+        image_id = len(coco["images"]) + 1
+        coco["images"].append({"id": image_id, "file_name": image.get("name"), "width": w, "height": h})
+        for shape in image:
+            ann = {"id": len(coco["annotations"]) + 1, "image_id": image_id, "category_id": ids[shape.get("label")],
+                   "iscrowd": 0}
+            if shape.tag == "polygon":
+                pts = [tuple(map(float, p.split(","))) for p in shape.get("points").split(";")]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                ann["segmentation"] = [[c for p in pts for c in p]]
+                ann["bbox"] = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+                ann["area"] = abs(sum(xs[i] * ys[i - 1] - xs[i - 1] * ys[i] for i in range(len(xs)))) / 2
+            elif shape.tag == "box":
+                x0, y0, x1, y1 = (float(shape.get(k)) for k in ("xtl", "ytl", "xbr", "ybr"))
+                ann.update(bbox=[x0, y0, x1 - x0, y1 - y0], area=(x1 - x0) * (y1 - y0), segmentation=[])
+            elif shape.tag == "mask":
+                left, top, mw, mh = (int(shape.get(k)) for k in ("left", "top", "width", "height"))
+                runs = [int(c) for c in shape.get("rle").split(",")]
+                flat = np.repeat(np.arange(len(runs)) % 2, runs).astype(bool)
+                binary = np.zeros((h, w), bool)
+                binary[top:top + mh, left:left + mw] = flat.reshape(mh, mw)
+                ys, xs = np.nonzero(binary)
+                ann.update(segmentation={"size": [h, w], "counts": rle(binary)}, area=int(binary.sum()),
+                           bbox=[int(xs.min()), int(ys.min()), int(xs.max() - xs.min() + 1), int(ys.max() - ys.min() + 1)])
+            else:
+                continue
+            coco["annotations"].append(ann)
+    return coco
+
+
 def main():
     kind, root, out = sys.argv[1], sys.argv[2], sys.argv[3]
     start = time.time()
-    coco = yolo_to_coco(root) if kind == "yolo" else masks_to_coco(root)
+    coco = {"yolo": yolo_to_coco, "masks": masks_to_coco, "cvat": cvat_to_coco}[kind](root)
     os.makedirs(out, exist_ok=True)
     json.dump(coco, open(os.path.join(out, "coco.json"), "w"))
     seconds = time.time() - start
