@@ -13,12 +13,13 @@
 //
 // usage: conv_kernels_bench layers THREADS ROUNDS   per-layer timings, per kind and whole conv stack
 //        conv_kernels_bench denormals THREADS ROUNDS [IMAGE]   FTZ/DAZ on vs off (speed, class maps)
-// Medians over ROUNDS rounds; within a round each layer runs every implementation once, in an order
-// rotated per round and per layer, so slow phases of a shared machine hit all of them alike.
+// Medians over ROUNDS rounds; within a round each implementation runs the whole stack once, in an order
+// rotated per round, so slow phases of a shared machine hit all of them alike.
 // Built only when asked (bench/conv_kernels_bench.sh; oneDNN and XNNPACK with -DSEGTUNE_BENCH_KERNELS=ON).
 #include <torch/torch.h>
 #include <xmmintrin.h>
 
+#include <dlfcn.h>
 #include <time.h>
 
 #include <algorithm>
@@ -427,6 +428,33 @@ void PrintTable(const std::string& what, const std::vector<ConvLayer>& layers, c
   }
 }
 
+// OpenBLAS's thread count (segtune's ThreadPlan sets it to the per-image thread count). At more than one
+// LibTorch thread the only convolutions LibTorch still sends to BLAS are the tiny ones (SE 1x1s on 1x1
+// inputs, below its oneDNN size threshold): times the full forward with OpenBLAS at `threads` and at 1,
+// alternating, and checks that the logits are identical.
+void CompareBlasThreads(segtune::SemanticModelImpl& model, const torch::Tensor& x, int threads, int rounds) {
+  auto* get = reinterpret_cast<int (*)()>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  auto* set = reinterpret_cast<void (*)(int)>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (!get || !set || threads == 1) return;
+  const int saved = get();
+  std::vector<double> many, one;
+  torch::Tensor logits_many, logits_one;
+  for (int r = -1; r < rounds; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const bool single = (k + r) % 2 == 0;
+      set(single ? 1 : saved);
+      const auto t0 = Clock::now();
+      torch::Tensor logits = segtune::HeadLogits(model, x);
+      if (r >= 0) (single ? one : many).push_back(Ms(t0, Clock::now()));
+      (single ? logits_one : logits_many) = logits.contiguous();
+    }
+  }
+  set(saved);
+  std::cout << "full_forward_ms OpenBLAS threads " << saved << ": " << Median(many) << " | OpenBLAS threads 1: " << Median(one)
+            << " (" << std::setprecision(2) << Median(many) / Median(one) << "x) | logits identical: "
+            << (torch::equal(logits_many, logits_one) ? "yes" : "NO") << std::setprecision(3) << "\n";
+}
+
 int RunLayers(int threads, int rounds) {
   auto model = PreparedModel();
   c10::InferenceMode inference;
@@ -449,10 +477,13 @@ int RunLayers(int threads, int rounds) {
   Times ms(n, std::vector<std::vector<double>>(m)), cpu_ms = ms;
   std::vector<double> full_ms;
   const std::string load_start = LoadAvg();
+  // Within a round each implementation runs the whole stack, layer after layer as a forward would, the
+  // implementations in an order rotated per round. (Alternating per layer instead measured each library's
+  // thread pool spinning against the previous one's at 2 threads: torch's layers summed to 5x its forward.)
   for (int r = -2; r < rounds; ++r) {  // Two warm-up rounds.
-    for (size_t li = 0; li < m; ++li) {
-      for (size_t j0 = 0; j0 < n; ++j0) {
-        const size_t j = (j0 + static_cast<size_t>(r + 2) + li) % n;
+    for (size_t j0 = 0; j0 < n; ++j0) {
+      const size_t j = (j0 + static_cast<size_t>(r + 2)) % n;
+      for (size_t li = 0; li < m; ++li) {
         const double c0 = ThreadCpuMs();
         const auto t0 = Clock::now();
         prepared[j][li].run();
@@ -480,6 +511,7 @@ int RunLayers(int threads, int rounds) {
 #ifdef SEGTUNE_BENCH_DNNL
   for (const auto& [kind, impl] : DnnlImplByKind()) std::cout << "onednn_impl " << kind << ": " << impl << "\n";
 #endif
+  CompareBlasThreads(*model, x, threads, rounds);
   if (std::getenv("PER_LAYER")) {
     for (size_t li = 0; li < m; ++li) {
       const auto& l = layers[li];
