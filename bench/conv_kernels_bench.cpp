@@ -12,6 +12,7 @@
 // layer really sees), so shapes are the model's by construction.
 //
 // usage: conv_kernels_bench layers THREADS ROUNDS   per-layer timings, per kind and whole conv stack
+//        (IMPLS=a,b: only torch and those; PER_LAYER=1: every layer's medians)
 //        conv_kernels_bench denormals THREADS ROUNDS [IMAGE]   FTZ/DAZ on vs off (speed, class maps)
 // Medians over ROUNDS rounds; within a round each implementation runs the whole stack once, in an order
 // rotated per round, so slow phases of a shared machine hit all of them alike.
@@ -347,6 +348,13 @@ std::vector<Implementation> Implementations() {
 #ifdef SEGTUNE_BENCH_XNNPACK
   impls.push_back({"xnnpack", PrepareXnn});
 #endif
+  // IMPLS=mkldnn,onednn keeps torch (the reference) and those: one thread pool per process at 2 threads.
+  if (const char* only = std::getenv("IMPLS")) {
+    const std::string keep = std::string(",") + only + ",";
+    impls.erase(std::remove_if(impls.begin() + 1, impls.end(),
+                               [&](const Implementation& i) { return keep.find("," + i.name + ",") == std::string::npos; }),
+                impls.end());
+  }
   return impls;
 }
 
