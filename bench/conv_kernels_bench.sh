@@ -13,10 +13,14 @@ rounds="${2:-31}"
 image="${3:-}"
 cmake -S "$here/.." -B "$build" -DSEGTUNE_BENCH_KERNELS=ON >/dev/null
 cmake --build "$build" --target conv_kernels_bench -j2 >/dev/null
-for threads in 1 2; do
-  echo "== conv layers, $threads thread(s)"
-  "$build/conv_kernels_bench" layers "$threads" "$rounds"
-done
+echo "== conv layers, 1 thread"
+"$build/conv_kernels_bench" layers 1 "$rounds"
+# At 2 threads one thread pool per process: XNNPACK's pthreadpool and LibTorch's OpenMP workers spinning in
+# the same process slow each other down (torch is always timed too, as the reference).
+echo "== conv layers, 2 threads (LibTorch, its mkldnn path, oneDNN: one OpenMP pool)"
+IMPLS=mkldnn,onednn "$build/conv_kernels_bench" layers 2 "$rounds"
+echo "== conv layers, 2 threads (XNNPACK; its torch column is disturbed by the two pools)"
+IMPLS=xnnpack "$build/conv_kernels_bench" layers 2 "$rounds"
 for threads in 1 2; do
   echo "== denormals, $threads thread(s)"
   "$build/conv_kernels_bench" denormals "$threads" "$rounds" $image
