@@ -73,6 +73,12 @@ const nlohmann::json& ExpectObject(const nlohmann::json& value, const JsonPlace&
   return value;
 }
 
+int PixelSizeAt(const nlohmann::json& object, const std::string& key, const JsonPlace& place) {
+  const double v = NumberAt(object, key, place);
+  if (!(v >= 1 && v <= 1e6 && v == std::floor(v))) place.At(key).Fail("expected a whole number of pixels, 1..1000000");
+  return static_cast<int>(v);
+}
+
 const nlohmann::json& ExpectArray(const nlohmann::json& value, const JsonPlace& place) {
   if (!value.is_array()) place.Fail(std::string("expected an array, got ") + TypeName(value));
   return value;

@@ -28,6 +28,9 @@ const nlohmann::json& Member(const nlohmann::json& object, const std::string& ke
 double NumberAt(const nlohmann::json& object, const std::string& key, const JsonPlace& place);
 std::string StringAt(const nlohmann::json& object, const std::string& key, const JsonPlace& place);
 const nlohmann::json& ArrayAt(const nlohmann::json& object, const std::string& key, const JsonPlace& place);
+// An image side in pixels: a whole number 1..1,000,000 (wider than any camera; --max-pixels bounds
+// width x height where an image is drawn). Throws FormatError at `place` + key otherwise.
+int PixelSizeAt(const nlohmann::json& object, const std::string& key, const JsonPlace& place);
 // Requires `value` to be an object / array; returns it.
 const nlohmann::json& ExpectObject(const nlohmann::json& value, const JsonPlace& place);
 const nlohmann::json& ExpectArray(const nlohmann::json& value, const JsonPlace& place);

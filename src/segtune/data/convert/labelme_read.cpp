@@ -58,8 +58,8 @@ class LabelMeReader {
     std::string portable = image_path;
     std::replace(portable.begin(), portable.end(), '\\', '/');
     image.file_name = (relative_dir / portable).lexically_normal().generic_string();
-    if (doc.contains("imageWidth") && doc["imageWidth"].is_number()) image.width = int(NumberAt(doc, "imageWidth", place));
-    if (doc.contains("imageHeight") && doc["imageHeight"].is_number()) image.height = int(NumberAt(doc, "imageHeight", place));
+    if (doc.contains("imageWidth") && doc["imageWidth"].is_number()) image.width = PixelSizeAt(doc, "imageWidth", place);
+    if (doc.contains("imageHeight") && doc["imageHeight"].is_number()) image.height = PixelSizeAt(doc, "imageHeight", place);
     if (doc.contains("imageData") && doc["imageData"].is_string()) Embed(doc["imageData"].get<std::string>(), place, &image);
     const json& shapes = ArrayAt(doc, "shapes", place);
     const std::string name = "image '" + image_path + "'";

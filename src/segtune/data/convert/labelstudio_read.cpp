@@ -176,8 +176,8 @@ class LabelStudioReader {
     ExpectObject(value, vp);
     const std::string label = Label(value, type, vp);
     if (label.empty()) return;
-    const int width = PositiveInt(sizes, "original_width", c.place);
-    const int height = PositiveInt(sizes, "original_height", c.place);
+    const int width = PixelSizeAt(sizes, "original_width", c.place);
+    const int height = PixelSizeAt(sizes, "original_height", c.place);
     CocoImage& image = *c.image;
     if ((image.width && image.width != width) || (image.height && image.height != height)) {
       c.place.Fail("original_width x original_height " + std::to_string(width) + "x" + std::to_string(height) +
@@ -225,12 +225,6 @@ class LabelStudioReader {
                                            labels[0].get<std::string>() + "') is kept");
     }
     return labels[0].get<std::string>();
-  }
-
-  int PositiveInt(const json& object, const std::string& key, const JsonPlace& place) {
-    const double v = NumberAt(object, key, place);
-    if (v < 1 || v > 1e6 || v != std::floor(v)) place.At(key).Fail("expected a positive whole number of pixels");
-    return int(v);
   }
 
   // x, y: the top-left corner before rotation; rotation: degrees clockwise about that corner.
