@@ -26,11 +26,10 @@ uint32_t RgbAt(const cv::Mat& bgr, int y, int x) {
   return uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
 }
 
-// Palette PNG pixels (decoded by OpenCV as colours) back to their indices. A colour listed twice
-// in the palette maps to its first index (the two cannot be told apart after decoding).
-LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette, const fs::path& path) {
-  std::unordered_map<uint32_t, int> index;
-  for (size_t i = 0; i < palette.size(); ++i) index.emplace(palette[i], static_cast<int>(i));
+}  // namespace
+
+LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, int>& index_of_rgb, const fs::path& path,
+                         const std::string& table) {
   LabelImage out{bgr.cols, bgr.rows, std::vector<int32_t>(size_t(bgr.rows) * bgr.cols)};
   uint32_t last = 0xFFFFFFFF;
   int last_index = 0;
@@ -38,14 +37,27 @@ LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette,
     for (int x = 0; x < bgr.cols; ++x) {
       const uint32_t rgb = RgbAt(bgr, y, x);
       if (rgb != last) {
-        const auto it = index.find(rgb);
-        if (it == index.end()) throw FormatError(path, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")", "colour not in the PNG palette");
+        const auto it = index_of_rgb.find(rgb);
+        if (it == index_of_rgb.end()) {
+          throw FormatError(path, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")",
+                            "colour " + Colour(rgb) + " is not in the " + table);
+        }
         last = rgb, last_index = it->second;
       }
       out.values[size_t(y) * bgr.cols + x] = last_index;
     }
   }
   return out;
+}
+
+namespace {
+
+// Palette PNG pixels (decoded by OpenCV as colours) back to their indices. A colour listed twice
+// in the palette maps to its first index (the two cannot be told apart after decoding).
+LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette, const fs::path& path) {
+  std::unordered_map<uint32_t, int> index;
+  for (size_t i = 0; i < palette.size(); ++i) index.emplace(palette[i], static_cast<int>(i));
+  return IndexByColour(bgr, index, path, "PNG palette");
 }
 
 // 255 / (2^depth - 1) for a gray PNG of bit depth 1, 2 or 4; 1 otherwise.
@@ -114,26 +126,9 @@ LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
   return out;
 }
 
-LabelImage ReadColourMask(const fs::path& path, const std::unordered_map<uint32_t, int>& index_of_rgb) {
-  const cv::Mat bgr = DecodeImageFile(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-  LabelImage out{bgr.cols, bgr.rows, std::vector<int32_t>(size_t(bgr.rows) * bgr.cols)};
-  uint32_t last = 0xFFFFFFFF;
-  int last_index = 0;
-  for (int y = 0; y < bgr.rows; ++y) {
-    for (int x = 0; x < bgr.cols; ++x) {
-      const uint32_t rgb = RgbAt(bgr, y, x);
-      if (rgb != last) {
-        const auto it = index_of_rgb.find(rgb);
-        if (it == index_of_rgb.end()) {
-          throw FormatError(path, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")",
-                            "colour " + Colour(rgb) + " is not in the colour table");
-        }
-        last = rgb, last_index = it->second;
-      }
-      out.values[size_t(y) * bgr.cols + x] = last_index;
-    }
-  }
-  return out;
+LabelImage ReadColourMask(const fs::path& path, const std::unordered_map<uint32_t, int>& index_of_rgb,
+                          const std::string& table) {
+  return IndexByColour(DecodeImageFile(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION), index_of_rgb, path, table);
 }
 
 std::map<int32_t, Rle> RlesByValue(const LabelImage& image) {

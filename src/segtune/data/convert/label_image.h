@@ -12,6 +12,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <opencv2/core.hpp>
+
 #include "segtune/formats/rle.h"
 
 namespace segtune {
@@ -28,8 +30,13 @@ struct LabelImage {
 LabelImage ReadIndexMask(const std::filesystem::path& path, bool allow_16bit);
 
 // A colour mask: each pixel's colour (0xRRGGBB) looked up in `index_of_rgb`. Throws FormatError
-// naming the file, the first pixel (x, y) and the colour when a colour is not in the table.
-LabelImage ReadColourMask(const std::filesystem::path& path, const std::unordered_map<uint32_t, int>& index_of_rgb);
+// naming the file, the first pixel (x, y) and the colour when a colour is not in the table (`table`
+// names it in the message).
+LabelImage ReadColourMask(const std::filesystem::path& path, const std::unordered_map<uint32_t, int>& index_of_rgb,
+                          const std::string& table = "colour table");
+// The same for an image already decoded (BGR, 3 or 4 channels); `path` names it in errors.
+LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, int>& index_of_rgb,
+                         const std::filesystem::path& path, const std::string& table);
 
 // The palette of a palette PNG (colour type 3), as 0xRRGGBB by index; nullopt for other PNGs.
 std::optional<std::vector<uint32_t>> PngPalette(std::string_view png);

@@ -6,6 +6,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/data/class_colors.h"
+#include "segtune/data/convert/label_image.h"
 #include "segtune/data/image_decode.h"
 
 namespace segtune {
@@ -41,23 +42,11 @@ std::vector<uint8_t> ReadIndexedMask(const std::filesystem::path& file, const st
     for (int y = 0; y < image.rows; ++y) std::copy_n(image.ptr<uint8_t>(y), image.cols, &out[size_t(y) * image.cols]);
     return out;
   }
-  std::unordered_map<uint32_t, uint8_t> index_of;
-  for (size_t i = colors.size(); i-- > 0;) index_of[uint32_t(colors[i].r) << 16 | uint32_t(colors[i].g) << 8 | colors[i].b] = uint8_t(i);
-  const int channels = image.channels();
-  for (int y = 0; y < image.rows; ++y) {
-    const uint8_t* row = image.ptr<uint8_t>(y);
-    for (int x = 0; x < image.cols; ++x) {
-      const uint8_t* bgr = row + size_t(x) * size_t(channels);
-      const uint32_t key = uint32_t(bgr[2]) << 16 | uint32_t(bgr[1]) << 8 | bgr[0];
-      const auto it = index_of.find(key);
-      if (it == index_of.end()) {
-        throw FormatError(file, "pixel (" + std::to_string(x) + ", " + std::to_string(y) + ")",
-                          "colour (" + std::to_string(bgr[2]) + "," + std::to_string(bgr[1]) + "," +
-                              std::to_string(bgr[0]) + ") is not in the VOC palette (or labelmap.txt)");
-      }
-      out[size_t(y) * image.cols + x] = it->second;
-    }
-  }
+  if (colors.size() > 256) throw FormatError(file, "", "more than 256 class colours: indexes would not fit a byte");
+  std::unordered_map<uint32_t, int> index_of;
+  for (size_t i = colors.size(); i-- > 0;) index_of[uint32_t(colors[i].r) << 16 | uint32_t(colors[i].g) << 8 | colors[i].b] = int(i);
+  const LabelImage indexes = IndexByColour(image, index_of, file, "VOC palette (or labelmap.txt)");
+  for (size_t i = 0; i < out.size(); ++i) out[i] = uint8_t(indexes.values[i]);  // Indexes of a 256-colour table.
   return out;
 }
 
