@@ -210,3 +210,24 @@ TEST(TracePolygonsLimit, AMaskAboveMaxPixelsIsRefusedBeforeAllocating) {
 
 }  // namespace
 
+
+namespace {
+
+// `labelmap --from`: the classes of another tool's export, read in the plugin, as the COCO path.
+TEST(ConvertFrame, LabelmapFromAnotherFormatGivesTheSameMapAsThroughCoco) {
+  TempDir dir;
+  const std::string input = segtune::testing::SourcePath("tests/data/fixtures/convert/cvat/task_annotations.xml");
+  const auto coco = segtune::testing::RunSegtune("convert '" + input + "' --to coco --no-image-check -o '" +
+                                                 (dir / "c.json").string() + "'");
+  ASSERT_EQ(coco.exit_code, 0) << coco.output;
+  const auto a = segtune::testing::RunSegtune("labelmap '" + (dir / "c.json").string() + "' -o '" +
+                                              (dir / "a.pbtxt").string() + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.output;
+  const auto b = segtune::testing::RunSegtune("labelmap --from auto '" + input + "' -o '" + (dir / "b.pbtxt").string() + "'");
+  ASSERT_EQ(b.exit_code, 0) << b.output;
+  const std::string map = segtune::ReadFile(dir / "a.pbtxt");
+  EXPECT_NE(map.find("item"), std::string::npos) << map;
+  EXPECT_EQ(segtune::ReadFile(dir / "b.pbtxt"), map);
+}
+
+}  // namespace
