@@ -107,6 +107,12 @@ class ScratchRecord {
   explicit ScratchRecord(const fs::path& export_output) {
     const fs::path out(export_output);
     path_ = out.parent_path() / ("." + out.filename().string() + ".predictions-" + std::to_string(::getpid()) + ".record");
+    // Removed at the end: so it must be this run's own file, never one that was there before.
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(path_, ec))) {
+      throw segtune::UsageError("infer --export: " + path_.string() + " exists (a file of another run?); remove it or "
+                                "pass --output to keep the prediction record");
+    }
     segtune::RegisterInterruptCleanup(path_);
   }
   ~ScratchRecord() {

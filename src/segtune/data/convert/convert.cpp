@@ -17,11 +17,6 @@ bool IsUrl(const std::string& name) {
   return name.rfind("http://", 0) == 0 || name.rfind("https://", 0) == 0;
 }
 
-fs::path ImagePath(const LabeledDataset& dataset, const std::string& file_name) {
-  const fs::path p(file_name);
-  return p.is_absolute() || dataset.images_dir.empty() ? p : dataset.images_dir / p;
-}
-
 // Writes the images the input carried inline into images_dir under sanitized names; file_name
 // follows the name actually used.
 void ExtractEmbeddedImages(LabeledDataset* dataset, const fs::path& images_dir, const fs::path& input,
@@ -57,7 +52,7 @@ void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, Convers
   std::error_code ec;
   for (const auto& image : dataset->coco.images) {
     if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) continue;
-    if (!fs::is_regular_file(ImagePath(*dataset, image.file_name), ec)) {
+    if (!fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec)) {
       report->missing_images.push_back(image.file_name);
       missing_ids.insert(image.id.text);
     }
@@ -65,7 +60,7 @@ void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, Convers
   if (missing_ids.empty()) return;
   if (!options.skip_missing) {
     std::string list;
-    for (const auto& name : report->missing_images) list += "\n  " + ImagePath(*dataset, name).string();
+    for (const auto& name : report->missing_images) list += "\n  " + ImageFilePath(*dataset, name).string();
     throw UsageError("convert: " + std::to_string(report->missing_images.size()) + " image file(s) that " +
                      options.input.string() + " references are missing (pass --images-dir with their folder, or " +
                      "--skip-missing to convert without them):" + list);
@@ -117,7 +112,7 @@ void WriteAnnotations(LabeledDataset dataset, const ConvertOptions& options, Con
     // Embedded images whose file is already beside the input need no extraction.
     for (auto it = dataset.embedded_images.begin(); it != dataset.embedded_images.end();) {
       std::error_code ec;
-      it = fs::is_regular_file(ImagePath(dataset, it->first), ec) ? dataset.embedded_images.erase(it) : std::next(it);
+      it = fs::is_regular_file(ImageFilePath(dataset, it->first), ec) ? dataset.embedded_images.erase(it) : std::next(it);
     }
     if (!dataset.embedded_images.empty()) {
       report->Warn(options.input, "", std::to_string(dataset.embedded_images.size()) +

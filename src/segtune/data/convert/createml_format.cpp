@@ -8,6 +8,7 @@
 #include "segtune/data/convert/dataset_builder.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/file_head.h"
+#include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/formats/image_codec.h"
 
@@ -29,7 +30,7 @@ void ReadEntry(const json& entry, const JsonPlace& place, LabeledDataset* datase
   CocoImage image;
   image.id = {std::to_string(dataset->coco.images.size() + 1), true};
   image.file_name = StringAt(entry, "image", place);
-  if (const auto size = ReadImageSize(FileHead(dataset->images_dir / image.file_name, 1 << 20))) {
+  if (const auto size = ReadImageFileSize(ImageFilePath(*dataset, image.file_name))) {
     image.width = size->width, image.height = size->height;
   }
   const json& annotations = ArrayAt(entry, "annotations", place);

@@ -2,6 +2,11 @@
 
 namespace segtune {
 
+std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name) {
+  const std::filesystem::path p(file_name);
+  return p.is_absolute() || dataset.images_dir.empty() ? p : dataset.images_dir / p;
+}
+
 std::string ConversionWarning::ToString() const {
   std::string s = file;
   if (!element.empty()) s += (s.empty() ? "" : ": ") + element;

@@ -30,6 +30,9 @@ struct LabeledDataset {
   std::map<std::string, std::string> embedded_images;
 };
 
+// Where `file_name` of `dataset` is on disk: relative names are under dataset.images_dir.
+std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name);
+
 // One thing a conversion could not carry over, or carried over differently: "polyline skipped",
 // "attribute 'color' dropped", "file name '../x.jpg' renamed to 'x.jpg'".
 struct ConversionWarning {

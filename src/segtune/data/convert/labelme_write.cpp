@@ -57,7 +57,7 @@ class LabelMeWriter {
   // imagePath is relative to the JSON file, which is written into output_.
   std::string ImagePath(const CocoImage& image) const {
     if (IsUrl(image.file_name)) return image.file_name;
-    const fs::path target = fs::absolute(dataset_.images_dir / image.file_name).lexically_normal();
+    const fs::path target = fs::absolute(ImageFilePath(dataset_, image.file_name)).lexically_normal();
     return target.lexically_relative(fs::absolute(output_).lexically_normal()).generic_string();
   }
 

@@ -9,7 +9,7 @@
 #include "segtune/core/output_guard.h"
 #include "segtune/data/convert/brush_rle.h"
 #include "segtune/data/convert/dataset_builder.h"
-#include "segtune/data/convert/file_head.h"
+#include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/data/convert/labelstudio.h"
 #include "segtune/formats/image_codec.h"
@@ -28,9 +28,8 @@ constexpr const char* kDefaultToName = "image";
 // The image's size: from the dataset, else from its file's header (percent coordinates need it).
 std::pair<int, int> ImageSize(const LabeledDataset& dataset, const CocoImage& image) {
   if (image.width > 0 && image.height > 0) return {image.width, image.height};
-  const fs::path path = fs::path(image.file_name).is_absolute() ? fs::path(image.file_name)
-                                                                 : dataset.images_dir / image.file_name;
-  if (const auto size = ReadImageSize(FileHead(path, 1 << 20))) return {size->width, size->height};
+  const fs::path path = ImageFilePath(dataset, image.file_name);
+  if (const auto size = ReadImageFileSize(path)) return {size->width, size->height};
   throw UsageError("labelstudio: image '" + image.file_name + "' has annotations but no width/height, and " +
                    path.string() + " is not a readable image (Label Studio coordinates are percent of the size)");
 }

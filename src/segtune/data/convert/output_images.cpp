@@ -19,11 +19,6 @@ void WriteConvertMarker(const fs::path& dir, const std::string& format) {
                                                     "; segtune convert --overwrite may replace this folder.\n");
 }
 
-fs::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name) {
-  const fs::path p(file_name);
-  return p.is_absolute() || dataset.images_dir.empty() ? p : dataset.images_dir / p;
-}
-
 std::string SplitFolderOf(const LabeledDataset& dataset, const CocoImage& image, const std::string& fallback) {
   const auto it = dataset.subset_of_image.find(image.id.text);
   if (it == dataset.subset_of_image.end() || it->second.empty()) return fallback;

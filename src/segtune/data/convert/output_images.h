@@ -24,9 +24,6 @@ void CheckConvertOutputDirectory(const std::filesystem::path& dir, bool overwrit
 // Writes kConvertMarker (naming `format`) into the folder being built.
 void WriteConvertMarker(const std::filesystem::path& dir, const std::string& format);
 
-// Where `file_name` of `dataset` is on disk (relative names are under dataset.images_dir).
-std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name);
-
 // The split folder an image goes into: its subset, with "valid"/"validation" as "val" and
 // "default" (CVAT's unnamed subset) as "train", sanitized; `fallback` when it has none.
 std::string SplitFolderOf(const LabeledDataset& dataset, const CocoImage& image, const std::string& fallback);

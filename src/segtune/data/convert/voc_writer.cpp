@@ -9,6 +9,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/safe_name.h"
+#include "segtune/data/convert/output_images.h"
 #include "segtune/data/convert/voc_palette.h"
 #include "segtune/formats/xml_document.h"
 
@@ -102,20 +103,13 @@ class VocWriter {
 
   // Hard link when source and output share a file system (no bytes copied), else a copy.
   void LinkImage(const CocoImage& image, const std::string& name) {
-    const fs::path source = fs::path(image.file_name).is_absolute() || dataset_.images_dir.empty()
-                                ? fs::path(image.file_name)
-                                : dataset_.images_dir / image.file_name;
+    const fs::path source = ImageFilePath(dataset_, image.file_name);
     std::error_code ec;
     if (!fs::is_regular_file(source, ec)) {
       report_->Warn(source, "image '" + image.file_name + "'", "not found; JPEGImages/" + name + " not written");
       return;
     }
-    const fs::path target = root_ / "JPEGImages" / name;
-    fs::create_hard_link(source, target, ec);
-    if (ec) {
-      fs::copy_file(source, target, ec);
-      if (ec) throw IoError(target, "cannot copy " + source.string() + " (" + ec.message() + ")");
-    }
+    LinkOrCopyFile(source, root_ / "JPEGImages" / name);
   }
 
   std::string Xml(const CocoImage& image, const std::string& name, const std::vector<const CocoAnnotation*>& objects,
