@@ -5,7 +5,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "segtune/data/class_colors.h"
-#include "segtune/formats/rle.h"
+#include "segtune/evaluation/box_match.h"
 
 namespace segtune {
 namespace {
@@ -15,39 +15,16 @@ constexpr double kMatchIou = 0.5;
 ImageScore Score(const std::string& id, const std::vector<const CocoAnnotation*>& gt,
                  std::vector<const CocoAnnotation*> dt) {
   std::stable_sort(dt.begin(), dt.end(), [](const CocoAnnotation* a, const CocoAnnotation* b) { return *a->score > *b->score; });
-  std::vector<std::array<double, 4>> dt_boxes, gt_boxes;
-  std::vector<bool> crowd;
-  for (const auto* d : dt) dt_boxes.push_back(d->bbox);
-  for (const auto* g : gt) {
-    gt_boxes.push_back(g->bbox);
-    crowd.push_back(g->iscrowd);
-  }
-  const std::vector<double> iou = BboxIou(dt_boxes, gt_boxes, crowd);
-  const size_t n = gt.size();
-  std::vector<bool> matched(n, false);
-  int tp = 0, fp = 0;
+  const BoxMatch m = MatchBoxes(dt, gt, /*use_cats=*/true, kMatchIou);
+  int tp = 0, fp = 0, missed = 0;
   for (size_t i = 0; i < dt.size(); ++i) {
-    double best = kMatchIou;
-    int match = -1;
-    bool on_crowd = false;
-    for (size_t j = 0; j < n; ++j) {
-      if (gt[j]->category_id != dt[i]->category_id) continue;
-      if (gt[j]->iscrowd) {
-        on_crowd |= iou[i * n + j] >= kMatchIou;
-      } else if (!matched[j] && iou[i * n + j] >= best) {
-        best = iou[i * n + j];
-        match = static_cast<int>(j);
-      }
-    }
-    if (match >= 0) {
-      matched[static_cast<size_t>(match)] = true;
+    if (m.gt_of_dt[i] >= 0) {
       ++tp;
-    } else if (!on_crowd) {
+    } else if (!m.dt_on_crowd[i]) {
       ++fp;
     }
   }
-  int missed = 0;
-  for (size_t j = 0; j < n; ++j) missed += !matched[j] && !gt[j]->iscrowd;
+  for (size_t j = 0; j < gt.size(); ++j) missed += !m.gt_matched[j] && !gt[j]->iscrowd;
   const double f1 = tp + fp + missed == 0 ? 1.0 : 2.0 * tp / (2.0 * tp + fp + missed);
   return {id, {{"f1", f1}, {"true_positives", double(tp)}, {"false_positives", double(fp)}, {"missed", double(missed)}}};
 }

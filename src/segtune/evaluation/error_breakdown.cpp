@@ -4,7 +4,7 @@
 #include <map>
 #include <set>
 
-#include "segtune/formats/rle.h"
+#include "segtune/evaluation/box_match.h"
 
 namespace segtune {
 namespace {
@@ -34,43 +34,28 @@ void ClassifyImage(const CocoDataset& gt, const std::vector<CocoAnnotation>& dt,
                    Classified* out, std::set<size_t>* explained_gt) {
   std::stable_sort(items.dt.begin(), items.dt.end(), [&](size_t a, size_t b) { return *dt[a].score > *dt[b].score; });
   if (items.dt.size() > kMaxDets) items.dt.resize(kMaxDets);
-  std::vector<std::array<double, 4>> dt_boxes, gt_boxes;
-  std::vector<bool> crowd;
-  for (size_t d : items.dt) dt_boxes.push_back(dt[d].bbox);
-  for (size_t g : items.gt) {
-    gt_boxes.push_back(gt.annotations[g].bbox);
-    crowd.push_back(gt.annotations[g].iscrowd);
-  }
-  const size_t n = items.gt.size();
-  const std::vector<double> iou = BboxIou(dt_boxes, gt_boxes, crowd);
-  std::vector<bool> matched(n, false);
-  for (size_t i = 0; i < items.dt.size(); ++i) {
-    const size_t d = items.dt[i];
-    const int64_t cat = CategoryOf(dt[d].category_id, use_cats);
-    // COCOeval's match: the best unmatched, non-crowd ground truth of the class at IoU >= 0.5.
-    double best = kForeground;
-    int match = -1;
-    bool on_crowd = false;
-    double same_max = 0, other_max = 0;
-    size_t same_arg = 0, other_arg = 0;
-    for (size_t j = 0; j < n; ++j) {
-      const CocoAnnotation& g = gt.annotations[items.gt[j]];
-      const double v = iou[i * n + j];
-      const bool same = CategoryOf(g.category_id, use_cats) == cat;
-      if (g.iscrowd) {
-        on_crowd |= same && v >= kForeground;
-        continue;
-      }
-      if (same && !matched[j] && v >= best) best = v, match = static_cast<int>(j);
-      if (same && v > same_max) same_max = v, same_arg = j;
-      if (!same && v > other_max) other_max = v, other_arg = j;
-    }
-    if (match >= 0) {
-      matched[static_cast<size_t>(match)] = true;
+  std::vector<const CocoAnnotation*> dts, gts;
+  for (size_t d : items.dt) dts.push_back(&dt[d]);
+  for (size_t g : items.gt) gts.push_back(&gt.annotations[g]);
+  const BoxMatch m = MatchBoxes(dts, gts, use_cats, kForeground);
+  const size_t n = gts.size();
+  for (size_t i = 0; i < dts.size(); ++i) {
+    if (m.gt_of_dt[i] >= 0) {
       ++out->true_positives;
       continue;
     }
-    if (on_crowd) continue;
+    if (m.dt_on_crowd[i]) continue;
+    // The closest non-crowd ground truth of its class and of another class.
+    double same_max = 0, other_max = 0;
+    size_t same_arg = 0, other_arg = 0;
+    for (size_t j = 0; j < n; ++j) {
+      if (gts[j]->iscrowd) continue;
+      const double v = m.iou[i * n + j];
+      const bool same = CategoryOf(gts[j]->category_id, use_cats) == CategoryOf(dts[i]->category_id, use_cats);
+      if (same && v > same_max) same_max = v, same_arg = j;
+      if (!same && v > other_max) other_max = v, other_arg = j;
+    }
+    const size_t d = items.dt[i];
     int kind = kBackgroundError;
     size_t target = 0;
     if (same_max >= kForeground) {
@@ -89,7 +74,7 @@ void ClassifyImage(const CocoDataset& gt, const std::vector<CocoAnnotation>& dt,
     }
   }
   for (size_t j = 0; j < n; ++j) {
-    if (!matched[j] && !gt.annotations[items.gt[j]].iscrowd) out->missed_gt.push_back(items.gt[j]);
+    if (!m.gt_matched[j] && !gts[j]->iscrowd) out->missed_gt.push_back(items.gt[j]);
   }
 }
 
