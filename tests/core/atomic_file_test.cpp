@@ -39,6 +39,30 @@ TEST(AtomicFile, ReadMissingFileNamesThePath) {
   }
 }
 
+TEST(AtomicFile, ReadFileIfExistsTellsMissingFromUnreadable) {
+  TempDir dir;
+  EXPECT_FALSE(segtune::ReadFileIfExists(dir / "missing.txt").has_value());
+  EXPECT_FALSE(segtune::ReadFileIfExists(dir / "no/such/dir/x.txt").has_value());
+  segtune::WriteFileAtomic(dir / "a.txt", std::string(100000, 'x') + "end");
+  EXPECT_EQ(segtune::ReadFileIfExists(dir / "a.txt").value(), std::string(100000, 'x') + "end");
+  segtune::WriteFileAtomic(dir / "empty.txt", "");
+  EXPECT_EQ(segtune::ReadFileIfExists(dir / "empty.txt").value(), "");
+  // A directory exists but is not a file: an error naming it, not "missing".
+  try {
+    segtune::ReadFileIfExists(dir.path());
+    FAIL();
+  } catch (const segtune::IoError& e) {
+    EXPECT_NE(std::string(e.what()).find(dir.path().string()), std::string::npos) << e.what();
+  }
+}
+
+// Files whose size fstat does not know (procfs reports 0) are read to their end.
+TEST(AtomicFile, ReadsFilesWithoutAKnownSize) {
+  const std::string status = segtune::ReadFile("/proc/self/status");
+  EXPECT_NE(status.find("Name:"), std::string::npos);
+  EXPECT_NE(status.find("VmRSS:"), std::string::npos);  // Far beyond any first read of a few bytes.
+}
+
 TEST(AtomicDirectory, ReplacesOnlyWhenCommitted) {
   TempDir dir;
   const fs::path out = dir / "export";

@@ -355,4 +355,66 @@ TEST(CvatFormat, ExistingOutputReplacedOnlyIfCvatAndOverwrite) {
   segtune::FindAnnotationFormat("cvat").write(d, dir / "a.xml", options, &report);
 }
 
+// A task of `count` images, each with a polygon and a mask; `bad` replaces image `bad_at`'s lines.
+std::string ManyImages(int count, int bad_at = -1, const std::string& bad = "") {
+  std::string xml = "<annotations>\n<meta><task><labels><label><name>car</name></label></labels></task></meta>\n";
+  for (int i = 0; i < count; ++i) {
+    if (i == bad_at) {
+      xml += bad + "\n";
+      continue;
+    }
+    const std::string x = std::to_string(i % 7);
+    xml += "<image id=\"" + std::to_string(i) + "\" name=\"" + std::to_string(i) + ".jpg\" width=\"10\" height=\"8\">\n"
+           "<polygon label=\"car\" points=\"" + x + ",1;9,1;9,6\"/>\n"
+           "<mask label=\"car\" rle=\"1, " + std::to_string(1 + i % 5) + ", 1\" left=\"1\" top=\"2\" width=\"" +
+           std::to_string(3 + i % 5) + "\" height=\"1\"/>\n"
+           "</image>\n";
+  }
+  return xml + "</annotations>\n";
+}
+
+// Shapes are parsed on several threads (cvat_format.cpp): the dataset must still be the sequential
+// read's, image after image, annotations numbered in document order.
+TEST(CvatFormat, ManyImagesReadInDocumentOrder) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "many.xml", ManyImages(300));
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(dir / "many.xml", &report);
+  ASSERT_EQ(d.coco.images.size(), 300u);
+  ASSERT_EQ(d.coco.annotations.size(), 600u);
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ(d.coco.images[i].id.text, std::to_string(i));
+    const auto& polygon = d.coco.annotations[2 * i];
+    const auto& mask = d.coco.annotations[2 * i + 1];
+    EXPECT_EQ(polygon.id, 2 * i + 1);
+    EXPECT_EQ(polygon.image_id.text, std::to_string(i));
+    ASSERT_EQ(polygon.segmentation.polygons.size(), 1u);
+    EXPECT_EQ(polygon.segmentation.polygons[0][0], i % 7) << i;
+    EXPECT_EQ(polygon.bbox[0], i % 7) << i;
+    EXPECT_EQ(mask.image_id.text, std::to_string(i));
+    ASSERT_TRUE(mask.segmentation.rle.has_value());
+    EXPECT_EQ(mask.area, 1 + i % 5) << i;
+    EXPECT_EQ(mask.bbox[0], 2) << i;  // Its box starts at left + the first background run.
+  }
+}
+
+// With errors in several images, the one reported is the first in the file, whatever thread met it.
+TEST(CvatFormat, FirstErrorInTheFileIsReportedWhateverTheThreads) {
+  const std::string no_width = "<image id=\"900\" name=\"late.jpg\" height=\"8\"/>";
+  const std::string bad_points =
+      "<image id=\"901\" name=\"early.jpg\" width=\"10\" height=\"8\"><polygon label=\"car\" points=\"1,2;x,4;5,6\"/></image>";
+  // A bad polygon early, a malformed image late.
+  std::string xml = ManyImages(300, 20, bad_points);
+  const size_t late = xml.find("<image id=\"250\"");
+  xml.replace(late, xml.find("</image>", late) + 8 - late, no_width);
+  std::string e = ErrorOf(xml);
+  EXPECT_NE(e.find("image 'early.jpg': polygon 1: points: expected a number, got 'x'"), std::string::npos) << e;
+  // A malformed image early, a bad polygon late.
+  xml = ManyImages(300, 250, bad_points);
+  const size_t early = xml.find("<image id=\"20\"");
+  xml.replace(early, xml.find("</image>", early) + 8 - early, no_width);
+  e = ErrorOf(xml);
+  EXPECT_NE(e.find("image 'late.jpg': <image> has no attribute 'width'"), std::string::npos) << e;
+}
+
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "test_util.h"
@@ -110,6 +112,36 @@ TEST(Coco, RleNumbersOutsideTheirRangeAreErrorsNotTruncated) {
             "d.json: annotations[0].segmentation.counts: run length 1e+308 is not an integer from 0 to 4294967295");
   EXPECT_EQ(message(R"({"size":[1,1],"counts":[-1]})"), "d.json: annotations[0].segmentation.counts: negative run length");
   EXPECT_EQ(message(R"({"size":[2147483647,1],"counts":[2147483647]})"), "no error");  // The largest still read.
+}
+
+// Numbers are written in their shortest exact form (integral values with ".0", as before), and a
+// list long enough to be written on several threads keeps its order.
+TEST(Coco, WrittenNumbersReadBackExactlyAndLongListsKeepTheirOrder) {
+  CocoDataset d;
+  d.categories.push_back({1, "c", "", {}});
+  d.images.push_back({{"1", true}, "a.jpg", 640, 480, "", "", {}});
+  const std::vector<double> values = {0.1, 1.0 / 3.0, 2.0, -0.0, 1e-7, 123456789.125, 5e15, 0.30000000000000004};
+  for (int i = 0; i < 5000; ++i) {
+    CocoAnnotation a;
+    a.id = i + 1;
+    a.image_id = {"1", true};
+    a.category_id = 1;
+    a.bbox = {values[i % values.size()], double(i), 3, 4};
+    a.area = i + 0.5;
+    a.segmentation.polygons.push_back({values[i % values.size()], 1, 2, 3, 4.25, double(i)});
+    d.annotations.push_back(a);
+  }
+  const std::string text = CocoToJson(d);
+  EXPECT_NE(text.find("\"area\":0.5,\"bbox\":[0.1,0.0,3.0,4.0]"), std::string::npos) << text.substr(0, 600);
+  const CocoDataset back = ParseCoco(text, "t");
+  ASSERT_EQ(back.annotations.size(), d.annotations.size());
+  for (size_t i = 0; i < d.annotations.size(); ++i) {
+    ASSERT_EQ(back.annotations[i].id, d.annotations[i].id);
+    ASSERT_EQ(back.annotations[i].bbox, d.annotations[i].bbox) << i;
+    ASSERT_EQ(back.annotations[i].area, d.annotations[i].area) << i;
+    ASSERT_EQ(back.annotations[i].segmentation.polygons, d.annotations[i].segmentation.polygons) << i;
+  }
+  EXPECT_EQ(std::signbit(back.annotations[3].bbox[0]), true);  // -0.0 stays negative zero.
 }
 
 TEST(Coco, SaveAndLoadFile) {

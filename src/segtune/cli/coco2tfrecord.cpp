@@ -76,7 +76,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.footer("Keys and conventions follow TF's create_coco_tf_record.py; annotations with an empty box or a box "
              "past the image are skipped and counted.");
   return [opts] {
-    if (opts->from != "coco") return segtune::cli::RunInPlugin("coco2tfrecord", *opts);
+    if (opts->from != "coco") return segtune::cli::RunInDataPlugin("coco2tfrecord", *opts);
     if (opts->images_dir.empty()) throw segtune::UsageError("coco2tfrecord: --images-dir is required with --from coco");
     opts->convert.images_dir = opts->images_dir;
     opts->convert.threads = segtune::cli::Globals().threads;
@@ -93,4 +93,4 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 SEGTUNE_VERB(coco2tfrecord, 20, "Convert COCO JSON (or --from another annotation format) + images to TF OD API TFRecords",
              Setup);
-SEGTUNE_PLUGIN_RUN(coco2tfrecord, Options, Run);
+SEGTUNE_DATA_PLUGIN_RUN(coco2tfrecord, Options, Run);

@@ -46,7 +46,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.footer("Formats read:" + FormatList(&segtune::FormatName::readable) +
              "\nFormats written:" + FormatList(&segtune::FormatName::writable) +
              "\nWhat a format cannot hold is reported as a warning naming the file and element (docs/formats.md).");
-  return segtune::cli::InPlugin("convert", opts);
+  return segtune::cli::InDataPlugin("convert", opts);
 }
 
 #if SEGTUNE_PLUGIN
@@ -67,4 +67,4 @@ int Run(const segtune::ConvertOptions& options) {
 
 SEGTUNE_VERB(convert, 12, "Convert annotations between labeling-tool formats (CVAT, Label Studio, YOLO, VOC, ...)",
              Setup);
-SEGTUNE_PLUGIN_RUN(convert, segtune::ConvertOptions, Run);
+SEGTUNE_DATA_PLUGIN_RUN(convert, segtune::ConvertOptions, Run);

@@ -49,7 +49,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
   return [all, opts] {
     (all->header_hosts.empty() ? opts->download.headers : opts->download.credential_headers) = all->headers;
     opts->download.credential_hosts = all->header_hosts;
-    return segtune::cli::RunInPlugin("download", *opts);  // Each image is decoded (OpenCV) to check it.
+    return segtune::cli::RunInDataPlugin("download", *opts);  // Each image is decoded (OpenCV) to check it.
   };
 }
 
@@ -73,4 +73,4 @@ int Run(const segtune::DownloadImagesOptions& opts) {
 }  // namespace
 
 SEGTUNE_VERB(download, 11, "Download the images of a COCO file listed by URL", Setup);
-SEGTUNE_PLUGIN_RUN(download, segtune::DownloadImagesOptions, Run);
+SEGTUNE_DATA_PLUGIN_RUN(download, segtune::DownloadImagesOptions, Run);

@@ -44,7 +44,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     opts->convert.y_origin = opts->y_origin == "top"      ? segtune::YOrigin::kTop
                              : opts->y_origin == "bottom" ? segtune::YOrigin::kBottom
                                                           : segtune::YOrigin::kAuto;
-    return segtune::cli::RunInPlugin("labelbox2coco", opts->convert);  // Masks are decoded with OpenCV.
+    return segtune::cli::RunInDataPlugin("labelbox2coco", opts->convert);  // Masks are decoded with OpenCV.
   };
 }
 
@@ -59,4 +59,4 @@ int Run(const segtune::LabelboxOptions& options) {
 }  // namespace
 
 SEGTUNE_VERB(labelbox2coco, 10, "Convert a Labelbox export (JSON or NDJSON) to COCO JSON", Setup);
-SEGTUNE_PLUGIN_RUN(labelbox2coco, segtune::LabelboxOptions, Run);
+SEGTUNE_DATA_PLUGIN_RUN(labelbox2coco, segtune::LabelboxOptions, Run);

@@ -47,7 +47,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     segtune::CheckOutputFile(opts->output, opts->overwrite, {"labelmap", "--output", "label map", {}},
                              segtune::LooksLikeLabelMapFile);
     if (opts->from == "coco") return WriteLabelMap(*opts, segtune::LoadCoco(opts->annotations));
-    return segtune::cli::RunInPlugin("labelmap", *opts);
+    return segtune::cli::RunInDataPlugin("labelmap", *opts);
   };
 }
 
@@ -63,4 +63,4 @@ int Run(const Options& opts) {
 }  // namespace
 
 SEGTUNE_VERB(labelmap, 25, "Write a TF OD API label map (pbtxt) from COCO categories", Setup);
-SEGTUNE_PLUGIN_RUN(labelmap, Options, Run);
+SEGTUNE_DATA_PLUGIN_RUN(labelmap, Options, Run);

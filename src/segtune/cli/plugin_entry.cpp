@@ -1,7 +1,11 @@
 // Plugin side of verb.h: the work of the verbs that need LibTorch or OpenCV, run for the front end.
+// Compiled into both plugins: libsegtune_plugin.so (LibTorch and OpenCV) and, with
+// SEGTUNE_DATA_PLUGIN=1, libsegtune_data_plugin.so (OpenCV only: the dataset verbs).
+#if !SEGTUNE_DATA_PLUGIN
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
+#endif
 
 #include <map>
 #include <opencv2/core.hpp>
@@ -26,13 +30,15 @@ std::map<std::string, PluginRun>& Runs() {
 }
 
 // The front end resolved and checked the options; what only LibTorch can do happens here.
-void ApplyTorchGlobals(const GlobalOptions& globals) {
+void ApplyGlobals(const GlobalOptions& globals) {
   MutableGlobals() = globals;
+#if !SEGTUNE_DATA_PLUGIN
   // libgomp here defaults to one thread; using every core is ~1.8x faster on 2 cores.
   at::set_num_threads(globals.threads);
   if (globals.device != "cpu" && !torch::cuda::is_available()) {
     throw UsageError("--device " + globals.device + ": this libtorch build has no usable CUDA device; use --device cpu");
   }
+#endif
 }
 
 }  // namespace
@@ -53,10 +59,12 @@ extern "C" int segtune_plugin_run(const char* key, const void* args, size_t args
                          "'): rebuild both with `make build`");
   }
   try {
-    segtune::cli::ApplyTorchGlobals(*globals);
+    segtune::cli::ApplyGlobals(*globals);
     return it->second.run(args);
+#if !SEGTUNE_DATA_PLUGIN
   } catch (const c10::Error& e) {  // The front end does not link LibTorch, so it could not catch these.
     throw segtune::Error(e.what_without_backtrace());
+#endif
   } catch (const cv::Exception& e) {
     throw segtune::Error(std::string("OpenCV: ") + e.what());
   }

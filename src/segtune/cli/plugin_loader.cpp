@@ -1,7 +1,9 @@
-// Front end: loads libsegtune_plugin.so when a verb's work needs LibTorch or OpenCV (verb.h).
+// Front end: loads libsegtune_plugin.so when a verb's work needs LibTorch, libsegtune_data_plugin.so
+// when it needs only OpenCV (verb.h).
 #include <dlfcn.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 
 #include "segtune/cli/plugin_abi.h"
@@ -14,20 +16,28 @@ namespace {
 
 using PluginRun = decltype(&segtune_plugin_run);
 
-// The plugin beside the executable; SEGTUNE_PLUGIN_PATH overrides it (tests of a separate build).
-std::filesystem::path PluginPath() {
-  if (const char* path = std::getenv("SEGTUNE_PLUGIN_PATH"); path != nullptr && *path != '\0') return path;
+// The plugin beside the executable; SEGTUNE_PLUGIN_PATH (LibTorch plugin) and SEGTUNE_DATA_PLUGIN_PATH
+// (data plugin) override it (tests of a separate build, of a missing plugin).
+std::filesystem::path PluginPath(Plugin plugin) {
+  const char* variable = plugin == Plugin::kTorch ? "SEGTUNE_PLUGIN_PATH" : "SEGTUNE_DATA_PLUGIN_PATH";
+  if (const char* path = std::getenv(variable); path != nullptr && *path != '\0') return path;
+  const char* file_name = plugin == Plugin::kTorch ? kPluginFileName : kDataPluginFileName;
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw Error("cannot locate the segtune executable (/proc/self/exe) to find " + std::string(kPluginFileName));
-  return self.parent_path() / kPluginFileName;
+  if (ec) throw Error("cannot locate the segtune executable (/proc/self/exe) to find " + std::string(file_name));
+  return self.parent_path() / file_name;
 }
 
-PluginRun LoadPlugin() {
-  static PluginRun run = nullptr;
+PluginRun LoadPlugin(Plugin plugin) {
+  static PluginRun runs[2] = {nullptr, nullptr};
+  PluginRun& run = runs[plugin == Plugin::kTorch ? 0 : 1];
   if (run != nullptr) return run;
   const auto start = std::chrono::steady_clock::now();
-  const std::filesystem::path path = PluginPath();
+  const std::filesystem::path path = PluginPath(plugin);
+  // OpenCV loads OpenBLAS, whose idle threads spin (sched_yield) for a while after start-up: on 2
+  // cores they took a core from the dataset verbs' own threads, which never call BLAS. The user's
+  // setting wins (0: not overwritten); the LibTorch plugin keeps BLAS threads for training.
+  if (plugin == Plugin::kData) setenv("OPENBLAS_NUM_THREADS", "1", 0);
   // RTLD_LOCAL: the plugin's LibTorch and OpenCV symbols stay its own; it finds segtune's shared
   // layers (libsegtune_core.so, libsegtune_formats.so) through its own dependencies, the same copies
   // the executable uses, so logging, input limits and interrupt cleanup are shared.
@@ -45,8 +55,8 @@ PluginRun LoadPlugin() {
 
 }  // namespace
 
-int RunPluginWork(const std::string& key, const void* args, size_t args_size, const char* args_type) {
-  return LoadPlugin()(key.c_str(), args, args_size, args_type, &Globals());
+int RunPluginWork(Plugin plugin, const std::string& key, const void* args, size_t args_size, const char* args_type) {
+  return LoadPlugin(plugin)(key.c_str(), args, args_size, args_type, &Globals());
 }
 
 }  // namespace segtune::cli

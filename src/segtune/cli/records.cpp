@@ -64,7 +64,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
                 << report.problems.size() << " problems\n";
       return report.problems.empty() ? 0 : 1;
     }
-    return segtune::cli::RunInPlugin("records_export", *opts);  // Instance masks are decoded with OpenCV.
+    return segtune::cli::RunInDataPlugin("records_export", *opts);  // Instance masks are decoded with OpenCV.
   };
 }
 
@@ -81,4 +81,4 @@ int RunExport(const Options& opts) {
 }  // namespace
 
 SEGTUNE_VERB(records, 21, "Inspect, verify or export TFRecord datasets (info, verify, export)", Setup);
-SEGTUNE_PLUGIN_RUN(records_export, Options, RunExport);
+SEGTUNE_DATA_PLUGIN_RUN(records_export, Options, RunExport);

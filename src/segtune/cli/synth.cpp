@@ -43,7 +43,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
     const auto [width, height] = segtune::ParseTwoDimensions(opts->size, "--size", "WIDTHxHEIGHT", 16384);
     opts->synth.width = int(width);  // synth checks its own 32..8192 range.
     opts->synth.height = int(height);
-    return segtune::cli::RunInPlugin("synth", *opts);
+    return segtune::cli::RunInDataPlugin("synth", *opts);
   };
 }
 
@@ -65,4 +65,4 @@ int Run(const Options& args) {
 }  // namespace
 
 SEGTUNE_VERB(synth, 5, "Generate a synthetic segmentation dataset as a Labelbox export plus images", Setup);
-SEGTUNE_PLUGIN_RUN(synth, Options, Run);
+SEGTUNE_DATA_PLUGIN_RUN(synth, Options, Run);

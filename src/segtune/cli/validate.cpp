@@ -21,7 +21,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
       "categories, degenerate polygons, annotations out of bounds, bboxes inconsistent with their\n"
       "segmentation, y-flipped bboxes of old Labelbox exports, and (with --images-dir) missing or\n"
       "unreadable images and wrong width/height. Exit 1 when problems are found.");
-  return segtune::cli::InPlugin("validate", opts);  // Opening images needs OpenCV.
+  return segtune::cli::InDataPlugin("validate", opts);  // Opening images needs OpenCV.
 }
 
 #if SEGTUNE_PLUGIN
@@ -36,4 +36,4 @@ int Run(const segtune::ValidateOptions& opts) {
 }  // namespace
 
 SEGTUNE_VERB(validate, 13, "Check a COCO file for bad boxes, flipped y, unknown ids and missing images", Setup);
-SEGTUNE_PLUGIN_RUN(validate, segtune::ValidateOptions, Run);
+SEGTUNE_DATA_PLUGIN_RUN(validate, segtune::ValidateOptions, Run);

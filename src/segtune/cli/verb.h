@@ -35,6 +35,12 @@
 // (SEGTUNE_PLUGIN=1), so both see one definition of Args; includes that only Run needs go inside
 // the #if, which keeps LibTorch and OpenCV headers out of the front end.
 //
+// Work that needs OpenCV but not LibTorch (the dataset verbs) runs in the data plugin,
+// libsegtune_data_plugin.so, which starts ~8x faster (no LibTorch to load): use InDataPlugin /
+// RunInDataPlugin in Setup and SEGTUNE_DATA_PLUGIN_RUN instead of SEGTUNE_PLUGIN_RUN. That file is
+// compiled into the data plugin (SEGTUNE_PLUGIN=1, SEGTUNE_DATA_PLUGIN=1) instead of the LibTorch one,
+// and its Run must not use LibTorch (the data plugin is linked with --no-undefined, so it would not link).
+//
 // The verb parses options and calls one library function; the logic lives in the library, which
 // returns results and never prints to stdout: the verb prints them and decides the exit code (so
 // tests and other callers get the numbers, not text). Errors are thrown (segtune::Error and
@@ -80,21 +86,37 @@ bool RegisterVerb(VerbInfo info);
 // All registered verbs, sorted by (order, name).
 std::vector<VerbInfo> RegisteredVerbs();
 
-// Front end: runs the plugin's work `key` on `args` (plugin_loader.cpp). `args_size` and `args_type`
+// The two plugins: kTorch = libsegtune_plugin.so (LibTorch and OpenCV), kData =
+// libsegtune_data_plugin.so (OpenCV only).
+enum class Plugin { kTorch, kData };
+
+// Front end: runs `plugin`'s work `key` on `args` (plugin_loader.cpp). `args_size` and `args_type`
 // must match what the plugin registered under `key`: a front end and plugin from different builds
 // fail with a clear error instead of reading the wrong layout.
-int RunPluginWork(const std::string& key, const void* args, size_t args_size, const char* args_type);
+int RunPluginWork(Plugin plugin, const std::string& key, const void* args, size_t args_size, const char* args_type);
 
-// Front end: runs the plugin's work `key` on `args` and returns its exit code.
+// Front end: runs the LibTorch plugin's work `key` on `args` and returns its exit code.
 template <typename Args>
 int RunInPlugin(const char* key, const Args& args) {
-  return RunPluginWork(key, &args, sizeof(Args), typeid(Args).name());
+  return RunPluginWork(Plugin::kTorch, key, &args, sizeof(Args), typeid(Args).name());
 }
 
-// Front end: a Runner that runs the plugin's work `key` on *args once CLI11 has filled it.
+// Front end: runs the data plugin's work `key` (SEGTUNE_DATA_PLUGIN_RUN) on `args`.
+template <typename Args>
+int RunInDataPlugin(const char* key, const Args& args) {
+  return RunPluginWork(Plugin::kData, key, &args, sizeof(Args), typeid(Args).name());
+}
+
+// Front end: a Runner that runs the LibTorch plugin's work `key` on *args once CLI11 has filled it.
 template <typename Args>
 Runner InPlugin(const char* key, std::shared_ptr<Args> args) {
   return [key, args] { return RunInPlugin(key, *args); };
+}
+
+// Front end: as InPlugin, for the data plugin's work.
+template <typename Args>
+Runner InDataPlugin(const char* key, std::shared_ptr<Args> args) {
+  return [key, args] { return RunInDataPlugin(key, *args); };
 }
 
 // Plugin: adds the work `key` at load time (plugin_entry.cpp). Returns true to initialise a global.
@@ -103,14 +125,26 @@ bool RegisterPluginRun(const char* key, size_t args_size, const char* args_type,
 
 }  // namespace segtune::cli
 
-#if SEGTUNE_PLUGIN
-#define SEGTUNE_VERB(name, order, summary, setup)
-#define SEGTUNE_PLUGIN_RUN(key, Args, run)                                                      \
+#ifndef SEGTUNE_DATA_PLUGIN
+#define SEGTUNE_DATA_PLUGIN 0
+#endif
+
+#define SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)                                             \
   static const bool segtune_plugin_run_##key [[maybe_unused]] = ::segtune::cli::RegisterPluginRun( \
       #key, sizeof(Args), typeid(Args).name(), [](const void* a) { return run(*static_cast<const Args*>(a)); })
+#if SEGTUNE_PLUGIN
+#define SEGTUNE_VERB(name, order, summary, setup)
+#if SEGTUNE_DATA_PLUGIN
+#define SEGTUNE_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run) SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)
+#else
+#define SEGTUNE_PLUGIN_RUN(key, Args, run) SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)
+#define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run)
+#endif
 #else
 #define SEGTUNE_VERB(name, order, summary, setup)                                               \
   static const bool segtune_verb_registered_##name [[maybe_unused]] =                          \
       ::segtune::cli::RegisterVerb({#name, order, summary, setup})
 #define SEGTUNE_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run)
 #endif

@@ -37,6 +37,9 @@ class AtomicFile {
 void WriteFileAtomic(const std::filesystem::path& path, std::string_view bytes);
 // Reads a whole file. Throws IoError naming the path if it cannot be read.
 std::string ReadFile(const std::filesystem::path& path);
+// As ReadFile, but nullopt when the file does not exist (one system call less than checking first,
+// for optional files such as YOLO label files). Other failures still throw IoError.
+std::optional<std::string> ReadFileIfExists(const std::filesystem::path& path);
 // The bytes of `path` if it is a readable file of at most `max_bytes`; nullopt otherwise (missing,
 // unreadable, larger). For "is this a file segtune wrote?" checks (output_guard.h), which must not
 // read a large file someone else left under the output's name.

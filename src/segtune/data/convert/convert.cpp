@@ -6,6 +6,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/input_limits.h"
+#include "segtune/core/parallel_for.h"
 #include "segtune/core/safe_name.h"
 
 namespace segtune {
@@ -48,14 +49,19 @@ void ExtractEmbeddedImages(LabeledDataset* dataset, const fs::path& images_dir, 
 
 // Lists every missing image file; drops them (and their annotations) with skip_missing, else throws.
 void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, ConversionReport* report) {
+  const auto& images_in = dataset->coco.images;
+  std::vector<char> missing(images_in.size(), 0);
+  ParallelFor(images_in.size(), [&](size_t i) {  // One stat per image: on every core.
+    const CocoImage& image = images_in[i];
+    if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) return;
+    std::error_code ec;
+    missing[i] = !fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec);
+  });
   std::set<std::string> missing_ids;
-  std::error_code ec;
-  for (const auto& image : dataset->coco.images) {
-    if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) continue;
-    if (!fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec)) {
-      report->missing_images.push_back(image.file_name);
-      missing_ids.insert(image.id.text);
-    }
+  for (size_t i = 0; i < images_in.size(); ++i) {
+    if (!missing[i]) continue;
+    report->missing_images.push_back(images_in[i].file_name);
+    missing_ids.insert(images_in[i].id.text);
   }
   if (missing_ids.empty()) return;
   if (!options.skip_missing) {

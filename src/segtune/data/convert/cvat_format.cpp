@@ -11,6 +11,7 @@
 // other single-valued annotation fields (VOC's difficult, pose, ...) attributes of their name.
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <map>
 #include <optional>
 #include <set>
@@ -19,6 +20,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/output_guard.h"
+#include "segtune/core/parallel_for.h"
 #include "segtune/data/convert/cvat_mask_rle.h"
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
@@ -58,9 +60,12 @@ int ParseInt(const std::string& text, const char* name, const fs::path& file, co
 // "x0,y0;x1,y1;..." with at least 3 points.
 std::vector<double> ParsePoints(const std::string& text, const fs::path& file, const std::string& where) {
   std::vector<double> xy;
-  std::stringstream pairs(text);
-  std::string pair;
-  while (std::getline(pairs, pair, ';')) {
+  size_t at = 0;
+  while (at < text.size()) {
+    size_t end = text.find(';', at);
+    if (end == std::string::npos) end = text.size();
+    const std::string pair = text.substr(at, end - at);
+    at = end + 1;
     const size_t comma = pair.find(',');
     if (comma == std::string::npos || pair.find(',', comma + 1) != std::string::npos) {
       throw FormatError(file, where, "points: expected 'x,y;x,y;...', got '" + pair + "' in '" + text.substr(0, 80) + "'");
@@ -83,6 +88,15 @@ std::array<double, 4> BoundsOf(const std::vector<double>& xy) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
+// A polygon's or mask's geometry, computed ahead (possibly on another thread); `error` is what
+// computing it threw, rethrown when the sequential pass reaches the shape.
+struct ShapeGeometry {
+  std::array<double, 4> bbox{};
+  double area = 0;
+  Segmentation segmentation;
+  std::exception_ptr error;
+};
+
 class CvatReader {
  public:
   CvatReader(fs::path file, ConversionReport* report) : file_(std::move(file)), report_(report) {}
@@ -97,8 +111,14 @@ class CvatReader {
     if (!root->Children("track").empty()) {
       report_->Warn(file_, "", "<track> elements (CVAT for video) skipped: export the task as CVAT for images");
     }
+    // Parsing polygons and decoding masks is most of the reading: done for every image on every core
+    // first; the images are then added in order, so ids, warnings and the first error are those of a
+    // sequential read.
+    const std::vector<const XmlElement*> images = root->Children("image");
+    std::vector<std::map<const XmlElement*, ShapeGeometry>> geometry(images.size());
+    ParallelFor(images.size(), [&](size_t i) { geometry[i] = ShapeGeometries(*images[i]); });
     std::set<std::string> ids;
-    for (const XmlElement* image : root->Children("image")) ReadImage(*image, &ids);
+    for (size_t i = 0; i < images.size(); ++i) ReadImage(*images[i], geometry[i], &ids);
     return std::move(dataset_);
   }
 
@@ -127,7 +147,41 @@ class CvatReader {
     return id;
   }
 
-  void ReadImage(const XmlElement& e, std::set<std::string>* ids) {
+  static std::string ShapeWhere(const XmlElement& s, const std::string& image_name, int index) {
+    return "line " + std::to_string(s.line) + ": image '" + image_name + "': " + s.name + " " + std::to_string(index);
+  }
+
+  // The polygons and masks of image `e` (none if the image's own attributes are malformed: the
+  // sequential pass reports that first).
+  std::map<const XmlElement*, ShapeGeometry> ShapeGeometries(const XmlElement& e) const {
+    std::map<const XmlElement*, ShapeGeometry> geometry;
+    const std::string* name = e.Attribute("name");
+    int width = 0, height = 0;
+    try {
+      width = ParseInt(Require(e, "width", file_, ""), "width", file_, "");
+      height = ParseInt(Require(e, "height", file_, ""), "height", file_, "");
+    } catch (const Error&) {
+      return geometry;
+    }
+    if (name == nullptr || width <= 0 || height <= 0) return geometry;
+    int index = 0;
+    for (const auto& shape : e.children) {
+      ++index;
+      if (shape->name != "polygon" && shape->name != "mask") continue;
+      ShapeGeometry& g = geometry[shape.get()];
+      try {
+        const std::string where = ShapeWhere(*shape, *name, index);
+        if (shape->name == "polygon") ReadPolygon(*shape, where, &g);
+        if (shape->name == "mask") ReadMask(*shape, height, width, where, &g);
+      } catch (...) {
+        g.error = std::current_exception();
+      }
+    }
+    return geometry;
+  }
+
+  void ReadImage(const XmlElement& e, const std::map<const XmlElement*, ShapeGeometry>& geometry,
+                 std::set<std::string>* ids) {
     std::string where = "line " + std::to_string(e.line) + ": <image>";
     CocoImage image;
     image.id = {Require(e, "id", file_, where), true};
@@ -144,12 +198,14 @@ class CvatReader {
     }
     dataset_.coco.images.push_back(image);
     int index = 0;
-    for (const auto& shape : e.children) ReadShape(*shape, image, ++index);
+    for (const auto& shape : e.children) {
+      const auto it = geometry.find(shape.get());
+      ReadShape(*shape, image, ++index, it == geometry.end() ? nullptr : &it->second);
+    }
   }
 
-  void ReadShape(const XmlElement& s, const CocoImage& image, int index) {
-    const std::string where = "line " + std::to_string(s.line) + ": image '" + image.file_name + "': " + s.name + " " +
-                              std::to_string(index);
+  void ReadShape(const XmlElement& s, const CocoImage& image, int index, const ShapeGeometry* geometry) {
+    const std::string where = ShapeWhere(s, image.file_name, index);
     if (s.name != "box" && s.name != "polygon" && s.name != "mask") {
       report_->Warn(file_, where, "<" + s.name + "> has no COCO counterpart; skipped");
       return;
@@ -161,8 +217,11 @@ class CvatReader {
     if (!category_of_label_.count(label)) report_->Warn(file_, where, "label '" + label + "' is not declared in <meta>; added");
     a.category_id = AddCategory(label);
     if (s.name == "box") ReadBox(s, where, &a);
-    if (s.name == "polygon") ReadPolygon(s, where, &a);
-    if (s.name == "mask") ReadMask(s, image, where, &a);
+    if (s.name != "box") {
+      if (geometry == nullptr) throw Error(file_.string() + ": " + where + ": internal: shape geometry not computed");
+      if (geometry->error) std::rethrow_exception(geometry->error);
+      a.bbox = geometry->bbox, a.area = geometry->area, a.segmentation = geometry->segmentation;
+    }
     ReadExtra(s, where, &a);
     dataset_.coco.annotations.push_back(std::move(a));
   }
@@ -182,21 +241,22 @@ class CvatReader {
     }
   }
 
-  void ReadPolygon(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+  void ReadPolygon(const XmlElement& s, const std::string& where, ShapeGeometry* a) const {
     std::vector<double> xy = ParsePoints(Require(s, "points", file_, where), file_, where);
     a->bbox = BoundsOf(xy);
     a->area = std::fabs(ShoelaceArea(xy));
     a->segmentation.polygons.push_back(std::move(xy));
   }
 
-  void ReadMask(const XmlElement& s, const CocoImage& image, const std::string& where, CocoAnnotation* a) {
+  void ReadMask(const XmlElement& s, int image_height, int image_width, const std::string& where,
+                ShapeGeometry* a) const {
     CvatMaskRle mask;
     mask.counts = ParseCvatRleCounts(Require(s, "rle", file_, where), file_.string() + ": " + where);
     mask.left = ParseInt(Require(s, "left", file_, where), "left", file_, where);
     mask.top = ParseInt(Require(s, "top", file_, where), "top", file_, where);
     mask.width = ParseInt(Require(s, "width", file_, where), "width", file_, where);
     mask.height = ParseInt(Require(s, "height", file_, where), "height", file_, where);
-    Rle rle = CvatMaskToRle(mask, image.height, image.width, file_.string() + ": " + where);
+    Rle rle = CvatMaskToRle(mask, image_height, image_width, file_.string() + ": " + where);
     a->bbox = RleToBbox(rle);
     a->area = double(RleArea(rle));
     a->segmentation.rle = std::move(rle);

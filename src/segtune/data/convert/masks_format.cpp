@@ -15,6 +15,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/parallel_for.h"
 #include "segtune/data/convert/cityscapes_labels.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
@@ -55,10 +56,11 @@ struct Meaning {
 };
 
 // One annotation per value that is an object; the union of ignored values as the image's ignore mask.
-void AddAnnotations(const LabelImage& labels, const std::function<Meaning(int32_t)>& meaning, CocoImage* image,
+// `regions`: RlesByValue of the image's label image.
+void AddAnnotations(std::map<int32_t, Rle> regions, const std::function<Meaning(int32_t)>& meaning, CocoImage* image,
                     CocoDataset* coco) {
   std::vector<Rle> ignored;
-  for (auto& [value, rle] : RlesByValue(labels)) {
+  for (auto& [value, rle] : regions) {
     const Meaning m = meaning(value);
     if (m.kind == Meaning::kIgnore) ignored.push_back(std::move(rle));
     if (m.kind != Meaning::kObject) continue;
@@ -78,12 +80,12 @@ void AddAnnotations(const LabelImage& labels, const std::function<Meaning(int32_
   }
 }
 
-CocoImage NewImage(const LabeledDataset& dataset, const std::string& file_name, const LabelImage& labels) {
+CocoImage NewImage(const LabeledDataset& dataset, const std::string& file_name, int width, int height) {
   CocoImage image;
   image.id = {std::to_string(dataset.coco.images.size() + 1), true};
   image.file_name = file_name;
-  image.width = labels.width;
-  image.height = labels.height;
+  image.width = width;
+  image.height = height;
   return image;
 }
 
@@ -120,6 +122,28 @@ struct MaskPair {
   std::string file_name;  // Relative to the input folder.
   std::string split;      // "" if none.
 };
+
+// A pair's mask as regions, decoded (possibly on another thread) before the image is numbered.
+struct DecodedMask {
+  bool found = false;  // The mask file exists (else: no objects, the size from the photo's header).
+  int width = 0, height = 0;
+  std::map<int32_t, Rle> regions;  // RlesByValue.
+};
+
+DecodedMask DecodeMask(const MaskPair& pair, const std::function<LabelImage(const fs::path&)>& read) {
+  DecodedMask decoded;
+  std::error_code ec;
+  decoded.found = fs::is_regular_file(pair.mask, ec);
+  if (!decoded.found) {
+    if (const auto size = ReadImageFileSize(pair.photo)) decoded.width = size->width, decoded.height = size->height;
+    return decoded;
+  }
+  const LabelImage labels = read(pair.mask);
+  CheckSameSize(pair.photo, pair.mask, labels);
+  decoded.width = labels.width, decoded.height = labels.height;
+  decoded.regions = RlesByValue(labels);
+  return decoded;
+}
 
 std::vector<fs::path> PhotosBelow(const fs::path& dir) {
   std::vector<fs::path> photos;
@@ -192,17 +216,19 @@ LabeledDataset ReadTableLayout(const fs::path& input, ConversionReport* report) 
   }
   std::error_code ec;
   const bool camvid = !fs::is_directory(input / "images", ec) && IsCamvid(input);
-  for (const MaskPair& pair : camvid ? CamvidPairs(input) : ImagesMasksPairs(input)) {
-    LabelImage labels;
-    if (fs::is_regular_file(pair.mask, ec)) {
-      labels = table.colours ? ReadColourMask(pair.mask, table.index_of_rgb) : ReadIndexMask(pair.mask, false);
-      CheckSameSize(pair.photo, pair.mask, labels);
-    } else {
-      report->Warn(pair.photo, "", "no mask " + pair.mask.string() + "; the image has no objects");
-      if (const auto size = ReadImageFileSize(pair.photo)) labels.width = size->width, labels.height = size->height;
-    }
-    CocoImage image = NewImage(dataset, pair.file_name, labels);
-    AddAnnotations(labels, TableMeaning(table, offset, pair.mask), &image, &dataset.coco);
+  const std::vector<MaskPair> pairs = camvid ? CamvidPairs(input) : ImagesMasksPairs(input);
+  // Decoding and run-length coding the masks is the work: on every core, then added in order.
+  std::vector<DecodedMask> masks(pairs.size());
+  ParallelFor(pairs.size(), [&](size_t i) {
+    masks[i] = DecodeMask(pairs[i], [&](const fs::path& mask) {
+      return table.colours ? ReadColourMask(mask, table.index_of_rgb) : ReadIndexMask(mask, false);
+    });
+  });
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const MaskPair& pair = pairs[i];
+    if (!masks[i].found) report->Warn(pair.photo, "", "no mask " + pair.mask.string() + "; the image has no objects");
+    CocoImage image = NewImage(dataset, pair.file_name, masks[i].width, masks[i].height);
+    AddAnnotations(std::move(masks[i].regions), TableMeaning(table, offset, pair.mask), &image, &dataset.coco);
     if (!pair.split.empty()) dataset.subset_of_image[image.id.text] = pair.split;
     dataset.coco.images.push_back(std::move(image));
   }
@@ -268,8 +294,8 @@ LabeledDataset ReadCityscapes(const fs::path& input) {
     const bool instances = file.filename().string().find("_instanceIds") != std::string::npos;
     const LabelImage labels = ReadIndexMask(file, instances);
     CheckSameSize(input / file_name, file, labels);
-    CocoImage image = NewImage(dataset, file_name, labels);
-    AddAnnotations(labels, CityscapesMeaning(file), &image, &dataset.coco);
+    CocoImage image = NewImage(dataset, file_name, labels.width, labels.height);
+    AddAnnotations(RlesByValue(labels), CityscapesMeaning(file), &image, &dataset.coco);
     const fs::path relative(frame);
     if (relative.has_parent_path()) dataset.subset_of_image[image.id.text] = relative.begin()->string();
     dataset.coco.images.push_back(std::move(image));

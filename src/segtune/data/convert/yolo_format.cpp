@@ -12,6 +12,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/parallel_for.h"
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
@@ -77,40 +78,51 @@ CocoAnnotation ToAnnotation(const YoloObject& o, const CocoImage& image, int64_t
   return a;
 }
 
+// One image of a split as read from disk: what the slow part (thousands of small files) produces,
+// in parallel, before the images are numbered and added in order.
+struct ImageOnDisk {
+  fs::path path;
+  std::string split;
+  bool exists = false;
+  std::optional<ImageSize> size;     // Unset: the header could not be read.
+  fs::path label;                    // Its label file.
+  std::vector<YoloObject> objects;   // Empty when there is no label file.
+};
+
+void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
+  image->size = ReadImageFileSize(image->path);
+  std::error_code ec;  // Only a file that could not be read needs the second look.
+  image->exists = image->size || fs::is_regular_file(image->path, ec);
+  if (!image->size) return;
+  image->label = YoloLabelPath(fs::absolute(image->path));
+  std::optional<std::string> text = ReadFileIfExists(image->label);
+  if (text) image->objects = ParseYoloLabels(*text, image->label, static_cast<int>(config.names.size()));
+}
+
 // Adds one image (and its label file's objects) to the dataset.
-void ReadImage(const fs::path& path, const std::string& split, const YoloConfig& config, LabeledDataset* dataset,
-               ConversionReport* report) {
+void AddImage(const ImageOnDisk& on_disk, const YoloConfig& config, LabeledDataset* dataset, ConversionReport* report) {
   CocoImage image;
   image.id = {std::to_string(dataset->coco.images.size() + 1), true};
-  const fs::path relative = path.lexically_relative(config.root);
+  const fs::path relative = on_disk.path.lexically_relative(config.root);
   const bool inside = !relative.empty() && *relative.begin() != "..";
-  image.file_name = inside ? relative.generic_string() : path.string();
-  std::error_code ec;
-  if (fs::is_regular_file(path, ec)) {
-    const std::optional<ImageSize> size = ReadImageFileSize(path);
-    if (!size) {
-      report->Warn(path, "", "image skipped: its size cannot be read from the header (JPEG, PNG, BMP, GIF and WebP can)");
+  image.file_name = inside ? relative.generic_string() : on_disk.path.string();
+  if (on_disk.exists) {
+    if (!on_disk.size) {
+      report->Warn(on_disk.path, "", "image skipped: its size cannot be read from the header (JPEG, PNG, BMP, GIF and WebP can)");
       return;
     }
-    image.width = size->width, image.height = size->height;
-    const fs::path label = YoloLabelPath(fs::absolute(path));
-    if (fs::is_regular_file(label, ec)) {
-      for (const YoloObject& o : ParseYoloLabels(ReadFile(label), label, static_cast<int>(config.names.size()))) {
-        dataset->coco.annotations.push_back(ToAnnotation(o, image, static_cast<int64_t>(dataset->coco.annotations.size() + 1)));
-      }
+    image.width = on_disk.size->width, image.height = on_disk.size->height;
+    for (const YoloObject& o : on_disk.objects) {
+      dataset->coco.annotations.push_back(ToAnnotation(o, image, static_cast<int64_t>(dataset->coco.annotations.size() + 1)));
     }
   }  // A missing image stays listed (size 0) for the conversion's missing-image check.
-  if (!split.empty()) dataset->subset_of_image[image.id.text] = split;
+  if (!on_disk.split.empty()) dataset->subset_of_image[image.id.text] = on_disk.split;
   dataset->coco.images.push_back(std::move(image));
 }
 
-LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
-  const YoloConfig config = LoadYoloConfig(input, report);
-  LabeledDataset dataset;
-  dataset.images_dir = options.images_dir.empty() ? config.root : options.images_dir;
-  for (size_t i = 0; i < config.names.size(); ++i) {
-    dataset.coco.categories.push_back({static_cast<int64_t>(i + 1), config.names[i], "", {}});
-  }
+// Every image of every split, in order, each once (a repeat is kept in its first split, with a warning).
+std::vector<ImageOnDisk> ListImages(const YoloConfig& config, ConversionReport* report) {
+  std::vector<ImageOnDisk> images;
   std::map<std::string, std::string> split_of_path;
   for (const YoloSplitSource& source : config.sources) {
     int repeated = 0;
@@ -121,13 +133,27 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
         if (repeated++ == 0) first_repeated = path.string() + "' (in split '" + it->second + "')";
         continue;
       }
-      ReadImage(path, source.split, config, &dataset, report);
+      images.push_back({path, source.split});
     }
     if (repeated > 0) {
       report->Warn(config.config_file, source.origin, std::to_string(repeated) + " image(s) of split '" + source.split +
                    "' were already read for an earlier split, and are kept there only (first: '" + first_repeated + ")");
     }
   }
+  return images;
+}
+
+LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
+  const YoloConfig config = LoadYoloConfig(input, report);
+  LabeledDataset dataset;
+  dataset.images_dir = options.images_dir.empty() ? config.root : options.images_dir;
+  for (size_t i = 0; i < config.names.size(); ++i) {
+    dataset.coco.categories.push_back({static_cast<int64_t>(i + 1), config.names[i], "", {}});
+  }
+  std::vector<ImageOnDisk> images = ListImages(config, report);
+  // Two small files per image: reading them on every core is ~2x faster on 2 cores (bench/convert_bench.sh).
+  ParallelFor(images.size(), [&](size_t i) { ReadFromDisk(config, &images[i]); });
+  for (const ImageOnDisk& image : images) AddImage(image, config, &dataset, report);
   return dataset;
 }
 
