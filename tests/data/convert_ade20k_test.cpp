@@ -126,6 +126,13 @@ TEST(ConvertAde20k, ReadsSceneParsingClassesSplitsAndUnlabeledAsIgnore) {
   EXPECT_TRUE(Warned(report, "ADE_train_00000002.jpg: no annotation " +
                                  (root / "annotations/training/ADE_train_00000002.png").string() + "; image left out"));
   EXPECT_EQ(d.coco.images[2].file_name, "images/validation/ADE_val_00000002.jpg");
+
+  // A test folder without annotations (ADE20K's release_test): one warning for the folder.
+  WritePhoto(root / "images/testing/ADE_test_00000001.jpg");
+  WritePhoto(root / "images/testing/ADE_test_00000002.jpg");
+  report = {};
+  EXPECT_EQ(Read(root, &report).coco.images.size(), 3u);
+  EXPECT_TRUE(Warned(report, (root / "images/testing").string() + ": no annotations/testing folder; its 2 image(s) left out"));
 }
 
 TEST(ConvertAde20k, AnAnnotationWithoutItsImageIsListedByTheMissingImageCheck) {
@@ -284,6 +291,10 @@ TEST(ConvertAde20k, AutoDetectsBothLayoutsAsMaskFoldersAndNotCoco) {
   EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "c.json").name, "coco");
   EXPECT_EQ(segtune::FindAnnotationFormat("masks").detect(dir / "c.json"), 0);
   // A COCO-style folder (images/ + annotations/*.json) is not ADE20K.
+  // Binary masks called *_seg.png without photos of the same stem beside them are not ADE20K.
+  WriteGray(dir / "medical/case1_seg.png", std::vector<uint8_t>(kW * kH, 1));
+  WritePhoto(dir / "medical/case1_t1.jpg");
+  EXPECT_EQ(segtune::FindAnnotationFormat("masks").detect(dir / "medical"), 0);
   fs::create_directories(dir / "cocofolder/images");
   segtune::SaveCoco(segtune::CocoDataset{}, dir / "cocofolder/annotations/instances.json");
   EXPECT_EQ(segtune::FindAnnotationFormat("masks").detect(dir / "cocofolder"), 0);

@@ -73,9 +73,14 @@ std::vector<AdePair> SceneParsingPairs(const fs::path& input, ConversionReport* 
   const fs::path images = input / "images", annotations = input / "annotations";
   std::map<std::string, AdePair> pairs;  // By relative path without extension.
   std::error_code ec;
+  std::map<std::string, int> unannotated_folders;  // images/<folder> without annotations/<folder>.
   for (const fs::path& photo : FilesBelow(images, IsPhotoFile)) {
     const fs::path relative = photo.lexically_relative(images);
     const fs::path mask = (annotations / relative).replace_extension(".png");
+    if (relative.has_parent_path() && !fs::is_directory(annotations / *relative.begin(), ec)) {
+      ++unannotated_folders[relative.begin()->string()];  // A test set (release_test): one warning, not thousands.
+      continue;
+    }
     if (!fs::is_regular_file(mask, ec)) {
       report->Warn(photo, "", "no annotation " + mask.string() + "; image left out");
       continue;
@@ -89,6 +94,9 @@ std::vector<AdePair> SceneParsingPairs(const fs::path& input, ConversionReport* 
     if (pairs.count(key)) continue;
     const std::string split = relative.has_parent_path() ? SplitName(relative.begin()->string()) : "";
     pairs[key] = {images / relative, mask, ("images" / relative).generic_string(), split};
+  }
+  for (const auto& [folder, n] : unannotated_folders) {
+    report->Warn(images / folder, "", "no annotations/" + folder + " folder; its " + std::to_string(n) + " image(s) left out");
   }
   std::vector<AdePair> out;
   for (auto& [key, pair] : pairs) out.push_back(std::move(pair));
@@ -199,7 +207,12 @@ Ade20kLayout DetectAde20kLayout(const fs::path& input) {
   for (auto it = fs::recursive_directory_iterator(input, ec); it != fs::recursive_directory_iterator() && entries < kDetectEntries;
        it.increment(ec), ++entries) {
     if (ec) break;
-    if (EndsWith(it->path().filename().string(), kSegSuffix) && it->is_regular_file(ec)) return Ade20kLayout::kFull;
+    const std::string name = it->path().filename().string();
+    // With its photo beside it: other datasets name binary masks *_seg.png too.
+    if (EndsWith(name, kSegSuffix) &&
+        fs::is_regular_file(it->path().parent_path() / (name.substr(0, name.size() - std::string(kSegSuffix).size()) + ".jpg"), ec)) {
+      return Ade20kLayout::kFull;
+    }
   }
   return Ade20kLayout::kNone;
 }

@@ -17,14 +17,15 @@ namespace segtune {
 enum class Ade20kLayout { kNone, kSceneParsing, kFull };
 
 // Which layout `input` (a folder) is in: kSceneParsing for images/ + annotations/ with a training or
-// validation folder (or an objectInfo150 table); kFull if a *_seg.png is found within the first few
-// thousand entries below it. Never throws.
+// validation folder (or an objectInfo150 table); kFull if an X_seg.png with its X.jpg beside it is
+// found within the first few thousand entries below it. Never throws.
 Ade20kLayout DetectAde20kLayout(const std::filesystem::path& input);
 
 // Reads `input` in `layout`. Category id = the class value (0 is never a category). Splits: the
 // folders "training" and "validation" are subsets "train" and "val" (other folder names as they are).
 // An image without its annotation is left out (warned, each named: ADE20K labels every image, so
-// none means it is missing, not that the image is empty); an annotation without its image is kept
+// none means it is missing, not that the image is empty; a whole folder without annotations, such
+// as a test set, is one warning); an annotation without its image is kept
 // for the conversion's missing-image check. Throws FormatError naming the file (and pixel) for a
 // value above the class table, an undecodable mask or one whose size differs from its image's.
 LabeledDataset ReadAde20k(const std::filesystem::path& input, Ade20kLayout layout, ConversionReport* report);
