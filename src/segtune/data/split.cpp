@@ -87,6 +87,11 @@ std::vector<CocoDataset> SplitByImage(const CocoDataset& dataset, const std::vec
 }
 
 std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options) {
+  CheckSplitOutputs(options);
+  return WriteSplit(LoadCoco(options.input), options);
+}
+
+void CheckSplitOutputs(const SplitOptions& options) {
   CheckFractions(options.parts);
   // Every part before any is written: a refusal of the last must not leave the first replaced.
   for (const auto& part : options.parts) {
@@ -100,7 +105,9 @@ std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options) {
     CheckOutputFile(PartPath(options.prefix, part), options.overwrite, {"split", "--output", "COCO JSON", {}},
                     [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
   }
-  const CocoDataset dataset = LoadCoco(options.input);
+}
+
+std::vector<std::filesystem::path> WriteSplit(const CocoDataset& dataset, const SplitOptions& options) {
   const std::vector<CocoDataset> split = SplitByImage(dataset, options.parts, options.seed);
   std::vector<std::filesystem::path> written;
   size_t orphans = dataset.annotations.size();

@@ -36,4 +36,10 @@ struct SplitOptions {
 // writes the parts atomically; returns the paths written. Prints counts per part.
 std::vector<std::filesystem::path> SplitCocoFile(const SplitOptions& options);
 
+// SplitCocoFile's two halves, for callers that read the dataset themselves (split --from, which
+// reads other annotation formats in the plugin): the checks of every part file, made before reading;
+// then the split of `dataset` (options.input only names it in messages) and the writing.
+void CheckSplitOutputs(const SplitOptions& options);
+std::vector<std::filesystem::path> WriteSplit(const CocoDataset& dataset, const SplitOptions& options);
+
 }  // namespace segtune

@@ -361,14 +361,18 @@ CocoDataset FixCoco(const CocoDataset& dataset, const fs::path& images_dir, std:
   return out;
 }
 
-namespace {
-
 // Fixing in place is a reasonable request, but it destroys the original: only with --overwrite, and
 // said plainly rather than as "a previous output". The input is read in full before the fixed copy
-// replaces it atomically.
-void CheckFixOutput(const ValidateOptions& options) {
+// replaces it atomically. An input of another format is never replaced by COCO JSON.
+void CheckValidateOutput(const ValidateOptions& options) {
+  if (!options.fix) return;
+  if (options.output.empty()) throw UsageError("validate: --fix needs -o/--output FILE");
   std::error_code ec;  // A symlink to the input is an output CheckOutputFile refuses, like any symlink.
   if (!std::filesystem::is_symlink(options.output, ec) && std::filesystem::equivalent(options.input, options.output, ec)) {
+    if (options.from != "coco") {
+      throw UsageError("validate: " + options.output.string() + ": is the input (read with --from " + options.from +
+                       "); --fix writes COCO JSON: choose another --output");
+    }
     if (!options.overwrite) {
       throw UsageError("validate: " + options.output.string() + ": is the input file; pass --overwrite to replace it " +
                        "with the fixed copy, or choose another --output");
@@ -379,12 +383,13 @@ void CheckFixOutput(const ValidateOptions& options) {
                   [](const std::filesystem::path& p) { return FileStartsWith(p, '{'); });
 }
 
-}  // namespace
-
 ValidateResult RunValidate(const ValidateOptions& options) {
-  if (options.fix && options.output.empty()) throw UsageError("validate: --fix needs -o/--output FILE");
-  if (options.fix) CheckFixOutput(options);
-  const CocoDataset dataset = LoadCoco(options.input);
+  if (options.from != "coco") throw UsageError("validate: --from " + options.from + " is read by the segtune CLI (plugin)");
+  CheckValidateOutput(options);
+  return ValidateDataset(LoadCoco(options.input), options);
+}
+
+ValidateResult ValidateDataset(const CocoDataset& dataset, const ValidateOptions& options) {
   ValidateResult result;
   result.input = options.input;
   result.images = dataset.images.size();
@@ -404,9 +409,11 @@ ValidateResult RunValidate(const ValidateOptions& options) {
 
 std::string FormatValidateResult(const ValidateResult& result) {
   std::ostringstream out;
-  out << result.input.string() << ": " << WithCommas((long long)result.images) << " images, "
+  out << result.input.string() << (result.format.empty() ? "" : " (" + result.format + ")") << ": "
+      << WithCommas((long long)result.images) << " images, "
       << WithCommas((long long)result.categories) << " categories, " << WithCommas((long long)result.annotations)
       << " annotations\n";
+  for (const auto& w : result.read_warnings) out << "warning: " << w << "\n";
   const ValidationReport& report = result.report;
   for (const auto& [kind, f] : report.findings) {
     out << "error: " << DescribeProblem(kind) << ": " << WithCommas(f.count) << "\n";

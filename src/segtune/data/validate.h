@@ -57,6 +57,9 @@ CocoDataset FixCoco(const CocoDataset& dataset, const std::filesystem::path& ima
 
 struct ValidateOptions {
   std::filesystem::path input;
+  // The input's annotation format (data/convert names, or "auto"). RunValidate reads only "coco";
+  // `validate --from` reads other formats in the plugin and passes the dataset to ValidateDataset.
+  std::string from = "coco";
   std::filesystem::path images_dir;  // Empty: image files are not checked.
   bool fix = false;
   std::filesystem::path output;      // Required with fix.
@@ -75,6 +78,8 @@ struct ValidateFixResult {
 // What `segtune validate` found, and with --fix what it did.
 struct ValidateResult {
   std::filesystem::path input;
+  std::string format;                                  // The format it was read as, when not plain COCO.
+  std::vector<std::string> read_warnings;              // What its reader could not carry over.
   size_t images = 0, categories = 0, annotations = 0;  // In the input, for the report's first line.
   ValidationReport report;                             // Of the input: its total() decides the exit code.
   std::optional<ValidateFixResult> fix;                // With options.fix.
@@ -85,6 +90,15 @@ struct ValidateResult {
 // UsageError for --fix without an output or an output that may not be replaced, IoError/FormatError
 // for an input that cannot be read as COCO.
 ValidateResult RunValidate(const ValidateOptions& options);
+
+// The checks RunValidate makes before reading: --fix needs an output, which may replace a previous
+// COCO output (with overwrite), or the input itself only when the input is COCO (with overwrite).
+// Throws UsageError.
+void CheckValidateOutput(const ValidateOptions& options);
+
+// RunValidate's work on a dataset the caller read (validate --from): validates it (image files under
+// options.images_dir when set) and with fix writes the corrected copy as COCO JSON.
+ValidateResult ValidateDataset(const CocoDataset& dataset, const ValidateOptions& options);
 
 // The report `segtune validate` prints: the input's counts, each problem kind with its examples, the
 // total, and with fix the changes and what the fixed copy still has. Not the "wrote" line: the CLI

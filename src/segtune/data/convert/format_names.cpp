@@ -16,7 +16,7 @@ const std::vector<FormatName>& AnnotationFormatNames() {
       {"labelbox", "Labelbox export: v1 / 2018 JSON or export v2 NDJSON (as labelbox2coco; images stay URLs)", true, false,
        false},
       {"yolo", "YOLO (Ultralytics data.yaml or Darknet obj.data; boxes and segments)", true, true, true},
-      {"masks", "Semantic mask folders: images/ + masks/ PNGs with classes.txt or a colour table, CamVid, Cityscapes gtFine", true, true, true},
+      {"masks", "Semantic mask folders: images/ + masks/ PNGs with classes.txt or a colour table, CamVid, Cityscapes gtFine, ADE20K", true, true, true},
       {"cvat", "CVAT for images 1.1 XML (task or project export; boxes, polygons, masks)", true, true, false},
       {"voc", "Pascal VOC folder (Annotations XML, SegmentationClass/Object palette PNGs, ImageSets)", true, true, true},
   };

@@ -131,6 +131,23 @@ LabelImage ReadColourMask(const fs::path& path, const std::unordered_map<uint32_
   return IndexByColour(DecodeImageFile(path, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION), index_of_rgb, path, table);
 }
 
+LabelImage ReadAde20kSegMask(const fs::path& path) {
+  const cv::Mat m = DecodeImageFile(path, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION);
+  if (m.depth() != CV_8U || (m.channels() != 3 && m.channels() != 4)) {
+    throw FormatError(path, "", "expected an 8-bit RGB ADE20K _seg.png (class = R / 10 * 256 + G, instance = B), "
+                      "found " + std::to_string(m.channels()) + " channel(s) of " + std::to_string(m.elemSize1() * 8) + " bits");
+  }
+  LabelImage out{m.cols, m.rows, std::vector<int32_t>(size_t(m.rows) * m.cols)};
+  for (int y = 0; y < m.rows; ++y) {
+    const uint8_t* p = m.ptr<uint8_t>(y);
+    int32_t* row = out.values.data() + size_t(y) * m.cols;
+    for (int x = 0; x < m.cols; ++x, p += m.channels()) {  // OpenCV's order: B, G, R.
+      row[x] = ((p[2] / 10) * 256 + p[1]) * 256 + p[0];
+    }
+  }
+  return out;
+}
+
 std::map<int32_t, Rle> RlesByValue(const LabelImage& image) {
   std::map<int32_t, Rle> out;
   const uint32_t h = image.height, w = image.width, n = h * w;

@@ -38,6 +38,11 @@ LabelImage ReadColourMask(const std::filesystem::path& path, const std::unordere
 LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, int>& index_of_rgb,
                          const std::filesystem::path& path, const std::string& table);
 
+// The full ADE20K dataset's `*_seg.png`: an 8-bit RGB PNG where a pixel's class is R / 10 * 256 + G
+// (integer division) and B tells its object (instance) apart from others. Each value is
+// class * 256 + B. Throws FormatError naming the file for a gray, 16-bit or undecodable image.
+LabelImage ReadAde20kSegMask(const std::filesystem::path& path);
+
 // The palette of a palette PNG (colour type 3), as 0xRRGGBB by index; nullopt for other PNGs.
 std::optional<std::vector<uint32_t>> PngPalette(std::string_view png);
 

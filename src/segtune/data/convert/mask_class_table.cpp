@@ -64,6 +64,17 @@ void Add(MaskClassTable* table, const std::string& name, uint32_t rgb, int line)
   table->classes.push_back({name, MaskClassRoleOf(name), rgb, line});
 }
 
+// The field `column` of a row; when it is the last column, the rest of the row (a name holding the
+// separator, unquoted).
+std::string Field(const std::vector<std::string>& fields, size_t column, size_t columns, char sep) {
+  if (column >= fields.size()) return "";
+  std::string value = fields[column];
+  if (column + 1 == columns) {
+    for (size_t k = column + 1; k < fields.size(); ++k) value += sep + fields[k];
+  }
+  return Unquote(value);
+}
+
 }  // namespace
 
 MaskClassRole MaskClassRoleOf(const std::string& name) {
@@ -115,6 +126,46 @@ MaskClassTable LoadMaskClassTable(const fs::path& file) {
   if (!table.colours && table.classes.size() > 255) {
     throw FormatError(file, "", std::to_string(table.classes.size()) + " classes: 8-bit masks hold 255 (0..254; 255 is ignore)");
   }
+  return table;
+}
+
+MaskClassTable LoadAde20kObjectInfo(const fs::path& file) {
+  MaskClassTable table;
+  table.file = file;
+  table.classes.push_back({"other", MaskClassRole::kIgnore, 0, 0});
+  std::string text = ReadFile(file);
+  if (text.rfind("\xEF\xBB\xBF", 0) == 0) text = text.substr(3);
+  const std::vector<std::string> lines = Split(text, '\n');
+  const char sep = !lines.empty() && lines[0].find('\t') != std::string::npos ? '\t' : ',';
+  size_t idx = std::string::npos, name = std::string::npos, columns = 0;
+  if (!lines.empty()) {
+    const std::vector<std::string> header = Split(Trim(lines[0]), sep);
+    columns = header.size();
+    for (size_t c = 0; c < header.size(); ++c) {
+      const std::string h = Lower(Unquote(header[c]));
+      if (h == "idx") idx = c;
+      if (h == "name") name = c;
+    }
+  }
+  if (idx == std::string::npos || name == std::string::npos) {
+    throw FormatError(file, "line 1", "expected a header naming the columns Idx and Name (Idx,Ratio,Train,Val,Name)");
+  }
+  for (size_t i = 1; i < lines.size(); ++i) {
+    const std::string line = Trim(lines[i]);
+    if (line.empty()) continue;
+    const std::string where = "line " + std::to_string(i + 1);
+    const std::vector<std::string> fields = Split(line, sep);
+    const std::string expected = std::to_string(table.classes.size());
+    if (Trim(Field(fields, idx, columns, sep)) != expected) {
+      throw FormatError(file, where, "Idx '" + Trim(Field(fields, idx, columns, sep)) + "': expected " + expected +
+                        " (rows number the classes 1, 2, 3, ... in order)");
+    }
+    const std::string class_name = Trim(Field(fields, name, columns, sep));
+    if (class_name.empty()) throw FormatError(file, where, "empty class name");
+    if (table.classes.size() > 254) throw FormatError(file, where, "more than 254 classes: 8-bit masks hold 1..254");
+    table.classes.push_back({class_name, MaskClassRole::kClass, 0, static_cast<int>(i + 1)});
+  }
+  if (table.classes.size() == 1) throw FormatError(file, "", "no classes");
   return table;
 }
 

@@ -40,4 +40,14 @@ std::filesystem::path FindMaskClassTable(const std::filesystem::path& dir);
 // colour used twice, or more than 255 classes (255 is the ignore value of class-index masks).
 MaskClassTable LoadMaskClassTable(const std::filesystem::path& file);
 
+// ADE20K SceneParsing's class table: `objectInfo150.csv` (comma-separated) or the devkit's
+// `objectInfo150.txt` (tab-separated), a header naming the columns (Idx and Name are read, Ratio,
+// Train, Val and any others ignored), then one row per class with Idx 1, 2, 3, ... in order. The
+// name is the whole Name field, trimmed ("building;edifice": the CSV writes both the synonym
+// separator and the spaces inside a name as ';', so a first part would turn "chest of drawers" into
+// "chest"). classes[0] is "other" with role kIgnore (mask value 0 is unlabeled); classes[i] is the
+// row with Idx i. Throws FormatError naming the file and line for a missing column, an Idx out of
+// order, an empty name, or more than 254 classes.
+MaskClassTable LoadAde20kObjectInfo(const std::filesystem::path& file);
+
 }  // namespace segtune

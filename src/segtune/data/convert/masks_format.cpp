@@ -1,25 +1,29 @@
 // Semantic mask folders: one label image per photo, a class (or a Cityscapes instance) per pixel.
 // Read: a generic images/ + masks/ pair with classes.txt or a colour table (mask_class_table.h),
-// Kaggle CamVid's <split>/ + <split>_labels/ with class_dict.csv, or Cityscapes gtFine/ + leftImg8bit/. Written: images/ + masks/ (8-bit class-index PNGs) +
-// classes.txt. docs/formats.md §17.
+// Kaggle CamVid's <split>/ + <split>_labels/ with class_dict.csv, Cityscapes gtFine/ + leftImg8bit/,
+// or ADE20K (SceneParsing images/ + annotations/, or the full dataset's _seg.png: ade20k_masks.h).
+// Written: images/ + masks/ (8-bit class-index PNGs) + classes.txt. docs/formats.md §17.
 //
 // Each (image, class) present becomes one COCO annotation with an RLE mask (iscrowd 0); Cityscapes
 // instanceIds give one per instance. Ignored pixels (255, void classes) are no annotation: they
 // travel as the image's "ignore_mask" RLE, which the writer paints back as 255.
 // Category ids: the class index in the table (index + 1 when index 0 is a real class, so that no
-// category has id 0); Cityscapes label ids.
+// category has id 0); Cityscapes label ids; ADE20K class values.
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/parallel_for.h"
+#include "segtune/data/convert/ade20k_masks.h"
 #include "segtune/data/convert/cityscapes_labels.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
 #include "segtune/data/convert/label_image.h"
+#include "segtune/data/convert/mask_annotations.h"
 #include "segtune/data/convert/mask_class_table.h"
 #include "segtune/data/convert/output_images.h"
 #include "segtune/formats/image_codec.h"
@@ -30,8 +34,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kIgnoreKey = "ignore_mask";
-
 bool IsCamvid(const fs::path& input);
 
 int DetectMasks(const fs::path& input) {
@@ -39,79 +41,23 @@ int DetectMasks(const fs::path& input) {
   if (!fs::is_directory(input, ec)) return 0;
   if (fs::is_directory(input / "images", ec) && fs::is_directory(input / "masks", ec)) return 20;
   if (fs::is_directory(input / "gtFine", ec)) return 20;
-  return IsCamvid(input) ? 20 : 0;
-}
-
-bool IsPhoto(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp" || ext == ".webp";
-}
-
-// What one label value stands for.
-struct Meaning {
-  enum Kind { kBackground, kIgnore, kObject } kind = kBackground;
-  int64_t category = 0;
-  bool crowd = false;
-};
-
-// One annotation per value that is an object; the union of ignored values as the image's ignore mask.
-// `regions`: RlesByValue of the image's label image.
-void AddAnnotations(std::map<int32_t, Rle> regions, const std::function<Meaning(int32_t)>& meaning, CocoImage* image,
-                    CocoDataset* coco) {
-  std::vector<Rle> ignored;
-  for (auto& [value, rle] : regions) {
-    const Meaning m = meaning(value);
-    if (m.kind == Meaning::kIgnore) ignored.push_back(std::move(rle));
-    if (m.kind != Meaning::kObject) continue;
-    CocoAnnotation a;
-    a.id = static_cast<int64_t>(coco->annotations.size() + 1);
-    a.image_id = image->id;
-    a.category_id = m.category;
-    a.bbox = RleToBbox(rle);
-    a.area = static_cast<double>(RleArea(rle));
-    a.iscrowd = m.crowd;
-    a.segmentation.rle = std::move(rle);
-    coco->annotations.push_back(std::move(a));
-  }
-  if (!ignored.empty()) {
-    const Rle merged = ignored.size() == 1 ? ignored[0] : RleMerge(ignored, false);
-    image->extra[kIgnoreKey] = {{"size", {merged.h, merged.w}}, {"counts", RleToString(merged)}};
-  }
-}
-
-CocoImage NewImage(const LabeledDataset& dataset, const std::string& file_name, int width, int height) {
-  CocoImage image;
-  image.id = {std::to_string(dataset.coco.images.size() + 1), true};
-  image.file_name = file_name;
-  image.width = width;
-  image.height = height;
-  return image;
-}
-
-// The mask must cover the photo pixel for pixel.
-void CheckSameSize(const fs::path& photo, const fs::path& mask, const LabelImage& labels) {
-  const std::optional<ImageSize> size = ReadImageFileSize(photo);  // Missing: the missing-image check lists it.
-  if (size && (size->width != labels.width || size->height != labels.height)) {
-    throw FormatError(mask, "", "mask is " + std::to_string(labels.width) + "x" + std::to_string(labels.height) +
-                      " but its image " + photo.string() + " is " + std::to_string(size->width) + "x" +
-                      std::to_string(size->height));
-  }
+  if (IsCamvid(input)) return 20;
+  return DetectAde20kLayout(input) != Ade20kLayout::kNone ? 20 : 0;
 }
 
 // ---- generic images/ + masks/ --------------------------------------------------------------------
 
-std::function<Meaning(int32_t)> TableMeaning(const MaskClassTable& table, int64_t offset, const fs::path& mask) {
+MaskMeaningFn TableMeaning(const MaskClassTable& table, int64_t offset, const fs::path& mask) {
   return [&table, offset, mask](int32_t v) {
-    if (!table.colours && v == 255) return Meaning{Meaning::kIgnore};
+    if (!table.colours && v == 255) return MaskMeaning{MaskMeaning::kIgnore};
     if (v < 0 || v >= static_cast<int32_t>(table.classes.size())) {
       throw FormatError(mask, "", "class index " + std::to_string(v) + " but " + table.file.filename().string() + " lists " +
                         std::to_string(table.classes.size()) + " classes (255 = ignore)");
     }
     const MaskClass& c = table.classes[v];
-    if (c.role == MaskClassRole::kBackground) return Meaning{Meaning::kBackground};
-    if (c.role == MaskClassRole::kIgnore) return Meaning{Meaning::kIgnore};
-    return Meaning{Meaning::kObject, v + offset};
+    if (c.role == MaskClassRole::kBackground) return MaskMeaning{MaskMeaning::kBackground};
+    if (c.role == MaskClassRole::kIgnore) return MaskMeaning{MaskMeaning::kIgnore};
+    return MaskMeaning{MaskMeaning::kObject, v + offset};
   };
 }
 
@@ -123,34 +69,12 @@ struct MaskPair {
   std::string split;      // "" if none.
 };
 
-// A pair's mask as regions, decoded (possibly on another thread) before the image is numbered.
-struct DecodedMask {
-  bool found = false;  // The mask file exists (else: no objects, the size from the photo's header).
-  int width = 0, height = 0;
-  std::map<int32_t, Rle> regions;  // RlesByValue.
-};
-
-DecodedMask DecodeMask(const MaskPair& pair, const std::function<LabelImage(const fs::path&)>& read) {
-  DecodedMask decoded;
-  std::error_code ec;
-  decoded.found = fs::is_regular_file(pair.mask, ec);
-  if (!decoded.found) {
-    if (const auto size = ReadImageFileSize(pair.photo)) decoded.width = size->width, decoded.height = size->height;
-    return decoded;
-  }
-  const LabelImage labels = read(pair.mask);
-  CheckSameSize(pair.photo, pair.mask, labels);
-  decoded.width = labels.width, decoded.height = labels.height;
-  decoded.regions = RlesByValue(labels);
-  return decoded;
-}
-
 std::vector<fs::path> PhotosBelow(const fs::path& dir) {
   std::vector<fs::path> photos;
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
-    if (it->is_regular_file(ec) && IsPhoto(it->path())) photos.push_back(it->path());
+    if (it->is_regular_file(ec) && IsPhotoFile(it->path())) photos.push_back(it->path());
   }
   std::sort(photos.begin(), photos.end());
   return photos;
@@ -217,18 +141,27 @@ LabeledDataset ReadTableLayout(const fs::path& input, ConversionReport* report) 
   std::error_code ec;
   const bool camvid = !fs::is_directory(input / "images", ec) && IsCamvid(input);
   const std::vector<MaskPair> pairs = camvid ? CamvidPairs(input) : ImagesMasksPairs(input);
-  // Decoding and run-length coding the masks is the work: on every core, then added in order.
-  std::vector<DecodedMask> masks(pairs.size());
+  // Decoding and run-length coding the masks is the work: on every core first, then the images are
+  // added in order (ids, warnings and the first error as a sequential read's).
+  std::vector<std::optional<MaskRegions>> regions(pairs.size());  // Unset: no mask file.
   ParallelFor(pairs.size(), [&](size_t i) {
-    masks[i] = DecodeMask(pairs[i], [&](const fs::path& mask) {
-      return table.colours ? ReadColourMask(mask, table.index_of_rgb) : ReadIndexMask(mask, false);
-    });
+    const MaskPair& pair = pairs[i];
+    std::error_code exists_ec;
+    if (!fs::is_regular_file(pair.mask, exists_ec)) return;
+    const LabelImage labels =
+        table.colours ? ReadColourMask(pair.mask, table.index_of_rgb) : ReadIndexMask(pair.mask, false);
+    CheckMaskCoversPhoto(pair.photo, pair.mask, labels);
+    regions[i] = RegionsOf(labels);
   });
   for (size_t i = 0; i < pairs.size(); ++i) {
     const MaskPair& pair = pairs[i];
-    if (!masks[i].found) report->Warn(pair.photo, "", "no mask " + pair.mask.string() + "; the image has no objects");
-    CocoImage image = NewImage(dataset, pair.file_name, masks[i].width, masks[i].height);
-    AddAnnotations(std::move(masks[i].regions), TableMeaning(table, offset, pair.mask), &image, &dataset.coco);
+    if (!regions[i]) {
+      report->Warn(pair.photo, "", "no mask " + pair.mask.string() + "; the image has no objects");
+      regions[i].emplace();
+      if (const auto size = ReadImageFileSize(pair.photo)) regions[i]->width = size->width, regions[i]->height = size->height;
+    }
+    CocoImage image = NewMaskImage(dataset, pair.file_name, regions[i]->width, regions[i]->height);
+    AddMaskAnnotations(std::move(*regions[i]), TableMeaning(table, offset, pair.mask), &image, &dataset.coco);
     if (!pair.split.empty()) dataset.subset_of_image[image.id.text] = pair.split;
     dataset.coco.images.push_back(std::move(image));
   }
@@ -260,26 +193,26 @@ std::map<std::string, fs::path> CityscapesFrames(const fs::path& gt) {
   return frames;
 }
 
-std::function<Meaning(int32_t)> CityscapesMeaning(const fs::path& file) {
+MaskMeaningFn CityscapesMeaning(const fs::path& file) {
   const std::string name = file.filename().string();
   const bool instances = name.find("_instanceIds") != std::string::npos;
   const bool train_ids = name.find("_labelTrainIds") != std::string::npos;
   return [file, instances, train_ids](int32_t v) {
     const CityscapesLabel* label = nullptr;
     if (train_ids) {
-      if (v == 255) return Meaning{Meaning::kIgnore};
+      if (v == 255) return MaskMeaning{MaskMeaning::kIgnore};
       label = CityscapesLabelByTrainId(v);
     } else {
-      if (!instances && v == 255) return Meaning{Meaning::kIgnore};  // 255 means ignore wherever 8-bit ids are.
+      if (!instances && v == 255) return MaskMeaning{MaskMeaning::kIgnore};  // 255 means ignore wherever 8-bit ids are.
       label = CityscapesLabelById(instances && v >= 1000 ? v / 1000 : v);
     }
     if (label == nullptr) {
       throw FormatError(file, "", "value " + std::to_string(v) + " is not a Cityscapes " + (train_ids ? "train id" : "label id"));
     }
-    if (label->ignore_in_eval) return Meaning{Meaning::kIgnore};
+    if (label->ignore_in_eval) return MaskMeaning{MaskMeaning::kIgnore};
     // In instanceIds, pixels of an instance class below 1000 are a group no one separated: a crowd.
     const bool crowd = instances && v < 1000 && label->has_instances;
-    return Meaning{Meaning::kObject, label->id, crowd};
+    return MaskMeaning{MaskMeaning::kObject, label->id, crowd};
   };
 }
 
@@ -293,9 +226,9 @@ LabeledDataset ReadCityscapes(const fs::path& input) {
     const std::string file_name = "leftImg8bit/" + frame + "_leftImg8bit.png";
     const bool instances = file.filename().string().find("_instanceIds") != std::string::npos;
     const LabelImage labels = ReadIndexMask(file, instances);
-    CheckSameSize(input / file_name, file, labels);
-    CocoImage image = NewImage(dataset, file_name, labels.width, labels.height);
-    AddAnnotations(RlesByValue(labels), CityscapesMeaning(file), &image, &dataset.coco);
+    CheckMaskCoversPhoto(input / file_name, file, labels);
+    CocoImage image = NewMaskImage(dataset, file_name, labels);
+    AddMaskAnnotations(labels, CityscapesMeaning(file), &image, &dataset.coco);
     const fs::path relative(frame);
     if (relative.has_parent_path()) dataset.subset_of_image[image.id.text] = relative.begin()->string();
     dataset.coco.images.push_back(std::move(image));
@@ -305,8 +238,12 @@ LabeledDataset ReadCityscapes(const fs::path& input) {
 
 LabeledDataset ReadMasks(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
   std::error_code ec;
-  if (!fs::is_directory(input, ec)) throw FormatError(input, "", "expected a folder with images/ and masks/, or Cityscapes gtFine/");
-  LabeledDataset dataset = fs::is_directory(input / "gtFine", ec) ? ReadCityscapes(input) : ReadTableLayout(input, report);
+  if (!fs::is_directory(input, ec)) throw FormatError(input, "", "expected a folder with images/ and masks/, Cityscapes gtFine/ or ADE20K");
+  const bool generic = fs::is_directory(input / "images", ec) && fs::is_directory(input / "masks", ec);
+  const Ade20kLayout ade = generic || IsCamvid(input) ? Ade20kLayout::kNone : DetectAde20kLayout(input);
+  LabeledDataset dataset = fs::is_directory(input / "gtFine", ec) ? ReadCityscapes(input)
+                           : ade != Ade20kLayout::kNone        ? ReadAde20k(input, ade, report)
+                                                               : ReadTableLayout(input, report);
   if (!options.images_dir.empty()) dataset.images_dir = options.images_dir;
   return dataset;
 }
@@ -406,7 +343,7 @@ uint64_t Paint(const std::vector<const CocoAnnotation*>& annotations, const Coco
 }
 
 void PaintIgnore(const CocoImage& image, const fs::path& output, ConversionReport* report, std::vector<uint8_t>* pixels) {
-  const auto it = image.extra.find(kIgnoreKey);
+  const auto it = image.extra.find(kIgnoreMaskKey);
   if (it == image.extra.end()) return;
   try {
     const Rle rle = RleFromString(it->at("counts").get<std::string>(), it->at("size")[0].get<uint32_t>(),
@@ -418,7 +355,7 @@ void PaintIgnore(const CocoImage& image, const fs::path& output, ConversionRepor
       if (mask[i]) (*pixels)[i] = 255;
     }
   } catch (const std::exception& e) {
-    report->Warn(output, "image '" + image.file_name + "': " + kIgnoreKey, std::string("not a valid RLE (") + e.what() + "); ignored");
+    report->Warn(output, "image '" + image.file_name + "': " + kIgnoreMaskKey, std::string("not a valid RLE (") + e.what() + "); ignored");
   }
 }
 
