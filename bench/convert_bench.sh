@@ -4,15 +4,16 @@
 # (plus one <mask> per image), converted
 #   - to COCO: `segtune convert --to coco` against convert_peer.py (PyYAML/json + PIL sizes; numpy RLE
 #     for masks), and
-#   - to TFRecord: `segtune convert --to coco` + `segtune coco2tfrecord` against convert_peer.py +
-#     coco2tfrecord_peer.py (instance masks from the YOLO polygons on both sides; boxes only from the
-#     mask folder, since the Python peer cannot rasterize RLE).
-# Prints images/s of each and the ratio (python time / segtune time). Conversion to COCO copies no
-# image bytes; the TFRecord leg embeds them (both sides). segtune's wall times include its start-up
-# (loading the plugin: LibTorch, OpenCV), which at this size is most of it, so the COCO leg is also
-# shown without it (start-up measured on a one-image input); the Python peer times itself after its
-# imports. The COCO step is the best of three runs on each side (a shared machine); the coco2tfrecord
-# step is run once.
+#   - to TFRecord: `segtune coco2tfrecord --from FORMAT` (one step) against convert_peer.py +
+#     coco2tfrecord_peer.py (instance masks from the YOLO polygons on both sides; for the mask folder
+#     and CVAT the Python peer writes boxes only, since it cannot rasterize RLE, while segtune writes
+#     boxes only too: no --include-masks).
+# Each side is timed twice: whole process (wall, start-up included) and the conversion alone. For
+# segtune the conversion is the whole run minus its start-up, measured as a one-image conversion
+# (process start + loading the data plugin: OpenCV); the Python peers time themselves after their
+# imports, and their start-up is the wall time minus that. Every figure is the best of three runs (a
+# shared machine: the minimum is the least disturbed run). Conversion to COCO copies no image bytes;
+# the TFRecord leg embeds them (both sides).
 #   bench/convert_bench.sh BUILD_DIR [WORK_DIR] [N]
 set -euo pipefail
 BUILD=${1:?usage: convert_bench.sh BUILD_DIR [WORK_DIR] [N]}
@@ -47,36 +48,51 @@ best_of_3() {
 rate() { $PY -c "import sys; print('%.0f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$1" "$2"; }
 ratio() { $PY -c "import sys; print('%.1fx' % (float(sys.argv[2]) / float(sys.argv[1])))" "$1" "$2"; }
 
+# Best of three: the Python peer's own timing line ("... in X s ...") and the wall time of its run(s).
+peer_best_of_3() {
+  local best_own=999 best_wall=999 a own wall
+  for _ in 1 2 3; do
+    a=$(now)
+    own=$("$@" | sed -n 's/.* in \([0-9.]*\) s = .*/\1/p' | paste -sd+ | bc -l)
+    wall=$($PY -c "import sys; print(float(sys.argv[1]) - float(sys.argv[2]))" "$(now)" "$a")
+    best_own=$($PY -c "import sys; print(min(map(float, sys.argv[1:])))" "$best_own" "$own")
+    best_wall=$($PY -c "import sys; print(min(map(float, sys.argv[1:])))" "$best_wall" "$wall")
+  done
+  echo "$best_own $best_wall"
+}
+sub() { $PY -c "import sys; print('%.3f' % (float(sys.argv[1]) - float(sys.argv[2])))" "$1" "$2"; }
+line() {  # FORMAT TARGET SEGTUNE_WALL SEGTUNE_STARTUP PY_OWN PY_WALL NOTE
+  local s_conv p_start
+  s_conv=$(sub "$3" "$4"); p_start=$(sub "$6" "$5")
+  printf '%-5s -> %-8s conversion: segtune %.3f s = %6s images/s | python %.3f s = %5s images/s | ratio %s\n' "$1" "$2" \
+    "$s_conv" "$(rate "$N" "$s_conv")" "$5" "$(rate "$N" "$5")" "$(ratio "$s_conv" "$5")"
+  printf '%-5s -> %-8s whole run:  segtune %.3f s (start-up %.3f s) | python %.3f s (start-up %.3f s) | ratio %s%s\n' "$1" "$2" \
+    "$3" "$4" "$6" "$p_start" "$(ratio "$3" "$6")" "$7"
+}
+
 for format in yolo masks cvat; do
   in="$WORK/in/$format"
   out="$WORK/out-$format"
   rm -rf "$out" "$WORK/peer-$format" && mkdir -p "$out"
-  masks_flag=$([ "$format" != masks ] && echo --include-masks || true)
+  masks_flag=$([ "$format" = yolo ] && echo --include-masks || true)
   peer_masks=$([ "$format" = yolo ] && echo --masks || true)
+  note=$([ "$format" = yolo ] && echo ' (with instance masks)' || echo ' (boxes only)')
 
-  # Start-up: the best of three one-image conversions (the plugin loads LibTorch and OpenCV).
+  # To COCO.
   startup=$(best_of_3 "$SEGTUNE" --quiet convert --from "$format" --to coco "$WORK/in1/$format" -o "$out/one.json" --overwrite)
   s_coco=$(best_of_3 "$SEGTUNE" --quiet convert --from "$format" --to coco "$in" -o "$out/coco.json" --overwrite)
-  # The peer's own timing (after its imports), best of three.
-  p_coco=999
-  for _ in 1 2 3; do
-    t=$($PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format" | sed -n 's/.* in \([0-9.]*\) s = .*/\1/p')
-    p_coco=$($PY -c "import sys; print(min(float(sys.argv[1]), float(sys.argv[2])))" "$p_coco" "$t")
-  done
-  # TFRecord: one run each of the second step, added to the best COCO step.
-  t0=$(now)
-  images_dir=$([ "$format" = cvat ] && echo "$in/images" || echo "$in")  # CVAT names images relative to images/.
-  "$SEGTUNE" --quiet coco2tfrecord --annotations "$out/coco.json" --images-dir "$images_dir" -o "$out/train.record" $masks_flag > /dev/null
-  t1=$(now)
-  $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" $peer_masks --crc=zlib > /dev/null
-  t2=$(now)
-  s_tf=$(echo "$s_coco + $t1 - $t0" | bc -l); p_tf=$(echo "$p_coco + $t2 - $t1" | bc -l)
-  printf '%-5s -> coco:     segtune %6.2f s = %6s images/s | python %6.2f s = %6s images/s | ratio %s\n' "$format" \
-    "$s_coco" "$(rate "$N" "$s_coco")" "$p_coco" "$(rate "$N" "$p_coco")" "$(ratio "$s_coco" "$p_coco")"
-  c_coco=$(echo "$s_coco - $startup" | bc -l)
-  printf '%-5s -> coco, excluding segtune start-up (%.2f s): segtune %.2f s = %s images/s | ratio %s\n' "$format" \
-    "$startup" "$c_coco" "$(rate "$N" "$c_coco")" "$(ratio "$c_coco" "$p_coco")"
-  printf '%-5s -> tfrecord: segtune %6.2f s = %6s images/s | python %6.2f s = %6s images/s | ratio %s%s\n' "$format" \
-    "$s_tf" "$(rate "$N" "$s_tf")" "$p_tf" "$(rate "$N" "$p_tf")" "$(ratio "$s_tf" "$p_tf")" \
-    "$([ "$format" = yolo ] && echo ' (with instance masks)' || echo ' (boxes on the python side)')"
+  read -r p_coco p_coco_wall < <(peer_best_of_3 $PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format")
+  line "$format" coco "$s_coco" "$startup" "$p_coco" "$p_coco_wall" ""
+
+  # To TFRecord: segtune in one step; Python converts to COCO, then writes the records.
+  startup=$(best_of_3 "$SEGTUNE" --quiet coco2tfrecord --from "$format" --annotations "$WORK/in1/$format" \
+            -o "$out/one.record" $masks_flag --overwrite)
+  s_tf=$(best_of_3 "$SEGTUNE" --quiet coco2tfrecord --from "$format" --annotations "$in" -o "$out/train.record" \
+         $masks_flag --overwrite)
+  both_peers() {
+    $PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format"
+    $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" $peer_masks --crc=zlib
+  }
+  read -r p_tf p_tf_wall < <(peer_best_of_3 both_peers)
+  line "$format" tfrecord "$s_tf" "$startup" "$p_tf" "$p_tf_wall" "$note"
 done

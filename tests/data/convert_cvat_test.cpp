@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <random>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -295,6 +296,33 @@ TEST(CvatFormat, MaskRleConversionBothWays) {
   EXPECT_EQ(segtune::ParseCvatRleCounts("0,2, 1 ,1", "t"), mask.counts);
   EXPECT_THROW(segtune::ParseCvatRleCounts("1, -2", "t"), segtune::FormatError);
   EXPECT_THROW(segtune::ParseCvatRleCounts("99999999999", "t"), segtune::FormatError);
+}
+
+// CvatMaskToRle builds the image's RLE from the box alone; it must equal drawing the mask on the
+// whole image and encoding that (RleEncode, checked against pycocotools in tests/formats).
+TEST(CvatFormat, MaskRleFromTheBoxEqualsEncodingTheDrawnImage) {
+  std::mt19937 random(7);
+  for (int trial = 0; trial < 300; ++trial) {
+    const int image_w = 1 + int(random() % 23), image_h = 1 + int(random() % 19);
+    segtune::CvatMaskRle mask;
+    mask.left = int(random() % image_w), mask.top = int(random() % image_h);
+    mask.width = 1 + int(random() % (image_w - mask.left)), mask.height = 1 + int(random() % (image_h - mask.top));
+    std::vector<uint8_t> image(size_t(image_w) * image_h, 0);
+    uint32_t run = 0;
+    uint8_t current = 0;
+    for (int y = mask.top; y < mask.top + mask.height; ++y) {
+      for (int x = mask.left; x < mask.left + mask.width; ++x) {
+        const uint8_t v = random() % (trial % 3 + 2) == 0 ? 1 : 0;
+        image[size_t(y) * image_w + x] = v;
+        if (v != current) mask.counts.push_back(run), run = 0, current = v;
+        ++run;
+      }
+    }
+    mask.counts.push_back(run);
+    ASSERT_EQ(segtune::CvatMaskToRle(mask, image_h, image_w, "t"), segtune::RleEncode(image.data(), image_h, image_w))
+        << "trial " << trial << ": box " << mask.left << "," << mask.top << " " << mask.width << "x" << mask.height
+        << " in " << image_w << "x" << image_h;
+  }
 }
 
 TEST(CvatFormat, AMaskInAnImageAboveMaxPixelsIsRefusedBeforeAllocating) {

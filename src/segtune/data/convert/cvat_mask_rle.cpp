@@ -27,6 +27,49 @@ std::vector<uint32_t> ParseCvatRleCounts(const std::string& text, const std::str
   return counts;
 }
 
+namespace {
+
+// COCO RLE counts built run by run: alternating background / foreground lengths, starting with
+// background (a leading 0 when the first pixel is foreground).
+class RunBuilder {
+ public:
+  void Add(uint8_t value, uint64_t length) {
+    if (length == 0) return;
+    if (value != current_) {
+      counts_.push_back(uint32_t(run_));
+      current_ = value, run_ = 0;
+    }
+    run_ += length;
+  }
+  std::vector<uint32_t> Finish() {
+    counts_.push_back(uint32_t(run_));
+    return std::move(counts_);
+  }
+
+ private:
+  std::vector<uint32_t> counts_;
+  uint8_t current_ = 0;
+  uint64_t run_ = 0;
+};
+
+// The image-sized RLE of `box` (column-major box pixels placed at mask.left/top), without drawing
+// the image: zeros before and after the box's columns, and above and below it in each of them.
+Rle BoxToImageRle(const std::vector<uint8_t>& box, const CvatMaskRle& mask, uint32_t image_height, uint32_t image_width) {
+  RunBuilder runs;
+  const uint64_t h = image_height;
+  runs.Add(0, uint64_t(mask.left) * h);
+  for (int x = 0; x < mask.width; ++x) {
+    runs.Add(0, uint64_t(mask.top));
+    const uint8_t* column = box.data() + size_t(x) * size_t(mask.height);
+    for (int y = 0; y < mask.height; ++y) runs.Add(column[y], 1);
+    runs.Add(0, h - uint64_t(mask.top) - uint64_t(mask.height));
+  }
+  runs.Add(0, uint64_t(image_width - uint32_t(mask.left) - uint32_t(mask.width)) * h);
+  return Rle{image_height, image_width, runs.Finish()};
+}
+
+}  // namespace
+
 Rle CvatMaskToRle(const CvatMaskRle& mask, int image_height, int image_width, const std::string& where) {
   if (mask.width <= 0 || mask.height <= 0 || mask.left < 0 || mask.top < 0 ||
       int64_t(mask.left) + mask.width > image_width || int64_t(mask.top) + mask.height > image_height) {
@@ -49,20 +92,19 @@ Rle CvatMaskToRle(const CvatMaskRle& mask, int image_height, int image_width, co
     throw FormatError(where + ": rle: run lengths sum to " + std::to_string(sum) + ", expected width*height = " +
                       std::to_string(box_pixels));
   }
-  std::vector<uint8_t> pixels(size_t(image_height) * size_t(image_width), 0);
+  // The box's pixels only (not the image's: a small object in a large photo costs its own size),
+  // stored column by column, the order COCO's RLE runs in.
+  const size_t box_w = size_t(mask.width), box_h = size_t(mask.height);
+  std::vector<uint8_t> box(box_w * box_h, 0);
   uint64_t offset = 0;  // Within the box, row-major.
   for (size_t run = 0; run < mask.counts.size(); ++run) {
     const uint64_t end = offset + mask.counts[run];
     if (run % 2 == 1) {
-      for (uint64_t p = offset; p < end; ++p) {
-        const size_t y = size_t(mask.top) + size_t(p / uint64_t(mask.width));
-        const size_t x = size_t(mask.left) + size_t(p % uint64_t(mask.width));
-        pixels[y * size_t(image_width) + x] = 1;
-      }
+      for (uint64_t p = offset; p < end; ++p) box[size_t(p % box_w) * box_h + size_t(p / box_w)] = 1;
     }
     offset = end;
   }
-  return RleEncode(pixels.data(), uint32_t(image_height), uint32_t(image_width));
+  return BoxToImageRle(box, mask, uint32_t(image_height), uint32_t(image_width));
 }
 
 CvatMaskRle RleToCvatMask(const Rle& rle) {
