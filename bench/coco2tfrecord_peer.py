@@ -76,10 +76,16 @@ def main():
                 text.append(names[a["category_id"]].encode()); label.append(a["category_id"])
                 crowd.append(a["iscrowd"]); area.append(a["area"])
                 if masks:
-                    m = Image.new("L", (w, h), 0)
-                    draw = ImageDraw.Draw(m)
-                    for poly in a["segmentation"]:
-                        draw.polygon(list(zip(poly[0::2], poly[1::2])), fill=1)
+                    seg = a.get("segmentation") or []
+                    if isinstance(seg, dict):  # Uncompressed RLE (convert_peer.py writes these): runs down columns.
+                        runs = seg["counts"]
+                        flat = np.repeat(np.arange(len(runs), dtype=np.uint8) % 2, runs)
+                        m = Image.fromarray(flat.reshape((h, w), order="F"))
+                    else:
+                        m = Image.new("L", (w, h), 0)
+                        draw = ImageDraw.Draw(m)
+                        for poly in seg:
+                            draw.polygon(list(zip(poly[0::2], poly[1::2])), fill=1)
                     buf = io.BytesIO()
                     Image.fromarray(np.asarray(m, dtype=np.uint8)).save(buf, format="PNG")
                     pngs.append(buf.getvalue())

@@ -4,10 +4,9 @@
 # (plus one <mask> per image), converted
 #   - to COCO: `segtune convert --to coco` against convert_peer.py (PyYAML/json + PIL sizes; numpy RLE
 #     for masks), and
-#   - to TFRecord: `segtune coco2tfrecord --from FORMAT` (one step) against convert_peer.py +
-#     coco2tfrecord_peer.py (instance masks from the YOLO polygons on both sides; for the mask folder
-#     and CVAT the Python peer writes boxes only, since it cannot rasterize RLE, while segtune writes
-#     boxes only too: no --include-masks).
+#   - to TFRecord with instance masks: `segtune coco2tfrecord --from FORMAT --include-masks` (one
+#     step) against convert_peer.py + coco2tfrecord_peer.py --masks (polygons drawn with PIL, RLE
+#     masks decoded with numpy, each instance a PNG, on both sides).
 # Each side is timed twice: whole process (wall, start-up included) and the conversion alone. For
 # segtune the conversion is the whole run minus its start-up, measured as a one-image conversion
 # (process start + loading the data plugin: OpenCV); the Python peers time themselves after their
@@ -74,9 +73,7 @@ for format in yolo masks cvat; do
   in="$WORK/in/$format"
   out="$WORK/out-$format"
   rm -rf "$out" "$WORK/peer-$format" && mkdir -p "$out"
-  masks_flag=$([ "$format" = yolo ] && echo --include-masks || true)
-  peer_masks=$([ "$format" = yolo ] && echo --masks || true)
-  note=$([ "$format" = yolo ] && echo ' (with instance masks)' || echo ' (boxes only)')
+  note=' (with instance masks)'
 
   # To COCO.
   startup=$(best_of_3 "$SEGTUNE" --quiet convert --from "$format" --to coco "$WORK/in1/$format" -o "$out/one.json" --overwrite)
@@ -86,12 +83,12 @@ for format in yolo masks cvat; do
 
   # To TFRecord: segtune in one step; Python converts to COCO, then writes the records.
   startup=$(best_of_3 "$SEGTUNE" --quiet coco2tfrecord --from "$format" --annotations "$WORK/in1/$format" \
-            -o "$out/one.record" $masks_flag --overwrite)
+            -o "$out/one.record" --include-masks --overwrite)
   s_tf=$(best_of_3 "$SEGTUNE" --quiet coco2tfrecord --from "$format" --annotations "$in" -o "$out/train.record" \
-         $masks_flag --overwrite)
+         --include-masks --overwrite)
   both_peers() {
     $PY "$HERE/convert_peer.py" "$format" "$in" "$WORK/peer-$format"
-    $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" $peer_masks --crc=zlib
+    $PY "$HERE/coco2tfrecord_peer.py" "$WORK/peer-$format" "$WORK/peer-$format/train.record" --masks --crc=zlib
   }
   read -r p_tf p_tf_wall < <(peer_best_of_3 both_peers)
   line "$format" tfrecord "$s_tf" "$startup" "$p_tf" "$p_tf_wall" "$note"
