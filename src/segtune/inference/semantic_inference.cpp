@@ -218,7 +218,10 @@ InferenceSummary RunSemanticInference(SemanticInferenceModel& model, const Infer
   torch::NoGradGuard no_grad;
   const torch::Device device(options.device);
   if (model.bundle.model) {
-    PrepareForInference(*model.bundle.model, device);  // Folded BN, channels-last on CPU, no grad.
+    // Folded BN, channels-last on CPU, no grad, the engine's convolution kernels.
+    PrepareOptions prepare;
+    prepare.engine = ParseInferenceEngine(options.engine, "--engine");
+    Debug(DescribePreparation(PrepareForInference(*model.bundle.model, device, prepare), /*verbose=*/true));
   } else if (!device.is_cpu()) {
     throw UsageError("--device " + options.device + ": a lone .onnx file runs on the CPU (OpenCV DNN)");
   }
