@@ -1,5 +1,6 @@
 #include "segtune/export/onednn_conv_kernel.h"
 
+#include <ATen/record_function.h>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <torch/torch.h>
 
@@ -41,6 +42,12 @@ void* ThreadScratchpad(size_t bytes) {
 struct ConvGeometry {
   int64_t in = 0, out = 0, groups = 1, kh = 1, kw = 1;
   dnnl::memory::dims strides, dilates, padding;  // dilates: oneDNN counts dilation - 1.
+
+  // For profiles (bench/forward_profile.cpp): "onednn conv 1x1", "onednn conv dw 3x3", "onednn conv 3x3".
+  std::string Label() const {
+    const std::string k = std::to_string(kh) + "x" + std::to_string(kw);
+    return "onednn conv " + std::string(groups > 1 && groups == in ? "dw " : "") + k;
+  }
 
   int64_t OutSize(int64_t size, int d) const {
     const int64_t k = d == 0 ? kh : kw;
@@ -106,7 +113,7 @@ void AppendActivation(dnnl::post_ops& ops, Activation activation) {
 class OneDnnConvKernel final : public ConvKernel {
  public:
   OneDnnConvKernel(const torch::nn::Conv2dImpl& conv, Activation activation)
-      : g_(GeometryOf(conv)), activation_(activation) {
+      : g_(GeometryOf(conv)), activation_(activation), label_(g_.Label()), label_add_(label_ + " +add") {
     weight_ = conv.weight.detach().contiguous();  // OIHW: the layout the weights are reordered from.
     bias_ = conv.bias.defined() ? conv.bias.detach().to(torch::kFloat).contiguous() : torch::zeros({g_.out});
   }
@@ -123,6 +130,7 @@ class OneDnnConvKernel final : public ConvKernel {
 
   torch::Tensor Run(const torch::Tensor& x, const torch::Tensor& add) override {
     if (!Accepts(x) || (add.defined() && !Accepts(add))) return {};
+    RECORD_FUNCTION(add.defined() ? label_add_ : label_, std::vector<c10::IValue>());
     const std::shared_ptr<const Compiled> c = Compile({x.size(0), x.size(2), x.size(3), add.defined()});
     if (!c->usable) return {};
     const std::vector<int64_t> out_sizes{x.size(0), g_.out, c->oh, c->ow};
@@ -222,6 +230,7 @@ class OneDnnConvKernel final : public ConvKernel {
   static constexpr size_t kMaxShapes = 16;
   const ConvGeometry g_;
   const Activation activation_;
+  const std::string label_, label_add_;
   torch::Tensor weight_, bias_;
   std::mutex mutex_;
   std::map<Shape, std::shared_ptr<const Compiled>> compiled_;
