@@ -3,7 +3,9 @@
 // the fixed-size ONNX graph. Driven by bench/export_bench.sh, which adds ONNX
 // Runtime (node) and PyTorch eager (Python) and prints the ratios.
 //
-// usage: export_bench MODEL_NAME OUT_DIR [REPEATS]
+// usage: export_bench MODEL_NAME OUT_DIR [REPEATS] [THREADS]
+//   THREADS (default: all cores) as `segtune infer` sets them for one image (LibTorch, OpenCV, OpenBLAS);
+//   Debian's LibTorch alone would run one thread here.
 //   writes OUT_DIR/<model>.onnx (fixed 512x512) and OUT_DIR/input.bin, prints "<variant>_ms X" for
 //   segtune's variants (engine x class-map path, below) and "opencv_ms Y" (medians of REPEATS runs after
 //   one warm-up; segtune's variants run in an order rotated per round, so a slow phase of a shared
@@ -14,12 +16,14 @@
 #include <chrono>
 #include <fstream>
 #include <functional>
+#include <thread>
 #include <iostream>
 #include <opencv2/dnn.hpp>
 
 #include "segtune/export/onnx_export.h"
 #include "segtune/export/prepare_inference.h"
 #include "segtune/inference/class_argmax.h"
+#include "segtune/inference/thread_plan.h"
 #include "segtune/models/semantic_registry.h"
 #include "bench_timing.h"
 
@@ -35,6 +39,9 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   const std::filesystem::path out = argv[2];
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 10;
+  const int threads = argc > 4 ? std::atoi(argv[4]) : static_cast<int>(std::thread::hardware_concurrency());
+  const segtune::ThreadPlan plan(threads, 1, 1, false);
+  plan.StartWorker();
   std::filesystem::create_directories(out);
   torch::manual_seed(0);
   auto model = segtune::CreateSemanticModel(name, 21, false);

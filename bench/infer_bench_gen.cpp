@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   meta.std = model->info().std;
   meta.onnx_input_type = "float";
   meta.onnx_shape = "dynamic";
-  segtune::WriteFileAtomic(work / "model" / "model.json", segtune::BundleMetadataToJson(meta));
+  segtune::WriteFileAtomic(work / "model" / "model.json", segtune::SemanticBundleMetadataToJson(meta));
   cv::RNG rng(7);
   segtune::TFRecordWriter writer(work / "test.record");
   for (int i = 0; i < n; ++i) {
