@@ -35,7 +35,12 @@ int main(int argc, char** argv) {
   const torch::Tensor x = (torch::rand({1, 3, 512, 512}) - mean) / std;
   c10::InferenceMode inference;
   const auto run = [&] { model->forward(x).out.argmax(1); };
-  for (int i = 0; i < 2; ++i) run();  // Warm-up: primitives, allocator.
+  for (int i = 0; i < 2; ++i) {  // Warm-up: primitives (created on the first pass), allocator.
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    std::cout << "warm-up forward " << i + 1 << " ms "
+              << std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() << "\n";
+  }
   const auto start = std::chrono::steady_clock::now();
   {
     torch::autograd::profiler::RecordProfile profile(argv[5]);
