@@ -73,7 +73,8 @@ void ExpectOneDnnMatchesTorch(const std::string& name, int64_t batch, int64_t he
   EXPECT_LT(MaxAbsDiff(onednn.out, torch_.out), bound);
   // At these small sizes one pixel is 0.01-0.02% of the map: the class maps may differ only at near ties
   // of random-weight logits (gap within the logits' tolerance), and on few pixels.
-  EXPECT_GE(testing::ReportMeasuredFloor(what + " onednn same class", SameArgmax(onednn.out, torch_.out), floor), floor);
+  const double same = SameArgmax(onednn.out, torch_.out);
+  EXPECT_GE(testing::ReportMeasuredFloor(what + " onednn same class", same, floor), floor);
   EXPECT_LT(LargestGapWhereArgmaxDiffers(onednn.out, torch_.out), 2 * bound);
   if (torch_.aux.defined()) EXPECT_LT(MaxAbsDiff(onednn.aux, torch_.aux), bound);
 }

@@ -67,7 +67,9 @@ ConvGeometry GeometryOf(const torch::nn::Conv2dImpl& conv) {
     throw KernelUnavailable("padding mode other than zeros");
   }
   const torch::Tensor& w = conv.weight;
-  if (w.scalar_type() != torch::kFloat) throw KernelUnavailable(std::string(c10::toString(w.scalar_type())) + " weights (only float32)");
+  if (w.scalar_type() != torch::kFloat) {
+    throw KernelUnavailable(std::string(c10::toString(w.scalar_type())) + " weights (only float32)");
+  }
   if (!w.device().is_cpu()) throw KernelUnavailable("weights on " + w.device().str() + " (only the CPU)");
   ConvGeometry g;
   g.in = o.in_channels();

@@ -10,8 +10,8 @@
 //   SemanticOutput out = model->forward(images);
 //
 // The model's outputs equal the unprepared eval-mode outputs up to float rounding of the folded
-// weights and the kernels' summation order (~1e-6 relative). The weights are changed for good: do not train or save the model
-// afterwards (reload it instead).
+// weights and the kernels' summation order (~1e-6 relative). The weights are changed for good: do not
+// train or save the model afterwards (reload it instead).
 #pragma once
 
 #include <torch/types.h>

@@ -24,7 +24,9 @@ torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) {
   return bn->forward(conv->forward(x)).relu_();
 }
 
-std::vector<ConvSlot> ASPPConvImpl::ConvSlots() { return {{"0", conv.get(), bn.get(), Activation::kReLU, false, &kernel}}; }
+std::vector<ConvSlot> ASPPConvImpl::ConvSlots() {
+  return {{"0", conv.get(), bn.get(), Activation::kReLU, false, &kernel}};
+}
 
 ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
   conv = register_module("1", ConvNoBias(in, out, 1));
@@ -38,7 +40,9 @@ torch::Tensor ASPPPoolingImpl::forward(const torch::Tensor& x) {
   return ResizeBilinear(y, x.size(2), x.size(3));
 }
 
-std::vector<ConvSlot> ASPPPoolingImpl::ConvSlots() { return {{"1", conv.get(), bn.get(), Activation::kReLU, false, &kernel}}; }
+std::vector<ConvSlot> ASPPPoolingImpl::ConvSlots() {
+  return {{"1", conv.get(), bn.get(), Activation::kReLU, false, &kernel}};
+}
 
 ASPPImpl::ASPPImpl(int64_t in, std::vector<int64_t> rates, int64_t out)
     : atrous_rates(std::move(rates)), out_channels(out) {
@@ -70,8 +74,8 @@ torch::Tensor ASPPImpl::forward(const torch::Tensor& x) {
 namespace {
 // Conv2d "0" and FoldableBatchNorm2d "1" of a Sequential(conv, bn, ...).
 ConvSlot SequentialSlot(const std::string& path, torch::nn::Sequential& seq, ConvKernelPtr* kernel) {
-  return {path + ".0", seq->ptr(0)->as<torch::nn::Conv2d>(), dynamic_cast<const FoldableBatchNorm2dImpl*>(seq->ptr(1).get()),
-          Activation::kReLU, false, kernel};
+  const auto* bn = dynamic_cast<const FoldableBatchNorm2dImpl*>(seq->ptr(1).get());
+  return {path + ".0", seq->ptr(0)->as<torch::nn::Conv2d>(), bn, Activation::kReLU, false, kernel};
 }
 }  // namespace
 
