@@ -5,6 +5,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <thread>
 
 #include "calibrated_model.h"
 #include "segtune/export/conv_kernels.h"
@@ -176,6 +177,30 @@ TEST(OneDnnEngine, KernelDeclinesInputsThatNeedAutograd) {
   }
   const torch::Tensor y = block->forward(x);
   EXPECT_TRUE(y.requires_grad());
+}
+
+TEST(OneDnnEngine, WorkersSharingOneModelGetTheirOwnResults) {
+  // `segtune infer` runs one prepared model on several worker threads at once: each kernel is shared,
+  // primitives are created by whichever worker first needs a shape, scratch memory is per thread.
+  torch::manual_seed(8);
+  SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3);
+  PrepareForInference(*model, torch::kCPU);
+  std::vector<torch::Tensor> inputs, expected(4), got(4);
+  for (int i = 0; i < 4; ++i) inputs.push_back(torch::rand({1, 3, 48 + 8 * (i % 2), 64}));
+  for (int i = 0; i < 4; ++i) expected[i] = RunModel(*model, inputs[i]).head;
+  InstallConvKernels(*model, InferenceEngine::kOneDnn);  // Fresh kernels: no primitive exists yet.
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 2; ++w) {
+    workers.emplace_back([&, w] {
+      at::set_num_threads(1);
+      for (int round = 0; round < 3; ++round) {
+        for (int i = w; i < 4; i += 2) got[i] = RunModel(*model, inputs[i]).head;
+      }
+    });
+  }
+  for (auto& worker : workers) worker.join();
+  // A race would give garbage; thread counts other than the main thread's may only reorder sums.
+  for (int i = 0; i < 4; ++i) EXPECT_LT(MaxAbsDiff(got[i], expected[i]), 1e-3) << "input " << i;
 }
 
 TEST(OneDnnEngine, ParsesEngineNamesAndRejectsOthersNamingTheOption) {
