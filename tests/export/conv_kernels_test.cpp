@@ -10,6 +10,7 @@
 #include "calibrated_model.h"
 #include "segtune/export/conv_kernels.h"
 #include "segtune/export/prepare_inference.h"
+#include "segtune/models/deeplabv3.h"
 #include "segtune/models/layers.h"
 #include "segtune/models/semantic_registry.h"
 #include "test_util.h"
@@ -201,6 +202,25 @@ TEST(OneDnnEngine, WorkersSharingOneModelGetTheirOwnResults) {
   for (auto& worker : workers) worker.join();
   // A race would give garbage; thread counts other than the main thread's may only reorder sums.
   for (int i = 0; i < 4; ++i) EXPECT_LT(MaxAbsDiff(got[i], expected[i]), 1e-3) << "input " << i;
+}
+
+TEST(OneDnnEngine, DilatedConvolutionOnAnInputSmallerThanItsDilationMatchesLibTorch) {
+  // DeepLabV3's ASPP on small feature maps: with dilation >= the input's size every tap but the centre one
+  // reads padding. Both sides of that threshold. (Running the centre tap as a 1x1 there was tried: no
+  // gain, oneDNN already skips padded taps.)
+  torch::manual_seed(9);
+  ASPPConv block(8, 6, /*dilation=*/5);
+  block->eval();
+  block->bn->Fold();
+  ASSERT_EQ(InstallConvKernels(*block, InferenceEngine::kOneDnn).kernels, 1);
+  c10::InferenceMode inference;
+  for (const auto& size : std::vector<std::pair<int64_t, int64_t>>{{5, 4}, {1, 3}, {6, 7}, {5, 9}}) {
+    const torch::Tensor x = torch::randn({2, 8, size.first, size.second}).contiguous(torch::MemoryFormat::ChannelsLast);
+    const torch::Tensor got = block->kernel->Run(x, {});
+    ASSERT_TRUE(got.defined()) << size.first << "x" << size.second;
+    const torch::Tensor expected = torch::relu(block->conv->forward(x));
+    EXPECT_LT(MaxAbsDiff(got, expected), 1e-5) << size.first << "x" << size.second;
+  }
 }
 
 TEST(OneDnnEngine, ParsesEngineNamesAndRejectsOthersNamingTheOption) {
