@@ -51,7 +51,8 @@ struct ConvGeometry {
 
   int64_t OutSize(int64_t size, int d) const {
     const int64_t k = d == 0 ? kh : kw;
-    return (size + 2 * padding[d] - (dilates[d] + 1) * (k - 1) - 1) / strides[d] + 1;
+    const int64_t span = size + 2 * padding[d] - (dilates[d] + 1) * (k - 1) - 1;
+    return span < 0 ? 0 : span / strides[d] + 1;  // 0: the input is smaller than the kernel (LibTorch says so).
   }
   dnnl::memory::dims WeightDims() const {
     return groups > 1 ? dnnl::memory::dims{groups, out / groups, in / groups, kh, kw}
