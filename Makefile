@@ -13,7 +13,7 @@ export CCACHE_NOHASHDIR := 1
 
 # Everything the build, the tests and the demo need, from Debian's archive.
 DEB_PACKAGES := build-essential cmake ninja-build ccache pkg-config \
-  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libprotobuf-dev protobuf-compiler \
+  libtorch-dev libgloo-dev libdnnl-dev libopenblas0-pthread libopencv-dev libprotobuf-dev protobuf-compiler \
   libonnx-dev libcurl4-openssl-dev libcli11-dev nlohmann-json3-dev libsimdjson-dev libexpat1-dev libgtest-dev \
   python3 python3-torch python3-torchvision python3-onnx python3-protobuf python3-numpy python3-pil \
   nodejs

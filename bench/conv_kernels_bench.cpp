@@ -1,6 +1,6 @@
 // Issue 20, first step: the convolution layers of LR-ASPP MobileNetV3-Large (512x512, batch 1) timed in
 // the candidate kernel libraries side by side, on the same (BatchNorm-folded) weights and inputs:
-//   torch    segtune today: the prepared model's own modules (PrepareForInference: BN folded,
+//   torch    segtune before issue 20's engine: the prepared model's own modules with --engine torch (BN folded,
 //            channels-last), i.e. at::conv2d + activation, output allocated per call;
 //   mkldnn   LibTorch 1.13's at::mkldnn_convolution on the same dense channels-last tensors, activation
 //            in place afterwards (LibTorch's oneDNN path forced for every layer);
@@ -382,7 +382,10 @@ torch::Tensor LoadImage(const std::string& path) {
 segtune::SemanticModel PreparedModel() {
   torch::manual_seed(0);
   auto model = segtune::CreateSemanticModel("lraspp_mobilenet_v3_large", 21, false);
-  segtune::PrepareForInference(*model, torch::kCPU);
+  // LibTorch's modules throughout: the "torch" column is the reference the kernels are compared with.
+  segtune::PrepareOptions options;
+  options.engine = segtune::InferenceEngine::kTorch;
+  segtune::PrepareForInference(*model, torch::kCPU, options);
   return model;
 }
 

@@ -1,6 +1,6 @@
 """PyTorch eager peer of bench/export_bench.cpp: torchvision's model at 512x512, batch 1, eval mode.
 
-usage: export_bench_peer.py MODEL_NAME [REPEATS]   prints "pytorch_ms X" (median after one warm-up).
+usage: export_bench_peer.py MODEL_NAME [REPEATS] [THREADS]   prints "pytorch_ms X" (median after one warm-up).
 """
 import statistics
 import sys
@@ -13,6 +13,8 @@ import torchvision
 def main():
     name = sys.argv[1]
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+    if len(sys.argv) > 3:
+        torch.set_num_threads(int(sys.argv[3]))
     model = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21).eval()
     x = torch.rand(1, 3, 512, 512)
     with torch.no_grad():

@@ -1,6 +1,6 @@
 // Fixture for bench/infer_bench.sh: an export directory with a randomly initialised 21-class LR-ASPP
 // (seeded) and a TFRecord of N generated 512x512 JPEGs.
-//   infer_bench_gen WORK_DIR N
+//   infer_bench_gen WORK_DIR N [MODEL]   (MODEL: a registry name, default lraspp_mobilenet_v3_large)
 #include <torch/torch.h>
 
 #include <iostream>
@@ -16,20 +16,21 @@
 #include "segtune/models/safetensors.h"
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::cerr << "usage: infer_bench_gen WORK_DIR N\n";
+  if (argc != 3 && argc != 4) {
+    std::cerr << "usage: infer_bench_gen WORK_DIR N [MODEL]\n";
     return 2;
   }
   const std::filesystem::path work = argv[1];
   const int n = std::stoi(argv[2]);
   torch::manual_seed(1);
-  auto model = segtune::CreateSemanticModel("lraspp_mobilenet_v3_large", 21);
+  const std::string architecture = argc > 3 ? argv[3] : "lraspp_mobilenet_v3_large";
+  auto model = segtune::CreateSemanticModel(architecture, 21);
   segtune::NamedTensors tensors;
   for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
   for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
   segtune::WriteFileAtomic(work / "model" / "model.safetensors", segtune::SerializeSafetensors(tensors));
   segtune::SemanticBundleMetadata meta;
-  meta.architecture = "lraspp_mobilenet_v3_large";
+  meta.architecture = architecture;
   meta.num_classes = 21;
   meta.class_names.assign(21, "");
   meta.class_names[0] = "background";
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
   meta.std = model->info().std;
   meta.onnx_input_type = "float";
   meta.onnx_shape = "dynamic";
-  segtune::WriteFileAtomic(work / "model" / "model.json", segtune::BundleMetadataToJson(meta));
+  segtune::WriteFileAtomic(work / "model" / "model.json", segtune::SemanticBundleMetadataToJson(meta));
   cv::RNG rng(7);
   segtune::TFRecordWriter writer(work / "test.record");
   for (int i = 0; i < n; ++i) {

@@ -1,5 +1,6 @@
 // Forward latency (eval, no grad), one SGD train step, and the forward latency of the same model
-// prepared for inference (PrepareForInference: BatchNorm folded, channels-last, InferenceMode) of a
+// prepared for inference (PrepareForInference: BatchNorm folded, channels-last, the default oneDNN engine,
+// InferenceMode) of a
 // segmentation model, for comparison with PyTorch (bench/models_bench.py, driven by
 // bench/models_bench.sh).
 // Usage: models_bench MODEL [--batch 4] [--size 256] [--repeat 5] [--threads N] [--channels-last] [--cpu-time]

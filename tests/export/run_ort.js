@@ -4,6 +4,7 @@
 // usage: node run_ort.js MODEL.onnx INPUT.bin DTYPE N,C,H,W OUT_PREFIX [REPEATS]
 //   DTYPE float32 | uint8. Writes OUT_PREFIX.<output name>.bin (raw little-endian data) for each
 //   output and prints one JSON line: {"outputs": {name: {"type", "dims"}}, "ms": [...per run]}.
+//   ORT_THREADS: intra-op threads (default 0: ONNX Runtime's choice, one per physical core).
 const fs = require('fs');
 const path = require('path');
 const ort = require(path.join(__dirname, '..', 'node_modules', 'onnxruntime-node'));
@@ -15,7 +16,7 @@ async function main() {
   const data = dtype === 'uint8'
       ? new Uint8Array(raw.buffer, raw.byteOffset, raw.length)
       : new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.length));
-  const session = await ort.InferenceSession.create(modelPath, {intraOpNumThreads: 0});
+  const session = await ort.InferenceSession.create(modelPath, {intraOpNumThreads: Number(process.env.ORT_THREADS || 0)});
   const feeds = {[session.inputNames[0]]: new ort.Tensor(dtype, data, dims)};
   const repeats = Number(repeatsText || 1);
   const ms = [];

@@ -500,6 +500,42 @@ TEST(Inference, ExistingOutputsAreReplacedOnlyWithOverwriteAndOnlyIfTheirs) {
   EXPECT_NO_THROW(CheckInferenceOutputs(r));
 }
 
+// Issue 20: --engine chooses oneDNN kernels (default) or LibTorch throughout; -v names the engine and
+// what stayed in LibTorch; both engines give the same class maps, for images batched (small) and run one
+// at a time (256x256 or more).
+TEST(InferCli, EnginesGiveTheSameMasksAndVerboseNamesTheEngine) {
+  testing::TempDir dir;
+  WriteTinyBundle(dir / "model");
+  std::filesystem::create_directories(dir / "pics");
+  WriteFileAtomic(dir / "pics" / "small1.jpg", Jpeg(40, 56, 1));
+  WriteFileAtomic(dir / "pics" / "small2.jpg", Jpeg(40, 56, 2));
+  WriteFileAtomic(dir / "pics" / "large.jpg", Jpeg(264, 280, 3));
+  std::map<std::string, std::string> outputs;
+  for (const std::string engine : {"onednn", "torch"}) {
+    const auto r = testing::RunSegtune("-v infer -m '" + (dir / "model").string() + "' --input '" +
+                                       (dir / "pics").string() + "' --masks-dir '" + (dir / engine).string() +
+                                       "' --engine " + engine);
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    outputs[engine] = r.output;
+  }
+  EXPECT_NE(outputs["onednn"].find("engine onednn: 66 convolutions in its kernels, 0 in LibTorch"), std::string::npos)
+      << outputs["onednn"];
+  EXPECT_NE(outputs["torch"].find("engine torch"), std::string::npos) << outputs["torch"];
+  for (const std::string name : {"small1.png", "small2.png", "large.png"}) {
+    const cv::Mat a = cv::imread((dir / "onednn" / name).string(), cv::IMREAD_UNCHANGED);
+    const cv::Mat b = cv::imread((dir / "torch" / name).string(), cv::IMREAD_UNCHANGED);
+    ASSERT_FALSE(a.empty()) << name;
+    ASSERT_EQ(a.size(), b.size()) << name;
+    // Random weights: a near tie may flip a pixel; real maps agree (docs/models.md).
+    EXPECT_GE(1.0 - cv::countNonZero(a != b) / static_cast<double>(a.total()), 0.999) << name;
+  }
+  const auto bad = testing::RunSegtune("infer -m '" + (dir / "model").string() + "' --input '" +
+                                       (dir / "pics").string() + "' --masks-dir '" + (dir / "x").string() +
+                                       "' --engine xnnpack");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.output.find("--engine"), std::string::npos) << bad.output;
+}
+
 TEST(InferCli, FailsWhenEveryInputIsSkipped) {
   testing::TempDir dir;
   WriteTinyBundle(dir / "model");

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "segmentation_reference.h"
+#include "segtune/export/prepare_inference.h"
 #include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
 
@@ -68,6 +69,21 @@ TEST_P(SemanticParity, LoadsTorchvisionPthAndMatchesEvalOutput) {
 
 TEST_P(SemanticParity, LoadsSafetensorsAndMatchesEvalOutput) {
   ExpectEvalOutputMatches(ReferenceFiles::Get().Path(GetParam(), ".safetensors"));
+}
+
+// Issue 20: the model as `segtune infer` runs it (BatchNorm folded, channels-last, every convolution in the
+// oneDNN engine) against torchvision's eval output on torchvision's own (BatchNorm-randomized) weights.
+// Folding and the kernels' summation orders move the logits; 1e-3 as the engine's own parity test.
+TEST_P(SemanticParity, PreparedWithOneDnnEngineMatchesTorchvisionEvalOutput) {
+  ASSERT_EQ(CopyExactly(*model_, LoadWeights(ReferenceFiles::Get().Path(GetParam(), ".pth"))), "");
+  const InferencePreparation done = PrepareForInference(*model_, torch::kCPU);
+  ASSERT_EQ(done.engine, InferenceEngine::kOneDnn);
+  EXPECT_TRUE(done.fallbacks.empty()) << DescribePreparation(done, true);
+  c10::InferenceMode inference;
+  const torch::Tensor out = model_->forward(ref_.at("input")).out;
+  EXPECT_LT(ReportMeasured(GetParam() + " prepared onednn logits", MaxAbsDiff(out, ref_.at("out")), 1e-3), 1e-3)
+      << "max |ref| " << ref_.at("out").abs().max().item<double>();
+  EXPECT_GE(out.argmax(1).eq(ref_.at("out").argmax(1)).to(torch::kFloat64).mean().item<double>(), 0.999);
 }
 
 TEST_P(SemanticParity, TrainStepMatchesTorchvisionGradients) {

@@ -24,6 +24,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--num-classes", o->num_classes, "Classes (default: from the predictions or the model)");
   app.add_option("--ignore-label", o->ignore_label, "Ground-truth value not counted")->capture_default_str();
   app.add_option("--batch-size", o->batch_size, "Images per forward pass with --model")->capture_default_str();
+  app.add_option("--engine", o->engine,
+                 "With a semantic --model on the CPU: onednn (convolutions in oneDNN kernels) or torch (LibTorch "
+                 "throughout); -v lists the layers that stay in LibTorch")
+      ->capture_default_str()->check(CLI::IsMember({"onednn", "torch"}));
   app.add_option("--gallery", o->gallery,
                  "Segmentation: put thumbnails of this many worst images (by per-image IoU) into metrics.json for "
                  "`segtune report` (0 = none)")

@@ -24,6 +24,7 @@ struct Options {
   std::string tf_inputs;  // --input_tfrecord_paths: comma-separated.
   std::string output, masks_dir, overlays_dir, coco_results;
   int batch_size = 4;
+  std::string engine = "onednn";
   // --export: the predictions in a labeling tool's format (data/convert/), e.g. labelbox-mal.
   std::string export_format, export_output, reference;
   double polygon_tolerance = 1.0, min_area = 4.0;
@@ -82,6 +83,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
+  app.add_option("--engine", o->engine,
+                 "Semantic models on the CPU: onednn (convolutions in oneDNN kernels) or torch (LibTorch "
+                 "throughout); -v lists the layers that stay in LibTorch")
+      ->capture_default_str()->check(CLI::IsMember({"onednn", "torch"}));
   app.footer("Output keys and files: docs/inference.md");
   return [o] {  // Usage errors before the plugin loads.
     if (o->inputs.empty() && o->tf_inputs.empty()) {
@@ -171,6 +176,7 @@ int Run(const Options& o) {
   r.batch_size = o.batch_size;
   r.threads = segtune::cli::Globals().threads;
   r.device = segtune::cli::Globals().device;
+  r.engine = o.engine;
   std::optional<ScratchRecord> scratch;
   if (!o.export_format.empty()) {
     if (fs::exists(o.export_output) && !o.overwrite) {  // Before the model runs, not after.

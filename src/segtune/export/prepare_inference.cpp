@@ -8,7 +8,8 @@
 
 namespace segtune {
 
-InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device) {
+InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device,
+                                         const PrepareOptions& options) {
   // Move first: folding gives bias-free convolutions an unregistered bias that to() would not move.
   model.to(device);
   model.eval();
@@ -19,7 +20,23 @@ InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::
   done.channels_last = device.is_cpu();
   model.SetChannelsLast(done.channels_last);
   for (auto& p : model.parameters()) p.set_requires_grad(false);
+  // Last: the kernels read the folded weights.
+  done.engine = device.is_cpu() ? options.engine : InferenceEngine::kTorch;
+  const KernelInstallation installed = InstallConvKernels(model, done.engine, options.torch_layers);
+  done.kernels = installed.kernels;
+  done.fallbacks = installed.fallbacks;
   return done;
+}
+
+std::string DescribePreparation(const InferencePreparation& done, bool verbose) {
+  std::string text = std::string("engine ") + InferenceEngineName(done.engine);
+  if (done.engine == InferenceEngine::kTorch) return text;
+  text += ": " + std::to_string(done.kernels) + " convolutions in its kernels, " +
+          std::to_string(done.fallbacks.size()) + " in LibTorch";
+  if (verbose) {
+    for (const KernelFallback& f : done.fallbacks) text += "\n  LibTorch: " + f.layer + ": " + f.reason;
+  }
+  return text;
 }
 
 torch::Tensor HeadLogits(SemanticModelImpl& model, const torch::Tensor& x) {

@@ -1,7 +1,8 @@
 // The one way segtune makes a segmentation model fast for inference (segtune infer, the export
 // latency bench, models_bench): eval mode, on `device`, BatchNorm folded into the convolutions
-// (skipped in forward, bn_fold.h), channels-last (NHWC) on CPU, and no parameter requiring grad (so
-// autograd records nothing even without a guard).
+// (skipped in forward, bn_fold.h), channels-last (NHWC) on CPU, no parameter requiring grad (so
+// autograd records nothing even without a guard), and on CPU the convolutions handed to the chosen
+// engine's kernels (conv_kernels.h; oneDNN by default), layer by layer.
 //
 //   SemanticModel model = ...;  // weights loaded
 //   PrepareForInference(*model, torch::kCPU);
@@ -9,22 +10,39 @@
 //   SemanticOutput out = model->forward(images);
 //
 // The model's outputs equal the unprepared eval-mode outputs up to float rounding of the folded
-// weights (~1e-6 relative). The weights are changed for good: do not train or save the model
-// afterwards (reload it instead).
+// weights and the kernels' summation order (~1e-6 relative). The weights are changed for good: do not
+// train or save the model afterwards (reload it instead).
 #pragma once
 
 #include <torch/types.h>
+
+#include <string>
+#include <vector>
+
+#include "segtune/export/conv_kernels.h"
 
 namespace segtune {
 
 class SemanticModelImpl;
 
+struct PrepareOptions {
+  InferenceEngine engine = InferenceEngine::kOneDnn;  // Off the CPU, always kTorch.
+  std::vector<std::string> torch_layers;              // Convolutions kept in LibTorch (InstallConvKernels).
+};
+
 struct InferencePreparation {
   int folded_batch_norms = 0;  // Conv-BN pairs folded (0 when called twice).
   bool channels_last = false;
+  InferenceEngine engine = InferenceEngine::kTorch;  // The engine in use.
+  int kernels = 0;                                    // Convolutions the engine computes (0 for kTorch).
+  std::vector<KernelFallback> fallbacks;              // The other convolutions, with why (empty for kTorch).
 };
 
-InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device);
+InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device,
+                                         const PrepareOptions& options = {});
+
+// "onednn: 66 convolutions, 0 in LibTorch" and, when verbose, one line per fallback (for `-v`).
+std::string DescribePreparation(const InferencePreparation& done, bool verbose);
 
 // The class logits before the models' final resize: [N, num_classes, h, w] at the classifier's
 // resolution (1/8 or 1/16 of the input's size, rounded up), in the memory format the model runs in.

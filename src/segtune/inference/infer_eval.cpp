@@ -22,6 +22,7 @@ InferenceOptions RecordsRequest(const EvalOptions& command) {
   request.threads = command.threads;
   request.batch_size = command.batch_size;
   request.device = command.device;
+  request.engine = command.engine;
   // Metrics over fewer images than the records hold must be asked for (--skip-corrupt).
   request.skip_unreadable = GetInputLimits().skip_corrupt_records;
   return request;

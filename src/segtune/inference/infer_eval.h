@@ -28,6 +28,7 @@ struct EvalOptions {
   int threads = 1;
   int batch_size = 4;
   std::string device = "cpu";
+  std::string engine = "onednn";  // InferenceOptions::engine, for --model.
   size_t gallery = 48;  // Semantic: thumbnails of this many worst images in metrics.json (0 = none).
 };
 

@@ -31,6 +31,9 @@ struct InferenceOptions {
   int batch_size = 4;
   int threads = 1;
   std::string device = "cpu";
+  // Semantic models on the CPU: "onednn" (convolutions in oneDNN kernels, export/conv_kernels.h) or
+  // "torch" (LibTorch throughout). Other devices and detection models always run LibTorch.
+  std::string engine = "onednn";
   // Replace existing outputs: --output only if it is a TFRecord, --coco-results only if a JSON array,
   // a non-empty --masks-dir/--overlays-dir only if it holds nothing but .png/.jpg files. Without it
   // any existing output is a UsageError (CheckInferenceOutputs).

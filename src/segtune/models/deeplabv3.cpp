@@ -19,7 +19,14 @@ ASPPConvImpl::ASPPConvImpl(int64_t in, int64_t out, int64_t dilation_) : dilatio
   bn = register_module("1", MakeBatchNorm(out, {}));
 }
 
-torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) { return bn->forward(conv->forward(x)).relu_(); }
+torch::Tensor ASPPConvImpl::forward(const torch::Tensor& x) {
+  if (torch::Tensor y = RunConvKernel(kernel, x); y.defined()) return y;
+  return bn->forward(conv->forward(x)).relu_();
+}
+
+std::vector<ConvSlot> ASPPConvImpl::ConvSlots() {
+  return {{"0", conv.get(), bn.get(), Activation::kReLU, false, &kernel}};
+}
 
 ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
   conv = register_module("1", ConvNoBias(in, out, 1));
@@ -27,9 +34,14 @@ ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
 }
 
 torch::Tensor ASPPPoolingImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = torch::adaptive_avg_pool2d(x, {1, 1});
-  y = bn->forward(conv->forward(y)).relu_();
+  const torch::Tensor pooled = torch::adaptive_avg_pool2d(x, {1, 1});
+  torch::Tensor y = RunConvKernel(kernel, pooled);
+  if (!y.defined()) y = bn->forward(conv->forward(pooled)).relu_();
   return ResizeBilinear(y, x.size(2), x.size(3));
+}
+
+std::vector<ConvSlot> ASPPPoolingImpl::ConvSlots() {
+  return {{"1", conv.get(), bn.get(), Activation::kReLU, false, &kernel}};
 }
 
 ASPPImpl::ASPPImpl(int64_t in, std::vector<int64_t> rates, int64_t out)
@@ -50,10 +62,25 @@ ASPPImpl::ASPPImpl(int64_t in, std::vector<int64_t> rates, int64_t out)
 }
 
 torch::Tensor ASPPImpl::forward(const torch::Tensor& x) {
-  std::vector<torch::Tensor> branches{branch1x1->forward(x)};
+  torch::Tensor first = RunConvKernel(branch1x1_kernel, x);
+  std::vector<torch::Tensor> branches{first.defined() ? first : branch1x1->forward(x)};
   for (auto& branch : atrous) branches.push_back(branch->forward(x));
   branches.push_back(pooling->forward(x));
-  return project->forward(torch::cat(branches, 1));
+  const torch::Tensor all = torch::cat(branches, 1);
+  if (torch::Tensor y = RunConvKernel(project_kernel, all); y.defined()) return y;
+  return project->forward(all);
+}
+
+namespace {
+// Conv2d "0" and FoldableBatchNorm2d "1" of a Sequential(conv, bn, ...).
+ConvSlot SequentialSlot(const std::string& path, torch::nn::Sequential& seq, ConvKernelPtr* kernel) {
+  const auto* bn = dynamic_cast<const FoldableBatchNorm2dImpl*>(seq->ptr(1).get());
+  return {path + ".0", seq->ptr(0)->as<torch::nn::Conv2d>(), bn, Activation::kReLU, false, kernel};
+}
+}  // namespace
+
+std::vector<ConvSlot> ASPPImpl::ConvSlots() {
+  return {SequentialSlot("convs.0", branch1x1, &branch1x1_kernel), SequentialSlot("project", project, &project_kernel)};
 }
 
 DeepLabHeadImpl::DeepLabHeadImpl(int64_t in, int64_t num_classes) {
@@ -64,7 +91,16 @@ DeepLabHeadImpl::DeepLabHeadImpl(int64_t in, int64_t num_classes) {
 }
 
 torch::Tensor DeepLabHeadImpl::forward(const torch::Tensor& x) {
-  return classifier->forward(bn->forward(conv->forward(aspp->forward(x))).relu_());
+  const torch::Tensor features = aspp->forward(x);
+  torch::Tensor y = RunConvKernel(conv_kernel, features);
+  if (!y.defined()) y = bn->forward(conv->forward(features)).relu_();
+  if (torch::Tensor logits = RunConvKernel(classifier_kernel, y); logits.defined()) return logits;
+  return classifier->forward(y);
+}
+
+std::vector<ConvSlot> DeepLabHeadImpl::ConvSlots() {
+  return {{"1", conv.get(), bn.get(), Activation::kReLU, false, &conv_kernel},
+          {"4", classifier.get(), nullptr, Activation::kNone, false, &classifier_kernel}};
 }
 
 }  // namespace segtune

@@ -15,7 +15,15 @@ FCNHeadImpl::FCNHeadImpl(int64_t in, int64_t classes)
 }
 
 torch::Tensor FCNHeadImpl::forward(const torch::Tensor& x) {
-  return classifier->forward(dropout->forward(bn->forward(conv->forward(x)).relu_()));
+  torch::Tensor y = RunConvKernel(conv_kernel, x);
+  if (!y.defined()) y = dropout->forward(bn->forward(conv->forward(x)).relu_());
+  if (torch::Tensor logits = RunConvKernel(classifier_kernel, y); logits.defined()) return logits;
+  return classifier->forward(y);
+}
+
+std::vector<ConvSlot> FCNHeadImpl::ConvSlots() {
+  return {{"0", conv.get(), bn.get(), Activation::kReLU, false, &conv_kernel},
+          {"4", classifier.get(), nullptr, Activation::kNone, false, &classifier_kernel}};
 }
 
 }  // namespace segtune

@@ -166,8 +166,20 @@ torch::Tensor ActivateInPlace(torch::Tensor x, Activation activation) {
 }  // namespace
 
 torch::Tensor Conv2dNormActivationImpl::forward(const torch::Tensor& x) {
+  if (torch::Tensor y = RunConvKernel(kernel, x); y.defined()) return y;
   // bn's output (or, folded, conv's) is a fresh tensor: activate it in place.
   return ActivateInPlace(bn->forward(conv->forward(x)), options.activation);
+}
+
+torch::Tensor Conv2dNormActivationImpl::ForwardAdd(const torch::Tensor& x, const torch::Tensor& add) {
+  if (torch::Tensor y = RunConvKernel(kernel, x, add); y.defined()) return y;
+  torch::Tensor y = bn->forward(conv->forward(x));
+  y += add;  // In place as torchvision's residual: y is a fresh tensor.
+  return ActivateInPlace(y, options.activation);
+}
+
+std::vector<ConvSlot> Conv2dNormActivationImpl::ConvSlots() {
+  return {{"0", conv.get(), bn.get(), options.activation, /*adds=*/true, &kernel}};
 }
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input, int64_t squeeze)
@@ -177,10 +189,17 @@ SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input, int64_t squeeze)
 }
 
 torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
-  torch::Tensor scale = torch::adaptive_avg_pool2d(x, {1, 1});
-  scale = ApplyActivation(fc1->forward(scale), activation);
-  scale = ApplyActivation(fc2->forward(scale), scale_activation);
+  const torch::Tensor pooled = torch::adaptive_avg_pool2d(x, {1, 1});
+  torch::Tensor squeezed = RunConvKernel(fc1_kernel, pooled);
+  if (!squeezed.defined()) squeezed = ApplyActivation(fc1->forward(pooled), activation);
+  torch::Tensor scale = RunConvKernel(fc2_kernel, squeezed);
+  if (!scale.defined()) scale = ApplyActivation(fc2->forward(squeezed), scale_activation);
   return scale * x;
+}
+
+std::vector<ConvSlot> SqueezeExcitationImpl::ConvSlots() {
+  return {{"fc1", fc1.get(), nullptr, activation, false, &fc1_kernel},
+          {"fc2", fc2.get(), nullptr, scale_activation, false, &fc2_kernel}};
 }
 
 namespace {

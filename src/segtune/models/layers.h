@@ -17,6 +17,9 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
+
+#include "segtune/models/conv_kernel.h"
 
 namespace segtune {
 
@@ -89,7 +92,8 @@ torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t wid
 
 // torchvision.ops.misc.Conv2dNormActivation: Conv2d (no bias) -> BatchNorm2d -> activation.
 // Children: "0" = conv, "1" = bn (the activation "2" has no parameters and is `activation`).
-// Padding is (kernel_size - 1) / 2 * dilation, as torchvision computes it.
+// Padding is (kernel_size - 1) / 2 * dilation, as torchvision computes it. Its one ConvSlot is the conv
+// (with bn and the activation); `kernel`, when set, computes all three.
 struct Conv2dNormActivationOptions {
   int64_t in_channels = 0;
   int64_t out_channels = 0;
@@ -101,25 +105,32 @@ struct Conv2dNormActivationOptions {
   BatchNormSpec norm;
 };
 
-class Conv2dNormActivationImpl : public torch::nn::Module {
+class Conv2dNormActivationImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   explicit Conv2dNormActivationImpl(const Conv2dNormActivationOptions& options);
   torch::Tensor forward(const torch::Tensor& x);
+  // activation(bn(conv(x)) + add): a residual added before the activation (InvertedResidual's, whose
+  // project block has none), fused into the kernel when there is one.
+  torch::Tensor ForwardAdd(const torch::Tensor& x, const torch::Tensor& add);
+  std::vector<ConvSlot> ConvSlots() override;
 
   const Conv2dNormActivationOptions options;
   const int64_t padding;
   torch::nn::Conv2d conv{nullptr};     // "0"
   FoldableBatchNorm2d bn{nullptr};  // "1"
+  ConvKernelPtr kernel;                // Null: LibTorch.
 };
 TORCH_MODULE(Conv2dNormActivation);
 
 // torchvision.ops.misc.SqueezeExcitation as MobileNetV3 uses it:
 //   scale = scale_activation(fc2(activation(fc1(avgpool(x))))); return scale * x
-// with activation = ReLU and scale_activation = Hardsigmoid. fc1/fc2 are 1x1 Conv2d with bias.
-class SqueezeExcitationImpl : public torch::nn::Module {
+// with activation = ReLU and scale_activation = Hardsigmoid. fc1/fc2 are 1x1 Conv2d with bias, each a
+// ConvSlot with its activation (fc1_kernel, fc2_kernel).
+class SqueezeExcitationImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   SqueezeExcitationImpl(int64_t input_channels, int64_t squeeze_channels);
   torch::Tensor forward(const torch::Tensor& x);
+  std::vector<ConvSlot> ConvSlots() override;
 
   const int64_t input_channels;
   const int64_t squeeze_channels;
@@ -127,6 +138,7 @@ class SqueezeExcitationImpl : public torch::nn::Module {
   const Activation scale_activation = Activation::kHardsigmoid;
   torch::nn::Conv2d fc1{nullptr};
   torch::nn::Conv2d fc2{nullptr};
+  ConvKernelPtr fc1_kernel, fc2_kernel;
 };
 TORCH_MODULE(SqueezeExcitation);
 

@@ -20,9 +20,34 @@ LRASPPHeadImpl::LRASPPHeadImpl(int64_t low, int64_t high, int64_t classes, int64
 }
 
 torch::Tensor LRASPPHeadImpl::forward(const torch::Tensor& low, const torch::Tensor& high) {
-  torch::Tensor x = cbr->forward(high) * scale->forward(high);
+  torch::Tensor x = Cbr(high) * Scale(high);
   x = ResizeBilinear(x, low.size(2), low.size(3));
-  return low_classifier->forward(low) + high_classifier->forward(x);
+  torch::Tensor low_logits = RunConvKernel(low_kernel, low);
+  if (!low_logits.defined()) low_logits = low_classifier->forward(low);
+  if (torch::Tensor sum = RunConvKernel(high_kernel, x, low_logits); sum.defined()) return sum;
+  return low_logits + high_classifier->forward(x);
+}
+
+torch::Tensor LRASPPHeadImpl::Cbr(const torch::Tensor& high) {
+  if (torch::Tensor y = RunConvKernel(cbr_kernel, high); y.defined()) return y;
+  return cbr->forward(high);
+}
+
+torch::Tensor LRASPPHeadImpl::Scale(const torch::Tensor& high) {
+  if (scale_kernel) {
+    // scale's "0" (global average pool) stays in LibTorch; its conv and sigmoid go to the kernel.
+    if (torch::Tensor y = scale_kernel->Run(torch::adaptive_avg_pool2d(high, {1, 1}), {}); y.defined()) return y;
+  }
+  return scale->forward(high);
+}
+
+std::vector<ConvSlot> LRASPPHeadImpl::ConvSlots() {
+  const auto conv_at = [](torch::nn::Sequential& seq, size_t i) { return seq->ptr(i)->as<torch::nn::Conv2d>(); };
+  const auto* cbr_bn = dynamic_cast<const FoldableBatchNorm2dImpl*>(cbr->ptr(1).get());
+  return {{"cbr.0", conv_at(cbr, 0), cbr_bn, Activation::kReLU, false, &cbr_kernel},
+          {"scale.1", conv_at(scale, 1), nullptr, Activation::kSigmoid, false, &scale_kernel},
+          {"low_classifier", low_classifier.get(), nullptr, Activation::kNone, false, &low_kernel},
+          {"high_classifier", high_classifier.get(), nullptr, Activation::kNone, true, &high_kernel}};
 }
 
 LRASPPImpl::LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone_, int64_t classes,

@@ -16,16 +16,24 @@ namespace segtune {
 //   scale = Sequential("0" global avg pool, "1" conv 1x1 no bias, "2" sigmoid);
 //   x resized (bilinear) to low's size; return low_classifier(low) + high_classifier(x).
 // low_classifier and high_classifier (1x1 conv with bias) are the class-specific layers.
-class LRASPPHeadImpl : public torch::nn::Module {
+// ConvSlots: cbr.0 (+ bn, relu), scale.1 (sigmoid), low_classifier, and high_classifier with the
+// low classifier's logits added (the final sum fused into it).
+class LRASPPHeadImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   LRASPPHeadImpl(int64_t low_channels, int64_t high_channels, int64_t num_classes, int64_t inter_channels);
   torch::Tensor forward(const torch::Tensor& low, const torch::Tensor& high);
+  std::vector<ConvSlot> ConvSlots() override;
 
   const int64_t low_channels, high_channels, num_classes, inter_channels;
   torch::nn::Sequential cbr{nullptr};
   torch::nn::Sequential scale{nullptr};
   torch::nn::Conv2d low_classifier{nullptr};
   torch::nn::Conv2d high_classifier{nullptr};
+  ConvKernelPtr cbr_kernel, scale_kernel, low_kernel, high_kernel;
+
+ private:
+  torch::Tensor Cbr(const torch::Tensor& high);
+  torch::Tensor Scale(const torch::Tensor& high);
 };
 TORCH_MODULE(LRASPPHead);
 

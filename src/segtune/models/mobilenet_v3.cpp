@@ -59,9 +59,8 @@ torch::Tensor InvertedResidualImpl::forward(const torch::Tensor& x) {
   torch::Tensor y = expand ? expand->forward(x) : x;
   y = depthwise->forward(y);
   if (se) y = se->forward(y);
-  y = project->forward(y);
-  if (use_res_connect) y += x;  // In place as torchvision: y is project's fresh BatchNorm output.
-  return y;
+  // The residual goes through project's ForwardAdd so that a kernel can fuse it into the convolution.
+  return use_res_connect ? project->ForwardAdd(y, x) : project->forward(y);
 }
 
 MobileNetV3LargeBackboneImpl::MobileNetV3LargeBackboneImpl(bool is_dilated) : dilated(is_dilated) {

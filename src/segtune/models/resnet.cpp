@@ -35,11 +35,33 @@ BottleneckImpl::BottleneckImpl(int64_t in, int64_t planes_, int64_t stride_, int
 }
 
 torch::Tensor BottleneckImpl::forward(const torch::Tensor& x) {
-  torch::Tensor y = bn1->forward(conv1->forward(x)).relu_();
-  y = bn2->forward(conv2->forward(y)).relu_();
-  y = bn3->forward(conv3->forward(y));
-  y += downsample ? downsample->forward(x) : x;
-  return torch::relu_(y);
+  torch::Tensor y = RunConvKernel(conv1_kernel, x);
+  if (!y.defined()) y = bn1->forward(conv1->forward(x)).relu_();
+  torch::Tensor z = RunConvKernel(conv2_kernel, y);
+  if (!z.defined()) z = bn2->forward(conv2->forward(y)).relu_();
+  const torch::Tensor identity = Identity(x);
+  if (torch::Tensor out = RunConvKernel(conv3_kernel, z, identity); out.defined()) return out;
+  z = bn3->forward(conv3->forward(z));
+  z += identity;
+  return torch::relu_(z);
+}
+
+torch::Tensor BottleneckImpl::Identity(const torch::Tensor& x) {
+  if (!downsample) return x;
+  if (torch::Tensor y = RunConvKernel(downsample_kernel, x); y.defined()) return y;
+  return downsample->forward(x);
+}
+
+std::vector<ConvSlot> BottleneckImpl::ConvSlots() {
+  std::vector<ConvSlot> slots{{"conv1", conv1.get(), bn1.get(), Activation::kReLU, false, &conv1_kernel},
+                              {"conv2", conv2.get(), bn2.get(), Activation::kReLU, false, &conv2_kernel},
+                              {"conv3", conv3.get(), bn3.get(), Activation::kReLU, true, &conv3_kernel}};
+  if (downsample) {
+    slots.push_back({"downsample.0", downsample->ptr(0)->as<torch::nn::Conv2d>(),
+                     dynamic_cast<const FoldableBatchNorm2dImpl*>(downsample->ptr(1).get()), Activation::kNone, false,
+                     &downsample_kernel});
+  }
+  return slots;
 }
 
 ResNetBackboneImpl::ResNetBackboneImpl(std::array<int, 4> layers, std::array<bool, 3> dilate)
@@ -72,7 +94,8 @@ torch::nn::Sequential ResNetBackboneImpl::MakeLayer(int64_t planes, int blocks, 
 
 FeatureMap ResNetBackboneImpl::forward(const torch::Tensor& input) {
   FeatureMap features;
-  torch::Tensor x = bn1->forward(conv1->forward(input)).relu_();
+  torch::Tensor x = RunConvKernel(conv1_kernel, input);
+  if (!x.defined()) x = bn1->forward(conv1->forward(input)).relu_();
   x = torch::max_pool2d(x, {3, 3}, {2, 2}, {1, 1});
   const std::pair<const char*, torch::nn::Sequential*> stages[] = {
       {"layer1", &layer1}, {"layer2", &layer2}, {"layer3", &layer3}, {"layer4", &layer4}};
@@ -81,6 +104,10 @@ FeatureMap ResNetBackboneImpl::forward(const torch::Tensor& input) {
     Collect(name, x, &features);
   }
   return features;
+}
+
+std::vector<ConvSlot> ResNetBackboneImpl::ConvSlots() {
+  return {{"conv1", conv1.get(), bn1.get(), Activation::kReLU, false, &conv1_kernel}};
 }
 
 ResNetBackbone ResNet50Backbone() { return ResNetBackbone(std::array<int, 4>{3, 4, 6, 3}, std::array<bool, 3>{false, true, true}); }

@@ -23,11 +23,13 @@ namespace segtune {
 //   -> conv3 1x1 (planes * 4) -> bn3; += downsample(x) or x; relu.
 // downsample (child "downsample": "0" = 1x1 conv with the stride, "1" = bn) exists when the stride
 // is not 1 or the channel count changes. BatchNorm eps 1e-5, momentum 0.1.
-class BottleneckImpl : public torch::nn::Module {
+// ConvSlots: conv1 and conv2 (+ bn, relu), conv3 (+ bn3, the residual, relu), downsample.0 (+ bn).
+class BottleneckImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   static constexpr int64_t kExpansion = 4;
   BottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, int64_t dilation, bool with_downsample);
   torch::Tensor forward(const torch::Tensor& x);
+  std::vector<ConvSlot> ConvSlots() override;
 
   const int64_t inplanes;
   const int64_t planes;
@@ -40,22 +42,29 @@ class BottleneckImpl : public torch::nn::Module {
   torch::nn::Conv2d conv3{nullptr};
   FoldableBatchNorm2d bn3{nullptr};
   torch::nn::Sequential downsample{nullptr};  // Null when the identity is added as is.
+  ConvKernelPtr conv1_kernel, conv2_kernel, conv3_kernel, downsample_kernel;
+
+ private:
+  torch::Tensor Identity(const torch::Tensor& x);
 };
 TORCH_MODULE(Bottleneck);
 
 // A Bottleneck ResNet without avgpool/fc. `layers` = blocks per stage ({3,4,6,3} = ResNet-50,
 // {3,4,23,3} = ResNet-101). Children: conv1 (7x7 stride 2), bn1, layer1..layer4 (Sequential of
 // Bottleneck); relu and maxpool (3x3 stride 2 padding 1) have no parameters.
-class ResNetBackboneImpl : public BackboneImpl {
+// ConvSlot: conv1 (+ bn1, relu); the blocks are hosts of their own.
+class ResNetBackboneImpl : public BackboneImpl, public ConvKernelHost {
  public:
   ResNetBackboneImpl(std::array<int, 4> layers, std::array<bool, 3> replace_stride_with_dilation);
   FeatureMap forward(const torch::Tensor& x) override;
+  std::vector<ConvSlot> ConvSlots() override;
 
   const std::array<int, 4> block_counts;
   const std::array<bool, 3> replace_stride_with_dilation;
   torch::nn::Conv2d conv1{nullptr};
   FoldableBatchNorm2d bn1{nullptr};
   torch::nn::Sequential layer1{nullptr}, layer2{nullptr}, layer3{nullptr}, layer4{nullptr};
+  ConvKernelPtr conv1_kernel;
 
  private:
   torch::nn::Sequential MakeLayer(int64_t planes, int blocks, int64_t stride, bool dilate);
