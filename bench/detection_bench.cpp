@@ -8,6 +8,7 @@
 #include <torch/torch.h>
 
 #include <algorithm>
+#include <cmath>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/export/prepare_detection.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/detection/generalized_rcnn.h"
 #include "segtune/models/weights.h"
@@ -88,7 +90,35 @@ int main(int argc, char** argv) {
     loss.backward();
     optimizer.step();
   });
-  std::cout << "segtune " << name << " infer_ms " << infer_ms << " train_ms " << train_ms << " threads "
-            << at::get_num_threads() << std::endl;
+  // Last, since it folds the weights for good: `segtune infer`'s preparation (export/prepare_detection.h)
+  // with the oneDNN engine. Its detection scores are checked against the unprepared model's.
+  model->eval();
+  std::vector<Detections> reference;
+  {
+    torch::NoGradGuard no_grad;
+    reference = model->forward(images).detections;
+  }
+  const segtune::InferencePreparation prepared = segtune::PrepareDetectionForInference(*model, torch::kCPU);
+  std::cerr << segtune::DescribePreparation(prepared, false) << "\n";
+  const double engine_ms = MedianMs(repeat, [&] {
+    torch::NoGradGuard no_grad;
+    model->forward(images);
+  });
+  // Scores in descending order, compared rank by rank: near-tied detections may swap places.
+  double score_diff = 0;
+  {
+    torch::NoGradGuard no_grad;
+    const auto engine_out = model->forward(images).detections;
+    for (size_t i = 0; i < engine_out.size(); ++i) {
+      if (engine_out[i].scores.sizes() != reference[i].scores.sizes()) {
+        score_diff = INFINITY;
+        break;
+      }
+      const auto sorted = [](const torch::Tensor& s) { return std::get<0>(s.sort(0, /*descending=*/true)); };
+      score_diff = std::max(score_diff, (sorted(engine_out[i].scores) - sorted(reference[i].scores)).abs().max().item<double>());
+    }
+  }
+  std::cout << "segtune " << name << " infer_ms " << infer_ms << " train_ms " << train_ms << " engine_infer_ms "
+            << engine_ms << " engine_max_score_diff " << score_diff << " threads " << at::get_num_threads() << std::endl;
   return 0;
 }

@@ -25,7 +25,7 @@ for model in $MODELS; do
   echo "$ours"
   echo "$peer"
   awk -v m="$model" -v oi="$(field "$ours" infer_ms)" -v pi="$(field "$peer" infer_ms)" \
-      -v ot="$(field "$ours" train_ms)" -v pt="$(field "$peer" train_ms)" \
-      'BEGIN { printf "ratio %s infer torchvision/segtune %.2f  train torchvision/segtune %.2f\n", m, pi / oi, pt / ot }'
+      -v ot="$(field "$ours" train_ms)" -v pt="$(field "$peer" train_ms)" -v oe="$(field "$ours" engine_infer_ms)" \
+      'BEGIN { printf "ratio %s infer torchvision/segtune %.2f (prepared, oneDNN engine: %.2f)  train torchvision/segtune %.2f\n", m, pi / oi, pi / oe, pt / ot }'
   rm -f "$WORK/$model.pth" "$WORK/$model.inputs.pt"
 done

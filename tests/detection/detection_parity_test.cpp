@@ -14,6 +14,7 @@
 #include "detection/detection_match.h"
 #include "models/segmentation_reference.h"
 #include "segtune/core/error.h"
+#include "segtune/export/prepare_detection.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/detection/frozen_batch_norm.h"
 #include "segtune/models/detection/generalized_rcnn.h"
@@ -200,6 +201,20 @@ TEST_P(DetectionParity, EvalDetectionsMatchTorchvision) {
   const auto ref = LoadReferenceTensors(DetectionReference::Get().Path(name, ".ref.pt"));
   GeneralizedRCNN model = LoadReferenceModel(name, ref);
   ExpectDetectionsMatch(model, ref, kFloatTolerance, /*require_same_order=*/false, name);
+}
+
+// What `segtune infer` runs (export/prepare_detection.h: BatchNorms folded, channels-last, the
+// backbone's convolutions in oneDNN kernels) against torchvision's numbers, with the same bounds.
+TEST_P(DetectionParity, PreparedForInferenceWithOneDnnMatchesTorchvision) {
+  const std::string name = GetParam();
+  const auto ref = LoadReferenceTensors(DetectionReference::Get().Path(name, ".ref.pt"));
+  GeneralizedRCNN model = LoadReferenceModel(name, ref);
+  const InferencePreparation done = PrepareDetectionForInference(*model, torch::kCPU);
+  ASSERT_EQ(done.engine, InferenceEngine::kOneDnn);
+  EXPECT_GT(done.folded_batch_norms, 0) << name;
+  EXPECT_GT(done.kernels, 0) << DescribePreparation(done, true);
+  ExpectFeaturesMatch(model, ref, kFeatureTolerance, name + " onednn");
+  ExpectDetectionsMatch(model, ref, kFloatTolerance, /*require_same_order=*/false, name + " onednn");
 }
 
 INSTANTIATE_TEST_SUITE_P(Models, DetectionParity, ::testing::ValuesIn(AllModels()),

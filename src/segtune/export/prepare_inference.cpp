@@ -8,8 +8,9 @@
 
 namespace segtune {
 
-InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device,
-                                         const PrepareOptions& options) {
+InferencePreparation PrepareModuleForInference(torch::nn::Module& model, const torch::Device& device,
+                                               const PrepareOptions& options,
+                                               const std::function<void(bool)>& set_channels_last) {
   // Move first: folding gives bias-free convolutions an unregistered bias that to() would not move.
   model.to(device);
   model.eval();
@@ -18,7 +19,7 @@ InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::
   // On CPU, oneDNN runs NHWC convolutions without reordering; measured faster for every registry
   // model (bench/models_bench.sh). Applied after folding, which writes new (NCHW) weight tensors.
   done.channels_last = device.is_cpu();
-  model.SetChannelsLast(done.channels_last);
+  set_channels_last(done.channels_last);
   for (auto& p : model.parameters()) p.set_requires_grad(false);
   // Last: the kernels read the folded weights.
   done.engine = device.is_cpu() ? options.engine : InferenceEngine::kTorch;
@@ -26,6 +27,11 @@ InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::
   done.kernels = installed.kernels;
   done.fallbacks = installed.fallbacks;
   return done;
+}
+
+InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device,
+                                         const PrepareOptions& options) {
+  return PrepareModuleForInference(model, device, options, [&](bool on) { model.SetChannelsLast(on); });
 }
 
 std::string DescribePreparation(const InferencePreparation& done, bool verbose) {

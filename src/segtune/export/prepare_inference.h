@@ -16,6 +16,8 @@
 
 #include <torch/types.h>
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -40,6 +42,13 @@ struct InferencePreparation {
 
 InferencePreparation PrepareForInference(SemanticModelImpl& model, const torch::Device& device,
                                          const PrepareOptions& options = {});
+
+// The steps every model kind shares, for the kind-specific Prepare...ForInference functions: on
+// `device`, eval mode, BatchNorms folded, set_channels_last(true on the CPU) (the model's own way to
+// put weights and inputs channels-last), no parameter requiring grad, then the engine's kernels.
+InferencePreparation PrepareModuleForInference(torch::nn::Module& model, const torch::Device& device,
+                                               const PrepareOptions& options,
+                                               const std::function<void(bool)>& set_channels_last);
 
 // "onednn: 66 convolutions, 0 in LibTorch" and, when verbose, one line per fallback (for `-v`).
 std::string DescribePreparation(const InferencePreparation& done, bool verbose);

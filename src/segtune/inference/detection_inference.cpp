@@ -4,6 +4,9 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/log.h"
+#include "segtune/export/conv_kernels.h"
+#include "segtune/export/prepare_detection.h"
 #include "segtune/inference/detection_overlay.h"
 #include "segtune/inference/inference_pipeline.h"
 #include "segtune/inference/instance_masks.h"
@@ -135,8 +138,10 @@ InferenceSummary RunDetectionInference(DetectionBundle& bundle, const InferenceO
   CheckMasksDir(bundle.metadata, options);
   torch::NoGradGuard no_grad;
   const torch::Device device(options.device);
-  bundle.model->to(device);
-  bundle.model->eval();
+  // Folded BN, channels-last weights on CPU, no grad, the engine's kernels in the backbone.
+  PrepareOptions prepare;
+  prepare.engine = ParseInferenceEngine(options.engine, "--engine");
+  Debug(DescribePreparation(PrepareDetectionForInference(*bundle.model, device, prepare), /*verbose=*/true));
   InferenceSummary summary = RunInferencePipeline(DetectionTask(bundle, device, options, sink));
   summary.class_names = bundle.metadata.common.class_names;
   summary.num_classes = bundle.metadata.common.num_classes;

@@ -31,8 +31,9 @@ struct InferenceOptions {
   int batch_size = 4;
   int threads = 1;
   std::string device = "cpu";
-  // Semantic models on the CPU: "onednn" (convolutions in oneDNN kernels, export/conv_kernels.h) or
-  // "torch" (LibTorch throughout). Other devices and detection models always run LibTorch.
+  // On the CPU: "onednn" (convolutions in oneDNN kernels, export/conv_kernels.h; for detection
+  // models the backbone's, export/prepare_detection.h) or "torch" (LibTorch throughout). Other
+  // devices always run LibTorch.
   std::string engine = "onednn";
   // Replace existing outputs: --output only if it is a TFRecord, --coco-results only if a JSON array,
   // a non-empty --masks-dir/--overlays-dir only if it holds nothing but .png/.jpg files. Without it
