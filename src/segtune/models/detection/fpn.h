@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "segtune/models/conv_kernel.h"
 #include "segtune/models/detection/types.h"
 
 namespace segtune::detection {
@@ -18,7 +19,9 @@ namespace segtune::detection {
 // kaiming_uniform(a=1), biases 0, as torchvision initialises them.
 // With last_level_max_pool (torchvision's default extra block) a "pool" level is appended:
 // max_pool2d(last output, kernel 1, stride 2).
-class FeaturePyramidNetworkImpl : public torch::nn::Module {
+// ConvSlots (models/conv_kernel.h): every inner block (the lateral 1x1, with the upsampled coarser level
+// added as a fused sum) and every layer block (the 3x3).
+class FeaturePyramidNetworkImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   FeaturePyramidNetworkImpl(std::vector<int64_t> in_channels_list, int64_t out_channels, bool last_level_max_pool = true);
 
@@ -26,12 +29,14 @@ class FeaturePyramidNetworkImpl : public torch::nn::Module {
   // adds the nearest-neighbour upsampled coarser level to its lateral. Returns out_channels maps in
   // the same order (plus "pool"). Throws UsageError if the level count differs from the constructor's.
   FeatureMaps forward(const FeatureMaps& features);
+  std::vector<ConvSlot> ConvSlots() override;
 
   const std::vector<int64_t> in_channels_list;
   const int64_t out_channels;
   const bool last_level_max_pool;
   torch::nn::ModuleList inner_blocks{nullptr};
   torch::nn::ModuleList layer_blocks{nullptr};
+  std::vector<ConvKernelPtr> inner_kernels, layer_kernels;  // One per level; null: LibTorch.
 };
 TORCH_MODULE(FeaturePyramidNetwork);
 

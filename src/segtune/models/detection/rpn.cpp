@@ -4,6 +4,7 @@
 
 #include "segtune/core/error.h"
 #include "segtune/models/detection/nms.h"
+#include "segtune/models/layers.h"
 
 namespace segtune::detection {
 
@@ -52,6 +53,18 @@ RPNHeadImpl::RPNHeadImpl(int64_t in_channels, int64_t num_anchors, int64_t conv_
       register_module("bbox_pred", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, num_anchors * 4, 1)));
   init(cls_logits);
   init(bbox_pred);
+  conv_kernels.resize(size_t(conv_depth));
+}
+
+std::vector<ConvSlot> RPNHeadImpl::ConvSlots() {
+  std::vector<ConvSlot> slots;
+  for (size_t i = 0; i < conv->size(); ++i) {
+    auto* c = conv->ptr<torch::nn::SequentialImpl>(i)->ptr<torch::nn::Conv2dImpl>(0).get();
+    slots.push_back({"conv." + std::to_string(i) + ".0", c, nullptr, Activation::kReLU, false, &conv_kernels[i]});
+  }
+  slots.push_back({"cls_logits", cls_logits.get(), nullptr, Activation::kNone, false, &cls_kernel});
+  slots.push_back({"bbox_pred", bbox_pred.get(), nullptr, Activation::kNone, false, &bbox_kernel});
+  return slots;
 }
 
 std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> RPNHeadImpl::forward(
@@ -59,9 +72,13 @@ std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> RPNHeadImpl::f
   std::vector<torch::Tensor> logits, bbox_reg;
   for (const auto& feature : features) {
     torch::Tensor t = feature;
-    for (size_t i = 0; i < conv->size(); ++i) t = conv->ptr<torch::nn::SequentialImpl>(i)->forward(t);
-    logits.push_back(cls_logits->forward(t));
-    bbox_reg.push_back(bbox_pred->forward(t));
+    for (size_t i = 0; i < conv->size(); ++i) {
+      torch::Tensor y = i < conv_kernels.size() ? RunConvKernel(conv_kernels[i], t) : torch::Tensor();
+      t = y.defined() ? y : conv->ptr<torch::nn::SequentialImpl>(i)->forward(t);
+    }
+    torch::Tensor l = RunConvKernel(cls_kernel, t), b = RunConvKernel(bbox_kernel, t);
+    logits.push_back(l.defined() ? l : cls_logits->forward(t));
+    bbox_reg.push_back(b.defined() ? b : bbox_pred->forward(t));
   }
   return {logits, bbox_reg};
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "segtune/config/detection_options.h"  // RpnOptions.
+#include "segtune/models/conv_kernel.h"
 #include "segtune/models/detection/anchor_generator.h"
 #include "segtune/models/detection/box_ops.h"
 #include "segtune/models/detection/types.h"
@@ -22,15 +23,19 @@ namespace segtune::detection {
 
 // conv_depth x (3x3 conv + ReLU) shared over levels, then 1x1 convs for objectness (num_anchors
 // channels) and box deltas (4 * num_anchors). Weights init as torchvision: normal(std=0.01), bias 0.
-class RPNHeadImpl : public torch::nn::Module {
+// ConvSlots (models/conv_kernel.h): conv.<i>.0 (with its ReLU), cls_logits, bbox_pred.
+class RPNHeadImpl : public torch::nn::Module, public ConvKernelHost {
  public:
   RPNHeadImpl(int64_t in_channels, int64_t num_anchors, int64_t conv_depth = 1);
   // Per level: {objectness [B,A,H,W], bbox deltas [B,4A,H,W]}.
   std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> forward(const std::vector<torch::Tensor>& features);
+  std::vector<ConvSlot> ConvSlots() override;
 
   torch::nn::ModuleList conv{nullptr};  // conv_depth x Sequential(Conv2d, ReLU): "conv.<i>.0.*".
   torch::nn::Conv2d cls_logits{nullptr};
   torch::nn::Conv2d bbox_pred{nullptr};
+  std::vector<ConvKernelPtr> conv_kernels;  // One per conv block; null: LibTorch.
+  ConvKernelPtr cls_kernel, bbox_kernel;
 };
 TORCH_MODULE(RPNHead);
 
