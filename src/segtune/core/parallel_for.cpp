@@ -4,6 +4,7 @@
 #include <atomic>
 #include <exception>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -51,7 +52,11 @@ void ParallelFor(size_t count, const std::function<void(size_t)>& fn, int thread
     }
   };
   std::vector<std::thread> helpers;
-  for (size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+  try {
+    for (size_t t = 1; t < workers; ++t) helpers.emplace_back(work);
+  } catch (const std::system_error&) {
+    // No more threads (a process or system limit): the ones started and the caller share the items.
+  }
   work();  // The calling thread is one of the workers.
   for (auto& h : helpers) h.join();
   failure.RethrowIfAny();
