@@ -34,17 +34,6 @@ bool IsJpeg(const fs::path& p) {
   return ext == ".jpg" || ext == ".jpeg";
 }
 
-std::vector<fs::path> FilesBelow(const fs::path& dir, const std::function<bool(const fs::path&)>& wanted) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec) && wanted(it->path())) files.push_back(it->path());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 fs::path ObjectInfoFile(const fs::path& input) {
   std::error_code ec;
   for (const char* name : {"objectInfo150.csv", "objectInfo150.txt"}) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "segtune/data/convert/label_image.h"
 #include "segtune/data/convert/labeled_dataset.h"
@@ -51,5 +52,10 @@ void CheckMaskCoversPhoto(const std::filesystem::path& photo, const std::filesys
 
 // A photo by its extension (jpg, jpeg, png, bmp, webp; any case).
 bool IsPhotoFile(const std::filesystem::path& path);
+
+// The regular files below `dir` (recursively) for which `wanted` holds, sorted; an unreadable folder
+// ends the walk (what was found so far is returned).
+std::vector<std::filesystem::path> FilesBelow(const std::filesystem::path& dir,
+                                              const std::function<bool(const std::filesystem::path&)>& wanted);
 
 }  // namespace segtune

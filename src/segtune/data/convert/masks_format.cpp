@@ -69,21 +69,10 @@ struct MaskPair {
   std::string split;      // "" if none.
 };
 
-std::vector<fs::path> PhotosBelow(const fs::path& dir) {
-  std::vector<fs::path> photos;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-    if (ec) break;
-    if (it->is_regular_file(ec) && IsPhotoFile(it->path())) photos.push_back(it->path());
-  }
-  std::sort(photos.begin(), photos.end());
-  return photos;
-}
-
 // images/<rel>.jpg with masks/<rel>.png; a first folder below images/ is the split.
 std::vector<MaskPair> ImagesMasksPairs(const fs::path& input) {
   std::vector<MaskPair> pairs;
-  for (const fs::path& photo : PhotosBelow(input / "images")) {
+  for (const fs::path& photo : FilesBelow(input / "images", IsPhotoFile)) {
     const fs::path relative = photo.lexically_relative(input / "images");
     pairs.push_back({photo, (input / "masks" / relative).replace_extension(".png"), ("images" / relative).generic_string(),
                      relative.has_parent_path() ? relative.begin()->string() : ""});
@@ -104,7 +93,7 @@ std::vector<MaskPair> CamvidPairs(const fs::path& input) {
   std::sort(splits.begin(), splits.end());
   for (const fs::path& dir : splits) {
     const std::string split = dir.filename().string();
-    for (const fs::path& photo : PhotosBelow(dir)) {
+    for (const fs::path& photo : FilesBelow(dir, IsPhotoFile)) {
       const fs::path relative = photo.lexically_relative(dir);
       fs::path mask = input / (split + "_labels") / relative;
       mask.replace_filename(photo.stem().string() + "_L.png");
