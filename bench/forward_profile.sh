@@ -12,33 +12,4 @@ echo "$(date -u '+%Y-%m-%d %H:%M UTC') $(uptime | sed 's/.*load/load/')"
 for engine in torch onednn; do
   "$build/forward_profile" "$model" "$engine" "$threads" "$rounds" "$work/$engine.json" 2>/dev/null
 done
-/usr/bin/python3 - "$work/torch.json" "$work/onednn.json" "$rounds" <<'PY'
-import json, sys, collections
-def top_level(path, rounds):
-    with open(path) as f:
-        data = json.load(f)
-    events = data["traceEvents"] if isinstance(data, dict) else data
-    events = [e for e in events if e.get("ph") == "X"]
-    totals = collections.Counter()
-    by_thread = collections.defaultdict(list)
-    for e in events:
-        by_thread[e.get("tid")].append(e)
-    for evs in by_thread.values():
-        evs.sort(key=lambda e: (float(e["ts"]), -float(e["dur"])))
-        end = -1.0
-        for e in evs:
-            ts, dur = float(e["ts"]), float(e["dur"])
-            if ts >= end:  # Not inside the previous top-level event.
-                totals[e["name"]] += dur / 1000.0 / rounds
-                end = ts + dur
-    return totals
-rounds = int(sys.argv[3])
-torch_ops, onednn_ops = top_level(sys.argv[1], rounds), top_level(sys.argv[2], rounds)
-names = sorted(set(torch_ops) | set(onednn_ops), key=lambda n: -max(torch_ops[n], onednn_ops[n]))
-tt, to = sum(torch_ops.values()), sum(onednn_ops.values())
-print("| operator | torch ms | torch % | onednn ms | onednn % |")
-print("|---|---|---|---|---|")
-for n in names:
-    print("| %s | %.2f | %.1f | %.2f | %.1f |" % (n, torch_ops[n], 100 * torch_ops[n] / tt, onednn_ops[n], 100 * onednn_ops[n] / to))
-print("| **total (profiled)** | %.2f | | %.2f | |" % (tt, to))
-PY
+/usr/bin/python3 "$(dirname "$0")/profile_table.py" "$rounds" torch "$work/torch.json" onednn "$work/onednn.json"
