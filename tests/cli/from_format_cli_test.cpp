@@ -7,10 +7,10 @@
 #include <set>
 #include <string>
 
-#include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/formats/coco.h"
+#include "data/yolo_fixture.h"
 #include "test_util.h"
 
 namespace segtune {
@@ -25,29 +25,9 @@ std::string Quote(const fs::path& p) { return "'" + p.string() + "'"; }
 
 bool Has(const CommandResult& r, const std::string& text) { return r.output.find(text) != std::string::npos; }
 
-void WriteImage(const fs::path& path, int width, int height) {
-  fs::create_directories(path.parent_path());
-  ASSERT_TRUE(cv::imwrite(path.string(), cv::Mat(height, width, CV_8UC3, cv::Scalar(40, 90, 200)))) << path;
-}
-
-// The Ultralytics fixture of tests/data (data.yaml, labels/) with its four images.
-fs::path UltralyticsFixture(const TempDir& dir) {
-  const fs::path root = dir / "ultra";
-  fs::copy(testing::SourcePath("tests/data/fixtures/convert/yolo/ultralytics"), root, fs::copy_options::recursive);
-  WriteImage(root / "images/train/street.jpg", 64, 48);
-  WriteImage(root / "images/train/sub/corner.png", 32, 24);
-  WriteImage(root / "images/train/empty.png", 16, 16);
-  WriteImage(root / "images/val/park.jpg", 40, 20);
-  return root;
-}
-
-// The Darknet fixture (obj.data + train.txt/valid.txt lists) with its three images.
-fs::path DarknetFixture(const TempDir& dir) {
-  const fs::path root = dir / "darknet";
-  fs::copy(testing::SourcePath("tests/data/fixtures/convert/yolo/darknet"), root, fs::copy_options::recursive);
-  for (const char* name : {"site1", "site2", "site3"}) WriteImage(root / "data/obj" / (std::string(name) + ".jpg"), 80, 40);
-  return root;
-}
+using testing::DarknetFixture;
+using testing::UltralyticsFixture;
+using testing::WriteSolidImage;
 
 TEST(ValidateFrom, YoloDatasetIsValidatedWithTheReadersWarnings) {
   TempDir dir;
@@ -74,7 +54,7 @@ TEST(ValidateFrom, MissingImagesOfTheLayoutAreProblemsAndMalformedLabelsNameTheF
   EXPECT_TRUE(Has(r, "error: missing image files: 1")) << r.output;
   EXPECT_TRUE(Has(r, "site2.jpg")) << r.output;
 
-  WriteImage(root / "data/obj/site2.jpg", 80, 40);
+  WriteSolidImage(root / "data/obj/site2.jpg", 80, 40);
   WriteFileAtomic(root / "data/obj/site1.txt", "0 0.5 0.5 0.25 0.25\n7 0.25 0.25 0.125 0.125\n");
   const CommandResult bad = RunSegtune("validate --from yolo " + Quote(root / "data/obj.data"));
   EXPECT_NE(bad.exit_code, 0) << bad.output;

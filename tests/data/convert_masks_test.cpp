@@ -13,6 +13,7 @@
 #include "segtune/data/convert/label_image.h"
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/image_codec.h"
+#include "data/error_message.h"
 #include "test_util.h"
 
 namespace {
@@ -114,14 +115,7 @@ segtune::LabeledDataset Read(const fs::path& input, segtune::ConversionReport* r
   return segtune::ReadAnnotations(input, "masks", {}, report);
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const segtune::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using segtune::testing::ErrorOf;
 
 const segtune::CocoAnnotation* AnnotationOf(const segtune::LabeledDataset& d, int64_t category, const std::string& image_id) {
   for (const auto& a : d.coco.annotations) {

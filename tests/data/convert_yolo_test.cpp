@@ -4,7 +4,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -12,6 +11,8 @@
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/yolo_labels.h"
 #include "segtune/formats/data_yaml.h"
+#include "data/error_message.h"
+#include "data/yolo_fixture.h"
 #include "test_util.h"
 
 namespace {
@@ -19,29 +20,9 @@ namespace {
 namespace fs = std::filesystem;
 using segtune::testing::TempDir;
 
-void WriteImage(const fs::path& path, int width, int height) {
-  fs::create_directories(path.parent_path());
-  cv::Mat image(height, width, CV_8UC3, cv::Scalar(40, 90, 200));
-  ASSERT_TRUE(cv::imwrite(path.string(), image)) << path;
-}
-
-// The fixture copied into `dir`, with its images written.
-fs::path UltralyticsFixture(const TempDir& dir) {
-  const fs::path root = dir / "ultra";
-  fs::copy(segtune::testing::SourcePath("tests/data/fixtures/convert/yolo/ultralytics"), root, fs::copy_options::recursive);
-  WriteImage(root / "images/train/street.jpg", 64, 48);
-  WriteImage(root / "images/train/sub/corner.png", 32, 24);
-  WriteImage(root / "images/train/empty.png", 16, 16);
-  WriteImage(root / "images/val/park.jpg", 40, 20);
-  return root;
-}
-
-fs::path DarknetFixture(const TempDir& dir) {
-  const fs::path root = dir / "darknet";
-  fs::copy(segtune::testing::SourcePath("tests/data/fixtures/convert/yolo/darknet"), root, fs::copy_options::recursive);
-  for (const char* name : {"site1", "site2", "site3"}) WriteImage(root / "data/obj" / (std::string(name) + ".jpg"), 80, 40);
-  return root;
-}
+using segtune::testing::DarknetFixture;
+using segtune::testing::UltralyticsFixture;
+using segtune::testing::WriteSolidImage;
 
 segtune::LabeledDataset Read(const fs::path& input, segtune::ConversionReport* report) {
   return segtune::ReadAnnotations(input, "yolo", {}, report);
@@ -62,14 +43,7 @@ std::vector<const segtune::CocoAnnotation*> AnnotationsOf(const segtune::Labeled
   return out;
 }
 
-std::string ErrorOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const segtune::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using segtune::testing::ErrorOf;
 
 // Each line's fields reformatted as the writer formats them (class, then %.6f), blank lines dropped.
 std::vector<std::string> NormalizedLines(const std::string& text) {
@@ -143,10 +117,10 @@ TEST(ConvertYolo, ReadsRoboflowRelativeSplitsAndDotSlashListLines) {
   // Roboflow's export: data.yaml beside train/ and valid/, naming them "../train/images".
   segtune::WriteFileAtomic(root / "data.yaml", "train: ../train/images\nval: ../valid/images\ntest: lists/test.txt\n"
                                                "nc: 2\nnames: ['a', 'b']\n");
-  WriteImage(root / "train/images/t.jpg", 10, 10);
+  WriteSolidImage(root / "train/images/t.jpg", 10, 10);
   segtune::WriteFileAtomic(root / "train/labels/t.txt", "1 0.5 0.5 0.2 0.2\n");
-  WriteImage(root / "valid/images/v.jpg", 10, 10);
-  WriteImage(root / "extra/images/x.jpg", 10, 10);
+  WriteSolidImage(root / "valid/images/v.jpg", 10, 10);
+  WriteSolidImage(root / "extra/images/x.jpg", 10, 10);
   segtune::WriteFileAtomic(root / "extra/labels/x.txt", "0 0.5 0.5 0.2 0.2\n");
   // A list line starting with "./" is relative to the list's folder (Ultralytics).
   segtune::WriteFileAtomic(root / "lists/test.txt", "./../extra/images/x.jpg\n\n");
@@ -242,7 +216,7 @@ TEST(ConvertYolo, RoundTripThroughCocoKeepsEveryLineToSixDecimals) {
 
 TEST(ConvertYolo, WriterTracesMasksDropsHolesAndSkipsCrowdsWithWarnings) {
   TempDir dir;
-  WriteImage(dir / "in/a.png", 40, 30);
+  WriteSolidImage(dir / "in/a.png", 40, 30);
   segtune::LabeledDataset d;
   d.images_dir = dir / "in";
   d.coco.categories = {{7, "ring", "", {}}, {9, "box", "", {}}};
@@ -354,7 +328,7 @@ TEST(ConvertYolo, DarknetClassCountMismatchNamesTheLine) {
 
 TEST(ConvertYolo, HostileNamesStayInsideTheOutputAndAreReported) {
   TempDir dir;
-  WriteImage(dir / "in/a.png", 20, 10);
+  WriteSolidImage(dir / "in/a.png", 20, 10);
   segtune::LabeledDataset d;
   d.images_dir = dir / "in";
   d.coco.categories = {{1, "it's\nbad", "", {}}};
