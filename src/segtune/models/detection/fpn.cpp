@@ -27,9 +27,7 @@ torch::nn::Sequential ConvBlock(int64_t in, int64_t out, int64_t kernel) {
 // kernel when it has one that takes x.
 torch::Tensor RunBlock(torch::nn::ModuleList& list, const std::vector<ConvKernelPtr>& kernels, size_t index,
                        const torch::Tensor& x, const torch::Tensor& add = {}) {
-  if (index < kernels.size()) {
-    if (torch::Tensor y = RunConvKernel(kernels[index], x, add); y.defined()) return y;
-  }
+  if (torch::Tensor y = RunConvKernel(kernels[index], x, add); y.defined()) return y;
   torch::Tensor y = list[index]->as<torch::nn::Sequential>()->forward(x);
   return add.defined() ? y + add : y;
 }

@@ -73,7 +73,7 @@ std::pair<std::vector<torch::Tensor>, std::vector<torch::Tensor>> RPNHeadImpl::f
   for (const auto& feature : features) {
     torch::Tensor t = feature;
     for (size_t i = 0; i < conv->size(); ++i) {
-      torch::Tensor y = i < conv_kernels.size() ? RunConvKernel(conv_kernels[i], t) : torch::Tensor();
+      const torch::Tensor y = RunConvKernel(conv_kernels[i], t);
       t = y.defined() ? y : conv->ptr<torch::nn::SequentialImpl>(i)->forward(t);
     }
     torch::Tensor l = RunConvKernel(cls_kernel, t), b = RunConvKernel(bbox_kernel, t);
