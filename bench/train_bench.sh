@@ -26,7 +26,7 @@ mkdir -p "$WORK"
 if [ ! -f "$WORK/train.record" ]; then
   "$SEGTUNE" synth --overwrite --out "$WORK/synth" --num-images 64 --classes bottle,can,box --size 320x320 --seed 7 >/dev/null
   "$SEGTUNE" labelbox2coco --overwrite "$WORK/synth/export.json" -o "$WORK/coco_urls.json" >/dev/null 2>&1
-  "$SEGTUNE" download --overwrite "$WORK/coco_urls.json" --images-dir "$WORK/images" -o "$WORK/coco.json" >/dev/null 2>&1
+  "$SEGTUNE" download --overwrite --allow-file-urls "$WORK/synth" "$WORK/coco_urls.json" --images-dir "$WORK/images" -o "$WORK/coco.json" >/dev/null 2>&1
   "$SEGTUNE" coco2tfrecord --annotations "$WORK/coco.json" --images-dir "$WORK" \
     -o "$WORK/train.record" --semantic-masks >/dev/null 2>&1
 fi

@@ -179,6 +179,23 @@ TEST(OutputGuardCli, DownloadNeverReplacesOrRemovesAFileInImagesDir) {
   EXPECT_EQ(ReadFile(dir / "images" / "b.png"), Png(6, 8));
 }
 
+// A repeatable option takes one value per use: `--allow-file-urls DIR INPUT` must not read INPUT as a
+// second directory (CLI11's vector options are greedy by default).
+TEST(OutputGuardCli, RepeatableDownloadOptionsTakeOneValueEach) {
+  TempDir dir;
+  fs::create_directories(dir / "src");
+  fs::create_directories(dir / "other");
+  WriteFileAtomic(dir / "src" / "a.png", Png(6, 8));
+  const std::string url = "file://" + fs::absolute(dir / "src").string();
+  WriteFileAtomic(dir / "in.json", R"({"images": [{"id": 1, "file_name": ")" + url +
+                                       R"(/a.png", "width": 0, "height": 0}], "categories": [], "annotations": []})");
+  const CommandResult r = RunSegtune("download --allow-file-urls " + Quote(dir / "other") + " --allow-file-urls " +
+                                     Quote(dir / "src") + " --header 'X-A: 1' " + Quote(dir / "in.json") +
+                                     " --images-dir " + Quote(dir / "images") + " -o " + Quote(dir / "local.json"));
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ReadFile(dir / "images" / "a.png"), Png(6, 8)) << r.output;
+}
+
 TEST(OutputGuardCli, SplitChecksEveryPartBeforeWritingAny) {
   TempDir dir;
   WriteFileAtomic(dir / "all.json", kCoco);

@@ -27,13 +27,16 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--stall-timeout", opts->download.stall_seconds, "Seconds without data before a retry")
       ->capture_default_str()->check(CLI::PositiveNumber);
   segtune::cli::AddDownloadLimitOptions(&app, &opts->download);
-  app.add_option("--header", all->headers, "Extra HTTP header, e.g. 'Authorization: Bearer KEY'");
+  app.add_option("--header", all->headers, "Extra HTTP header, e.g. 'Authorization: Bearer KEY'")
+      ->allow_extra_args(false);
   app.add_option("--header-host", all->header_hosts,
                  "Send the --header values only to this host (repeatable): 'example.com' = https to it and its "
-                 "subdomains, 'example.com:8443' = that port, 'http://host:port' = plain http too");
+                 "subdomains, 'example.com:8443' = that port, 'http://host:port' = plain http too")
+      ->allow_extra_args(false);
   app.add_option("--allow-file-urls", opts->download.file_url_roots,
                  "Also copy file:// URLs whose file lies inside DIR (repeatable; e.g. the folder of `segtune synth`)")
-      ->check(CLI::ExistingDirectory);
+      ->check(CLI::ExistingDirectory)
+      ->allow_extra_args(false);  // Repeatable, one DIR each: a greedy list would swallow the input.
   app.add_flag("--overwrite", opts->overwrite,
                "Replace a previous output of this name and its .failures.json (needed to rerun into the same "
                "-o); other files are never replaced, nor files in --images-dir");

@@ -26,7 +26,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--api-key", opts->convert.api_key, "Labelbox API key for mask URLs (default: $LABELBOX_API_KEY)");
   app.add_option("--api-key-host", opts->api_key_hosts,
                  "Another host that may receive the API key (repeatable; labelbox.com and its subdomains always "
-                 "may, over https): 'example.com', 'example.com:8443', or 'http://host:port' to allow plain http");
+                 "may, over https): 'example.com', 'example.com:8443', or 'http://host:port' to allow plain http")
+      ->allow_extra_args(false);
   app.add_option("--y-origin", opts->y_origin, "y axis of the 2018 XY/WKT geometry: top, bottom or auto")
       ->capture_default_str()->check(CLI::IsMember({"top", "bottom", "auto"}));
   app.add_option("--parallel", opts->convert.download.parallel, "Mask downloads in flight at once")
