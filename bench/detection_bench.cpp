@@ -5,6 +5,7 @@
 //   DIR holds MODEL.pth and MODEL.inputs.pt from `detection_bench.py MODEL --save DIR`.
 // Prints: "segtune MODEL infer_ms <median> train_ms <median> threads N".
 #include <ATen/Parallel.h>
+#include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "segtune/engine/caching_cpu_allocator.h"
 #include "segtune/export/prepare_detection.h"
 #include "segtune/models/detection/detection_registry.h"
 #include "segtune/models/detection/generalized_rcnn.h"
@@ -54,6 +56,10 @@ int main(int argc, char** argv) {
     else if (arg == "--threads") threads = std::atoi(argv[i + 1]);
   }
   if (threads > 0) at::set_num_threads(threads);
+  // As the segtune CLI runs (cli/plugin_entry.cpp); SEGTUNE_BENCH_MALLOC=1 measures without it.
+  if (std::getenv("SEGTUNE_BENCH_MALLOC") == nullptr) {
+    segtune::InstallCachingCpuAllocator(segtune::DefaultCpuBlockCacheBytes());
+  }
   torch::manual_seed(0);
   DetectionModelOptions options = DefaultDetectionOptions(name);
   options.min_size = size;
@@ -104,6 +110,13 @@ int main(int argc, char** argv) {
     torch::NoGradGuard no_grad;
     model->forward(images);
   });
+  // SEGTUNE_BENCH_PROFILE=TRACE.json: a per-operator trace of `repeat` prepared inference runs, for
+  // bench/profile_table.py.
+  if (const char* trace = std::getenv("SEGTUNE_BENCH_PROFILE")) {
+    torch::NoGradGuard no_grad;
+    torch::autograd::profiler::RecordProfile profile(trace);
+    for (int i = 0; i < repeat; ++i) model->forward(images);
+  }
   // Scores in descending order, compared rank by rank: near-tied detections may swap places.
   double score_diff = 0;
   {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <iostream>
 
+#include "segtune/engine/caching_cpu_allocator.h"
 #include "segtune/models/semantic_registry.h"
 
 int main(int argc, char** argv) {
@@ -22,6 +23,10 @@ int main(int argc, char** argv) {
   const int threads = std::atoi(argv[2]), rounds = std::atoi(argv[3]);
   const int64_t batch = std::atoi(argv[4]), size = std::atoi(argv[5]);
   at::set_num_threads(threads);
+  // As `segtune train` runs (cli/plugin_entry.cpp); SEGTUNE_BENCH_MALLOC=1 measures without it.
+  if (std::getenv("SEGTUNE_BENCH_MALLOC") == nullptr) {
+    segtune::InstallCachingCpuAllocator(segtune::DefaultCpuBlockCacheBytes());
+  }
   torch::manual_seed(0);
   auto model = segtune::CreateSemanticModel(name, 21, false);
   model->train();

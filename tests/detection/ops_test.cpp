@@ -26,6 +26,47 @@ TEST(DetectionNms, MatchesTorchvisionIncludingTiesAndDuplicates) {
   }
 }
 
+// Box 0 (score 1) against `probe` (score 0.5), with far-away boxes scored in between and below so the
+// probe lands on every SIMD lane and in the scalar remainder. Returns whether the probe was kept.
+bool ProbeKept(const std::vector<float>& probe, double threshold, int boxes_before) {
+  std::vector<float> boxes = {0, 0, 10, 10}, scores = {1.0f};
+  for (int k = 0; k < 8; ++k) {
+    if (k == boxes_before) {
+      boxes.insert(boxes.end(), probe.begin(), probe.end());
+      scores.push_back(0.5f);
+    }
+    const float x = 1000.0f + 20.0f * static_cast<float>(k);
+    boxes.insert(boxes.end(), {x, 0, x + 5, 5});
+    scores.push_back(k < boxes_before ? 0.9f - 0.01f * static_cast<float>(k) : 0.4f - 0.01f * static_cast<float>(k));
+  }
+  const int64_t n = static_cast<int64_t>(scores.size());
+  const torch::Tensor keep = Nms(torch::tensor(boxes).view({n, 4}), torch::tensor(scores), threshold);
+  return (keep == 1 + boxes_before).any().item<bool>();
+}
+
+// torchvision compares the float IoU, promoted to double, with the double threshold: an IoU equal to
+// the threshold is kept, one above it suppressed, also where float(threshold) > threshold (0.3).
+TEST(DetectionNms, ThresholdComparesAsTorchvisionInDouble) {
+  for (int before = 0; before < 8; ++before) {
+    // IoU 30/100 in float is 0.3f = 0.30000001192..., above the double 0.3.
+    EXPECT_FALSE(ProbeKept({0, 0, 10, 3}, 0.3, before)) << before;
+    EXPECT_TRUE(ProbeKept({0, 0, 10, 3}, static_cast<double>(0.3f), before)) << before;
+    torch::manual_seed(before);
+    for (int trial = 0; trial < 50; ++trial) {
+      const torch::Tensor r = torch::rand({4}) * 10;
+      const float x1 = std::min(r[0].item<float>(), r[2].item<float>()), x2 = std::max(r[0].item<float>(), r[2].item<float>());
+      const float y1 = std::min(r[1].item<float>(), r[3].item<float>()), y2 = std::max(r[1].item<float>(), r[3].item<float>());
+      const float w = std::max(0.0f, std::min(10.0f, x2) - std::max(0.0f, x1));
+      const float h = std::max(0.0f, std::min(10.0f, y2) - std::max(0.0f, y1));
+      const float inter = w * h;
+      const float iou = inter / (100.0f + (x2 - x1) * (y2 - y1) - inter);
+      if (!(iou > 0)) continue;
+      EXPECT_TRUE(ProbeKept({x1, y1, x2, y2}, static_cast<double>(iou), before)) << iou;
+      EXPECT_FALSE(ProbeKept({x1, y1, x2, y2}, std::nextafter(static_cast<double>(iou), 0.0), before)) << iou;
+    }
+  }
+}
+
 TEST(DetectionNms, KeepsNothingFromNoBoxes) {
   const torch::Tensor keep = Nms(torch::zeros({0, 4}), torch::zeros({0}), 0.5);
   EXPECT_EQ(keep.numel(), 0);

@@ -1,6 +1,7 @@
 #include "segtune/models/detection/roi_align.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -192,6 +193,7 @@ Shape MakeShape(const torch::IntArrayRef input_sizes, std::array<int64_t, 2> out
 
 torch::Tensor Forward(const torch::Tensor& input, const torch::Tensor& rois, std::array<int64_t, 2> output_size,
                       double spatial_scale, int64_t sampling_ratio, bool aligned) {
+  RECORD_FUNCTION("segtune::roi_align", std::vector<c10::IValue>());  // Named in profiles (bench/).
   const torch::Tensor in = input.contiguous();
   const torch::Tensor r = rois.contiguous();
   const Shape shape = MakeShape(in.sizes(), output_size, sampling_ratio, aligned);
@@ -206,6 +208,7 @@ torch::Tensor Forward(const torch::Tensor& input, const torch::Tensor& rois, std
 
 torch::Tensor Backward(const torch::Tensor& grad, const torch::Tensor& rois, torch::IntArrayRef input_sizes,
                        double spatial_scale, int64_t sampling_ratio, bool aligned) {
+  RECORD_FUNCTION("segtune::roi_align_backward", std::vector<c10::IValue>());
   const std::array<int64_t, 2> output_size{grad.size(2), grad.size(3)};
   const Shape shape = MakeShape(input_sizes, output_size, sampling_ratio, aligned);
   torch::Tensor grad_input = torch::zeros(input_sizes, grad.options());
