@@ -6,8 +6,9 @@
 # flip + random scale 0.75..1.25 + 256x256 crop + color jitter (brightness, contrast, saturation, hue),
 # SGD momentum 0.9, weight decay 4e-5, same torch threads and decode workers.
 #   bench/train_bench.sh BUILD_DIR [WORK_DIR] [STEPS] [THREADS] [WORKERS]
-# Throughput on both sides = images / (data wait + compute) over all steps; the per-step breakdown is
-# data wait (blocked on the input pipeline) vs compute (forward + loss + backward + optimizer step).
+# Throughput on both sides = images / (data wait + compute) over all steps, where data wait is the time
+# blocked on the input pipeline and compute is forward + loss + backward + optimizer step. ROUNDS=N
+# (default 3) alternating rounds; the medians are compared.
 set -euo pipefail
 BUILD=${1:?usage: train_bench.sh BUILD_DIR [WORK_DIR] [STEPS] [THREADS] [WORKERS]}
 WORK=${2:-/tmp/segtune-train-bench}
@@ -62,27 +63,33 @@ EOF
 
 cat "$WORK/train.record" >/dev/null  # Warm the page cache for both sides.
 echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-rm -rf "$WORK/train-dir"
-ours=$("$SEGTUNE" --threads "$THREADS" train --pipeline-config "$WORK/pipeline.config" --train-dir "$WORK/train-dir" \
-  2>/dev/null | grep '^trained')
-peer=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
-  --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES")
-# The same loop with the model and batches channels-last, as segtune trains on CPU: the layout's share
-# of the ratio (a plain PyTorch loop stays NCHW unless told otherwise).
-peer_cl=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
-  --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES" --channels-last)
-echo "segtune: $ours"
-echo "$peer"
-echo "channels-last: $peer_cl"
 field() { echo "$1" | tr ',;()' '    ' | awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) print $(i + 1)}'; }
-awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" compute_s)" \
-    -v pw="$(field "$peer" data_wait_s)" -v pc="$(field "$peer" compute_s)" -v b="$BATCH" 'BEGIN {
-  printf "per step  segtune: data wait %.1f ms + compute %.1f ms   pytorch: data wait %.1f ms + compute %.1f ms\n",
-         1000 * ow / s, 1000 * oc / s, 1000 * pw / s, 1000 * pc / s
-  printf "images/s  segtune %.2f   pytorch %.2f   ratio segtune/pytorch %.2fx (target >= 1.3x)\n",
-         s * b / (ow + oc), s * b / (pw + pc), (pw + pc) / (ow + oc) }'
-awk -v s="$STEPS" -v ow="$(field "$ours" data_wait_s)" -v oc="$(field "$ours" compute_s)" \
-    -v pw="$(field "$peer_cl" data_wait_s)" -v pc="$(field "$peer_cl" compute_s)" -v b="$BATCH" 'BEGIN {
-  printf "images/s  pytorch channels-last %.2f   ratio segtune/pytorch-channels-last %.2fx\n",
-         s * b / (pw + pc), (pw + pc) / (ow + oc) }'
+# ms per step (data wait + compute) of one run's result line.
+step_ms() { awk -v s="$STEPS" -v w="$(field "$1" data_wait_s)" -v c="$(field "$1" compute_s)" 'BEGIN { printf "%.1f", 1000 * (w + c) / s }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# ROUNDS rounds (default 3), each running segtune, the channels-last PyTorch loop and the plain one in
+# turn, so that a slow spell of the shared machine hits all three alike; the medians are compared.
+ROUNDS=${ROUNDS:-3}
+ours_ms=() cl_ms=() plain_ms=()
+for round in $(seq "$ROUNDS"); do
+  rm -rf "$WORK/train-dir"
+  ours=$("$SEGTUNE" --threads "$THREADS" train --pipeline-config "$WORK/pipeline.config" --train-dir "$WORK/train-dir" \
+    2>/dev/null | grep '^trained')
+  # The same loop with the model and batches channels-last, as segtune trains on CPU (a plain PyTorch
+  # loop stays NCHW unless told otherwise).
+  peer_cl=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
+    --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES" --channels-last)
+  peer=$("$PY" "$HERE/train_bench_peer.py" "$WORK/train.record" --steps "$STEPS" --batch-size "$BATCH" \
+    --threads "$THREADS" --workers "$WORKERS" --num-classes "$NUM_CLASSES")
+  ours_ms+=("$(step_ms "$ours")") cl_ms+=("$(step_ms "$peer_cl")") plain_ms+=("$(step_ms "$peer")")
+  echo "round $round: ms per step (data wait + compute): segtune ${ours_ms[-1]}  pytorch channels-last ${cl_ms[-1]}  pytorch ${plain_ms[-1]}"
+  echo "  segtune: $ours"
+  echo "  channels-last: $peer_cl"
+  echo "  plain: $peer"
+done
+awk -v o="$(median "${ours_ms[@]}")" -v c="$(median "${cl_ms[@]}")" -v p="$(median "${plain_ms[@]}")" -v b="$BATCH" \
+    -v r="$ROUNDS" 'BEGIN {
+  printf "median of %d rounds, ms per step: segtune %.1f  pytorch channels-last %.1f  pytorch %.1f\n", r, o, c, p
+  printf "images/s  segtune %.2f  pytorch channels-last %.2f  pytorch %.2f\n", 1000 * b / o, 1000 * b / c, 1000 * b / p
+  printf "ratio segtune/pytorch-channels-last %.2fx (issue 20 target >= 1.4x)  segtune/pytorch %.2fx\n", c / o, p / o }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
