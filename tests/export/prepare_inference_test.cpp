@@ -51,6 +51,25 @@ TEST(FoldBatchNorm, FoldsEveryBatchNormOfEveryRegistryModel) {
   }
 }
 
+// Folding keeps the model's dtype: a float64 model folds to float64 weights and still runs (it once
+// wrote float32 weights, which a float64 input then could not use).
+TEST(FoldBatchNorm, Float64ModelStaysFloat64AndMatchesItsUnfoldedOutput) {
+  torch::manual_seed(5);
+  SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3, false);
+  testing::CalibrateBatchNorm(*model);
+  model->to(torch::kFloat64);
+  model->eval();
+  const torch::Tensor x = testing::NormalizeImageNet(torch::rand({1, 3, 64, 48})).to(torch::kFloat64);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor expected = model->forward(x).out;
+  EXPECT_GT(FoldBatchNormInPlace(*model), 10);
+  for (const auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), torch::kFloat64);
+  const torch::Tensor got = model->forward(x).out;
+  EXPECT_EQ(got.scalar_type(), torch::kFloat64);
+  // In float64 the fold's rounding is ~1e-13; float32 weights would leave ~1e-6.
+  EXPECT_LT((got - expected).abs().max().item<double>(), 1e-9);
+}
+
 class PrepareForInferenceParity : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(PrepareForInferenceParity, PreparedModelMatchesEagerEvalOutput) {

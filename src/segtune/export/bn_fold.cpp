@@ -22,9 +22,10 @@ ConvWeights FoldBatchNorm(const ConvWeights& conv, const torch::nn::BatchNorm2dI
   const torch::Tensor beta = bn.bias.defined() ? d(bn.bias) : torch::zeros({out}, torch::kFloat64);
   const torch::Tensor scale = gamma / torch::sqrt(d(bn.running_var) + bn.options.eps());
   const torch::Tensor bias = conv.bias.defined() ? d(conv.bias) : torch::zeros({out}, torch::kFloat64);
+  const torch::ScalarType dtype = conv.weight.scalar_type();  // A float64 model stays float64.
   ConvWeights folded;
-  folded.weight = (d(conv.weight) * scale.view({-1, 1, 1, 1})).to(torch::kFloat32).contiguous();
-  folded.bias = ((bias - d(bn.running_mean)) * scale + beta).to(torch::kFloat32).contiguous();
+  folded.weight = (d(conv.weight) * scale.view({-1, 1, 1, 1})).to(dtype).contiguous();
+  folded.bias = ((bias - d(bn.running_mean)) * scale + beta).to(dtype).contiguous();
   return folded;
 }
 

@@ -17,7 +17,7 @@ struct ConvWeights {
   torch::Tensor bias;    // [out] or undefined (no bias).
 };
 
-// Returns the folded weights (always with a bias). Computed in float64, returned as float32.
+// Returns the folded weights (always with a bias). Computed in float64, returned in the dtype of conv.weight.
 // Requires bn.num_features == weight.size(0) and running statistics (track_running_stats).
 ConvWeights FoldBatchNorm(const ConvWeights& conv, const torch::nn::BatchNorm2dImpl& bn);
 
