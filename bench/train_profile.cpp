@@ -50,6 +50,9 @@ int main(int argc, char** argv) {
     torch::autograd::profiler::RecordProfile profile(argv[6]);
     for (int i = 0; i < rounds; ++i) step();
   }
+  const segtune::CpuBlockCacheStats cache = segtune::GetCpuBlockCacheStats();
+  std::cerr << "cpu block cache: " << cache.cached_bytes / (1 << 20) << " MiB held, " << cache.hits << " hits, "
+            << cache.misses << " misses\n";
   std::cout << "segtune " << name << " threads " << at::get_num_threads() << " ms_per_step (unprofiled) "
             << ms / rounds << "\n";
   return 0;
