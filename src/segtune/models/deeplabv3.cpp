@@ -34,7 +34,7 @@ ASPPPoolingImpl::ASPPPoolingImpl(int64_t in, int64_t out) {
 }
 
 torch::Tensor ASPPPoolingImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor pooled = torch::adaptive_avg_pool2d(x, {1, 1});
+  const torch::Tensor pooled = GlobalAveragePool(x);
   torch::Tensor y = RunConvKernel(kernel, pooled);
   if (!y.defined()) y = bn->forward(conv->forward(pooled)).relu_();
   return ResizeBilinear(y, x.size(2), x.size(3));

@@ -130,6 +130,30 @@ FoldableBatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec) {
   return FoldableBatchNorm2d(torch::nn::BatchNorm2dOptions(channels).eps(spec.eps).momentum(spec.momentum));
 }
 
+namespace {
+
+class GlobalAveragePoolFunction : public torch::autograd::Function<GlobalAveragePoolFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& x) {
+    ctx->saved_data["sizes"] = x.sizes();
+    return torch::adaptive_avg_pool2d(x, {1, 1});
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    const std::vector<int64_t> sizes = ctx->saved_data["sizes"].toIntVector();
+    // LibTorch's mean backward: grad.expand(sizes) / (H*W). Dividing first gives each element the
+    // same value without writing the full-size tensor.
+    return {(grads[0] / (sizes[2] * sizes[3])).expand(sizes)};
+  }
+};
+
+}  // namespace
+
+torch::Tensor GlobalAveragePool(const torch::Tensor& x) {
+  if (!x.requires_grad() || !torch::GradMode::is_enabled()) return torch::adaptive_avg_pool2d(x, {1, 1});
+  return GlobalAveragePoolFunction::apply(x);
+}
+
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width) {
   namespace F = torch::nn::functional;
   return F::interpolate(x, F::InterpolateFuncOptions()
@@ -189,7 +213,7 @@ SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input, int64_t squeeze)
 }
 
 torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
-  const torch::Tensor pooled = torch::adaptive_avg_pool2d(x, {1, 1});
+  const torch::Tensor pooled = GlobalAveragePool(x);
   torch::Tensor squeezed = RunConvKernel(fc1_kernel, pooled);
   if (!squeezed.defined()) squeezed = ApplyActivation(fc1->forward(pooled), activation);
   torch::Tensor scale = RunConvKernel(fc2_kernel, squeezed);

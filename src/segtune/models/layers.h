@@ -87,6 +87,13 @@ FoldableBatchNorm2d MakeBatchNorm(int64_t channels, const BatchNormSpec& spec);
 // returns how many there are.
 int SynchroniseBatchNorm(torch::nn::Module& root, const std::shared_ptr<BatchNormStatsReducer>& reducer);
 
+// adaptive_avg_pool2d(x, 1): [N, C, H, W] -> [N, C, 1, 1], the same values. Its gradient is the
+// upstream gradient divided by H*W and broadcast (a stride-0 view) rather than written out at full
+// size as LibTorch's mean backward does: the same numbers, but the global pools of squeeze-excitation,
+// LR-ASPP and DeepLabV3, whose input always has another consumer, cost one pass less in backward
+// (the broadcast is read when the two gradients are summed).
+torch::Tensor GlobalAveragePool(const torch::Tensor& x);
+
 // Bilinear resize with align_corners=False, as F.interpolate(mode="bilinear") in torchvision.
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width);
 

@@ -36,9 +36,12 @@ torch::Tensor LRASPPHeadImpl::Cbr(const torch::Tensor& high) {
 torch::Tensor LRASPPHeadImpl::Scale(const torch::Tensor& high) {
   if (scale_kernel) {
     // scale's "0" (global average pool) stays in LibTorch; its conv and sigmoid go to the kernel.
-    if (torch::Tensor y = scale_kernel->Run(torch::adaptive_avg_pool2d(high, {1, 1}), {}); y.defined()) return y;
+    if (torch::Tensor y = scale_kernel->Run(GlobalAveragePool(high), {}); y.defined()) return y;
   }
-  return scale->forward(high);
+  // scale's "0" is torch::nn::AdaptiveAvgPool2d(1) (for the module tree torchvision has); the same
+  // pool is computed here with the cheaper backward.
+  const torch::Tensor pooled = GlobalAveragePool(high);
+  return torch::sigmoid(scale->ptr(1)->as<torch::nn::Conv2d>()->forward(pooled));  // scale.1, scale.2
 }
 
 std::vector<ConvSlot> LRASPPHeadImpl::ConvSlots() {
