@@ -4,7 +4,7 @@
 // (momentum 0.9, weight decay 4e-5) on a random batch. bench/train_profile.sh sums the trace's
 // top-level operators into a table and sets the same step of PyTorch (train_profile_peer.py) beside it.
 //
-// usage: train_profile MODEL THREADS ROUNDS BATCH SIZE TRACE_JSON
+// usage: train_profile MODEL THREADS ROUNDS BATCH SIZE TRACE_JSON [CLASSES]  (default 21)
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
@@ -22,19 +22,20 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   const int threads = std::atoi(argv[2]), rounds = std::atoi(argv[3]);
   const int64_t batch = std::atoi(argv[4]), size = std::atoi(argv[5]);
+  const int64_t classes = argc > 7 ? std::atoi(argv[7]) : 21;
   at::set_num_threads(threads);
   // As `segtune train` runs (cli/plugin_entry.cpp); SEGTUNE_BENCH_MALLOC=1 measures without it.
   if (std::getenv("SEGTUNE_BENCH_MALLOC") == nullptr) {
     segtune::InstallCachingCpuAllocator(segtune::DefaultCpuBlockCacheBytes());
   }
   torch::manual_seed(0);
-  auto model = segtune::CreateSemanticModel(name, 21, false);
+  auto model = segtune::CreateSemanticModel(name, classes, false);
   model->train();
   model->SetChannelsLast(true);
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(0.01).momentum(0.9).weight_decay(4e-5));
   const torch::Tensor images =
       torch::randn({batch, 3, size, size}).contiguous(torch::MemoryFormat::ChannelsLast);
-  const torch::Tensor labels = torch::randint(0, 21, {batch, size, size}, torch::kLong);
+  const torch::Tensor labels = torch::randint(0, classes, {batch, size, size}, torch::kLong);
   const auto step = [&] {
     const torch::Tensor loss = torch::nn::functional::cross_entropy(
         model->forward(images).out, labels, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(255));

@@ -14,15 +14,16 @@ import torchvision
 def main():
     name, threads, rounds, batch, size, trace = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), \
         int(sys.argv[5]), sys.argv[6]
+    classes = int(sys.argv[7]) if len(sys.argv) > 7 else 21
     torch.set_num_threads(threads)
     torch.manual_seed(0)
-    model = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None, num_classes=21,
+    model = getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None, num_classes=classes,
                                                              aux_loss=None if name.startswith("lraspp") else False)
     model.train()
     model = model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=4e-5)
     images = torch.randn(batch, 3, size, size).contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, 21, (batch, size, size))
+    labels = torch.randint(0, classes, (batch, size, size))
 
     def step():
         loss = torch.nn.functional.cross_entropy(model(images)["out"], labels, ignore_index=255)

@@ -72,6 +72,16 @@ struct Run {
   int segment = 1;                           // metrics.csv's segment: +1 at each --resume.
 };
 
+// Before a single-process step's backward: the gradients are dropped rather than zeroed, so backward
+// stores each parameter's gradient instead of adding it to zeros (the same values, one pass over the
+// parameters less). The distributed reducer expects every gradient defined, so there they are zeroed.
+void ClearGradients(torch::optim::Optimizer& optimizer, bool distributed) {
+  if (distributed) return optimizer.zero_grad();
+  for (auto& group : optimizer.param_groups()) {
+    for (auto& p : group.params()) p.mutable_grad().reset();
+  }
+}
+
 std::string Join(const std::vector<std::string>& cells) {
   std::string s;
   for (const auto& c : cells) s += "," + c;
@@ -306,7 +316,7 @@ TrainResult Train(const TrainOptions& options) {
       stop_voted = r.stop;
     }
     if (!std::isfinite(loss_value)) StopOnNonFiniteLoss(loss_value, step, dir);
-    run.optimizer->zero_grad();
+    ClearGradients(*run.optimizer, run.group != nullptr);
     loss.backward();
     if (run.group) run.group->AverageGradients(run.task->model());
     if (train.gradient_clipping_by_norm() > 0) {
