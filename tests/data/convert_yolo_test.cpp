@@ -2,6 +2,7 @@
 // obj.data layouts, box and segment lines, the round trip through COCO, malformed input.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -109,6 +110,26 @@ TEST(ConvertYolo, ReadsUltralyticsBoxesSegmentsAndSplits) {
     roboflow_ignored |= w.message.find("'roboflow' ignored") != std::string::npos;
   }
   EXPECT_TRUE(download_ignored && roboflow_ignored) << "keys it does not use are reported, with their line";
+}
+
+// A folder split's images are numbered in fs::path order (component by component): "a/z.jpg" before
+// "a-b/c.jpg" and "a.jpg", although '/' sorts after '-' and '.' as a character.
+TEST(ConvertYolo, FolderImagesAreNumberedInPathOrder) {
+  TempDir dir;
+  const fs::path root = dir / "set";
+  segtune::WriteFileAtomic(root / "data.yaml", "path: .\ntrain: images\nnames: [x]\n");
+  const std::vector<std::string> names = {"a-b/c.jpg", "a/z.jpg", "a.jpg", "a/b/y.jpg", "A.jpg", "a b.jpg", "ab/x.jpg"};
+  for (const auto& name : names) WriteSolidImage(root / "images" / name, 8, 8);
+  std::vector<fs::path> expected;
+  for (const auto& name : names) expected.push_back(fs::path("images") / name);
+  std::sort(expected.begin(), expected.end());
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.images.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    EXPECT_EQ(d.coco.images[i].file_name, expected[i].generic_string()) << i;
+    EXPECT_EQ(d.coco.images[i].id.text, std::to_string(i + 1));
+  }
 }
 
 TEST(ConvertYolo, ReadsRoboflowRelativeSplitsAndDotSlashListLines) {

@@ -51,12 +51,16 @@ void ExtractEmbeddedImages(LabeledDataset* dataset, const fs::path& images_dir, 
 void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, ConversionReport* report) {
   const auto& images_in = dataset->coco.images;
   std::vector<char> missing(images_in.size(), 0);
-  ParallelFor(images_in.size(), [&](size_t i) {  // One stat per image: on every core.
-    const CocoImage& image = images_in[i];
-    if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) return;
-    std::error_code ec;
-    missing[i] = !fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec);
-  });
+  if (const auto& known = dataset->missing_image_files) {  // The reader already looked.
+    for (size_t i = 0; i < images_in.size(); ++i) missing[i] = known->count(images_in[i].file_name) > 0;
+  } else {
+    ParallelFor(images_in.size(), [&](size_t i) {  // One stat per image: on every core.
+      const CocoImage& image = images_in[i];
+      if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) return;
+      std::error_code ec;
+      missing[i] = !fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec);
+    });
+  }
   std::set<std::string> missing_ids;
   for (size_t i = 0; i < images_in.size(); ++i) {
     if (!missing[i]) continue;

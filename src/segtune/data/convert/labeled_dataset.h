@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,10 @@ struct LabeledDataset {
   // Image bytes the input carries inline (LabelMe imageData), by file_name. The conversion writes
   // them into --images-dir; they are never written anywhere else.
   std::map<std::string, std::string> embedded_images;
+  // Set by a reader that looked for every image's file itself, at ImageFilePath(file_name): the
+  // file_names it did not find. The conversion's missing-image check then uses it rather than looking
+  // at every file again. Unset: the check looks.
+  std::optional<std::set<std::string>> missing_image_files;
 };
 
 // Where `file_name` of `dataset` is on disk: relative names are under dataset.images_dir.
