@@ -23,6 +23,10 @@ constexpr size_t kPage = 4096;
 struct BlockCache {
   std::mutex mutex;
   std::unordered_map<size_t, std::vector<void*>> free_blocks;  // Rounded size -> blocks (their bases).
+  // How often each size went to the system. Only a size asked for again is kept on free: a training
+  // step's sizes repeat every step, while images of varying sizes would fill the cache with blocks
+  // that are never asked for again.
+  std::unordered_map<size_t, int> misses_of_size;
   int64_t cached_bytes = 0, max_cached_bytes = 0;
   int64_t hits = 0, misses = 0;
 
@@ -65,6 +69,8 @@ void* TakeBlock(size_t size) {
       return base;
     }
     ++cache.misses;
+    if (cache.misses_of_size.size() > 65536) cache.misses_of_size.clear();  // Bounded bookkeeping.
+    ++cache.misses_of_size[size];
   }
   return NewBlock(size);
 }
@@ -77,6 +83,8 @@ void GiveBack(void* data) {
   BlockCache& cache = Cache();
   std::lock_guard<std::mutex> lock(cache.mutex);
   if (static_cast<int64_t>(size) > cache.max_cached_bytes) return std::free(base);
+  const auto seen = cache.misses_of_size.find(size);
+  if (seen == cache.misses_of_size.end() || seen->second < 2) return std::free(base);
   if (cache.cached_bytes + static_cast<int64_t>(size) > cache.max_cached_bytes) cache.ReleaseAllLocked();
   cache.free_blocks[size].push_back(base);
   cache.cached_bytes += static_cast<int64_t>(size);
