@@ -53,8 +53,8 @@ void CheckMaskCoversPhoto(const std::filesystem::path& photo, const std::filesys
 // A photo by its extension (jpg, jpeg, png, bmp, webp; any case).
 bool IsPhotoFile(const std::filesystem::path& path);
 
-// The regular files below `dir` (recursively) for which `wanted` holds, sorted; an unreadable folder
-// ends the walk (what was found so far is returned).
+// The regular files below `dir` (recursively) for which `wanted` holds, sorted as fs::path compares
+// (component by component); an unreadable folder ends the walk (what was found so far is returned).
 std::vector<std::filesystem::path> FilesBelow(const std::filesystem::path& dir,
                                               const std::function<bool(const std::filesystem::path&)>& wanted);
 

@@ -5,6 +5,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/convert/mask_annotations.h"
 #include "segtune/formats/data_yaml.h"
 
 namespace segtune {
@@ -323,37 +324,10 @@ YoloConfig LoadYoloConfig(const fs::path& input, ConversionReport* report) {
   throw FormatError(file, "", "not a YOLO dataset file: expected a .yaml, .data or .names file");
 }
 
-namespace {
-
-// std::sort by fs::path's own (component-wise) order, ~5x faster: comparing the strings with each
-// '/' as '\0' orders the same, since '\0' sorts below every character a name can hold and never
-// occurs in one (the listing's paths have no empty or dot components).
-void SortPaths(std::vector<fs::path>* paths) {
-  std::vector<std::pair<std::string, size_t>> keys(paths->size());
-  for (size_t i = 0; i < paths->size(); ++i) {
-    keys[i] = {(*paths)[i].native(), i};
-    std::replace(keys[i].first.begin(), keys[i].first.end(), '/', '\0');
-  }
-  std::sort(keys.begin(), keys.end());
-  std::vector<fs::path> sorted;
-  sorted.reserve(paths->size());
-  for (const auto& key : keys) sorted.push_back(std::move((*paths)[key.second]));
-  *paths = std::move(sorted);
-}
-
-}  // namespace
-
 std::vector<fs::path> YoloSourceImages(const YoloSplitSource& source, const fs::path& root) {
+  if (!source.is_list) return FilesBelow(source.path, IsImageFile);
   std::vector<fs::path> images;
   std::error_code ec;
-  if (!source.is_list) {
-    for (auto it = fs::recursive_directory_iterator(source.path, ec); it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      if (it->is_regular_file(ec) && IsImageFile(it->path())) images.push_back(it->path());
-    }
-    SortPaths(&images);
-    return images;
-  }
   const std::vector<std::string> lines = ReadLines(source.path);
   for (size_t i = 0; i < lines.size(); ++i) {
     const std::string line = Trim(lines[i]);
