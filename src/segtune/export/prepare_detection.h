@@ -8,10 +8,11 @@
 //
 // Eval mode, on `device`; every BatchNorm that follows a convolution folded into it (the backbone's,
 // frozen or not); on the CPU the convolution weights channels-last and the convolutions handed to the
-// engine (export/conv_kernels.h): the backbone body's blocks (MobileNetV3, ResNet) have kernel slots,
-// the FPN, RPN head and RoI heads stay in LibTorch and are listed as fallbacks. The detections equal
-// the unprepared eval-mode model's up to float rounding (tests/export/prepare_detection_test.cpp). The
-// weights change for good: reload the model to train it.
+// engine (export/conv_kernels.h): the backbone body's blocks (MobileNetV3, ResNet), the FPN and the
+// RPN head have kernel slots; the RoI heads (Mask R-CNN's mask branch included) stay in LibTorch. The
+// detections equal torchvision's within the float bounds of
+// DetectionParity.PreparedForInferenceWithOneDnnMatchesTorchvision (tests/detection). The weights
+// change for good: reload the model to train it.
 #pragma once
 
 #include <torch/types.h>

@@ -154,6 +154,16 @@ torch::Tensor GlobalAveragePool(const torch::Tensor& x) {
   return GlobalAveragePoolFunction::apply(x);
 }
 
+void SetWeightsMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : module.parameters()) {
+    if (p.dim() == 4) p.set_data(p.contiguous(format));
+  }
+  for (auto& b : module.buffers()) {
+    if (b.dim() == 4) b.set_data(b.contiguous(format));
+  }
+}
+
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width) {
   namespace F = torch::nn::functional;
   return F::interpolate(x, F::InterpolateFuncOptions()

@@ -94,6 +94,10 @@ int SynchroniseBatchNorm(torch::nn::Module& root, const std::shared_ptr<BatchNor
 // (the broadcast is read when the two gradients are summed).
 torch::Tensor GlobalAveragePool(const torch::Tensor& x);
 
+// Every 4-D parameter and buffer of `module` (convolution weights) rewritten in `format`, in place
+// (libtorch 1.13's Module::to() takes no memory format).
+void SetWeightsMemoryFormat(torch::nn::Module& module, torch::MemoryFormat format);
+
 // Bilinear resize with align_corners=False, as F.interpolate(mode="bilinear") in torchvision.
 torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t width);
 

@@ -34,14 +34,11 @@ torch::Tensor LRASPPHeadImpl::Cbr(const torch::Tensor& high) {
 }
 
 torch::Tensor LRASPPHeadImpl::Scale(const torch::Tensor& high) {
-  if (scale_kernel) {
-    // scale's "0" (global average pool) stays in LibTorch; its conv and sigmoid go to the kernel.
-    if (torch::Tensor y = scale_kernel->Run(GlobalAveragePool(high), {}); y.defined()) return y;
-  }
-  // scale's "0" is torch::nn::AdaptiveAvgPool2d(1) (for the module tree torchvision has); the same
-  // pool is computed here with the cheaper backward.
+  // scale's "0" is torch::nn::AdaptiveAvgPool2d(1) (the module tree torchvision has); the same pool
+  // is computed here with the cheaper backward, once, for the kernel or for scale.1 and scale.2.
   const torch::Tensor pooled = GlobalAveragePool(high);
-  return torch::sigmoid(scale->ptr(1)->as<torch::nn::Conv2d>()->forward(pooled));  // scale.1, scale.2
+  if (torch::Tensor y = RunConvKernel(scale_kernel, pooled); y.defined()) return y;
+  return torch::sigmoid(scale->ptr(1)->as<torch::nn::Conv2d>()->forward(pooled));
 }
 
 std::vector<ConvSlot> LRASPPHeadImpl::ConvSlots() {

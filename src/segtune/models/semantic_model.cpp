@@ -12,15 +12,7 @@ SemanticModelImpl::SemanticModelImpl(SemanticModelInfo info, int64_t num_classes
 
 void SemanticModelImpl::SetChannelsLast(bool enabled) {
   channels_last_ = enabled;
-  const auto format = enabled ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
-  torch::NoGradGuard no_grad;
-  // libtorch 1.13's Module::to() has no memory_format: convert each 4-D tensor in place.
-  for (auto& p : parameters()) {
-    if (p.dim() == 4) p.set_data(p.contiguous(format));
-  }
-  for (auto& b : buffers()) {
-    if (b.dim() == 4) b.set_data(b.contiguous(format));
-  }
+  SetWeightsMemoryFormat(*this, enabled ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous);
 }
 
 torch::Tensor SemanticModelImpl::PrepareInput(const torch::Tensor& x) const {
