@@ -21,8 +21,8 @@ struct CpuBlockCacheStats {
 // least kMinCachedBytes are cached once their size has been asked of the system twice (a size seen
 // once, e.g. an image of its own size, is freed at once); smaller ones go to malloc as before. At most
 // `max_cached_bytes` of free blocks are held: a free that would exceed it empties the cache first, so
-// memory stays bounded whatever sizes a run allocates. Idempotent (a later call only changes the bound); thread-safe.
-// Memory is 64-byte aligned, as LibTorch's own allocator gives.
+// memory stays bounded whatever sizes a run allocates. Idempotent (a later call only changes the
+// bound); thread-safe. Memory is 64-byte aligned, as LibTorch's own allocator gives.
 void InstallCachingCpuAllocator(int64_t max_cached_bytes);
 
 // The default bound: a quarter of physical memory, at most 2 GiB.
