@@ -168,4 +168,72 @@ TEST_F(Startup, TheFilesCopiedTogetherRunElsewhere) {
   }
 }
 
+
+// cli/startup_environment.h: the dataset verbs re-execute with glibc's malloc asking for transparent
+// huge pages when the kernel gives them on request (and the heap then carries the "hg" flag); light
+// verbs do not, and a user's own GLIBC_TUNABLES setting of it is kept.
+class StartupEnvironment : public Startup {
+ protected:
+  struct Seen {
+    std::string environ, smaps;
+  };
+  // Runs segtune with `tunables` (unset if null) in the environment; what the process had at exit.
+  Seen Run(const std::string& args, const char* tunables) {
+    const std::string environ_file = (dir_ / "environ").string(), smaps_file = (dir_ / "smaps").string();
+    std::filesystem::remove(environ_file);
+    std::filesystem::remove(smaps_file);
+    const std::string set = tunables ? "env GLIBC_TUNABLES='" + std::string(tunables) + "' " : "env -u GLIBC_TUNABLES ";
+    const auto r = segtune::testing::RunCommand(set + "SEGTUNE_TEST_ENVIRON_OUT='" + environ_file +
+                                                "' SEGTUNE_TEST_SMAPS_OUT='" + smaps_file + "' LD_PRELOAD='" +
+                                                SEGTUNE_TEST_MAPS_DUMP + "' '" + SEGTUNE_BINARY + "' " + args);
+    EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.output;
+    Seen seen;
+    std::ifstream e(environ_file), s(smaps_file);
+    std::stringstream et, st;
+    et << e.rdbuf();
+    st << s.rdbuf();
+    seen.environ = et.str();
+    seen.smaps = st.str();
+    return seen;
+  }
+  static bool HugePagesOnRequest() {
+    std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+    std::string line;
+    return std::getline(mode, line) && line.find("[madvise]") != std::string::npos;
+  }
+  // The VmFlags line of the [heap] mapping ("" if there is none).
+  static std::string HeapFlags(const std::string& smaps) {
+    const size_t heap = smaps.find("[heap]");
+    if (heap == std::string::npos) return "";
+    const size_t flags = smaps.find("VmFlags:", heap);
+    return flags == std::string::npos ? "" : smaps.substr(flags, smaps.find('\n', flags) - flags);
+  }
+};
+
+TEST_F(StartupEnvironment, DatasetVerbsAskMallocForHugePages) {
+  const std::string convert = "convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo").string() + "' --overwrite";
+  const Seen seen = Run(convert, nullptr);
+  if (!HugePagesOnRequest()) {
+    EXPECT_EQ(seen.environ.find("GLIBC_TUNABLES"), std::string::npos) << "THP not in madvise mode: no re-exec";
+    GTEST_SKIP() << "transparent huge pages are not in madvise mode on this machine";
+  }
+  EXPECT_NE(seen.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"), std::string::npos) << seen.environ;
+  EXPECT_EQ(seen.environ.find("SEGTUNE_STARTUP_ENVIRONMENT_REEXEC"), std::string::npos) << "marker left for children";
+  EXPECT_NE(HeapFlags(seen.smaps).find(" hg"), std::string::npos) << HeapFlags(seen.smaps);
+  // Without the setting (the control): the heap does not ask.
+  const Seen control = Run(convert, "glibc.malloc.hugetlb=0");
+  EXPECT_NE(control.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=0\n"), std::string::npos) << control.environ;
+  EXPECT_EQ(HeapFlags(control.smaps).find(" hg"), std::string::npos) << HeapFlags(control.smaps);
+}
+
+TEST_F(StartupEnvironment, LightVerbsAndUserSettingsAreLeftAlone) {
+  const Seen light = Run("labelmap '" + coco_ + "' -o '" + (dir_ / "label_map.pbtxt").string() + "'", nullptr);
+  EXPECT_EQ(light.environ.find("GLIBC_TUNABLES"), std::string::npos) << light.environ;
+  const Seen other = Run("convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo2").string() + "'",
+                         "glibc.malloc.arena_max=2");
+  const std::string expected = HugePagesOnRequest() ? "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1\n"
+                                                    : "GLIBC_TUNABLES=glibc.malloc.arena_max=2\n";
+  EXPECT_NE(other.environ.find(expected), std::string::npos) << other.environ;
+}
+
 }  // namespace

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <thread>
 
-#include "segtune/cli/pixel_backstop.h"
+#include "segtune/cli/startup_environment.h"
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/suggest.h"
 #include "segtune/cli/verb.h"
@@ -181,7 +181,7 @@ int Main(int argc, char** argv) {
 }  // namespace segtune::cli
 
 int main(int argc, char** argv) {
-  segtune::cli::ApplyOpenCvPixelBackstop(argc, argv);  // May re-execute: before anything is installed.
+  segtune::cli::ApplyStartupEnvironment(argc, argv);  // May re-execute: before anything is installed.
   segtune::InstallInterruptCleanup();  // Ctrl-C removes the temporaries of unfinished outputs.
   return segtune::cli::Main(argc, argv);
 }

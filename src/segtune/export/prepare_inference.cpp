@@ -46,16 +46,12 @@ std::string DescribePreparation(const InferencePreparation& done, bool verbose) 
 }
 
 torch::Tensor HeadLogits(SemanticModelImpl& model, const torch::Tensor& x) {
-  // The forward() bodies of the registry's models without their last step (the resize).
-  const torch::Tensor input = model.channels_last() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
-  if (auto* lraspp = dynamic_cast<LRASPPImpl*>(&model)) {
-    FeatureMap features = lraspp->backbone->forward(input);
-    return lraspp->classifier->forward(features.at("low"), features.at("high"));
-  }
-  if (auto* simple = dynamic_cast<SimpleSegmentationModelImpl*>(&model)) {
+  // Inference has no use for the auxiliary head: forward_unresized without it.
+  if (auto* simple = dynamic_cast<SimpleSegmentationModelImpl*>(&model); simple && simple->aux_classifier) {
+    const torch::Tensor input = model.channels_last() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
     return simple->classifier->forward(simple->backbone->forward(input).at("out"));
   }
-  return model.forward(x).out;
+  return model.forward_unresized(x).out;
 }
 
 }  // namespace segtune

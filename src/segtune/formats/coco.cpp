@@ -355,7 +355,30 @@ simdjson::padded_string LoadText(const std::filesystem::path& path) {
 
 // ---- writing -------------------------------------------------------------------------------
 
-std::string Quote(const std::string& s) { return nlohmann::json(s).dump(); }
+// Appends `s` as a JSON string, as nlohmann::json writes it. Plain printable ASCII (every name and
+// number a dataset usually holds) needs no escaping and skips building a json value.
+void AppendQuoted(std::string& out, const std::string& s) {
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c < 0x7F && c != '"' && c != '\\'; });
+  if (!plain) {
+    out += nlohmann::json(s).dump();
+    return;
+  }
+  out += '"';
+  out += s;
+  out += '"';
+}
+
+std::string Quote(const std::string& s) {
+  std::string out;
+  AppendQuoted(out, s);
+  return out;
+}
+
+void AppendInteger(std::string& out, int64_t v) {
+  char buffer[24];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), v);
+  out.append(buffer, end);
+}
 
 // The shortest text that reads back as exactly `d` (std::to_chars), with ".0" on integral values as
 // nlohmann::json writes them; non-finite values as null (JSON has no NaN). Appends in place: a large
@@ -372,27 +395,40 @@ void AppendNumber(std::string& out, double d) {
   if (std::find_if(buffer, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
 }
 
-std::string Number(double d) {
-  std::string text;
-  AppendNumber(text, d);
-  return text;
+void WriteImageId(std::string& out, const ImageId& id) {
+  if (id.is_number) {
+    out += id.text;
+  } else {
+    AppendQuoted(out, id.text);
+  }
 }
 
-void WriteImageId(std::string& out, const ImageId& id) { out += id.is_number ? id.text : Quote(id.text); }
-
-// Appends `,"key":value` for each extra field.
+// Appends `,"key":value` for each extra field (integers and strings directly, as dump() writes them).
 void WriteExtra(std::string& out, const nlohmann::json& extra) {
-  for (const auto& [k, v] : extra.items()) out += "," + Quote(k) + ":" + v.dump();
+  for (const auto& [k, v] : extra.items()) {
+    out += ',';
+    AppendQuoted(out, k);
+    out += ':';
+    if (v.is_number_integer() && !v.is_number_unsigned()) {
+      AppendInteger(out, v.get<int64_t>());
+    } else if (v.is_string()) {
+      AppendQuoted(out, v.get_ref<const std::string&>());
+    } else {
+      out += v.dump();
+    }
+  }
 }
 
-void WriteNumbers(std::string& out, const std::vector<double>& values) {
+void WriteNumbers(std::string& out, const double* values, size_t count) {
   out += '[';
-  for (size_t i = 0; i < values.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     if (i) out += ',';
     AppendNumber(out, values[i]);
   }
   out += ']';
 }
+
+void WriteNumbers(std::string& out, const std::vector<double>& values) { WriteNumbers(out, values.data(), values.size()); }
 
 void WriteSegmentation(std::string& out, const Segmentation& seg) {
   if (seg.rle) {
@@ -411,8 +447,12 @@ void WriteSegmentation(std::string& out, const Segmentation& seg) {
 void WriteImage(std::string& out, const CocoImage& im) {
   out += "{\"id\":";
   WriteImageId(out, im.id);
-  out += ",\"file_name\":" + Quote(im.file_name) + ",\"width\":" + std::to_string(im.width) +
-         ",\"height\":" + std::to_string(im.height);
+  out += ",\"file_name\":";
+  AppendQuoted(out, im.file_name);
+  out += ",\"width\":";
+  AppendInteger(out, im.width);
+  out += ",\"height\":";
+  AppendInteger(out, im.height);
   if (!im.coco_url.empty()) out += ",\"coco_url\":" + Quote(im.coco_url);
   if (!im.flickr_url.empty()) out += ",\"flickr_url\":" + Quote(im.flickr_url);
   WriteExtra(out, im.extra);
@@ -427,14 +467,23 @@ void WriteCategory(std::string& out, const CocoCategory& c) {
 }
 
 void WriteAnnotation(std::string& out, const CocoAnnotation& a) {
-  out += "{\"id\":" + std::to_string(a.id) + ",\"image_id\":";
+  out += "{\"id\":";
+  AppendInteger(out, a.id);
+  out += ",\"image_id\":";
   WriteImageId(out, a.image_id);
-  out += ",\"category_id\":" + std::to_string(a.category_id) + ",\"segmentation\":";
+  out += ",\"category_id\":";
+  AppendInteger(out, a.category_id);
+  out += ",\"segmentation\":";
   WriteSegmentation(out, a.segmentation);
-  out += ",\"area\":" + Number(a.area) + ",\"bbox\":";
-  WriteNumbers(out, {a.bbox.begin(), a.bbox.end()});
-  out += ",\"iscrowd\":" + std::string(a.iscrowd ? "1" : "0");
-  if (a.score) out += ",\"score\":" + Number(*a.score);
+  out += ",\"area\":";
+  AppendNumber(out, a.area);
+  out += ",\"bbox\":";
+  WriteNumbers(out, a.bbox.data(), a.bbox.size());
+  out += a.iscrowd ? ",\"iscrowd\":1" : ",\"iscrowd\":0";
+  if (a.score) {
+    out += ",\"score\":";
+    AppendNumber(out, *a.score);
+  }
   WriteExtra(out, a.extra);
   out += '}';
 }

@@ -63,11 +63,9 @@ LRASPPImpl::LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone
                                                         backbone->OutChannels(high_pos), classes, inter_channels));
 }
 
-SemanticOutput LRASPPImpl::forward(const torch::Tensor& input) {
-  const torch::Tensor x = PrepareInput(input);
-  FeatureMap features = backbone->forward(x);
-  const torch::Tensor logits = classifier->forward(features.at("low"), features.at("high"));
-  return {UpsampleLogits(logits, x.size(2), x.size(3)), {}};
+SemanticOutput LRASPPImpl::forward_unresized(const torch::Tensor& input) {
+  FeatureMap features = backbone->forward(PrepareInput(input));
+  return {classifier->forward(features.at("low"), features.at("high")), {}};
 }
 
 }  // namespace segtune

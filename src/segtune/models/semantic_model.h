@@ -30,8 +30,13 @@ class SemanticModelImpl : public torch::nn::Module {
   SemanticModelImpl(SemanticModelInfo info, int64_t num_classes, bool has_aux);
 
   // x: [N, 3, H, W] float, normalized. Returns logits resized (bilinear, align_corners=False) to H x W,
-  // contiguous in the default memory format.
-  virtual SemanticOutput forward(const torch::Tensor& x) = 0;
+  // contiguous in the default memory format: forward_unresized's, resized.
+  SemanticOutput forward(const torch::Tensor& x);
+  // The heads' logits at their own resolution (1/8 of the input for LR-ASPP and DeepLabV3), before the
+  // final resize: inference resizes and takes the argmax in one pass (export/prepare_inference.h).
+  virtual SemanticOutput forward_unresized(const torch::Tensor& x) = 0;
+  // `logits` resized as forward resizes them.
+  static SemanticOutput Resize(const SemanticOutput& logits, int64_t height, int64_t width);
 
   const SemanticModelInfo& info() const { return info_; }
   int64_t num_classes() const { return num_classes_; }
@@ -45,10 +50,6 @@ class SemanticModelImpl : public torch::nn::Module {
 
  protected:
   torch::Tensor PrepareInput(const torch::Tensor& x) const;  // Checks the shape, applies the format.
-  // Logits resized (bilinear, align_corners=False) to height x width, contiguous NCHW. The small
-  // logits are made contiguous before resizing: converting the full-size output instead (channels-last
-  // runs) would copy 64x more bytes, forward and backward.
-  static torch::Tensor UpsampleLogits(const torch::Tensor& logits, int64_t height, int64_t width);
 
  private:
   SemanticModelInfo info_;
@@ -72,7 +73,7 @@ class SimpleSegmentationModelImpl : public SemanticModelImpl {
   SimpleSegmentationModelImpl(SemanticModelInfo info, int64_t num_classes, std::shared_ptr<BackboneImpl> backbone,
                               std::shared_ptr<SemanticHeadImpl> classifier,
                               std::shared_ptr<SemanticHeadImpl> aux_classifier);
-  SemanticOutput forward(const torch::Tensor& x) override;
+  SemanticOutput forward_unresized(const torch::Tensor& x) override;
 
   std::shared_ptr<BackboneImpl> backbone;
   std::shared_ptr<SemanticHeadImpl> classifier;

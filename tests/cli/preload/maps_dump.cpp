@@ -1,18 +1,32 @@
 // Test helper, preloaded into a segtune process (LD_PRELOAD) by tests/cli/startup_test.cpp: when the
 // process exits, copies /proc/self/maps (every file mapped, so every shared library loaded, dlopen
-// included) to the file named by $SEGTUNE_TEST_MAPS_OUT. Never part of segtune itself.
+// included) to the file named by $SEGTUNE_TEST_MAPS_OUT, /proc/self/smaps (the same with each
+// mapping's flags) to $SEGTUNE_TEST_SMAPS_OUT and the environment as the process then sees it, one
+// variable per line, to $SEGTUNE_TEST_ENVIRON_OUT (not /proc/self/environ: glibc splits
+// GLIBC_TUNABLES in place there as it reads it). Never part of segtune itself.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 
 namespace {
 
 // A preloaded library is finalised last, after main() returned and the plugin (if any) was loaded.
+void Copy(const char* from, const char* to_variable) {
+  const char* to = std::getenv(to_variable);
+  if (to == nullptr) return;
+  std::ifstream in(from);
+  std::ofstream copy(to);
+  copy << in.rdbuf();
+}
+
 __attribute__((destructor)) void DumpMaps() {
-  const char* out = std::getenv("SEGTUNE_TEST_MAPS_OUT");
-  if (out == nullptr) return;
-  std::ifstream maps("/proc/self/maps");
-  std::ofstream copy(out);
-  copy << maps.rdbuf();
+  Copy("/proc/self/maps", "SEGTUNE_TEST_MAPS_OUT");
+  Copy("/proc/self/smaps", "SEGTUNE_TEST_SMAPS_OUT");
+  if (const char* to = std::getenv("SEGTUNE_TEST_ENVIRON_OUT")) {
+    std::ofstream out(to);
+    for (char** e = environ; *e != nullptr; ++e) out << *e << "\n";
+  }
 }
 
 }  // namespace
