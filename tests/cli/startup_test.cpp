@@ -168,7 +168,6 @@ TEST_F(Startup, TheFilesCopiedTogetherRunElsewhere) {
   }
 }
 
-
 // cli/startup_environment.h: the dataset verbs re-execute with glibc's malloc asking for transparent
 // huge pages when the kernel gives them on request (and the heap then carries the "hg" flag); light
 // verbs do not, and a user's own GLIBC_TUNABLES setting of it is kept.

@@ -11,7 +11,6 @@
 
 namespace {
 
-// A preloaded library is finalised last, after main() returned and the plugin (if any) was loaded.
 void Copy(const char* from, const char* to_variable) {
   const char* to = std::getenv(to_variable);
   if (to == nullptr) return;
@@ -20,6 +19,7 @@ void Copy(const char* from, const char* to_variable) {
   copy << in.rdbuf();
 }
 
+// A preloaded library is finalised last, after main() returned and the plugin (if any) was loaded.
 __attribute__((destructor)) void DumpMaps() {
   Copy("/proc/self/maps", "SEGTUNE_TEST_MAPS_OUT");
   Copy("/proc/self/smaps", "SEGTUNE_TEST_SMAPS_OUT");
