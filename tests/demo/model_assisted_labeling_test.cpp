@@ -5,6 +5,7 @@
 // predictions of the same run (--coco-results). docs/formats.md §18.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -130,16 +131,22 @@ TEST(ModelAssistedLabeling, LabelboxExportToTrainedModelToMalNdjsonThatRefersBac
     exported[{row, name}].push_back(segtune::RleFromPolygon(xy, rows[row].height, rows[row].width));
   }
   // Geometry: every exported polygon lies on its class's predicted pixels, and together they cover
-  // what the prediction holds (holes are filled and regions under --min-area dropped, hence not 1;
-  // measured 0.88-0.97 and 0.96-1.0 on 2026-12-04).
+  // what the prediction holds. Not 1: holes are filled, regions under --min-area dropped, and the
+  // polygons simplified by a pixel, which on the small blobs of a 60-step model is much of a region.
+  // The least of each over the (row, class) pairs, 2026-12-04 evening, with OpenBLAS at 1 and 2
+  // threads and oneDNN at its AVX-512, AVX2 and SSE4.1 kernels (6 settings): inside 0.877-0.939,
+  // cover 0.824-0.957 (the model's predictions differ in their last bits, and so do its blobs).
+  double least_drawn_inside = 1, least_mask_covered = 1;
   for (const auto& [key, polygons] : exported) {
     ASSERT_TRUE(predicted.count(key)) << key.first << " " << key.second << " has no prediction";
     const segtune::Rle mask = segtune::RleMerge(predicted[key], false);
     const segtune::Rle drawn = segtune::RleMerge(polygons, false);
     const double inside = double(segtune::RleArea(segtune::RleMerge({mask, drawn}, true)));
-    EXPECT_GT(inside / double(segtune::RleArea(drawn)), 0.8) << key.first << " " << key.second;
-    EXPECT_GT(inside / double(segtune::RleArea(mask)), 0.9) << key.first << " " << key.second;
+    least_drawn_inside = std::min(least_drawn_inside, inside / double(segtune::RleArea(drawn)));
+    least_mask_covered = std::min(least_mask_covered, inside / double(segtune::RleArea(mask)));
   }
+  EXPECT_GT(segtune::testing::ReportMeasuredFloor("MAL polygons inside the prediction", least_drawn_inside, 0.75), 0.75);
+  EXPECT_GT(segtune::testing::ReportMeasuredFloor("MAL polygons cover the prediction", least_mask_covered, 0.75), 0.75);
   for (const auto& [key, masks] : predicted) {
     if (segtune::RleArea(segtune::RleMerge(masks, false)) >= 40) EXPECT_TRUE(exported.count(key)) << key.first << " " << key.second;
   }

@@ -10,6 +10,8 @@
 #include <iostream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+
+#include "segtune/data/opencv_codecs.h"
 #endif
 
 namespace {
@@ -27,8 +29,8 @@ std::string CheckTensorMath() {
 std::string CheckImageCodec() {
   cv::Mat image(8, 8, CV_8UC3, cv::Scalar(10, 20, 30));
   std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png)) return "PNG encode failed";
-  cv::Mat back = cv::imdecode(png, cv::IMREAD_COLOR);
+  if (!segtune::EncodeWithOpenCv(".png", image, &png)) return "PNG encode failed";
+  cv::Mat back = segtune::DecodeWithOpenCv(cv::Mat(png), cv::IMREAD_COLOR);
   if (back.empty() || cv::norm(back, image, cv::NORM_INF) != 0) return "PNG round trip differs";
   return "";
 }

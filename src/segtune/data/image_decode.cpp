@@ -8,6 +8,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/formats/image_header.h"
 
 namespace segtune {
@@ -19,7 +20,7 @@ cv::Mat DecodeImageBytes(std::string_view bytes, int flags, const std::string& s
   try {
     // imdecode only reads the buffer; the const_cast is for cv::Mat's constructor.
     const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
-    image = cv::imdecode(raw, flags);
+    image = DecodeWithOpenCv(raw, flags);
   } catch (const cv::Exception& e) {
     throw FormatError(source, key, "image does not decode (OpenCV: " + e.err + ")");
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "segtune/core/error.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/formats/events.h"
 
 namespace segtune {
@@ -21,7 +22,7 @@ void AddImageSummary(EventWriter& events, const std::string& tag, const cv::Mat&
     default: throw Error("AddImageSummary(" + tag + "): expected an 8-bit 1, 3 or 4 channel image");
   }
   std::vector<uchar> png;
-  if (!cv::imencode(".png", image, png)) throw Error("AddImageSummary(" + tag + "): PNG encoding failed");
+  if (!EncodeWithOpenCv(".png", image, &png)) throw Error("AddImageSummary(" + tag + "): PNG encoding failed");
   events.AddEncodedImage(tag, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()), image.rows,
                          image.cols, colorspace, step);
 }

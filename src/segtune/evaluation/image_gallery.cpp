@@ -6,6 +6,7 @@
 
 #include "segtune/core/base64.h"
 #include "segtune/core/error.h"
+#include "segtune/data/opencv_codecs.h"
 
 namespace segtune {
 namespace {
@@ -49,7 +50,7 @@ std::string SideBySideJpeg(const cv::Mat& left, const cv::Mat& right) {
   const cv::Mat gap(left.rows, 4, CV_8UC3, cv::Scalar(255, 255, 255));
   cv::hconcat(std::vector<cv::Mat>{left, gap, right}, panels);
   std::vector<uint8_t> jpeg;
-  if (!cv::imencode(".jpg", panels, jpeg, {cv::IMWRITE_JPEG_QUALITY, 80})) throw Error("gallery: JPEG encoding failed");
+  if (!EncodeWithOpenCv(".jpg", panels, &jpeg, {cv::IMWRITE_JPEG_QUALITY, 80})) throw Error("gallery: JPEG encoding failed");
   return std::string(jpeg.begin(), jpeg.end());
 }
 

@@ -7,6 +7,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/ordered_pool.h"
 #include "segtune/core/progress.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/inference/decode_item.h"
 #include "segtune/inference/output_finisher.h"
 #include "segtune/inference/thread_plan.h"
@@ -120,7 +121,7 @@ std::vector<std::pair<size_t, size_t>> SameSizeRuns(const std::vector<PipelineIm
 
 std::string EncodeOverlayJpeg(const cv::Mat& overlay) {
   std::vector<uint8_t> jpeg;
-  if (!cv::imencode(".jpg", overlay, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90})) throw Error("the overlay's JPEG encoder failed");
+  if (!EncodeWithOpenCv(".jpg", overlay, &jpeg, {cv::IMWRITE_JPEG_QUALITY, 90})) throw Error("the overlay's JPEG encoder failed");
   return std::string(jpeg.begin(), jpeg.end());
 }
 

@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "segtune/core/error.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/formats/image_codec.h"
 
 namespace segtune {
@@ -35,7 +36,7 @@ std::string EncodeInstanceIndexPng(const std::vector<DetectedObject>& objects, i
     throw Error("instance masks: " + std::to_string(objects.size()) + " detections do not fit a 16-bit PNG");
   }
   std::vector<uint8_t> png;
-  if (!cv::imencode(".png", IndexMap(objects, height, width, CV_16UC1), png)) {
+  if (!EncodeWithOpenCv(".png", IndexMap(objects, height, width, CV_16UC1), &png)) {
     throw Error("instance masks: the 16-bit PNG encoder failed");
   }
   return std::string(png.begin(), png.end());

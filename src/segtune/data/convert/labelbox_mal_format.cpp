@@ -26,6 +26,7 @@
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/mask_polygons.h"
+#include "segtune/data/opencv_codecs.h"
 
 namespace segtune {
 namespace {
@@ -80,7 +81,7 @@ Json MaskField(const Rle& rle) {
   cv::Mat rgb;
   cv::merge(std::vector<cv::Mat>{gray, gray, gray}, rgb);
   std::vector<uint8_t> png;
-  cv::imencode(".png", rgb, png);
+  if (!EncodeWithOpenCv(".png", rgb, &png)) throw Error("MAL mask: the PNG encoder failed");
   return {{"imBytes", Base64Encode(std::string_view(reinterpret_cast<const char*>(png.data()), png.size()))},
           {"colorRGB", {255, 255, 255}}};
 }

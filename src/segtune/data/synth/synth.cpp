@@ -15,6 +15,7 @@
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
 #include "segtune/core/progress.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/data/synth/synth_labelbox.h"
 #include "segtune/data/synth/synth_scene.h"
 
@@ -70,10 +71,10 @@ std::vector<std::vector<synth::SceneObject>> RenderImages(const SynthOptions& o,
       try {
         const synth::Scene scene = synth::RenderScene(kinds, {o.width, o.height}, o.seed, uint64_t(i));
         std::vector<uchar> bytes;
-        cv::imencode(".jpg", scene.image, bytes, {cv::IMWRITE_JPEG_QUALITY, o.jpeg_quality});
+        EncodeWithOpenCv(".jpg", scene.image, &bytes, {cv::IMWRITE_JPEG_QUALITY, o.jpeg_quality});
         WriteBytes(root / "images" / (ImageName(i) + ".jpg"), bytes);
         if (o.write_label_maps) {
-          cv::imencode(".png", scene.labels, bytes);
+          EncodeWithOpenCv(".png", scene.labels, &bytes);
           WriteBytes(root / "labels" / (ImageName(i) + ".png"), bytes);
         }
         objects[size_t(i)] = scene.objects;
