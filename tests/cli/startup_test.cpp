@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "segtune/core/atomic_file.h"
 #include "segtune/formats/example.h"
 #include "segtune/formats/image_codec.h"
@@ -103,18 +105,30 @@ TEST_F(Startup, WorkThatNeedsLibTorchLoadsThePlugin) {
 // The dataset verbs' work needs OpenCV but not LibTorch: it runs in the data plugin, which starts
 // without loading LibTorch (~0.4 s and ~160 MB saved on every convert, validate, ...).
 TEST_F(Startup, DatasetWorkLoadsTheDataPluginWithoutLibTorchAndTheCodecsOnlyToDecode) {
-  const std::string convert = "convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo").string() + "'";
-  const std::string validate = "validate '" + coco_ + "' --images-dir '" + dir_.path().string() + "'";
-  for (const auto& args : {convert, validate}) {
-    const std::string maps = MapsAfter(dir_, args);
-    EXPECT_NE(Loaded(maps, {"libsegtune_data_plugin"}), "") << "segtune " << args << "\n" << maps;
-    EXPECT_NE(Loaded(maps, {"libopencv_core"}), "") << "segtune " << args;
-    EXPECT_EQ(Loaded(maps, {"libtorch", "libc10", "libsegtune_plugin"}), "") << "segtune " << args;
-    // OpenCV's image codecs (and GDAL behind them) only once an image is decoded: validate decodes
-    // every image, a conversion between annotation formats none (data/opencv_codecs.h).
-    const bool decodes = args == validate;
-    EXPECT_EQ(Loaded(maps, {"libopencv_imgcodecs"}) != "", decodes) << "segtune " << args;
-    EXPECT_EQ(Loaded(maps, {"libgdal"}) != "", decodes) << "segtune " << args;
+  // The same dataset with a JPEG image: segtune decodes PNGs itself, JPEGs with OpenCV's codecs.
+  cv::Mat gray(10, 10, CV_8UC1, cv::Scalar(128));
+  std::vector<uchar> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", gray, jpeg));
+  segtune::WriteFileAtomic(dir_ / "b.jpg", std::string(jpeg.begin(), jpeg.end()));
+  std::string with_jpeg = segtune::ReadFile(coco_);
+  with_jpeg.replace(with_jpeg.find("a.png"), 5, "b.jpg");
+  segtune::WriteFileAtomic(dir_ / "coco_jpeg.json", with_jpeg);
+
+  const std::string images = "' --images-dir '" + dir_.path().string() + "'";
+  const struct {
+    std::string args;
+    bool codecs;  // Whether OpenCV's image codecs (and GDAL behind them) must be loaded.
+  } runs[] = {{"convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo").string() + "'", false},
+              {"validate '" + coco_ + images, false},  // Decodes a.png itself (formats/png_decode.h).
+              {"validate '" + (dir_ / "coco_jpeg.json").string() + images, true}};
+  for (const auto& run : runs) {
+    const std::string maps = MapsAfter(dir_, run.args);
+    EXPECT_NE(Loaded(maps, {"libsegtune_data_plugin"}), "") << "segtune " << run.args << "\n" << maps;
+    EXPECT_NE(Loaded(maps, {"libopencv_core"}), "") << "segtune " << run.args;
+    EXPECT_EQ(Loaded(maps, {"libtorch", "libc10", "libsegtune_plugin"}), "") << "segtune " << run.args;
+    // Loaded on first use only (data/opencv_codecs.h).
+    EXPECT_EQ(Loaded(maps, {"libopencv_imgcodecs"}) != "", run.codecs) << "segtune " << run.args;
+    EXPECT_EQ(Loaded(maps, {"libgdal"}) != "", run.codecs) << "segtune " << run.args;
   }
   EXPECT_TRUE(std::filesystem::exists(dir_ / "yolo" / "data.yaml"));
 }

@@ -40,6 +40,18 @@ def png(width, height, gray=True):
     return out.getvalue()
 
 
+def png_kind(width, height, mode):
+    """A PNG of PIL mode `mode` ("P" palette, "1" one-bit, "I;16" 16-bit gray)."""
+    from PIL import Image
+    out = io.BytesIO()
+    img = Image.new(mode, (width, height))
+    img.putpixel((0, 0), 1)
+    if mode == "P":
+        img.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0])
+    img.save(out, format="PNG")
+    return out.getvalue()
+
+
 def jpeg(width, height):
     from PIL import Image
     out = io.BytesIO()
@@ -172,6 +184,9 @@ def images():
     put("image_header", "gray.png", png(6, 4))
     put("image_header", "rgb.png", png(5, 3, gray=False))
     put("image_header", "small.jpg", jpeg(8, 8))
+    put("image_header", "palette.png", png_kind(7, 5, "P"))
+    put("image_header", "onebit.png", png_kind(9, 3, "1"))
+    put("image_header", "gray16.png", png_kind(4, 4, "I;16"))
     put("image_header", "gif.gif", b"GIF89a\x02\x00\x03\x00\x00\x00\x00,\x00\x00\x00\x00\x02\x00\x03\x00\x00\x02\x02D\x01\x00;")
     bmp_pixels = b"\x00" * (4 * 2)
     put("image_header", "tiny.bmp", b"BM" + struct.pack("<IHHI", 54 + len(bmp_pixels), 0, 0, 54) +

@@ -8,6 +8,7 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/stopwatch.h"
 #include "segtune/formats/coco.h"
 #include "segtune/data/coco2tfrecord.h"
 #if SEGTUNE_PLUGIN
@@ -23,7 +24,8 @@ struct Options {
   std::string images_dir;
 };
 
-int Finish(const segtune::CocoToTfRecordReport& report) {
+int Finish(const segtune::CocoToTfRecordReport& report, const segtune::Stopwatch& stopwatch) {
+  segtune::Debug("coco2tfrecord: read and written in " + stopwatch.Text());
   segtune::Info("coco2tfrecord: " + segtune::WithCommas(report.images) + " images, " +
                 segtune::WithCommas(report.annotations_written) + " objects written, " +
                 segtune::WithCommas(report.skipped_total()) + " annotations skipped");
@@ -35,6 +37,7 @@ int Finish(const segtune::CocoToTfRecordReport& report) {
 #if SEGTUNE_PLUGIN
 // --from FORMAT (not coco): any readable annotation format, images where its layout says.
 int Run(const Options& opts) {
+  const segtune::Stopwatch stopwatch;
   segtune::ConversionReport read_report;
   segtune::ReadOptions read;
   read.images_dir = opts.images_dir;
@@ -44,7 +47,7 @@ int Run(const Options& opts) {
   convert.images_dir = opts.images_dir;
   convert.threads = segtune::cli::Globals().threads;
   try {
-    return Finish(segtune::ConvertLabeledDatasetToTfRecord(dataset, convert));
+    return Finish(segtune::ConvertLabeledDatasetToTfRecord(dataset, convert), stopwatch);
   } catch (const segtune::FormatError& e) {  // "image 3 (a.jpg): ..." of which file.
     throw segtune::FormatError(opts.annotations + ": " + e.what());
   }
@@ -80,9 +83,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
     if (opts->images_dir.empty()) throw segtune::UsageError("coco2tfrecord: --images-dir is required with --from coco");
     opts->convert.images_dir = opts->images_dir;
     opts->convert.threads = segtune::cli::Globals().threads;
+    const segtune::Stopwatch stopwatch;
     const segtune::CocoDataset coco = segtune::LoadCoco(opts->annotations);
     try {
-      return Finish(segtune::ConvertCocoToTfRecord(coco, opts->convert));
+      return Finish(segtune::ConvertCocoToTfRecord(coco, opts->convert), stopwatch);
     } catch (const segtune::FormatError& e) {  // "image 3 (a.jpg): ..." of which file.
       throw segtune::FormatError(opts->annotations + ": " + e.what());
     }

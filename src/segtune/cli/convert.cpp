@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "segtune/core/log.h"
+#include "segtune/core/stopwatch.h"
 #endif
 
 namespace {
@@ -51,7 +52,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const segtune::ConvertOptions& options) {
+  const segtune::Stopwatch stopwatch;
   const segtune::ConversionReport report = segtune::ConvertAnnotations(options);
+  segtune::Debug("convert: read and written in " + stopwatch.Text());
   for (const auto& warning : report.warnings) segtune::Warn("convert: " + warning.ToString());
   if (report.skipped_images > 0) {
     segtune::Warn("convert: skipped " + std::to_string(report.skipped_images) + " image(s) whose files are missing");

@@ -2,7 +2,6 @@
 // when it needs only OpenCV (verb.h).
 #include <dlfcn.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 
@@ -10,6 +9,7 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/stopwatch.h"
 
 namespace segtune::cli {
 namespace {
@@ -32,7 +32,7 @@ PluginRun LoadPlugin(Plugin plugin) {
   static PluginRun runs[2] = {nullptr, nullptr};
   PluginRun& run = runs[plugin == Plugin::kTorch ? 0 : 1];
   if (run != nullptr) return run;
-  const auto start = std::chrono::steady_clock::now();
+  const Stopwatch stopwatch;
   const std::filesystem::path path = PluginPath(plugin);
   // OpenCV loads OpenBLAS, whose idle threads spin (sched_yield) for a while after start-up: on 2
   // cores they took a core from the dataset verbs' own threads, which never call BLAS. The user's
@@ -48,8 +48,7 @@ PluginRun LoadPlugin(Plugin plugin) {
   }
   run = reinterpret_cast<PluginRun>(dlsym(handle, kPluginRunSymbol));
   if (run == nullptr) throw Error(path.string() + ": not a segtune plugin (no " + kPluginRunSymbol + ")");
-  const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-  Debug("loaded " + path.string() + " in " + std::to_string(int(ms)) + " ms");
+  Debug("loaded " + path.string() + " in " + std::to_string(int(stopwatch.Seconds() * 1000)) + " ms");
   return run;
 }
 

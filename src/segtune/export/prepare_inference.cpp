@@ -46,12 +46,7 @@ std::string DescribePreparation(const InferencePreparation& done, bool verbose) 
 }
 
 torch::Tensor HeadLogits(SemanticModelImpl& model, const torch::Tensor& x) {
-  // Inference has no use for the auxiliary head: forward_unresized without it.
-  if (auto* simple = dynamic_cast<SimpleSegmentationModelImpl*>(&model); simple && simple->aux_classifier) {
-    const torch::Tensor input = model.channels_last() ? x.contiguous(torch::MemoryFormat::ChannelsLast) : x;
-    return simple->classifier->forward(simple->backbone->forward(input).at("out"));
-  }
-  return model.forward_unresized(x).out;
+  return model.forward_unresized(x, /*with_aux=*/false).out;
 }
 
 }  // namespace segtune

@@ -63,7 +63,7 @@ LRASPPImpl::LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone
                                                         backbone->OutChannels(high_pos), classes, inter_channels));
 }
 
-SemanticOutput LRASPPImpl::forward_unresized(const torch::Tensor& input) {
+SemanticOutput LRASPPImpl::forward_unresized(const torch::Tensor& input, bool /*with_aux*/) {
   FeatureMap features = backbone->forward(PrepareInput(input));
   return {classifier->forward(features.at("low"), features.at("high")), {}};
 }

@@ -43,7 +43,7 @@ class LRASPPImpl : public SemanticModelImpl {
  public:
   LRASPPImpl(SemanticModelInfo info, MobileNetV3LargeBackbone backbone, int64_t num_classes,
              int64_t inter_channels = 128);
-  SemanticOutput forward_unresized(const torch::Tensor& x) override;
+  SemanticOutput forward_unresized(const torch::Tensor& x, bool with_aux) override;  // No aux head.
 
   MobileNetV3LargeBackbone backbone{nullptr};
   LRASPPHead classifier{nullptr};

@@ -24,7 +24,7 @@ torch::Tensor SemanticModelImpl::PrepareInput(const torch::Tensor& x) const {
 }
 
 SemanticOutput SemanticModelImpl::forward(const torch::Tensor& x) {
-  return Resize(forward_unresized(x), x.size(2), x.size(3));
+  return Resize(forward_unresized(x, /*with_aux=*/true), x.size(2), x.size(3));
 }
 
 SemanticOutput SemanticModelImpl::Resize(const SemanticOutput& logits, int64_t height, int64_t width) {
@@ -46,11 +46,11 @@ SimpleSegmentationModelImpl::SimpleSegmentationModelImpl(SemanticModelInfo info,
   if (aux_classifier_) aux_classifier = register_module("aux_classifier", std::move(aux_classifier_));
 }
 
-SemanticOutput SimpleSegmentationModelImpl::forward_unresized(const torch::Tensor& input) {
+SemanticOutput SimpleSegmentationModelImpl::forward_unresized(const torch::Tensor& input, bool with_aux) {
   FeatureMap features = backbone->forward(PrepareInput(input));
   SemanticOutput result;
   result.out = classifier->forward(features.at("out"));
-  if (aux_classifier) result.aux = aux_classifier->forward(features.at("aux"));
+  if (aux_classifier && with_aux) result.aux = aux_classifier->forward(features.at("aux"));
   return result;
 }
 

@@ -33,8 +33,9 @@ class SemanticModelImpl : public torch::nn::Module {
   // contiguous in the default memory format: forward_unresized's, resized.
   SemanticOutput forward(const torch::Tensor& x);
   // The heads' logits at their own resolution (1/8 of the input for LR-ASPP and DeepLabV3), before the
-  // final resize: inference resizes and takes the argmax in one pass (export/prepare_inference.h).
-  virtual SemanticOutput forward_unresized(const torch::Tensor& x) = 0;
+  // final resize: inference resizes and takes the argmax in one pass (export/prepare_inference.h),
+  // and has no use for the auxiliary head (with_aux false: aux stays undefined).
+  virtual SemanticOutput forward_unresized(const torch::Tensor& x, bool with_aux) = 0;
   // `logits` resized as forward resizes them.
   static SemanticOutput Resize(const SemanticOutput& logits, int64_t height, int64_t width);
 
@@ -73,7 +74,7 @@ class SimpleSegmentationModelImpl : public SemanticModelImpl {
   SimpleSegmentationModelImpl(SemanticModelInfo info, int64_t num_classes, std::shared_ptr<BackboneImpl> backbone,
                               std::shared_ptr<SemanticHeadImpl> classifier,
                               std::shared_ptr<SemanticHeadImpl> aux_classifier);
-  SemanticOutput forward_unresized(const torch::Tensor& x) override;
+  SemanticOutput forward_unresized(const torch::Tensor& x, bool with_aux) override;
 
   std::shared_ptr<BackboneImpl> backbone;
   std::shared_ptr<SemanticHeadImpl> classifier;
