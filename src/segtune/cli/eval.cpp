@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "segtune/core/log.h"
+#include "segtune/data/opencv_codecs.h"
 #endif
 
 namespace {
@@ -40,6 +41,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const segtune::EvalOptions& o) {
+  segtune::PreloadOpenCvCodecs();  // While the model loads.
   segtune::EvalOptions c = o;
   c.threads = segtune::cli::Globals().threads;
   c.device = segtune::cli::Globals().device;

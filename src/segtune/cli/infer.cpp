@@ -12,6 +12,7 @@
 
 #include "segtune/core/interrupt_cleanup.h"
 #include "segtune/data/convert/convert.h"
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/inference/inference.h"
 #endif
 
@@ -163,6 +164,7 @@ void ExportPredictions(const Options& o, const fs::path& record, const segtune::
 }
 
 int Run(const Options& o) {
+  segtune::PreloadOpenCvCodecs();  // While the model loads.
   segtune::InferenceOptions r;
   r.discard_image_pixels = o.discard_image_pixels;
   r.overwrite = o.overwrite;

@@ -6,6 +6,8 @@
 #include "segtune/engine/trainer.h"  // Options types only.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
+
+#include "segtune/data/opencv_codecs.h"
 #include "segtune/engine/launcher.h"
 #endif
 
@@ -51,6 +53,7 @@ segtune::cli::Runner Setup(CLI::App& app) {
 
 #if SEGTUNE_PLUGIN
 int Run(const Options& args) {
+  segtune::PreloadOpenCvCodecs();  // While the model loads.
   segtune::TrainOptions opts = args.train;
   opts.distributed = segtune::DistributedEnvFromEnvironment();
   opts.distributed.sync_batch_norm = args.sync_bn;

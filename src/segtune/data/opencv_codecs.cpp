@@ -1,5 +1,7 @@
 #include "segtune/data/opencv_codecs.h"
 
+#include <mutex>
+#include <thread>
 #include <type_traits>
 
 #include <dlfcn.h>
@@ -49,7 +51,28 @@ const Codecs& LoadedCodecs() {
   return codecs;
 }
 
+// Joins the preloading thread at exit (a dlopen still running then finishes first).
+struct PreloadThread {
+  std::thread thread;
+  ~PreloadThread() {
+    if (thread.joinable()) thread.join();
+  }
+};
+
 }  // namespace
+
+void PreloadOpenCvCodecs() {
+  static PreloadThread preload;
+  static std::once_flag started;
+  std::call_once(started, [] {
+    preload.thread = std::thread([] {
+      try {
+        LoadedCodecs();
+      } catch (const Error&) {  // Reported by the first decode, which tries again.
+      }
+    });
+  });
+}
 
 cv::Mat DecodeWithOpenCv(const cv::Mat& bytes, int flags) { return LoadedCodecs().decode(bytes, flags); }
 

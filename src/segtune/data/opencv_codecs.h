@@ -24,4 +24,10 @@ cv::Mat DecodeWithOpenCv(const cv::Mat& bytes, int flags);
 bool EncodeWithOpenCv(const std::string& extension, const cv::Mat& image, std::vector<uchar>* bytes,
                       const std::vector<int>& params = {});
 
+// Starts loading the codecs on a background thread and returns at once, for work that will decode
+// images after a slow start of its own (loading a model): the load then overlaps that start instead
+// of delaying the first image. A failure is left for the first decode to report. At exit the
+// thread is joined. Calls after the first do nothing.
+void PreloadOpenCvCodecs();
+
 }  // namespace segtune
