@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "png_builder.h"
 #include "segtune/data/image_decode.h"
@@ -101,6 +102,17 @@ TEST(DecodeImageBytesPng, PngsOpenCvWroteGiveTheirPixels) {
     ASSERT_EQ(back.type(), m.type());
     EXPECT_EQ(cv::norm(back, m, cv::NORM_INF), 0) << "type " << m.type();
   }
+}
+
+// Above 2^24 pixels OpenCV decodes (the memory budget of docs/security.md); the result is the same.
+TEST(DecodeImageBytesPng, LargeImagesDecodeTheSame) {
+  cv::Mat gray(4097, 4097, CV_8UC1, cv::Scalar(0));
+  cv::line(gray, {0, 0}, {4096, 4000}, cv::Scalar(200), 3);
+  std::vector<uchar> png;
+  ASSERT_TRUE(cv::imencode(".png", gray, png));
+  const cv::Mat back = DecodeImageBytes(std::string(png.begin(), png.end()), cv::IMREAD_UNCHANGED, "big.png", "");
+  ASSERT_EQ(back.type(), CV_8UC1);
+  EXPECT_EQ(cv::norm(back, gray, cv::NORM_INF), 0);
 }
 
 }  // namespace

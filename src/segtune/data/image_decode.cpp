@@ -23,15 +23,35 @@ namespace {
 // flags, interlacing, transparency chunks, an EXIF orientation OpenCV would apply): OpenCV decodes
 // those. Why: a mask folder's PNGs are most of what segtune decodes without a model, and this
 // spares loading OpenCV's codecs (data/opencv_codecs.h) and libpng's per-image set-up.
+// Whether DecodePngAsOpenCvWould converts a PNG of this colour type and bit depth for this mode.
+bool Converts(int mode, int colour_type, int depth) {
+  switch (colour_type) {
+    case 0: return depth <= 8 || mode == cv::IMREAD_UNCHANGED;
+    case 3: return mode != cv::IMREAD_GRAYSCALE;
+    case 2: case 6: return depth == 8 && mode != cv::IMREAD_GRAYSCALE;
+    default: return false;
+  }
+}
+
+// Images up to 2^24 pixels. PngSamples keeps the inflated rows and a uint16_t per sample beside the
+// result (~6 bytes per pixel for 8-bit RGBA on top of the result's 4). Larger images go to OpenCV,
+// so a decode of the largest image --max-pixels allows stays within docs/security.md's budget.
+bool WithinOwnDecodeSize(std::string_view png) {
+  const std::optional<ImageSize> size = ReadImageSize(png);
+  return size && int64_t(size->width) * size->height <= (int64_t(1) << 24);
+}
+
 std::optional<cv::Mat> DecodePngAsOpenCvWould(std::string_view bytes, int flags, const std::string& source,
                                               const std::string& key) {
-  if (DetectImageFormat(bytes) != ImageFormat::kPng) return std::nullopt;
+  if (bytes.size() < 33 || DetectImageFormat(bytes) != ImageFormat::kPng) return std::nullopt;
   // IMREAD_UNCHANGED is -1, every bit set (OR-ing IMREAD_IGNORE_ORIENTATION leaves it -1); OpenCV
   // never applies an orientation to it.
   const bool unchanged = flags == cv::IMREAD_UNCHANGED;
   const bool ignore_orientation = unchanged || (flags & cv::IMREAD_IGNORE_ORIENTATION) != 0;
   const int mode = unchanged ? cv::IMREAD_UNCHANGED : flags & ~cv::IMREAD_IGNORE_ORIENTATION;
   if (mode != cv::IMREAD_UNCHANGED && mode != cv::IMREAD_COLOR && mode != cv::IMREAD_GRAYSCALE) return std::nullopt;
+  // Decided from the header (IHDR, first: CheckImageHeader has read it) before decoding anything.
+  if (!Converts(mode, uint8_t(bytes[25]), uint8_t(bytes[24])) || !WithinOwnDecodeSize(bytes)) return std::nullopt;
   const std::optional<PngSamples> png = DecodePngSamples(bytes, source, key);
   if (!png || png->transparency || (png->exif && !ignore_orientation)) return std::nullopt;
   const int w = png->width, h = png->height, type = png->colour_type, depth = png->bit_depth;
