@@ -17,12 +17,6 @@
 namespace segtune {
 namespace {
 
-// What cv::imdecode(bytes, flags) gives, for the PNGs formats/png_decode.h decodes and whose
-// conversion to OpenCV's layout is a copy: gray (low bit depths widened as libpng widens them), palette,
-// RGB and RGBA at 8 bits, 16-bit gray unchanged. nullopt for everything else (other formats and
-// flags, interlacing, transparency chunks, an EXIF orientation OpenCV would apply): OpenCV decodes
-// those. Why: a mask folder's PNGs are most of what segtune decodes without a model, and this
-// spares loading OpenCV's codecs (data/opencv_codecs.h) and libpng's per-image set-up.
 // Whether DecodePngAsOpenCvWould converts a PNG of this colour type and bit depth for this mode.
 bool Converts(int mode, int colour_type, int depth) {
   switch (colour_type) {
@@ -36,51 +30,54 @@ bool Converts(int mode, int colour_type, int depth) {
 // Images up to 2^24 pixels. PngSamples keeps the inflated rows and a uint16_t per sample beside the
 // result (~6 bytes per pixel for 8-bit RGBA on top of the result's 4). Larger images go to OpenCV,
 // so a decode of the largest image --max-pixels allows stays within docs/security.md's budget.
-bool WithinOwnDecodeSize(std::string_view png) {
-  const std::optional<ImageSize> size = ReadImageSize(png);
-  return size && int64_t(size->width) * size->height <= (int64_t(1) << 24);
-}
+constexpr int64_t kMaxOwnDecodePixels = int64_t(1) << 24;
 
-std::optional<cv::Mat> DecodePngAsOpenCvWould(std::string_view bytes, int flags, const std::string& source,
-                                              const std::string& key) {
-  if (bytes.size() < 33 || DetectImageFormat(bytes) != ImageFormat::kPng) return std::nullopt;
+// What cv::imdecode(bytes, flags) gives, for the PNGs formats/png_decode.h decodes and whose
+// conversion to OpenCV's layout is a copy: gray (low bit depths widened as libpng widens them), palette,
+// RGB and RGBA at 8 bits, 16-bit gray unchanged. nullopt for everything else (other formats and
+// flags, interlacing, transparency chunks, an EXIF orientation OpenCV would apply): OpenCV decodes
+// those. Why: a mask folder's PNGs are most of what segtune decodes without a model, and this
+// spares loading OpenCV's codecs (data/opencv_codecs.h) and libpng's per-image set-up.
+// `header`: CheckImageHeader's result for `bytes`.
+std::optional<cv::Mat> DecodePngAsOpenCvWould(std::string_view bytes, const ImageHeader& header, int flags,
+                                              const std::string& source, const std::string& key) {
+  if (header.format != ImageFormat::kPng || header.width * header.height > kMaxOwnDecodePixels) return std::nullopt;
   // IMREAD_UNCHANGED is -1, every bit set (OR-ing IMREAD_IGNORE_ORIENTATION leaves it -1); OpenCV
   // never applies an orientation to it.
   const bool unchanged = flags == cv::IMREAD_UNCHANGED;
   const bool ignore_orientation = unchanged || (flags & cv::IMREAD_IGNORE_ORIENTATION) != 0;
   const int mode = unchanged ? cv::IMREAD_UNCHANGED : flags & ~cv::IMREAD_IGNORE_ORIENTATION;
   if (mode != cv::IMREAD_UNCHANGED && mode != cv::IMREAD_COLOR && mode != cv::IMREAD_GRAYSCALE) return std::nullopt;
-  // Decided from the header (IHDR, first: CheckImageHeader has read it) before decoding anything.
-  if (!Converts(mode, uint8_t(bytes[25]), uint8_t(bytes[24])) || !WithinOwnDecodeSize(bytes)) return std::nullopt;
+  // Decided from IHDR (the first chunk: CheckImageHeader has read it) before decoding anything.
+  if (!Converts(mode, uint8_t(bytes[25]), uint8_t(bytes[24]))) return std::nullopt;
   const std::optional<PngSamples> png = DecodePngSamples(bytes, source, key);
   if (!png || png->transparency || (png->exif && !ignore_orientation)) return std::nullopt;
   const int w = png->width, h = png->height, type = png->colour_type, depth = png->bit_depth;
   const uint16_t* in = png->samples.data();
   const size_t n = size_t(w) * size_t(h);
+  const int gray_scale = type == 0 && depth < 8 ? 255 / ((1 << depth) - 1) : 1;  // libpng's widening of low-bit gray.
   if (type == 0 && depth == 16 && mode == cv::IMREAD_UNCHANGED) {
     cv::Mat out(h, w, CV_16UC1);
     std::copy_n(in, n, out.ptr<uint16_t>(0));
     return out;
   }
-  if (type == 0 && depth <= 8 && mode != cv::IMREAD_COLOR) {
-    const int scale = 255 / ((1 << depth) - 1);  // libpng's expansion of 1-, 2- and 4-bit gray.
+  if (type == 0 && mode != cv::IMREAD_COLOR) {
     cv::Mat out(h, w, CV_8UC1);
     uint8_t* o = out.ptr<uint8_t>(0);
-    for (size_t i = 0; i < n; ++i) o[i] = uint8_t(in[i] * scale);
+    for (size_t i = 0; i < n; ++i) o[i] = uint8_t(in[i] * gray_scale);
     return out;
   }
-  if (mode == cv::IMREAD_GRAYSCALE || depth == 16 || type == 4) return std::nullopt;
+  // Colour results (Converts let through no other kind): gray up to 8 bits, palette, RGB, RGBA.
   const bool alpha = type == 6 && mode == cv::IMREAD_UNCHANGED;
   cv::Mat out(h, w, alpha ? CV_8UC4 : CV_8UC3);
   uint8_t* o = out.ptr<uint8_t>(0);
-  const int scale = type == 0 ? 255 / ((1 << depth) - 1) : 1;
   const int channels = png->channels();
   for (size_t i = 0; i < n; ++i, in += channels, o += out.channels()) {
     uint32_t rgb;
     if (type == 3) {
       rgb = png->palette[in[0]];  // Indices were checked against the palette's size.
     } else if (type == 0) {
-      rgb = uint32_t(in[0] * scale) * 0x010101u;
+      rgb = uint32_t(in[0] * gray_scale) * 0x010101u;
     } else {
       rgb = uint32_t(in[0]) << 16 | uint32_t(in[1]) << 8 | in[2];
     }
@@ -93,9 +90,9 @@ std::optional<cv::Mat> DecodePngAsOpenCvWould(std::string_view bytes, int flags,
 }  // namespace
 
 cv::Mat DecodeImageBytes(std::string_view bytes, int flags, const std::string& source, const std::string& key) {
-  CheckImageHeader(bytes, source, key);
+  const ImageHeader header = CheckImageHeader(bytes, source, key);
   if (bytes.size() > size_t(INT_MAX)) throw FormatError(source, key, "image of more than 2 GiB of encoded bytes");
-  if (std::optional<cv::Mat> png = DecodePngAsOpenCvWould(bytes, flags, source, key)) return std::move(*png);
+  if (std::optional<cv::Mat> png = DecodePngAsOpenCvWould(bytes, header, flags, source, key)) return std::move(*png);
   cv::Mat image;
   try {
     // imdecode only reads the buffer; the const_cast is for cv::Mat's constructor.

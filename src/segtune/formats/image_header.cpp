@@ -5,15 +5,10 @@
 #include "segtune/core/error.h"
 #include "segtune/core/input_limits.h"
 #include "segtune/core/log.h"
+#include "segtune/formats/byte_order.h"
 
 namespace segtune {
 namespace {
-
-uint32_t Be16(const uint8_t* p) { return uint32_t(p[0]) << 8 | p[1]; }
-uint32_t Be32(const uint8_t* p) { return Be16(p) << 16 | Be16(p + 2); }
-uint32_t Le16(const uint8_t* p) { return uint32_t(p[1]) << 8 | p[0]; }
-uint32_t Le24(const uint8_t* p) { return uint32_t(p[2]) << 16 | Le16(p); }
-uint32_t Le32(const uint8_t* p) { return uint32_t(p[3]) << 24 | Le24(p); }
 
 bool IsStartOfFrame(uint8_t marker) {
   // SOF0-SOF15 except DHT (C4), JPG (C8) and DAC (CC), which share the range.

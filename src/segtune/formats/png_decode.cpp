@@ -7,17 +7,13 @@
 #include <cstdlib>
 
 #include "segtune/core/error.h"
+#include "segtune/formats/byte_order.h"
 #include "segtune/formats/image_header.h"
 
 namespace segtune {
 namespace {
 
 constexpr std::string_view kSignature("\x89PNG\r\n\x1a\n", 8);
-
-uint32_t Be32(std::string_view b, size_t at) {
-  return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 |
-         uint32_t(uint8_t(b[at + 3]));
-}
 
 int Channels(int colour_type) {
   switch (colour_type) {

@@ -6,16 +6,12 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/image_decode.h"
+#include "segtune/formats/byte_order.h"
 
 namespace segtune {
 namespace {
 
 namespace fs = std::filesystem;
-
-uint32_t Be32(std::string_view b, size_t at) {
-  return uint32_t(uint8_t(b[at])) << 24 | uint32_t(uint8_t(b[at + 1])) << 16 | uint32_t(uint8_t(b[at + 2])) << 8 |
-         uint32_t(uint8_t(b[at + 3]));
-}
 
 std::string Colour(uint32_t rgb) {
   return std::to_string(rgb >> 16) + "," + std::to_string((rgb >> 8) & 255) + "," + std::to_string(rgb & 255);
