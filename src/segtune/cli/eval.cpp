@@ -1,6 +1,7 @@
 // `segtune eval`: segmentation metrics or detection COCO AP of predictions or of a model (inference/infer_eval.h).
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
+#include "segtune/core/prefetch.h"
 #include "segtune/inference/infer_eval.h"  // EvalOptions only: the front end links no inference code.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
@@ -36,7 +37,13 @@ segtune::cli::Runner Setup(CLI::App& app) {
   segtune::cli::AddSkipCorruptFlag(app);
   app.footer("Matching: by image/source_id when unique on both sides, else by record order (printed). Detection "
              "predictions (image/detection/* keys) and detection models are scored with COCO AP (docs/detection.md).");
-  return segtune::cli::InPlugin("eval", o);
+  return [o] {
+    if (!o->model.empty()) {  // Read while the plugin loads.
+      segtune::PrefetchModel(o->model);
+      segtune::PrefetchInputs({o->data});
+    }
+    return segtune::cli::RunInPlugin("eval", *o);
+  };
 }
 
 #if SEGTUNE_PLUGIN

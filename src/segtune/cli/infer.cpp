@@ -3,6 +3,7 @@
 #include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 #include "segtune/core/log.h"
+#include "segtune/core/prefetch.h"
 #include "segtune/data/convert/format_names.h"
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <unistd.h>
@@ -99,6 +100,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
           "segtune infer: nothing to write; pass --output, --masks-dir, --overlays-dir, --coco-results or --export");
     }
     CheckExportOptions(*o);
+    segtune::PrefetchModel(o->model);  // Read while the plugin loads.
+    segtune::PrefetchInputs(o->inputs);
     return segtune::cli::RunInPlugin("infer", *o);
   };
 }

@@ -28,9 +28,10 @@ std::filesystem::path PluginPath(Plugin plugin) {
   return self.parent_path() / file_name;
 }
 
+PluginRun loaded_runs[2] = {nullptr, nullptr};  // kTorch, kData.
+
 PluginRun LoadPlugin(Plugin plugin) {
-  static PluginRun runs[2] = {nullptr, nullptr};
-  PluginRun& run = runs[plugin == Plugin::kTorch ? 0 : 1];
+  PluginRun& run = loaded_runs[plugin == Plugin::kTorch ? 0 : 1];
   if (run != nullptr) return run;
   const Stopwatch stopwatch;
   const std::filesystem::path path = PluginPath(plugin);
@@ -53,6 +54,8 @@ PluginRun LoadPlugin(Plugin plugin) {
 }
 
 }  // namespace
+
+bool LibTorchPluginLoaded() { return loaded_runs[0] != nullptr; }
 
 int RunPluginWork(Plugin plugin, const std::string& key, const void* args, size_t args_size, const char* args_type) {
   return LoadPlugin(plugin)(key.c_str(), args, args_size, args_type, &Globals());

@@ -95,6 +95,10 @@ enum class Plugin { kTorch, kData };
 // fail with a clear error instead of reading the wrong layout.
 int RunPluginWork(Plugin plugin, const std::string& key, const void* args, size_t args_size, const char* args_type);
 
+// Front end: true once the LibTorch plugin is loaded (main() then ends the process without unloading
+// LibTorch: see main.cpp).
+bool LibTorchPluginLoaded();
+
 // Front end: runs the LibTorch plugin's work `key` on `args` and returns its exit code.
 template <typename Args>
 int RunInPlugin(const char* key, const Args& args) {

@@ -136,9 +136,10 @@ DetectionBundle LoadDetectionBundle(const std::filesystem::path& dir) {
   DetectionBundle bundle;
   bundle.metadata = DetectionBundleMetadataFromJson(ReadFile(json_path), json_path);
   const std::string& name = bundle.metadata.common.architecture;
+  std::future<NamedTensors> weights = LoadWeightsInBackground(weights_path);
   bundle.model = detection::BuildDetectionModel(name, bundle.metadata.options);
   try {
-    detection::LoadDetectionWeights(*bundle.model, name, LoadWeights(weights_path));
+    detection::LoadDetectionWeights(*bundle.model, name, weights.get());
   } catch (const FormatError& e) {
     throw FormatError(weights_path, "", "weights do not fit " + name + ": " + e.what());
   }

@@ -70,11 +70,12 @@ SemanticBundle LoadSemanticBundle(const std::filesystem::path& dir) {
   }
   SemanticBundle bundle;
   bundle.metadata = SemanticBundleMetadataFromJson(ReadFile(json_path), json_path);
+  std::future<NamedTensors> weights = LoadWeightsInBackground(weights_path);
   bundle.model = CreateSemanticModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
   LoadOptions options;
   options.strict = true;
   try {
-    LoadStateDict(*bundle.model, LoadWeights(weights_path), options);
+    LoadStateDict(*bundle.model, weights.get(), options);
   } catch (const FormatError& e) {
     throw FormatError(weights_path, "", std::string("weights do not fit ") + bundle.metadata.architecture + ": " + e.what());
   }

@@ -64,6 +64,10 @@ NamedTensors Load(const std::filesystem::path& path, bool shapes_only) {
 }  // namespace
 
 NamedTensors LoadWeights(const std::filesystem::path& path) { return Load(path, false); }
+
+std::future<NamedTensors> LoadWeightsInBackground(const std::filesystem::path& path) {
+  return std::async(std::launch::async, [path] { return LoadWeights(path); });
+}
 NamedTensors LoadWeightShapes(const std::filesystem::path& path) { return Load(path, true); }
 
 std::string DescribeWeights(const NamedTensors& tensors) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <future>
 #include <map>
 #include <string>
 #include <vector>
@@ -34,6 +35,9 @@ inline constexpr const char* kCheckpointModelPrefix = "model.";
 //  - .safetensors: every tensor, metadata = __metadata__.
 //  - segtune checkpoint: only the "model." tensors, with the prefix stripped; metadata = __metadata__.
 NamedTensors LoadWeights(const std::filesystem::path& path);
+// LoadWeights on a thread of its own, for reading the file while the caller builds the model (a fresh
+// model's random initialisation and a cold file's reads take 0.05-0.25 s each). get() rethrows.
+std::future<NamedTensors> LoadWeightsInBackground(const std::filesystem::path& path);
 // As LoadWeights, but a .pth file's tensors are meta tensors (names, dtypes, shapes, no data): what
 // `weights info` needs, without inflating or copying tensor data.
 NamedTensors LoadWeightShapes(const std::filesystem::path& path);

@@ -4,6 +4,7 @@
 // mapping's flags) to $SEGTUNE_TEST_SMAPS_OUT and the environment as the process then sees it, one
 // variable per line, to $SEGTUNE_TEST_ENVIRON_OUT (not /proc/self/environ: glibc splits
 // GLIBC_TUNABLES in place there as it reads it). Never part of segtune itself.
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -19,8 +20,7 @@ void Copy(const char* from, const char* to_variable) {
   copy << in.rdbuf();
 }
 
-// A preloaded library is finalised last, after main() returned and the plugin (if any) was loaded.
-__attribute__((destructor)) void DumpMaps() {
+void DumpMaps() {
   Copy("/proc/self/maps", "SEGTUNE_TEST_MAPS_OUT");
   Copy("/proc/self/smaps", "SEGTUNE_TEST_SMAPS_OUT");
   if (const char* to = std::getenv("SEGTUNE_TEST_ENVIRON_OUT")) {
@@ -29,4 +29,15 @@ __attribute__((destructor)) void DumpMaps() {
   }
 }
 
+// A preloaded library is finalised last, after main() returned and the plugin (if any) was loaded.
+__attribute__((destructor)) void DumpMapsAtExit() { DumpMaps(); }
+
 }  // namespace
+
+// After a verb that loaded LibTorch, segtune ends with _Exit (cli/main.cpp), which runs no
+// destructors: this one stands in for libc's, dumps, then ends the process as _Exit does.
+extern "C" [[noreturn]] void _Exit(int status) {
+  DumpMaps();
+  ::syscall(SYS_exit_group, status);
+  __builtin_unreachable();
+}
