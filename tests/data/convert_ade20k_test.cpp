@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <opencv2/imgcodecs.hpp>
 
 #include "convert_test_util.h"
@@ -264,7 +265,81 @@ TEST(ConvertAde20k, ReadsTheFullDatasetsSegPngClassesAndInstances) {
   EXPECT_EQ(IgnoredPixels(d.coco.images[0]), uint64_t(kW * 8 - 25));
   EXPECT_EQ(AnnotationsOf(d, 7, "1").size(), 0u) << "part masks are not read";
   EXPECT_TRUE(Warned(report, "ADE_train_00000002.jpg: no annotation ADE_train_00000002_seg.png beside it; image left out"));
-  EXPECT_TRUE(Warned(report, "index_ade20k.pkl, a Python pickle segtune does not read"));
+  EXPECT_TRUE(Warned(report, "no index_ade20k.pkl in it or in the three folders above it"));
+}
+
+// index_ade20k.pkl written by Python's pickle and numpy (tests/data/ade20k_index_fixture.py).
+void WriteIndex(const fs::path& file, int protocol, const std::string& kind, int count) {
+  const auto r = segtune::testing::RunPython("'" + segtune::testing::SourcePath("tests/data/ade20k_index_fixture.py") + "' '" +
+                                             file.string() + "' " + std::to_string(protocol) + " " + kind + " " +
+                                             std::to_string(count));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+}
+
+TEST(ConvertAde20k, FullDatasetClassNamesComeFromIndexAde20kPklAsPythonWritesIt) {
+  TempDir dir;
+  const fs::path root = FullFixture(dir);
+  for (const int protocol : {2, 3, 4, 5}) {
+    for (const std::string kind : {"list", "object", "unicode"}) {
+      SCOPED_TRACE("protocol " + std::to_string(protocol) + ", objectnames as " + kind);
+      WriteIndex(root / "index_ade20k.pkl", protocol, kind, 3000);
+      segtune::ConversionReport report;
+      // From the release's root and from a split folder below it (the index is three levels up).
+      for (const fs::path& input : {root, root / "images/ADE/training"}) {
+        const segtune::LabeledDataset d = Read(input, &report);
+        ASSERT_FALSE(d.coco.categories.empty());
+        std::map<int64_t, std::string> names;
+        for (const auto& c : d.coco.categories) names[c.id] = c.name;
+        EXPECT_EQ(names[165], "name 165") << "class v is objectnames[v - 1]";
+        if (input == root) EXPECT_EQ(names[2978], "café, coffee shop");
+      }
+      EXPECT_FALSE(Warned(report, "index_ade20k.pkl"));
+    }
+  }
+}
+
+TEST(ConvertAde20k, SharedNamesGetTheirClassAndAClassBeyondTheIndexIsAnError) {
+  TempDir dir;
+  const fs::path root = FullFixture(dir);
+  const fs::path seg = root / "images/ADE/validation/urban/street/ADE_val_00000001_seg.png";
+  WriteSeg(seg, [](cv::Mat* m) {  // Classes 7 and 8 are both "rock" in the fixture's index.
+    m->setTo(Seg(7, 1));
+    (*m)(cv::Rect(0, 0, 4, 4)).setTo(Seg(8, 2));
+  });
+  WriteIndex(root / "index_ade20k.pkl", 4, "list", 3000);
+  segtune::ConversionReport report;
+  std::map<int64_t, std::string> names;
+  for (const auto& c : Read(root, &report).coco.categories) names[c.id] = c.name;
+  EXPECT_EQ(names[7], "rock (7)");
+  EXPECT_EQ(names[8], "rock (8)");
+  EXPECT_EQ(names[165], "name 165");
+  WriteIndex(root / "index_ade20k.pkl", 4, "list", 200);  // Fewer names than class 2978 needs.
+  const std::string e = ErrorOf([&] { Read(root, &report); });
+  EXPECT_NE(e.find("ADE_train_00000001_seg.png"), std::string::npos) << e;
+  EXPECT_NE(e.find("class 2978 but " + (root / "index_ade20k.pkl").string() + " names 200 classes"), std::string::npos) << e;
+}
+
+TEST(ConvertAde20k, AnIndexThatIsNotADictOfNamesIsAnErrorNamingIt) {
+  using namespace std::string_literals;
+  TempDir dir;
+  const fs::path root = FullFixture(dir);
+  const fs::path index = root / "index_ade20k.pkl";
+  const struct {
+    std::string bytes, message;
+  } cases[] = {
+      {"\x80\x02]q\x00."s, "holds a list, expected a dict"},
+      {"\x80\x02}q\x00."s, "the dict has no \"objectnames\""},
+      {"\x80\x02}(X\x0b\x00\x00\x00objectnamesK\x05u."s, "objectnames is a int, expected a list of str"},
+      {"\x80\x02}(X\x0b\x00\x00\x00objectnames]K\x05" "au."s, "objectnames[0] is a int, expected a str"},
+      {"\x80\x02}(X\x0b\x00\x00\x00objectnames"s, "truncated"},
+  };
+  for (const auto& c : cases) {
+    segtune::WriteFileAtomic(index, c.bytes);
+    segtune::ConversionReport report;
+    const std::string e = ErrorOf([&] { Read(root, &report); });
+    EXPECT_NE(e.find(index.string()), std::string::npos) << e;
+    EXPECT_NE(e.find(c.message), std::string::npos) << c.message << " | " << e;
+  }
 }
 
 TEST(ConvertAde20k, AGraySegPngIsAnErrorNamingTheFile) {

@@ -92,3 +92,73 @@ TEST(Unpickler, SelfReferencingValuesAreFreedWithTheResult) {
 
 }  // namespace
 }  // namespace segtune
+
+namespace segtune {
+namespace {
+
+using namespace std::string_literals;
+
+PickleValuePtr Plain(const std::string& bytes, const UnpickleOptions& options = {}) {
+  return Unpickle(
+      bytes, [](const PickleValue&) -> PickleValuePtr { throw FormatError("no persistent ids here"); }, "x.pkl",
+      options);
+}
+
+TEST(Unpickler, ObjectsKeepTheStateBuildGivesThem) {
+  // __main__.K.__new__(K) then BUILD {'a': 1}: how numpy arrays carry their contents.
+  const PickleValuePtr v = Plain("\x80\x02" "c__main__\nK\n)\x81}(X\x01\x00\x00\x00" "aK\x01" "ub."s);
+  ASSERT_EQ(v->kind, PickleValue::Kind::kObject);
+  EXPECT_EQ(v->text, "__main__.K");
+  ASSERT_TRUE(v->state);
+  ASSERT_EQ(v->state->kind, PickleValue::Kind::kDict);
+  ASSERT_TRUE(v->state->Get("a"));
+  EXPECT_EQ(v->state->Get("a")->integer, 1);
+}
+
+TEST(Unpickler, BytesAboveTheKeptSizeAreCountedNotCopied) {
+  const std::string pickle = "\x80\x03" "C\x05hello."s;
+  EXPECT_EQ(Plain(pickle)->text, "hello");
+  EXPECT_EQ(Plain(pickle)->integer, 5);
+  UnpickleOptions options;
+  options.max_kept_bytes = 4;
+  const PickleValuePtr dropped = Plain(pickle, options);
+  EXPECT_EQ(dropped->kind, PickleValue::Kind::kBytes);
+  EXPECT_EQ(dropped->text, "");
+  EXPECT_EQ(dropped->integer, 5);
+}
+
+TEST(Unpickler, ReadsProtocol5BytearraysAndSetsAsListsInOrder) {
+  const PickleValuePtr bytes = Plain("\x80\x05\x96\x03\x00\x00\x00\x00\x00\x00\x00" "abc."s);
+  EXPECT_EQ(bytes->kind, PickleValue::Kind::kBytes);
+  EXPECT_EQ(bytes->text, "abc");
+  const PickleValuePtr set = Plain("\x80\x04\x8f(K\x02K\x01\x90."s);
+  ASSERT_EQ(set->kind, PickleValue::Kind::kList);
+  ASSERT_EQ(set->items.size(), 2u);
+  EXPECT_EQ(set->items[0]->integer, 2);
+  const PickleValuePtr frozen = Plain("\x80\x04(K\x07\x91."s);
+  ASSERT_EQ(frozen->kind, PickleValue::Kind::kList);
+  EXPECT_EQ(frozen->items.at(0)->integer, 7);
+}
+
+TEST(Unpickler, Protocol2BytesAreLatin1EncodedStrs) {
+  // Python 3 at protocol 2: b'\x00\xff' is _codecs.encode('\x00\xff', 'latin1').
+  const PickleValuePtr v = Plain("\x80\x02" "c_codecs\nencode\nX\x03\x00\x00\x00\x00\xc3\xbf" "X\x06\x00\x00\x00" "latin1\x86R."s);
+  ASSERT_EQ(v->kind, PickleValue::Kind::kBytes);
+  EXPECT_EQ(v->text, "\x00\xff"s);
+}
+
+TEST(Unpickler, MoreValuesThanTheBoundIsAnError) {
+  UnpickleOptions options;
+  options.max_values = 3;
+  const std::string four = "\x80\x02(K\x01K\x02K\x03l."s;  // Three ints and the list.
+  EXPECT_NO_THROW(Plain("\x80\x02(K\x01K\x02l."s, options));
+  try {
+    Plain(four, options);
+    ADD_FAILURE() << "accepted";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("more than 3 values"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace segtune

@@ -52,14 +52,16 @@ struct Arena {
     for (auto& v : values) {
       v->items.clear();
       v->entries.clear();
+      v->state.reset();
     }
   }
 };
 
 class Unpickler {
  public:
-  Unpickler(std::string_view data, const PersistentLoader& loader, const std::string& source)
-      : data_(data), loader_(loader), source_(source) {}
+  Unpickler(std::string_view data, const PersistentLoader& loader, const std::string& source,
+            const UnpickleOptions& options)
+      : data_(data), loader_(loader), source_(source), options_(options) {}
 
   PickleValuePtr Run() {
     while (true) {
@@ -130,6 +132,12 @@ class Unpickler {
     s->text = std::string(bytes);
     return s;
   }
+  PickleValuePtr MakeBytes(std::string_view bytes) {
+    auto b = New(Kind::kBytes);
+    if (bytes.size() <= options_.max_kept_bytes) b->text = std::string(bytes);
+    b->integer = static_cast<int64_t>(bytes.size());
+    return b;
+  }
   PickleValuePtr MakeInt(int64_t v) {
     auto i = New(Kind::kInt);
     i->integer = v;
@@ -160,10 +168,30 @@ class Unpickler {
     list.items.insert(list.items.end(), values.begin(), values.end());
   }
 
+  // The bytes a str of code points below 256 stands for (the str is UTF-8 here).
+  std::string Latin1(const std::string& utf8) {
+    std::string bytes;
+    bytes.reserve(utf8.size());
+    for (size_t i = 0; i < utf8.size(); ++i) {
+      const auto c = static_cast<unsigned char>(utf8[i]);
+      if (c < 0x80) {
+        bytes += static_cast<char>(c);
+      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size() && (static_cast<unsigned char>(utf8[i + 1]) & 0xC0) == 0x80) {
+        bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(utf8[++i]) & 0x3F));
+      } else {
+        Fail("_codecs.encode(..., 'latin1') of a str with characters above U+00FF");
+      }
+    }
+    return bytes;
+  }
+
   void Step();
   PickleValuePtr Reduce(const PickleValuePtr& callable, const PickleValuePtr& args);
   // A new value owned by the arena.
   PickleValuePtr New(Kind kind) {
+    if (arena_->values.size() >= options_.max_values) {
+      Fail("more than " + std::to_string(options_.max_values) + " values (a bound for this file)");
+    }
     arena_->values.push_back(PickleValue::Make(kind));
     return arena_->values.back();
   }
@@ -173,6 +201,7 @@ class Unpickler {
   std::string_view data_;
   const PersistentLoader& loader_;
   const std::string& source_;
+  const UnpickleOptions options_;
   size_t pos_ = 0;
   size_t op_pos_ = 0;
   uint8_t op_ = 0;
@@ -221,9 +250,22 @@ void Unpickler::Step() {
     case 0x8d: Push(MakeString(Kind::kString, Take(UnsignedLE(8)))); break;
     case 'T': Push(MakeString(Kind::kString, Take(UnsignedLE(4)))); break;  // BINSTRING (py2 str).
     case 'U': Push(MakeString(Kind::kString, Take(UnsignedLE(1)))); break;
-    case 'B': Push(MakeString(Kind::kBytes, Take(UnsignedLE(4)))); break;
-    case 'C': Push(MakeString(Kind::kBytes, Take(UnsignedLE(1)))); break;
-    case 0x8e: Push(MakeString(Kind::kBytes, Take(UnsignedLE(8)))); break;
+    case 'B': Push(MakeBytes(Take(UnsignedLE(4)))); break;
+    case 'C': Push(MakeBytes(Take(UnsignedLE(1)))); break;
+    case 0x8e:                                        // BINBYTES8
+    case 0x96: Push(MakeBytes(Take(UnsignedLE(8)))); break;  // BYTEARRAY8 (protocol 5): bytes here.
+    case 0x8f: Push(New(Kind::kList)); break;  // EMPTY_SET: a list here (order as written).
+    case 0x90: {                               // ADDITEMS
+      std::vector<PickleValuePtr> values = PopToMark();
+      AppendItems(*Top(), values);
+      break;
+    }
+    case 0x91: {  // FROZENSET
+      auto set = New(Kind::kList);
+      set->items = PopToMark();
+      Push(set);
+      break;
+    }
     case '}': Push(New(Kind::kDict)); break;
     case ']': Push(New(Kind::kList)); break;
     case ')': Push(MakeTuple({})); break;
@@ -304,9 +346,9 @@ void Unpickler::Step() {
       Push(object);
       break;
     }
-    case 'b': {  // BUILD: sets an object's state (OrderedDict._metadata, object __dict__): not needed.
-      Pop();
-      Top();
+    case 'b': {  // BUILD: an object's state (numpy's array contents); dicts' (OrderedDict._metadata) is dropped.
+      PickleValuePtr state = Pop();
+      if (Top()->kind == Kind::kObject) Top()->state = std::move(state);
       break;
     }
     case 'Q': {
@@ -377,6 +419,10 @@ PickleValuePtr Unpickler::Reduce(const PickleValuePtr& callable, const PickleVal
       if (a.empty() || a[0]->kind != Kind::kTensor) Fail(name + " without a tensor");
       return a[0];
     }
+    if (name == "_codecs.encode" && a.size() == 2 && a[0]->kind == Kind::kString && a[1]->kind == Kind::kString &&
+        (a[1]->text == "latin1" || a[1]->text == "latin-1")) {
+      return MakeBytes(Latin1(a[0]->text));  // Protocol 2's bytes: _codecs.encode(str of U+0000..U+00FF, 'latin1').
+    }
     if (name == "collections.OrderedDict" || name == "builtins.dict" || name == "__builtin__.dict") {
       auto dict = New(Kind::kDict);
       if (!a.empty() && a[0]->kind == Kind::kList) {  // OrderedDict([(k, v), ...])
@@ -397,7 +443,12 @@ PickleValuePtr Unpickler::Reduce(const PickleValuePtr& callable, const PickleVal
 }  // namespace
 
 PickleValuePtr Unpickle(std::string_view data, const PersistentLoader& load_persistent, const std::string& source) {
-  return Unpickler(data, load_persistent, source).Run();
+  return Unpickle(data, load_persistent, source, UnpickleOptions{});
+}
+
+PickleValuePtr Unpickle(std::string_view data, const PersistentLoader& load_persistent, const std::string& source,
+                        const UnpickleOptions& options) {
+  return Unpickler(data, load_persistent, source, options).Run();
 }
 
 }  // namespace segtune

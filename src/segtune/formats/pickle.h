@@ -1,5 +1,6 @@
 // A small Python unpickler for the subset of the pickle protocol (0-3 opcodes used by protocol 2
-// and torch.save) that torch.save writes into a zip archive's data.pkl (docs/formats.md §7). It
+// and torch.save) that torch.save writes into a zip archive's data.pkl (docs/formats.md §7), plus
+// what plain Python data pickled at protocols 4 and 5 uses (sets, bytearrays). It
 // builds a tree of plain values, without LibTorch: a storage is what the caller's persistent-id
 // callback (BINPERSID) returns, and a tensor is a record of the view the torch._utils._rebuild_*
 // globals describe (storage, offset, size, stride), checked to lie inside its storage; models/
@@ -7,6 +8,7 @@
 // training checkpoint with an optimizer or argparse.Namespace beside the model still loads.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -47,8 +49,11 @@ struct PickleValue {
   int64_t integer = 0;
   double real = 0;
   std::string text;                  // kString, kBytes; kGlobal/kObject: "module.name".
+  // kBytes: their length. Equal to text.size() unless UnpickleOptions::max_kept_bytes dropped them.
+  // (kInt, kBool: the value.)
   std::vector<PickleValuePtr> items;  // kTuple, kList; kObject: its constructor arguments.
   std::vector<std::pair<PickleValuePtr, PickleValuePtr>> entries;  // kDict, in insertion order.
+  PickleValuePtr state;              // kObject: what BUILD gave it (numpy: (version, shape, dtype, ...)).
   PickleStorage storage;             // kStorage.
   PickleTensor tensor;               // kTensor.
 
@@ -71,5 +76,17 @@ using PersistentLoader = std::function<PickleValuePtr(const PickleValue& pid)>;
 // reaching outside its storage).
 PickleValuePtr Unpickle(std::string_view data, const PersistentLoader& load_persistent,
                         const std::string& source);
+
+struct UnpickleOptions {
+  // bytes (and bytearrays) longer than this are not copied: kBytes with an empty text and `integer`
+  // = their length. For files whose large arrays the caller does not need (a 800 MB numpy array
+  // beside the list of names it reads).
+  size_t max_kept_bytes = SIZE_MAX;
+  // More values than this (each ~200 bytes of memory) is an error: a bound for files that are not
+  // torch.save's (whose size security.md already bounds).
+  size_t max_values = SIZE_MAX;
+};
+PickleValuePtr Unpickle(std::string_view data, const PersistentLoader& load_persistent, const std::string& source,
+                        const UnpickleOptions& options);
 
 }  // namespace segtune

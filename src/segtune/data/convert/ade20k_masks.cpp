@@ -10,6 +10,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/data/convert/ade20k_index.h"
 #include "segtune/data/convert/label_image.h"
 #include "segtune/data/convert/mask_annotations.h"
 #include "segtune/data/convert/mask_class_table.h"
@@ -150,10 +151,16 @@ MaskMeaningFn SceneParsingMeaning(const MaskClassTable* table, const LabelImage&
 
 // Full dataset: value = class * 256 + B; class 0 is unlabeled (ignored); one annotation per
 // (class, B), i.e. per object.
-MaskMeaningFn FullMeaning(std::set<int64_t>* seen) {
-  return [seen](int32_t v) {
+// `names` (null: no index found) is index_ade20k.pkl's objectnames: a class beyond it is an error.
+MaskMeaningFn FullMeaning(const std::vector<std::string>* names, const fs::path& index_file, const LabelImage& labels,
+                          const fs::path& mask, std::set<int64_t>* seen) {
+  return [=, &labels](int32_t v) {
     const int64_t cls = v / 256;
     if (cls == 0) return MaskMeaning{MaskMeaning::kIgnore};
+    if (names != nullptr && cls > static_cast<int64_t>(names->size())) {
+      throw FormatError(mask, FirstPixelOf(labels, v), "class " + std::to_string(cls) + " but " + index_file.string() +
+                        " names " + std::to_string(names->size()) + " classes (1 to " + std::to_string(names->size()) + ")");
+    }
     seen->insert(cls);
     return MaskMeaning{MaskMeaning::kObject, cls};
   };
@@ -174,12 +181,26 @@ std::map<std::string, std::string> LoadScenes(const fs::path& file) {
   return scenes;
 }
 
-void AddCategories(const std::optional<MaskClassTable>& table, const std::set<int64_t>& seen, CocoDataset* coco) {
+// `names`: the full dataset's objectnames (class v is names[v - 1]), or empty. A name two classes
+// share gets its class value appended, so that names stay unique.
+void AddCategories(const std::optional<MaskClassTable>& table, const std::vector<std::string>& names,
+                   const std::set<int64_t>& seen, CocoDataset* coco) {
   if (table) {
     for (size_t i = 1; i < table->classes.size(); ++i) coco->categories.push_back({int64_t(i), table->classes[i].name, "", {}});
     return;
   }
-  for (const int64_t v : seen) coco->categories.push_back({v, "class_" + std::to_string(v), "", {}});
+  std::map<std::string, int> uses;
+  for (const int64_t v : seen) {
+    if (!names.empty()) ++uses[names[static_cast<size_t>(v - 1)]];
+  }
+  for (const int64_t v : seen) {
+    if (names.empty()) {
+      coco->categories.push_back({v, "class_" + std::to_string(v), "", {}});
+      continue;
+    }
+    const std::string& name = names[static_cast<size_t>(v - 1)];
+    coco->categories.push_back({v, uses[name] > 1 ? name + " (" + std::to_string(v) + ")" : name, "", {}});
+  }
 }
 
 }  // namespace
@@ -210,6 +231,8 @@ LabeledDataset ReadAde20k(const fs::path& input, Ade20kLayout layout, Conversion
   const bool scene_parsing = layout == Ade20kLayout::kSceneParsing;
   std::optional<MaskClassTable> table;
   if (scene_parsing && !ObjectInfoFile(input).empty()) table = LoadAde20kObjectInfo(ObjectInfoFile(input));
+  const fs::path index_file = scene_parsing ? fs::path() : FindAde20kIndex(input);
+  const std::vector<std::string> names = index_file.empty() ? std::vector<std::string>() : LoadAde20kObjectNames(index_file);
   const std::map<std::string, std::string> scenes = LoadScenes(input / "sceneCategories.txt");
   LabeledDataset dataset;
   dataset.images_dir = input;
@@ -219,18 +242,21 @@ LabeledDataset ReadAde20k(const fs::path& input, Ade20kLayout layout, Conversion
     CheckMaskCoversPhoto(pair.photo, pair.mask, labels);
     CocoImage image = NewMaskImage(dataset, pair.file_name, labels);
     AddMaskAnnotations(labels, scene_parsing ? SceneParsingMeaning(table ? &*table : nullptr, labels, pair.mask, &seen)
-                                             : FullMeaning(&seen),
+                                             : FullMeaning(index_file.empty() ? nullptr : &names, index_file, labels,
+                                                           pair.mask, &seen),
                        &image, &dataset.coco);
     const auto scene = scenes.find(pair.photo.stem().string());
     if (scene != scenes.end()) image.extra["scene"] = scene->second;
     if (!pair.split.empty()) dataset.subset_of_image[image.id.text] = pair.split;
     dataset.coco.images.push_back(std::move(image));
   }
-  AddCategories(table, seen, &dataset.coco);
-  if (!table) {
-    report->Warn(input, "", scene_parsing ? "no objectInfo150.csv (or objectInfo150.txt): classes named class_<N> by their mask value"
-                                          : "class names are in index_ade20k.pkl, a Python pickle segtune does not read: "
-                                            "classes named class_<N> by their value (R / 10 * 256 + G)");
+  AddCategories(table, names, seen, &dataset.coco);
+  if (scene_parsing && !table) {
+    report->Warn(input, "", "no objectInfo150.csv (or objectInfo150.txt): classes named class_<N> by their mask value");
+  }
+  if (!scene_parsing && index_file.empty()) {
+    report->Warn(input, "", "no index_ade20k.pkl in it or in the three folders above it (the 2021 release has it at its "
+                            "root): classes named class_<N> by their value (R / 10 * 256 + G)");
   }
   return dataset;
 }

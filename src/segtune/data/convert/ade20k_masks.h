@@ -3,8 +3,8 @@
 //   annotations/<split>/ADE_*.png, 8-bit class indices, 0 = other/unlabeled (ignored), names from
 //   objectInfo150.csv (or the devkit's objectInfo150.txt), scenes from sceneCategories.txt;
 // - the full dataset (ADE20K_2016_07_26, ADE20K_2021_17_01): ADE_*.jpg with ADE_*_seg.png beside
-//   it, class = R / 10 * 256 + G, object instance from B. Its class names are in index_ade20k.pkl (a
-//   Python pickle, deliberately not parsed): categories are named class_<N>, with a warning.
+//   it, class = R / 10 * 256 + G, object instance from B. Class names from the release's
+//   index_ade20k.pkl (ade20k_index.h) when found; otherwise class_<N>, with a warning.
 // Part masks (_parts_N.png), per-object masks and attributes are not read.
 #pragma once
 
