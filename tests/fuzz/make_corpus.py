@@ -168,7 +168,7 @@ def label_maps():
                                  "item: { id: 2 name: 'bicycle' }\nitem < id: 3 name: \"car\" >; # comment\n")
     put("label_map", "background.pbtxt", 'item { id: 0 name: "background" } item { id: 1 name: "bottle" }')
     put("label_map", "binary.pb", field(1, 2, field(1, 2, b"cat") + field(2, 0, b"\x01")))
-    configs = os.path.join(ROOT, "tests", "engine", "testdata")
+    configs = os.path.join(ROOT, "tests", "config", "testdata")
     for name in sorted(os.listdir(configs)):
         if name.endswith(".config"):
             shutil.copyfile(os.path.join(configs, name), os.path.join(CORPUS, "pipeline_config", "seed-" + name))
@@ -219,6 +219,19 @@ def weights():
             put("pickle", name.replace(".pth", ".pkl"), z.read(pkl))
 
 
+def ade20k_index():
+    """Small index_ade20k.pkl dicts as Python and numpy pickle them (names as a list, a numpy object array
+    and a numpy unicode array; protocol 2 writes bytes as _codecs.encode, 5 as bytearrays)."""
+    import pickle
+    import numpy as np
+    names = ["-", "wall", "café"]
+    for protocol, kind, objectnames in ((2, "unicode", np.array(names)), (4, "list", names),
+                                        (5, "object", np.array(names, dtype=object))):
+        index = {"objectnames": objectnames, "objectPresence": np.arange(6, dtype=np.int64).reshape(3, 2),
+                 "wordnet_synonyms": [{"a"}, frozenset(["b"])], "filename": ["ADE_train_00000001.jpg"]}
+        put("pickle", "ade20k-index-p%d-%s.pkl" % (protocol, kind), pickle.dumps(index, protocol=protocol))
+
+
 def main():
     for sub in ("labelbox", "pipeline_config"):
         os.makedirs(os.path.join(CORPUS, sub), exist_ok=True)
@@ -229,6 +242,7 @@ def main():
     label_maps()
     images()
     weights()
+    ade20k_index()
 
 
 if __name__ == "__main__":
