@@ -9,6 +9,7 @@
 // Write: the same XML back; an annotation with an RLE becomes a <mask>, polygon parts become one
 // <polygon> each, box-only annotations a <box>; a prediction's score becomes an attribute `score`,
 // other single-valued annotation fields (VOC's difficult, pose, ...) attributes of their name.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <exception>
@@ -19,6 +20,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/number_text.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/parallel_for.h"
 #include "segtune/data/convert/cvat_mask_rle.h"
@@ -40,35 +42,36 @@ const std::string& Require(const XmlElement& e, const char* name, const fs::path
   return *value;
 }
 
-double ParseNumber(const std::string& text, const char* name, const fs::path& file, const std::string& where) {
-  char* end = nullptr;
-  const double v = std::strtod(text.c_str(), &end);
-  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v)) {
-    throw FormatError(file, where, std::string(name) + ": expected a number, got '" + text + "'");
+double ParseNumber(std::string_view text, const char* name, const fs::path& file, const std::string& where) {
+  double v = 0;
+  if (!ParseFiniteDouble(text, &v)) {
+    throw FormatError(file, where, std::string(name) + ": expected a number, got '" + std::string(text) + "'");
   }
   return v;
 }
 
-int ParseInt(const std::string& text, const char* name, const fs::path& file, const std::string& where) {
+int ParseInt(std::string_view text, const char* name, const fs::path& file, const std::string& where) {
   const double v = ParseNumber(text, name, file, where);
   if (v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0) {
-    throw FormatError(file, where, std::string(name) + ": expected an integer, got '" + text + "'");
+    throw FormatError(file, where, std::string(name) + ": expected an integer, got '" + std::string(text) + "'");
   }
   return int(v);
 }
 
 // "x0,y0;x1,y1;..." with at least 3 points.
-std::vector<double> ParsePoints(const std::string& text, const fs::path& file, const std::string& where) {
+std::vector<double> ParsePoints(std::string_view text, const fs::path& file, const std::string& where) {
   std::vector<double> xy;
+  xy.reserve(2 * (1 + std::count(text.begin(), text.end(), ';')));
   size_t at = 0;
   while (at < text.size()) {
     size_t end = text.find(';', at);
-    if (end == std::string::npos) end = text.size();
-    const std::string pair = text.substr(at, end - at);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view pair = text.substr(at, end - at);
     at = end + 1;
     const size_t comma = pair.find(',');
-    if (comma == std::string::npos || pair.find(',', comma + 1) != std::string::npos) {
-      throw FormatError(file, where, "points: expected 'x,y;x,y;...', got '" + pair + "' in '" + text.substr(0, 80) + "'");
+    if (comma == std::string_view::npos || pair.find(',', comma + 1) != std::string_view::npos) {
+      throw FormatError(file, where, "points: expected 'x,y;x,y;...', got '" + std::string(pair) + "' in '" +
+                        std::string(text.substr(0, 80)) + "'");
     }
     xy.push_back(ParseNumber(pair.substr(0, comma), "points", file, where));
     xy.push_back(ParseNumber(pair.substr(comma + 1), "points", file, where));
@@ -180,7 +183,7 @@ class CvatReader {
     return geometry;
   }
 
-  void ReadImage(const XmlElement& e, const std::map<const XmlElement*, ShapeGeometry>& geometry,
+  void ReadImage(const XmlElement& e, std::map<const XmlElement*, ShapeGeometry>& geometry,
                  std::set<std::string>* ids) {
     std::string where = "line " + std::to_string(e.line) + ": <image>";
     CocoImage image;
@@ -200,11 +203,11 @@ class CvatReader {
     int index = 0;
     for (const auto& shape : e.children) {
       const auto it = geometry.find(shape.get());
-      ReadShape(*shape, image, ++index, it == geometry.end() ? nullptr : &it->second);
+      ReadShape(*shape, image, ++index, it == geometry.end() ? nullptr : &it->second);  // Takes its segmentation.
     }
   }
 
-  void ReadShape(const XmlElement& s, const CocoImage& image, int index, const ShapeGeometry* geometry) {
+  void ReadShape(const XmlElement& s, const CocoImage& image, int index, ShapeGeometry* geometry) {
     const std::string where = ShapeWhere(s, image.file_name, index);
     if (s.name != "box" && s.name != "polygon" && s.name != "mask") {
       report_->Warn(file_, where, "<" + s.name + "> has no COCO counterpart; skipped");
@@ -220,7 +223,7 @@ class CvatReader {
     if (s.name != "box") {
       if (geometry == nullptr) throw Error(file_.string() + ": " + where + ": internal: shape geometry not computed");
       if (geometry->error) std::rethrow_exception(geometry->error);
-      a.bbox = geometry->bbox, a.area = geometry->area, a.segmentation = geometry->segmentation;
+      a.bbox = geometry->bbox, a.area = geometry->area, a.segmentation = std::move(geometry->segmentation);
     }
     ReadExtra(s, where, &a);
     dataset_.coco.annotations.push_back(std::move(a));

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "segtune/core/error.h"
+#include "segtune/core/number_text.h"
 
 namespace segtune {
 namespace {
@@ -21,12 +22,6 @@ std::vector<std::string_view> Tokens(std::string_view line) {
   return tokens;
 }
 
-bool ParseNumber(std::string_view token, double* value) {
-  if (!token.empty() && token[0] == '+') token.remove_prefix(1);
-  const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), *value);
-  return ec == std::errc() && end == token.data() + token.size() && std::isfinite(*value);
-}
-
 YoloObject ParseLine(std::string_view line, const std::filesystem::path& file, int number, int num_classes) {
   const auto where = "line " + std::to_string(number);
   const std::vector<std::string_view> tokens = Tokens(line);
@@ -39,7 +34,7 @@ YoloObject ParseLine(std::string_view line, const std::filesystem::path& file, i
   object.line = number;
   object.segment = n != 4;
   double class_value = 0;
-  if (!ParseNumber(tokens[0], &class_value) || class_value != std::floor(class_value)) {
+  if (!ParseFiniteDouble(tokens[0], &class_value) || class_value != std::floor(class_value)) {
     throw FormatError(file, where, "class '" + std::string(tokens[0]) + "': expected an integer class id");
   }
   if (class_value < 0 || class_value >= num_classes) {
@@ -50,7 +45,7 @@ YoloObject ParseLine(std::string_view line, const std::filesystem::path& file, i
   object.values.resize(n);
   for (size_t i = 0; i < n; ++i) {
     double& v = object.values[i];
-    if (!ParseNumber(tokens[i + 1], &v)) {
+    if (!ParseFiniteDouble(tokens[i + 1], &v)) {
       throw FormatError(file, where, "field " + std::to_string(i + 2) + " '" + std::string(tokens[i + 1]) + "': expected a number");
     }
     if (v < -1e-6 || v > 1 + 1e-6) {
