@@ -80,6 +80,15 @@ class ChunkReader {
   bool done_ = false;
 };
 
+// A PLTE chunk's entries as 0xRRGGBB.
+std::vector<uint32_t> PaletteColours(std::string_view plte) {
+  std::vector<uint32_t> palette;
+  for (size_t i = 0; i + 2 < plte.size(); i += 3) {
+    palette.push_back(uint32_t(uint8_t(plte[i])) << 16 | uint32_t(uint8_t(plte[i + 1])) << 8 | uint8_t(plte[i + 2]));
+  }
+  return palette;
+}
+
 int Paeth(int a, int b, int c) {
   const int p = a + b - c, pa = std::abs(p - a), pb = std::abs(p - b), pc = std::abs(p - c);
   return pa <= pb && pa <= pc ? a : pb <= pc ? b : c;
@@ -194,10 +203,7 @@ std::optional<PngSamples> DecodePngSamples(std::string_view png, const std::stri
     } else {
       data_ended = seen_data;
       if (chunk.type == "PLTE") {
-        for (size_t i = 0; i + 2 < chunk.data.size(); i += 3) {
-          image.palette.push_back(uint32_t(uint8_t(chunk.data[i])) << 16 | uint32_t(uint8_t(chunk.data[i + 1])) << 8 |
-                                  uint8_t(chunk.data[i + 2]));
-        }
+        image.palette = PaletteColours(chunk.data);
       } else if (chunk.type == "tRNS") {
         image.transparency = true;
       } else if (chunk.type == "eXIf") {
@@ -242,6 +248,16 @@ std::optional<PngSamples> DecodePngSamples(std::string_view png, const std::stri
     }
   }
   return image;
+}
+
+std::vector<uint32_t> ReadPngPalette(std::string_view png, const std::string& source, const std::string& key) {
+  ChunkReader reader(png, source, key);
+  if (png.substr(0, kSignature.size()) != kSignature) reader.Fail("expected, found other bytes");
+  Chunk chunk;
+  while (reader.Next(&chunk) && chunk.type != "IDAT") {
+    if (chunk.type == "PLTE") return PaletteColours(chunk.data);
+  }
+  return {};
 }
 
 }  // namespace segtune

@@ -40,4 +40,8 @@ struct PngSamples {
 // nullopt for an interlaced PNG. Throws FormatError if `png` is not a well-formed PNG.
 std::optional<PngSamples> DecodePngSamples(std::string_view png, const std::string& source, const std::string& key);
 
+// The PLTE entries (0xRRGGBB by index) of any PNG, interlaced ones included; empty if it has none.
+// Reads chunks up to the image data only (CRCs checked as above).
+std::vector<uint32_t> ReadPngPalette(std::string_view png, const std::string& source, const std::string& key);
+
 }  // namespace segtune

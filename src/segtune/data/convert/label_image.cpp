@@ -6,7 +6,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/data/image_decode.h"
-#include "segtune/formats/byte_order.h"
+#include "segtune/formats/png_decode.h"
 
 namespace segtune {
 namespace {
@@ -48,55 +48,44 @@ LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, 
 
 namespace {
 
-// Palette PNG pixels (decoded by OpenCV as colours) back to their indices. A colour listed twice
-// in the palette maps to its first index (the two cannot be told apart after decoding).
-LabelImage FromPalette(const cv::Mat& bgr, const std::vector<uint32_t>& palette, const fs::path& path) {
+bool IsPng(std::string_view bytes) { return bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8); }
+
+// A gray or palette PNG's samples as class indices: palette indices themselves (not their colours, so
+// a colour listed twice keeps both indices), gray values at their stored depth (1-, 2-, 4-bit values
+// as 0..1, 0..3, 0..15). nullopt for what formats/png_decode.h leaves to OpenCV (interlaced) and for
+// colour types that hold no index (RGB, alpha), which the caller reports.
+std::optional<LabelImage> PngIndices(std::string_view png, const fs::path& path, bool allow_16bit) {
+  const std::optional<PngSamples> samples = DecodePngSamples(png, path.string(), "");
+  if (!samples || (samples->colour_type != 0 && samples->colour_type != 3)) return std::nullopt;
+  if (samples->bit_depth == 16 && !allow_16bit) throw FormatError(path, "", "expected 8-bit pixels (class indices)");
+  return LabelImage{samples->width, samples->height, std::vector<int32_t>(samples->samples.begin(), samples->samples.end())};
+}
+
+// An interlaced palette PNG's pixels, which OpenCV decodes to colours, back to indices. A colour
+// listed twice maps to its first index: the two cannot be told apart after decoding.
+LabelImage FromPalette(const cv::Mat& decoded, const std::vector<uint32_t>& palette, const fs::path& path) {
+  cv::Mat bgr = decoded;
+  if (decoded.channels() == 4) cv::cvtColor(decoded, bgr, cv::COLOR_BGRA2BGR);
+  if (bgr.channels() != 3) throw FormatError(path, "", "palette PNG not decoded to colours: its indices cannot be recovered");
   std::unordered_map<uint32_t, int> index;
   for (size_t i = 0; i < palette.size(); ++i) index.emplace(palette[i], static_cast<int>(i));
   return IndexByColour(bgr, index, path, "PNG palette");
 }
 
-// 255 / (2^depth - 1) for a gray PNG of bit depth 1, 2 or 4; 1 otherwise.
-int LowBitGrayScale(std::string_view png) {
-  if (png.size() < 26 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8) || png[25] != 0) return 1;
-  const int depth = uint8_t(png[24]);
-  return depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
-}
-
 }  // namespace
-
-std::optional<std::vector<uint32_t>> PngPalette(std::string_view png) {
-  if (png.size() < 33 || png.substr(0, 8) != std::string_view("\x89PNG\r\n\x1a\n", 8) || png[25] != 3) return std::nullopt;
-  size_t at = 8;
-  while (at + 12 <= png.size()) {
-    const uint32_t length = Be32(png, at);
-    const std::string_view type = png.substr(at + 4, 4);
-    if (at + 12 + size_t(length) > png.size() || type == "IDAT") break;
-    if (type == "PLTE") {
-      std::vector<uint32_t> palette;
-      for (uint32_t i = 0; i + 2 < length; i += 3) {
-        const size_t p = at + 8 + i;
-        palette.push_back(uint32_t(uint8_t(png[p])) << 16 | uint32_t(uint8_t(png[p + 1])) << 8 | uint8_t(png[p + 2]));
-      }
-      return palette;
-    }
-    at += 12 + size_t(length);
-  }
-  return std::nullopt;
-}
 
 LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
   const std::string bytes = ReadFile(path);
-  const cv::Mat m = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, path.string(), "");
-  if (const auto palette = PngPalette(bytes)) {
-    cv::Mat bgr = m;
-    if (m.channels() == 4) cv::cvtColor(m, bgr, cv::COLOR_BGRA2BGR);
-    if (bgr.channels() != 3) throw FormatError(path, "", "palette PNG not decoded to colours: its indices cannot be recovered");
-    return FromPalette(bgr, *palette, path);
+  if (IsPng(bytes)) {
+    if (std::optional<LabelImage> indices = PngIndices(bytes, path, allow_16bit)) return std::move(*indices);
   }
-  // libpng (under OpenCV) widens 1-, 2- and 4-bit gray to 8 bits by repeating the bits: value 1 of
-  // a 1-bit mask arrives as 255, which would read as ignore. Scale back to the stored values.
-  const int low_bit_scale = LowBitGrayScale(bytes);
+  // Interlaced PNGs and other formats through OpenCV: libpng widens 1-, 2- and 4-bit gray to 8 bits by
+  // repeating the bits (value 1 of a 1-bit mask arrives as 255, which would read as ignore), so those
+  // are scaled back; palette PNGs arrive as colours, whose indices are gone.
+  const cv::Mat m = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, path.string(), "");
+  if (IsPng(bytes) && bytes.size() > 25 && bytes[25] == 3) return FromPalette(m, ReadPngPalette(bytes, path.string(), ""), path);
+  const int depth = IsPng(bytes) && bytes.size() > 25 && bytes[25] == 0 ? uint8_t(bytes[24]) : 8;
+  const int low_bit_scale = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
   if (m.channels() != 1) {
     throw FormatError(path, "", "a " + std::to_string(m.channels()) + "-channel image: expected an 8-bit class-index "
                       "(gray or palette) PNG; colour masks need a colour table (labelmap.txt or class_dict.csv)");

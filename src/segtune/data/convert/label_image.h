@@ -24,7 +24,8 @@ struct LabelImage {
   std::vector<int32_t> values;  // Row-major.
 };
 
-// A class-index mask: 8-bit gray values as they are; a palette PNG's pixels as palette indices;
+// A class-index mask: 8-bit gray values as they are; a palette PNG's pixels as palette indices (as
+// stored: two entries of one colour stay two classes); 1-, 2- and 4-bit gray as stored (0..15);
 // 16-bit gray only when `allow_16bit` (Cityscapes instanceIds). Throws FormatError naming the file
 // for other kinds (RGB without a palette, alpha) or undecodable bytes.
 LabelImage ReadIndexMask(const std::filesystem::path& path, bool allow_16bit);
@@ -42,9 +43,6 @@ LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, 
 // (integer division) and B tells its object (instance) apart from others. Each value is
 // class * 256 + B. Throws FormatError naming the file for a gray, 16-bit or undecodable image.
 LabelImage ReadAde20kSegMask(const std::filesystem::path& path);
-
-// The palette of a palette PNG (colour type 3), as 0xRRGGBB by index; nullopt for other PNGs.
-std::optional<std::vector<uint32_t>> PngPalette(std::string_view png);
 
 // One RLE (pycocotools layout) per value present in the image, made in one pass.
 std::map<int32_t, Rle> RlesByValue(const LabelImage& image);
