@@ -106,6 +106,17 @@ TEST(PngDecode, PngsOpenCvWroteDecodeToTheirPixels) {
   }
 }
 
+TEST(PngDecode, LayoutIsReadFromIhdrAlone) {
+  const auto layout = ReadPngLayout(MakePng({4, 4, 3, 4, 1, std::string(6, '\0')}, ""));
+  ASSERT_TRUE(layout.has_value());
+  EXPECT_EQ(layout->colour_type, 3);
+  EXPECT_EQ(layout->bit_depth, 4);
+  EXPECT_TRUE(layout->interlaced);
+  EXPECT_FALSE(ReadPngLayout(MakePng({4, 4, 0, 8}, "")).value().interlaced);
+  EXPECT_FALSE(ReadPngLayout("\xff\xd8\xff\xe0 a JPEG").has_value());
+  EXPECT_FALSE(ReadPngLayout(std::string("\x89PNG\r\n\x1a\n", 8)).has_value());  // No IHDR.
+}
+
 TEST(PngDecode, InterlacedPngsAreLeftToTheCaller) {
   EXPECT_FALSE(DecodePngSamples(MakePng({4, 4, 0, 8, 1}, std::string(40, '\0')), "adam7.png", "").has_value());
 }

@@ -48,8 +48,9 @@ std::optional<cv::Mat> DecodePngAsOpenCvWould(std::string_view bytes, const Imag
   const bool ignore_orientation = unchanged || (flags & cv::IMREAD_IGNORE_ORIENTATION) != 0;
   const int mode = unchanged ? cv::IMREAD_UNCHANGED : flags & ~cv::IMREAD_IGNORE_ORIENTATION;
   if (mode != cv::IMREAD_UNCHANGED && mode != cv::IMREAD_COLOR && mode != cv::IMREAD_GRAYSCALE) return std::nullopt;
-  // Decided from IHDR (the first chunk: CheckImageHeader has read it) before decoding anything.
-  if (!Converts(mode, uint8_t(bytes[25]), uint8_t(bytes[24]))) return std::nullopt;
+  // Decided from IHDR before decoding anything.
+  const std::optional<PngLayout> layout = ReadPngLayout(bytes);
+  if (!layout || !Converts(mode, layout->colour_type, layout->bit_depth)) return std::nullopt;
   const std::optional<PngSamples> png = DecodePngSamples(bytes, source, key);
   if (!png || png->transparency || (png->exif && !ignore_orientation)) return std::nullopt;
   const int w = png->width, h = png->height, type = png->colour_type, depth = png->bit_depth;

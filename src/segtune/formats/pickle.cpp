@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "segtune/core/error.h"
+#include "segtune/core/printable.h"
 
 namespace segtune {
 
@@ -172,15 +173,11 @@ class Unpickler {
   std::string Latin1(const std::string& utf8) {
     std::string bytes;
     bytes.reserve(utf8.size());
-    for (size_t i = 0; i < utf8.size(); ++i) {
-      const auto c = static_cast<unsigned char>(utf8[i]);
-      if (c < 0x80) {
-        bytes += static_cast<char>(c);
-      } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size() && (static_cast<unsigned char>(utf8[i + 1]) & 0xC0) == 0x80) {
-        bytes += static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(utf8[++i]) & 0x3F));
-      } else {
-        Fail("_codecs.encode(..., 'latin1') of a str with characters above U+00FF");
-      }
+    char32_t c = 0;
+    for (size_t i = 0, n = 0; i < utf8.size(); i += n) {
+      n = Utf8SequenceAt(utf8, i, &c);
+      if (n == 0 || c > 0xFF) Fail("_codecs.encode(..., 'latin1') of a str with characters above U+00FF");
+      bytes += static_cast<char>(c);
     }
     return bytes;
   }

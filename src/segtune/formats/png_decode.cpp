@@ -250,6 +250,14 @@ std::optional<PngSamples> DecodePngSamples(std::string_view png, const std::stri
   return image;
 }
 
+std::optional<PngLayout> ReadPngLayout(std::string_view png) {
+  if (png.size() < kSignature.size() + 21 || png.substr(0, kSignature.size()) != kSignature ||
+      png.substr(12, 4) != "IHDR") {
+    return std::nullopt;
+  }
+  return PngLayout{uint8_t(png[25]), uint8_t(png[24]), png[28] == 1};
+}
+
 std::vector<uint32_t> ReadPngPalette(std::string_view png, const std::string& source, const std::string& key) {
   ChunkReader reader(png, source, key);
   if (png.substr(0, kSignature.size()) != kSignature) reader.Fail("expected, found other bytes");

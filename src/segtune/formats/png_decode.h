@@ -40,6 +40,16 @@ struct PngSamples {
 // nullopt for an interlaced PNG. Throws FormatError if `png` is not a well-formed PNG.
 std::optional<PngSamples> DecodePngSamples(std::string_view png, const std::string& source, const std::string& key);
 
+// A PNG's colour type, bit depth and interlacing as its IHDR (which must be the first chunk)
+// declares them; nullopt if `png` does not start with the PNG signature and an IHDR. Reads the first
+// 29 bytes only and checks nothing else: for deciding how to decode before decoding.
+struct PngLayout {
+  int colour_type = 0;
+  int bit_depth = 0;
+  bool interlaced = false;
+};
+std::optional<PngLayout> ReadPngLayout(std::string_view png);
+
 // The PLTE entries (0xRRGGBB by index) of any PNG, interlaced ones included; empty if it has none.
 // Reads chunks up to the image data only (CRCs checked as above).
 std::vector<uint32_t> ReadPngPalette(std::string_view png, const std::string& source, const std::string& key);

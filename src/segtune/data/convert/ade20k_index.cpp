@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "segtune/core/error.h"
+#include "segtune/formats/byte_order.h"
 #include "segtune/formats/pickle.h"
 
 namespace segtune {
@@ -144,8 +145,7 @@ class NamesReader {
     const auto* bytes = reinterpret_cast<const unsigned char*>(data.text.data());
     for (int64_t i = 0; i < count; ++i) {
       for (int64_t k = 0; k < width; ++k) {
-        const unsigned char* u = bytes + 4 * (i * width + k);
-        const uint32_t c = u[0] | (uint32_t(u[1]) << 8) | (uint32_t(u[2]) << 16) | (uint32_t(u[3]) << 24);
+        const uint32_t c = Le32(bytes + 4 * (i * width + k));
         if (c == 0) break;
         if (c > 0x10FFFF || (c >= 0xD800 && c < 0xE000)) Fail("objectnames[" + std::to_string(i) + "]: not a Unicode character");
         AppendUtf8(c, &out[static_cast<size_t>(i)]);

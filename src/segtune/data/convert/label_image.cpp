@@ -48,15 +48,12 @@ LabelImage IndexByColour(const cv::Mat& bgr, const std::unordered_map<uint32_t, 
 
 namespace {
 
-bool IsPng(std::string_view bytes) { return bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8); }
-
-// A gray or palette PNG's samples as class indices: palette indices themselves (not their colours, so
-// a colour listed twice keeps both indices), gray values at their stored depth (1-, 2-, 4-bit values
-// as 0..1, 0..3, 0..15). nullopt for what formats/png_decode.h leaves to OpenCV (interlaced) and for
-// colour types that hold no index (RGB, alpha), which the caller reports.
+// A non-interlaced gray or palette PNG's samples as class indices: palette indices themselves (not
+// their colours, so a colour listed twice keeps both indices), gray values at their stored depth (1-,
+// 2-, 4-bit values as 0..1, 0..3, 0..15). nullopt if formats/png_decode.h leaves the PNG to OpenCV.
 std::optional<LabelImage> PngIndices(std::string_view png, const fs::path& path, bool allow_16bit) {
   const std::optional<PngSamples> samples = DecodePngSamples(png, path.string(), "");
-  if (!samples || (samples->colour_type != 0 && samples->colour_type != 3)) return std::nullopt;
+  if (!samples) return std::nullopt;
   if (samples->bit_depth == 16 && !allow_16bit) throw FormatError(path, "", "expected 8-bit pixels (class indices)");
   return LabelImage{samples->width, samples->height, std::vector<int32_t>(samples->samples.begin(), samples->samples.end())};
 }
@@ -76,15 +73,16 @@ LabelImage FromPalette(const cv::Mat& decoded, const std::vector<uint32_t>& pale
 
 LabelImage ReadIndexMask(const fs::path& path, bool allow_16bit) {
   const std::string bytes = ReadFile(path);
-  if (IsPng(bytes)) {
+  const std::optional<PngLayout> png = ReadPngLayout(bytes);
+  if (png && !png->interlaced && (png->colour_type == 0 || png->colour_type == 3)) {  // The types that hold indices.
     if (std::optional<LabelImage> indices = PngIndices(bytes, path, allow_16bit)) return std::move(*indices);
   }
   // Interlaced PNGs and other formats through OpenCV: libpng widens 1-, 2- and 4-bit gray to 8 bits by
   // repeating the bits (value 1 of a 1-bit mask arrives as 255, which would read as ignore), so those
   // are scaled back; palette PNGs arrive as colours, whose indices are gone.
   const cv::Mat m = DecodeImageBytes(bytes, cv::IMREAD_UNCHANGED | cv::IMREAD_IGNORE_ORIENTATION, path.string(), "");
-  if (IsPng(bytes) && bytes.size() > 25 && bytes[25] == 3) return FromPalette(m, ReadPngPalette(bytes, path.string(), ""), path);
-  const int depth = IsPng(bytes) && bytes.size() > 25 && bytes[25] == 0 ? uint8_t(bytes[24]) : 8;
+  if (png && png->colour_type == 3) return FromPalette(m, ReadPngPalette(bytes, path.string(), ""), path);
+  const int depth = png && png->colour_type == 0 ? png->bit_depth : 8;
   const int low_bit_scale = depth == 1 ? 255 : depth == 2 ? 85 : depth == 4 ? 17 : 1;
   if (m.channels() != 1) {
     throw FormatError(path, "", "a " + std::to_string(m.channels()) + "-channel image: expected an 8-bit class-index "

@@ -1,6 +1,5 @@
 #include "segtune/data/convert/yolo_labels.h"
 
-#include <charconv>
 #include <cmath>
 #include <cstdio>
 
