@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "segtune/core/error.h"
@@ -119,5 +121,26 @@ TEST(Example, MissingKeyIsEmptyAndMultipleValuesForSingleIsError) {
 
 TEST(Example, GarbageBytesAreFormatError) { EXPECT_THROW(ParseExample("\xff\xff\xff", "x"), FormatError); }
 
+TEST(Example, SerializeExampleWritesFeaturesInKeyOrderWhateverTheInsertionOrder) {
+  const std::vector<std::string> keys = {"image/width", "image/encoded", "image/height", "a", "image/source_id", "z/last"};
+  tensorflow::Example forward, backward;
+  for (size_t i = 0; i < keys.size(); ++i) SetInt64(&forward, keys[i], int64_t(i));
+  for (size_t i = keys.size(); i-- > 0;) SetInt64(&backward, keys[i], int64_t(i));
+  const std::string bytes = SerializeExample(forward);
+  EXPECT_EQ(bytes, SerializeExample(backward));
+  std::vector<std::string> sorted = keys;
+  std::sort(sorted.begin(), sorted.end());
+  size_t previous = 0;
+  for (const std::string& key : sorted) {
+    const size_t at = bytes.find(key);
+    ASSERT_NE(at, std::string::npos) << key;
+    EXPECT_GE(at, previous) << key << " is out of key order";
+    previous = at;
+  }
+  const tensorflow::Example back = ParseExample(bytes, "test");
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(GetInt64(back, keys[i], "test"), int64_t(i)) << keys[i];
+}
+
 }  // namespace
 }  // namespace segtune
+

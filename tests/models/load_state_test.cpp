@@ -67,6 +67,37 @@ TEST(LoadState, TransferSurgeryKeepsMatchingTensorsBitIdenticalAndReinitialisesO
   EXPECT_NE(text.find("head.weight: file [21, 8, 1, 1], model [3, 8, 1, 1]"), std::string::npos) << text;
 }
 
+TEST(LoadState, ShareStorageAdoptsTheFileTensorsWhereDtypeAndDeviceAgree) {
+  NamedTensors file = Pretrained21();
+  torch::Tensor* as_double = nullptr;
+  for (auto& [name, tensor] : file.items) {
+    if (name == "head.bias") {
+      tensor = tensor.to(torch::kDouble);
+      as_double = &tensor;
+    }
+  }
+  ASSERT_NE(as_double, nullptr);
+  SmallNet model(21);
+  LoadOptions options;
+  options.strict = true;
+  options.share_storage = true;
+  LoadStateDict(*model, file, options);
+  EXPECT_EQ(model->conv->weight.data_ptr(), file.Find("conv.weight")->data_ptr());
+  EXPECT_EQ(model->bn->running_var.data_ptr(), file.Find("bn.running_var")->data_ptr());
+  EXPECT_EQ(model->bn->num_batches_tracked.item<int64_t>(), 777);
+  EXPECT_TRUE(model->conv->weight.requires_grad());  // Still a parameter.
+  // A float64 file tensor is copied into the float32 parameter.
+  EXPECT_NE(model->head->bias.data_ptr(), as_double->data_ptr());
+  EXPECT_EQ(model->head->bias.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::allclose(model->head->bias.to(torch::kDouble), *as_double));
+  // Without the option every tensor is a copy.
+  SmallNet copied(21);
+  options.share_storage = false;
+  LoadStateDict(*copied, file, options);
+  EXPECT_NE(copied->conv->weight.data_ptr(), file.Find("conv.weight")->data_ptr());
+  EXPECT_TRUE(torch::equal(copied->conv->weight, *file.Find("conv.weight")));
+}
+
 TEST(LoadState, ShapeMismatchWithoutReinitThrowsAndCopiesNothing) {
   const NamedTensors file = Pretrained21();
   SmallNet model(3);

@@ -47,6 +47,41 @@ TEST(Safetensors, RoundTripsEveryDtypeAndMetadata) {
   }
 }
 
+// ReadSafetensors: tensors are views of one buffer holding the file; one whose data is not aligned
+// to its element size (a foreign writer's layout) is copied, with the same values.
+TEST(Safetensors, ReadTensorsShareOneBufferAndUnalignedOnesAreCopied) {
+  TempDir dir;
+  std::string header = R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
+                       R"("b":{"dtype":"F32","shape":[2],"data_offsets":[1,9]},)"
+                       R"("c":{"dtype":"F32","shape":[2],"data_offsets":[12,20]},)"
+                       R"("d":{"dtype":"F32","shape":[1],"data_offsets":[20,24]},)"
+                       R"("pad":{"dtype":"U8","shape":[3],"data_offsets":[9,12]}})";
+  while ((8 + header.size()) % 8 != 0) header += ' ';
+  std::string file(8, '\0');
+  for (int i = 0; i < 8; ++i) file[size_t(i)] = char((header.size() >> (8 * i)) & 0xff);
+  file += header;
+  const float b[2] = {1.5f, -2.25f}, c[2] = {3.0f, 4.5f}, d[1] = {7.0f};
+  file += char(42);
+  file.append(reinterpret_cast<const char*>(b), sizeof(b));
+  file += std::string(3, char(9));
+  file.append(reinterpret_cast<const char*>(c), sizeof(c));
+  file.append(reinterpret_cast<const char*>(d), sizeof(d));
+  WriteFileAtomic(dir / "x.safetensors", file);
+
+  const NamedTensors read = LoadWeights(dir / "x.safetensors");
+  const torch::Tensor tb = *read.Find("b"), tc = *read.Find("c"), td = *read.Find("d");
+  EXPECT_EQ(read.Find("a")->item<uint8_t>(), 42);
+  EXPECT_EQ(tb[0].item<float>(), 1.5f);
+  EXPECT_EQ(tb[1].item<float>(), -2.25f);
+  EXPECT_EQ(tc[1].item<float>(), 4.5f);
+  EXPECT_EQ(td[0].item<float>(), 7.0f);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(tb.data_ptr()) % 4, 0u);  // Copied: aligned memory of its own.
+  // c and d are views, 8 bytes apart as in the file; writing through one leaves the other alone.
+  EXPECT_EQ(static_cast<char*>(td.data_ptr()) - static_cast<char*>(tc.data_ptr()), 8);
+  tc.fill_(0);
+  EXPECT_EQ(td[0].item<float>(), 7.0f);
+}
+
 TEST(Safetensors, WriterOrdersByDtypeThenNameAndPadsHeader) {
   const std::string bytes = SerializeSafetensors(MixedTensors());
   const uint64_t n = uint8_t(bytes[0]) | uint64_t(uint8_t(bytes[1])) << 8;

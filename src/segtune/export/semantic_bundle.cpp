@@ -6,6 +6,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/models/layers.h"
 #include "segtune/models/load_state.h"
 #include "segtune/models/semantic_registry.h"
 #include "segtune/models/weights.h"
@@ -71,9 +72,13 @@ SemanticBundle LoadSemanticBundle(const std::filesystem::path& dir) {
   SemanticBundle bundle;
   bundle.metadata = SemanticBundleMetadataFromJson(ReadFile(json_path), json_path);
   std::future<NamedTensors> weights = LoadWeightsInBackground(weights_path);
-  bundle.model = CreateSemanticModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
+  {
+    const WeightsWillBeLoaded loaded_next;  // Strictly, below.
+    bundle.model = CreateSemanticModel(bundle.metadata.architecture, bundle.metadata.num_classes, false);
+  }
   LoadOptions options;
   options.strict = true;
+  options.share_storage = true;  // Read once, then folded into new tensors.
   try {
     LoadStateDict(*bundle.model, weights.get(), options);
   } catch (const FormatError& e) {

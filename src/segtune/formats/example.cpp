@@ -1,5 +1,8 @@
 #include "segtune/formats/example.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "segtune/core/error.h"
 
 namespace segtune {
@@ -106,6 +109,17 @@ tensorflow::Example ParseExample(std::string_view bytes, const std::string& sour
     throw FormatError(source + ": not a valid tf.train.Example (protobuf parse failed)");
   }
   return example;
+}
+
+std::string SerializeExample(const tensorflow::Example& example) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    example.SerializeToCodedStream(&coded);
+  }  // The coded stream trims `bytes` to what it wrote when it goes.
+  return bytes;
 }
 
 }  // namespace segtune

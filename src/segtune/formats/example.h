@@ -41,4 +41,8 @@ std::optional<int64_t> GetInt64(const tensorflow::Example& example, const std::s
 // Parses serialized bytes. Throws FormatError("<source>: not a valid tf.train.Example").
 tensorflow::Example ParseExample(std::string_view bytes, const std::string& source);
 
+// Serializes with the features in key order (protobuf's deterministic mode): the same Example gives
+// the same bytes in every run, where plain SerializeAsString follows the map's per-process hash order.
+std::string SerializeExample(const tensorflow::Example& example);
+
 }  // namespace segtune

@@ -2,6 +2,8 @@
 
 #include <expat.h>
 
+#include <algorithm>
+
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 
@@ -35,7 +37,10 @@ void OnStart(void* data, const XML_Char* name, const XML_Char** attributes) {
   auto element = std::make_unique<XmlElement>();
   element->name = name;
   element->line = static_cast<int>(XML_GetCurrentLineNumber(b->parser));
-  for (int i = 0; attributes[i] != nullptr; i += 2) element->attributes.emplace_back(attributes[i], attributes[i + 1]);
+  int count = 0;
+  while (attributes[count] != nullptr) count += 2;
+  element->attributes.reserve(static_cast<size_t>(count / 2));
+  for (int i = 0; i < count; i += 2) element->attributes.emplace_back(attributes[i], attributes[i + 1]);
   XmlElement* raw = element.get();
   if (b->open.empty()) {
     b->root = std::move(element);
@@ -50,9 +55,16 @@ void OnEnd(void* data, const XML_Char*) {
   if (!b->open.empty()) b->open.pop_back();
 }
 
+bool IsXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 void OnText(void* data, const XML_Char* text, int length) {
   auto* b = static_cast<Builder*>(data);
-  if (!b->open.empty()) b->open.back()->text.append(text, static_cast<size_t>(length));
+  if (b->open.empty()) return;
+  XmlElement* element = b->open.back();
+  // Indentation between child elements is nobody's text, and kept it was a string growing in every
+  // element with children (a sixth of building a CVAT tree).
+  if (!element->children.empty() && std::all_of(text, text + length, IsXmlSpace)) return;
+  element->text.append(text, static_cast<size_t>(length));
 }
 
 // Entity declarations are how XML bombs are built and no format segtune reads uses them.

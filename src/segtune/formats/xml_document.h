@@ -20,7 +20,9 @@ namespace segtune {
 struct XmlElement {
   std::string name;
   std::vector<std::pair<std::string, std::string>> attributes;  // In document order.
-  std::string text;  // Character data directly inside (children's text not included), untrimmed.
+  // Character data directly inside (children's text not included), untrimmed, except that white space
+  // after the first child element (indentation between children) is not kept.
+  std::string text;
   std::vector<std::unique_ptr<XmlElement>> children;
   int line = 0;  // 1-based line of the start tag, for error messages.
 

@@ -1,6 +1,7 @@
 #include "segtune/inference/inference_pipeline.h"
 
 #include <algorithm>
+#include <deque>
 
 #include <opencv2/imgcodecs.hpp>
 
@@ -8,6 +9,7 @@
 #include "segtune/core/ordered_pool.h"
 #include "segtune/core/progress.h"
 #include "segtune/data/opencv_codecs.h"
+#include "segtune/formats/example.h"
 #include "segtune/inference/decode_item.h"
 #include "segtune/inference/output_finisher.h"
 #include "segtune/inference/thread_plan.h"
@@ -20,13 +22,43 @@ struct Job {
   std::vector<PipelineImage> images;
 };
 
-// The next `count` items (fewer at the end; none when the inputs are exhausted), not yet decoded.
-Job ReadJob(InferenceInputs& inputs, size_t count) {
-  Job job;
-  InferenceItem item;
-  while (job.images.size() < count && inputs.Next(&item)) job.images.push_back(PipelineImage{std::move(item)});
-  return job;
-}
+// Cuts the input into jobs of --batch-size items, and near the end into smaller ones, so that the
+// workers finish together: with whole batches to the end, one worker ran the last batch alone while
+// the other cores idled (~0.2 s of a 3.5 s DeepLabV3 run over 48 records on 2 cores). It reads a
+// few jobs' worth of items ahead (not decoded) to see the end coming. Items are taken in input order.
+class JobReader {
+ public:
+  JobReader(InferenceInputs& inputs, size_t batch_size, size_t workers)
+      : inputs_(inputs), batch_size_(batch_size), workers_(workers) {}
+
+  // The next job; empty when the inputs are exhausted.
+  Job Next() {
+    InferenceItem item;
+    while (!exhausted_ && ahead_.size() < (workers_ + 1) * batch_size_) {
+      if (inputs_.Next(&item)) {
+        ahead_.push_back(std::move(item));
+      } else {
+        exhausted_ = true;
+      }
+    }
+    // Once the rest is known, each job takes at most an equal share of it per worker.
+    const size_t share = (ahead_.size() + workers_ - 1) / workers_;
+    const size_t count = std::min(ahead_.size(), exhausted_ ? std::min(batch_size_, std::max<size_t>(1, share)) : batch_size_);
+    Job job;
+    job.images.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      job.images.push_back(PipelineImage{std::move(ahead_.front())});
+      ahead_.pop_front();
+    }
+    return job;
+  }
+
+ private:
+  InferenceInputs& inputs_;
+  const size_t batch_size_, workers_;
+  std::deque<InferenceItem> ahead_;
+  bool exhausted_ = false;
+};
 
 void Decode(PipelineImage* image) {
   DecodedItem d = DecodeItem(&image->item);
@@ -56,7 +88,7 @@ struct JobRunner {
     StageClock::Scope timed(clock, "record");
     for (PipelineImage* image : ok) {
       if (options.discard_image_pixels) image->example.mutable_features()->mutable_feature()->erase("image/encoded");
-      if (!options.output.empty()) image->record = image->example.SerializeAsString();
+      if (!options.output.empty()) image->record = SerializeExample(image->example);
     }
   }
 };
@@ -83,9 +115,10 @@ InferenceSummary RunInferencePipeline(const InferenceTask& task) {
   // Declared after everything the workers touch: on an exception its destructor joins them first.
   OrderedPool<Job> jobs(plan.workers(), [&plan] { plan.StartWorker(); }, JobRunner{task, options, clock});
   const size_t max_in_flight = 2 * static_cast<size_t>(plan.workers());  // A job ready whenever a worker is.
+  JobReader reader(inputs, static_cast<size_t>(options.batch_size), static_cast<size_t>(plan.workers()));
   for (bool more = true;;) {
     while (more && jobs.in_flight() < max_in_flight) {
-      Job job = ReadJob(inputs, static_cast<size_t>(options.batch_size));
+      Job job = reader.Next();
       more = !job.images.empty();
       if (more) jobs.Submit(std::move(job));
     }

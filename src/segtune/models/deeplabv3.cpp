@@ -8,7 +8,7 @@ namespace segtune {
 namespace {
 
 torch::nn::Conv2d ConvNoBias(int64_t in, int64_t out, int64_t kernel, int64_t padding = 0, int64_t dilation = 1) {
-  return torch::nn::Conv2d(
+  return MakeConv2d(
       torch::nn::Conv2dOptions(in, out, kernel).padding(padding).dilation(dilation).bias(false));
 }
 
@@ -87,7 +87,7 @@ DeepLabHeadImpl::DeepLabHeadImpl(int64_t in, int64_t num_classes) {
   aspp = register_module("0", ASPP(in, std::vector<int64_t>{12, 24, 36}));
   conv = register_module("1", ConvNoBias(256, 256, 3, 1));
   bn = register_module("2", MakeBatchNorm(256, {}));
-  classifier = register_module("4", torch::nn::Conv2d(torch::nn::Conv2dOptions(256, num_classes, 1)));
+  classifier = register_module("4", MakeConv2d(torch::nn::Conv2dOptions(256, num_classes, 1)));
 }
 
 torch::Tensor DeepLabHeadImpl::forward(const torch::Tensor& x) {

@@ -8,10 +8,10 @@ namespace segtune {
 
 FCNHeadImpl::FCNHeadImpl(int64_t in, int64_t classes)
     : in_channels(in), inter_channels(in / 4), channels(classes) {
-  conv = register_module("0", torch::nn::Conv2d(torch::nn::Conv2dOptions(in, inter_channels, 3).padding(1).bias(false)));
+  conv = register_module("0", MakeConv2d(torch::nn::Conv2dOptions(in, inter_channels, 3).padding(1).bias(false)));
   bn = register_module("1", MakeBatchNorm(inter_channels, {}));
   dropout = register_module("3", torch::nn::Dropout(0.1));
-  classifier = register_module("4", torch::nn::Conv2d(torch::nn::Conv2dOptions(inter_channels, classes, 1)));
+  classifier = register_module("4", MakeConv2d(torch::nn::Conv2dOptions(inter_channels, classes, 1)));
 }
 
 torch::Tensor FCNHeadImpl::forward(const torch::Tensor& x) {

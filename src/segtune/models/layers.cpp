@@ -174,7 +174,7 @@ torch::Tensor ResizeBilinear(const torch::Tensor& x, int64_t height, int64_t wid
 
 Conv2dNormActivationImpl::Conv2dNormActivationImpl(const Conv2dNormActivationOptions& opts)
     : options(opts), padding((opts.kernel_size - 1) / 2 * opts.dilation) {
-  conv = register_module("0", torch::nn::Conv2d(torch::nn::Conv2dOptions(opts.in_channels, opts.out_channels,
+  conv = register_module("0", MakeConv2d(torch::nn::Conv2dOptions(opts.in_channels, opts.out_channels,
                                                                          opts.kernel_size)
                                                     .stride(opts.stride)
                                                     .padding(padding)
@@ -218,8 +218,8 @@ std::vector<ConvSlot> Conv2dNormActivationImpl::ConvSlots() {
 
 SqueezeExcitationImpl::SqueezeExcitationImpl(int64_t input, int64_t squeeze)
     : input_channels(input), squeeze_channels(squeeze) {
-  fc1 = register_module("fc1", torch::nn::Conv2d(torch::nn::Conv2dOptions(input, squeeze, 1)));
-  fc2 = register_module("fc2", torch::nn::Conv2d(torch::nn::Conv2dOptions(squeeze, input, 1)));
+  fc1 = register_module("fc1", MakeConv2d(torch::nn::Conv2dOptions(input, squeeze, 1)));
+  fc2 = register_module("fc2", MakeConv2d(torch::nn::Conv2dOptions(squeeze, input, 1)));
 }
 
 torch::Tensor SqueezeExcitationImpl::forward(const torch::Tensor& x) {
@@ -245,7 +245,31 @@ void CollectModules(torch::nn::Module& module, std::vector<torch::nn::Module*>* 
 }
 }  // namespace
 
+namespace {
+thread_local bool weights_will_be_loaded = false;
+}  // namespace
+
+WeightsWillBeLoaded::WeightsWillBeLoaded() : previous_(weights_will_be_loaded) { weights_will_be_loaded = true; }
+WeightsWillBeLoaded::~WeightsWillBeLoaded() { weights_will_be_loaded = previous_; }
+bool WeightsWillBeLoaded::Active() { return weights_will_be_loaded; }
+
+torch::nn::Conv2d MakeConv2d(const torch::nn::Conv2dOptions& options) {
+  if (!weights_will_be_loaded) return torch::nn::Conv2d(options);
+  // LibTorch's constructor always draws the weights: let it draw a [groups, 1, k, k] weight (the
+  // other options as given), then give the module its real options and tensors of the real shape.
+  torch::nn::Conv2dOptions small = options;
+  small.in_channels(options.groups()).out_channels(options.groups());
+  torch::nn::Conv2d conv(small);
+  conv->options.in_channels(options.in_channels()).out_channels(options.out_channels());
+  torch::NoGradGuard no_grad;  // set_ swaps the storage of the registered parameters themselves.
+  const auto& k = options.kernel_size();
+  conv->weight.set_(torch::empty({options.out_channels(), options.in_channels() / options.groups(), k->at(0), k->at(1)}));
+  if (conv->bias.defined()) conv->bias.set_(torch::empty({options.out_channels()}));
+  return conv;
+}
+
 void InitializeLikeTorchvisionBackbone(torch::nn::Module& root) {
+  if (weights_will_be_loaded) return;
   torch::NoGradGuard no_grad;
   std::vector<torch::nn::Module*> all;
   CollectModules(root, &all);

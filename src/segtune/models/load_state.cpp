@@ -105,7 +105,15 @@ LoadReport LoadStateDict(torch::nn::Module& module, const NamedTensors& tensors,
                       report.ToString());
   }
   torch::NoGradGuard no_grad;
-  for (auto& [target, source] : copies) target.copy_(*source);
+  for (auto& [target, source] : copies) {
+    const bool share = options.share_storage && source->scalar_type() == target.scalar_type() &&
+                       source->device() == target.device();
+    if (share) {
+      target.set_(*source);
+    } else {
+      target.copy_(*source);
+    }
+  }
   return report;
 }
 

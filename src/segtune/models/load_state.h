@@ -30,6 +30,11 @@ struct LoadOptions {
   // Transfer surgery: tensors whose shapes differ keep the model's initial values and are listed
   // in LoadReport::reinitialized. If false, any shape mismatch is an error.
   bool reinit_mismatched = false;
+  // Parameters and buffers become the file's tensors themselves (Tensor::set_) where dtype, device
+  // and shape agree, instead of copies: for a model loaded to run, whose weights are read once
+  // (a copy wrote every byte again into fresh memory, ~0.06 s of a 44 MB model). The model then
+  // shares memory with `tensors`.
+  bool share_storage = false;
 };
 
 struct ShapeMismatch {

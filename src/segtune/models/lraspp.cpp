@@ -8,15 +8,14 @@ namespace segtune {
 
 LRASPPHeadImpl::LRASPPHeadImpl(int64_t low, int64_t high, int64_t classes, int64_t inter)
     : low_channels(low), high_channels(high), num_classes(classes), inter_channels(inter) {
-  using torch::nn::Conv2d;
   using torch::nn::Conv2dOptions;
-  cbr = register_module("cbr", torch::nn::Sequential(Conv2d(Conv2dOptions(high, inter, 1).bias(false)),
+  cbr = register_module("cbr", torch::nn::Sequential(MakeConv2d(Conv2dOptions(high, inter, 1).bias(false)),
                                                      MakeBatchNorm(inter, {}), torch::nn::ReLU()));
   scale = register_module("scale", torch::nn::Sequential(torch::nn::AdaptiveAvgPool2d(1),
-                                                         Conv2d(Conv2dOptions(high, inter, 1).bias(false)),
+                                                         MakeConv2d(Conv2dOptions(high, inter, 1).bias(false)),
                                                          torch::nn::Sigmoid()));
-  low_classifier = register_module("low_classifier", Conv2d(Conv2dOptions(low, classes, 1)));
-  high_classifier = register_module("high_classifier", Conv2d(Conv2dOptions(inter, classes, 1)));
+  low_classifier = register_module("low_classifier", MakeConv2d(Conv2dOptions(low, classes, 1)));
+  high_classifier = register_module("high_classifier", MakeConv2d(Conv2dOptions(inter, classes, 1)));
 }
 
 torch::Tensor LRASPPHeadImpl::forward(const torch::Tensor& low, const torch::Tensor& high) {

@@ -8,11 +8,11 @@ namespace segtune {
 namespace {
 
 torch::nn::Conv2d Conv1x1(int64_t in, int64_t out, int64_t stride = 1) {
-  return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false));
+  return MakeConv2d(torch::nn::Conv2dOptions(in, out, 1).stride(stride).bias(false));
 }
 
 torch::nn::Conv2d Conv3x3(int64_t in, int64_t out, int64_t stride, int64_t dilation) {
-  return torch::nn::Conv2d(
+  return MakeConv2d(
       torch::nn::Conv2dOptions(in, out, 3).stride(stride).padding(dilation).dilation(dilation).bias(false));
 }
 
@@ -67,7 +67,7 @@ std::vector<ConvSlot> BottleneckImpl::ConvSlots() {
 ResNetBackboneImpl::ResNetBackboneImpl(std::array<int, 4> layers, std::array<bool, 3> dilate)
     : block_counts(layers), replace_stride_with_dilation(dilate) {
   conv1 = register_module("conv1",
-                          torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
+                          MakeConv2d(torch::nn::Conv2dOptions(3, 64, 7).stride(2).padding(3).bias(false)));
   bn1 = register_module("bn1", MakeBatchNorm(64, {}));
   layer1 = register_module("layer1", MakeLayer(64, layers[0], 1, false));
   layer2 = register_module("layer2", MakeLayer(128, layers[1], 2, dilate[0]));

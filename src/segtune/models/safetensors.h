@@ -15,7 +15,9 @@ namespace segtune {
 // Tensors come back in data (offset) order, copied to CPU; `__metadata__` goes to
 // NamedTensors::metadata. `path` only names the file in errors. Throws FormatError.
 NamedTensors ParseSafetensors(std::string_view bytes, const std::filesystem::path& path);
-// Reads and parses a file. Throws IoError if it cannot be read.
+// Reads and parses a file. The tensors share one buffer holding the file (alive while any of them
+// is), except tensors whose data is not aligned to their element size, which are copied. Throws
+// IoError if it cannot be read.
 NamedTensors ReadSafetensors(const std::filesystem::path& path);
 
 // The bytes of a safetensors file holding `tensors` (any device, dtype, layout: written contiguous),

@@ -5,8 +5,8 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/file_presence.h"
 #include "segtune/core/input_limits.h"
-#include "segtune/core/parallel_for.h"
 #include "segtune/core/safe_name.h"
 
 namespace segtune {
@@ -54,12 +54,16 @@ void CheckImages(LabeledDataset* dataset, const ConvertOptions& options, Convers
   if (const auto& known = dataset->missing_image_files) {  // The reader already looked.
     for (size_t i = 0; i < images_in.size(); ++i) missing[i] = known->count(images_in[i].file_name) > 0;
   } else {
-    ParallelFor(images_in.size(), [&](size_t i) {  // One stat per image: on every core.
-      const CocoImage& image = images_in[i];
-      if (IsUrl(image.file_name) || dataset->embedded_images.count(image.file_name)) return;
-      std::error_code ec;
-      missing[i] = !fs::is_regular_file(ImageFilePath(*dataset, image.file_name), ec);
-    });
+    std::vector<size_t> on_disk;  // Indices of the images that are files.
+    std::vector<std::string> paths;
+    for (size_t i = 0; i < images_in.size(); ++i) {
+      const std::string& name = images_in[i].file_name;
+      if (IsUrl(name) || dataset->embedded_images.count(name)) continue;
+      on_disk.push_back(i);
+      paths.push_back(ImageFilePathText(*dataset, name));
+    }
+    const std::vector<char> present = RegularFilesAmong(paths);
+    for (size_t k = 0; k < on_disk.size(); ++k) missing[on_disk[k]] = !present[k];
   }
   std::set<std::string> missing_ids;
   for (size_t i = 0; i < images_in.size(); ++i) {

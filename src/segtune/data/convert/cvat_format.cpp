@@ -36,30 +36,55 @@ namespace fs = std::filesystem;
 
 // ---- reading -------------------------------------------------------------------------------------
 
-const std::string& Require(const XmlElement& e, const char* name, const fs::path& file, const std::string& where) {
+// Where in the file an element is, for messages: "line 12: <image>", "line 12: image 'a.jpg'",
+// "line 13: image 'a.jpg': polygon 3". Built only if a message needs it (building it for every image
+// and shape was ~5% of a conversion).
+class Place {
+ public:
+  explicit Place(std::string text) : text_(std::move(text)) {}
+  explicit Place(const XmlElement& element, const std::string* image_name = nullptr, int index = 0)
+      : element_(&element), image_name_(image_name), index_(index) {}
+
+  const std::string& str() const {
+    if (element_ != nullptr && text_.empty()) {
+      text_ = "line " + std::to_string(element_->line) + ": ";
+      text_ += image_name_ == nullptr ? "<" + element_->name + ">" : "image '" + *image_name_ + "'";
+      if (index_ > 0) text_ += ": " + element_->name + " " + std::to_string(index_);
+    }
+    return text_;
+  }
+
+ private:
+  mutable std::string text_;
+  const XmlElement* element_ = nullptr;
+  const std::string* image_name_ = nullptr;
+  int index_ = 0;
+};
+
+const std::string& Require(const XmlElement& e, const char* name, const fs::path& file, const Place& where) {
   const std::string* value = e.Attribute(name);
-  if (value == nullptr) throw FormatError(file, where, "<" + e.name + "> has no attribute '" + name + "'");
+  if (value == nullptr) throw FormatError(file, where.str(), "<" + e.name + "> has no attribute '" + name + "'");
   return *value;
 }
 
-double ParseNumber(std::string_view text, const char* name, const fs::path& file, const std::string& where) {
+double ParseNumber(std::string_view text, const char* name, const fs::path& file, const Place& where) {
   double v = 0;
   if (!ParseFiniteDouble(text, &v)) {
-    throw FormatError(file, where, std::string(name) + ": expected a number, got '" + std::string(text) + "'");
+    throw FormatError(file, where.str(), std::string(name) + ": expected a number, got '" + std::string(text) + "'");
   }
   return v;
 }
 
-int ParseInt(std::string_view text, const char* name, const fs::path& file, const std::string& where) {
+int ParseInt(std::string_view text, const char* name, const fs::path& file, const Place& where) {
   const double v = ParseNumber(text, name, file, where);
   if (v != std::floor(v) || v < -2147483648.0 || v > 2147483647.0) {
-    throw FormatError(file, where, std::string(name) + ": expected an integer, got '" + std::string(text) + "'");
+    throw FormatError(file, where.str(), std::string(name) + ": expected an integer, got '" + std::string(text) + "'");
   }
   return int(v);
 }
 
 // "x0,y0;x1,y1;..." with at least 3 points.
-std::vector<double> ParsePoints(std::string_view text, const fs::path& file, const std::string& where) {
+std::vector<double> ParsePoints(std::string_view text, const fs::path& file, const Place& where) {
   std::vector<double> xy;
   xy.reserve(2 * (1 + std::count(text.begin(), text.end(), ';')));
   size_t at = 0;
@@ -70,14 +95,14 @@ std::vector<double> ParsePoints(std::string_view text, const fs::path& file, con
     at = end + 1;
     const size_t comma = pair.find(',');
     if (comma == std::string_view::npos || pair.find(',', comma + 1) != std::string_view::npos) {
-      throw FormatError(file, where, "points: expected 'x,y;x,y;...', got '" + std::string(pair) + "' in '" +
+      throw FormatError(file, where.str(), "points: expected 'x,y;x,y;...', got '" + std::string(pair) + "' in '" +
                         std::string(text.substr(0, 80)) + "'");
     }
     xy.push_back(ParseNumber(pair.substr(0, comma), "points", file, where));
     xy.push_back(ParseNumber(pair.substr(comma + 1), "points", file, where));
   }
   if (xy.size() < 6) {
-    throw FormatError(file, where, "points: a polygon needs at least 3 points, got " + std::to_string(xy.size() / 2));
+    throw FormatError(file, where.str(), "points: a polygon needs at least 3 points, got " + std::to_string(xy.size() / 2));
   }
   return xy;
 }
@@ -91,12 +116,13 @@ std::array<double, 4> BoundsOf(const std::vector<double>& xy) {
   return {x0, y0, x1 - x0, y1 - y0};
 }
 
-// A polygon's or mask's geometry, computed ahead (possibly on another thread); `error` is what
-// computing it threw, rethrown when the sequential pass reaches the shape.
-struct ShapeGeometry {
-  std::array<double, 4> bbox{};
-  double area = 0;
-  Segmentation segmentation;
+bool IsCocoShape(const XmlElement& s) { return s.name == "box" || s.name == "polygon" || s.name == "mask"; }
+
+// What one shape element becomes, worked out ahead (on any thread): the annotation's geometry
+// (polygons and masks), extra fields and score, or what reading them threw, rethrown when the
+// sequential pass reaches the shape. Ids, category and boxes are the sequential pass's.
+struct PreparedShape {
+  CocoAnnotation annotation;
   std::exception_ptr error;
 };
 
@@ -114,14 +140,18 @@ class CvatReader {
     if (!root->Children("track").empty()) {
       report_->Warn(file_, "", "<track> elements (CVAT for video) skipped: export the task as CVAT for images");
     }
-    // Parsing polygons and decoding masks is most of the reading: done for every image on every core
-    // first; the images are then added in order, so ids, warnings and the first error are those of a
-    // sequential read.
+    // Parsing polygons, decoding masks and reading attributes is most of the reading: done for every
+    // image on every core first; the images are then added in order, so ids, warnings and the first
+    // error are those of a sequential read.
     const std::vector<const XmlElement*> images = root->Children("image");
-    std::vector<std::map<const XmlElement*, ShapeGeometry>> geometry(images.size());
-    ParallelFor(images.size(), [&](size_t i) { geometry[i] = ShapeGeometries(*images[i]); });
+    std::vector<std::vector<PreparedShape>> prepared(images.size());
+    ParallelFor(images.size(), [&](size_t i) { prepared[i] = PrepareShapes(*images[i]); });
+    size_t shapes = 0;
+    for (const auto& image : prepared) shapes += image.size();
+    dataset_.coco.images.reserve(images.size());
+    dataset_.coco.annotations.reserve(shapes);
     std::set<std::string> ids;
-    for (size_t i = 0; i < images.size(); ++i) ReadImage(*images[i], geometry[i], &ids);
+    for (size_t i = 0; i < images.size(); ++i) ReadImage(*images[i], prepared[i], &ids);
     return std::move(dataset_);
   }
 
@@ -150,86 +180,77 @@ class CvatReader {
     return id;
   }
 
-  static std::string ShapeWhere(const XmlElement& s, const std::string& image_name, int index) {
-    return "line " + std::to_string(s.line) + ": image '" + image_name + "': " + s.name + " " + std::to_string(index);
-  }
-
-  // The polygons and masks of image `e` (none if the image's own attributes are malformed: the
-  // sequential pass reports that first).
-  std::map<const XmlElement*, ShapeGeometry> ShapeGeometries(const XmlElement& e) const {
-    std::map<const XmlElement*, ShapeGeometry> geometry;
+  // The shapes of image `e`, one per child element (empty if the image's own attributes are malformed:
+  // the sequential pass reports that first).
+  std::vector<PreparedShape> PrepareShapes(const XmlElement& e) const {
     const std::string* name = e.Attribute("name");
     int width = 0, height = 0;
     try {
-      width = ParseInt(Require(e, "width", file_, ""), "width", file_, "");
-      height = ParseInt(Require(e, "height", file_, ""), "height", file_, "");
+      width = ParseInt(Require(e, "width", file_, Place("")), "width", file_, Place(""));
+      height = ParseInt(Require(e, "height", file_, Place("")), "height", file_, Place(""));
     } catch (const Error&) {
-      return geometry;
+      return {};
     }
-    if (name == nullptr || width <= 0 || height <= 0) return geometry;
-    int index = 0;
-    for (const auto& shape : e.children) {
-      ++index;
-      if (shape->name != "polygon" && shape->name != "mask") continue;
-      ShapeGeometry& g = geometry[shape.get()];
+    if (name == nullptr || width <= 0 || height <= 0) return {};
+    std::vector<PreparedShape> shapes(e.children.size());
+    for (size_t i = 0; i < e.children.size(); ++i) {
+      const XmlElement& shape = *e.children[i];
+      if (!IsCocoShape(shape)) continue;
+      const Place where(shape, name, int(i) + 1);
+      CocoAnnotation& a = shapes[i].annotation;
       try {
-        const std::string where = ShapeWhere(*shape, *name, index);
-        if (shape->name == "polygon") ReadPolygon(*shape, where, &g);
-        if (shape->name == "mask") ReadMask(*shape, height, width, where, &g);
+        if (shape.name == "polygon") ReadPolygon(shape, where, &a);
+        if (shape.name == "mask") ReadMask(shape, height, width, where, &a);
+        ReadExtra(shape, where, &a);
       } catch (...) {
-        g.error = std::current_exception();
+        shapes[i].error = std::current_exception();
       }
     }
-    return geometry;
+    return shapes;
   }
 
-  void ReadImage(const XmlElement& e, std::map<const XmlElement*, ShapeGeometry>& geometry,
-                 std::set<std::string>* ids) {
-    std::string where = "line " + std::to_string(e.line) + ": <image>";
+  void ReadImage(const XmlElement& e, std::vector<PreparedShape>& prepared, std::set<std::string>* ids) {
+    const Place tag(e);
     CocoImage image;
-    image.id = {Require(e, "id", file_, where), true};
+    image.id = {Require(e, "id", file_, tag), true};
     image.id.is_number = !image.id.text.empty() && image.id.text.size() <= 18 &&
                          image.id.text.find_first_not_of("0123456789") == std::string::npos;
-    image.file_name = Require(e, "name", file_, where);
-    where = "line " + std::to_string(e.line) + ": image '" + image.file_name + "'";
+    image.file_name = Require(e, "name", file_, tag);
+    const Place where(e, &image.file_name);
     image.width = ParseInt(Require(e, "width", file_, where), "width", file_, where);
     image.height = ParseInt(Require(e, "height", file_, where), "height", file_, where);
-    if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where, "width and height must be positive");
-    if (!ids->insert(image.id.text).second) throw FormatError(file_, where, "image id " + image.id.text + " used twice");
+    if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where.str(), "width and height must be positive");
+    if (!ids->insert(image.id.text).second) throw FormatError(file_, where.str(), "image id " + image.id.text + " used twice");
     if (const std::string* subset = e.Attribute("subset"); subset && !subset->empty()) {
       dataset_.subset_of_image[image.id.text] = *subset;
     }
     dataset_.coco.images.push_back(image);
-    int index = 0;
-    for (const auto& shape : e.children) {
-      const auto it = geometry.find(shape.get());
-      ReadShape(*shape, image, ++index, it == geometry.end() ? nullptr : &it->second);  // Takes its segmentation.
+    for (size_t i = 0; i < e.children.size(); ++i) {
+      ReadShape(*e.children[i], image, int(i) + 1, i < prepared.size() ? &prepared[i] : nullptr);  // Takes its annotation.
     }
   }
 
-  void ReadShape(const XmlElement& s, const CocoImage& image, int index, ShapeGeometry* geometry) {
-    const std::string where = ShapeWhere(s, image.file_name, index);
-    if (s.name != "box" && s.name != "polygon" && s.name != "mask") {
-      report_->Warn(file_, where, "<" + s.name + "> has no COCO counterpart; skipped");
+  void ReadShape(const XmlElement& s, const CocoImage& image, int index, PreparedShape* prepared) {
+    const Place where(s, &image.file_name, index);
+    if (!IsCocoShape(s)) {
+      report_->Warn(file_, where.str(), "<" + s.name + "> has no COCO counterpart; skipped");
       return;
     }
-    CocoAnnotation a;
+    if (prepared == nullptr) throw Error(file_.string() + ": " + where.str() + ": internal: shape not prepared");
+    const std::string& label = Require(s, "label", file_, where);
+    if (!category_of_label_.count(label)) {
+      report_->Warn(file_, where.str(), "label '" + label + "' is not declared in <meta>; added");
+    }
+    CocoAnnotation& a = prepared->annotation;
     a.id = int64_t(dataset_.coco.annotations.size()) + 1;
     a.image_id = image.id;
-    const std::string& label = Require(s, "label", file_, where);
-    if (!category_of_label_.count(label)) report_->Warn(file_, where, "label '" + label + "' is not declared in <meta>; added");
     a.category_id = AddCategory(label);
     if (s.name == "box") ReadBox(s, where, &a);
-    if (s.name != "box") {
-      if (geometry == nullptr) throw Error(file_.string() + ": " + where + ": internal: shape geometry not computed");
-      if (geometry->error) std::rethrow_exception(geometry->error);
-      a.bbox = geometry->bbox, a.area = geometry->area, a.segmentation = std::move(geometry->segmentation);
-    }
-    ReadExtra(s, where, &a);
+    if (prepared->error) std::rethrow_exception(prepared->error);
     dataset_.coco.annotations.push_back(std::move(a));
   }
 
-  void ReadBox(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+  void ReadBox(const XmlElement& s, const Place& where, CocoAnnotation* a) {
     const double xtl = ParseNumber(Require(s, "xtl", file_, where), "xtl", file_, where);
     const double ytl = ParseNumber(Require(s, "ytl", file_, where), "ytl", file_, where);
     const double xbr = ParseNumber(Require(s, "xbr", file_, where), "xbr", file_, where);
@@ -240,41 +261,42 @@ class CvatReader {
     const double degrees = rotation ? ParseNumber(*rotation, "rotation", file_, where) : 0;
     if (degrees != 0) {
       a->extra["rotation"] = degrees;
-      report_->Warn(file_, where, "rotated box: COCO boxes are axis-aligned; the rotation is kept in extra only");
+      report_->Warn(file_, where.str(), "rotated box: COCO boxes are axis-aligned; the rotation is kept in extra only");
     }
   }
 
-  void ReadPolygon(const XmlElement& s, const std::string& where, ShapeGeometry* a) const {
+  void ReadPolygon(const XmlElement& s, const Place& where, CocoAnnotation* a) const {
     std::vector<double> xy = ParsePoints(Require(s, "points", file_, where), file_, where);
     a->bbox = BoundsOf(xy);
     a->area = std::fabs(ShoelaceArea(xy));
     a->segmentation.polygons.push_back(std::move(xy));
   }
 
-  void ReadMask(const XmlElement& s, int image_height, int image_width, const std::string& where,
-                ShapeGeometry* a) const {
+  void ReadMask(const XmlElement& s, int image_height, int image_width, const Place& where, CocoAnnotation* a) const {
+    const std::string context = file_.string() + ": " + where.str();
     CvatMaskRle mask;
-    mask.counts = ParseCvatRleCounts(Require(s, "rle", file_, where), file_.string() + ": " + where);
+    mask.counts = ParseCvatRleCounts(Require(s, "rle", file_, where), context);
     mask.left = ParseInt(Require(s, "left", file_, where), "left", file_, where);
     mask.top = ParseInt(Require(s, "top", file_, where), "top", file_, where);
     mask.width = ParseInt(Require(s, "width", file_, where), "width", file_, where);
     mask.height = ParseInt(Require(s, "height", file_, where), "height", file_, where);
-    Rle rle = CvatMaskToRle(mask, image_height, image_width, file_.string() + ": " + where);
+    Rle rle = CvatMaskToRle(mask, image_height, image_width, context);
     a->bbox = RleToBbox(rle);
     a->area = double(RleArea(rle));
     a->segmentation.rle = std::move(rle);
   }
 
   // occluded, z_order, group_id and source as extra fields; <attribute> children as "attributes".
-  void ReadExtra(const XmlElement& s, const std::string& where, CocoAnnotation* a) {
+  void ReadExtra(const XmlElement& s, const Place& where, CocoAnnotation* a) const {
     for (const char* name : {"occluded", "z_order", "group_id"}) {
       if (const std::string* v = s.Attribute(name)) a->extra[name] = ParseInt(*v, name, file_, where);
     }
     if (const std::string* v = s.Attribute("source")) a->extra["source"] = *v;
     nlohmann::json attributes = nlohmann::json::object();
-    for (const XmlElement* attribute : s.Children("attribute")) {
-      const std::string name = Require(*attribute, "name", file_, "line " + std::to_string(attribute->line));
-      std::string value = attribute->text;
+    for (const auto& child : s.children) {
+      if (child->name != "attribute") continue;
+      const std::string name = Require(*child, "name", file_, Place(*child));
+      std::string value = child->text;
       // A prediction written by segtune comes back with its score as a number.
       if (name == "score") {
         char* end = nullptr;

@@ -7,6 +7,12 @@ std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::st
   return p.is_absolute() || dataset.images_dir.empty() ? p : dataset.images_dir / p;
 }
 
+std::string ImageFilePathText(const LabeledDataset& dataset, const std::string& file_name) {
+  const std::string& dir = dataset.images_dir.native();
+  if (dir.empty() || (!file_name.empty() && file_name[0] == '/')) return file_name;
+  return dir.back() == '/' ? dir + file_name : dir + '/' + file_name;
+}
+
 std::string ConversionWarning::ToString() const {
   std::string s = file;
   if (!element.empty()) s += (s.empty() ? "" : ": ") + element;

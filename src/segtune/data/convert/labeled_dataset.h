@@ -38,6 +38,8 @@ struct LabeledDataset {
 
 // Where `file_name` of `dataset` is on disk: relative names are under dataset.images_dir.
 std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name);
+// The same path as text, built without std::filesystem's parsing (for checking thousands of images).
+std::string ImageFilePathText(const LabeledDataset& dataset, const std::string& file_name);
 
 // One thing a conversion could not carry over, or carried over differently: "polyline skipped",
 // "attribute 'color' dropped", "file name '../x.jpg' renamed to 'x.jpg'".

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -53,12 +54,11 @@ double PolygonArea(const std::vector<double>& xy) {
   return std::abs(twice) / 2;
 }
 
-CocoAnnotation ToAnnotation(const YoloObject& o, const CocoImage& image, int64_t id) {
+// One label line in pixels, without its ids (the caller numbers it).
+CocoAnnotation ToAnnotation(const YoloObject& o, int width, int height) {
   CocoAnnotation a;
-  a.id = id;
-  a.image_id = image.id;
   a.category_id = o.class_id + 1;
-  const double w = image.width, h = image.height;
+  const double w = width, h = height;
   if (!o.segment) {
     a.bbox = {(o.values[0] - o.values[2] / 2) * w, (o.values[1] - o.values[3] / 2) * h, o.values[2] * w, o.values[3] * h};
     a.area = a.bbox[2] * a.bbox[3];
@@ -84,9 +84,10 @@ struct ImageOnDisk {
   fs::path path;
   std::string split;
   bool exists = false;
-  std::optional<ImageSize> size;     // Unset: the header could not be read.
-  fs::path label;                    // Its label file.
-  std::vector<YoloObject> objects;   // Empty when there is no label file.
+  std::optional<ImageSize> size;  // Unset: the header could not be read.
+  // Its label file's objects in pixels, numbered and given their image id when the image is added
+  // (converting them here keeps that sequential pass short). Empty when there is no label file.
+  std::vector<CocoAnnotation> annotations;
 };
 
 void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
@@ -94,9 +95,12 @@ void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
   std::error_code ec;  // Only a file that could not be read needs the second look.
   image->exists = image->size || fs::is_regular_file(image->path, ec);
   if (!image->size) return;
-  image->label = YoloLabelPath(fs::absolute(image->path));
-  std::optional<std::string> text = ReadFileIfExists(image->label);
-  if (text) image->objects = ParseYoloLabels(*text, image->label, static_cast<int>(config.names.size()));
+  const fs::path label = YoloLabelPath(fs::absolute(image->path));
+  const std::optional<std::string> text = ReadFileIfExists(label);
+  if (!text) return;
+  const std::vector<YoloObject> objects = ParseYoloLabels(*text, label, static_cast<int>(config.names.size()));
+  image->annotations.reserve(objects.size());
+  for (const YoloObject& o : objects) image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
 }
 
 // `path` relative to `root` when it lies below it, else `path` itself. A path listed under root
@@ -117,7 +121,7 @@ std::string FileNameUnder(const fs::path& path, const fs::path& root) {
 }
 
 // Adds one image (and its label file's objects) to the dataset.
-void AddImage(const ImageOnDisk& on_disk, const YoloConfig& config, LabeledDataset* dataset, ConversionReport* report) {
+void AddImage(ImageOnDisk& on_disk, const YoloConfig& config, LabeledDataset* dataset, ConversionReport* report) {
   CocoImage image;
   image.id = {std::to_string(dataset->coco.images.size() + 1), true};
   image.file_name = FileNameUnder(on_disk.path, config.root);
@@ -127,8 +131,10 @@ void AddImage(const ImageOnDisk& on_disk, const YoloConfig& config, LabeledDatas
       return;
     }
     image.width = on_disk.size->width, image.height = on_disk.size->height;
-    for (const YoloObject& o : on_disk.objects) {
-      dataset->coco.annotations.push_back(ToAnnotation(o, image, static_cast<int64_t>(dataset->coco.annotations.size() + 1)));
+    for (CocoAnnotation& a : on_disk.annotations) {
+      a.id = static_cast<int64_t>(dataset->coco.annotations.size() + 1);
+      a.image_id = image.id;
+      dataset->coco.annotations.push_back(std::move(a));
     }
   } else if (dataset->missing_image_files) {
     dataset->missing_image_files->insert(image.file_name);
@@ -140,17 +146,17 @@ void AddImage(const ImageOnDisk& on_disk, const YoloConfig& config, LabeledDatas
 // Every image of every split, in order, each once (a repeat is kept in its first split, with a warning).
 std::vector<ImageOnDisk> ListImages(const YoloConfig& config, ConversionReport* report) {
   std::vector<ImageOnDisk> images;
-  std::map<std::string, std::string> split_of_path;
+  std::unordered_map<std::string, const std::string*> split_of_path;
   for (const YoloSplitSource& source : config.sources) {
     int repeated = 0;
     std::string first_repeated;
-    for (const fs::path& path : YoloSourceImages(source, config.root)) {
-      const auto [it, added] = split_of_path.emplace(path.string(), source.split);
+    for (fs::path& path : YoloSourceImages(source, config.root)) {
+      const auto [it, added] = split_of_path.emplace(path.native(), &source.split);
       if (!added) {
-        if (repeated++ == 0) first_repeated = path.string() + "' (in split '" + it->second + "')";
+        if (repeated++ == 0) first_repeated = path.string() + "' (in split '" + *it->second + "')";
         continue;
       }
-      images.push_back({path, source.split});
+      images.push_back({std::move(path), source.split});
     }
     if (repeated > 0) {
       report->Warn(config.config_file, source.origin, std::to_string(repeated) + " image(s) of split '" + source.split +
@@ -172,7 +178,11 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
   ParallelFor(images.size(), [&](size_t i) { ReadFromDisk(config, &images[i]); });
   // Each image was looked for where ImageFilePath finds it, unless --images-dir points elsewhere.
   if (options.images_dir.empty()) dataset.missing_image_files.emplace();
-  for (const ImageOnDisk& image : images) AddImage(image, config, &dataset, report);
+  size_t annotations = 0;
+  for (const ImageOnDisk& image : images) annotations += image.annotations.size();
+  dataset.coco.images.reserve(images.size());
+  dataset.coco.annotations.reserve(annotations);
+  for (ImageOnDisk& image : images) AddImage(image, config, &dataset, report);
   return dataset;
 }
 
