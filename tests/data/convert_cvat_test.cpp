@@ -232,6 +232,80 @@ TEST(CvatFormat, OtherAnnotationFieldsBecomeAttributes) {
   EXPECT_EQ(back.coco.annotations[0].extra["attributes"], (nlohmann::json{{"difficult", "1"}, {"pose", "Left"}}));
 }
 
+// CVAT numbers each subset's frames of a project export from 0 (bindings.py), so ids repeat across
+// subsets: they are renumbered, CVAT's id kept; twice in one subset is still an error.
+TEST(CvatFormat, ProjectExportWhoseSubsetsRestartTheirIdsIsRenumbered) {
+  const std::string head = "<?xml version=\"1.0\"?>\n<annotations><version>1.1</version><meta><project><labels><label>"
+                           "<name>car</name></label></labels></project></meta>\n";
+  const std::string images =
+      "<image id=\"0\" name=\"a.jpg\" subset=\"Train\" width=\"10\" height=\"8\">"
+      "<box label=\"car\" xtl=\"1\" ytl=\"1\" xbr=\"4\" ybr=\"4\" occluded=\"0\"/></image>\n"
+      "<image id=\"1\" name=\"b.jpg\" subset=\"Train\" width=\"10\" height=\"8\"/>\n"
+      "<image id=\"0\" name=\"c.jpg\" subset=\"Validation\" width=\"10\" height=\"8\">"
+      "<box label=\"car\" xtl=\"2\" ytl=\"2\" xbr=\"5\" ybr=\"5\" occluded=\"0\"/></image>\n";
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "p.xml", head + images + "</annotations>\n");
+  segtune::ConversionReport report;
+  const auto d = Read(dir / "p.xml", &report);
+  ASSERT_EQ(d.coco.images.size(), 3u);
+  EXPECT_EQ(d.coco.images[2].id.text, "3");
+  EXPECT_EQ(d.coco.images[2].extra["cvat_id"], 0);
+  EXPECT_EQ(d.subset_of_image.at("3"), "Validation");
+  ASSERT_EQ(d.coco.annotations.size(), 2u);
+  EXPECT_EQ(d.coco.annotations[1].image_id.text, "3");
+  EXPECT_DOUBLE_EQ(d.coco.annotations[1].bbox[0], 2.0);
+  EXPECT_TRUE(HasWarning(report, "", "restart in each subset"));
+  const std::string twice = images + "<image id=\"1\" name=\"d.jpg\" subset=\"Train\" width=\"10\" height=\"8\"/>\n";
+  EXPECT_NE(ErrorOf(head + twice + "</annotations>\n").find("image id 1 used twice in subset 'Train'"), std::string::npos)
+      << ErrorOf(head + twice + "</annotations>\n");
+}
+
+// What CVAT's and Datumaro's importers need of a project, and what they refuse or misplace.
+TEST(CvatFormat, WrittenProjectListsItsSubsetsAndShapesCvatWouldRefuseAreSkipped) {
+  segtune::LabeledDataset d;
+  d.coco.categories.push_back({1, "car", "", {}});
+  for (int i = 0; i < 3; ++i) {
+    d.coco.images.push_back({{std::to_string(i + 1), true}, "i" + std::to_string(i) + ".jpg", 10, 8, "", "", {}});
+    d.subset_of_image[std::to_string(i + 1)] = i < 2 ? "Train" : "Validation";
+  }
+  segtune::CocoAnnotation a;
+  a.id = 1, a.image_id = {"1", true}, a.category_id = 1, a.bbox = {1, 1, 3, 3};
+  a.segmentation.polygons = {{1, 1, 4, 1}, {1, 1, 4, 1, 4, 4}};  // A 2-point part, then a triangle.
+  d.coco.annotations.push_back(a);
+  segtune::CocoAnnotation box;
+  box.id = 2, box.image_id = {"2", true}, box.category_id = 1, box.bbox = {2, 2, 3, 3};
+  box.extra = {{"attributes", {{"occluded", true}, {"rotation", 30.0}, {"track_id", 4}, {"color", "red"}}}};
+  d.coco.annotations.push_back(box);
+  segtune::CocoAnnotation mask;
+  mask.id = 3, mask.image_id = {"3", true}, mask.category_id = 1;
+  segtune::Rle rle;
+  rle.h = 8, rle.w = 8, rle.counts = {10, 4, 50};  // 8x8 on a 10x8 image.
+  mask.segmentation.rle = rle;
+  d.coco.annotations.push_back(mask);
+  TempDir dir;
+  segtune::ConversionReport report;
+  Write(d, dir / "p.xml", &report);
+  const std::string xml = segtune::ReadFile(dir / "p.xml");
+  EXPECT_NE(xml.find("<subsets>Train\nValidation</subsets>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<subset>Train</subset>"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<subset>Validation</subset>"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("points=\"1.00,1.00;4.00,1.00\""), std::string::npos) << "a 2-point polygon";
+  EXPECT_NE(xml.find("points=\"1.00,1.00;4.00,1.00;4.00,4.00\""), std::string::npos) << xml;
+  EXPECT_TRUE(HasWarning(report, "annotation 1", "2 point(s) skipped"));
+  EXPECT_NE(xml.find("occluded=\"1\""), std::string::npos) << "occluded from the attributes, a boolean" << xml;
+  EXPECT_NE(xml.find("rotation=\"30.00\""), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("name=\"occluded\""), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("name=\"track_id\""), std::string::npos) << xml;
+  EXPECT_NE(xml.find("<attribute name=\"color\">red</attribute>"), std::string::npos) << xml;
+  EXPECT_EQ(xml.find("<mask"), std::string::npos) << xml;
+  EXPECT_TRUE(HasWarning(report, "annotation 3", "mask of 8x8 on an image of 10x8 skipped"));
+  // segtune reads its own output back: subsets, the triangle, the box.
+  segtune::ConversionReport again;
+  const auto back = Read(dir / "p.xml", &again);
+  EXPECT_EQ(back.subset_of_image, d.subset_of_image);
+  EXPECT_EQ(back.coco.annotations.size(), 2u);
+}
+
 TEST(CvatFormat, MalformedInputNamesFileAndLine) {
   std::string e = ErrorOf(OneImage("<polygon label=\"car\" points=\"1,2;3\"/>"));
   EXPECT_NE(e.find("bad.xml: line 6: image 'a.jpg': polygon 1: points"), std::string::npos) << e;

@@ -224,6 +224,54 @@ TEST(LabelStudio, ScoresAreWrittenAsPredictionsWithModelVersion) {
   EXPECT_EQ(back.coco.images[0].file_name, "shelf/a b.jpg");
 }
 
+// Label Studio refuses a region whose type differs from its control's, two controls of one name,
+// scores outside [0, 1] and percentages outside [0, 100]: regions of several kinds get a control name
+// per kind, and out-of-range values are clamped, with warnings.
+TEST(LabelStudio, MixedKindsGetOneControlNameEachAndOutOfRangeValuesAreClamped) {
+  TempDir dir;
+  segtune::LabeledDataset d;
+  d.coco.categories.push_back({1, "bottle", "", {}});
+  segtune::CocoImage image;
+  image.id = {"1", true};
+  image.file_name = "a.jpg";
+  image.width = 50, image.height = 20;
+  d.coco.images.push_back(image);
+  segtune::CocoAnnotation box;
+  box.id = 1, box.image_id = image.id, box.category_id = 1;
+  box.bbox = {-5, 2, 60, 4};  // Sticks out left and right.
+  box.score = 1.5;
+  segtune::CocoAnnotation polygon = box;
+  polygon.id = 2, polygon.score = 0.25;
+  polygon.segmentation.polygons = {{0, 0, 10, 0, 10, 10}};
+  polygon.bbox = {0, 0, 10, 10};
+  segtune::CocoAnnotation mask = box;
+  mask.id = 3, mask.score = -0.5;
+  segtune::Rle rle;
+  rle.h = 20, rle.w = 50, rle.counts = {10, 5, 985};
+  mask.segmentation.rle = rle;
+  d.coco.annotations = {box, polygon, mask};
+  segtune::ConversionReport report;
+  segtune::WriteLabelStudio(d, dir / "pre.json", {}, &report);
+  const nlohmann::json result = nlohmann::json::parse(segtune::ReadFile(dir / "pre.json"))[0]["predictions"][0]["result"];
+  ASSERT_EQ(result.size(), 3u);
+  EXPECT_EQ(result[0]["from_name"], "label");
+  EXPECT_EQ(result[1]["from_name"], "polygon");
+  EXPECT_EQ(result[2]["from_name"], "brush");
+  EXPECT_EQ(result[0]["score"], 1.0);
+  EXPECT_EQ(result[2]["score"], 0.0);
+  EXPECT_DOUBLE_EQ(result[0]["value"]["x"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(result[0]["value"]["width"].get<double>(), 100.0);
+  EXPECT_TRUE(Warned(report, "3 kinds"));
+  EXPECT_TRUE(Warned(report, "clipped"));
+  EXPECT_TRUE(Warned(report, "clamped"));
+  // One kind only: Label Studio's template name.
+  d.coco.annotations = {polygon};
+  segtune::ConversionReport single;
+  segtune::WriteLabelStudio(d, dir / "one.json", {}, &single);
+  EXPECT_EQ(nlohmann::json::parse(segtune::ReadFile(dir / "one.json"))[0]["predictions"][0]["result"][0]["from_name"], "label");
+  EXPECT_TRUE(single.warnings.empty());
+}
+
 TEST(LabelStudio, MalformedInputNamesFileAndElement) {
   TempDir dir;
   segtune::WriteFileAtomic(dir / "syntax.json", "[\n {\"data\": {\"image\": \"a.jpg\"},\n  \"annotations\": [,]}\n]");

@@ -175,6 +175,15 @@ TEST(LabelboxMal, UuidsAreNameBasedVersion8UniqueAndTheSameOnEveryRun) {
     uuids.insert(line["uuid"].get<std::string>());
   }
   EXPECT_EQ(uuids.size(), 5u);
+  // Another model's predictions for the same data rows (Labelbox refuses a uuid the project has seen).
+  segtune::LabeledDataset moved = Predictions();
+  for (auto& a : moved.coco.annotations) {
+    a.bbox[0] += 1;
+    for (auto& part : a.segmentation.polygons) part[0] += 1;
+    if (a.score) *a.score *= 0.5;
+  }
+  WriteMal(moved, dir / "c.ndjson");
+  for (const auto& line : Lines(dir / "c.ndjson")) EXPECT_EQ(uuids.count(line["uuid"].get<std::string>()), 0u) << line.dump();
   // A rerun may replace its own output with --overwrite; never another file.
   EXPECT_THROW(WriteMal(Predictions(), dir / "a.ndjson"), segtune::UsageError);
   WriteMal(Predictions(), dir / "a.ndjson", true);

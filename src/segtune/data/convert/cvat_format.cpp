@@ -1,7 +1,8 @@
 // CVAT for images 1.1 XML (`annotations.xml` of a task, job or project export; docs/formats.md §15).
 //
 // Read: <meta> labels become categories with ids 1..N in label order (labels a shape names but <meta>
-// does not declare are appended, with a warning); <image> becomes an image (ids kept), its `subset`
+// does not declare are appended, with a warning); <image> becomes an image (ids kept, except in a
+// project export whose subsets each number their images from 0: then 1..N, CVAT's id as cvat_id), its `subset`
 // (project exports) a split; <box>, <polygon> and <mask> become annotations, with `occluded`,
 // `z_order`, `group_id`, `source` and the <attribute> children kept in the annotation's `extra`
 // ("attributes": {name: value}). Polylines, points, ellipses, cuboids, skeletons and tags have no
@@ -16,6 +17,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 
 #include "segtune/core/atomic_file.h"
@@ -146,6 +148,11 @@ class CvatReader {
     const std::vector<const XmlElement*> images = root->Children("image");
     std::vector<std::vector<PreparedShape>> prepared(images.size());
     ParallelFor(images.size(), [&](size_t i) { prepared[i] = PrepareShapes(*images[i]); });
+    renumber_ = IdsRestartPerSubset(images);
+    if (renumber_) {
+      report_->Warn(file_, "", "image ids restart in each subset (a CVAT project export): images numbered 1.." +
+                                   std::to_string(images.size()) + " in file order, CVAT's ids kept as cvat_id");
+    }
     size_t shapes = 0;
     for (const auto& image : prepared) shapes += image.size();
     dataset_.coco.images.reserve(images.size());
@@ -169,6 +176,20 @@ class CvatReader {
       }
       return;
     }
+  }
+
+  // True when an image id is used again by an image of another subset: CVAT numbers the frames of
+  // each subset of a project from 0. (Twice within one subset stays an error.)
+  static bool IdsRestartPerSubset(const std::vector<const XmlElement*>& images) {
+    std::unordered_map<std::string, std::string> subset_of_id;
+    for (const XmlElement* image : images) {
+      const std::string* id = image->Attribute("id");
+      const std::string* subset = image->Attribute("subset");
+      if (id == nullptr) continue;
+      const auto [it, added] = subset_of_id.emplace(*id, subset ? *subset : "");
+      if (!added && it->second != (subset ? *subset : "")) return true;
+    }
+    return false;
   }
 
   int64_t AddCategory(const std::string& name) {
@@ -215,15 +236,22 @@ class CvatReader {
     image.id = {Require(e, "id", file_, tag), true};
     image.id.is_number = !image.id.text.empty() && image.id.text.size() <= 18 &&
                          image.id.text.find_first_not_of("0123456789") == std::string::npos;
+    const std::string* subset = e.Attribute("subset");
+    const std::string key = (subset ? *subset : "") + '\n' + image.id.text;  // Unique per subset.
+    if (renumber_) {
+      image.extra["cvat_id"] = image.id.is_number ? nlohmann::json(std::stoll(image.id.text)) : nlohmann::json(image.id.text);
+      image.id = {std::to_string(dataset_.coco.images.size() + 1), true};
+    }
     image.file_name = Require(e, "name", file_, tag);
     const Place where(e, &image.file_name);
     image.width = ParseInt(Require(e, "width", file_, where), "width", file_, where);
     image.height = ParseInt(Require(e, "height", file_, where), "height", file_, where);
     if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where.str(), "width and height must be positive");
-    if (!ids->insert(image.id.text).second) throw FormatError(file_, where.str(), "image id " + image.id.text + " used twice");
-    if (const std::string* subset = e.Attribute("subset"); subset && !subset->empty()) {
-      dataset_.subset_of_image[image.id.text] = *subset;
+    if (!ids->insert(key).second) {
+      throw FormatError(file_, where.str(), "image id " + key.substr(key.find('\n') + 1) + " used twice" +
+                                                (subset ? " in subset '" + *subset + "'" : ""));
     }
+    if (subset && !subset->empty()) dataset_.subset_of_image[image.id.text] = *subset;
     dataset_.coco.images.push_back(image);
     for (size_t i = 0; i < e.children.size(); ++i) {
       ReadShape(*e.children[i], image, int(i) + 1, i < prepared.size() ? &prepared[i] : nullptr);  // Takes its annotation.
@@ -315,6 +343,7 @@ class CvatReader {
   ConversionReport* report_;
   LabeledDataset dataset_;
   std::map<std::string, int64_t> category_of_label_;
+  bool renumber_ = false;  // IdsRestartPerSubset.
 };
 
 fs::path CvatXmlOf(const fs::path& input) {
@@ -362,10 +391,22 @@ std::string AttributeText(const nlohmann::json& value) {
 // What goes out as <attribute> children: the annotation's "attributes", then its other scalar fields
 // that CVAT has no place for (VOC's difficult, truncated, pose; a COCO file's own fields), so that
 // they reach CVAT instead of being lost.
+// Names CVAT keeps for its own shape fields (cvat/apps/dataset_manager: CVAT_INTERNAL_ATTRIBUTES): as
+// <attribute>s an upload would drop them. CVAT's and Datumaro's COCO exports put occluded and rotation
+// among the "attributes"; they go back into the shape's own fields (ShapeField).
+const std::set<std::string>& CvatInternalAttributes() {
+  static const std::set<std::string> kNames = {"occluded", "rotation", "outside", "keyframe", "track_id"};
+  return kNames;
+}
+
 nlohmann::json AttributesOf(const CocoAnnotation& a) {
   static const std::set<std::string> kShapeFields = {"attributes", "occluded", "z_order", "group_id", "source", "rotation"};
   nlohmann::json out = nlohmann::json::object();
-  if (const auto it = a.extra.find("attributes"); it != a.extra.end() && it->is_object()) out = *it;
+  if (const auto it = a.extra.find("attributes"); it != a.extra.end() && it->is_object()) {
+    for (const auto& [name, value] : it->items()) {
+      if (!CvatInternalAttributes().count(name)) out[name] = value;
+    }
+  }
   if (!a.extra.is_object()) return out;
   for (const auto& [name, value] : a.extra.items()) {
     if (!kShapeFields.count(name) && value.is_primitive() && !value.is_null() && !out.contains(name)) out[name] = value;
@@ -373,9 +414,32 @@ nlohmann::json AttributesOf(const CocoAnnotation& a) {
   return out;
 }
 
+// An integer field as CVAT writes it: integers, booleans (COCO exports' "occluded": true) and whole
+// numbers are taken; anything else gives `fallback`.
+std::optional<int64_t> WholeNumber(const nlohmann::json& value) {
+  if (value.is_boolean()) return value.get<bool>() ? 1 : 0;
+  if (value.is_number_integer()) return value.get<int64_t>();
+  if (value.is_number_float()) {
+    const double v = value.get<double>();
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 9e15) return static_cast<int64_t>(v);
+  }
+  return std::nullopt;
+}
+
+// A shape field (occluded, z_order, group_id, rotation) from the annotation's extra fields, else from
+// its "attributes" (where CVAT's and Datumaro's COCO exports keep occluded and rotation).
+const nlohmann::json* ShapeField(const nlohmann::json& extra, const char* name) {
+  if (const auto it = extra.find(name); it != extra.end()) return &*it;
+  const auto attributes = extra.find("attributes");
+  if (attributes == extra.end() || !attributes->is_object()) return nullptr;
+  const auto it = attributes->find(name);
+  return it == attributes->end() ? nullptr : &*it;
+}
+
 int64_t ExtraInt(const nlohmann::json& extra, const char* name, int64_t fallback) {
-  const auto it = extra.find(name);
-  return it != extra.end() && it->is_number_integer() ? it->get<int64_t>() : fallback;
+  const nlohmann::json* value = ShapeField(extra, name);
+  const std::optional<int64_t> number = value ? WholeNumber(*value) : std::nullopt;
+  return number ? *number : fallback;
 }
 
 std::optional<int64_t> NumericId(const ImageId& id) {
@@ -433,7 +497,31 @@ class CvatWriter {
       }
       out_ << "          </attributes>\n        </label>\n";
     }
-    out_ << "      </labels>\n    </" << (project ? "project" : "task") << ">\n  </meta>\n";
+    out_ << "      </labels>\n";
+    if (project) Subsets();
+    out_ << "    </" << (project ? "project" : "task") << ">\n  </meta>\n";
+  }
+
+  // A project export's subsets as CVAT writes them: a task per subset (Datumaro reads the subsets
+  // from their <subset> tags and refuses a project without any) and <subsets>, the names one per
+  // line (CVAT's own project import reads that).
+  void Subsets() {
+    std::vector<std::string> names;
+    std::map<std::string, size_t> images;
+    for (const auto& image : dataset_.coco.images) {
+      const auto it = dataset_.subset_of_image.find(image.id.text);
+      const std::string name = it == dataset_.subset_of_image.end() ? "default" : it->second;
+      if (images[name]++ == 0) names.push_back(name);
+    }
+    out_ << "      <tasks>\n";
+    for (size_t i = 0; i < names.size(); ++i) {
+      out_ << "        <task>\n          <id>" << i + 1 << "</id>\n          <name>segtune " << XmlEscape(names[i])
+           << "</name>\n          <size>" << images[names[i]] << "</size>\n          <mode>annotation</mode>\n"
+           << "          <subset>" << XmlEscape(names[i]) << "</subset>\n        </task>\n";
+    }
+    out_ << "      </tasks>\n      <subsets>";
+    for (size_t i = 0; i < names.size(); ++i) out_ << (i ? "\n" : "") << XmlEscape(names[i]);
+    out_ << "</subsets>\n";
   }
 
   void Image(const CocoImage& image, int64_t id) {
@@ -461,21 +549,25 @@ class CvatWriter {
     }
     const std::string common = " label=\"" + XmlEscape(name->second) + "\"" + CommonAttributes(a);
     if (a.segmentation.rle) {
-      Mask(a, common, element);
+      Mask(a, image, common, element);
     } else if (!a.segmentation.polygons.empty()) {
       if (a.segmentation.polygons.size() > 1) {
         report_->Warn(output_, element, std::to_string(a.segmentation.polygons.size()) +
                                             " polygon parts written as as many <polygon> shapes (CVAT has no multi-part polygon)");
       }
       for (const auto& part : a.segmentation.polygons) {
+        if (part.size() < 6) {  // CVAT and Datumaro refuse them (and so does segtune's reader).
+          report_->Warn(output_, element, "polygon part of " + std::to_string(part.size() / 2) + " point(s) skipped (CVAT needs 3)");
+          continue;
+        }
         std::string points;
         for (size_t i = 0; i + 1 < part.size(); i += 2) points += (i ? ";" : "") + Fixed2(part[i]) + "," + Fixed2(part[i + 1]);
         Open("polygon", common + " points=\"" + points + "\"");
         Attributes(a);
       }
     } else {
-      const auto rotation = a.extra.find("rotation");
-      const std::string rotated = rotation != a.extra.end() && rotation->is_number()
+      const nlohmann::json* rotation = ShapeField(a.extra, "rotation");
+      const std::string rotated = rotation != nullptr && rotation->is_number() && rotation->get<double>() != 0
                                       ? " rotation=\"" + Fixed2(rotation->get<double>()) + "\""
                                       : "";
       Open("box", common + " xtl=\"" + Fixed2(a.bbox[0]) + "\" ytl=\"" + Fixed2(a.bbox[1]) + "\" xbr=\"" +
@@ -484,8 +576,15 @@ class CvatWriter {
     }
   }
 
-  void Mask(const CocoAnnotation& a, const std::string& common, const std::string& element) {
-    const CvatMaskRle mask = RleToCvatMask(*a.segmentation.rle);
+  void Mask(const CocoAnnotation& a, const CocoImage& image, const std::string& common, const std::string& element) {
+    const Rle& rle = *a.segmentation.rle;
+    if (image.width > 0 && image.height > 0 && (rle.w != uint32_t(image.width) || rle.h != uint32_t(image.height))) {
+      // CVAT places the mask's box inside the image: a mask of another size would land elsewhere.
+      report_->Warn(output_, element, "mask of " + std::to_string(rle.w) + "x" + std::to_string(rle.h) + " on an image of " +
+                                          std::to_string(image.width) + "x" + std::to_string(image.height) + " skipped");
+      return;
+    }
+    const CvatMaskRle mask = RleToCvatMask(rle);
     if (mask.width == 0) {
       report_->Warn(output_, element, "empty mask skipped");
       return;

@@ -122,7 +122,10 @@ class MalWriter {
     const std::string where = ImageName(*image) + ": " + element;
     for (Json& geometry : Geometries(a, ToolOf(category, a), *image, where)) {
       Json line;
-      line["uuid"] = NameBasedUuid("segtune-mal/" + row_key + "/" + std::to_string(lines_of_row_[row_key]++));
+      // Named by the object's content as well as its place: Labelbox refuses a uuid already used in
+      // the project, so the next model's predictions for the same data row must get new ones.
+      const std::string content = category->name + "/" + geometry.dump() + "/" + (a.score ? Json(*a.score).dump() : "");
+      line["uuid"] = NameBasedUuid("segtune-mal/" + row_key + "/" + std::to_string(lines_of_row_[row_key]++) + "/" + content);
       line["dataRow"] = data_row;
       line["name"] = category->name;
       line.update(geometry);

@@ -1,6 +1,8 @@
 // LabeledDataset -> Label Studio import JSON (docs/formats.md §16): one task per image; regions
 // without a score go into one annotation, regions with a score (predictions from `segtune infer`)
 // into one prediction with model_version and per-region scores, for model-assisted labeling.
+#include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <set>
 
@@ -21,9 +23,27 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 // Label Studio's default templates name the control "label" and the image "image"; regions read
-// from Label Studio keep their own names.
+// from Label Studio keep their own names. A labeling config cannot have two controls of one name, and
+// Label Studio refuses a region whose type differs from its control's: when the output holds regions
+// of several kinds, the first kind present of rectangle, polygon and brush is "label" and the others
+// are "polygon" and "brush".
 constexpr const char* kDefaultFromName = "label";
 constexpr const char* kDefaultToName = "image";
+constexpr const char* kRegionTypes[] = {"rectanglelabels", "polygonlabels", "brushlabels"};
+constexpr const char* kOtherFromNames[] = {"rectangle", "polygon", "brush"};
+
+// The region type an annotation becomes.
+const char* RegionTypeOf(const CocoAnnotation& a) {
+  if (a.segmentation.rle) return kRegionTypes[2];
+  return a.segmentation.polygons.empty() ? kRegionTypes[0] : kRegionTypes[1];
+}
+
+// Percent coordinates inside the image: Label Studio refuses values outside [0, 100].
+double Percent(double v, int* clipped) {
+  const double inside = std::clamp(v, 0.0, 100.0);
+  if (std::fabs(inside - v) > 1e-9) ++*clipped;
+  return inside;
+}
 
 // The image's size: from the dataset, else from its file's header (percent coordinates need it).
 std::pair<int, int> ImageSize(const LabeledDataset& dataset, const CocoImage& image) {
@@ -38,7 +58,23 @@ class LabelStudioWriter {
  public:
   LabelStudioWriter(const LabeledDataset& dataset, ConversionReport* report, const fs::path& output)
       : dataset_(dataset), report_(report), output_(output), names_(CategoryNames(dataset.coco)) {
-    for (const auto& a : dataset.coco.annotations) any_score_ |= a.score.has_value();
+    std::set<std::string> types;
+    for (const auto& a : dataset.coco.annotations) {
+      any_score_ |= a.score.has_value();
+      types.insert(RegionTypeOf(a));
+    }
+    bool first = true;
+    for (size_t k = 0; k < 3; ++k) {
+      if (!types.count(kRegionTypes[k])) continue;
+      from_name_of_type_[kRegionTypes[k]] = first ? kDefaultFromName : kOtherFromNames[k];
+      first = false;
+    }
+    if (types.size() > 1) {
+      std::string names;
+      for (const auto& [type, name] : from_name_of_type_) names += (names.empty() ? "" : ", ") + type + " '" + name + "'";
+      report_->Warn(output_, "", "regions of " + std::to_string(types.size()) + " kinds, each under its own control name (" +
+                                     names + "): the project's labeling config needs a control of each");
+    }
   }
 
   json Tasks() {
@@ -46,6 +82,14 @@ class LabelStudioWriter {
     for (const auto& a : dataset_.coco.annotations) by_image[a.image_id.text].push_back(&a);
     json tasks = json::array();
     for (const auto& image : dataset_.coco.images) tasks.push_back(Task(image, by_image[image.id.text]));
+    if (clipped_ > 0) {
+      report_->Warn(output_, "", std::to_string(clipped_) + " coordinate(s) outside the image clipped to it "
+                                                            "(Label Studio takes percentages in [0, 100] only)");
+    }
+    if (scores_clamped_ > 0) {
+      report_->Warn(output_, "", std::to_string(scores_clamped_) + " score(s) outside [0, 1] clamped into it "
+                                                                   "(Label Studio refuses them)");
+    }
     return tasks;
   }
 
@@ -63,7 +107,7 @@ class LabelStudioWriter {
       const auto [width, height] = ImageSize(dataset_, image);
       for (const CocoAnnotation* a : annotations) {
         AddRegions(*a, image, width, height, a->score ? &predicted : &labeled);
-        if (a->score) scores.push_back(*a->score);
+        if (a->score) scores.push_back(Score(*a->score));
       }
     }
     // An annotation, even an empty one, marks a task as labeled: pre-labels (any score in the
@@ -77,12 +121,18 @@ class LabelStudioWriter {
     return task;
   }
 
+  double Score(double score) {
+    const double inside = std::isfinite(score) ? std::clamp(score, 0.0, 1.0) : 0.0;
+    if (inside != score) ++scores_clamped_;
+    return inside;
+  }
+
   json Region(const CocoAnnotation& a, const std::string& type, int width, int height, json value, size_t part) {
     const std::string name = names_.count(a.category_id) ? names_.at(a.category_id) : std::to_string(a.category_id);
     value[type] = json::array({name});
     json region = {{"id", "a" + std::to_string(a.id) + (part ? "_" + std::to_string(part) : "")},
                    {"type", type},
-                   {"from_name", kDefaultFromName},
+                   {"from_name", from_name_of_type_.at(type)},
                    {"to_name", kDefaultToName},
                    {"original_width", width},
                    {"original_height", height},
@@ -94,7 +144,7 @@ class LabelStudioWriter {
         if (names->contains(key) && (*names)[key].is_string()) region[key] = (*names)[key];
       }
     }
-    if (a.score) region["score"] = *a.score;
+    if (a.score) region["score"] = std::isfinite(*a.score) ? std::clamp(*a.score, 0.0, 1.0) : 0.0;
     return region;
   }
 
@@ -112,13 +162,20 @@ class LabelStudioWriter {
     }
     for (size_t k = 0; k < polygons.size(); ++k) {
       json points = json::array();
-      for (size_t i = 0; i + 1 < polygons[k].size(); i += 2) points.push_back({polygons[k][i] * sx, polygons[k][i + 1] * sy});
+      for (size_t i = 0; i + 1 < polygons[k].size(); i += 2) {
+        points.push_back({Percent(polygons[k][i] * sx, &clipped_), Percent(polygons[k][i + 1] * sy, &clipped_)});
+      }
       results->push_back(Region(a, "polygonlabels", width, height, {{"points", points}, {"closed", true}}, k));
     }
     if (!polygons.empty()) return;
     const auto [x, y, w, h] = a.bbox;
+    const int before = clipped_;
+    const double x0 = Percent(x * sx, &clipped_), y0 = Percent(y * sy, &clipped_);
+    const double x1 = Percent((x + w) * sx, &clipped_), y1 = Percent((y + h) * sy, &clipped_);
+    const bool inside = clipped_ == before;  // Then the size as it was, not a difference of rounded ends.
     results->push_back(Region(a, "rectanglelabels", width, height,
-                              {{"x", x * sx}, {"y", y * sy}, {"width", w * sx}, {"height", h * sy}, {"rotation", 0}}, 0));
+                              {{"x", x0}, {"y", y0}, {"width", inside ? w * sx : x1 - x0},
+                               {"height", inside ? h * sy : y1 - y0}, {"rotation", 0}}, 0));
   }
 
   // RGBA with every channel 255 inside the mask, as Label Studio's own brush does.
@@ -141,7 +198,9 @@ class LabelStudioWriter {
   ConversionReport* report_;
   fs::path output_;
   std::map<int64_t, std::string> names_;
+  std::map<std::string, std::string> from_name_of_type_;  // Region type -> control name, for regions without one.
   bool any_score_ = false;
+  int clipped_ = 0, scores_clamped_ = 0;
 };
 
 }  // namespace
