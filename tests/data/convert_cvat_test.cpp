@@ -3,6 +3,8 @@
 // round trips through COCO, malformed input and auto-detection.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <fstream>
 #include <random>
 
@@ -304,6 +306,40 @@ TEST(CvatFormat, WrittenProjectListsItsSubsetsAndShapesCvatWouldRefuseAreSkipped
   const auto back = Read(dir / "p.xml", &again);
   EXPECT_EQ(back.subset_of_image, d.subset_of_image);
   EXPECT_EQ(back.coco.annotations.size(), 2u);
+}
+
+// Datumaro writes <image> without width and height when it does not know them: the size then comes
+// from the image file's header (in images/ beside the XML), and a missing file is an error naming it.
+TEST(CvatFormat, ImageWithoutSizeTakesItFromTheImageFile) {
+  TempDir dir;
+  fs::create_directories(dir / "images");
+  ASSERT_TRUE(cv::imwrite((dir / "images" / "a.png").string(), cv::Mat(8, 10, CV_8UC3, cv::Scalar(1, 2, 3))));
+  const std::string xml =
+      "<?xml version=\"1.0\"?>\n<annotations><version>1.1</version><meta><task><labels><label><name>car</name>"
+      "</label></labels></task></meta>\n<image id=\"0\" name=\"a.png\">\n"
+      "<mask label=\"car\" source=\"manual\" occluded=\"0\" rle=\"0, 2, 2\" left=\"8\" top=\"6\" width=\"2\" height=\"2\"/>\n"
+      "</image>\n</annotations>\n";
+  segtune::WriteFileAtomic(dir / "annotations.xml", xml);
+  segtune::ConversionReport report;
+  const auto d = Read(dir / "annotations.xml", &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].width, 10);
+  EXPECT_EQ(d.coco.images[0].height, 8);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  const segtune::Rle& rle = *d.coco.annotations[0].segmentation.rle;
+  EXPECT_EQ(rle.w, 10u);
+  EXPECT_EQ(rle.h, 8u);
+  EXPECT_DOUBLE_EQ(d.coco.annotations[0].area, 2.0);
+  fs::remove(dir / "images" / "a.png");
+  try {
+    Read(dir / "annotations.xml", &report);
+    ADD_FAILURE() << "no error";
+  } catch (const segtune::FormatError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("no width and height"), std::string::npos) << what;
+    EXPECT_NE(what.find((dir / "images" / "a.png").string()), std::string::npos) << what;
+    EXPECT_NE(what.find("image 'a.png'"), std::string::npos) << what;
+  }
 }
 
 TEST(CvatFormat, MalformedInputNamesFileAndLine) {

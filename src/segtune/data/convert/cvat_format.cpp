@@ -28,6 +28,7 @@
 #include "segtune/data/convert/cvat_mask_rle.h"
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
+#include "segtune/data/convert/image_file_size.h"
 #include "segtune/formats/wkt.h"
 #include "segtune/formats/xml_document.h"
 
@@ -128,9 +129,18 @@ struct PreparedShape {
   std::exception_ptr error;
 };
 
+// An image's shapes worked out ahead, and its size from the image file's header when the <image>
+// has no width and height (Datumaro writes none when it does not know them).
+struct PreparedImage {
+  std::optional<ImageSize> size_from_file;
+  std::vector<PreparedShape> shapes;  // One per child element; empty if the image cannot be read.
+};
+
 class CvatReader {
  public:
-  CvatReader(fs::path file, ConversionReport* report) : file_(std::move(file)), report_(report) {}
+  // images_dir: where the images are, for the sizes the XML leaves out.
+  CvatReader(fs::path file, fs::path images_dir, ConversionReport* report)
+      : file_(std::move(file)), images_dir_(std::move(images_dir)), report_(report) {}
 
   LabeledDataset Read() {
     const auto root = LoadXml(file_);
@@ -146,15 +156,15 @@ class CvatReader {
     // image on every core first; the images are then added in order, so ids, warnings and the first
     // error are those of a sequential read.
     const std::vector<const XmlElement*> images = root->Children("image");
-    std::vector<std::vector<PreparedShape>> prepared(images.size());
-    ParallelFor(images.size(), [&](size_t i) { prepared[i] = PrepareShapes(*images[i]); });
+    std::vector<PreparedImage> prepared(images.size());
+    ParallelFor(images.size(), [&](size_t i) { prepared[i] = PrepareImage(*images[i]); });
     renumber_ = IdsRestartPerSubset(images);
     if (renumber_) {
       report_->Warn(file_, "", "image ids restart in each subset (a CVAT project export): images numbered 1.." +
                                    std::to_string(images.size()) + " in file order, CVAT's ids kept as cvat_id");
     }
     size_t shapes = 0;
-    for (const auto& image : prepared) shapes += image.size();
+    for (const auto& image : prepared) shapes += image.shapes.size();
     dataset_.coco.images.reserve(images.size());
     dataset_.coco.annotations.reserve(shapes);
     std::set<std::string> ids;
@@ -201,18 +211,38 @@ class CvatReader {
     return id;
   }
 
-  // The shapes of image `e`, one per child element (empty if the image's own attributes are malformed:
+  // Where an image named in the XML is on disk.
+  fs::path ImagePath(const std::string& name) const {
+    const fs::path p(name);
+    return p.is_absolute() || images_dir_.empty() ? p : images_dir_ / p;
+  }
+
+  // The shapes of image `e`, one per child element (none if the image's own attributes are malformed:
   // the sequential pass reports that first).
-  std::vector<PreparedShape> PrepareShapes(const XmlElement& e) const {
+  PreparedImage PrepareImage(const XmlElement& e) const {
+    PreparedImage prepared;
     const std::string* name = e.Attribute("name");
+    if (name == nullptr) return prepared;
     int width = 0, height = 0;
     try {
-      width = ParseInt(Require(e, "width", file_, Place("")), "width", file_, Place(""));
-      height = ParseInt(Require(e, "height", file_, Place("")), "height", file_, Place(""));
+      if (e.Attribute("width") == nullptr && e.Attribute("height") == nullptr) {
+        prepared.size_from_file = ReadImageFileSize(ImagePath(*name));
+        if (!prepared.size_from_file) return prepared;
+        width = prepared.size_from_file->width, height = prepared.size_from_file->height;
+      } else {
+        width = ParseInt(Require(e, "width", file_, Place("")), "width", file_, Place(""));
+        height = ParseInt(Require(e, "height", file_, Place("")), "height", file_, Place(""));
+      }
     } catch (const Error&) {
-      return {};
+      return prepared;
     }
-    if (name == nullptr || width <= 0 || height <= 0) return {};
+    if (width <= 0 || height <= 0) return prepared;
+    prepared.shapes = PrepareShapes(e, *name, width, height);
+    return prepared;
+  }
+
+  std::vector<PreparedShape> PrepareShapes(const XmlElement& e, const std::string& image_name, int width, int height) const {
+    const std::string* name = &image_name;
     std::vector<PreparedShape> shapes(e.children.size());
     for (size_t i = 0; i < e.children.size(); ++i) {
       const XmlElement& shape = *e.children[i];
@@ -230,7 +260,7 @@ class CvatReader {
     return shapes;
   }
 
-  void ReadImage(const XmlElement& e, std::vector<PreparedShape>& prepared, std::set<std::string>* ids) {
+  void ReadImage(const XmlElement& e, PreparedImage& prepared, std::set<std::string>* ids) {
     const Place tag(e);
     CocoImage image;
     image.id = {Require(e, "id", file_, tag), true};
@@ -244,8 +274,17 @@ class CvatReader {
     }
     image.file_name = Require(e, "name", file_, tag);
     const Place where(e, &image.file_name);
-    image.width = ParseInt(Require(e, "width", file_, where), "width", file_, where);
-    image.height = ParseInt(Require(e, "height", file_, where), "height", file_, where);
+    if (e.Attribute("width") == nullptr && e.Attribute("height") == nullptr) {
+      if (!prepared.size_from_file) {
+        throw FormatError(file_, where.str(), "<image> has no width and height, and " + ImagePath(image.file_name).string() +
+                                                  " is not a readable image to take them from (pass --images-dir with the "
+                                                  "images' folder)");
+      }
+      image.width = prepared.size_from_file->width, image.height = prepared.size_from_file->height;
+    } else {
+      image.width = ParseInt(Require(e, "width", file_, where), "width", file_, where);
+      image.height = ParseInt(Require(e, "height", file_, where), "height", file_, where);
+    }
     if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where.str(), "width and height must be positive");
     if (!ids->insert(key).second) {
       throw FormatError(file_, where.str(), "image id " + key.substr(key.find('\n') + 1) + " used twice" +
@@ -254,7 +293,7 @@ class CvatReader {
     if (subset && !subset->empty()) dataset_.subset_of_image[image.id.text] = *subset;
     dataset_.coco.images.push_back(image);
     for (size_t i = 0; i < e.children.size(); ++i) {
-      ReadShape(*e.children[i], image, int(i) + 1, i < prepared.size() ? &prepared[i] : nullptr);  // Takes its annotation.
+      ReadShape(*e.children[i], image, int(i) + 1, i < prepared.shapes.size() ? &prepared.shapes[i] : nullptr);  // Takes its annotation.
     }
   }
 
@@ -340,6 +379,7 @@ class CvatReader {
   }
 
   fs::path file_;
+  fs::path images_dir_;
   ConversionReport* report_;
   LabeledDataset dataset_;
   std::map<std::string, int64_t> category_of_label_;
@@ -365,13 +405,14 @@ int DetectCvat(const fs::path& input) {
 
 LabeledDataset ReadCvat(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
   const fs::path file = CvatXmlOf(input);
-  LabeledDataset dataset = CvatReader(file, report).Read();
   std::error_code ec;
   // A CVAT export zip unpacked: annotations.xml beside images/.
   const fs::path images = file.parent_path() / "images";
-  dataset.images_dir = !options.images_dir.empty() ? options.images_dir
-                       : fs::is_directory(images, ec) ? images
-                                                      : file.parent_path();
+  const fs::path images_dir = !options.images_dir.empty() ? options.images_dir
+                              : fs::is_directory(images, ec) ? images
+                                                             : file.parent_path();
+  LabeledDataset dataset = CvatReader(file, images_dir, report).Read();
+  dataset.images_dir = images_dir;
   return dataset;
 }
 
