@@ -14,7 +14,7 @@ void Walk(const segtune::XmlElement& e, int* budget) {
   e.ChildText("name");
   for (const auto& attribute : e.attributes) {
     // Not a structured binding: clang 14 cannot capture one in a lambda.
-    const std::string& value = attribute.second;
+    const std::string_view value = attribute.second;
     segtune::fuzz::ExpectCleanOutcome([&] { segtune::ParseXml("<a v=\"" + segtune::XmlEscape(value) + "\"/>", "fuzz.xml: escaped"); });
   }
   segtune::fuzz::ExpectCleanOutcome([&] { segtune::ParseXml("<a>" + segtune::XmlEscape(e.text) + "</a>", "fuzz.xml: escaped"); });

@@ -3,19 +3,71 @@
 #include <expat.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <new>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 
 namespace segtune {
+
+// Bump allocation in growing blocks, freed all at once with the document. Holds only trivially
+// destructible objects (elements, attribute pairs, pointers, characters): nothing is ever destroyed.
+class XmlArena {
+ public:
+  void* Allocate(size_t bytes, size_t align) {
+    size_t pad = (align - reinterpret_cast<uintptr_t>(top_) % align) % align;
+    if (top_ == nullptr || pad + bytes > left_) {
+      // Blocks double (1 MiB to 32 MiB): fewer, larger mappings, which the kernel can back with huge
+      // pages; 1 MiB blocks faulted in page by page made the arena slower than malloc.
+      const size_t size = std::max(std::min(kFirstBlock << blocks_.size(), kLargestBlock), bytes + align);
+      blocks_.emplace_back(new char[size]);  // Uninitialised: every byte is written before it is read.
+      top_ = blocks_.back().get();
+      left_ = size;
+      pad = (align - reinterpret_cast<uintptr_t>(top_) % align) % align;
+    }
+    char* at = top_ + pad;
+    top_ = at + bytes;
+    left_ -= pad + bytes;
+    return at;
+  }
+
+  std::string_view Copy(std::string_view text) {
+    if (text.empty()) return {};
+    char* at = static_cast<char*>(Allocate(text.size(), 1));
+    std::memcpy(at, text.data(), text.size());
+    return {at, text.size()};
+  }
+
+ private:
+  static constexpr size_t kFirstBlock = size_t(1) << 20;
+  static constexpr size_t kLargestBlock = size_t(32) << 20;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* top_ = nullptr;
+  size_t left_ = 0;
+};
+
 namespace {
+
+using Attribute = std::pair<std::string_view, std::string_view>;
+
+// An element whose end tag has not been seen, with what it gathers until then. The stack's entries
+// are reused from one element to the next at the same depth, so their buffers are allocated once.
+struct OpenElement {
+  XmlElement* element = nullptr;
+  std::vector<const XmlElement*> children;
+  std::string text;
+};
 
 struct Builder {
   XML_Parser parser = nullptr;
   std::string source;
   XmlLimits limits;
-  std::unique_ptr<XmlElement> root;
-  std::vector<XmlElement*> open;  // Elements whose end tag has not been seen, innermost last.
+  std::unique_ptr<XmlArena> arena = std::make_unique<XmlArena>();
+  const XmlElement* root = nullptr;
+  std::vector<OpenElement> open;  // open[0 .. depth) are the elements being read, innermost last.
+  size_t depth = 0;
   size_t elements = 0;
   std::string error;  // Set when a limit stops the parse.
 
@@ -28,43 +80,60 @@ struct Builder {
 void OnStart(void* data, const XML_Char* name, const XML_Char** attributes) {
   auto* b = static_cast<Builder*>(data);
   if (!b->error.empty()) return;
-  if (static_cast<int>(b->open.size()) >= b->limits.max_depth) {
+  if (b->depth >= static_cast<size_t>(b->limits.max_depth)) {
     return b->Stop("elements nested deeper than " + std::to_string(b->limits.max_depth));
   }
   if (++b->elements > b->limits.max_elements) {
     return b->Stop("more than " + std::to_string(b->limits.max_elements) + " elements");
   }
-  auto element = std::make_unique<XmlElement>();
-  element->name = name;
+  XmlArena& arena = *b->arena;
+  auto* element = new (arena.Allocate(sizeof(XmlElement), alignof(XmlElement))) XmlElement();
+  element->name = arena.Copy(name);
   element->line = static_cast<int>(XML_GetCurrentLineNumber(b->parser));
-  int count = 0;
-  while (attributes[count] != nullptr) count += 2;
-  element->attributes.reserve(static_cast<size_t>(count / 2));
-  for (int i = 0; i < count; i += 2) element->attributes.emplace_back(attributes[i], attributes[i + 1]);
-  XmlElement* raw = element.get();
-  if (b->open.empty()) {
-    b->root = std::move(element);
-  } else {
-    b->open.back()->children.push_back(std::move(element));
+  size_t count = 0;
+  while (attributes[2 * count] != nullptr) ++count;
+  if (count > 0) {
+    auto* pairs = static_cast<Attribute*>(arena.Allocate(count * sizeof(Attribute), alignof(Attribute)));
+    for (size_t i = 0; i < count; ++i) {
+      new (&pairs[i]) Attribute(arena.Copy(attributes[2 * i]), arena.Copy(attributes[2 * i + 1]));
+    }
+    element->attributes = XmlSpan<Attribute>(pairs, count);
   }
-  b->open.push_back(raw);
+  if (b->depth == 0) {
+    b->root = element;
+  } else {
+    b->open[b->depth - 1].children.push_back(element);
+  }
+  if (b->open.size() <= b->depth) b->open.emplace_back();
+  OpenElement& top = b->open[b->depth++];
+  top.element = element;
+  top.children.clear();
+  top.text.clear();
 }
 
 void OnEnd(void* data, const XML_Char*) {
   auto* b = static_cast<Builder*>(data);
-  if (!b->open.empty()) b->open.pop_back();
+  if (b->depth == 0) return;
+  OpenElement& top = b->open[--b->depth];
+  XmlArena& arena = *b->arena;
+  if (!top.children.empty()) {
+    auto* children = static_cast<const XmlElement**>(
+        arena.Allocate(top.children.size() * sizeof(const XmlElement*), alignof(const XmlElement*)));
+    std::copy(top.children.begin(), top.children.end(), children);
+    top.element->children = XmlSpan<const XmlElement*>(children, top.children.size());
+  }
+  top.element->text = arena.Copy(top.text);
 }
 
 bool IsXmlSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 void OnText(void* data, const XML_Char* text, int length) {
   auto* b = static_cast<Builder*>(data);
-  if (b->open.empty()) return;
-  XmlElement* element = b->open.back();
-  // Indentation between child elements is nobody's text, and kept it was a string growing in every
-  // element with children (a sixth of building a CVAT tree).
-  if (!element->children.empty() && std::all_of(text, text + length, IsXmlSpace)) return;
-  element->text.append(text, static_cast<size_t>(length));
+  if (b->depth == 0) return;
+  OpenElement& top = b->open[b->depth - 1];
+  // Indentation between child elements is nobody's text (a sixth of building a CVAT tree).
+  if (!top.children.empty() && std::all_of(text, text + length, IsXmlSpace)) return;
+  top.text.append(text, static_cast<size_t>(length));
 }
 
 // Entity declarations are how XML bombs are built and no format segtune reads uses them.
@@ -73,32 +142,32 @@ void OnEntityDeclaration(void* data, const XML_Char* name, int, const XML_Char*,
   static_cast<Builder*>(data)->Stop(std::string("entity declaration '") + name + "' (entities are not supported)");
 }
 
-std::string Trim(const std::string& s) {
+std::string Trim(std::string_view s) {
   const size_t begin = s.find_first_not_of(" \t\r\n");
-  if (begin == std::string::npos) return "";
-  return s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1);
+  if (begin == std::string_view::npos) return "";
+  return std::string(s.substr(begin, s.find_last_not_of(" \t\r\n") - begin + 1));
 }
 
 }  // namespace
 
-const std::string* XmlElement::Attribute(std::string_view key) const {
-  for (const auto& [k, v] : attributes) {
-    if (k == key) return &v;
+const std::string_view* XmlElement::Attribute(std::string_view key) const {
+  for (const auto& attribute : attributes) {
+    if (attribute.first == key) return &attribute.second;
   }
   return nullptr;
 }
 
 const XmlElement* XmlElement::Child(std::string_view child_name) const {
-  for (const auto& c : children) {
-    if (c->name == child_name) return c.get();
+  for (const XmlElement* c : children) {
+    if (c->name == child_name) return c;
   }
   return nullptr;
 }
 
 std::vector<const XmlElement*> XmlElement::Children(std::string_view child_name) const {
   std::vector<const XmlElement*> out;
-  for (const auto& c : children) {
-    if (c->name == child_name) out.push_back(c.get());
+  for (const XmlElement* c : children) {
+    if (c->name == child_name) out.push_back(c);
   }
   return out;
 }
@@ -108,7 +177,12 @@ std::string XmlElement::ChildText(std::string_view child_name) const {
   return c == nullptr ? "" : Trim(c->text);
 }
 
-std::unique_ptr<XmlElement> ParseXml(std::string_view text, const std::string& source, const XmlLimits& limits) {
+XmlDocument::XmlDocument(std::unique_ptr<XmlArena> arena, const XmlElement* root) : arena_(std::move(arena)), root_(root) {}
+XmlDocument::XmlDocument(XmlDocument&&) noexcept = default;
+XmlDocument& XmlDocument::operator=(XmlDocument&&) noexcept = default;
+XmlDocument::~XmlDocument() = default;
+
+XmlDocument ParseXml(std::string_view text, const std::string& source, const XmlLimits& limits) {
   Builder b;
   b.source = source;
   b.limits = limits;
@@ -132,11 +206,11 @@ std::unique_ptr<XmlElement> ParseXml(std::string_view text, const std::string& s
     }
     at += n;
   } while (at < text.size());
-  if (!b.root) throw FormatError(source, "", "no XML element");
-  return std::move(b.root);
+  if (b.root == nullptr) throw FormatError(source, "", "no XML element");
+  return XmlDocument(std::move(b.arena), b.root);
 }
 
-std::unique_ptr<XmlElement> LoadXml(const std::filesystem::path& path, const XmlLimits& limits) {
+XmlDocument LoadXml(const std::filesystem::path& path, const XmlLimits& limits) {
   return ParseXml(ReadFile(path), path.string(), limits);
 }
 

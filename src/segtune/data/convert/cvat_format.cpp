@@ -45,14 +45,14 @@ namespace fs = std::filesystem;
 class Place {
  public:
   explicit Place(std::string text) : text_(std::move(text)) {}
-  explicit Place(const XmlElement& element, const std::string* image_name = nullptr, int index = 0)
+  explicit Place(const XmlElement& element, const std::string_view* image_name = nullptr, int index = 0)
       : element_(&element), image_name_(image_name), index_(index) {}
 
   const std::string& str() const {
     if (element_ != nullptr && text_.empty()) {
       text_ = "line " + std::to_string(element_->line) + ": ";
-      text_ += image_name_ == nullptr ? "<" + element_->name + ">" : "image '" + *image_name_ + "'";
-      if (index_ > 0) text_ += ": " + element_->name + " " + std::to_string(index_);
+      text_ += image_name_ == nullptr ? "<" + std::string(element_->name) + ">" : "image '" + std::string(*image_name_) + "'";
+      if (index_ > 0) text_ += ": " + std::string(element_->name) + " " + std::to_string(index_);
     }
     return text_;
   }
@@ -60,13 +60,13 @@ class Place {
  private:
   mutable std::string text_;
   const XmlElement* element_ = nullptr;
-  const std::string* image_name_ = nullptr;
+  const std::string_view* image_name_ = nullptr;
   int index_ = 0;
 };
 
-const std::string& Require(const XmlElement& e, const char* name, const fs::path& file, const Place& where) {
-  const std::string* value = e.Attribute(name);
-  if (value == nullptr) throw FormatError(file, where.str(), "<" + e.name + "> has no attribute '" + name + "'");
+std::string_view Require(const XmlElement& e, const char* name, const fs::path& file, const Place& where) {
+  const std::string_view* value = e.Attribute(name);
+  if (value == nullptr) throw FormatError(file, where.str(), "<" + std::string(e.name) + "> has no attribute '" + name + "'");
   return *value;
 }
 
@@ -146,7 +146,7 @@ class CvatReader {
     const auto root = LoadXml(file_);
     if (root->name != "annotations") {
       throw FormatError(file_, "line " + std::to_string(root->line),
-                        "expected the root element <annotations> of CVAT for images 1.1, got <" + root->name + ">");
+                        "expected the root element <annotations> of CVAT for images 1.1, got <" + std::string(root->name) + ">");
     }
     if (const XmlElement* meta = root->Child("meta")) ReadLabels(*meta);
     if (!root->Children("track").empty()) {
@@ -193,11 +193,12 @@ class CvatReader {
   static bool IdsRestartPerSubset(const std::vector<const XmlElement*>& images) {
     std::unordered_map<std::string, std::string> subset_of_id;
     for (const XmlElement* image : images) {
-      const std::string* id = image->Attribute("id");
-      const std::string* subset = image->Attribute("subset");
+      const std::string_view* id = image->Attribute("id");
+      const std::string_view* subset = image->Attribute("subset");
       if (id == nullptr) continue;
-      const auto [it, added] = subset_of_id.emplace(*id, subset ? *subset : "");
-      if (!added && it->second != (subset ? *subset : "")) return true;
+      const std::string_view subset_name = subset ? *subset : std::string_view();
+      const auto [it, added] = subset_of_id.emplace(std::string(*id), std::string(subset_name));
+      if (!added && it->second != subset_name) return true;
     }
     return false;
   }
@@ -212,7 +213,7 @@ class CvatReader {
   }
 
   // Where an image named in the XML is on disk.
-  fs::path ImagePath(const std::string& name) const {
+  fs::path ImagePath(std::string_view name) const {
     const fs::path p(name);
     return p.is_absolute() || images_dir_.empty() ? p : images_dir_ / p;
   }
@@ -221,7 +222,7 @@ class CvatReader {
   // the sequential pass reports that first).
   PreparedImage PrepareImage(const XmlElement& e) const {
     PreparedImage prepared;
-    const std::string* name = e.Attribute("name");
+    const std::string_view* name = e.Attribute("name");
     if (name == nullptr) return prepared;
     int width = 0, height = 0;
     try {
@@ -241,8 +242,8 @@ class CvatReader {
     return prepared;
   }
 
-  std::vector<PreparedShape> PrepareShapes(const XmlElement& e, const std::string& image_name, int width, int height) const {
-    const std::string* name = &image_name;
+  std::vector<PreparedShape> PrepareShapes(const XmlElement& e, std::string_view image_name, int width, int height) const {
+    const std::string_view* name = &image_name;
     std::vector<PreparedShape> shapes(e.children.size());
     for (size_t i = 0; i < e.children.size(); ++i) {
       const XmlElement& shape = *e.children[i];
@@ -263,17 +264,19 @@ class CvatReader {
   void ReadImage(const XmlElement& e, PreparedImage& prepared, std::set<std::string>* ids) {
     const Place tag(e);
     CocoImage image;
-    image.id = {Require(e, "id", file_, tag), true};
+    image.id = {std::string(Require(e, "id", file_, tag)), true};
     image.id.is_number = !image.id.text.empty() && image.id.text.size() <= 18 &&
                          image.id.text.find_first_not_of("0123456789") == std::string::npos;
-    const std::string* subset = e.Attribute("subset");
-    const std::string key = (subset ? *subset : "") + '\n' + image.id.text;  // Unique per subset.
+    const std::string_view* subset_attribute = e.Attribute("subset");
+    const std::string subset = subset_attribute ? std::string(*subset_attribute) : "";
+    const std::string key = subset + '\n' + image.id.text;  // Unique per subset.
     if (renumber_) {
       image.extra["cvat_id"] = image.id.is_number ? nlohmann::json(std::stoll(image.id.text)) : nlohmann::json(image.id.text);
       image.id = {std::to_string(dataset_.coco.images.size() + 1), true};
     }
     image.file_name = Require(e, "name", file_, tag);
-    const Place where(e, &image.file_name);
+    const std::string_view file_name = image.file_name;
+    const Place where(e, &file_name);
     if (e.Attribute("width") == nullptr && e.Attribute("height") == nullptr) {
       if (!prepared.size_from_file) {
         throw FormatError(file_, where.str(), "<image> has no width and height, and " + ImagePath(image.file_name).string() +
@@ -288,9 +291,9 @@ class CvatReader {
     if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where.str(), "width and height must be positive");
     if (!ids->insert(key).second) {
       throw FormatError(file_, where.str(), "image id " + key.substr(key.find('\n') + 1) + " used twice" +
-                                                (subset ? " in subset '" + *subset + "'" : ""));
+                                                (subset_attribute ? " in subset '" + subset + "'" : ""));
     }
-    if (subset && !subset->empty()) dataset_.subset_of_image[image.id.text] = *subset;
+    if (!subset.empty()) dataset_.subset_of_image[image.id.text] = subset;
     dataset_.coco.images.push_back(image);
     for (size_t i = 0; i < e.children.size(); ++i) {
       ReadShape(*e.children[i], image, int(i) + 1, i < prepared.shapes.size() ? &prepared.shapes[i] : nullptr);  // Takes its annotation.
@@ -298,13 +301,14 @@ class CvatReader {
   }
 
   void ReadShape(const XmlElement& s, const CocoImage& image, int index, PreparedShape* prepared) {
-    const Place where(s, &image.file_name, index);
+    const std::string_view file_name = image.file_name;
+    const Place where(s, &file_name, index);
     if (!IsCocoShape(s)) {
-      report_->Warn(file_, where.str(), "<" + s.name + "> has no COCO counterpart; skipped");
+      report_->Warn(file_, where.str(), "<" + std::string(s.name) + "> has no COCO counterpart; skipped");
       return;
     }
     if (prepared == nullptr) throw Error(file_.string() + ": " + where.str() + ": internal: shape not prepared");
-    const std::string& label = Require(s, "label", file_, where);
+    const std::string label(Require(s, "label", file_, where));
     if (!category_of_label_.count(label)) {
       report_->Warn(file_, where.str(), "label '" + label + "' is not declared in <meta>; added");
     }
@@ -324,7 +328,7 @@ class CvatReader {
     const double ybr = ParseNumber(Require(s, "ybr", file_, where), "ybr", file_, where);
     a->bbox = {xtl, ytl, xbr - xtl, ybr - ytl};
     a->area = a->bbox[2] * a->bbox[3];
-    const std::string* rotation = s.Attribute("rotation");
+    const std::string_view* rotation = s.Attribute("rotation");
     const double degrees = rotation ? ParseNumber(*rotation, "rotation", file_, where) : 0;
     if (degrees != 0) {
       a->extra["rotation"] = degrees;
@@ -342,7 +346,7 @@ class CvatReader {
   void ReadMask(const XmlElement& s, int image_height, int image_width, const Place& where, CocoAnnotation* a) const {
     const std::string context = file_.string() + ": " + where.str();
     CvatMaskRle mask;
-    mask.counts = ParseCvatRleCounts(Require(s, "rle", file_, where), context);
+    mask.counts = ParseCvatRleCounts(std::string(Require(s, "rle", file_, where)), context);
     mask.left = ParseInt(Require(s, "left", file_, where), "left", file_, where);
     mask.top = ParseInt(Require(s, "top", file_, where), "top", file_, where);
     mask.width = ParseInt(Require(s, "width", file_, where), "width", file_, where);
@@ -356,14 +360,14 @@ class CvatReader {
   // occluded, z_order, group_id and source as extra fields; <attribute> children as "attributes".
   void ReadExtra(const XmlElement& s, const Place& where, CocoAnnotation* a) const {
     for (const char* name : {"occluded", "z_order", "group_id"}) {
-      if (const std::string* v = s.Attribute(name)) a->extra[name] = ParseInt(*v, name, file_, where);
+      if (const std::string_view* v = s.Attribute(name)) a->extra[name] = ParseInt(*v, name, file_, where);
     }
-    if (const std::string* v = s.Attribute("source")) a->extra["source"] = *v;
+    if (const std::string_view* v = s.Attribute("source")) a->extra["source"] = std::string(*v);
     nlohmann::json attributes = nlohmann::json::object();
     for (const auto& child : s.children) {
       if (child->name != "attribute") continue;
-      const std::string name = Require(*child, "name", file_, Place(*child));
-      std::string value = child->text;
+      const std::string name(Require(*child, "name", file_, Place(*child)));
+      const std::string value(child->text);
       // A prediction written by segtune comes back with its score as a number.
       if (name == "score") {
         char* end = nullptr;

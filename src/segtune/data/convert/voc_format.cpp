@@ -186,7 +186,7 @@ class VocReader {
   void ReadXml(const fs::path& file, VocItem* item) {
     const auto root = LoadXml(file);
     if (root->name != "annotation") {
-      throw FormatError(file, "line " + std::to_string(root->line), "expected the root element <annotation>, got <" + root->name + ">");
+      throw FormatError(file, "line " + std::to_string(root->line), "expected the root element <annotation>, got <" + std::string(root->name) + ">");
     }
     item->image.file_name = root->ChildText("filename");
     if (const XmlElement* size = root->Child("size")) {
