@@ -174,6 +174,18 @@ TEST(LabelMe, MasksAreTracedHolesDroppedRegionsGrouped) {
   EXPECT_EQ(back.coco.annotations[0].bbox, (std::array<double, 4>{2, 2, 36, 26}));
 }
 
+// X-AnyLabeling (a LabelMe fork) writes a rectangle's 4 corners; LabelMe itself writes 2.
+TEST(LabelMe, RectangleOfFourCornersIsTheirExtent) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "a.json", R"({"shapes": [{"label": "x", "shape_type": "rectangle",
+    "points": [[10, 5], [30, 5], [30, 25], [10, 25]]}], "imagePath": "a.png", "imageWidth": 40, "imageHeight": 30})");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = segtune::ReadAnnotations(dir / "a.json", "labelme", {}, &report);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  EXPECT_EQ(d.coco.annotations[0].bbox, (std::array<double, 4>{10, 5, 20, 20}));
+  EXPECT_TRUE(d.coco.annotations[0].segmentation.polygons.empty());
+}
+
 TEST(LabelMe, MalformedInputNamesFileAndElement) {
   TempDir dir;
   segtune::WriteFileAtomic(dir / "a.json", R"({"shapes": [{"label": "x", "points": [[1, 1], [2, 2], [3, 3]]},
@@ -183,7 +195,8 @@ TEST(LabelMe, MalformedInputNamesFileAndElement) {
   segtune::WriteFileAtomic(dir / "b.json", R"({"shapes": [{"label": "x", "shape_type": "rectangle",
     "points": [[1, 1], [2, 2], [3, 3]]}], "imagePath": "b.png"})");
   m = ThrowsFormat(dir / "b.json");
-  EXPECT_NE(m.find("b.json: image 'b.png': shapes[0].points: expected 2 points for a rectangle, got 3"), std::string::npos) << m;
+  EXPECT_NE(m.find("b.json: image 'b.png': shapes[0].points: expected 2 points for a rectangle (or its 4 corners), got 3"),
+            std::string::npos) << m;
   segtune::WriteFileAtomic(dir / "c.json", R"({"shapes": [], "imagePath": "c.png", "imageData": "not base64!"})");
   m = ThrowsFormat(dir / "c.json");
   EXPECT_NE(m.find("c.json: imageData: expected the image file's bytes in base64"), std::string::npos) << m;

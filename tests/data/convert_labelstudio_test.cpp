@@ -46,6 +46,18 @@ std::string ExpectThrowsFormat(const fs::path& path) {
   return "";
 }
 
+// A dataset of one 50x20 image with id 1 and one category.
+segtune::LabeledDataset OneImageDataset(int64_t category_id, const std::string& file_name) {
+  segtune::LabeledDataset d;
+  d.coco.categories.push_back({category_id, "bottle", "", {}});
+  segtune::CocoImage image;
+  image.id = {"1", true};
+  image.file_name = file_name;
+  image.width = 50, image.height = 20;
+  d.coco.images.push_back(image);
+  return d;
+}
+
 TEST(LabelStudio, ReadsExportPercentToPixelsRotatedBoxesBrushAndPredictions) {
   segtune::ConversionReport report;
   const segtune::LabeledDataset d = Read(Fixture("export.json"), &report);
@@ -178,14 +190,9 @@ TEST(LabelStudio, RoundTripThroughCocoKeepsEveryShape) {
 
 TEST(LabelStudio, ScoresAreWrittenAsPredictionsWithModelVersion) {
   TempDir dir;
-  segtune::LabeledDataset d;
-  d.coco.categories.push_back({4, "bottle", "", {}});
+  segtune::LabeledDataset d = OneImageDataset(4, "shelf/a b.jpg");
   d.coco.info["model_version"] = "segtune-run-3";
-  segtune::CocoImage image;
-  image.id = {"1", true};
-  image.file_name = "shelf/a b.jpg";
-  image.width = 50, image.height = 20;
-  d.coco.images.push_back(image);
+  segtune::CocoImage image = d.coco.images[0];
   segtune::CocoAnnotation a;
   a.id = 1;
   a.image_id = image.id;
@@ -229,13 +236,8 @@ TEST(LabelStudio, ScoresAreWrittenAsPredictionsWithModelVersion) {
 // per kind, and out-of-range values are clamped, with warnings.
 TEST(LabelStudio, MixedKindsGetOneControlNameEachAndOutOfRangeValuesAreClamped) {
   TempDir dir;
-  segtune::LabeledDataset d;
-  d.coco.categories.push_back({1, "bottle", "", {}});
-  segtune::CocoImage image;
-  image.id = {"1", true};
-  image.file_name = "a.jpg";
-  image.width = 50, image.height = 20;
-  d.coco.images.push_back(image);
+  segtune::LabeledDataset d = OneImageDataset(1, "a.jpg");
+  const segtune::CocoImage& image = d.coco.images[0];
   segtune::CocoAnnotation box;
   box.id = 1, box.image_id = image.id, box.category_id = 1;
   box.bbox = {-5, 2, 60, 4};  // Sticks out left and right.

@@ -122,6 +122,22 @@ TEST(CreateMl, RoundTripThroughCocoAndPolygonsKeepTheirBoxes) {
             nlohmann::json::parse(segtune::ReadFile(Fixture("createml/annotations.json"))));
 }
 
+// Create ML's own documentation spells the keys "imagefilename" and "annotation" (MLObjectDetector.DataSource).
+TEST(CreateMl, ReadsAndDetectsAppleDocumentedKeys) {
+  TempDir dir;
+  segtune::WriteFileAtomic(dir / "apple.json",
+                           R"([{"imagefilename": "cat and dog.png", "annotation": [)"
+                           R"({"label": "cat", "coordinates": {"y": 22.0, "x": 13.9, "height": 40.0, "width": 20.0}}]}])");
+  EXPECT_EQ(segtune::DetectAnnotationFormat(dir / "apple.json").name, "createml");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = segtune::ReadAnnotations(dir / "apple.json", "createml", {}, &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].file_name, "cat and dog.png");
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  EXPECT_DOUBLE_EQ(d.coco.annotations[0].bbox[0], 3.9);
+  EXPECT_DOUBLE_EQ(d.coco.annotations[0].bbox[1], 2.0);
+}
+
 TEST(CreateMl, MalformedInputNamesFileAndElement) {
   TempDir dir;
   segtune::WriteFileAtomic(dir / "bad.json", R"([{"image": "a.jpg", "annotations": [

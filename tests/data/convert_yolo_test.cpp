@@ -12,6 +12,7 @@
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/yolo_labels.h"
 #include "segtune/formats/data_yaml.h"
+#include "convert_test_util.h"
 #include "data/error_message.h"
 #include "data/yolo_fixture.h"
 #include "test_util.h"
@@ -299,7 +300,7 @@ TEST(ConvertYolo, DataYamlBeyondTheSubsetIsAnErrorNamingTheLine) {
       {"train: a\nnames: [a, 'b\n", "line 2: unterminated single-quoted string"},
       {"train: a\nnames:\n  0:\n    deep: x\n", "line 3: names: uses a map entry that is not a single scalar"},
       {"train: a\nnames: |\n  a\n", "line 2: names: uses a block scalar (|)"},
-      {"train: a\nnames: [a,\n  b]\n", "line 2: names: uses a flow collection not closed on its line"},
+      {"train: a\nnames: [a,\n  b\n", "line 2: names: uses a flow collection not closed on its line"},
       {"train: a\nnames: {0: a, 2: b}\n", "line 2: names: key '2': expected each class id 0..1 once"},
       {"train: a\nnames: [a, b]\nnc: 3\n", "line 3: the class count 3 differs from the 2 names"},
       {"train: a\ntrain: b\n", "line 2: key 'train' appears twice"},
@@ -334,6 +335,50 @@ TEST(ConvertYolo, DataYamlParsesListsMapsQuotesAndComments) {
   ASSERT_EQ(doc.Find("m")->entries.size(), 2u);
   EXPECT_EQ(doc.Find("m")->entries[1].second.text, "y z");
   EXPECT_TRUE(doc.Find("t")->scalar.IsNull());
+}
+
+// What Ultralytics' own dataset files hold: a `download: |` Python script (VOC.yaml: quotes and '#'
+// that are not YAML), YOLOv5's names list wrapped over lines (coco128.yaml), and a test split that
+// is not shipped (coco.yaml's test-dev2017.txt).
+TEST(ConvertYolo, UltralyticsDatasetFilesWithScriptsWrappedNamesAndNoTestSplit) {
+  TempDir dir;
+  fs::create_directories(dir / "images/train");
+  fs::create_directories(dir / "images/val");
+  const std::string yaml =
+      "path: " + dir.path().string() + "\ntrain: images/train\nval: images/val\ntest: test-dev2017.txt  # not shipped\n"
+      "names: ['person', 'bicycle', \"car\",\n        'traffic light',\n        'fire hydrant']\n"
+      "download: |\n  from pathlib import Path\n  def convert(f):\n      out.write(\" \".join(x) + '\\n')  # \"quoted\n\n"
+      "  print('done # not a comment')\nnc: 5\n";
+  segtune::WriteFileAtomic(dir / "data.yaml", yaml);
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(dir / "data.yaml", &report);
+  ASSERT_EQ(d.coco.categories.size(), 5u);
+  EXPECT_EQ(d.coco.categories[3].name, "traffic light");
+  EXPECT_EQ(d.coco.categories[4].name, "fire hydrant");
+  EXPECT_TRUE(segtune::testing::Warned(report, "test-dev2017.txt does not exist; split skipped"));
+  // The script is an unsupported value of a key segtune does not read: a warning, not an error.
+  const segtune::YamlDocument doc = segtune::ParseDataYaml(yaml, "d.yaml");
+  ASSERT_NE(doc.Find("download"), nullptr);
+  EXPECT_EQ(doc.Find("download")->kind, segtune::YamlValue::kUnsupported);
+  ASSERT_NE(doc.Find("nc"), nullptr);
+  EXPECT_EQ(doc.Find("nc")->scalar.text, "5");
+}
+
+// Ultralytics accepts coordinates up to 1% outside [0, 1]; they are clamped. Beyond is an error.
+TEST(ConvertYolo, CoordinatesWithinOnePercentOutsideAreClamped) {
+  TempDir dir;
+  const fs::path root = UltralyticsFixture(dir);
+  const fs::path label = root / "labels/val/park.txt";
+  segtune::WriteFileAtomic(label, "1 0.5 0.5 1.005 0.5\n0 -0.004 0.1 1.009 0.1 0.5 0.5\n");
+  segtune::ConversionReport report;
+  const std::vector<segtune::YoloObject> objects = segtune::ParseYoloLabels(segtune::ReadFile(label), label, 3);
+  ASSERT_EQ(objects.size(), 2u);
+  EXPECT_EQ(objects[0].values[2], 1.0);
+  EXPECT_EQ(objects[1].values[0], 0.0);
+  EXPECT_EQ(objects[1].values[2], 1.0);
+  EXPECT_NO_THROW(Read(root, &report));
+  segtune::WriteFileAtomic(label, "1 0.5 0.5 1.02 0.5\n");
+  EXPECT_NE(ErrorOf([&] { Read(root, &report); }).find("field 4 = 1.02: outside [0, 1] by more than 0.01"), std::string::npos);
 }
 
 TEST(ConvertYolo, DarknetClassCountMismatchNamesTheLine) {

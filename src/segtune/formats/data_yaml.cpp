@@ -1,5 +1,7 @@
 #include "segtune/formats/data_yaml.h"
 
+#include <cctype>
+
 #include "segtune/core/error.h"
 
 namespace segtune {
@@ -36,6 +38,16 @@ bool ValueStart(const std::string& s, size_t i) {
 }
 
 // The line without its comment: '#' at the start or after a blank, outside quotes.
+// True when the line's value is a block scalar indicator: `key: |`, `key: >-`, `- |2`: '|' or '>'
+// and at most two of '-', '+' and a digit, after ": " or a list item's "- ".
+bool StartsBlockScalar(const std::string& body) {
+  size_t at = body.size();
+  while (at > 0 && body.size() - at < 2 && (body[at - 1] == '-' || body[at - 1] == '+' || std::isdigit(static_cast<unsigned char>(body[at - 1])))) --at;
+  if (at < 3 || (body[at - 1] != '|' && body[at - 1] != '>')) return false;
+  const std::string before = body.substr(0, at - 1);
+  return before == "- " || (before.size() > 2 && before.compare(before.size() - 2, 2, ": ") == 0);
+}
+
 std::string StripComment(const std::string& s, const std::filesystem::path& file, int number) {
   char quote = 0;
   for (size_t i = 0; i < s.size(); ++i) {
@@ -61,6 +73,10 @@ std::vector<Line> SplitLines(std::string_view text, const std::filesystem::path&
   std::vector<Line> lines;
   int number = 0;
   size_t pos = 0;
+  // >= 0 while the lines are a block scalar's (`key: |`) more indented than this: Ultralytics' own
+  // dataset files carry Python `download:` scripts whose quotes and '#' are not YAML's. The value is
+  // reported as unsupported; its lines are skipped.
+  int block_scalar_indent = -1;
   while (pos <= text.size()) {
     size_t end = text.find('\n', pos);
     if (end == std::string_view::npos) end = text.size();
@@ -75,8 +91,16 @@ std::vector<Line> SplitLines(std::string_view text, const std::filesystem::path&
       }
       ++indent;
     }
+    if (block_scalar_indent >= 0) {  // Inside a block scalar: its lines are text, not YAML.
+      if (indent > static_cast<size_t>(block_scalar_indent) || raw.find_first_not_of(" \t") == std::string::npos) {
+        if (end == text.size()) break;
+        continue;
+      }
+      block_scalar_indent = -1;
+    }
     std::string body = StripComment(raw.substr(indent), file, number);
     if (body.empty()) continue;
+    if (StartsBlockScalar(body)) block_scalar_indent = static_cast<int>(indent);
     lines.push_back({number, static_cast<int>(indent), std::move(body)});
     if (end == text.size()) break;
   }
@@ -205,6 +229,26 @@ void ParseFlow(const std::string& s, int number, const std::filesystem::path& fi
   }
 }
 
+// True when the brackets opened in `s` (outside quotes) are all closed.
+bool FlowClosed(const std::string& s) {
+  int depth = 0;
+  char quote = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    if (quote) {
+      if (quote == '"' && c == '\\') ++i;
+      else if (c == quote) quote = 0;
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return depth <= 0;
+}
+
 void MarkUnsupported(YamlValue* value, const std::string& what, int line) {
   value->kind = YamlValue::kUnsupported;
   value->unsupported = what;
@@ -279,6 +323,13 @@ YamlDocument ParseDataYaml(std::string_view text, const std::filesystem::path& f
     while (i < lines.size() && (lines[i].indent > 0 || (rest.empty() && lines[i].text[0] == '-' &&
                                                           (lines[i].text.size() == 1 || lines[i].text[1] == ' ')))) {
       block.push_back(lines[i++]);
+    }
+    // A flow list or map continued on the next lines (YOLOv5's `names: ['person', ...,` wraps):
+    // joined until its brackets close.
+    if ((rest[0] == '[' || rest[0] == '{') && !block.empty() && !FlowClosed(rest)) {
+      size_t used = 0;
+      while (used < block.size() && !FlowClosed(rest)) rest += " " + block[used++].text;
+      block.erase(block.begin(), block.begin() + static_cast<std::ptrdiff_t>(used));
     }
     if (!rest.empty()) {
       ParseInline(rest, l.number, file, &value);

@@ -23,17 +23,26 @@ int DetectCreateMl(const fs::path& input) {
   if (!fs::is_regular_file(input, ec) || input.extension() != ".json") return 0;
   const std::string head = FileHead(input);
   const auto has = [&](const char* key) { return head.find(key) != std::string::npos; };
-  return FirstNonBlank(head) == '[' && has("\"image\"") && has("\"coordinates\"") && has("\"label\"") ? 20 : 0;
+  return FirstNonBlank(head) == '[' && (has("\"image\"") || has("\"imagefilename\"")) && has("\"coordinates\"") &&
+                 has("\"label\"")
+             ? 20
+             : 0;
+}
+
+// Create ML's documentation spells the keys "imagefilename" and "annotation"; the files Roboflow and
+// other exporters write spell them "image" and "annotations". Either is read.
+const char* KeyOf(const json& entry, const char* common, const char* apple) {
+  return entry.is_object() && !entry.contains(common) && entry.contains(apple) ? apple : common;
 }
 
 void ReadEntry(const json& entry, const JsonPlace& place, LabeledDataset* dataset) {
   CocoImage image;
   image.id = {std::to_string(dataset->coco.images.size() + 1), true};
-  image.file_name = StringAt(entry, "image", place);
+  image.file_name = StringAt(entry, KeyOf(entry, "image", "imagefilename"), place);
   if (const auto size = ReadImageFileSize(ImageFilePath(*dataset, image.file_name))) {
     image.width = size->width, image.height = size->height;
   }
-  const json& annotations = ArrayAt(entry, "annotations", place);
+  const json& annotations = ArrayAt(entry, KeyOf(entry, "annotations", "annotation"), place);
   for (size_t i = 0; i < annotations.size(); ++i) {
     const JsonPlace ap{place.file, place.element + " ('" + image.file_name + "'): annotations[" + std::to_string(i) + "]"};
     const json& box = ExpectObject(Member(annotations[i], "coordinates", ap), ap.At("coordinates"));

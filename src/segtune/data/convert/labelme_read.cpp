@@ -150,10 +150,18 @@ class LabelMeReader {
       for (const auto& p : points) g.polygon.insert(g.polygon.end(), {p[0], p[1]});
       return g;
     }
-    if (points.size() != 2) sp.At("points").Fail("expected 2 points for a " + type + ", got " + std::to_string(points.size()));
-    if (type == "rectangle") {
-      const double x0 = std::min(points[0][0], points[1][0]), y0 = std::min(points[0][1], points[1][1]);
-      g.box = std::array<double, 4>{x0, y0, std::abs(points[1][0] - points[0][0]), std::abs(points[1][1] - points[0][1])};
+    // LabelMe writes a rectangle as 2 opposite corners; X-AnyLabeling writes all 4. The box is their extent.
+    const bool rectangle = type == "rectangle";
+    if (points.size() != 2 && !(rectangle && points.size() == 4)) {
+      sp.At("points").Fail("expected 2 points for a " + type + (rectangle ? " (or its 4 corners)" : "") + ", got " +
+                           std::to_string(points.size()));
+    }
+    if (rectangle) {
+      double x0 = points[0][0], y0 = points[0][1], x1 = x0, y1 = y0;
+      for (const auto& p : points) {
+        x0 = std::min(x0, p[0]), y0 = std::min(y0, p[1]), x1 = std::max(x1, p[0]), y1 = std::max(y1, p[1]);
+      }
+      g.box = std::array<double, 4>{x0, y0, x1 - x0, y1 - y0};
       return g;
     }
     // A circle is its centre and a point on it; COCO has no circle, so it becomes a polygon.

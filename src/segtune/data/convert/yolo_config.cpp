@@ -140,7 +140,7 @@ fs::path ResolveSplitPath(const fs::path& root, const std::string& text) {
 }
 
 void AddYamlSplit(const YamlDocument& doc, const YamlValue& v, const std::string& split, const fs::path& root,
-                  YoloConfig* config) {
+                  YoloConfig* config, ConversionReport* report) {
   std::vector<YamlScalar> paths;
   if (v.kind == YamlValue::kScalar) {
     if (v.scalar.IsNull()) return;
@@ -154,6 +154,12 @@ void AddYamlSplit(const YamlDocument& doc, const YamlValue& v, const std::string
     const fs::path resolved = ResolveSplitPath(root, p.text);
     std::error_code ec;
     if (!fs::exists(resolved, ec)) {
+      // Ultralytics itself requires only val; dataset files name a test split they do not ship
+      // (coco.yaml's test-dev2017.txt).
+      if (split == "test") {
+        report->Warn(doc.file, "line " + std::to_string(p.line), "test: " + resolved.string() + " does not exist; split skipped");
+        continue;
+      }
       throw FormatError(doc.file, "line " + std::to_string(p.line),
                         split + ": " + resolved.string() + " does not exist (expected a folder of images or a list file)");
     }
@@ -206,7 +212,7 @@ YoloConfig LoadUltralytics(const fs::path& file, ConversionReport* report) {
   for (const auto& [key, split] : {std::pair<std::string, std::string>{"train", "train"}, {"val", "val"},
                                    {"validation", "val"}, {"test", "test"}}) {
     if (const YamlValue* v = doc.Find(key)) {
-      AddYamlSplit(doc, Need(doc, *v, key), split, config.root, &config);
+      AddYamlSplit(doc, Need(doc, *v, key), split, config.root, &config, report);
       any_split = true;
     }
   }

@@ -9,6 +9,10 @@
 namespace segtune {
 namespace {
 
+// How far outside [0, 1] a coordinate may be and still be clamped into it: Ultralytics' own check
+// accepts 1% (labels exported with rounding, or boxes drawn a pixel past the edge).
+constexpr double kCoordinateSlack = 0.01;
+
 std::vector<std::string_view> Tokens(std::string_view line) {
   std::vector<std::string_view> tokens;
   size_t i = 0;
@@ -47,9 +51,9 @@ YoloObject ParseLine(std::string_view line, const std::filesystem::path& file, i
     if (!ParseFiniteDouble(tokens[i + 1], &v)) {
       throw FormatError(file, where, "field " + std::to_string(i + 2) + " '" + std::string(tokens[i + 1]) + "': expected a number");
     }
-    if (v < -1e-6 || v > 1 + 1e-6) {
+    if (v < -kCoordinateSlack || v > 1 + kCoordinateSlack) {
       throw FormatError(file, where, "field " + std::to_string(i + 2) + " = " + std::string(tokens[i + 1]) +
-                        ": outside [0, 1] (YOLO coordinates are fractions of the image width and height)");
+                        ": outside [0, 1] by more than 0.01 (YOLO coordinates are fractions of the image width and height)");
     }
     v = std::min(1.0, std::max(0.0, v));
   }

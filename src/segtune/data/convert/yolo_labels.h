@@ -19,7 +19,7 @@ struct YoloObject {
 
 // Parses a label file's text. Blank lines are skipped. Throws FormatError "<file>: line N: ..." for
 // a line that is not a class id and 4 numbers or 6+ numbers in pairs, a class id outside
-// [0, num_classes), and a coordinate outside [0, 1] by more than 1e-6 (rounding within that is
+// [0, num_classes), and a coordinate outside [0, 1] by more than 0.01, as Ultralytics allows (within that is
 // clamped).
 std::vector<YoloObject> ParseYoloLabels(std::string_view text, const std::filesystem::path& file, int num_classes);
 
