@@ -381,6 +381,44 @@ TEST(ConvertYolo, CoordinatesWithinOnePercentOutsideAreClamped) {
   EXPECT_NE(ErrorOf([&] { Read(root, &report); }).find("field 4 = 1.02: outside [0, 1] by more than 0.01"), std::string::npos);
 }
 
+// CVAT's "YOLO 1.1" export is darknet's layout with every path under "data/", unpacked into a folder
+// of any name: the folder holding obj.data stands for "data/".
+TEST(ConvertYolo, CvatYoloExportUnpackedAnywhereIsRead) {
+  TempDir dir;
+  const fs::path root = dir / "task_7-yolo";
+  segtune::testing::WriteSolidImage(root / "obj_train_data/frame_000000.jpg", 40, 20);
+  segtune::WriteFileAtomic(root / "obj_train_data/frame_000000.txt", "1 0.5 0.5 0.5 0.5\n");
+  segtune::WriteFileAtomic(root / "obj.data", "classes = 2\ntrain = data/train.txt\nnames = data/obj.names\nbackup = backup/\n");
+  segtune::WriteFileAtomic(root / "obj.names", "car\nbike\n");
+  segtune::WriteFileAtomic(root / "train.txt", "data/obj_train_data/frame_000000.jpg\n");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root / "obj.data", &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  EXPECT_EQ(d.coco.annotations[0].category_id, 2);
+  EXPECT_DOUBLE_EQ(d.coco.annotations[0].bbox[0], 10.0);
+  EXPECT_TRUE(d.coco.images[0].width == 40 && d.coco.images[0].height == 20);
+}
+
+// Darknet's VOC layout pairs JPEGImages/ with labels/; a dataset where no image has a label file is
+// warned about, not passed off as unlabeled.
+TEST(ConvertYolo, JpegImagesPairWithLabelsAndNoLabelsAtAllIsWarned) {
+  TempDir dir;
+  const fs::path root = dir / "voc";
+  segtune::testing::WriteSolidImage(root / "JPEGImages/a.jpg", 40, 20);
+  segtune::WriteFileAtomic(root / "labels/a.txt", "0 0.5 0.5 0.5 0.5\n");
+  segtune::WriteFileAtomic(root / "obj.names", "car\n");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root / "obj.names", &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.annotations.size(), 1u);
+  EXPECT_FALSE(segtune::testing::Warned(report, "no label file"));
+  fs::remove(root / "labels/a.txt");
+  segtune::ConversionReport none;
+  EXPECT_TRUE(Read(root / "obj.names", &none).coco.annotations.empty());
+  EXPECT_TRUE(segtune::testing::Warned(none, "no label file found for any of the 1 images")) << none.warnings.size();
+}
+
 TEST(ConvertYolo, DarknetClassCountMismatchNamesTheLine) {
   TempDir dir;
   const fs::path root = DarknetFixture(dir);

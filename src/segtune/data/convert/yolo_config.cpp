@@ -1,6 +1,7 @@
 #include "segtune/data/convert/yolo_config.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cctype>
 
 #include "segtune/core/atomic_file.h"
@@ -228,8 +229,21 @@ YoloConfig LoadUltralytics(const fs::path& file, ConversionReport* report) {
 
 // ---- Darknet obj.data / obj.names ---------------------------------------------------------------
 
+// The prefix darknet's own layout puts on every path (CVAT's "YOLO 1.1" export writes
+// `train = data/train.txt` and list lines `data/obj_train_data/x.jpg`): the folder obj.data is in,
+// whatever it is called once unpacked.
+constexpr const char* kDarknetDataPrefix = "data/";
+
+// `text` without a leading "data/" naming `dir` itself, or "" if it has none or that is not there.
+fs::path UnderDataFolder(const fs::path& dir, const std::string& text) {
+  std::error_code ec;
+  if (text.rfind(kDarknetDataPrefix, 0) != 0) return {};
+  const fs::path p = dir / text.substr(std::strlen(kDarknetDataPrefix));
+  return fs::exists(p, ec) ? p : fs::path();
+}
+
 // Darknet paths are relative to the folder darknet runs in, usually the one above data/obj.data:
-// try the config's folder, then its parent.
+// try the config's folder, then its parent, then the config's folder standing for "data/".
 fs::path ResolveDarknetPath(const fs::path& dir, const std::string& text, fs::path* root) {
   if (fs::path(text).is_absolute()) return text;
   std::error_code ec;
@@ -239,6 +253,7 @@ fs::path ResolveDarknetPath(const fs::path& dir, const std::string& text, fs::pa
       return Normal(base / text);
     }
   }
+  if (const fs::path p = UnderDataFolder(dir, text); !p.empty()) return Normal(p);
   return Normal(dir / text);
 }
 
@@ -344,6 +359,9 @@ std::vector<fs::path> YoloSourceImages(const YoloSplitSource& source, const fs::
     } else if (p.is_relative()) {
       p = root / line;
       if (!fs::exists(p, ec) && fs::exists(source.path.parent_path() / line, ec)) p = source.path.parent_path() / line;
+      if (!fs::exists(p, ec)) {
+        if (const fs::path under = UnderDataFolder(source.path.parent_path(), line); !under.empty()) p = under;
+      }
     }
     images.push_back(p.lexically_normal());
   }

@@ -88,6 +88,7 @@ struct ImageOnDisk {
   // Its label file's objects in pixels, numbered and given their image id when the image is added
   // (converting them here keeps that sequential pass short). Empty when there is no label file.
   std::vector<CocoAnnotation> annotations;
+  bool has_label = false;  // A label file was found.
 };
 
 void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
@@ -95,9 +96,18 @@ void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
   std::error_code ec;  // Only a file that could not be read needs the second look.
   image->exists = image->size || fs::is_regular_file(image->path, ec);
   if (!image->size) return;
-  const fs::path label = YoloLabelPath(fs::absolute(image->path));
-  const std::optional<std::string> text = ReadFileIfExists(label);
-  if (!text) return;
+  fs::path label = YoloLabelPath(fs::absolute(image->path));
+  std::optional<std::string> text = ReadFileIfExists(label);
+  if (!text) {
+    // Darknet's VOC layout (AlexeyAB's replace_image_to_label): JPEGImages/ pairs with labels/ too.
+    std::string s = fs::absolute(image->path).generic_string();
+    const size_t at = s.rfind("/JPEGImages/");
+    if (at == std::string::npos) return;
+    label = fs::path(s.replace(at, 12, "/labels/")).replace_extension(".txt");
+    text = ReadFileIfExists(label);
+    if (!text) return;
+  }
+  image->has_label = true;
   const std::vector<YoloObject> objects = ParseYoloLabels(*text, label, static_cast<int>(config.names.size()));
   image->annotations.reserve(objects.size());
   for (const YoloObject& o : objects) image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
@@ -178,8 +188,18 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
   ParallelFor(images.size(), [&](size_t i) { ReadFromDisk(config, &images[i]); });
   // Each image was looked for where ImageFilePath finds it, unless --images-dir points elsewhere.
   if (options.images_dir.empty()) dataset.missing_image_files.emplace();
-  size_t annotations = 0;
-  for (const ImageOnDisk& image : images) annotations += image.annotations.size();
+  size_t annotations = 0, labeled = 0;
+  for (const ImageOnDisk& image : images) {
+    annotations += image.annotations.size();
+    labeled += image.has_label ? 1 : 0;
+  }
+  // Images without a label file are background images; all of them without one is a layout segtune
+  // did not understand, which should not pass for an unlabeled dataset in silence.
+  if (labeled == 0 && !images.empty() && images.front().size) {
+    report->Warn(config.config_file, "", "no label file found for any of the " + std::to_string(images.size()) +
+                                             " images (the first one's would be " +
+                                             YoloLabelPath(fs::absolute(images.front().path)).string() + ")");
+  }
   dataset.coco.images.reserve(images.size());
   dataset.coco.annotations.reserve(annotations);
   for (ImageOnDisk& image : images) AddImage(image, config, &dataset, report);
