@@ -15,6 +15,7 @@
 #include "segtune/formats/image_codec.h"
 #include "segtune/formats/tfrecord.h"
 #include "convert_test_util.h"
+#include "convert_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -282,6 +283,20 @@ TEST(LabelMe, Coco2TfRecordFromLabelMeMatchesConvertingToCocoFirst) {
   const auto direct = records(dir / "direct.record");
   EXPECT_EQ(direct.size(), 2u);
   EXPECT_EQ(direct, records(dir / "via_coco.record"));
+}
+
+// LabelMe itself takes the embedded image's own size when imageWidth/imageHeight disagree with it.
+TEST(LabelMe, EmbeddedImageOfAnotherSizeThanDeclaredWinsWithAWarning) {
+  TempDir dir;
+  nlohmann::json file = nlohmann::json::parse(segtune::ReadFile(Fixture("kitchen.json")));
+  const int width = file["imageWidth"].get<int>();
+  file["imageWidth"] = width + 7;
+  segtune::WriteFileAtomic(dir / "kitchen.json", file.dump());
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(dir / "kitchen.json", &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].width, width);
+  EXPECT_TRUE(segtune::testing::Warned(report, "the image's size is used"));
 }
 
 TEST(LabelMe, EmbeddedImagesFeedTfRecordsFromMemory) {

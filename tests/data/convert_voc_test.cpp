@@ -164,6 +164,31 @@ TEST(VocFormat, ReadsBoxesOneBasedAndMasksWithoutTheVoidBorder) {
   EXPECT_TRUE(report.warnings.empty()) << report.warnings[0].ToString();
 }
 
+// labelImg writes <width>0</width> when it could not read the image and can leave the extension off
+// <filename>: the size then comes from the image file, found as an id's image is.
+TEST(VocFormat, LabelImgZeroSizeAndFilenameWithoutExtension) {
+  TempDir dir;
+  const fs::path root = dir / "voc";
+  fs::create_directories(root / "JPEGImages");
+  fs::create_directories(root / "Annotations");
+  ASSERT_TRUE(cv::imwrite((root / "JPEGImages" / "timg.jpg").string(), cv::Mat(20, 40, CV_8UC3, cv::Scalar(1, 2, 3))));
+  segtune::WriteFileAtomic(root / "Annotations" / "timg.xml",
+                           "<annotation><folder>x</folder><filename>timg</filename><size><width>0</width><height>0</height>"
+                           "<depth>3</depth></size><object><name>dog</name><bndbox><xmin>5</xmin><ymin>3</ymin>"
+                           "<xmax>15</xmax><ymax>13</ymax></bndbox></object></annotation>");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].file_name, "timg.jpg");
+  EXPECT_EQ(d.coco.images[0].width, 40);
+  EXPECT_EQ(d.coco.images[0].height, 20);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  segtune::WriteFileAtomic(root / "Annotations" / "timg.xml",
+                           "<annotation><filename>timg.jpg</filename><size><width>-4</width><height>20</height></size>"
+                           "</annotation>");
+  EXPECT_NE(ErrorOf(root).find("<width>: expected a positive integer, got '-4'"), std::string::npos) << ErrorOf(root);
+}
+
 TEST(VocFormat, MaskOnlyImagesAndClassNamesFromTheTables) {
   TempDir dir;
   segtune::ConversionReport report;

@@ -98,9 +98,12 @@ class LabelMeReader {
     const auto size = ReadImageSize(*bytes);
     if (!size) place.At("imageData").Fail("the decoded bytes are not a JPEG, PNG, GIF, BMP or WebP image");
     if ((image->width && image->width != size->width) || (image->height && image->height != size->height)) {
-      place.At("imageData").Fail("image is " + std::to_string(size->width) + "x" + std::to_string(size->height) +
-                                 " but imageWidth x imageHeight say " + std::to_string(image->width) + "x" +
-                                 std::to_string(image->height));
+      // LabelMe itself takes the image's own size then (its shapes were drawn on that image).
+      const JsonPlace at = place.At("imageData");
+      report_->Warn(at.file, at.element,
+                    "image is " + std::to_string(size->width) + "x" + std::to_string(size->height) +
+                        " but imageWidth x imageHeight say " + std::to_string(image->width) + "x" +
+                        std::to_string(image->height) + "; the image's size is used");
     }
     image->width = size->width, image->height = size->height;
     dataset_.embedded_images[image->file_name] = std::move(*bytes);

@@ -66,11 +66,11 @@ int ParseSize(const XmlElement& size, const char* name, const fs::path& file) {
   const std::string text = size.ChildText(name);
   char* end = nullptr;
   const long v = std::strtol(text.c_str(), &end, 10);
-  if (text.empty() || end != text.c_str() + text.size() || v <= 0 || v > (1 << 20)) {
+  if (text.empty() || end != text.c_str() + text.size() || v < 0 || v > (1 << 20)) {
     throw FormatError(file, "line " + std::to_string(size.line) + ": <size>",
                       std::string("<") + name + ">: expected a positive integer, got '" + text + "'");
   }
-  return int(v);
+  return int(v);  // 0: unknown (labelImg writes 0 when it could not read the image); taken from the file.
 }
 
 // VOC boxes are 1-based inclusive pixel indexes: xmin=1, xmax=W covers the whole width. In COCO's
@@ -174,6 +174,13 @@ class VocReader {
     std::error_code ec;
     const fs::path xml = root_ / "Annotations" / (id + ".xml");
     if (fs::is_regular_file(xml, ec)) ReadXml(xml, &item);
+    if (item.image.width == 0 || item.image.height == 0) item.image.width = item.image.height = 0;
+    // labelImg can write <filename> without its extension: the image is then found as an id's is.
+    if (!item.image.file_name.empty() && fs::path(item.image.file_name).extension().empty() &&
+        !fs::is_regular_file(root_ / "JPEGImages" / item.image.file_name, ec)) {
+      const std::string found = FindImage(item.image.file_name);
+      if (!found.empty()) item.image.file_name = found;
+    }
     if (item.image.file_name.empty()) {
       const std::string found = FindImage(id);
       item.image.file_name = found.empty() ? id + ".jpg" : found;
