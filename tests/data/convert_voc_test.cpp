@@ -14,6 +14,7 @@
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/voc_palette.h"
 #include "segtune/formats/image_codec.h"
+#include "convert_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -187,6 +188,31 @@ TEST(VocFormat, LabelImgZeroSizeAndFilenameWithoutExtension) {
                            "<annotation><filename>timg.jpg</filename><size><width>-4</width><height>20</height></size>"
                            "</annotation>");
   EXPECT_NE(ErrorOf(root).find("<width>: expected a positive integer, got '-4'"), std::string::npos) << ErrorOf(root);
+}
+
+// CVAT and Datumaro write VOC boxes as continuous 0-based coordinates (xmin = x, xmax = x + w): a
+// corner below 1, impossible in VOC's 1-based indexes, marks such a file, whose boxes are then read so.
+TEST(VocFormat, AFileWithACornerBelowOneIsReadAsZeroBased) {
+  TempDir dir;
+  const fs::path root = dir / "voc";
+  fs::create_directories(root / "JPEGImages");
+  fs::create_directories(root / "Annotations");
+  segtune::WriteFileAtomic(root / "Annotations" / "a.xml",
+                           "<annotation><filename>a.jpg</filename><size><width>40</width><height>30</height></size>"
+                           "<object><name>dog</name><bndbox><xmin>0.0</xmin><ymin>0.0</ymin><xmax>12.5</xmax>"
+                           "<ymax>20.0</ymax></bndbox></object><object><name>cat</name><bndbox><xmin>5.0</xmin>"
+                           "<ymin>6.0</ymin><xmax>9.0</xmax><ymax>10.0</ymax></bndbox></object></annotation>");
+  segtune::WriteFileAtomic(root / "Annotations" / "b.xml",
+                           "<annotation><filename>b.jpg</filename><size><width>40</width><height>30</height></size>"
+                           "<object><name>dog</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>40</xmax>"
+                           "<ymax>30</ymax></bndbox></object></annotation>");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.annotations.size(), 3u);
+  EXPECT_EQ(d.coco.annotations[0].bbox, (std::array<double, 4>{0, 0, 12.5, 20}));
+  EXPECT_EQ(d.coco.annotations[1].bbox, (std::array<double, 4>{5, 6, 4, 4})) << "the whole file is 0-based";
+  EXPECT_EQ(d.coco.annotations[2].bbox, (std::array<double, 4>{0, 0, 40, 30})) << "b.xml stays 1-based";
+  EXPECT_TRUE(segtune::testing::Warned(report, "0-based continuous coordinates"));
 }
 
 TEST(VocFormat, MaskOnlyImagesAndClassNamesFromTheTables) {

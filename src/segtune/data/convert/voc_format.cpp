@@ -32,6 +32,7 @@ namespace fs = std::filesystem;
 
 struct VocObject {
   std::string name;
+  std::array<double, 4> corners{};  // xmin, ymin, xmax, ymax as written.
   std::array<double, 4> bbox{};
   nlohmann::json extra = nlohmann::json::object();
   bool difficult = false;
@@ -87,6 +88,7 @@ VocObject ReadObject(const XmlElement& o, const fs::path& file) {
   if (xmax < xmin || ymax < ymin) {
     throw FormatError(file, "line " + std::to_string(box->line) + ": <bndbox>", "xmax/ymax below xmin/ymin");
   }
+  object.corners = {xmin, ymin, xmax, ymax};
   object.bbox = {xmin - 1, ymin - 1, xmax - xmin + 1, ymax - ymin + 1};
   for (const char* flag : {"difficult", "truncated", "occluded"}) {
     const std::string v = o.ChildText(flag);
@@ -201,6 +203,19 @@ class VocReader {
       item->image.height = ParseSize(*size, "height", file);
     }
     for (const XmlElement* o : root->Children("object")) item->objects.push_back(ReadObject(*o, file));
+    // A corner below 1 cannot be a 1-based pixel index: the file was written in continuous 0-based
+    // coordinates, as CVAT's and Datumaro's VOC export writes them (xmin = x, xmax = x + width).
+    const bool zero_based = std::any_of(item->objects.begin(), item->objects.end(),
+                                        [](const VocObject& o) { return o.corners[0] < 1 || o.corners[1] < 1; });
+    if (!zero_based) return;
+    for (VocObject& o : item->objects) {
+      const auto [xmin, ymin, xmax, ymax] = o.corners;
+      o.bbox = {xmin, ymin, xmax - xmin, ymax - ymin};
+    }
+    if (zero_based_files_++ == 0) {
+      report_->Warn(file, "", "a box corner below 1: this file's boxes are read as 0-based continuous coordinates "
+                              "(as CVAT and Datumaro write VOC), not VOC's 1-based pixel indexes");
+    }
   }
 
   void ReadMasks(VocItem* item) {
@@ -410,6 +425,7 @@ class VocReader {
 
   fs::path root_;
   ConversionReport* report_;
+  int zero_based_files_ = 0;  // Annotation files whose boxes were read as 0-based (warned once).
   LabeledDataset dataset_;
   std::vector<VocItem> items_;
   std::vector<PaletteColor> class_colors_;
