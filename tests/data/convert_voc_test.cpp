@@ -165,13 +165,19 @@ TEST(VocFormat, ReadsBoxesOneBasedAndMasksWithoutTheVoidBorder) {
   EXPECT_TRUE(report.warnings.empty()) << report.warnings[0].ToString();
 }
 
+// dir/voc with empty JPEGImages/ and Annotations/ folders.
+fs::path EmptyVoc(const TempDir& dir) {
+  const fs::path root = dir / "voc";
+  fs::create_directories(root / "JPEGImages");
+  fs::create_directories(root / "Annotations");
+  return root;
+}
+
 // labelImg writes <width>0</width> when it could not read the image and can leave the extension off
 // <filename>: the size then comes from the image file, found as an id's image is.
 TEST(VocFormat, LabelImgZeroSizeAndFilenameWithoutExtension) {
   TempDir dir;
-  const fs::path root = dir / "voc";
-  fs::create_directories(root / "JPEGImages");
-  fs::create_directories(root / "Annotations");
+  const fs::path root = EmptyVoc(dir);
   ASSERT_TRUE(cv::imwrite((root / "JPEGImages" / "timg.jpg").string(), cv::Mat(20, 40, CV_8UC3, cv::Scalar(1, 2, 3))));
   segtune::WriteFileAtomic(root / "Annotations" / "timg.xml",
                            "<annotation><folder>x</folder><filename>timg</filename><size><width>0</width><height>0</height>"
@@ -194,9 +200,7 @@ TEST(VocFormat, LabelImgZeroSizeAndFilenameWithoutExtension) {
 // corner below 1, impossible in VOC's 1-based indexes, marks such a file, whose boxes are then read so.
 TEST(VocFormat, AFileWithACornerBelowOneIsReadAsZeroBased) {
   TempDir dir;
-  const fs::path root = dir / "voc";
-  fs::create_directories(root / "JPEGImages");
-  fs::create_directories(root / "Annotations");
+  const fs::path root = EmptyVoc(dir);
   segtune::WriteFileAtomic(root / "Annotations" / "a.xml",
                            "<annotation><filename>a.jpg</filename><size><width>40</width><height>30</height></size>"
                            "<object><name>dog</name><bndbox><xmin>0.0</xmin><ymin>0.0</ymin><xmax>12.5</xmax>"

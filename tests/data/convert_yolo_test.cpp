@@ -377,6 +377,13 @@ TEST(ConvertYolo, CoordinatesWithinOnePercentOutsideAreClamped) {
   EXPECT_EQ(objects[1].values[0], 0.0);
   EXPECT_EQ(objects[1].values[2], 1.0);
   EXPECT_NO_THROW(Read(root, &report));
+  // A repeated line is dropped with a warning, as Ultralytics does.
+  segtune::WriteFileAtomic(label, "1 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.2\n1 0.5 0.5 0.2 0.3\n");
+  segtune::ConversionReport repeated;
+  const segtune::LabeledDataset d = Read(root, &repeated);
+  const auto park = AnnotationsOf(d, ImageNamed(d, "images/val/park.jpg"));
+  EXPECT_EQ(park.size(), 2u);
+  EXPECT_TRUE(segtune::testing::Warned(repeated, "1 repeated label line(s) dropped"));
   segtune::WriteFileAtomic(label, "1 0.5 0.5 1.02 0.5\n");
   EXPECT_NE(ErrorOf([&] { Read(root, &report); }).find("field 4 = 1.02: outside [0, 1] by more than 0.01"), std::string::npos);
 }

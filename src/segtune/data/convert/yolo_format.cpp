@@ -89,6 +89,8 @@ struct ImageOnDisk {
   // (converting them here keeps that sequential pass short). Empty when there is no label file.
   std::vector<CocoAnnotation> annotations;
   bool has_label = false;  // A label file was found.
+  int duplicates = 0;       // Repeated lines dropped from it.
+  fs::path label;           // Set when there are duplicates, for the warning.
 };
 
 void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
@@ -110,7 +112,16 @@ void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
   image->has_label = true;
   const std::vector<YoloObject> objects = ParseYoloLabels(*text, label, static_cast<int>(config.names.size()));
   image->annotations.reserve(objects.size());
-  for (const YoloObject& o : objects) image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
+  // Ultralytics drops repeated label lines (same class and values) with a warning; so does segtune.
+  std::set<std::pair<int, std::vector<double>>> seen;
+  for (const YoloObject& o : objects) {
+    if (!seen.emplace(o.class_id, o.values).second) {
+      ++image->duplicates;
+      continue;
+    }
+    image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
+  }
+  if (image->duplicates > 0) image->label = label;
 }
 
 // `path` relative to `root` when it lies below it, else `path` itself. A path listed under root
@@ -135,6 +146,9 @@ void AddImage(ImageOnDisk& on_disk, const YoloConfig& config, LabeledDataset* da
   CocoImage image;
   image.id = {std::to_string(dataset->coco.images.size() + 1), true};
   image.file_name = FileNameUnder(on_disk.path, config.root);
+  if (on_disk.duplicates > 0) {
+    report->Warn(on_disk.label, "", std::to_string(on_disk.duplicates) + " repeated label line(s) dropped");
+  }
   if (on_disk.exists) {
     if (!on_disk.size) {
       report->Warn(on_disk.path, "", "image skipped: its size cannot be read from the header (JPEG, PNG, BMP, GIF and WebP can)");
