@@ -4,15 +4,19 @@
 // Fixtures: tests/data/fixtures/convert/labelme/.
 #include <gtest/gtest.h>
 
+#include <opencv2/imgcodecs.hpp>
+
 #include <map>
 #include <set>
 
 #include "segtune/core/atomic_file.h"
+#include "segtune/core/base64.h"
 #include "segtune/core/error.h"
 #include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/labelme.h"
 #include "segtune/formats/image_codec.h"
+#include "segtune/formats/rle.h"
 #include "segtune/formats/tfrecord.h"
 #include "convert_test_util.h"
 #include "convert_test_util.h"
@@ -185,6 +189,41 @@ TEST(LabelMe, RectangleOfFourCornersIsTheirExtent) {
   ASSERT_EQ(d.coco.annotations.size(), 1u);
   EXPECT_EQ(d.coco.annotations[0].bbox, (std::array<double, 4>{10, 5, 20, 20}));
   EXPECT_TRUE(d.coco.annotations[0].segmentation.polygons.empty());
+}
+
+// LabelMe 5 writes a mask shape as its box's corners and a PNG of the box (label_file.py); LabelMe pastes
+// it at mask[y1:y2+1, x1:x2+1] (shapes_to_label).
+TEST(LabelMe, MaskShapeIsPastedAtItsBoxAsAnRle) {
+  TempDir dir;
+  cv::Mat box(3, 4, CV_8UC1, cv::Scalar(0));
+  box.at<uint8_t>(0, 0) = 1, box.at<uint8_t>(2, 3) = 1, box.at<uint8_t>(1, 1) = 1;
+  std::vector<uint8_t> png;
+  ASSERT_TRUE(cv::imencode(".png", box, png));
+  const std::string b64 = segtune::Base64Encode(std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
+  const auto write = [&](const std::string& points) {
+    segtune::WriteFileAtomic(dir / "m.json", R"({"shapes": [{"label": "stain", "shape_type": "mask", "points": )" + points +
+                                                 R"(, "mask": ")" + b64 + R"("}], "imagePath": "m.png", "imageWidth": 10, "imageHeight": 8})");
+  };
+  write("[[2, 1], [5.7, 3.2]]");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(dir / "m.json", &report);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  const segtune::CocoAnnotation& a = d.coco.annotations[0];
+  ASSERT_TRUE(a.segmentation.rle.has_value());
+  std::vector<uint8_t> pixels(80);
+  segtune::RleDecode(*a.segmentation.rle, pixels.data());  // Row-major, as RleEncode took it.
+  std::set<std::pair<int, int>> on;
+  for (int y = 0; y < 8; ++y) {
+    for (int x = 0; x < 10; ++x) {
+      if (pixels[size_t(y) * 10 + x]) on.insert({x, y});
+    }
+  }
+  EXPECT_EQ(on, (std::set<std::pair<int, int>>{{2, 1}, {3, 2}, {5, 3}}));
+  EXPECT_EQ(a.area, 3.0);
+  EXPECT_EQ(a.bbox, (std::array<double, 4>{2, 1, 4, 3}));
+  write("[[2, 1], [6, 3]]");  // A box one wider than the PNG.
+  const std::string m = ThrowsFormat(dir / "m.json");
+  EXPECT_NE(m.find("a 4x3 mask does not fill the box [2, 1]-[6, 3] inside the 10x8 image"), std::string::npos) << m;
 }
 
 TEST(LabelMe, MalformedInputNamesFileAndElement) {

@@ -9,11 +9,14 @@
 
 #include "segtune/core/error.h"
 #include "segtune/core/base64.h"
+#include "segtune/core/input_limits.h"
 #include "segtune/data/convert/dataset_builder.h"
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/json_input.h"
 #include "segtune/data/convert/labelme.h"
 #include "segtune/formats/image_codec.h"
+#include "segtune/formats/png_decode.h"
+#include "segtune/formats/rle.h"
 
 namespace segtune {
 namespace {
@@ -40,6 +43,7 @@ std::vector<fs::path> JsonFiles(const fs::path& input) {
 struct ShapeGeometry {
   std::vector<double> polygon;
   std::optional<std::array<double, 4>> box;
+  std::optional<Rle> mask;  // A `mask` shape, over the whole image.
 };
 
 class LabelMeReader {
@@ -71,8 +75,15 @@ class LabelMeReader {
       const json& shape = ExpectObject(shapes[i], sp);
       const std::string label = StringAt(shape, "label", sp);
       WarnDropped(shape, sp);
-      std::optional<ShapeGeometry> geometry = Geometry(shape, sp);
+      std::optional<ShapeGeometry> geometry = Geometry(shape, sp, image);
       if (!geometry) continue;
+      if (geometry->mask) {  // COCO cannot join a mask and polygons in one instance.
+        if (shape.contains("group_id") && shape["group_id"].is_number_integer()) {
+          report_->Warn(sp.file, sp.element, "a mask shape is an instance of its own; its group_id is not joined");
+        }
+        instances.push_back({label, {std::move(*geometry)}});
+        continue;
+      }
       const auto group = shape.find("group_id");
       if (group != shape.end() && group->is_number_integer()) {
         const auto key = std::make_pair(label, group->get<int64_t>());
@@ -136,9 +147,48 @@ class LabelMeReader {
     return out;
   }
 
-  std::optional<ShapeGeometry> Geometry(const json& shape, const JsonPlace& sp) {
+  // LabelMe 5's `mask` shape: `points` are the corners [x1, y1], [x2, y2] of a box (inclusive, truncated
+  // to integers as LabelMe does) and `mask` a base64 PNG of that box's size, non-zero inside.
+  std::optional<ShapeGeometry> MaskGeometry(const json& shape, const JsonPlace& sp, const CocoImage& image) {
+    if (image.width <= 0 || image.height <= 0) {
+      report_->Warn(sp.file, sp.element, "mask shape skipped: the image's size is unknown (no imageWidth/imageHeight)");
+      return std::nullopt;
+    }
+    if (int64_t(image.width) * image.height > GetInputLimits().max_image_pixels) {
+      sp.Fail("mask shape on an image of " + std::to_string(image.width) + "x" + std::to_string(image.height) +
+              ", above the --max-pixels limit");
+    }
+    const auto points = Points(shape, sp);
+    if (points.size() != 2) sp.At("points").Fail("expected 2 corners for a mask, got " + std::to_string(points.size()));
+    const int x1 = int(std::max(0.0, std::min(points[0][0], 1e9))), y1 = int(std::max(0.0, std::min(points[0][1], 1e9)));
+    const int x2 = int(std::max(0.0, std::min(points[1][0], 1e9))), y2 = int(std::max(0.0, std::min(points[1][1], 1e9)));
+    const std::optional<std::string> png = Base64Decode(StringAt(shape, "mask", sp));
+    if (!png) sp.At("mask").Fail("expected a PNG in base64");
+    const std::optional<PngSamples> bitmap = DecodePngSamples(*png, sp.file.string(), sp.element + ".mask");
+    if (!bitmap) {
+      report_->Warn(sp.file, sp.element, "mask shape skipped: an interlaced PNG");
+      return std::nullopt;
+    }
+    if (x2 < x1 || y2 < y1 || bitmap->width != x2 - x1 + 1 || bitmap->height != y2 - y1 + 1 || x2 >= image.width ||
+        y2 >= image.height) {
+      sp.At("mask").Fail("a " + std::to_string(bitmap->width) + "x" + std::to_string(bitmap->height) +
+                         " mask does not fill the box [" + std::to_string(x1) + ", " + std::to_string(y1) + "]-[" +
+                         std::to_string(x2) + ", " + std::to_string(y2) + "] inside the " + std::to_string(image.width) +
+                         "x" + std::to_string(image.height) + " image");
+    }
+    std::vector<uint8_t> full(size_t(image.width) * size_t(image.height), 0);
+    for (int y = 0; y < bitmap->height; ++y) {
+      for (int x = 0; x < bitmap->width; ++x) full[size_t(y1 + y) * image.width + (x1 + x)] = bitmap->at(x, y) != 0;
+    }
+    ShapeGeometry g;
+    g.mask = RleEncode(full.data(), uint32_t(image.height), uint32_t(image.width));
+    return g;
+  }
+
+  std::optional<ShapeGeometry> Geometry(const json& shape, const JsonPlace& sp, const CocoImage& image) {
     const std::string type = shape.contains("shape_type") && shape["shape_type"].is_string()
                                  ? shape["shape_type"].get<std::string>() : "polygon";  // LabelMe's default.
+    if (type == "mask") return MaskGeometry(shape, sp, image);
     if (type != "polygon" && type != "rectangle" && type != "circle") {
       report_->Warn(sp.file, sp.element, "shape_type '" + type + "' is not a region: skipped");
       return std::nullopt;
@@ -183,6 +233,13 @@ class LabelMeReader {
     a.id = int64_t(dataset_.coco.annotations.size()) + 1;
     a.image_id = image.id;
     a.category_id = CategoryIdFor(&dataset_.coco, label);
+    if (parts.size() == 1 && parts[0].mask) {
+      a.segmentation.rle = std::move(*parts[0].mask);
+      a.bbox = RleToBbox(*a.segmentation.rle);
+      a.area = double(RleArea(*a.segmentation.rle));
+      dataset_.coco.annotations.push_back(std::move(a));
+      return;
+    }
     if (parts.size() == 1 && parts[0].box) {
       a.bbox = *parts[0].box;  // A lone rectangle stays a box.
     } else {
