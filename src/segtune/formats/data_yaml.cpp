@@ -37,7 +37,6 @@ bool ValueStart(const std::string& s, size_t i) {
   return p == ' ' || p == '[' || p == '{' || p == ',';
 }
 
-// The line without its comment: '#' at the start or after a blank, outside quotes.
 // True when the line's value is a block scalar indicator: `key: |`, `key: >-`, `- |2`: '|' or '>'
 // and at most two of '-', '+' and a digit, after ": " or a list item's "- ".
 bool StartsBlockScalar(const std::string& body) {
@@ -48,6 +47,7 @@ bool StartsBlockScalar(const std::string& body) {
   return before == "- " || (before.size() > 2 && before.compare(before.size() - 2, 2, ": ") == 0);
 }
 
+// The line without its comment: '#' at the start or after a blank, outside quotes.
 std::string StripComment(const std::string& s, const std::filesystem::path& file, int number) {
   char quote = 0;
   for (size_t i = 0; i < s.size(); ++i) {

@@ -243,10 +243,8 @@ void CollectModules(torch::nn::Module& module, std::vector<torch::nn::Module*>* 
   out->push_back(&module);
   for (const auto& child : module.children()) CollectModules(*child, out);
 }
-}  // namespace
 
-namespace {
-thread_local bool weights_will_be_loaded = false;
+thread_local bool weights_will_be_loaded = false;  // A WeightsWillBeLoaded is alive on this thread.
 }  // namespace
 
 WeightsWillBeLoaded::WeightsWillBeLoaded() : previous_(weights_will_be_loaded) { weights_will_be_loaded = true; }

@@ -138,9 +138,10 @@ struct PreparedImage {
 
 class CvatReader {
  public:
-  // images_dir: where the images are, for the sizes the XML leaves out.
-  CvatReader(fs::path file, fs::path images_dir, ConversionReport* report)
-      : file_(std::move(file)), images_dir_(std::move(images_dir)), report_(report) {}
+  // images_dir: where the images are (the dataset's images_dir), for the sizes the XML leaves out.
+  CvatReader(fs::path file, fs::path images_dir, ConversionReport* report) : file_(std::move(file)), report_(report) {
+    dataset_.images_dir = std::move(images_dir);
+  }
 
   LabeledDataset Read() {
     const auto root = LoadXml(file_);
@@ -212,11 +213,9 @@ class CvatReader {
     return id;
   }
 
-  // Where an image named in the XML is on disk.
-  fs::path ImagePath(std::string_view name) const {
-    const fs::path p(name);
-    return p.is_absolute() || images_dir_.empty() ? p : images_dir_ / p;
-  }
+  // An <image> without width and height (Datumaro leaves them out when it does not know them): the
+  // size comes from the image file's header.
+  static bool LacksSize(const XmlElement& e) { return e.Attribute("width") == nullptr && e.Attribute("height") == nullptr; }
 
   // The shapes of image `e`, one per child element (none if the image's own attributes are malformed:
   // the sequential pass reports that first).
@@ -226,8 +225,8 @@ class CvatReader {
     if (name == nullptr) return prepared;
     int width = 0, height = 0;
     try {
-      if (e.Attribute("width") == nullptr && e.Attribute("height") == nullptr) {
-        prepared.size_from_file = ReadImageFileSize(ImagePath(*name));
+      if (LacksSize(e)) {
+        prepared.size_from_file = ReadImageFileSize(ImageFilePath(dataset_, std::string(*name)));
         if (!prepared.size_from_file) return prepared;
         width = prepared.size_from_file->width, height = prepared.size_from_file->height;
       } else {
@@ -269,7 +268,8 @@ class CvatReader {
                          image.id.text.find_first_not_of("0123456789") == std::string::npos;
     const std::string_view* subset_attribute = e.Attribute("subset");
     const std::string subset = subset_attribute ? std::string(*subset_attribute) : "";
-    const std::string key = subset + '\n' + image.id.text;  // Unique per subset.
+    const std::string cvat_id = image.id.text;
+    const std::string key = subset + '\n' + cvat_id;  // Unique per subset.
     if (renumber_) {
       image.extra["cvat_id"] = image.id.is_number ? nlohmann::json(std::stoll(image.id.text)) : nlohmann::json(image.id.text);
       image.id = {std::to_string(dataset_.coco.images.size() + 1), true};
@@ -277,9 +277,10 @@ class CvatReader {
     image.file_name = Require(e, "name", file_, tag);
     const std::string_view file_name = image.file_name;
     const Place where(e, &file_name);
-    if (e.Attribute("width") == nullptr && e.Attribute("height") == nullptr) {
+    if (LacksSize(e)) {
       if (!prepared.size_from_file) {
-        throw FormatError(file_, where.str(), "<image> has no width and height, and " + ImagePath(image.file_name).string() +
+        throw FormatError(file_, where.str(), "<image> has no width and height, and " +
+                                                  ImageFilePath(dataset_, image.file_name).string() +
                                                   " is not a readable image to take them from (pass --images-dir with the "
                                                   "images' folder)");
       }
@@ -290,7 +291,7 @@ class CvatReader {
     }
     if (image.width <= 0 || image.height <= 0) throw FormatError(file_, where.str(), "width and height must be positive");
     if (!ids->insert(key).second) {
-      throw FormatError(file_, where.str(), "image id " + key.substr(key.find('\n') + 1) + " used twice" +
+      throw FormatError(file_, where.str(), "image id " + cvat_id + " used twice" +
                                                 (subset_attribute ? " in subset '" + subset + "'" : ""));
     }
     if (!subset.empty()) dataset_.subset_of_image[image.id.text] = subset;
@@ -383,7 +384,6 @@ class CvatReader {
   }
 
   fs::path file_;
-  fs::path images_dir_;
   ConversionReport* report_;
   LabeledDataset dataset_;
   std::map<std::string, int64_t> category_of_label_;
@@ -415,9 +415,7 @@ LabeledDataset ReadCvat(const fs::path& input, const ReadOptions& options, Conve
   const fs::path images_dir = !options.images_dir.empty() ? options.images_dir
                               : fs::is_directory(images, ec) ? images
                                                              : file.parent_path();
-  LabeledDataset dataset = CvatReader(file, images_dir, report).Read();
-  dataset.images_dir = images_dir;
-  return dataset;
+  return CvatReader(file, images_dir, report).Read();
 }
 
 // ---- writing -------------------------------------------------------------------------------------
@@ -433,9 +431,6 @@ std::string AttributeText(const nlohmann::json& value) {
   return value.dump();
 }
 
-// What goes out as <attribute> children: the annotation's "attributes", then its other scalar fields
-// that CVAT has no place for (VOC's difficult, truncated, pose; a COCO file's own fields), so that
-// they reach CVAT instead of being lost.
 // Names CVAT keeps for its own shape fields (cvat/apps/dataset_manager: CVAT_INTERNAL_ATTRIBUTES): as
 // <attribute>s an upload would drop them. CVAT's and Datumaro's COCO exports put occluded and rotation
 // among the "attributes"; they go back into the shape's own fields (ShapeField).
@@ -444,6 +439,9 @@ const std::set<std::string>& CvatInternalAttributes() {
   return kNames;
 }
 
+// What goes out as <attribute> children: the annotation's "attributes" (but CVAT's internal ones),
+// then its other scalar fields that CVAT has no place for (VOC's difficult, truncated, pose; a COCO
+// file's own fields), so that they reach CVAT instead of being lost.
 nlohmann::json AttributesOf(const CocoAnnotation& a) {
   static const std::set<std::string> kShapeFields = {"attributes", "occluded", "z_order", "group_id", "source", "rotation"};
   nlohmann::json out = nlohmann::json::object();
@@ -460,7 +458,7 @@ nlohmann::json AttributesOf(const CocoAnnotation& a) {
 }
 
 // An integer field as CVAT writes it: integers, booleans (COCO exports' "occluded": true) and whole
-// numbers are taken; anything else gives `fallback`.
+// numbers are taken; anything else gives nullopt.
 std::optional<int64_t> WholeNumber(const nlohmann::json& value) {
   if (value.is_boolean()) return value.get<bool>() ? 1 : 0;
   if (value.is_number_integer()) return value.get<int64_t>();

@@ -3,8 +3,7 @@
 namespace segtune {
 
 std::filesystem::path ImageFilePath(const LabeledDataset& dataset, const std::string& file_name) {
-  const std::filesystem::path p(file_name);
-  return p.is_absolute() || dataset.images_dir.empty() ? p : dataset.images_dir / p;
+  return ImageFilePathText(dataset, file_name);
 }
 
 std::string ImageFilePathText(const LabeledDataset& dataset, const std::string& file_name) {

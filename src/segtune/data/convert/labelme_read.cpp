@@ -77,15 +77,14 @@ class LabelMeReader {
       WarnDropped(shape, sp);
       std::optional<ShapeGeometry> geometry = Geometry(shape, sp, image);
       if (!geometry) continue;
+      const auto group = shape.find("group_id");
+      const bool grouped = group != shape.end() && group->is_number_integer();
       if (geometry->mask) {  // COCO cannot join a mask and polygons in one instance.
-        if (shape.contains("group_id") && shape["group_id"].is_number_integer()) {
-          report_->Warn(sp.file, sp.element, "a mask shape is an instance of its own; its group_id is not joined");
-        }
+        if (grouped) report_->Warn(sp.file, sp.element, "a mask shape is an instance of its own; its group_id is not joined");
         instances.push_back({label, {std::move(*geometry)}});
         continue;
       }
-      const auto group = shape.find("group_id");
-      if (group != shape.end() && group->is_number_integer()) {
+      if (grouped) {
         const auto key = std::make_pair(label, group->get<int64_t>());
         const auto [it, added] = group_index.emplace(key, instances.size());
         if (!added) {

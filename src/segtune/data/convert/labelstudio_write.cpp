@@ -38,6 +38,9 @@ const char* RegionTypeOf(const CocoAnnotation& a) {
   return a.segmentation.polygons.empty() ? kRegionTypes[0] : kRegionTypes[1];
 }
 
+// A score as Label Studio takes it: in [0, 1] (it refuses others); not finite -> 0.
+double ScoreInRange(double score) { return std::isfinite(score) ? std::clamp(score, 0.0, 1.0) : 0.0; }
+
 // Percent coordinates inside the image: Label Studio refuses values outside [0, 100].
 double Percent(double v, int* clipped) {
   const double inside = std::clamp(v, 0.0, 100.0);
@@ -121,8 +124,9 @@ class LabelStudioWriter {
     return task;
   }
 
+  // ScoreInRange, counting the scores it changes.
   double Score(double score) {
-    const double inside = std::isfinite(score) ? std::clamp(score, 0.0, 1.0) : 0.0;
+    const double inside = ScoreInRange(score);
     if (inside != score) ++scores_clamped_;
     return inside;
   }
@@ -144,7 +148,7 @@ class LabelStudioWriter {
         if (names->contains(key) && (*names)[key].is_string()) region[key] = (*names)[key];
       }
     }
-    if (a.score) region["score"] = std::isfinite(*a.score) ? std::clamp(*a.score, 0.0, 1.0) : 0.0;
+    if (a.score) region["score"] = ScoreInRange(*a.score);
     return region;
   }
 

@@ -176,7 +176,6 @@ class VocReader {
     std::error_code ec;
     const fs::path xml = root_ / "Annotations" / (id + ".xml");
     if (fs::is_regular_file(xml, ec)) ReadXml(xml, &item);
-    if (item.image.width == 0 || item.image.height == 0) item.image.width = item.image.height = 0;
     // labelImg can write <filename> without its extension: the image is then found as an id's is.
     if (!item.image.file_name.empty() && fs::path(item.image.file_name).extension().empty() &&
         !fs::is_regular_file(root_ / "JPEGImages" / item.image.file_name, ec)) {
@@ -201,6 +200,7 @@ class VocReader {
     if (const XmlElement* size = root->Child("size")) {
       item->image.width = ParseSize(*size, "width", file);
       item->image.height = ParseSize(*size, "height", file);
+      if (item->image.width == 0 || item->image.height == 0) item->image.width = item->image.height = 0;  // Unknown.
     }
     for (const XmlElement* o : root->Children("object")) item->objects.push_back(ReadObject(*o, file));
     // A corner below 1 cannot be a 1-based pixel index: the file was written in continuous 0-based

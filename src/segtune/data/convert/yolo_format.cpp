@@ -9,6 +9,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "segtune/core/atomic_file.h"
@@ -88,9 +89,8 @@ struct ImageOnDisk {
   // Its label file's objects in pixels, numbered and given their image id when the image is added
   // (converting them here keeps that sequential pass short). Empty when there is no label file.
   std::vector<CocoAnnotation> annotations;
-  bool has_label = false;  // A label file was found.
-  int duplicates = 0;       // Repeated lines dropped from it.
-  fs::path label;           // Set when there are duplicates, for the warning.
+  fs::path label;      // The label file found; empty when there is none.
+  int duplicates = 0;  // Repeated lines dropped from it.
 };
 
 void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
@@ -98,30 +98,26 @@ void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
   std::error_code ec;  // Only a file that could not be read needs the second look.
   image->exists = image->size || fs::is_regular_file(image->path, ec);
   if (!image->size) return;
-  fs::path label = YoloLabelPath(fs::absolute(image->path));
+  const fs::path absolute = fs::absolute(image->path);
+  fs::path label = YoloLabelPath(absolute);
   std::optional<std::string> text = ReadFileIfExists(label);
-  if (!text) {
-    // Darknet's VOC layout (AlexeyAB's replace_image_to_label): JPEGImages/ pairs with labels/ too.
-    std::string s = fs::absolute(image->path).generic_string();
-    const size_t at = s.rfind("/JPEGImages/");
-    if (at == std::string::npos) return;
-    label = fs::path(s.replace(at, 12, "/labels/")).replace_extension(".txt");
-    text = ReadFileIfExists(label);
-    if (!text) return;
-  }
-  image->has_label = true;
-  const std::vector<YoloObject> objects = ParseYoloLabels(*text, label, static_cast<int>(config.names.size()));
+  if (!text && !(label = DarknetVocLabelPath(absolute)).empty()) text = ReadFileIfExists(label);
+  if (!text) return;
+  image->label = std::move(label);
+  const std::vector<YoloObject> objects = ParseYoloLabels(*text, image->label, static_cast<int>(config.names.size()));
   image->annotations.reserve(objects.size());
   // Ultralytics drops repeated label lines (same class and values) with a warning; so does segtune.
-  std::set<std::pair<int, std::vector<double>>> seen;
+  const auto by_class_and_values = [](const YoloObject* a, const YoloObject* b) {
+    return std::tie(a->class_id, a->values) < std::tie(b->class_id, b->values);
+  };
+  std::set<const YoloObject*, decltype(by_class_and_values)> seen(by_class_and_values);
   for (const YoloObject& o : objects) {
-    if (!seen.emplace(o.class_id, o.values).second) {
+    if (!seen.insert(&o).second) {
       ++image->duplicates;
       continue;
     }
     image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
   }
-  if (image->duplicates > 0) image->label = label;
 }
 
 // `path` relative to `root` when it lies below it, else `path` itself. A path listed under root
@@ -205,7 +201,7 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
   size_t annotations = 0, labeled = 0;
   for (const ImageOnDisk& image : images) {
     annotations += image.annotations.size();
-    labeled += image.has_label ? 1 : 0;
+    labeled += image.label.empty() ? 0 : 1;
   }
   // Images without a label file are background images; all of them without one is a layout segtune
   // did not understand, which should not pass for an unlabeled dataset in silence.

@@ -78,11 +78,28 @@ std::vector<YoloObject> ParseYoloLabels(std::string_view text, const std::filesy
   return objects;
 }
 
-std::filesystem::path YoloLabelPath(const std::filesystem::path& image) {
+namespace {
+
+// `image` with its last "/<folder>/" replaced by "/labels/" and the extension by ".txt"; with the
+// extension replaced only when `keep_if_absent` and the path has no such folder, else empty.
+std::filesystem::path LabelPathReplacing(const std::filesystem::path& image, const std::string& folder, bool keep_if_absent) {
   std::string s = image.generic_string();
-  const size_t at = s.rfind("/images/");
-  if (at != std::string::npos) s.replace(at, 8, "/labels/");
+  const std::string marker = "/" + folder + "/";
+  const size_t at = s.rfind(marker);
+  if (at != std::string::npos) {
+    s.replace(at, marker.size(), "/labels/");
+  } else if (!keep_if_absent) {
+    return {};
+  }
   return std::filesystem::path(s).replace_extension(".txt");
+}
+
+}  // namespace
+
+std::filesystem::path YoloLabelPath(const std::filesystem::path& image) { return LabelPathReplacing(image, "images", true); }
+
+std::filesystem::path DarknetVocLabelPath(const std::filesystem::path& image) {
+  return LabelPathReplacing(image, "JPEGImages", false);
 }
 
 std::string FormatYoloLine(int class_id, const std::vector<double>& values) {

@@ -27,6 +27,9 @@ std::vector<YoloObject> ParseYoloLabels(std::string_view text, const std::filesy
 // "/labels/" and the extension ".txt"; a path with no images folder has its label beside it
 // (Darknet). `image` should be absolute so a leading images/ folder is matched too.
 std::filesystem::path YoloLabelPath(const std::filesystem::path& image);
+// The label file of darknet's VOC layout (AlexeyAB's replace_image_to_label): the last "/JPEGImages/"
+// folder becomes "/labels/" and the extension ".txt"; empty when the path has no JPEGImages folder.
+std::filesystem::path DarknetVocLabelPath(const std::filesystem::path& image);
 
 // One line: the class id, then the values with 6 decimals, separated by spaces (no newline).
 std::string FormatYoloLine(int class_id, const std::vector<double>& values);
