@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 // Bottom to top. A file in layer i may include segtune/<layer j>/ only for j <= i.
-const std::vector<std::string> kLayers = {"core",   "formats", "data",   "config", "evaluation", "report",
-                                          "models", "engine",  "export", "inference", "apps", "cli"};
+const std::vector<std::string> kLayers = {"core",   "formats", "data",   "config",    "evaluation", "report", "runtime",
+                                          "models", "engine",  "export", "inference", "apps",       "cli"};
 
 struct Include {
   std::string file;
@@ -138,6 +138,26 @@ TEST(Layering, DataAndEvaluationIncludeNoLibTorch) {
       }
     }
   }
+  EXPECT_EQ(violations, "");
+}
+
+// The LibTorch-free runtime and `segtune infer`'s pipeline (inference/ outside inference/torch/) make
+// libsegtune_infer_plugin.so, which must not load LibTorch: not even through a header they include.
+TEST(Layering, RuntimeAndInferencePipelineReachNoLibTorch) {
+  std::map<std::string, std::string> hits;
+  size_t checked = 0;
+  for (const std::string layer : {"runtime", "inference"}) {
+    for (const auto& file : FilesOf(layer)) {
+      if (file.parent_path().filename() == "torch") continue;  // inference/torch: the LibTorch tasks.
+      ++checked;
+      AddHeavyIncludesReachedFrom(file, &hits);
+    }
+  }
+  std::string violations;
+  for (const auto& [where, via] : hits) {
+    if (where.find(": opencv2/") == std::string::npos) violations += where + via + "\n";
+  }
+  EXPECT_GT(checked, 30u);  // The walk found the sources.
   EXPECT_EQ(violations, "");
 }
 

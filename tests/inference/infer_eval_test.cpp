@@ -1,7 +1,7 @@
 // `segtune eval`'s library back-end (inference/infer_eval.h) on prediction records: it returns what it
 // measured (semantic or detection), writes metrics.json, and prints nothing; FormatEvalCommandResult
 // gives the text the CLI prints.
-#include "segtune/inference/infer_eval.h"
+#include "segtune/inference/torch/infer_eval.h"
 
 #include <gtest/gtest.h>
 

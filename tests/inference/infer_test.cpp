@@ -21,7 +21,7 @@
 #include "segtune/data/image_decode.h"
 #include "segtune/formats/tfrecord.h"
 #include "segtune/export/export_model.h"
-#include "segtune/inference/semantic_inference.h"
+#include "segtune/inference/torch/semantic_inference.h"
 #include "segtune/inference/semantic_overlay.h"
 #include "segtune/inference/semantic_regions.h"
 #include "segtune/export/semantic_bundle.h"

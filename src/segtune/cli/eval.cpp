@@ -2,7 +2,7 @@
 #include "segtune/cli/skip_corrupt.h"
 #include "segtune/cli/verb.h"
 #include "segtune/core/prefetch.h"
-#include "segtune/inference/infer_eval.h"  // EvalOptions only: the front end links no inference code.
+#include "segtune/inference/torch/infer_eval.h"  // EvalOptions only: the front end links no inference code.
 #if SEGTUNE_PLUGIN  // The work: plugin only (verb.h).
 #include <iostream>
 

@@ -15,6 +15,9 @@
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/opencv_codecs.h"
 #include "segtune/inference/inference.h"
+#if SEGTUNE_INFER_PLUGIN
+#include "segtune/inference/native_semantic_inference.h"
+#endif
 #endif
 
 namespace {
@@ -86,8 +89,9 @@ segtune::cli::Runner Setup(CLI::App& app) {
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
   app.add_option("--engine", o->engine,
-                 "Semantic models on the CPU: onednn (convolutions in oneDNN kernels) or torch (LibTorch "
-                 "throughout); -v lists the layers that stay in LibTorch")
+                 "Semantic models on the CPU: onednn (convolutions in oneDNN kernels; LR-ASPP and "
+                 "DeepLabV3-MobileNetV3 run without loading LibTorch) or torch (LibTorch throughout); -v lists "
+                 "the layers that stay in LibTorch")
       ->capture_default_str()->check(CLI::IsMember({"onednn", "torch"}));
   app.footer("Output keys and files: docs/inference.md");
   return [o] {  // Usage errors before the plugin loads.
@@ -102,7 +106,8 @@ segtune::cli::Runner Setup(CLI::App& app) {
     CheckExportOptions(*o);
     segtune::PrefetchModel(o->model);  // Read while the plugin loads.
     segtune::PrefetchInputs(o->inputs);
-    return segtune::cli::RunInPlugin("infer", *o);
+    // The LibTorch-free runtime when it builds the model, else LibTorch (verb.h).
+    return segtune::cli::RunInInferPlugin("infer", *o);
   };
 }
 
@@ -166,8 +171,7 @@ void ExportPredictions(const Options& o, const fs::path& record, const segtune::
             << o.export_output << " (" << o.export_format << ")\n";
 }
 
-int Run(const Options& o) {
-  segtune::PreloadOpenCvCodecs();  // While the model loads.
+segtune::InferenceOptions InferenceOptionsOf(const Options& o) {
   segtune::InferenceOptions r;
   r.discard_image_pixels = o.discard_image_pixels;
   r.overwrite = o.overwrite;
@@ -182,6 +186,28 @@ int Run(const Options& o) {
   r.threads = segtune::cli::Globals().threads;
   r.device = segtune::cli::Globals().device;
   r.engine = o.engine;
+  return r;
+}
+
+// The model run over the inputs: in the infer plugin by the LibTorch-free runtime, in the LibTorch
+// plugin by LibTorch (inference/inference.h).
+segtune::InferenceSummary Predict(const segtune::InferenceOptions& r) {
+#if SEGTUNE_INFER_PLUGIN
+  return segtune::RunNativeInference(r);
+#else
+  return segtune::RunInference(r);
+#endif
+}
+
+int Run(const Options& o) {
+  segtune::InferenceOptions r = InferenceOptionsOf(o);
+#if SEGTUNE_INFER_PLUGIN
+  if (const std::string why = segtune::NativeInferenceDeclines(r); !why.empty()) {
+    segtune::Debug("LibTorch-free runtime: not for this run (" + why + "); loading LibTorch");
+    return segtune::cli::kRunInLibTorchPlugin;
+  }
+#endif
+  segtune::PreloadOpenCvCodecs();  // While the model loads.
   std::optional<ScratchRecord> scratch;
   if (!o.export_format.empty()) {
     if (fs::exists(o.export_output) && !o.overwrite) {  // Before the model runs, not after.
@@ -194,7 +220,7 @@ int Run(const Options& o) {
       r.discard_image_pixels = true;
     }
   }
-  const segtune::InferenceSummary s = segtune::RunInference(r);
+  const segtune::InferenceSummary s = Predict(r);
   std::cout << "predicted " << s.images << " images (" << s.regions << " regions)";
   if (!o.output.empty()) std::cout << " -> " << o.output;
   std::cout << "\n" << segtune::FormatInferenceProblems(s);
@@ -212,3 +238,4 @@ int Run(const Options& o) {
 
 SEGTUNE_VERB(infer, 50, "Run an exported model over records or images and write the predictions", Setup);
 SEGTUNE_PLUGIN_RUN(infer, Options, Run);
+SEGTUNE_INFER_PLUGIN_RUN(infer, Options, Run);

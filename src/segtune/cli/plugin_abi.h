@@ -20,3 +20,5 @@ inline constexpr const char* kPluginRunSymbol = "segtune_plugin_run";
 // ...), which loads in ~0.05 s instead of LibTorch's ~0.4 s.
 inline constexpr const char* kPluginFileName = "libsegtune_plugin.so";
 inline constexpr const char* kDataPluginFileName = "libsegtune_data_plugin.so";
+// The one with OpenCV and oneDNN (the LibTorch-free runtime): `segtune infer` of the models it builds.
+inline constexpr const char* kInferPluginFileName = "libsegtune_infer_plugin.so";

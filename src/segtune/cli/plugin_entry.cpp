@@ -1,7 +1,10 @@
 // Plugin side of verb.h: the work of the verbs that need LibTorch or OpenCV, run for the front end.
-// Compiled into both plugins: libsegtune_plugin.so (LibTorch and OpenCV) and, with
-// SEGTUNE_DATA_PLUGIN=1, libsegtune_data_plugin.so (OpenCV only: the dataset verbs).
-#if !SEGTUNE_DATA_PLUGIN
+// Compiled into every plugin: libsegtune_plugin.so (LibTorch and OpenCV) and, without LibTorch
+// (SEGTUNE_TORCH_FREE_PLUGIN), libsegtune_data_plugin.so (SEGTUNE_DATA_PLUGIN=1: the dataset verbs)
+// and libsegtune_infer_plugin.so (SEGTUNE_INFER_PLUGIN=1: infer in the LibTorch-free runtime).
+#include "segtune/cli/verb.h"  // First: it defines SEGTUNE_TORCH_FREE_PLUGIN.
+
+#if !SEGTUNE_TORCH_FREE_PLUGIN
 #include <ATen/Parallel.h>
 #include <c10/util/Exception.h>
 #include <torch/cuda.h>
@@ -14,7 +17,6 @@
 #include <string>
 
 #include "segtune/cli/plugin_abi.h"
-#include "segtune/cli/verb.h"
 #include "segtune/core/error.h"
 
 namespace segtune::cli {
@@ -34,7 +36,7 @@ std::map<std::string, PluginRun>& Runs() {
 // The front end resolved and checked the options; what only LibTorch can do happens here.
 void ApplyGlobals(const GlobalOptions& globals) {
   MutableGlobals() = globals;
-#if !SEGTUNE_DATA_PLUGIN
+#if !SEGTUNE_TORCH_FREE_PLUGIN
   // libgomp here defaults to one thread; using every core is ~1.8x faster on 2 cores.
   at::set_num_threads(globals.threads);
   // Training steps and same-size images allocate the same tensor sizes again and again: reusing the
@@ -66,7 +68,7 @@ extern "C" int segtune_plugin_run(const char* key, const void* args, size_t args
   try {
     segtune::cli::ApplyGlobals(*globals);
     return it->second.run(args);
-#if !SEGTUNE_DATA_PLUGIN
+#if !SEGTUNE_TORCH_FREE_PLUGIN
   } catch (const c10::Error& e) {  // The front end does not link LibTorch, so it could not catch these.
     throw segtune::Error(e.what_without_backtrace());
 #endif

@@ -86,9 +86,14 @@ bool RegisterVerb(VerbInfo info);
 // All registered verbs, sorted by (order, name).
 std::vector<VerbInfo> RegisteredVerbs();
 
-// The two plugins: kTorch = libsegtune_plugin.so (LibTorch and OpenCV), kData =
-// libsegtune_data_plugin.so (OpenCV only).
-enum class Plugin { kTorch, kData };
+// The plugins: kTorch = libsegtune_plugin.so (LibTorch and OpenCV), kData =
+// libsegtune_data_plugin.so (OpenCV only), kInfer = libsegtune_infer_plugin.so (OpenCV and oneDNN:
+// `segtune infer` of the models the LibTorch-free runtime builds).
+enum class Plugin { kTorch, kData, kInfer };
+
+// What the infer plugin's work returns when the LibTorch-free runtime cannot run the options: the
+// front end then runs the LibTorch plugin's work instead (never an exit code).
+inline constexpr int kRunInLibTorchPlugin = -1000;
 
 // Front end: runs `plugin`'s work `key` on `args` (plugin_loader.cpp). `args_size` and `args_type`
 // must match what the plugin registered under `key`: a front end and plugin from different builds
@@ -109,6 +114,14 @@ int RunInPlugin(const char* key, const Args& args) {
 template <typename Args>
 int RunInDataPlugin(const char* key, const Args& args) {
   return RunPluginWork(Plugin::kData, key, &args, sizeof(Args), typeid(Args).name());
+}
+
+// Front end: runs the infer plugin's work `key` (SEGTUNE_INFER_PLUGIN_RUN) on `args`, or the LibTorch
+// plugin's work `key` when it returns kRunInLibTorchPlugin.
+template <typename Args>
+int RunInInferPlugin(const char* key, const Args& args) {
+  const int code = RunPluginWork(Plugin::kInfer, key, &args, sizeof(Args), typeid(Args).name());
+  return code == kRunInLibTorchPlugin ? RunInPlugin(key, args) : code;
 }
 
 // Front end: a Runner that runs the LibTorch plugin's work `key` on *args once CLI11 has filled it.
@@ -132,6 +145,11 @@ bool RegisterPluginRun(const char* key, size_t args_size, const char* args_type,
 #ifndef SEGTUNE_DATA_PLUGIN
 #define SEGTUNE_DATA_PLUGIN 0
 #endif
+#ifndef SEGTUNE_INFER_PLUGIN
+#define SEGTUNE_INFER_PLUGIN 0
+#endif
+// The plugins built without LibTorch: the data plugin and the infer plugin.
+#define SEGTUNE_TORCH_FREE_PLUGIN (SEGTUNE_DATA_PLUGIN || SEGTUNE_INFER_PLUGIN)
 
 #define SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)                                             \
   static const bool segtune_plugin_run_##key [[maybe_unused]] = ::segtune::cli::RegisterPluginRun( \
@@ -141,9 +159,15 @@ bool RegisterPluginRun(const char* key, size_t args_size, const char* args_type,
 #if SEGTUNE_DATA_PLUGIN
 #define SEGTUNE_PLUGIN_RUN(key, Args, run)
 #define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run) SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)
+#define SEGTUNE_INFER_PLUGIN_RUN(key, Args, run)
+#elif SEGTUNE_INFER_PLUGIN
+#define SEGTUNE_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_INFER_PLUGIN_RUN(key, Args, run) SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)
 #else
 #define SEGTUNE_PLUGIN_RUN(key, Args, run) SEGTUNE_REGISTER_PLUGIN_RUN_(key, Args, run)
 #define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_INFER_PLUGIN_RUN(key, Args, run)
 #endif
 #else
 #define SEGTUNE_VERB(name, order, summary, setup)                                               \
@@ -151,4 +175,5 @@ bool RegisterPluginRun(const char* key, size_t args_size, const char* args_type,
       ::segtune::cli::RegisterVerb({#name, order, summary, setup})
 #define SEGTUNE_PLUGIN_RUN(key, Args, run)
 #define SEGTUNE_DATA_PLUGIN_RUN(key, Args, run)
+#define SEGTUNE_INFER_PLUGIN_RUN(key, Args, run)
 #endif

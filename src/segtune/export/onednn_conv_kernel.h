@@ -1,6 +1,5 @@
 // A ConvKernel (models/conv_kernel.h) computed by oneDNN (libdnnl 2.6, the library LibTorch itself
-// links): a direct NHWC convolution primitive with the folded bias, the residual/branch addition as a
-// sum post-op and the activation as eltwise post-ops, on the channels-last tensors' own memory.
+// links) through runtime/onednn_conv.h, on the channels-last tensors' own memory.
 //
 // Why: at batch 1 it computes MobileNetV3's convolutions 1.3-4x faster than LibTorch 1.13's modules
 // (docs/models.md, "Inference kernels"): LibTorch sends 1x1s to OpenBLAS at one thread, reorders
@@ -11,17 +10,11 @@
 
 #include <string>
 
-#include "segtune/core/error.h"
 #include "segtune/models/conv_kernel.h"
 #include "segtune/models/layers.h"
+#include "segtune/runtime/onednn_conv.h"
 
 namespace segtune {
-
-// Why oneDNN cannot compute a convolution (the message says which property, e.g. "float64 weights").
-class KernelUnavailable : public Error {
- public:
-  using Error::Error;
-};
 
 // A kernel computing activation(conv(x) + conv.bias + add) with conv's current weights and bias (read
 // now: create it after BatchNorm folding, and again after changing the weights). Checks now that
@@ -33,8 +26,5 @@ class KernelUnavailable : public Error {
 // once per weight layout); shapes where oneDNN has only its reference (slow) implementation are
 // declined too. Thread-safe: `segtune infer` workers share one model.
 ConvKernelPtr MakeOneDnnConvKernel(const torch::nn::Conv2dImpl& conv, Activation activation, bool adds);
-
-// "oneDNN x.y.z" as linked (for -v and the bench logs).
-std::string OneDnnVersion();
 
 }  // namespace segtune

@@ -23,19 +23,11 @@
 #include <vector>
 
 #include "segtune/export/bundle.h"
+#include "segtune/formats/bundle_metadata.h"
 #include "segtune/models/semantic_model.h"
 #include "segtune/models/weights.h"
 
 namespace segtune {
-
-// model.json of a segmentation model: the fields every bundle has, plus how its ONNX graph was written.
-struct SemanticBundleMetadata : BundleMetadata {
-  // The input size (H, W) the model was exported for: export's --input-size, else the training
-  // config's fixed_shape_resizer. Unset when neither says (model.json: preprocessing.input_size).
-  std::optional<std::pair<int64_t, int64_t>> input_size;
-  std::string onnx_input_type;         // "float" or "uint8".
-  std::string onnx_shape;              // "dynamic" or "fixed HxW".
-};
 
 struct SemanticBundle {
   SemanticModel model;  // Built from the architecture, weights loaded, eval mode.
@@ -46,8 +38,5 @@ struct SemanticBundle {
 // model.json is malformed or the weights do not fit the architecture; UsageError for a detection
 // model's directory (LoadDetectionBundle reads those).
 SemanticBundle LoadSemanticBundle(const std::filesystem::path& dir);
-
-std::string SemanticBundleMetadataToJson(const SemanticBundleMetadata& metadata);  // Pretty-printed.
-SemanticBundleMetadata SemanticBundleMetadataFromJson(const std::string& text, const std::filesystem::path& source);
 
 }  // namespace segtune

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "segtune/core/error.h"
+#include "segtune/runtime/bilinear_tap.h"
 
 // These per-pixel loops are most of `segtune infer`'s time after the model. The Release build is -O2
 // for generic x86-64, where GCC 12 vectorizes only loops that need no scalar epilogue: the pragma
@@ -102,27 +103,6 @@ void ClassArgmax(const float* logits, int64_t classes, int64_t pixels, int64_t p
 }
 
 namespace {
-
-// One output index of a bilinear resize (align_corners=False): the two source indices and weights,
-// computed as ATen's compute_source_index_and_lambda does for float tensors (float scale, source
-// position and weight in double, weights rounded to float), so the interpolated values are
-// upsample_bilinear2d's.
-struct LinearTap {
-  int64_t i0 = 0, i1 = 0;
-  float w0 = 1, w1 = 0;
-};
-
-LinearTap SourceTap(int64_t out_index, int64_t in_size, int64_t out_size) {
-  if (in_size == out_size) return {out_index, out_index, 1.0f, 0.0f};
-  const float scale = static_cast<float>(in_size) / static_cast<float>(out_size);
-  const double real = std::max(0.0, static_cast<double>(scale) * (static_cast<double>(out_index) + 0.5) - 0.5);
-  LinearTap tap;
-  tap.i0 = static_cast<int64_t>(real);
-  tap.i1 = tap.i0 + (tap.i0 < in_size - 1 ? 1 : 0);
-  tap.w1 = static_cast<float>(real - static_cast<double>(tap.i0));
-  tap.w0 = 1.0f - tap.w1;
-  return tap;
-}
 
 // Source rows interpolated along x to the output width ([classes][out_width] each), the last two
 // kept: consecutive output rows mostly reuse them.

@@ -2,16 +2,7 @@
 
 #include <cstdio>
 
-#include "segtune/export/detection_bundle.h"
-#include "segtune/inference/detection_inference.h"
-#include "segtune/inference/semantic_inference.h"
-
 namespace segtune {
-
-InferenceSummary RunInference(const InferenceOptions& options) {
-  if (IsDetectionBundle(options.model)) return RunDetectionInference(options);
-  return RunSemanticInference(options);
-}
 
 std::string FormatInferenceProblems(const InferenceSummary& summary) {
   if (summary.problems.empty()) return "";

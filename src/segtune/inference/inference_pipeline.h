@@ -73,6 +73,11 @@ class InferenceTask {
   // True when the model cannot run on several threads at once (one OpenCV DNN network).
   virtual bool single_worker() const { return false; }
 
+  // The calling thread's thread count of the library the model runs in (thread_plan.h): OpenMP's by
+  // default (oneDNN's, the runtime's); LibTorch's for the tasks that run LibTorch.
+  virtual int ComputeThreads() const;
+  virtual void SetComputeThreads(int threads) const;
+
  private:
   std::vector<std::string> stages_;
   const InferenceOptions& options_;

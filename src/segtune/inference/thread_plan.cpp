@@ -1,13 +1,13 @@
 #include "segtune/inference/thread_plan.h"
 
-#include <ATen/Parallel.h>
-
 #include <algorithm>
 #include <mutex>
 
 #include <dlfcn.h>
 
 #include <opencv2/core.hpp>
+
+#include "segtune/inference/inference_pipeline.h"
 
 namespace segtune {
 namespace {
@@ -29,8 +29,10 @@ void SetOpenBlasThreads(int threads) {
 
 }  // namespace
 
-ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, bool single_worker)
-    : saved_torch_(at::get_num_threads()), saved_cv_(cv::getNumThreads()), saved_blas_(OpenBlasThreads()) {
+ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, const InferenceTask& task)
+    : task_(task), saved_compute_(task.ComputeThreads()), saved_cv_(cv::getNumThreads()),
+      saved_blas_(OpenBlasThreads()) {
+  const bool single_worker = task.single_worker();
   threads = std::max(1, threads);
   workers_ = single_worker ? 1 : threads;
   if (!single_worker && known_items >= 0) {
@@ -43,7 +45,7 @@ ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, bool si
 }
 
 ThreadPlan::~ThreadPlan() {
-  at::set_num_threads(saved_torch_);
+  task_.SetComputeThreads(saved_compute_);
   cv::setNumThreads(saved_cv_);
   SetOpenBlasThreads(saved_blas_);
 }
@@ -51,7 +53,7 @@ ThreadPlan::~ThreadPlan() {
 void ThreadPlan::StartWorker() const {
   static std::mutex mutex;  // at::set_num_threads also resizes a shared thread pool.
   std::lock_guard<std::mutex> lock(mutex);
-  at::set_num_threads(per_worker_);
+  task_.SetComputeThreads(per_worker_);
 }
 
 }  // namespace segtune

@@ -10,21 +10,25 @@
 
 namespace segtune {
 
-// Sets the thread counts of LibTorch, OpenCV and OpenBLAS for a run, and restores them when destroyed.
+class InferenceTask;
+
+// Sets the thread counts of the model's library (the task's ComputeThreads), OpenCV and OpenBLAS for
+// a run, and restores them when destroyed.
 class ThreadPlan {
  public:
   // known_items: the number of inputs when known before reading (image files), else -1.
-  ThreadPlan(int threads, int64_t known_items, int batch_size, bool single_worker);
+  ThreadPlan(int threads, int64_t known_items, int batch_size, const InferenceTask& task);
   ~ThreadPlan();
   ThreadPlan(const ThreadPlan&) = delete;
   ThreadPlan& operator=(const ThreadPlan&) = delete;
 
   int workers() const { return workers_; }
-  // Run at the start of each worker thread: LibTorch's thread count is per thread under OpenMP.
+  // Run at the start of each worker thread: OpenMP's thread count (LibTorch's, oneDNN's) is per thread.
   void StartWorker() const;
 
  private:
-  int saved_torch_, saved_cv_, saved_blas_;
+  const InferenceTask& task_;
+  int saved_compute_, saved_cv_, saved_blas_;
   int workers_ = 1, per_worker_ = 1;
 };
 

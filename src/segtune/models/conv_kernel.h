@@ -17,7 +17,7 @@
 
 namespace segtune {
 
-enum class Activation;  // models/layers.h, which includes this header.
+enum class Activation;  // runtime/activation.h.
 class FoldableBatchNorm2dImpl;
 
 // One convolution computed outside LibTorch, for inference on a prepared (BatchNorm-folded) model.

@@ -26,17 +26,6 @@ void BatchNormImplBase<D, Derived>::pretty_print(std::ostream& stream) const {
 
 namespace segtune {
 
-const char* ActivationName(Activation activation) {
-  switch (activation) {
-    case Activation::kNone: return "none";
-    case Activation::kReLU: return "relu";
-    case Activation::kHardswish: return "hardswish";
-    case Activation::kHardsigmoid: return "hardsigmoid";
-    case Activation::kSigmoid: return "sigmoid";
-  }
-  return "unknown";
-}
-
 torch::Tensor ApplyActivation(const torch::Tensor& x, Activation activation) {
   switch (activation) {
     case Activation::kNone: return x;

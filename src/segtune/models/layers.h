@@ -20,14 +20,9 @@
 #include <vector>
 
 #include "segtune/models/conv_kernel.h"
+#include "segtune/runtime/activation.h"
 
 namespace segtune {
-
-// The activation that follows a convolution block. kNone = identity.
-enum class Activation { kNone, kReLU, kHardswish, kHardsigmoid, kSigmoid };
-
-// "none", "relu", "hardswish", "hardsigmoid", "sigmoid".
-const char* ActivationName(Activation activation);
 
 // Applies the activation out of place (the reference uses inplace=True; results are identical).
 torch::Tensor ApplyActivation(const torch::Tensor& x, Activation activation);

@@ -11,26 +11,9 @@
 
 #include "segtune/models/backbone.h"
 #include "segtune/models/layers.h"
+#include "segtune/runtime/mobilenet_v3_config.h"
 
 namespace segtune {
-
-// One row of the MobileNetV3 paper's Table 1 (torchvision's InvertedResidualConfig, width 1.0).
-struct InvertedResidualConfig {
-  int64_t input_channels;
-  int64_t kernel;
-  int64_t expanded_channels;
-  int64_t out_channels;
-  bool use_se;
-  bool use_hs;  // Hardswish if true, else ReLU.
-  int64_t stride;
-  int64_t dilation;
-};
-
-// The 15 bneck rows of MobileNetV3-Large; dilated=true gives the last stage (C4) dilation 2.
-std::vector<InvertedResidualConfig> MobileNetV3LargeConfig(bool dilated);
-
-// torchvision's _make_divisible(v, 8): round to the nearest multiple of divisor, not below 90% of v.
-int64_t MakeDivisible(double value, int64_t divisor);
 
 // torchvision InvertedResidual. Child "block" is a Sequential of
 //   [expand Conv2dNormActivation 1x1 (only if expanded != input)],

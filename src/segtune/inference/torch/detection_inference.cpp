@@ -1,4 +1,4 @@
-#include "segtune/inference/detection_inference.h"
+#include "segtune/inference/torch/detection_inference.h"
 
 #include <torch/torch.h>
 
@@ -53,6 +53,8 @@ class DetectionTask : public InferenceTask {
                 const DetectionSink& sink)
       : InferenceTask({"normalize", "forward", "objects", "masks", "overlay", "coco"}, options),
         bundle_(bundle), device_(device), sink_(sink) {}
+  int ComputeThreads() const override { return at::get_num_threads(); }
+  void SetComputeThreads(int threads) const override { at::set_num_threads(threads); }
 
   void Predict(const std::vector<PipelineImage*>& images, StageClock& clock) const override {
     c10::InferenceMode inference_mode;

@@ -30,20 +30,10 @@
 #include "example.pb.h"
 #include "segtune/export/semantic_bundle.h"
 #include "segtune/inference/inference.h"
-#include "segtune/inference/onnx_model.h"
+#include "segtune/inference/semantic_task.h"
+#include "segtune/inference/torch/onnx_model.h"
 
 namespace segtune {
-
-// One predicted image, as handed to a SemanticSink.
-struct SemanticImage {
-  std::string source;              // "test.record: record 3" or the image path.
-  std::string name;                // File-name stem used for side outputs.
-  const tensorflow::Example* example = nullptr;  // The input record (with the predictions added).
-  cv::Mat image;                   // BGR, original size.
-  cv::Mat class_map;               // CV_8UC1, original size.
-  cv::Mat probability;             // CV_32FC1: softmax probability of the predicted class.
-};
-using SemanticSink = std::function<void(const SemanticImage&)>;
 
 // What semantic inference runs: an export directory with LibTorch, or a lone .onnx file with OpenCV DNN.
 struct SemanticInferenceModel {

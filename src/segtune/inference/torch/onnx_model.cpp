@@ -1,4 +1,4 @@
-#include "segtune/inference/onnx_model.h"
+#include "segtune/inference/torch/onnx_model.h"
 
 #include <onnx/onnx_pb.h>
 

@@ -1,4 +1,4 @@
-#include "segtune/inference/infer_eval.h"
+#include "segtune/inference/torch/infer_eval.h"
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -9,8 +9,8 @@
 #include "segtune/data/semantic_target.h"
 #include "segtune/formats/events.h"
 #include "segtune/evaluation/detection_eval.h"
-#include "segtune/inference/detection_inference.h"
-#include "segtune/inference/semantic_inference.h"
+#include "segtune/inference/torch/detection_inference.h"
+#include "segtune/inference/torch/semantic_inference.h"
 
 namespace segtune {
 namespace {
