@@ -8,6 +8,7 @@
 
 #include "calibrated_model.h"
 #include "segtune/core/atomic_file.h"
+#include "segtune/export/bundle.h"
 #include "segtune/export/export_model.h"
 #include "segtune/export/prepare_inference.h"
 #include "segtune/models/semantic_registry.h"
@@ -19,6 +20,11 @@
 namespace segtune {
 namespace {
 
+// The model's state dict as model.safetensors holds it (export/bundle.h StateDictOf).
+void SaveStateDict(torch::nn::Module& model, const std::filesystem::path& path) {
+  SaveSafetensors(StateDictOf(model), path);
+}
+
 class NativeRuntimeParity : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(NativeRuntimeParity, HeadLogitsEqualTheLibTorchPath) {
@@ -27,10 +33,7 @@ TEST_P(NativeRuntimeParity, HeadLogitsEqualTheLibTorchPath) {
   SemanticModel model = CreateSemanticModel(GetParam(), classes, false);
   testing::CalibrateBatchNorm(*model);
   testing::TempDir dir;
-  NamedTensors tensors;
-  for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
-  for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
-  SaveSafetensors(tensors, dir / "model.safetensors");
+  SaveStateDict(*model, dir / "model.safetensors");
   const NativeSemanticModel native(GetParam(), classes, StateDict::Load(dir / "model.safetensors"));
 
   // Two images of an odd size: the strided layers' rounding and the head's resize are exercised.
@@ -64,10 +67,7 @@ TEST(NativeRuntime, RefusesWeightsOfAnotherArchitecture) {
   torch::manual_seed(3);
   SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 3, false);
   testing::TempDir dir;
-  NamedTensors tensors;
-  for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
-  for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
-  SaveSafetensors(tensors, dir / "model.safetensors");
+  SaveStateDict(*model, dir / "model.safetensors");
   const StateDict dict = StateDict::Load(dir / "model.safetensors");
   try {
     NativeSemanticModel("deeplabv3_mobilenet_v3_large", 3, dict);
@@ -86,10 +86,7 @@ TEST(NativeRuntime, InferRunsWithoutLibTorchAndWritesTheLibTorchPathsMasks) {
   SemanticModel model = CreateSemanticModel("lraspp_mobilenet_v3_large", 4, false);
   testing::CalibrateBatchNorm(*model);
   testing::TempDir dir;
-  NamedTensors tensors;
-  for (const auto& p : model->named_parameters()) tensors.items.emplace_back(p.key(), p.value().detach());
-  for (const auto& b : model->named_buffers()) tensors.items.emplace_back(b.key(), b.value().detach());
-  SaveSafetensors(tensors, dir / "ckpt.safetensors");
+  SaveStateDict(*model, dir / "ckpt.safetensors");
   ExportOptions e;
   e.model_name = "lraspp_mobilenet_v3_large";
   e.checkpoint = dir / "ckpt.safetensors";

@@ -518,8 +518,10 @@ TEST(InferCli, EnginesGiveTheSameMasksAndVerboseNamesTheEngine) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
     outputs[engine] = r.output;
   }
-  EXPECT_NE(outputs["onednn"].find("engine onednn: 66 convolutions in its kernels, 0 in LibTorch"), std::string::npos)
+  // LR-ASPP runs in the LibTorch-free runtime (no LibTorch loaded), --engine torch in the LibTorch plugin.
+  EXPECT_NE(outputs["onednn"].find("engine onednn, LibTorch-free runtime: 66 convolutions"), std::string::npos)
       << outputs["onednn"];
+  EXPECT_EQ(outputs["onednn"].find("libsegtune_plugin.so"), std::string::npos) << outputs["onednn"];
   EXPECT_NE(outputs["torch"].find("engine torch"), std::string::npos) << outputs["torch"];
   for (const std::string name : {"small1.png", "small2.png", "large.png"}) {
     const cv::Mat a = cv::imread((dir / "onednn" / name).string(), cv::IMREAD_UNCHANGED);
