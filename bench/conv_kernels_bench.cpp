@@ -655,7 +655,7 @@ int main(int argc, char** argv) {
   // The thread settings `segtune infer` uses for one image on THREADS threads (LibTorch, OpenCV and
   // OpenBLAS, which runs LibTorch's 1x1 convolutions at one thread); at 1 thread also what each of its
   // workers runs with when images go to separate cores.
-  const segtune::ThreadPlan plan(threads, 1, 1, false);
+  const segtune::ThreadPlan plan(threads, 1, 1, false, {at::get_num_threads, at::set_num_threads});
   plan.StartWorker();
   try {
     if (mode == "layers") return RunLayers(threads, rounds);

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   const std::filesystem::path out = argv[2];
   const int repeats = argc > 3 ? std::atoi(argv[3]) : 10;
   const int threads = argc > 4 ? std::atoi(argv[4]) : static_cast<int>(std::thread::hardware_concurrency());
-  const segtune::ThreadPlan plan(threads, 1, 1, false);
+  const segtune::ThreadPlan plan(threads, 1, 1, false, {at::get_num_threads, at::set_num_threads});
   plan.StartWorker();
   std::filesystem::create_directories(out);
   torch::manual_seed(0);

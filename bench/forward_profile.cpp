@@ -23,7 +23,7 @@ int main(int argc, char** argv) {
   const std::string name = argv[1];
   const int threads = std::atoi(argv[3]), rounds = std::atoi(argv[4]);
   // Threads as `segtune infer` sets them for one image (LibTorch, OpenCV, OpenBLAS).
-  const segtune::ThreadPlan plan(threads, 1, 1, false);
+  const segtune::ThreadPlan plan(threads, 1, 1, false, {at::get_num_threads, at::set_num_threads});
   plan.StartWorker();
   torch::manual_seed(0);
   auto model = segtune::CreateSemanticModel(name, 21, false);

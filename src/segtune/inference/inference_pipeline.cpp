@@ -1,7 +1,5 @@
 #include "segtune/inference/inference_pipeline.h"
 
-#include <omp.h>
-
 #include <algorithm>
 #include <deque>
 
@@ -105,9 +103,6 @@ std::vector<std::string> StageNames(const InferenceTask& task) {
 
 }  // namespace
 
-int InferenceTask::ComputeThreads() const { return omp_get_max_threads(); }
-void InferenceTask::SetComputeThreads(int threads) const { omp_set_num_threads(threads); }
-
 InferenceSummary RunInferencePipeline(const InferenceTask& task) {
   const InferenceOptions& options = task.options();
   if (options.batch_size < 1) throw UsageError("--batch-size must be >= 1");
@@ -116,7 +111,8 @@ InferenceSummary RunInferencePipeline(const InferenceTask& task) {
   Progress progress("infer", inputs.KnownTotal(), "img");
   StageClock clock(StageNames(task));
   OutputFinisher finisher(options, summary, progress);
-  const ThreadPlan plan(options.threads, inputs.KnownTotal(), options.batch_size, task);
+  const ThreadPlan plan(options.threads, inputs.KnownTotal(), options.batch_size, task.single_worker(),
+                        task.compute_threads());
   // Declared after everything the workers touch: on an exception its destructor joins them first.
   OrderedPool<Job> jobs(plan.workers(), [&plan] { plan.StartWorker(); }, JobRunner{task, options, clock});
   const size_t max_in_flight = 2 * static_cast<size_t>(plan.workers());  // A job ready whenever a worker is.

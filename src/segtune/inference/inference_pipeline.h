@@ -28,6 +28,7 @@
 #include "segtune/inference/infer_inputs.h"
 #include "segtune/inference/inference.h"
 #include "segtune/inference/stage_clock.h"
+#include "segtune/inference/thread_plan.h"
 
 namespace segtune {
 
@@ -73,10 +74,9 @@ class InferenceTask {
   // True when the model cannot run on several threads at once (one OpenCV DNN network).
   virtual bool single_worker() const { return false; }
 
-  // The calling thread's thread count of the library the model runs in (thread_plan.h): OpenMP's by
-  // default (oneDNN's, the runtime's); LibTorch's for the tasks that run LibTorch.
-  virtual int ComputeThreads() const;
-  virtual void SetComputeThreads(int threads) const;
+  // The library the model runs in, for its thread counts (thread_plan.h): OpenMP (oneDNN, the
+  // LibTorch-free runtime) by default; LibTorch for the tasks that run LibTorch.
+  virtual ComputeThreads compute_threads() const { return OpenMpThreads(); }
 
  private:
   std::vector<std::string> stages_;

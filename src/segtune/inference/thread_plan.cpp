@@ -4,10 +4,10 @@
 #include <mutex>
 
 #include <dlfcn.h>
+#include <omp.h>
 
 #include <opencv2/core.hpp>
 
-#include "segtune/inference/inference_pipeline.h"
 
 namespace segtune {
 namespace {
@@ -29,10 +29,11 @@ void SetOpenBlasThreads(int threads) {
 
 }  // namespace
 
-ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, const InferenceTask& task)
-    : task_(task), saved_compute_(task.ComputeThreads()), saved_cv_(cv::getNumThreads()),
+ComputeThreads OpenMpThreads() { return {omp_get_max_threads, omp_set_num_threads}; }
+
+ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, bool single_worker, ComputeThreads compute)
+    : compute_(compute), saved_compute_(compute.get()), saved_cv_(cv::getNumThreads()),
       saved_blas_(OpenBlasThreads()) {
-  const bool single_worker = task.single_worker();
   threads = std::max(1, threads);
   workers_ = single_worker ? 1 : threads;
   if (!single_worker && known_items >= 0) {
@@ -45,7 +46,7 @@ ThreadPlan::ThreadPlan(int threads, int64_t known_items, int batch_size, const I
 }
 
 ThreadPlan::~ThreadPlan() {
-  task_.SetComputeThreads(saved_compute_);
+  compute_.set(saved_compute_);
   cv::setNumThreads(saved_cv_);
   SetOpenBlasThreads(saved_blas_);
 }
@@ -53,7 +54,7 @@ ThreadPlan::~ThreadPlan() {
 void ThreadPlan::StartWorker() const {
   static std::mutex mutex;  // at::set_num_threads also resizes a shared thread pool.
   std::lock_guard<std::mutex> lock(mutex);
-  task_.SetComputeThreads(per_worker_);
+  compute_.set(per_worker_);
 }
 
 }  // namespace segtune

@@ -10,14 +10,21 @@
 
 namespace segtune {
 
-class InferenceTask;
+// How to read and set the calling thread's thread count of the library a model runs in: OpenMP's
+// (oneDNN, the LibTorch-free runtime) or LibTorch's (at::get_num_threads, at::set_num_threads).
+struct ComputeThreads {
+  int (*get)();
+  void (*set)(int);
+};
+ComputeThreads OpenMpThreads();
 
-// Sets the thread counts of the model's library (the task's ComputeThreads), OpenCV and OpenBLAS for
+// Sets the thread counts of the model's library (`compute`), OpenCV and OpenBLAS for
 // a run, and restores them when destroyed.
 class ThreadPlan {
  public:
   // known_items: the number of inputs when known before reading (image files), else -1.
-  ThreadPlan(int threads, int64_t known_items, int batch_size, const InferenceTask& task);
+  // single_worker: the model cannot run on several threads at once (all threads go to one worker).
+  ThreadPlan(int threads, int64_t known_items, int batch_size, bool single_worker, ComputeThreads compute);
   ~ThreadPlan();
   ThreadPlan(const ThreadPlan&) = delete;
   ThreadPlan& operator=(const ThreadPlan&) = delete;
@@ -27,7 +34,7 @@ class ThreadPlan {
   void StartWorker() const;
 
  private:
-  const InferenceTask& task_;
+  ComputeThreads compute_;
   int saved_compute_, saved_cv_, saved_blas_;
   int workers_ = 1, per_worker_ = 1;
 };

@@ -53,8 +53,7 @@ class DetectionTask : public InferenceTask {
                 const DetectionSink& sink)
       : InferenceTask({"normalize", "forward", "objects", "masks", "overlay", "coco"}, options),
         bundle_(bundle), device_(device), sink_(sink) {}
-  int ComputeThreads() const override { return at::get_num_threads(); }
-  void SetComputeThreads(int threads) const override { at::set_num_threads(threads); }
+  ComputeThreads compute_threads() const override { return {at::get_num_threads, at::set_num_threads}; }
 
   void Predict(const std::vector<PipelineImage*>& images, StageClock& clock) const override {
     c10::InferenceMode inference_mode;

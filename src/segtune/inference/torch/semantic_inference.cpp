@@ -74,8 +74,7 @@ class TorchSemanticTask : public SemanticTask {
                     const SemanticSink& sink)
       : SemanticTask(model.class_names, model.num_classes, options, sink), model_(model), device_(device) {}
   bool single_worker() const override { return model_.onnx != nullptr; }
-  int ComputeThreads() const override { return at::get_num_threads(); }
-  void SetComputeThreads(int threads) const override { at::set_num_threads(threads); }
+  ComputeThreads compute_threads() const override { return {at::get_num_threads, at::set_num_threads}; }
 
  protected:
   void PredictClassMaps(const std::vector<PipelineImage*>& images, std::vector<ClassMaps>& maps,
