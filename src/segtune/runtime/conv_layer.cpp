@@ -4,7 +4,13 @@ namespace segtune {
 
 ConvLayer::ConvLayer(const StateDict& dict, const std::string& conv, const std::string& bn, double eps,
                      const ConvShape& shape, Activation activation)
-    : name_(conv), conv_(LoadConv(dict, conv, bn, eps, shape, activation)) {}
+    : name_(conv) {
+  try {
+    conv_ = LoadConv(dict, conv, bn, eps, shape, activation);
+  } catch (const KernelUnavailable& e) {
+    throw KernelUnavailable(conv + ": " + e.what());
+  }
+}
 
 NhwcTensor ConvLayer::operator()(const NhwcTensor& x, Workspace& workspace) const {
   const ConvShape& s = conv_->shape();

@@ -13,7 +13,7 @@ namespace segtune {
 class ConvLayer {
  public:
   ConvLayer() = default;
-  // LoadConv(dict, prefix + conv, bn.empty() ? "" : prefix + bn, ...); `prefix + conv` names the layer in errors.
+  // LoadConv(dict, conv, bn, ...) (state_dict.h); `conv` (e.g. "backbone.4.block.1.0") names the layer in errors.
   ConvLayer(const StateDict& dict, const std::string& conv, const std::string& bn, double eps, const ConvShape& shape,
             Activation activation);
 

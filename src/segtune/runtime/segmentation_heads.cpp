@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "segtune/core/error.h"
 #include "segtune/runtime/nhwc_ops.h"
 
 namespace segtune {
@@ -12,7 +13,11 @@ constexpr double kEps = 1e-5;  // torch's BatchNorm2d default, which the heads u
 }  // namespace
 
 LrasppHead::LrasppHead(const StateDict& dict, int64_t low_channels, int64_t high_channels, int64_t num_classes) {
-  const int64_t inter = dict.Shape("classifier.cbr.0.weight").at(0);
+  const std::vector<int64_t>& cbr = dict.Shape("classifier.cbr.0.weight");
+  if (cbr.size() != 4 || cbr[0] < 1) {
+    throw FormatError(dict.path().string() + ": tensor 'classifier.cbr.0.weight' is not a convolution's weight");
+  }
+  const int64_t inter = cbr[0];
   cbr_ = ConvLayer(dict, "classifier.cbr.0", "classifier.cbr.1", kEps, SquareConv(high_channels, inter, 1),
                    Activation::kReLU);
   scale_ = ConvLayer(dict, "classifier.scale.1", "", 0, SquareConv(high_channels, inter, 1), Activation::kSigmoid);

@@ -40,7 +40,10 @@ const std::vector<int64_t>& StateDict::Shape(const std::string& name) const { re
 
 std::vector<float> StateDict::Floats(const std::string& name, const std::vector<int64_t>& shape) const {
   const SafetensorsTensor& t = Find(name);
-  if (t.dtype != TensorDtype::kF32) throw FormatError(path_.string() + ": tensor '" + name + "' is not float32");
+  if (t.dtype != TensorDtype::kF32) {
+    throw FormatError(path_.string() + ": tensor '" + name + "' is not float32, the only type the LibTorch-free " +
+                      "runtime reads (`segtune infer --engine torch` runs other types in LibTorch)");
+  }
   if (t.shape != shape) {
     throw FormatError(path_.string() + ": tensor '" + name + "' has shape " + ShapeText(t.shape) + ", expected " +
                       ShapeText(shape));
