@@ -169,14 +169,14 @@ TEST_F(Startup, PlainOptionErrorsNeedNoPlugin) {
   }
 }
 
-// The executable finds its plugins and libraries in its own folder (RUNPATH $ORIGIN), so the five
+// The executable finds its plugins and libraries in its own folder (RUNPATH $ORIGIN), so the six
 // files work wherever they are copied together (README).
 TEST_F(Startup, TheFilesCopiedTogetherRunElsewhere) {
   const std::filesystem::path from = std::filesystem::path(SEGTUNE_BINARY).parent_path();
   const std::filesystem::path to = dir_ / "elsewhere";
   std::filesystem::create_directories(to);
-  for (const char* name : {"segtune", "libsegtune_plugin.so", "libsegtune_data_plugin.so", "libsegtune_core.so",
-                           "libsegtune_formats.so"}) {
+  for (const char* name : {"segtune", "libsegtune_plugin.so", "libsegtune_data_plugin.so", "libsegtune_infer_plugin.so",
+                           "libsegtune_core.so", "libsegtune_formats.so"}) {
     std::filesystem::copy_file(from / name, to / name);
   }
   // Each library from the copy, none from the build folder.

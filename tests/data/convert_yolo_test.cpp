@@ -133,6 +133,28 @@ TEST(ConvertYolo, FolderImagesAreNumberedInPathOrder) {
   }
 }
 
+// 0.787288 * 96 is 75.579648; the double product is 75.57964799999999. The reader computes the exact
+// decimal product for coordinates of up to 6 decimals, and keeps the double product for longer ones.
+TEST(ConvertYolo, PixelCoordinatesAreTheExactProductsOfSixDecimalFractions) {
+  ASSERT_NE(0.787288 * 96, 75.579648);  // The case this test is about.
+  TempDir dir;
+  const fs::path root = dir / "set";
+  segtune::WriteFileAtomic(root / "data.yaml", "path: .\ntrain: images\nnames: [x]\n");
+  WriteSolidImage(root / "images" / "a.png", 96, 64);
+  segtune::WriteFileAtomic(root / "labels" / "a.txt", "0 0.787288 0.5 0.1 0.25 0.3333333333333 0.75\n");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  const std::vector<double>& xy = d.coco.annotations[0].segmentation.polygons.at(0);
+  ASSERT_EQ(xy.size(), 6u);
+  EXPECT_EQ(xy[0], 75.579648);
+  EXPECT_EQ(xy[1], 32.0);
+  EXPECT_EQ(xy[2], 9.6);
+  EXPECT_EQ(xy[3], 16.0);
+  EXPECT_EQ(xy[4], 0.3333333333333 * 96);  // More than 6 decimals: the double product.
+  EXPECT_EQ(xy[5], 48.0);
+}
+
 TEST(ConvertYolo, ReadsRoboflowRelativeSplitsAndDotSlashListLines) {
   TempDir dir;
   const fs::path root = dir / "rf";

@@ -13,6 +13,7 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/number_text.h"
 #include "segtune/core/parallel_for.h"
 
 namespace segtune {
@@ -390,7 +391,7 @@ void AppendNumber(std::string& out, double d) {
     return;
   }
   char buffer[32];
-  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), d);
+  char* end = WriteShortestDouble(buffer, d);
   out.append(buffer, end);
   if (std::find_if(buffer, end, [](char c) { return c == '.' || c == 'e'; }) == end) out += ".0";
 }

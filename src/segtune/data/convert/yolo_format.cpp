@@ -55,6 +55,17 @@ double PolygonArea(const std::vector<double>& xy) {
   return std::abs(twice) / 2;
 }
 
+// fraction * size. For a fraction of at most 6 decimals, as YOLO files write them, this is the double
+// nearest the exact product of the decimal and the size (0.386458 * 96 = 37.099968, where the
+// double product is 37.099968000000004), so COCO shows the coordinate as the labels meant it, and
+// writes it ~5x faster (core/number_text.h). In [0, 1] distinct 6-decimal numbers are distinct
+// doubles, and fraction * 1e6 * size (< 2^53) is exact: one rounding, in the division.
+double PixelCoordinate(double fraction, int size) {
+  const double scaled = std::nearbyint(fraction * 1e6);
+  if (fraction < 0 || fraction > 1 || scaled / 1e6 != fraction) return fraction * size;
+  return scaled * size / 1e6;
+}
+
 // One label line in pixels, without its ids (the caller numbers it).
 CocoAnnotation ToAnnotation(const YoloObject& o, int width, int height) {
   CocoAnnotation a;
@@ -68,8 +79,8 @@ CocoAnnotation ToAnnotation(const YoloObject& o, int width, int height) {
   std::vector<double> xy(o.values.size());
   double x0 = w, y0 = h, x1 = 0, y1 = 0;
   for (size_t i = 0; i < xy.size(); i += 2) {
-    xy[i] = o.values[i] * w;
-    xy[i + 1] = o.values[i + 1] * h;
+    xy[i] = PixelCoordinate(o.values[i], width);
+    xy[i + 1] = PixelCoordinate(o.values[i + 1], height);
     x0 = std::min(x0, xy[i]), x1 = std::max(x1, xy[i]);
     y0 = std::min(y0, xy[i + 1]), y1 = std::max(y1, xy[i + 1]);
   }
