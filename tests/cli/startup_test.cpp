@@ -228,19 +228,23 @@ class StartupEnvironment : public Startup {
   }
 };
 
-TEST_F(StartupEnvironment, DatasetVerbsAskMallocForHugePages) {
+const std::string kHeapReuse = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456";
+
+TEST_F(StartupEnvironment, DatasetVerbsAskMallocForHugePagesAndHeapReuse) {
   const std::string convert = "convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo").string() + "' --overwrite";
   const Seen seen = Run(convert, nullptr);
+  EXPECT_EQ(seen.environ.find("SEGTUNE_STARTUP_ENVIRONMENT_REEXEC"), std::string::npos) << "marker left for children";
   if (!HugePagesOnRequest()) {
-    EXPECT_EQ(seen.environ.find("GLIBC_TUNABLES"), std::string::npos) << "THP not in madvise mode: no re-exec";
+    EXPECT_NE(seen.environ.find("GLIBC_TUNABLES=" + kHeapReuse + "\n"), std::string::npos) << seen.environ;
     GTEST_SKIP() << "transparent huge pages are not in madvise mode on this machine";
   }
-  EXPECT_NE(seen.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1\n"), std::string::npos) << seen.environ;
-  EXPECT_EQ(seen.environ.find("SEGTUNE_STARTUP_ENVIRONMENT_REEXEC"), std::string::npos) << "marker left for children";
+  EXPECT_NE(seen.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=1:" + kHeapReuse + "\n"), std::string::npos)
+      << seen.environ;
   EXPECT_NE(HeapFlags(seen.smaps).find(" hg"), std::string::npos) << HeapFlags(seen.smaps);
   // Without the setting (the control): the heap does not ask.
   const Seen control = Run(convert, "glibc.malloc.hugetlb=0");
-  EXPECT_NE(control.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=0\n"), std::string::npos) << control.environ;
+  EXPECT_NE(control.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=0:" + kHeapReuse + "\n"), std::string::npos)
+      << control.environ;
   EXPECT_EQ(HeapFlags(control.smaps).find(" hg"), std::string::npos) << HeapFlags(control.smaps);
 }
 
@@ -249,9 +253,15 @@ TEST_F(StartupEnvironment, LightVerbsAndUserSettingsAreLeftAlone) {
   EXPECT_EQ(light.environ.find("GLIBC_TUNABLES"), std::string::npos) << light.environ;
   const Seen other = Run("convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo2").string() + "'",
                          "glibc.malloc.arena_max=2");
-  const std::string expected = HugePagesOnRequest() ? "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1\n"
-                                                    : "GLIBC_TUNABLES=glibc.malloc.arena_max=2\n";
+  const std::string expected = HugePagesOnRequest()
+                                   ? "GLIBC_TUNABLES=glibc.malloc.arena_max=2:glibc.malloc.hugetlb=1:" + kHeapReuse + "\n"
+                                   : "GLIBC_TUNABLES=glibc.malloc.arena_max=2:" + kHeapReuse + "\n";
   EXPECT_NE(other.environ.find(expected), std::string::npos) << other.environ;
+  // A user's own threshold is kept.
+  const Seen own = Run("convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo3").string() + "'",
+                       "glibc.malloc.hugetlb=0:glibc.malloc.mmap_threshold=65536");
+  EXPECT_NE(own.environ.find("GLIBC_TUNABLES=glibc.malloc.hugetlb=0:glibc.malloc.mmap_threshold=65536\n"),
+            std::string::npos) << own.environ;
 }
 
 }  // namespace

@@ -16,6 +16,9 @@ namespace {
 constexpr const char* kOpenCvVariable = "OPENCV_IO_MAX_IMAGE_PIXELS";
 constexpr const char* kTunablesVariable = "GLIBC_TUNABLES";
 constexpr const char* kHugePagesTunable = "glibc.malloc.hugetlb=1";
+// Large blocks (a 30 MB XML file, a 5 MB JSON text, per-thread buffers) from the heap instead of their
+// own mmap, and freed memory kept: every fresh mmap is zeroed page by page again (docs/convert.md).
+constexpr const char* kHeapReuseTunables = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456";
 constexpr const char* kReexecMarker = "SEGTUNE_STARTUP_ENVIRONMENT_REEXEC";
 
 // The --max-pixels value as typed ("--max-pixels N" or "--max-pixels=N"); the default if absent or
@@ -64,6 +67,11 @@ bool DecodesImages(const std::string& verb) {
                         "demo"});
 }
 
+// The dataset verbs (the data plugin's): short runs that allocate and free large blocks.
+bool ConvertsDatasets(const std::string& verb) {
+  return IsOneOf(verb, {"convert", "validate", "labelbox2coco", "coco2tfrecord", "split", "synth", "download", "records"});
+}
+
 // The verbs whose memory grows with the dataset or the model.
 bool AllocatesMuch(const std::string& verb) {
   return DecodesImages(verb) || IsOneOf(verb, {"convert", "split", "coco-eval", "export", "report", "synth"});
@@ -95,11 +103,15 @@ void ApplyStartupEnvironment(int argc, char** argv) {
     }
   }
   const char* tunables = std::getenv(kTunablesVariable);
-  if (AllocatesMuch(verb) && (!tunables || !std::strstr(tunables, "glibc.malloc.hugetlb")) && HugePagesOnRequest()) {
-    const std::string value = tunables && *tunables ? std::string(tunables) + ":" + kHugePagesTunable : kHugePagesTunable;
-    ::setenv(kTunablesVariable, value.c_str(), 1);
+  const auto user_sets = [&](const char* name) { return tunables && std::strstr(tunables, name); };
+  std::string value = tunables ? tunables : "";
+  const auto add = [&](const char* settings) {
+    value += (value.empty() ? "" : ":") + std::string(settings);
     changed = true;
-  }
+  };
+  if (AllocatesMuch(verb) && !user_sets("glibc.malloc.hugetlb") && HugePagesOnRequest()) add(kHugePagesTunable);
+  if (ConvertsDatasets(verb) && !user_sets("glibc.malloc.mmap_threshold")) add(kHeapReuseTunables);
+  if (changed) ::setenv(kTunablesVariable, value.c_str(), 1);
   if (!changed) return;
   ::setenv(kReexecMarker, "1", 1);
   ::execv("/proc/self/exe", argv);
