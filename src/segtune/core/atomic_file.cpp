@@ -43,13 +43,20 @@ void CreateParent(const fs::path& path) {
 }  // namespace
 
 AtomicFile::AtomicFile(fs::path path, bool binary) : path_(std::move(path)) {
-  CreateParent(path_);
   temp_ = path_;
   temp_ += UniqueSuffix();
-  RegisterInterruptCleanup(temp_);  // Before the file exists: Ctrl-C removes it until committed.
-  errno = 0;
-  out_.open(temp_, binary ? std::ios::binary | std::ios::trunc : std::ios::trunc);
-  if (!out_) throw IoError(path_, "cannot open for writing");
+  // Before the file (and its parent folders) exist: Ctrl-C removes it until committed, and a writer
+  // held here during Ctrl-C's sweep creates no folder after it.
+  RegisterInterruptCleanup(temp_);
+  try {
+    CreateParent(path_);
+    errno = 0;
+    out_.open(temp_, binary ? std::ios::binary | std::ios::trunc : std::ios::trunc);
+    if (!out_) throw IoError(path_, "cannot open for writing");
+  } catch (...) {  // No destructor runs for a constructor that throws.
+    UnregisterInterruptCleanup(temp_);
+    throw;
+  }
 }
 
 AtomicFile::~AtomicFile() {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <map>
 #include <mutex>
@@ -38,9 +39,21 @@ extern "C" void OnInterrupt(int sig) {
   }
   // Held until _exit: a writer cannot register (and so create) a new temporary after this sweep.
   g_mutex.lock();
-  for (const auto& [path, count] : Registered()) {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
+  // Writers past their registration keep running during the sweep: one may add a file to a folder
+  // being removed (`synth`'s image workers), which makes that removal fail. Sweep until every path is
+  // gone, and once more after a pause for a file created just after (a flaky
+  // Interrupt.SigintRemovesTemporariesAndExits130 showed the folder left behind).
+  for (int pass = 0; pass < 2; ++pass) {
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      bool left = false;
+      for (const auto& [path, count] : Registered()) {
+        std::error_code ec;
+        std::filesystem::remove_all(path, ec);
+        left |= std::filesystem::exists(std::filesystem::symlink_status(path, ec));
+      }
+      if (!left) break;
+    }
+    if (pass == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ::_exit(128 + sig);
 }
