@@ -16,13 +16,22 @@ bool NativeRuntimeBuilds(const std::string& architecture) {
   return std::find(names.begin(), names.end(), architecture) != names.end();
 }
 
+namespace {
+
+// Both architectures' backbone: MobileNetV3-Large with the dilated last stage (torchvision's
+// segmentation models). Throws UsageError for an architecture the runtime does not build.
+MobileNetV3Features BackboneOf(const std::string& architecture, const StateDict& weights) {
+  if (!NativeRuntimeBuilds(architecture)) {
+    throw UsageError("the LibTorch-free runtime does not build " + architecture);
+  }
+  return MobileNetV3Features(weights, "backbone.", /*dilated=*/true);
+}
+
+}  // namespace
+
 NativeSemanticModel::NativeSemanticModel(const std::string& architecture, int64_t num_classes,
                                          const StateDict& weights)
-    : architecture_(architecture),
-      num_classes_(num_classes),
-      backbone_(NativeRuntimeBuilds(architecture) ? MobileNetV3Features(weights, "backbone.", /*dilated=*/true)
-                                                  : throw UsageError("the LibTorch-free runtime does not build " +
-                                                                     architecture)) {
+    : architecture_(architecture), num_classes_(num_classes), backbone_(BackboneOf(architecture, weights)) {
   const std::vector<int> stages = backbone_.StageIndices();
   // torchvision: the head reads the last stage; LR-ASPP also stage_indices[-4] (output stride 8).
   high_ = stages.back();
