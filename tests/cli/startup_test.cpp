@@ -228,7 +228,8 @@ class StartupEnvironment : public Startup {
   }
 };
 
-const std::string kHeapReuse = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456";
+const std::string kHeapReuse =
+    "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456:glibc.malloc.top_pad=16777216";
 
 TEST_F(StartupEnvironment, DatasetVerbsAskMallocForHugePagesAndHeapReuse) {
   const std::string convert = "convert --from coco --to yolo '" + coco_ + "' -o '" + (dir_ / "yolo").string() + "' --overwrite";

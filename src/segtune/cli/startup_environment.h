@@ -12,10 +12,11 @@ namespace segtune::cli {
 //     memory grows with the dataset, when the kernel gives huge pages only to memory that asks for
 //     them (/sys/kernel/mm/transparent_hugepage/enabled is "madvise"). Filling fresh 4 KiB pages one
 //     page fault at a time was a third of a CVAT-to-COCO conversion's time (docs/convert.md).
-//   - For the dataset verbs, malloc keeps large blocks in its heap and freed memory for reuse
-//     (glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456): blocks above
-//     glibc's adaptive threshold were mmap'ed, zeroed and unmapped again and again (28% of a CVAT to
-//     COCO conversion, docs/convert.md).
+//   - For the dataset verbs, malloc keeps large blocks in its heap and freed memory for reuse, and
+//     grows its heaps 16 MB at a time (glibc.malloc.mmap_threshold=33554432,
+//     trim_threshold=268435456, top_pad=16777216): blocks above glibc's adaptive threshold were
+//     mmap'ed, zeroed and unmapped again and again, and heaps grew a few pages per system call
+//     (together 35% of a CVAT-to-COCO conversion, docs/convert.md).
 // If one is missing, this sets it and re-executes; if the exec fails the run continues without
 // them. The re-exec costs a second start of the executable (not of the plugins). Exporting the
 // variables (OPENCV_IO_MAX_IMAGE_PIXELS=67108864, GLIBC_TUNABLES=glibc.malloc.hugetlb=1 (or =0 to
