@@ -386,6 +386,23 @@ TEST(ConvertYolo, UltralyticsDatasetFilesWithScriptsWrappedNamesAndNoTestSplit) 
   EXPECT_EQ(doc.Find("nc")->scalar.text, "5");
 }
 
+// A flow list wrapped over lines whose quoted entries hold what would otherwise end it or split it: a
+// ']' and a comma inside quotes, an escaped '' quote, an escaped \" (formats/data_yaml.cpp QuoteEnd).
+TEST(ConvertYolo, WrappedFlowListsKeepBracketsCommasAndEscapesInsideQuotes) {
+  const segtune::YamlDocument doc = segtune::ParseDataYaml(
+      "names: ['a]b', 'it''s, ok',\n  \"say \\\"hi\\\"\", c]  # done\nnc: 4\n", "d.yaml");
+  const segtune::YamlValue* names = doc.Find("names");
+  ASSERT_NE(names, nullptr);
+  ASSERT_EQ(names->kind, segtune::YamlValue::kList);
+  ASSERT_EQ(names->items.size(), 4u);
+  EXPECT_EQ(names->items[0].text, "a]b");
+  EXPECT_EQ(names->items[1].text, "it's, ok");
+  EXPECT_EQ(names->items[2].text, "say \"hi\"");
+  EXPECT_EQ(names->items[3].text, "c");
+  ASSERT_NE(doc.Find("nc"), nullptr);
+  EXPECT_EQ(doc.Find("nc")->scalar.text, "4");
+}
+
 // Ultralytics accepts coordinates up to 1% outside [0, 1]; they are clamped. Beyond is an error.
 TEST(ConvertYolo, CoordinatesWithinOnePercentOutsideAreClamped) {
   TempDir dir;

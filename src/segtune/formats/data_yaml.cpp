@@ -1,5 +1,6 @@
 #include "segtune/formats/data_yaml.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "segtune/core/error.h"
@@ -37,6 +38,25 @@ bool ValueStart(const std::string& s, size_t i) {
   return p == ' ' || p == '[' || p == '{' || p == ',';
 }
 
+// The index of the quote that closes the quoted scalar opened at s[open] ('\'' or '"'), or npos when it
+// does not close in `s`. Inside single quotes '' is an escaped quote; inside double quotes, a backslash
+// escapes the next character.
+size_t QuoteEnd(const std::string& s, size_t open) {
+  const char quote = s[open];
+  for (size_t i = open + 1; i < s.size(); ++i) {
+    if (quote == '"' && s[i] == '\\') {
+      ++i;
+    } else if (s[i] == quote) {
+      if (quote == '\'' && i + 1 < s.size() && s[i + 1] == '\'') {
+        ++i;
+        continue;
+      }
+      return i;
+    }
+  }
+  return std::string::npos;
+}
+
 // True when the line's value is a block scalar indicator: `key: |`, `key: >-`, `- |2`: '|' or '>'
 // and at most two of '-', '+' and a digit, after ": " or a list item's "- ".
 bool StartsBlockScalar(const std::string& body) {
@@ -49,22 +69,18 @@ bool StartsBlockScalar(const std::string& body) {
 
 // The line without its comment: '#' at the start or after a blank, outside quotes.
 std::string StripComment(const std::string& s, const std::filesystem::path& file, int number) {
-  char quote = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (quote == '\'') {
-      if (c == '\'' && i + 1 < s.size() && s[i + 1] == '\'') ++i;  // '' is an escaped quote.
-      else if (c == '\'') quote = 0;
-    } else if (quote == '"') {
-      if (c == '\\') ++i;
-      else if (c == '"') quote = 0;
-    } else if ((c == '\'' || c == '"') && ValueStart(s, i)) {
-      quote = c;
+    if ((c == '\'' || c == '"') && ValueStart(s, i)) {
+      i = QuoteEnd(s, i);
+      if (i == std::string::npos) {
+        Fail(file, number, std::string("unterminated ") + (c == '"' ? "double" : "single") +
+                               "-quoted string (quoted strings must end on their line)");
+      }
     } else if (c == '#' && (i == 0 || IsBlank(s[i - 1]))) {
       return TrimRight(s.substr(0, i));
     }
   }
-  if (quote != 0) Fail(file, number, std::string("unterminated ") + (quote == '"' ? "double" : "single") + "-quoted string (quoted strings must end on their line)");
   return TrimRight(s);
 }
 
@@ -167,16 +183,12 @@ YamlScalar ParseScalar(const std::string& s, bool flow, const std::filesystem::p
 std::vector<std::string> SplitFlow(const std::string& inside) {
   std::vector<std::string> parts;
   std::string current;
-  char quote = 0;
   for (size_t i = 0; i < inside.size(); ++i) {
     const char c = inside[i];
-    if (quote) {
-      current += c;
-      if (quote == '"' && c == '\\' && i + 1 < inside.size()) current += inside[++i];
-      else if (c == quote) quote = 0;
-    } else if ((c == '\'' || c == '"') && Trim(current).empty()) {
-      quote = c;
-      current += c;
+    if ((c == '\'' || c == '"') && Trim(current).empty()) {  // A quoted entry: its commas are text.
+      const size_t end = std::min(QuoteEnd(inside, i), inside.size() - 1);
+      current += inside.substr(i, end - i + 1);
+      i = end;
     } else if (c == ',') {
       parts.push_back(Trim(current));
       current.clear();
@@ -232,14 +244,11 @@ void ParseFlow(const std::string& s, int number, const std::filesystem::path& fi
 // True when the brackets opened in `s` (outside quotes) are all closed.
 bool FlowClosed(const std::string& s) {
   int depth = 0;
-  char quote = 0;
   for (size_t i = 0; i < s.size(); ++i) {
     const char c = s[i];
-    if (quote) {
-      if (quote == '"' && c == '\\') ++i;
-      else if (c == quote) quote = 0;
-    } else if (c == '\'' || c == '"') {
-      quote = c;
+    if (c == '\'' || c == '"') {
+      i = QuoteEnd(s, i);
+      if (i == std::string::npos) break;  // The rest is inside quotes.
     } else if (c == '[' || c == '{') {
       ++depth;
     } else if (c == ']' || c == '}') {
