@@ -189,23 +189,19 @@ segtune::InferenceOptions InferenceOptionsOf(const Options& o) {
   return r;
 }
 
-// The model run over the inputs: in the infer plugin by the LibTorch-free runtime, in the LibTorch
-// plugin by LibTorch (inference/inference.h).
-segtune::InferenceSummary Predict(const segtune::InferenceOptions& r) {
-#if SEGTUNE_INFER_PLUGIN
-  return segtune::RunNativeInference(r);
-#else
-  return segtune::RunInference(r);
-#endif
-}
-
 int Run(const Options& o) {
   segtune::InferenceOptions r = InferenceOptionsOf(o);
+  // The model run over the inputs (r as changed below): in the infer plugin by the LibTorch-free
+  // runtime, in the LibTorch plugin by LibTorch (inference/inference.h).
 #if SEGTUNE_INFER_PLUGIN
-  if (const std::string why = segtune::NativeInferenceDeclines(r); !why.empty()) {
-    segtune::Debug("LibTorch-free runtime: not for this run (" + why + "); loading LibTorch");
+  const segtune::NativeInferencePlan plan = segtune::PlanNativeInference(r);
+  if (!plan.declined.empty()) {
+    segtune::Debug("LibTorch-free runtime: not for this run (" + plan.declined + "); loading LibTorch");
     return segtune::cli::kRunInLibTorchPlugin;
   }
+  const auto predict = [&r, &plan] { return segtune::RunNativeInference(r, plan); };
+#else
+  const auto predict = [&r] { return segtune::RunInference(r); };
 #endif
   segtune::PreloadOpenCvCodecs();  // While the model loads.
   std::optional<ScratchRecord> scratch;
@@ -220,7 +216,7 @@ int Run(const Options& o) {
       r.discard_image_pixels = true;
     }
   }
-  const segtune::InferenceSummary s = Predict(r);
+  const segtune::InferenceSummary s = predict();
   std::cout << "predicted " << s.images << " images (" << s.regions << " regions)";
   if (!o.output.empty()) std::cout << " -> " << o.output;
   std::cout << "\n" << segtune::FormatInferenceProblems(s);

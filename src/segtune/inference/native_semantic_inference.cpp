@@ -74,29 +74,34 @@ class NativeSemanticTask : public SemanticTask {
 
 }  // namespace
 
-std::string NativeInferenceDeclines(const InferenceOptions& options) {
-  if (options.device != "cpu") return "--device " + options.device;
-  if (options.engine != "onednn") return "--engine " + options.engine;
-  const fs::path dir = BundleDirectory(options.model);
-  if (dir.empty()) return "not an export directory";
-  const std::string kind = BundleKind(dir);
-  if (kind != "segmentation") return kind.empty() ? "no model.json" : "a " + kind + " model";
-  const SemanticBundleMetadata meta = SemanticBundleMetadataFromJson(ReadFile(dir / "model.json"), dir / "model.json");
-  if (!NativeRuntimeBuilds(meta.architecture)) return "architecture " + meta.architecture;
-  return "";
+NativeInferencePlan PlanNativeInference(const InferenceOptions& options) {
+  NativeInferencePlan plan;
+  if (options.device != "cpu") {
+    plan.declined = "--device " + options.device;
+  } else if (options.engine != "onednn") {
+    plan.declined = "--engine " + options.engine;
+  } else if ((plan.dir = BundleDirectory(options.model)).empty()) {
+    plan.declined = "not an export directory";
+  } else if (const std::string kind = BundleKind(plan.dir); kind != "segmentation") {
+    plan.declined = kind.empty() ? "no model.json" : "a " + kind + " model";
+  } else {
+    plan.meta = SemanticBundleMetadataFromJson(ReadFile(plan.dir / "model.json"), plan.dir / "model.json");
+    if (!NativeRuntimeBuilds(plan.meta.architecture)) plan.declined = "architecture " + plan.meta.architecture;
+  }
+  return plan;
 }
 
-InferenceSummary RunNativeInference(const InferenceOptions& options) {
-  if (const std::string why = NativeInferenceDeclines(options); !why.empty()) {
-    throw UsageError("the LibTorch-free runtime cannot run this (" + why + ")");
+InferenceSummary RunNativeInference(const InferenceOptions& options, const NativeInferencePlan& plan) {
+  if (!plan.declined.empty()) {
+    throw UsageError("the LibTorch-free runtime cannot run this (" + plan.declined + ")");
   }
   CheckInferenceOutputs(options);
-  const fs::path dir = BundleDirectory(options.model);
   if (!fs::is_directory(options.model)) {
-    Info("using the native bundle in " + dir.string() + " (same weights as " + options.model.filename().string() + ")");
+    Info("using the native bundle in " + plan.dir.string() + " (same weights as " +
+         options.model.filename().string() + ")");
   }
-  const SemanticBundleMetadata meta = SemanticBundleMetadataFromJson(ReadFile(dir / "model.json"), dir / "model.json");
-  const NativeSemanticModel model(meta.architecture, meta.num_classes, StateDict::Load(dir / "model.safetensors"));
+  const SemanticBundleMetadata& meta = plan.meta;
+  const NativeSemanticModel model(meta.architecture, meta.num_classes, StateDict::Load(plan.dir / "model.safetensors"));
   Debug("engine onednn, LibTorch-free runtime: " + std::to_string(model.convolutions()) + " convolutions in " +
         OneDnnVersion());
   InferenceSummary summary = RunInferencePipeline(NativeSemanticTask(model, meta, options, {}));

@@ -5,18 +5,29 @@
 // a short run's difference.
 #pragma once
 
+#include <filesystem>
 #include <string>
 
+#include "segtune/formats/bundle_metadata.h"
 #include "segtune/inference/inference.h"
 
 namespace segtune {
 
-// Why the LibTorch-free runtime cannot run `options` ("--engine torch", "architecture fcn_resnet50",
-// "a detection model", "a lone .onnx file", ...), or "" when it can. Reads only model.json.
-std::string NativeInferenceDeclines(const InferenceOptions& options);
+// What the LibTorch-free runtime would run for a set of options: the export directory and its
+// model.json, read once, or why it cannot.
+struct NativeInferencePlan {
+  // "" when the runtime runs it; else why not: "--engine torch", "architecture fcn_resnet50", "a
+  // detection model", "not an export directory", ...
+  std::string declined;
+  std::filesystem::path dir;  // The export directory (options.model, or an .onnx file's folder).
+  SemanticBundleMetadata meta;
+};
 
-// Runs `options` like RunInference. Throws like RunInference, and UsageError (having done nothing)
-// when NativeInferenceDeclines(options) is not "".
-InferenceSummary RunNativeInference(const InferenceOptions& options);
+// Reads only model.json. Throws FormatError for a model.json that cannot be parsed.
+NativeInferencePlan PlanNativeInference(const InferenceOptions& options);
+
+// Runs `options` like RunInference, with `plan` = PlanNativeInference(options). Throws like
+// RunInference, and UsageError (having done nothing) when the plan declined.
+InferenceSummary RunNativeInference(const InferenceOptions& options, const NativeInferencePlan& plan);
 
 }  // namespace segtune
