@@ -48,6 +48,8 @@
 
 #ifdef SEGTUNE_BENCH_DNNL
 #include <oneapi/dnnl/dnnl.hpp>
+
+#include "segtune/runtime/onednn_activation.h"
 #endif
 #ifdef SEGTUNE_BENCH_XNNPACK
 #include <xnnpack.h>
@@ -248,16 +250,7 @@ Prepared PrepareDnnl(const ConvLayer& l) {
                                              b_md, dst_md, {l.stride, l.stride}, {l.dilation - 1, l.dilation - 1},
                                              {l.padding, l.padding}, {l.padding, l.padding});
   dnnl::post_ops ops;
-  switch (l.act) {
-    case Activation::kNone: break;
-    case Activation::kReLU: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case Activation::kHardswish: ops.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f); break;
-    case Activation::kHardsigmoid:  // oneDNN 2.6 has no hardsigmoid: clip(x / 6 + 1/2, 0, 1).
-      ops.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / 6.f, 0.5f);
-      ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
-      break;
-    case Activation::kSigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-  }
+  segtune::AppendActivation(ops, l.act);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   const dnnl::convolution_forward::primitive_desc pd(desc, attr, eng);

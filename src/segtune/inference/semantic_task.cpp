@@ -93,13 +93,12 @@ void NormalizeImages(const std::vector<PipelineImage*>& images, size_t begin, si
                      const float stdev[3], float* out) {
   const int64_t n = static_cast<int64_t>(end - begin);
   const int h = images[begin]->bgr.rows, w = images[begin]->bgr.cols;
-  const float m[3] = {mean[0], mean[1], mean[2]}, s[3] = {stdev[0], stdev[1], stdev[2]};
 #pragma omp parallel for schedule(static)
   for (int64_t row = 0; row < n * h; ++row) {
     const uint8_t* src = images[begin + static_cast<size_t>(row / h)]->bgr.ptr<uint8_t>(static_cast<int>(row % h));
     float* dst = out + row * w * 3;
     for (int x0 = 0; x0 < w; ++x0) {
-      for (int c = 0; c < 3; ++c) dst[3 * x0 + c] = (static_cast<float>(src[3 * x0 + 2 - c]) / 255.0f - m[c]) / s[c];
+      for (int c = 0; c < 3; ++c) dst[3 * x0 + c] = (static_cast<float>(src[3 * x0 + 2 - c]) / 255.0f - mean[c]) / stdev[c];
     }
   }
 }

@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <utility>
 
+#include "segtune/runtime/onednn_activation.h"
+
 namespace segtune {
 namespace {
 
@@ -41,19 +43,6 @@ int64_t OutSize(int64_t size, int64_t kernel, int64_t stride, int64_t dilation, 
 dnnl::memory::dims WeightDims(const ConvShape& s) {
   return s.groups > 1 ? dnnl::memory::dims{s.groups, s.out / s.groups, s.in / s.groups, s.kernel_h, s.kernel_w}
                       : dnnl::memory::dims{s.out, s.in, s.kernel_h, s.kernel_w};
-}
-
-void AppendActivation(dnnl::post_ops& ops, Activation activation) {
-  switch (activation) {
-    case Activation::kNone: break;
-    case Activation::kReLU: ops.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f); break;
-    case Activation::kHardswish: ops.append_eltwise(1.f, algorithm::eltwise_hardswish, 0.f, 0.f); break;
-    case Activation::kHardsigmoid:  // oneDNN 2.6 has no hardsigmoid: clip(x / 6 + 1/2, 0, 1).
-      ops.append_eltwise(1.f, algorithm::eltwise_linear, 1.f / 6.f, 0.5f);
-      ops.append_eltwise(1.f, algorithm::eltwise_clip, 0.f, 1.f);
-      break;
-    case Activation::kSigmoid: ops.append_eltwise(1.f, algorithm::eltwise_logistic, 0.f, 0.f); break;
-  }
 }
 
 dnnl::convolution_forward::primitive_desc Describe(const ConvShape& s, Activation activation, int64_t n, int64_t h,
