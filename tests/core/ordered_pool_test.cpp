@@ -1,15 +1,18 @@
 // core/ordered_pool.h: jobs come back in submission order whatever order the workers finish them in;
 // a job's error surfaces at its turn; the loader stays within its prefetch bound and builds each
-// index once.
+// index once; ParallelForInOrder consumes in index order on the calling thread, within its window.
 #include "segtune/core/ordered_pool.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace segtune {
 namespace {
@@ -100,6 +103,75 @@ TEST(OrderedLoader, EndlessLoaderKeepsGoingAndRethrowsAtTheFailingIndex) {
     EXPECT_EQ(item, i);
   }
   EXPECT_THROW(loader.Next(&item), std::runtime_error);
+}
+
+TEST(ParallelForInOrder, ConsumesEveryItemInIndexOrderWithinTheWindow) {
+  for (const int threads : {1, 2, 4}) {
+    std::atomic<int> built{0};
+    std::atomic<int> consumed{0};
+    std::atomic<int> worst_ahead{0};
+    std::vector<size_t> order;
+    std::set<std::thread::id> builders;
+    std::mutex builders_mutex;
+    ParallelForInOrder<std::string>(
+        40, threads, 3,
+        [&](size_t i) {
+          const int ahead = ++built - consumed.load();
+          int seen = worst_ahead.load();
+          while (ahead > seen && !worst_ahead.compare_exchange_weak(seen, ahead)) {
+          }
+          {
+            std::lock_guard<std::mutex> lock(builders_mutex);
+            builders.insert(std::this_thread::get_id());
+          }
+          // Early items take longest, so later ones finish first.
+          std::this_thread::sleep_for(std::chrono::milliseconds(i % 5 == 0 ? 4 : 0));
+          return "item " + std::to_string(i);
+        },
+        [&](size_t i, std::string& item) {
+          EXPECT_EQ(item, "item " + std::to_string(i));
+          order.push_back(i);
+          ++consumed;
+        });
+    ASSERT_EQ(order.size(), 40u) << threads << " threads";
+    for (size_t i = 0; i < order.size(); ++i) EXPECT_EQ(order[i], i);
+    EXPECT_EQ(built.load(), 40);
+    EXPECT_LE(worst_ahead.load(), 3 + 1) << threads << " threads";  // The window, plus the one being consumed.
+    EXPECT_LE(builders.size(), size_t(threads));
+    if (threads == 1) EXPECT_EQ(*builders.begin(), std::this_thread::get_id());  // No thread started.
+  }
+}
+
+TEST(ParallelForInOrder, AnItemsErrorIsRethrownAtItsTurnAfterTheEarlierItems) {
+  std::vector<size_t> consumed;
+  try {
+    ParallelForInOrder<int>(
+        20, 2, 4,
+        [](size_t i) {
+          if (i == 6) throw std::runtime_error("item 6 failed");
+          return int(i);
+        },
+        [&](size_t i, int&) { consumed.push_back(i); });
+    FAIL() << "expected the error of item 6";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "item 6 failed");
+  }
+  EXPECT_EQ(consumed, (std::vector<size_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(ParallelForInOrder, AConsumersErrorStopsTheWorkAndJoins) {
+  std::atomic<int> built{0};
+  EXPECT_THROW(ParallelForInOrder<int>(
+                   1000, 3, 4,
+                   [&](size_t i) {
+                     ++built;
+                     return int(i);
+                   },
+                   [](size_t i, int&) {
+                     if (i == 2) throw std::runtime_error("disk full");
+                   }),
+               std::runtime_error);
+  EXPECT_LE(built.load(), 2 + 1 + 4 + 3);  // Consumed, the failing one, the window and those running.
 }
 
 }  // namespace

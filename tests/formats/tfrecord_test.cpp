@@ -67,6 +67,31 @@ TEST(TFRecordWriter, AppendableWriterIsReadableAfterEachWrite) {
   writer->Close();
 }
 
+// Records are gathered and written 1 MiB at a time: records on both sides of that size, and framed
+// ones, must come back whole and in order.
+TEST(TFRecordWriter, RecordsSmallerAndLargerThanItsWriteChunkComeBackInOrder) {
+  TempDir dir;
+  std::vector<std::string> records;
+  for (int i = 0; i < 40; ++i) {
+    const size_t size = i % 7 == 3 ? (3u << 20) + size_t(i) : size_t(1000 + 30011 * i);
+    records.emplace_back(size, char('a' + i % 26));
+  }
+  TFRecordWriter writer(dir / "a.record");
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i % 2 == 0) {
+      writer.Write(records[i]);
+    } else {
+      std::string framed(kTFRecordHeaderBytes, '\0');
+      framed += records[i];
+      FinishTFRecordFrame(&framed);
+      writer.WriteFramed(framed);
+    }
+  }
+  writer.Close();
+  EXPECT_EQ(writer.records_written(), 40);
+  EXPECT_EQ(ReadAllRecords(dir / "a.record"), records);
+}
+
 TEST(TFRecordReader, ReadsBackWhatWasWritten) {
   TempDir dir;
   WriteNumbered(dir / "a.record", 5);

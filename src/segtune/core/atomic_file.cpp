@@ -24,13 +24,7 @@ std::string UniqueSuffix() {
   return s.str();
 }
 
-void FsyncPath(const fs::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
-  }
-}
+int OpenForSync(const fs::path& path) { return ::open(path.c_str(), O_RDONLY | O_CLOEXEC); }
 
 void CreateParent(const fs::path& path) {
   const fs::path parent = path.parent_path();
@@ -60,6 +54,7 @@ AtomicFile::AtomicFile(fs::path path, bool binary) : path_(std::move(path)) {
 }
 
 AtomicFile::~AtomicFile() {
+  if (sync_fd_ >= 0) ::close(sync_fd_);
   if (!committed_) {
     out_.close();
     std::error_code ec;
@@ -70,13 +65,34 @@ AtomicFile::~AtomicFile() {
 
 void AtomicFile::Write(std::string_view bytes) { out_.write(bytes.data(), std::streamsize(bytes.size())); }
 
+// Linux's sync_file_range starts the write-out and returns. Converting 5,000 small images to a
+// 32 MB TFRecord file, the fsync after the last record took 22-32 ms when all of the write-out was
+// left to Commit(), 16-18 ms with it started every 2 MB; the conversion took 5% less
+// (bench/convert_bench.sh's YOLO leg, 10 alternating runs).
+void AtomicFile::StartWriteback() {
+  out_.flush();
+  if (sync_fd_ < 0) sync_fd_ = OpenForSync(temp_);
+#ifdef __linux__
+  if (sync_fd_ >= 0) ::sync_file_range(sync_fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
+#endif
+}
+
 void AtomicFile::Commit() {
   if (committed_) return;
   out_.flush();
   errno = 0;
   if (!out_) throw IoError(path_, "write failed");
   out_.close();
-  FsyncPath(temp_);
+  if (sync_fd_ < 0) sync_fd_ = OpenForSync(temp_);
+  if (sync_fd_ >= 0) {
+    // EINVAL: a file system without fsync (the data is as safe as it gets there).
+    const bool synced = ::fsync(sync_fd_) == 0 || errno == EINVAL;
+    const int fsync_errno = errno;
+    ::close(sync_fd_);
+    sync_fd_ = -1;
+    errno = fsync_errno;  // Named by the error.
+    if (!synced) throw IoError(path_, "cannot write to the disk (fsync)");
+  }
   std::error_code ec;
   fs::rename(temp_, path_, ec);
   if (ec) throw IoError(path_.string() + ": cannot rename temporary file into place (" + ec.message() + ")");

@@ -21,6 +21,9 @@ class AtomicFile {
 
   std::ostream& stream() { return out_; }
   void Write(std::string_view bytes);
+  // Asks the OS to start writing what was written so far to the disk, without waiting for it, so
+  // that Commit()'s fsync has less left to wait for. For large outputs written piece by piece.
+  void StartWriteback();
   // Flushes, fsyncs and renames onto the final path. Throws IoError on any failure.
   void Commit();
   const std::filesystem::path& path() const { return path_; }
@@ -30,6 +33,7 @@ class AtomicFile {
   std::filesystem::path path_;
   std::filesystem::path temp_;
   std::ofstream out_;
+  int sync_fd_ = -1;  // The temporary, opened again for StartWriteback() and Commit()'s fsync.
   bool committed_ = false;
 };
 

@@ -15,6 +15,13 @@
 //       OrderedLoader<DetectionBatch> loader([&](int64_t i) { return data.MakeBatch(i); }, first, end, 4, 6);
 //       DetectionBatch batch;
 //       while (loader.Next(&batch)) { ... }
+//
+//   - ParallelForInOrder: make(i) for every index on `threads` threads, the caller's among them, and
+//     consume(i, item) on the calling thread in index order (`coco2tfrecord` builds records on all
+//     cores and writes them in input order).
+//
+//       ParallelForInOrder<std::string>(n, threads, 8, [&](size_t i) { return Build(i); },
+//                                       [&](size_t i, std::string& record) { writer.Write(record); });
 #pragma once
 
 #include <algorithm>
@@ -170,5 +177,97 @@ class OrderedLoader {
   double wait_seconds_ = 0;
   OrderedPool<Numbered> pool_;  // Last: destroyed (threads joined) before the rest.
 };
+
+// Calls make(i) for i in [0, count) on `threads` threads, and consume(i, item) on the calling thread
+// in order of i. The calling thread is one of the `threads`: it builds items instead of sleeping
+// while the next one in order is not ready. A consumer that only waited cost coco2tfrecord 8,569
+// futex calls for 5,000 images (46 now) and 25% of its time on 2 cores. At most `window` items are built ahead of the one consumed, so
+// memory stays bounded. An exception from make(i) is rethrown at i's turn (after consume of every
+// earlier item); one from consume stops the work. Either way the threads are joined first.
+template <typename Item>
+void ParallelForInOrder(size_t count, int threads, size_t window, const std::function<Item(size_t)>& make,
+                        const std::function<void(size_t, Item&)>& consume) {
+  struct Result {
+    bool done = false;
+    Item item{};
+    std::exception_ptr error;
+  };
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable consumer_wakes, worker_wakes;
+    std::vector<Result> slots;  // Item i in slots[i % window] while taken <= i < taken + window.
+    size_t next = 0;            // The next index to build.
+    size_t taken = 0;           // Items handed to consume so far.
+    bool stop = false;
+    bool consumer_waiting = false;
+    int workers_waiting = 0;
+  } shared;
+  window = std::max<size_t>(1, window);
+  shared.slots.resize(window);
+  const auto slot = [&](size_t i) -> Result& { return shared.slots[i % window]; };
+  // Builds item i outside the lock (only this thread touches its slot until it is marked done).
+  const auto build = [&](size_t i, std::unique_lock<std::mutex>& lock) {
+    lock.unlock();
+    Result& r = slot(i);
+    try {
+      r.item = make(i);
+    } catch (...) {
+      r.error = std::current_exception();
+    }
+    lock.lock();
+    r.done = true;
+  };
+  const auto may_claim = [&] { return shared.next < count && shared.next < shared.taken + window; };
+
+  struct Joiner {  // Declared after `shared`: stops and joins the workers before it goes away.
+    Shared& shared;
+    std::vector<std::thread> threads;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        shared.stop = true;
+      }
+      shared.worker_wakes.notify_all();
+      for (auto& t : threads) t.join();
+    }
+  } workers{shared, {}};
+  for (int t = 1; t < threads; ++t) {
+    workers.threads.emplace_back([&] {
+      std::unique_lock<std::mutex> lock(shared.mutex);
+      for (;;) {
+        while (!shared.stop && shared.next < count && !may_claim()) {
+          ++shared.workers_waiting;
+          shared.worker_wakes.wait(lock);
+          --shared.workers_waiting;
+        }
+        if (shared.stop || shared.next >= count) return;
+        const size_t i = shared.next++;
+        build(i, lock);
+        if (shared.consumer_waiting && i == shared.taken) shared.consumer_wakes.notify_one();
+      }
+    });
+  }
+  for (size_t i = 0; i < count; ++i) {
+    Result result;
+    {
+      std::unique_lock<std::mutex> lock(shared.mutex);
+      while (!slot(i).done) {
+        if (may_claim()) {
+          build(shared.next++, lock);
+          continue;
+        }
+        shared.consumer_waiting = true;
+        shared.consumer_wakes.wait(lock);
+        shared.consumer_waiting = false;
+      }
+      result = std::move(slot(i));
+      slot(i) = Result{};
+      shared.taken = i + 1;
+      if (shared.workers_waiting > 0) shared.worker_wakes.notify_one();
+    }
+    if (result.error) std::rethrow_exception(result.error);
+    consume(i, result.item);
+  }
+}
 
 }  // namespace segtune

@@ -1,16 +1,14 @@
 #include "segtune/data/coco2tfrecord.h"
 
 #include <algorithm>
-#include <condition_variable>
-#include <deque>
-#include <exception>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/core/file_presence.h"
 #include "segtune/core/log.h"
+#include "segtune/core/ordered_pool.h"
 #include "segtune/core/output_guard.h"
 #include "segtune/core/progress.h"
 #include "segtune/core/download.h"
@@ -38,10 +36,11 @@ std::string ImageSource(const CocoImage& image) {
   return "image " + (image.id.is_number ? image.id.text : "\"" + image.id.text + "\"") + " (" + image.file_name + ")";
 }
 
-// Where the bytes of an image come from: a local path, a URL with --download, or the annotations
-// themselves (embedded images).
+// Where the bytes of an image come from: a local file, a URL with --download, or the annotations
+// themselves (embedded images). Neither: the file is missing.
 struct ImageLocation {
   std::filesystem::path path;
+  bool on_disk = false;
   std::string url;
   const std::string* embedded = nullptr;
 };
@@ -52,12 +51,31 @@ const std::string* Embedded(const CocoImage& image, const CocoToTfRecordOptions&
   return it == options.embedded_images->end() ? nullptr : &it->second;
 }
 
-ImageLocation Locate(const CocoImage& image, const CocoToTfRecordOptions& options) {
-  if (IsUrl(image.file_name)) return {{}, image.file_name};
-  ImageLocation where{options.images_dir / image.file_name, ""};
-  if (!std::filesystem::exists(where.path)) {
-    where.embedded = Embedded(image, options);
-    if (options.download && !where.embedded) where.url = !image.coco_url.empty() ? image.coco_url : image.flickr_url;
+// Every image's location, with one presence check for all of them: a reader that looked for the
+// files says which it did not find (options.missing_image_files), else one listing per folder
+// (core/file_presence.h) instead of a stat() per image, which the workers would repeat.
+std::vector<ImageLocation> LocateImages(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
+  std::vector<ImageLocation> where(coco.images.size());
+  std::vector<size_t> local;
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    const CocoImage& image = coco.images[i];
+    if (IsUrl(image.file_name)) {
+      where[i].url = image.file_name;
+      continue;
+    }
+    where[i].path = options.images_dir / image.file_name;
+    local.push_back(i);
+    if (!options.missing_image_files) paths.push_back(where[i].path.native());
+  }
+  const std::vector<char> present = options.missing_image_files ? std::vector<char>() : RegularFilesAmong(paths);
+  for (size_t k = 0; k < local.size(); ++k) {
+    const CocoImage& image = coco.images[local[k]];
+    ImageLocation& w = where[local[k]];
+    w.on_disk = options.missing_image_files ? !options.missing_image_files->count(image.file_name) : present[k] != 0;
+    if (w.on_disk) continue;
+    w.embedded = Embedded(image, options);
+    if (options.download && !w.embedded) w.url = !image.coco_url.empty() ? image.coco_url : image.flickr_url;
   }
   return where;
 }
@@ -67,15 +85,16 @@ std::string ReadImageBytes(const ImageLocation& where, const DownloadOptions& fe
   return where.url.empty() ? ReadFile(where.path) : FetchUrl(where.url, fetch);
 }
 
-void CheckInputs(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
+void CheckInputs(const CocoDataset& coco, const std::vector<ImageLocation>& locations,
+                 const CocoToTfRecordOptions& options) {
   std::vector<std::string> missing;
-  for (const auto& image : coco.images) {
-    const ImageLocation where = Locate(image, options);
+  for (size_t i = 0; i < coco.images.size(); ++i) {
+    const ImageLocation& where = locations[i];
     if (!where.url.empty()) {
-      if (!options.download) missing.push_back(image.file_name + " (a URL: pass --download)");
+      if (!options.download) missing.push_back(coco.images[i].file_name + " (a URL: pass --download)");
       continue;
     }
-    if (!where.embedded && !std::filesystem::exists(where.path)) missing.push_back(where.path.string());
+    if (!where.embedded && !where.on_disk) missing.push_back(where.path.string());
   }
   if (!missing.empty()) {
     std::string message = std::to_string(missing.size()) + " image file(s) missing:";
@@ -92,71 +111,6 @@ void CheckInputs(const CocoDataset& coco, const CocoToTfRecordOptions& options) 
     }
   }
 }
-
-// Converts images on a pool of threads and hands the serialized records back in input order,
-// holding at most `window` finished records in memory.
-class OrderedPool {
- public:
-  using Work = std::function<std::string(size_t)>;
-  OrderedPool(size_t count, int threads, Work work) : count_(count), work_(std::move(work)) {
-    window_ = size_t(std::max(1, threads)) * 4;
-    for (int t = 0; t < std::max(1, threads); ++t) workers_.emplace_back([this] { Run(); });
-  }
-  ~OrderedPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& w : workers_) w.join();
-  }
-
-  // The record of item `i` (call with i = 0, 1, 2, ...). Rethrows a worker's exception.
-  std::string Take(size_t i) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return done_.count(i) || error_; });
-    if (error_) std::rethrow_exception(error_);
-    std::string record = std::move(done_[i]);
-    done_.erase(i);
-    taken_ = i + 1;
-    cv_.notify_all();
-    return record;
-  }
-
- private:
-  void Run() {
-    for (;;) {
-      size_t i;
-      {
-        std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return stop_ || error_ || next_ >= count_ || next_ < taken_ + window_; });
-        if (stop_ || error_ || next_ >= count_) return;
-        i = next_++;
-      }
-      try {
-        std::string record = work_(i);
-        std::lock_guard<std::mutex> lock(mutex_);
-        done_[i] = std::move(record);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
-      cv_.notify_all();
-    }
-  }
-
-  size_t count_;
-  Work work_;
-  size_t window_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  size_t next_ = 0;
-  size_t taken_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
-  std::unordered_map<size_t, std::string> done_;
-  std::vector<std::thread> workers_;
-};
 
 }  // namespace
 
@@ -245,7 +199,8 @@ ObjectDetectionExample BuildDetectionExample(const CocoImage& image, std::string
 
 CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoToTfRecordOptions& options) {
   if (options.shards < 0) throw UsageError("--shards must be >= 1");
-  CheckInputs(coco, options);
+  const std::vector<ImageLocation> locations = LocateImages(coco, options);
+  CheckInputs(coco, locations, options);
   std::map<int64_t, std::string> names;
   for (const auto& c : coco.categories) names[c.id] = c.name;
   std::unordered_map<std::string, std::vector<const CocoAnnotation*>> by_image;
@@ -271,11 +226,11 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
   std::mutex stats_mutex;
   const std::vector<const CocoAnnotation*> none;
   Progress progress("coco2tfrecord", int64_t(coco.images.size()), "img");
-  OrderedPool pool(coco.images.size(), options.threads, [&](size_t i) {
+  const auto build_record = [&](size_t i) {
     const CocoImage& image = coco.images[i];
     const auto it = by_image.find(image.id.text);
     std::map<std::string, int64_t> skipped;
-    const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(Locate(image, options), options.fetch),
+    const ObjectDetectionExample od = BuildDetectionExample(image, ReadImageBytes(locations[i], options.fetch),
                                                             it == by_image.end() ? none : it->second, names,
                                                             options, &skipped);
     // Serialized and framed here, on the worker: the writer thread only copies bytes to the file.
@@ -286,11 +241,14 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
     for (const auto& [reason, n] : skipped) report.skipped[reason] += n;
     report.annotations_written += int64_t(od.num_objects());
     return record;
-  });
-  for (size_t i = 0; i < coco.images.size(); ++i) {
-    writers[i % shard_count]->WriteFramed(pool.Take(i));
+  };
+  const auto write_record = [&](size_t i, std::string& record) {
+    writers[i % shard_count]->WriteFramed(record);
     progress.Advance();
-  }
+  };
+  // At most 4 records per thread wait to be written, so memory stays bounded whatever the images' sizes.
+  const int threads = std::max(1, options.threads);
+  ParallelForInOrder<std::string>(coco.images.size(), threads, size_t(threads) * 4, build_record, write_record);
   for (auto& w : writers) w->Close();
   progress.Finish();
   for (const auto& p : previous) {  // Only now that the new set is complete.
@@ -307,6 +265,10 @@ CocoToTfRecordReport ConvertCocoToTfRecord(const CocoDataset& coco, const CocoTo
 CocoToTfRecordReport ConvertLabeledDatasetToTfRecord(const LabeledDataset& dataset, CocoToTfRecordOptions options) {
   if (options.images_dir.empty()) options.images_dir = dataset.images_dir;
   if (!dataset.embedded_images.empty()) options.embedded_images = &dataset.embedded_images;
+  // The reader's look for the files holds only where it looked: in its own images folder.
+  if (dataset.missing_image_files && options.images_dir == dataset.images_dir) {
+    options.missing_image_files = &*dataset.missing_image_files;
+  }
   return ConvertCocoToTfRecord(dataset.coco, options);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct CocoToTfRecordOptions {
   // Image bytes by file_name that the annotations carried inline (LabelMe imageData), used when the
   // file is not in images_dir. Not owned; null when there are none.
   const std::map<std::string, std::string>* embedded_images = nullptr;
+  // Set when an annotation reader already looked for every image file in images_dir: the file_names
+  // it did not find (the others are taken as present, not looked for again). Not owned.
+  const std::set<std::string>* missing_image_files = nullptr;
 };
 
 struct CocoToTfRecordReport {

@@ -21,6 +21,8 @@ namespace {
 constexpr size_t kHeaderBytes = 12;
 constexpr size_t kFooterBytes = 4;
 constexpr size_t kBufferBytes = 1 << 20;
+constexpr size_t kWriteChunkBytes = 1 << 20;
+constexpr size_t kWritebackBytes = 2 << 20;
 constexpr int kNone = 0, kZlib = 1, kGzip = 2;
 
 void PutLe64(char* p, uint64_t v) {
@@ -88,22 +90,53 @@ void TFRecordWriter::Write(std::string_view record) {
   PutLe32(header + 8, MaskCrc(Crc32cExtend(0, header, 8)));
   char footer[kFooterBytes];
   PutLe32(footer, MaskCrc(Crc32c(record)));
-  std::ostream& o = out();
-  o.write(header, kHeaderBytes);
-  o.write(record.data(), std::streamsize(record.size()));
-  o.write(footer, kFooterBytes);
-  if (flush_each_record_) o.flush();
-  if (!o) throw IoError(path_, "write failed");
-  ++records_;
+  Append({header, kHeaderBytes});
+  Append(record);
+  Append({footer, kFooterBytes});
+  EndRecord();
 }
 
 void TFRecordWriter::WriteFramed(std::string_view framed) {
   if (closed_) throw Error(path_.string() + ": TFRecordWriter::WriteFramed after Close");
-  std::ostream& o = out();
-  o.write(framed.data(), std::streamsize(framed.size()));
-  if (flush_each_record_) o.flush();
-  if (!o) throw IoError(path_, "write failed");
+  Append(framed);
+  EndRecord();
+}
+
+// std::filebuf sends every write of 1 KiB or more straight to the kernel (one writev per record of
+// a converted dataset: 5,000 calls for 5,000 images). Records are gathered here instead and written
+// kWriteChunkBytes at a time; a record that large on its own goes out as it is.
+void TFRecordWriter::Append(std::string_view bytes) {
+  if (pending_.size() + bytes.size() < kWriteChunkBytes) {
+    pending_.append(bytes.data(), bytes.size());
+    return;
+  }
+  WritePending();
+  if (bytes.size() >= kWriteChunkBytes) {
+    WriteToStream(bytes);
+  } else {
+    pending_.append(bytes.data(), bytes.size());
+  }
+}
+
+void TFRecordWriter::WritePending() {
+  if (pending_.empty()) return;
+  WriteToStream(pending_);
+  pending_.clear();
+}
+
+void TFRecordWriter::WriteToStream(std::string_view bytes) {
+  out().write(bytes.data(), std::streamsize(bytes.size()));
+  if (!out()) throw IoError(path_, "write failed");
+  unsynced_bytes_ += bytes.size();
+  if (atomic_ && unsynced_bytes_ >= kWritebackBytes) {  // Close()'s fsync then waits for less.
+    atomic_->StartWriteback();
+    unsynced_bytes_ = 0;
+  }
+}
+
+void TFRecordWriter::EndRecord() {
   ++records_;
+  if (flush_each_record_) Flush();
 }
 
 void FinishTFRecordFrame(std::string* buffer) {
@@ -120,12 +153,14 @@ void FinishTFRecordFrame(std::string* buffer) {
 
 void TFRecordWriter::Flush() {
   if (closed_) return;
+  WritePending();
   out().flush();
   if (!out()) throw IoError(path_, "flush failed");
 }
 
 void TFRecordWriter::Close() {
   if (closed_) return;
+  WritePending();
   closed_ = true;
   if (atomic_) {
     atomic_->Commit();

@@ -55,10 +55,16 @@ class TFRecordWriter {
   struct Direct {};
   TFRecordWriter(const std::filesystem::path& path, Direct);
   std::ostream& out();
+  void Append(std::string_view bytes);  // To pending_, written out in large chunks.
+  void WritePending();
+  void WriteToStream(std::string_view bytes);  // Writes to the stream; starts the disk write-out now and then.
+  void EndRecord();
 
   std::filesystem::path path_;
   std::unique_ptr<AtomicFile> atomic_;  // Set for atomic writers.
   std::ofstream direct_;                // Used by appendable writers.
+  std::string pending_;  // Records not yet handed to the stream.
+  size_t unsynced_bytes_ = 0;
   bool flush_each_record_ = false;
   bool closed_ = false;
   int64_t records_ = 0;
