@@ -9,9 +9,11 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/safe_name.h"
+#include "segtune/data/coco2tfrecord.h"
 #include "segtune/data/convert/convert.h"
 #include "segtune/data/convert/yolo_labels.h"
 #include "segtune/formats/data_yaml.h"
+#include "segtune/formats/tfrecord.h"
 #include "convert_test_util.h"
 #include "data/error_message.h"
 #include "data/yolo_fixture.h"
@@ -199,6 +201,28 @@ TEST(ConvertYolo, ReadsDarknetObjDataListsAndNames) {
   EXPECT_NEAR(objects[0]->bbox[3], 10, 1e-9);  // 0.25 * 40
   // The folder works too (it holds obj.data one level down: name the file), and obj.names alone.
   EXPECT_EQ(Read(root / "data/obj.names", &report).coco.images.size(), 3u) << "train.txt/valid.txt beside obj.names";
+}
+
+// The reader looked for every listed image: coco2tfrecord takes its answer (no second look) and still
+// lists the missing ones before writing anything; the present ones become records.
+TEST(ConvertYolo, RecordsListTheImagesTheReaderDidNotFind) {
+  TempDir dir;
+  const fs::path root = DarknetFixture(dir);
+  fs::remove(root / "data/obj/site2.jpg");
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root / "data/obj.data", &report);
+  ASSERT_TRUE(d.missing_image_files.has_value());
+  EXPECT_EQ(*d.missing_image_files, std::set<std::string>{"data/obj/site2.jpg"});
+  segtune::CocoToTfRecordOptions options;
+  options.output = (dir / "out.record").string();
+  const std::string error = ErrorOf([&] { segtune::ConvertLabeledDatasetToTfRecord(d, options); });
+  EXPECT_NE(error.find("1 image file(s) missing"), std::string::npos) << error;
+  EXPECT_NE(error.find("site2.jpg"), std::string::npos) << error;
+  EXPECT_FALSE(fs::exists(dir / "out.record"));
+  WriteSolidImage(root / "data/obj/site2.jpg", 80, 40);
+  const segtune::LabeledDataset again = Read(root / "data/obj.data", &report);
+  EXPECT_EQ(segtune::ConvertLabeledDatasetToTfRecord(again, options).images, 3);
+  EXPECT_EQ(segtune::ReadAllRecords(dir / "out.record").size(), 3u);
 }
 
 TEST(ConvertYolo, ImagesInTwoSplitsAreReadOnceWithOneWarning) {
