@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <opencv2/imgproc.hpp>
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
@@ -155,6 +156,72 @@ TEST(ConvertYolo, PixelCoordinatesAreTheExactProductsOfSixDecimalFractions) {
   EXPECT_EQ(xy[3], 16.0);
   EXPECT_EQ(xy[4], 0.3333333333333 * 96);  // More than 6 decimals: the double product.
   EXPECT_EQ(xy[5], 48.0);
+}
+
+// A JPEG of stored size 40x20 whose EXIF orientation 6 shows it turned a quarter clockwise (20x40),
+// with a red 4x4 square at stored pixels x 2..6, y 13..17.
+std::string TurnedJpegWithRedSquare() {
+  cv::Mat stored(20, 40, CV_8UC3, cv::Scalar(0, 0, 0));
+  cv::rectangle(stored, cv::Rect(2, 13, 4, 4), cv::Scalar(0, 0, 255), cv::FILLED);
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", stored, jpeg, {cv::IMWRITE_JPEG_QUALITY, 100});
+  // APP1: "Exif\0\0", then a big-endian TIFF header and IFD0 with the one entry 0x0112 = 6.
+  const std::string tiff("MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0", 26);
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  std::string app1 = "\xff\xe1";
+  app1 += char((payload.size() + 2) >> 8);
+  app1 += char((payload.size() + 2) & 0xff);
+  app1 += payload;
+  return std::string(jpeg.begin(), jpeg.begin() + 2) + app1 + std::string(jpeg.begin() + 2, jpeg.end());
+}
+
+// Ultralytics reads labels against the image cv2.imread returns, its EXIF orientation applied. OpenCV
+// is the reference here: where the square shows in the image it decodes is what the label says, and
+// the reader must put the box back where the square is stored.
+TEST(ConvertYolo, LabelsOfAJpegWithAnExifOrientationAreMovedToItsStoredFrameAndBack) {
+  TempDir dir;
+  const fs::path root = dir / "set";
+  const std::string jpeg = TurnedJpegWithRedSquare();
+  segtune::WriteFileAtomic(root / "images" / "turned.jpg", jpeg);
+  const cv::Mat shown = cv::imdecode(cv::Mat(1, int(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data())), cv::IMREAD_COLOR);
+  ASSERT_EQ(shown.cols, 20);
+  ASSERT_EQ(shown.rows, 40);
+  double sum_u = 0, sum_v = 0, red = 0;
+  for (int v = 0; v < shown.rows; ++v) {
+    for (int u = 0; u < shown.cols; ++u) {
+      if (shown.at<cv::Vec3b>(v, u)[2] < 128) continue;
+      sum_u += u + 0.5, sum_v += v + 0.5, ++red;
+    }
+  }
+  ASSERT_EQ(red, 16);
+  const double u = sum_u / red / shown.cols, v = sum_v / red / shown.rows;  // The square's centre, shown.
+  char line[96];
+  std::snprintf(line, sizeof(line), "0 %.6f %.6f %.6f %.6f\n", u, v, 4.0 / shown.cols, 4.0 / shown.rows);
+  EXPECT_STREQ(line, "0 0.250000 0.100000 0.200000 0.100000\n");
+  segtune::WriteFileAtomic(root / "labels" / "turned.txt", line);
+  segtune::WriteFileAtomic(root / "data.yaml", "path: .\ntrain: images\nnames: [square]\n");
+
+  segtune::ConversionReport report;
+  const segtune::LabeledDataset d = Read(root, &report);
+  ASSERT_EQ(d.coco.images.size(), 1u);
+  EXPECT_EQ(d.coco.images[0].width, 40) << "COCO keeps the stored size, as TensorFlow decodes it";
+  EXPECT_EQ(d.coco.images[0].height, 20);
+  ASSERT_EQ(d.coco.annotations.size(), 1u);
+  const auto& box = d.coco.annotations[0].bbox;
+  EXPECT_NEAR(box[0], 2, 1e-9);
+  EXPECT_NEAR(box[1], 13, 1e-9);
+  EXPECT_NEAR(box[2], 4, 1e-9);
+  EXPECT_NEAR(box[3], 4, 1e-9);
+  ASSERT_EQ(report.warnings.size(), 1u);
+  EXPECT_NE(report.warnings[0].message.find("1 image(s) have an EXIF orientation"), std::string::npos)
+      << report.warnings[0].message;
+
+  // Written back as YOLO: the label is in the shown frame again.
+  segtune::ConvertOptions back;
+  back.output = dir / "out";
+  back.to = "yolo";
+  segtune::WriteAnnotations(d, back, &report);
+  EXPECT_EQ(segtune::ReadFile(dir / "out/labels/train/turned.txt"), line);
 }
 
 TEST(ConvertYolo, ReadsRoboflowRelativeSplitsAndDotSlashListLines) {

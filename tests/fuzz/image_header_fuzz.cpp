@@ -1,5 +1,5 @@
 // Image header sniffing (format from magic bytes, size from the JPEG SOF / PNG IHDR / GIF / BMP
-// header) and the decodes used for masks and images (segtune's own PNG decoder, OpenCV's for the rest). The decode runs only when the header gives a small
+// header, a JPEG's EXIF orientation) and the decodes used for masks and images (segtune's own PNG decoder, OpenCV's for the rest). The decode runs only when the header gives a small
 // size: decompression bombs are a size-limit question (issue 18 item 7), not a parser bug, and would
 // only make every fuzz run stop at the first large header.
 #include <cstdint>
@@ -8,6 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "fuzz_util.h"
+#include "segtune/formats/exif_orientation.h"
 #include "segtune/formats/image_codec.h"
 #include "segtune/data/image_decode.h"
 
@@ -16,6 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto bytes = fuzz::AsText(data, size);
   fuzz::ExpectCleanOutcome([&] {
     ImageFormatName(DetectImageFormat(bytes));
+    JpegExifOrientation(bytes);
     const auto image_size = ReadImageSize(bytes);
     if (image_size && int64_t(image_size->width) * image_size->height <= (1 << 20)) {
       std::vector<uint8_t> pixels;

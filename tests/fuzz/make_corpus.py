@@ -59,6 +59,16 @@ def jpeg(width, height):
     return out.getvalue()
 
 
+def jpeg_turned(width, height, orientation):
+    """A JPEG whose EXIF block (written by PIL, after a JFIF APP0) holds `orientation`."""
+    from PIL import Image
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 30)).save(out, format="JPEG", quality=50, exif=exif.tobytes())
+    return out.getvalue()
+
+
 def example(features):
     entries = b""
     for key, (kind, values) in features.items():
@@ -184,6 +194,7 @@ def images():
     put("image_header", "gray.png", png(6, 4))
     put("image_header", "rgb.png", png(5, 3, gray=False))
     put("image_header", "small.jpg", jpeg(8, 8))
+    put("image_header", "turned.jpg", jpeg_turned(8, 4, 6))
     put("image_header", "palette.png", png_kind(7, 5, "P"))
     put("image_header", "onebit.png", png_kind(9, 3, "1"))
     put("image_header", "gray16.png", png_kind(4, 4, "I;16"))

@@ -8,10 +8,17 @@
 
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
+#include "segtune/formats/exif_orientation.h"
 
 namespace segtune {
 
 std::optional<ImageSize> ReadImageFileSize(const std::filesystem::path& path) {
+  const std::optional<ImageFileHeader> header = ReadImageFileHeader(path);
+  if (!header) return std::nullopt;
+  return header->size;
+}
+
+std::optional<ImageFileHeader> ReadImageFileHeader(const std::filesystem::path& path) {
   // PNG, GIF, BMP, WebP need 30 bytes; a JPEG's SOF follows its EXIF, usually within 16 KB. POSIX
   // open + read: thousands of headers are read per conversion, and std::ifstream costs twice the calls.
   constexpr size_t kHead = 16384;
@@ -25,10 +32,15 @@ std::optional<ImageSize> ReadImageFileSize(const std::filesystem::path& path) {
   } while (n < 0 && errno == EINTR);
   ::close(fd);
   if (n < 0) return std::nullopt;
-  const std::optional<ImageSize> size = ReadImageSize(std::string_view(head.data(), size_t(n)));
-  if (size || size_t(n) < kHead) return size;
+  const auto header_of = [](std::string_view bytes) -> std::optional<ImageFileHeader> {
+    const std::optional<ImageSize> size = ReadImageSize(bytes);
+    if (!size) return std::nullopt;
+    return ImageFileHeader{*size, JpegExifOrientation(bytes)};
+  };
+  std::optional<ImageFileHeader> header = header_of(std::string_view(head.data(), size_t(n)));
+  if (header || size_t(n) < kHead) return header;
   try {  // A JPEG whose SOF comes after 16 KB of metadata: read it whole.
-    return ReadImageSize(ReadFile(path));
+    return header_of(ReadFile(path));
   } catch (const Error&) {
     return std::nullopt;
   }

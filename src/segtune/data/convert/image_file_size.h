@@ -14,4 +14,12 @@ namespace segtune {
 // large EXIF block or thumbnail). nullopt if the file is unreadable or not one of those formats.
 std::optional<ImageSize> ReadImageFileSize(const std::filesystem::path& path);
 
+// The stored size and, for a JPEG, its EXIF orientation (formats/exif_orientation.h; 1 for other
+// formats), from the same read.
+struct ImageFileHeader {
+  ImageSize size;
+  int orientation = 1;
+};
+std::optional<ImageFileHeader> ReadImageFileHeader(const std::filesystem::path& path);
+
 }  // namespace segtune

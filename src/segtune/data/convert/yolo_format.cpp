@@ -15,6 +15,7 @@
 #include "segtune/core/atomic_file.h"
 #include "segtune/core/error.h"
 #include "segtune/core/parallel_for.h"
+#include "segtune/data/convert/display_frame.h"
 #include "segtune/data/convert/file_head.h"
 #include "segtune/data/convert/formats_list.h"
 #include "segtune/data/convert/image_file_size.h"
@@ -66,8 +67,24 @@ double PixelCoordinate(double fraction, int size) {
   return scaled * size / 1e6;
 }
 
-// One label line in pixels, without its ids (the caller numbers it).
-CocoAnnotation ToAnnotation(const YoloObject& o, int width, int height) {
+// A label line's normalized values moved from one frame to the other by `move` (DisplayedToStored or
+// StoredToDisplayed): a box's centre moves and a quarter turn swaps its width and height; every point
+// of a segment moves.
+template <typename Move>
+std::vector<double> InOtherFrame(int orientation, std::vector<double> values, bool segment, Move move) {
+  if (orientation == 1) return values;
+  for (size_t i = 0; i + 1 < values.size(); i += segment ? 2 : values.size()) {
+    move(orientation, values[i], values[i + 1], &values[i], &values[i + 1]);
+  }
+  if (!segment && values.size() == 4 && SwapsAxes(orientation)) std::swap(values[2], values[3]);
+  return values;
+}
+
+// One label line in pixels, without its ids (the caller numbers it). Ultralytics gives a JPEG's labels
+// in its displayed frame (cv2.imread applies the EXIF orientation); COCO's are in the stored pixels'.
+CocoAnnotation ToAnnotation(const YoloObject& line, int width, int height, int orientation) {
+  YoloObject o = line;
+  o.values = InOtherFrame(orientation, std::move(o.values), o.segment, DisplayedToStored);
   CocoAnnotation a;
   a.category_id = o.class_id + 1;
   const double w = width, h = height;
@@ -97,6 +114,7 @@ struct ImageOnDisk {
   std::string split;
   bool exists = false;
   std::optional<ImageSize> size;  // Unset: the header could not be read.
+  int orientation = 1;            // EXIF (formats/exif_orientation.h).
   // Its label file's objects in pixels, numbered and given their image id when the image is added
   // (converting them here keeps that sequential pass short). Empty when there is no label file.
   std::vector<CocoAnnotation> annotations;
@@ -105,7 +123,10 @@ struct ImageOnDisk {
 };
 
 void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
-  image->size = ReadImageFileSize(image->path);
+  if (const std::optional<ImageFileHeader> header = ReadImageFileHeader(image->path)) {
+    image->size = header->size;
+    image->orientation = header->orientation;
+  }
   std::error_code ec;  // Only a file that could not be read needs the second look.
   image->exists = image->size || fs::is_regular_file(image->path, ec);
   if (!image->size) return;
@@ -127,7 +148,7 @@ void ReadFromDisk(const YoloConfig& config, ImageOnDisk* image) {
       ++image->duplicates;
       continue;
     }
-    image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height));
+    image->annotations.push_back(ToAnnotation(o, image->size->width, image->size->height, image->orientation));
   }
 }
 
@@ -197,6 +218,22 @@ std::vector<ImageOnDisk> ListImages(const YoloConfig& config, ConversionReport* 
   return images;
 }
 
+// One warning for the images with an EXIF orientation: their coordinates were moved, and other tools
+// that ignore the orientation (TensorFlow's decoders) show them turned.
+void WarnOfTurnedImages(const std::vector<ImageOnDisk>& images, const YoloConfig& config, ConversionReport* report) {
+  size_t turned = 0;
+  const ImageOnDisk* first = nullptr;
+  for (const ImageOnDisk& image : images) {
+    if (image.orientation == 1 || !image.size) continue;
+    if (turned++ == 0) first = &image;
+  }
+  if (turned == 0) return;
+  report->Warn(config.config_file, "", std::to_string(turned) + " image(s) have an EXIF orientation (first: " +
+               first->path.string() + ", orientation " + std::to_string(first->orientation) + "): their labels, " +
+               "given in the displayed frame as Ultralytics reads them, are converted to the stored pixels' frame " +
+               "that COCO and TFRecord use");
+}
+
 LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, ConversionReport* report) {
   const YoloConfig config = LoadYoloConfig(input, report);
   LabeledDataset dataset;
@@ -221,6 +258,7 @@ LabeledDataset ReadYolo(const fs::path& input, const ReadOptions& options, Conve
                                              " images (the first one's would be " +
                                              YoloLabelPath(fs::absolute(images.front().path)).string() + ")");
   }
+  WarnOfTurnedImages(images, config, report);
   dataset.coco.images.reserve(images.size());
   dataset.coco.annotations.reserve(annotations);
   for (ImageOnDisk& image : images) AddImage(image, config, &dataset, report);
@@ -246,8 +284,13 @@ struct LabelWriter {
   ConversionReport* report;
   std::map<int64_t, int> class_of_category;
 
+  // One label line in the displayed frame of an image of EXIF orientation `orientation`.
+  static std::string Line(int cls, std::vector<double> stored, bool segment, int orientation) {
+    return FormatYoloLine(cls, InOtherFrame(orientation, std::move(stored), segment, StoredToDisplayed)) + "\n";
+  }
+
   // The label lines of one annotation, appended to *text.
-  void Append(const CocoAnnotation& a, const CocoImage& image, std::string* text, int* clamped) {
+  void Append(const CocoAnnotation& a, const CocoImage& image, int orientation, std::string* text, int* clamped) {
     const std::string element = "image '" + image.file_name + "': annotation " + std::to_string(a.id);
     const auto cls = class_of_category.find(a.category_id);
     if (cls == class_of_category.end()) {
@@ -265,25 +308,27 @@ struct LabelWriter {
           report->Warn(source, element, "polygon of fewer than 3 points skipped");
           continue;
         }
-        *text += FormatYoloLine(cls->second, Normalize(polygon, w, h, clamped)) + "\n";
+        *text += Line(cls->second, Normalize(polygon, w, h, clamped), true, orientation);
       }
       return;
     }
-    if (a.segmentation.rle) return AppendTraced(*a.segmentation.rle, cls->second, element, image, text, clamped);
+    if (a.segmentation.rle) {
+      return AppendTraced(*a.segmentation.rle, cls->second, element, image, orientation, text, clamped);
+    }
     if (a.bbox[2] <= 0 || a.bbox[3] <= 0) return report->Warn(source, element, "empty box skipped");
     const std::vector<double> corners = {a.bbox[0], a.bbox[1], a.bbox[0] + a.bbox[2], a.bbox[1] + a.bbox[3]};
     const std::vector<double> n = Normalize(corners, w, h, clamped);
-    *text += FormatYoloLine(cls->second, {(n[0] + n[2]) / 2, (n[1] + n[3]) / 2, n[2] - n[0], n[3] - n[1]}) + "\n";
+    *text += Line(cls->second, {(n[0] + n[2]) / 2, (n[1] + n[3]) / 2, n[2] - n[0], n[3] - n[1]}, false, orientation);
   }
 
   // Masks become one segment line per region; holes cannot be written.
-  void AppendTraced(const Rle& rle, int cls, const std::string& element, const CocoImage& image, std::string* text,
-                    int* clamped) {
+  void AppendTraced(const Rle& rle, int cls, const std::string& element, const CocoImage& image, int orientation,
+                    std::string* text, int* clamped) {
     const TraceResult traced = TracePolygons(rle, {options.polygon_tolerance, options.min_area});
     size_t holes = 0;
     for (const TracedRegion& region : traced.regions) {
       holes += region.holes.size();
-      *text += FormatYoloLine(cls, Normalize(region.outer, image.width, image.height, clamped)) + "\n";
+      *text += Line(cls, Normalize(region.outer, image.width, image.height, clamped), true, orientation);
     }
     if (holes > 0) report->Warn(source, element, std::to_string(holes) + " hole(s) of the mask dropped (YOLO segments have none)");
     if (traced.dropped_small > 0) {
@@ -340,7 +385,10 @@ void WriteImageLabels(const LabeledDataset& dataset, const CocoImage& input_imag
   if (image.width <= 0 || image.height <= 0) {
     if (!annotations.empty()) labels->report->Warn(labels->source, element, "size unknown; its annotations are skipped");
   } else {
-    for (const CocoAnnotation* a : annotations) labels->Append(*a, image, &text, &clamped);
+    // Ultralytics reads a JPEG's labels in its displayed frame (see ToAnnotation).
+    const std::optional<ImageFileHeader> header = ReadImageFileHeader(ImageFilePath(dataset, input_image.file_name));
+    const int orientation = header ? header->orientation : 1;
+    for (const CocoAnnotation* a : annotations) labels->Append(*a, image, orientation, &text, &clamped);
   }
   if (clamped > 0) {
     labels->report->Warn(labels->source, element, std::to_string(clamped) + " coordinate(s) outside the image clamped to it");
