@@ -274,6 +274,58 @@ TEST(LabelStudio, MixedKindsGetOneControlNameEachAndOutOfRangeValuesAreClamped) 
   EXPECT_TRUE(single.warnings.empty());
 }
 
+// A project whose labeling config names its controls otherwise: --label-studio-control and
+// --label-studio-image name them, over the template names and over the names an export carried.
+TEST(LabelStudio, ControlAndImageNamesOfTheProjectAreWrittenWhenGiven) {
+  TempDir dir;
+  segtune::LabeledDataset d = OneImageDataset(1, "a.jpg");
+  segtune::CocoAnnotation box;
+  box.id = 1, box.image_id = d.coco.images[0].id, box.category_id = 1;
+  box.bbox = {5, 2, 10, 4};
+  segtune::CocoAnnotation polygon = box;
+  polygon.id = 2;
+  polygon.segmentation.polygons = {{0, 0, 10, 0, 10, 10}};
+  polygon.extra[segtune::kLabelStudioRegionKey] = {{"from_name", "poly_read"}, {"to_name", "img_read"}};
+  d.coco.annotations = {box, polygon};
+  const auto names_written = [&](const segtune::WriteOptions& options) {
+    segtune::ConversionReport report;
+    segtune::WriteLabelStudio(d, dir / "out.json", options, &report);
+    std::vector<std::string> names;
+    const nlohmann::json tasks = nlohmann::json::parse(segtune::ReadFile(dir / "out.json"));
+    for (const auto& region : tasks[0]["annotations"][0]["result"]) {
+      names.push_back(region["from_name"].get<std::string>() + "/" + region["to_name"].get<std::string>());
+    }
+    return names;
+  };
+  segtune::WriteOptions options;
+  options.overwrite = true;  // Each call replaces the previous one's file.
+  EXPECT_EQ(names_written(options), (std::vector<std::string>{"label/image", "poly_read/img_read"}));
+  options.label_studio_controls = {"box", "polygon=outline"};
+  options.label_studio_image = "photo";
+  EXPECT_EQ(names_written(options), (std::vector<std::string>{"box/photo", "outline/photo"}));
+  options.label_studio_controls = {"rectanglelabels=box"};
+  options.label_studio_image.clear();
+  EXPECT_EQ(names_written(options), (std::vector<std::string>{"box/image", "poly_read/img_read"}));
+
+  options.label_studio_controls = {"same", "polygon=same"};
+  try {
+    names_written(options);
+    ADD_FAILURE() << "one control name for two kinds";
+  } catch (const segtune::UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("would both use control 'same'"), std::string::npos) << e.what();
+  }
+  for (const auto& [values, message] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"ellipse=e"}, "rectangle, polygon or brush"}, {{"polygon="}, "empty"}, {{"a", "b"}, "named twice"}}) {
+    try {
+      segtune::ParseLabelStudioControls(values);
+      ADD_FAILURE() << values[0];
+    } catch (const segtune::UsageError& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("--label-studio-control '" + values.back() + "'"), std::string::npos) << e.what();
+    }
+  }
+}
+
 TEST(LabelStudio, MalformedInputNamesFileAndElement) {
   TempDir dir;
   segtune::WriteFileAtomic(dir / "syntax.json", "[\n {\"data\": {\"image\": \"a.jpg\"},\n  \"annotations\": [,]}\n]");

@@ -43,6 +43,13 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--min-area", opts->write.min_area, "Mask regions smaller than this many pixels are dropped")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--label-studio-control", opts->write.label_studio_controls,
+                 "--to labelstudio: the control name (from_name) of the project's labeling config the regions "
+                 "belong to: NAME, or KIND=NAME per kind (rectangle, polygon, brush); default: the names read, "
+                 "else 'label'");
+  app.add_option("--label-studio-image", opts->write.label_studio_image,
+                 "--to labelstudio: the image object's name (to_name) in the labeling config; default: the "
+                 "name read, else 'image'");
   app.add_flag("--overwrite", opts->write.overwrite, "Replace a previous output of the same format (never other files)");
   app.footer("Formats read:" + FormatList(&segtune::FormatName::readable) +
              "\nFormats written:" + FormatList(&segtune::FormatName::writable) +

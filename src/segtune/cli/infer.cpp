@@ -33,6 +33,8 @@ struct Options {
   // --export: the predictions in a labeling tool's format (data/convert/), e.g. labelbox-mal.
   std::string export_format, export_output, reference;
   double polygon_tolerance = 1.0, min_area = 4.0;
+  std::vector<std::string> label_studio_controls;
+  std::string label_studio_image;
 };
 
 // --export must name a format `segtune convert` can write; checked before the plugin loads.
@@ -86,6 +88,11 @@ segtune::cli::Runner Setup(CLI::App& app) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   app.add_option("--min-area", o->min_area, "--export to polygon formats: mask regions under this many pixels are dropped")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  app.add_option("--label-studio-control", o->label_studio_controls,
+                 "--export labelstudio: the labeling config's control name (from_name): NAME, or KIND=NAME per "
+                 "kind (rectangle, polygon, brush); default 'label'");
+  app.add_option("--label-studio-image", o->label_studio_image,
+                 "--export labelstudio: the labeling config's image object name (to_name); default 'image'");
   app.add_option("--batch-size", o->batch_size, "Images per forward pass (same-size images are batched)")
       ->capture_default_str();
   app.add_option("--engine", o->engine,
@@ -154,6 +161,8 @@ void ExportPredictions(const Options& o, const fs::path& record, const segtune::
   c.write.overwrite = o.overwrite;
   c.write.polygon_tolerance = o.polygon_tolerance;
   c.write.min_area = o.min_area;
+  c.write.label_studio_controls = o.label_studio_controls;
+  c.write.label_studio_image = o.label_studio_image;
   segtune::ReadOptions read;
   read.reference = o.reference;
   segtune::ConversionReport report;

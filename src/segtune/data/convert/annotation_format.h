@@ -33,6 +33,12 @@ struct WriteOptions {
   // Polygons traced from masks, for formats without masks (YOLO segments, LabelMe, CVAT polygons):
   double polygon_tolerance = 1.0;  // Douglas-Peucker tolerance in pixels (0 = every contour pixel).
   double min_area = 4.0;           // Regions below this many pixels are dropped (with a warning).
+  // Label Studio: the names in the project's labeling config that regions refer to. Control names as
+  // --label-studio-control takes them ("NAME" or "KIND=NAME", labelstudio.h ParseLabelStudioControls);
+  // the image object's name. Empty: the names read from Label Studio, else those of its default
+  // templates ("label", "image").
+  std::vector<std::string> label_studio_controls;
+  std::string label_studio_image;
 };
 
 struct AnnotationFormat {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "segtune/data/convert/annotation_format.h"
 
@@ -24,6 +26,12 @@ std::string LabelStudioFileName(const std::string& data_image);
 // The data.image Label Studio can serve for a file name: URLs unchanged, else
 // "/data/local-files/?d=" + the percent-encoded relative path.
 std::string LabelStudioImageRef(const std::string& file_name);
+
+// The --label-studio-control values: "NAME" (the control of the first region kind written) or
+// "KIND=NAME", KIND one of rectangle, polygon, brush (or rectanglelabels, ...). Throws UsageError
+// naming the value for another kind, an empty name or a kind given twice. (The writer refuses one
+// name for two kinds present: Label Studio refuses a labeling config with two controls of one name.)
+std::map<std::string, std::string> ParseLabelStudioControls(const std::vector<std::string>& values);
 
 // Where the reader keeps what it read that COCO has no field for, so that a round trip through a
 // COCO file writes it back: the original data.image on the image, from_name/to_name on annotations.

@@ -59,20 +59,33 @@ std::pair<int, int> ImageSize(const LabeledDataset& dataset, const CocoImage& im
 
 class LabelStudioWriter {
  public:
-  LabelStudioWriter(const LabeledDataset& dataset, ConversionReport* report, const fs::path& output)
-      : dataset_(dataset), report_(report), output_(output), names_(CategoryNames(dataset.coco)) {
+  LabelStudioWriter(const LabeledDataset& dataset, const WriteOptions& options, ConversionReport* report,
+                    const fs::path& output)
+      : dataset_(dataset), options_(options), report_(report), output_(output), names_(CategoryNames(dataset.coco)),
+        controls_(ParseLabelStudioControls(options.label_studio_controls)) {
     std::set<std::string> types;
     for (const auto& a : dataset.coco.annotations) {
       any_score_ |= a.score.has_value();
       types.insert(RegionTypeOf(a));
     }
     bool first = true;
+    size_t named = 0;  // Kinds present that the options name.
     for (size_t k = 0; k < 3; ++k) {
       if (!types.count(kRegionTypes[k])) continue;
-      from_name_of_type_[kRegionTypes[k]] = first ? kDefaultFromName : kOtherFromNames[k];
+      const auto given = controls_.find(first ? "" : kRegionTypes[k]);
+      const auto of_type = controls_.find(kRegionTypes[k]);
+      std::string& name = from_name_of_type_[kRegionTypes[k]];
+      name = first ? kDefaultFromName : kOtherFromNames[k];
+      if (given != controls_.end()) name = given->second;
+      if (of_type != controls_.end()) name = of_type->second;
+      if (given != controls_.end() || of_type != controls_.end()) {
+        named_types_.insert(kRegionTypes[k]);
+        ++named;
+      }
       first = false;
     }
-    if (types.size() > 1) {
+    CheckDistinct();
+    if (types.size() > 1 && named < types.size()) {
       std::string names;
       for (const auto& [type, name] : from_name_of_type_) names += (names.empty() ? "" : ", ") + type + " '" + name + "'";
       report_->Warn(output_, "", "regions of " + std::to_string(types.size()) + " kinds, each under its own control name (" +
@@ -137,15 +150,18 @@ class LabelStudioWriter {
     json region = {{"id", "a" + std::to_string(a.id) + (part ? "_" + std::to_string(part) : "")},
                    {"type", type},
                    {"from_name", from_name_of_type_.at(type)},
-                   {"to_name", kDefaultToName},
+                   {"to_name", options_.label_studio_image.empty() ? kDefaultToName : options_.label_studio_image},
                    {"original_width", width},
                    {"original_height", height},
                    {"image_rotation", 0},
                    {"value", std::move(value)}};
     const auto names = a.extra.find(kLabelStudioRegionKey);
     if (names != a.extra.end() && names->is_object()) {
-      for (const char* key : {"from_name", "to_name"}) {
-        if (names->contains(key) && (*names)[key].is_string()) region[key] = (*names)[key];
+      // Names read from Label Studio, unless the options name them for this project.
+      const bool keep[] = {!named_types_.count(type), options_.label_studio_image.empty()};
+      const char* keys[] = {"from_name", "to_name"};
+      for (int k = 0; k < 2; ++k) {
+        if (keep[k] && names->contains(keys[k]) && (*names)[keys[k]].is_string()) region[keys[k]] = (*names)[keys[k]];
       }
     }
     if (a.score) region["score"] = ScoreInRange(*a.score);
@@ -199,9 +215,25 @@ class LabelStudioWriter {
   }
 
   const LabeledDataset& dataset_;
+  const WriteOptions& options_;
   ConversionReport* report_;
   fs::path output_;
   std::map<int64_t, std::string> names_;
+  // Two kinds under one control name: Label Studio would refuse the regions of one of them.
+  void CheckDistinct() const {
+    std::map<std::string, std::string> type_of_name;
+    for (const auto& [type, name] : from_name_of_type_) {
+      const auto [it, added] = type_of_name.emplace(name, type);
+      if (!added) {
+        throw UsageError("labelstudio: " + it->second + " and " + type + " regions would both use control '" + name +
+                         "' (Label Studio refuses a region whose type is not its control's): name one with "
+                         "--label-studio-control KIND=NAME");
+      }
+    }
+  }
+
+  std::map<std::string, std::string> controls_;  // The options' control names by region type.
+  std::set<std::string> named_types_;            // Region types whose control name the options give.
   std::map<std::string, std::string> from_name_of_type_;  // Region type -> control name, for regions without one.
   bool any_score_ = false;
   int clipped_ = 0, scores_clamped_ = 0;
@@ -209,11 +241,28 @@ class LabelStudioWriter {
 
 }  // namespace
 
+std::map<std::string, std::string> ParseLabelStudioControls(const std::vector<std::string>& values) {
+  std::map<std::string, std::string> controls;
+  for (const std::string& value : values) {
+    const size_t equals = value.find('=');
+    std::string kind = equals == std::string::npos ? "" : value.substr(0, equals);
+    const std::string name = equals == std::string::npos ? value : value.substr(equals + 1);
+    const std::string option = "--label-studio-control '" + value + "'";
+    if (!kind.empty() && kind.find("labels") == std::string::npos) kind += "labels";
+    if (!kind.empty() && std::find(std::begin(kRegionTypes), std::end(kRegionTypes), kind) == std::end(kRegionTypes)) {
+      throw UsageError(option + ": the kind must be rectangle, polygon or brush");
+    }
+    if (name.empty()) throw UsageError(option + ": the control name is empty");
+    if (!controls.emplace(kind, name).second) throw UsageError(option + ": that kind is named twice");
+  }
+  return controls;
+}
+
 void WriteLabelStudio(const LabeledDataset& dataset, const fs::path& output, const WriteOptions& options,
                       ConversionReport* report) {
   CheckOutputFile(output, options.overwrite, {"convert", "-o", "Label Studio JSON file", {}},
                   [](const fs::path& p) { return FileStartsWith(p, '['); });
-  const json tasks = LabelStudioWriter(dataset, report, output).Tasks();
+  const json tasks = LabelStudioWriter(dataset, options, report, output).Tasks();
   WriteFileAtomic(output, tasks.dump(1) + "\n");
   report->written.push_back(output);
 }
