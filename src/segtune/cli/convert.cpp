@@ -60,7 +60,10 @@ segtune::cli::Runner Setup(CLI::App& app) {
 #if SEGTUNE_PLUGIN
 int Run(const segtune::ConvertOptions& options) {
   const segtune::Stopwatch stopwatch;
-  const segtune::ConversionReport report = segtune::ConvertAnnotations(options);
+  // The dataset is left to the process exit, which returns its pages at once: freeing it block by
+  // block took 5 ms of converting 5,000 YOLO images and 12 ms for CVAT (0.07-0.09 s in all).
+  auto* const left_to_exit = new segtune::LabeledDataset;
+  const segtune::ConversionReport report = segtune::ConvertAnnotations(options, left_to_exit);
   segtune::Debug("convert: read and written in " + stopwatch.Text());
   for (const auto& warning : report.warnings) segtune::Warn("convert: " + warning.ToString());
   if (report.skipped_images > 0) {

@@ -116,7 +116,9 @@ LabeledDataset ReadAnnotations(const fs::path& input, const std::string& from, c
   return format.read(input, options, report);
 }
 
-void WriteAnnotations(LabeledDataset dataset, const ConvertOptions& options, ConversionReport* report) {
+namespace {
+
+void WriteDataset(LabeledDataset& dataset, const ConvertOptions& options, ConversionReport* report) {
   const AnnotationFormat& format = FindAnnotationFormat(options.to);
   if (!format.write) throw UsageError("convert: format '" + format.name + "' can be read, not written");
   report->to = format.name;
@@ -143,14 +145,21 @@ void WriteAnnotations(LabeledDataset dataset, const ConvertOptions& options, Con
   report->categories = static_cast<int>(dataset.coco.categories.size());
 }
 
-ConversionReport ConvertAnnotations(const ConvertOptions& options) {
+}  // namespace
+
+void WriteAnnotations(LabeledDataset dataset, const ConvertOptions& options, ConversionReport* report) {
+  WriteDataset(dataset, options, report);
+}
+
+ConversionReport ConvertAnnotations(const ConvertOptions& options, LabeledDataset* converted) {
   ConversionReport report;
   FindAnnotationFormat(options.to);  // An unknown --to fails before reading a large input.
   ReadOptions read;
   read.images_dir = options.images_dir;
   read.reference = options.reference;
   LabeledDataset dataset = ReadAnnotations(options.input, options.from, read, &report);
-  WriteAnnotations(std::move(dataset), options, &report);
+  WriteDataset(dataset, options, &report);
+  if (converted) *converted = std::move(dataset);
   return report;
 }
 

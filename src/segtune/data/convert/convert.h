@@ -24,7 +24,9 @@ struct ConvertOptions {
 // embedded images into images_dir, then writes options.output. Throws FormatError for malformed
 // input, UsageError for unknown formats, an output that may not be replaced, or missing images
 // without skip_missing (the message lists them). Warnings are in the report, not printed.
-ConversionReport ConvertAnnotations(const ConvertOptions& options);
+// With `converted`, the dataset as written is moved there instead of being freed (a process about to
+// exit can leave it to the exit: freeing 20,000 annotations one by one is 5-12 ms).
+ConversionReport ConvertAnnotations(const ConvertOptions& options, LabeledDataset* converted = nullptr);
 
 // The part of ConvertAnnotations after reading, for callers that already hold a dataset (infer's
 // --export): checks images per options, writes embedded images, writes with format `to`.
