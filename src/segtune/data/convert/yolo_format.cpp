@@ -82,9 +82,12 @@ std::vector<double> InOtherFrame(int orientation, std::vector<double> values, bo
 
 // One label line in pixels, without its ids (the caller numbers it). Ultralytics gives a JPEG's labels
 // in its displayed frame (cv2.imread applies the EXIF orientation); COCO's are in the stored pixels'.
-CocoAnnotation ToAnnotation(const YoloObject& line, int width, int height, int orientation) {
-  YoloObject o = line;
-  o.values = InOtherFrame(orientation, std::move(o.values), o.segment, DisplayedToStored);
+CocoAnnotation ToAnnotation(const YoloObject& o, int width, int height, int orientation) {
+  if (orientation != 1) {  // Copied only then: most images are as stored.
+    YoloObject stored = o;
+    stored.values = InOtherFrame(orientation, std::move(stored.values), o.segment, DisplayedToStored);
+    return ToAnnotation(stored, width, height, 1);
+  }
   CocoAnnotation a;
   a.category_id = o.class_id + 1;
   const double w = width, h = height;
