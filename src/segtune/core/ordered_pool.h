@@ -181,9 +181,10 @@ class OrderedLoader {
 // Calls make(i) for i in [0, count) on `threads` threads, and consume(i, item) on the calling thread
 // in order of i. The calling thread is one of the `threads`: it builds items instead of sleeping
 // while the next one in order is not ready. A consumer that only waited cost coco2tfrecord 8,569
-// futex calls for 5,000 images (46 now) and 25% of its time on 2 cores. At most `window` items are built ahead of the one consumed, so
-// memory stays bounded. An exception from make(i) is rethrown at i's turn (after consume of every
-// earlier item); one from consume stops the work. Either way the threads are joined first.
+// futex calls for 5,000 images (46 now); its run took 16% less (0.2475 -> 0.2070 s on 2 cores).
+// At most `window` items are built ahead of the one consumed, so memory stays bounded. An exception
+// from make(i) is rethrown at i's turn (after consume of every earlier item); one from consume stops
+// the work. Either way the threads are joined first.
 template <typename Item>
 void ParallelForInOrder(size_t count, int threads, size_t window, const std::function<Item(size_t)>& make,
                         const std::function<void(size_t, Item&)>& consume) {

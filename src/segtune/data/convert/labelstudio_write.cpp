@@ -69,23 +69,19 @@ class LabelStudioWriter {
       types.insert(RegionTypeOf(a));
     }
     bool first = true;
-    size_t named = 0;  // Kinds present that the options name.
     for (size_t k = 0; k < 3; ++k) {
       if (!types.count(kRegionTypes[k])) continue;
-      const auto given = controls_.find(first ? "" : kRegionTypes[k]);
-      const auto of_type = controls_.find(kRegionTypes[k]);
-      std::string& name = from_name_of_type_[kRegionTypes[k]];
-      name = first ? kDefaultFromName : kOtherFromNames[k];
-      if (given != controls_.end()) name = given->second;
-      if (of_type != controls_.end()) name = of_type->second;
-      if (given != controls_.end() || of_type != controls_.end()) {
-        named_types_.insert(kRegionTypes[k]);
-        ++named;
-      }
+      // The name given for this kind, else (for the first kind) the one given without a kind.
+      auto given = controls_.find(kRegionTypes[k]);
+      if (given == controls_.end() && first) given = controls_.find("");
+      if (given != controls_.end()) named_types_.insert(kRegionTypes[k]);
+      from_name_of_type_[kRegionTypes[k]] = given != controls_.end() ? given->second
+                                            : first                  ? kDefaultFromName
+                                                                     : kOtherFromNames[k];
       first = false;
     }
     CheckDistinct();
-    if (types.size() > 1 && named < types.size()) {
+    if (types.size() > 1 && named_types_.size() < types.size()) {
       std::string names;
       for (const auto& [type, name] : from_name_of_type_) names += (names.empty() ? "" : ", ") + type + " '" + name + "'";
       report_->Warn(output_, "", "regions of " + std::to_string(types.size()) + " kinds, each under its own control name (" +
@@ -135,6 +131,19 @@ class LabelStudioWriter {
     if (!scores.empty()) prediction["score"] = std::accumulate(scores.begin(), scores.end(), 0.0) / double(scores.size());
     task["predictions"] = json::array({prediction});
     return task;
+  }
+
+  // Two kinds under one control name: Label Studio would refuse the regions of one of them.
+  void CheckDistinct() const {
+    std::map<std::string, std::string> type_of_name;
+    for (const auto& [type, name] : from_name_of_type_) {
+      const auto [it, added] = type_of_name.emplace(name, type);
+      if (!added) {
+        throw UsageError("labelstudio: " + it->second + " and " + type + " regions would both use control '" + name +
+                         "' (Label Studio refuses a region whose type is not its control's): name one with "
+                         "--label-studio-control KIND=NAME");
+      }
+    }
   }
 
   // ScoreInRange, counting the scores it changes.
@@ -219,19 +228,6 @@ class LabelStudioWriter {
   ConversionReport* report_;
   fs::path output_;
   std::map<int64_t, std::string> names_;
-  // Two kinds under one control name: Label Studio would refuse the regions of one of them.
-  void CheckDistinct() const {
-    std::map<std::string, std::string> type_of_name;
-    for (const auto& [type, name] : from_name_of_type_) {
-      const auto [it, added] = type_of_name.emplace(name, type);
-      if (!added) {
-        throw UsageError("labelstudio: " + it->second + " and " + type + " regions would both use control '" + name +
-                         "' (Label Studio refuses a region whose type is not its control's): name one with "
-                         "--label-studio-control KIND=NAME");
-      }
-    }
-  }
-
   std::map<std::string, std::string> controls_;  // The options' control names by region type.
   std::set<std::string> named_types_;            // Region types whose control name the options give.
   std::map<std::string, std::string> from_name_of_type_;  // Region type -> control name, for regions without one.
